@@ -1,0 +1,44 @@
+/**
+ * The shapes in which feature data reaches models. Views index into shared base arrays instead of copying windows,
+ * so a (n, L, f) window tensor costs one (T, f) base matrix plus n end indices. Every window only looks back.
+ */
+
+/** Row-major (n, f) matrix. NaN means missing (tree models handle it; others must be given imputed data). */
+export interface FeatureMatrixView {
+  readonly kind: 'feature_matrix'
+  readonly n: number
+  readonly f: number
+  readonly data: Float64Array
+  readonly names: readonly string[]
+}
+
+/** (n, steps, f) windows over a row-major (T, f) base: sample i covers base rows end[i]-steps+1 .. end[i]. */
+export interface WindowTensorView {
+  readonly kind: 'window_tensor'
+  readonly n: number
+  readonly steps: number
+  readonly f: number
+  readonly base: Float32Array
+  readonly end: Int32Array
+  readonly names: readonly string[]
+}
+
+/** Several window tensors over different timeframes, one per resolution, aligned to the same n samples. */
+export interface MultiResView {
+  readonly kind: 'multi_res'
+  readonly n: number
+  readonly parts: readonly (WindowTensorView & { readonly timeframe: string })[]
+}
+
+/** 1m OHLC context windows for zero-shot foundation models (normalized per window by the consumer's own scaling). */
+export interface FoundationView {
+  readonly kind: 'foundation'
+  readonly n: number
+  readonly context: number
+  /** row-major (T, 4): open, high, low, close */
+  readonly base: Float64Array
+  readonly end: Int32Array
+}
+
+export type DataView = FeatureMatrixView | WindowTensorView | MultiResView | FoundationView
+export type ViewKind = DataView['kind']

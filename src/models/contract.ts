@@ -1,0 +1,91 @@
+import type { DataView, ViewKind } from '../features/views/types.js'
+
+export type Family =
+  | 'gradient_boosting'
+  | 'forest'
+  | 'linear'
+  | 'svm'
+  | 'naive_bayes'
+  | 'knn'
+  | 'recurrent'
+  | 'convolutional'
+  | 'transformer'
+  | 'probabilistic'
+  | 'mlp'
+  | 'foundation'
+  | 'ensemble'
+  | 'imported'
+
+/** Names of model outputs (ARCHITECTURE "Outputs contract"). */
+export type OutputName = 'p_up' | 'p' | 'E_r' | 'q05' | 'q50' | 'q95' | 'regime_score' | 'uncertainty'
+
+/** What the model is asked to learn. Class labels arrive as 0..classes-1 (e.g. {-1,0,1} -> {0,1,2}). */
+export type Task =
+  | { readonly kind: 'binary' }
+  | { readonly kind: 'multiclass'; readonly classes: number }
+  | { readonly kind: 'regression' }
+  | { readonly kind: 'quantile'; readonly quantiles: readonly number[] }
+
+export interface ModelSpec {
+  readonly name: string
+  readonly family: Family
+  readonly inputView: ViewKind
+  readonly outputs: readonly OutputName[]
+  readonly tasks: readonly Task['kind'][]
+  /** Output at row t depends only on inputs up to t. */
+  readonly causal: boolean
+  /** Needs no training (foundation models). */
+  readonly zeroShot: boolean
+}
+
+/**
+ * Columnar outputs, one typed array per output, length n. `p` is row-major (n, classes) class probabilities.
+ * Never NaN: a model that cannot produce a value throws, and the pipeline's fallback decides.
+ */
+export interface Outputs {
+  readonly n: number
+  p_up?: Float64Array
+  p?: Float64Array
+  classes?: number
+  E_r?: Float64Array
+  q05?: Float64Array
+  q50?: Float64Array
+  q95?: Float64Array
+  regime_score?: Float64Array
+  uncertainty?: Float64Array
+}
+
+export interface Dataset {
+  readonly x: DataView
+  /** Class index (0..K-1) for classification, the target value for regression/quantile. */
+  readonly y: Float64Array
+  readonly weight?: Float64Array
+}
+
+export interface ProgressSink {
+  /** Work done so far out of `total` (e.g. boosting rounds, epochs). */
+  update(done: number, total: number, info?: Record<string, number | string>): void
+}
+
+export interface FitContext {
+  readonly seed: number
+  /** Threads the engine may use; recorded in manifests because some engines' results depend on it. */
+  readonly threads: number
+  readonly progress?: ProgressSink
+  readonly signal?: AbortSignal
+}
+
+/** Files a model wrote into its directory (relative names), for bundle manifests and checksums. */
+export interface ArtifactRefs {
+  readonly files: readonly string[]
+}
+
+export interface Model {
+  readonly spec: ModelSpec
+  readonly task: Task
+  fit(train: Dataset, val: Dataset | undefined, ctx: FitContext): Promise<void>
+  predict(x: DataView): Outputs
+  save(dir: string): Promise<ArtifactRefs>
+}
+
+export type Availability = { readonly ok: true } | { readonly ok: false; readonly hint: string }

@@ -1,0 +1,48 @@
+import type { z } from 'zod'
+import type { Availability, Model, ModelSpec, Task } from './contract.js'
+
+/**
+ * A registered model: its spec, a zod schema of its parameters (with defaults), and how to create or load it.
+ * Entries are imported explicitly below: a YAML config names a model, it can never name code to run.
+ */
+export interface ModelEntry<P = unknown> {
+  readonly spec: ModelSpec
+  readonly params: z.ZodType<P>
+  /** Whether the engine behind the model is installed; when not, the hint says how to install it. */
+  available(): Availability
+  create(params: P, task: Task): Model
+  load(dir: string): Promise<Model>
+}
+
+// Adding a model: one file in a family folder, one line here.
+const entries: readonly ModelEntry<never>[] = []
+
+export const registry: ReadonlyMap<string, ModelEntry> = new Map(
+  entries.map((e) => [e.spec.name, e as unknown as ModelEntry]),
+)
+
+/** Validate `raw` parameters for `name`; errors name the config path of the bad field. */
+export function parseModelParams(name: string, raw: unknown, path = `models.${name}`): unknown {
+  const entry = registry.get(name)
+  if (!entry) {
+    throw new Error(`${path}: unknown model "${name}"; available: ${[...registry.keys()].sort().join(', ')}`)
+  }
+  const parsed = entry.params.safeParse(raw ?? {})
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${[path, ...i.path.map(String)].join('.')}: ${i.message}`)
+    throw new Error(`invalid parameters for model "${name}":\n  ${issues.join('\n  ')}`)
+  }
+  return Object.freeze(parsed.data)
+}
+
+/** Create a model by name, failing with the install hint when its engine is missing. */
+export function createModel(name: string, raw: unknown, task: Task, path?: string): Model {
+  const params = parseModelParams(name, raw, path)
+  const entry = registry.get(name)!
+  const availability = entry.available()
+  if (!availability.ok) throw new Error(`model "${name}" is unavailable: ${availability.hint}`)
+  if (!entry.spec.tasks.includes(task.kind)) {
+    throw new Error(`model "${name}" does not support task "${task.kind}" (supports: ${entry.spec.tasks.join(', ')})`)
+  }
+  return entry.create(params, task)
+}
