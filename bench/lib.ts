@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Repository root (bench files compile to dist/bench/..., sources live in bench/...). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const sharedDir = resolve(repoRoot, '..', 'shared')
+
+/**
+ * Debian's system python3, where python3-pandas/sklearn/xgboost/torch live; the python3 first on PATH may be
+ * another interpreter without them.
+ */
+export const SYSTEM_PYTHON = '/usr/bin/python3'
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Run `fn` `repeats` times and return the median wall time in seconds and the last result. */
+export async function timeMedian<T>(repeats: number, fn: () => T | Promise<T>): Promise<{ seconds: number; result: T }> {
+  const times: number[] = []
+  let result: T | undefined
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint()
+    result = await fn()
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9)
+  }
+  return { seconds: median(times), result: result as T }
+}
+
+/**
+ * Run a Python peer script with the system interpreter. The script prints one JSON object on its last stdout line
+ * (at least `{"seconds": <median>}`), which is returned.
+ */
+export function runPythonPeer(script: string, args: readonly string[] = []): Record<string, unknown> {
+  if (!existsSync(SYSTEM_PYTHON)) throw new Error(`peer needs ${SYSTEM_PYTHON} (Debian's python3)`)
+  const r = spawnSync(SYSTEM_PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })
+  if (r.status !== 0) {
+    throw new Error(`peer ${script} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}`)
+  }
+  const lines = r.stdout.trim().split('\n')
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>
+}
+
+export function requireShared(file: string): string {
+  const p = resolve(sharedDir, file)
+  if (!existsSync(p)) throw new Error(`benchmark needs ${p} (the shared data folder beside the repository)`)
+  return p
+}
+
+/** Peak resident set size of this process so far, in MiB. */
+export function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024
+}
+
+/** The one line every benchmark ends with: `BENCH <name> ratio=<ours/peer> ours_s=<s> peer_s=<s> [k=v ...]`. */
+export function benchLine(name: string, ours: number, peer: number, extra: Record<string, string | number> = {}): string {
+  const kv = Object.entries(extra).map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : v}`)
+  return [`BENCH ${name}`, `ratio=${fmt(ours / peer)}`, `ours_s=${fmt(ours)}`, `peer_s=${fmt(peer)}`, ...kv].join(' ')
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(4)
+}

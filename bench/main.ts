@@ -1,0 +1,16 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark, which compares our code with a peer on the same machine and ends
+ * with one `BENCH <name> ratio=... ours_s=... peer_s=...` line.
+ */
+type Benchmark = () => Promise<void>
+
+// One line per benchmark: its name and the module that runs it.
+const benchmarks = new Map<string, () => Promise<Benchmark>>([])
+
+const name = process.argv[2]
+const load = name ? benchmarks.get(name) : undefined
+if (!load) {
+  process.stderr.write(`usage: npm run bench -- <name>\nbenchmarks: ${[...benchmarks.keys()].join(', ')}\n`)
+  process.exit(2)
+}
+await (await load())()
