@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs'
+import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml'
+import type { z } from 'zod'
+import { factoryConfigSchema, type FactoryConfig } from './schema.js'
+import { canonicalJson, deepFreeze, sha256Hex } from './hash.js'
+
+export type ResolvedConfig = Readonly<FactoryConfig> & { readonly hash: string; readonly source: string | null }
+
+/** Line of the YAML node at `path`, or of its nearest existing parent. */
+function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: readonly PropertyKey[]): number | null {
+  let node: unknown = doc.contents
+  let line: number | null = null
+  const lineAt = (n: unknown) => {
+    const range = (n as Node | null)?.range
+    return range ? counter.linePos(range[0]).line : null
+  }
+  line = lineAt(node)
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String((p.key as { value?: unknown })?.value ?? p.key) === String(key))
+      if (!pair) break
+      line = lineAt(pair.key) ?? line
+      node = pair.value
+      line = lineAt(node) ?? line
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key]
+      line = lineAt(node) ?? line
+    } else break
+  }
+  return line
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[], where: string, locate: (p: readonly PropertyKey[]) => number | null) {
+  return issues
+    .map((i) => {
+      const path = i.path.map(String).join('.') || '(root)'
+      const line = locate(i.path)
+      return `  ${where}${line ? `:${line}` : ''}: ${path}: ${i.message}`
+    })
+    .join('\n')
+}
+
+/** Validate a plain object as the factory config, freeze it and attach its hash. */
+export function resolveConfig(raw: unknown, source: string | null = null): ResolvedConfig {
+  const parsed = factoryConfigSchema.safeParse(raw ?? {})
+  if (!parsed.success) {
+    throw new Error(`invalid config${source ? ` ${source}` : ''}:\n${formatIssues(parsed.error.issues, source ?? 'config', () => null)}`)
+  }
+  const hash = sha256Hex(canonicalJson(parsed.data))
+  return deepFreeze({ ...parsed.data, hash, source })
+}
+
+/**
+ * Load a YAML config: syntax errors and schema errors both give the file, the line and the path of the bad field.
+ * No path means all defaults. `overrides` (e.g. from CLI flags) are merged over the file before validation.
+ */
+export function loadConfig(path?: string, overrides: Record<string, unknown> = {}): ResolvedConfig {
+  if (!path) return resolveConfig(mergeDeep({}, overrides))
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read config ${path}: ${(err as Error).message}`)
+  }
+  const counter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true })
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]
+    const line = e.linePos?.[0]?.line
+    throw new Error(`${path}${line ? `:${line}` : ''}: YAML syntax error: ${e.message.split('\n')[0]}`)
+  }
+  const raw = mergeDeep((doc.toJS() as Record<string, unknown>) ?? {}, overrides)
+  const parsed = factoryConfigSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new Error(`invalid config ${path}:\n${formatIssues(parsed.error.issues, path, (p) => lineOf(doc, counter, p))}`)
+  }
+  const hash = sha256Hex(canonicalJson(parsed.data))
+  return deepFreeze({ ...parsed.data, hash, source: path })
+}
+
+export function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k]
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? mergeDeep(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v
+  }
+  return out
+}

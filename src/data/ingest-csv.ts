@@ -1,0 +1,215 @@
+import { createReadStream } from 'node:fs'
+import { createGunzip } from 'node:zlib'
+import { BAR_FIELDS, type BarField } from './bars.js'
+import { NOT_A_NUMBER, parseDecimal } from './parse-number.js'
+import { resolveColumns, type RawBars, type SourceOptions } from './source.js'
+import {
+  epochToMs,
+  epochUnitOf,
+  parseIso,
+  wallToUtc,
+  type DetectedFormat,
+  type TimestampFormat,
+} from './timestamp.js'
+
+const NEWLINE = 10
+const CR = 13
+
+/** Growable float64 columns plus the source line of each row. */
+function columnStore() {
+  let capacity = 1 << 16
+  let length = 0
+  const cols = BAR_FIELDS.map(() => new Float64Array(capacity))
+  let lines = new Int32Array(capacity)
+  return {
+    get length() {
+      return length
+    },
+    push(values: Float64Array, line: number) {
+      if (length === capacity) {
+        capacity *= 2
+        for (let k = 0; k < cols.length; k++) {
+          const next = new Float64Array(capacity)
+          next.set(cols[k])
+          cols[k] = next
+        }
+        const nextLines = new Int32Array(capacity)
+        nextLines.set(lines)
+        lines = nextLines
+      }
+      for (let k = 0; k < cols.length; k++) cols[k][length] = values[k]
+      lines[length] = line
+      length++
+    },
+    finish() {
+      return { cols: cols.map((c) => c.slice(0, length)), lines: lines.slice(0, length) }
+    },
+  }
+}
+
+function describe(format: DetectedFormat): string {
+  return format === 'iso' ? 'ISO-8601' : `epoch ${format.slice(6)}`
+}
+
+/**
+ * Streams a CSV or gzipped CSV (by the `.gz` suffix or the gzip magic bytes) into columnar bars without building
+ * one big string. Every error names the file and line.
+ */
+export async function readCsvBars(file: string, options: SourceOptions): Promise<RawBars> {
+  const stream = createReadStream(file)
+  const first = await new Promise<Buffer | null>((resolve, reject) => {
+    stream.once('readable', () => resolve(stream.read(2) as Buffer | null))
+    stream.once('error', reject)
+  })
+  if (first) stream.unshift(first)
+  const gzipped = file.endsWith('.gz') || (first !== null && first[0] === 0x1f && first[1] === 0x8b)
+  const source = gzipped ? stream.pipe(createGunzip()) : stream
+  if (gzipped) stream.on('error', (e) => source.destroy(e))
+
+  const toUtc = wallToUtc(options.timestamp.timezone)
+  const configuredFormat: TimestampFormat = options.timestamp.format
+  let format: DetectedFormat | null = configuredFormat === 'auto' ? null : configuredFormat
+  let formatLine = 0
+
+  const store = columnStore()
+  const values = new Float64Array(BAR_FIELDS.length)
+  let header: string[] | null = null
+  let index: Record<BarField, number> = { ts: 0, open: 1, high: 2, low: 3, close: 4, volume: 5 }
+  let fieldCount = 0
+  let delimiter = 44
+  let lineNo = 0
+  let blankLines = 0
+  let sawBytes = false
+  const starts = new Int32Array(256)
+  const ends = new Int32Array(256)
+  let carry: Buffer | null = null
+
+  const fail = (line: number, message: string): never => {
+    throw new Error(`${file}:${line}: ${message}`)
+  }
+
+  const parseHeader = (text: string) => {
+    const trimmed = text.replace(/^\uFEFF/, '')
+    delimiter = trimmed.includes(',') ? 44 : trimmed.includes(';') ? 59 : trimmed.includes('\t') ? 9 : 44
+    const names = trimmed.split(String.fromCharCode(delimiter)).map((s) => s.trim())
+    const firstName = names[0].replace(/^"|"$/g, '')
+    if (/^\d/.test(firstName)) {
+      fail(1, `no header row: line 1 starts with "${firstName}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume])`)
+    }
+    index = resolveColumns(names, options.columns, `${file}:1`)
+    fieldCount = names.length
+    header = names
+  }
+
+  const parseTimestamp = (buf: Buffer, s: number, e: number, line: number): number => {
+    const iso = parseIso(buf, s, e)
+    let kind: DetectedFormat
+    let ms: number
+    if (iso) {
+      kind = 'iso'
+      ms = iso.offsetMinutes === null ? toUtc(iso.wallMs) : iso.wallMs - iso.offsetMinutes * 60_000
+    } else {
+      const v = parseDecimal(buf, s, e)
+      if (v === NOT_A_NUMBER || !Number.isFinite(v)) {
+        return fail(line, `timestamp "${buf.toString('latin1', s, e)}" is neither ISO-8601 nor an epoch number`)
+      }
+      // A configured epoch unit is trusted; in auto mode the unit follows the magnitude.
+      kind = configuredFormat !== 'auto' && configuredFormat !== 'iso' ? configuredFormat : epochUnitOf(v)
+      ms = epochToMs(v, kind)
+    }
+    if (format === null) {
+      format = kind
+      formatLine = line
+    } else if (kind !== format) {
+      const was = configuredFormat === 'auto' ? `line ${formatLine} was ${describe(format)}` : `data.timestamp.format is ${format}`
+      fail(line, `mixed timestamp formats: "${buf.toString('latin1', s, e)}" is ${describe(kind)} but ${was}`)
+    }
+    return ms
+  }
+
+  const parseLine = (buf: Buffer, start: number, end: number) => {
+    lineNo++
+    if (end > start && buf[end - 1] === CR) end--
+    if (end === start) {
+      blankLines++
+      return
+    }
+    sawBytes = true
+    if (header === null) {
+      parseHeader(buf.toString('utf8', start, end))
+      return
+    }
+    let n = 0
+    let fieldStart = start
+    for (let i = start; i <= end; i++) {
+      if (i === end || buf[i] === delimiter) {
+        if (n < 256) {
+          starts[n] = fieldStart
+          ends[n] = i
+        }
+        n++
+        fieldStart = i + 1
+      }
+    }
+    if (n !== fieldCount) fail(lineNo, `has ${n} fields but the header has ${fieldCount} (${header.join(',')})`)
+    values[0] = parseTimestamp(buf, starts[index.ts], ends[index.ts], lineNo)
+    for (let k = 1; k < BAR_FIELDS.length; k++) {
+      const field = BAR_FIELDS[k]
+      const col = index[field]
+      if (col < 0) {
+        values[k] = Number.NaN
+        continue
+      }
+      const v = parseDecimal(buf, starts[col], ends[col])
+      if (v === NOT_A_NUMBER) {
+        fail(lineNo, `${field} "${buf.toString('latin1', starts[col], ends[col])}" is not a number`)
+      }
+      values[k] = v as number
+    }
+    store.push(values, lineNo)
+  }
+
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      let buf = chunk
+      if (carry) {
+        buf = Buffer.concat([carry, chunk])
+        carry = null
+      }
+      let lineStart = 0
+      let nl = buf.indexOf(NEWLINE, lineStart)
+      while (nl >= 0) {
+        parseLine(buf, lineStart, nl)
+        lineStart = nl + 1
+        nl = buf.indexOf(NEWLINE, lineStart)
+      }
+      if (lineStart < buf.length) carry = Buffer.from(buf.subarray(lineStart))
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    if (e.code === 'Z_BUF_ERROR' || e.code === 'Z_DATA_ERROR' || /unexpected end of file/i.test(e.message)) {
+      throw new Error(`${file}: truncated or corrupt gzip data after line ${lineNo} (${e.message}); re-download or re-export the file`)
+    }
+    if (e.code === 'ENOENT') throw new Error(`${file}: no such file`)
+    throw err
+  }
+  if (carry) parseLine(carry, 0, carry.length)
+
+  if (!sawBytes) throw new Error(`${file}: the file is empty (no header, no rows)`)
+  if (store.length === 0) throw new Error(`${file}: the file has a header but no data rows`)
+  const { cols, lines } = store.finish()
+  const [ts, open, high, low, close, volume] = cols
+  return {
+    length: lines.length,
+    ts,
+    open,
+    high,
+    low,
+    close,
+    volume,
+    sourceRow: lines,
+    rowKind: 'line',
+    hasVolume: index.volume >= 0,
+    file,
+  }
+}

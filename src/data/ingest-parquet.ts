@@ -1,0 +1,95 @@
+import { BAR_FIELDS, type BarField } from './bars.js'
+import { duckdb, quoteIdent, quoteString } from './parquet.js'
+import { resolveColumns, type RawBars, type SourceOptions } from './source.js'
+import { epochToMs, epochUnitOf, parseIso, wallToUtc, type DetectedFormat } from './timestamp.js'
+
+/** Reads bars from a Parquet file through DuckDB, streaming its chunks into typed arrays. */
+export async function readParquetBars(file: string, options: SourceOptions): Promise<RawBars> {
+  const conn = await duckdb()
+  const source = `read_parquet(${quoteString(file)})`
+  let described
+  try {
+    described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)
+  } catch (err) {
+    throw new Error(`${file}: cannot read as Parquet (${(err as Error).message.split('\n')[0]})`)
+  }
+  const rows = described.getRows()
+  const names = rows.map((r) => String(r[0]))
+  const types = rows.map((r) => String(r[1]).toUpperCase())
+  const index = resolveColumns(names, options.columns, file)
+  const tsType = types[index.ts]
+  const tsName = quoteIdent(names[index.ts])
+  let tsExpr: string
+  let tsKind: 'ms' | 'number' | 'text'
+  if (tsType.startsWith('TIMESTAMP WITH TIME ZONE') || tsType === 'TIMESTAMPTZ') {
+    tsExpr = `epoch_ms(${tsName})::DOUBLE`
+    tsKind = 'ms'
+  } else if (tsType.startsWith('TIMESTAMP') || tsType === 'DATE') {
+    // A naive timestamp is wall-clock time in the source timezone; it is converted below like naive ISO text.
+    tsExpr = `epoch_ms(${tsName}::TIMESTAMP)::DOUBLE`
+    tsKind = options.timestamp.timezone === 'UTC' ? 'ms' : 'text'
+    if (tsKind === 'text') tsExpr = `strftime(${tsName}::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%g')`
+  } else if (/INT|DOUBLE|FLOAT|DECIMAL|REAL/.test(tsType)) {
+    tsExpr = `${tsName}::DOUBLE`
+    tsKind = 'number'
+  } else {
+    tsExpr = `${tsName}::VARCHAR`
+    tsKind = 'text'
+  }
+  const priceExpr = (field: BarField) =>
+    index[field] < 0 ? 'NULL::DOUBLE' : `TRY_CAST(${quoteIdent(names[index[field]])} AS DOUBLE)`
+  const select = [tsExpr, ...BAR_FIELDS.slice(1).map(priceExpr)].join(', ')
+  const result = await conn.stream(`SELECT ${select} FROM ${source}`)
+
+  const toUtc = wallToUtc(options.timestamp.timezone)
+  const configured = options.timestamp.format
+  let unit: DetectedFormat | null = configured === 'auto' ? null : configured
+  const cols: number[][] = BAR_FIELDS.map(() => [])
+  let row = 0
+  for (;;) {
+    const chunk = await result.fetchChunk()
+    if (!chunk || chunk.rowCount === 0) break
+    const vectors = BAR_FIELDS.map((_, k) => chunk.getColumnVector(k))
+    for (let i = 0; i < chunk.rowCount; i++) {
+      row++
+      const raw = vectors[0].getItem(i)
+      let ts: number
+      if (raw === null) throw new Error(`${file}: row ${row}: timestamp is null`)
+      if (tsKind === 'ms') ts = Number(raw)
+      else if (tsKind === 'number') {
+        const v = Number(raw)
+        const u = unit ?? epochUnitOf(v)
+        if (unit === null) unit = u
+        else if (configured === 'auto' && epochUnitOf(v) !== unit) {
+          throw new Error(`${file}: row ${row}: mixed timestamp formats: ${v} is ${epochUnitOf(v)} but earlier rows were ${unit}`)
+        }
+        ts = epochToMs(v, u)
+      } else {
+        const text = Buffer.from(String(raw), 'latin1')
+        const iso = parseIso(text, 0, text.length)
+        if (!iso) throw new Error(`${file}: row ${row}: timestamp "${String(raw)}" is not ISO-8601`)
+        ts = iso.offsetMinutes === null ? toUtc(iso.wallMs) : iso.wallMs - iso.offsetMinutes * 60_000
+      }
+      cols[0].push(ts)
+      for (let k = 1; k < BAR_FIELDS.length; k++) {
+        const v = vectors[k].getItem(i)
+        cols[k].push(v === null ? Number.NaN : Number(v))
+      }
+    }
+  }
+  if (row === 0) throw new Error(`${file}: the Parquet file has no rows`)
+  const [ts, open, high, low, close, volume] = cols.map((c) => Float64Array.from(c))
+  return {
+    length: row,
+    ts,
+    open,
+    high,
+    low,
+    close,
+    volume,
+    sourceRow: Int32Array.from({ length: row }, (_, i) => i + 1),
+    rowKind: 'row',
+    hasVolume: index.volume >= 0,
+    file,
+  }
+}

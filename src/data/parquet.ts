@@ -1,0 +1,75 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { rename, rm } from 'node:fs/promises'
+
+export type ParquetColumn =
+  | { readonly name: string; readonly type: 'DOUBLE'; readonly values: Float64Array }
+  | { readonly name: string; readonly type: 'INTEGER'; readonly values: Int32Array }
+  | { readonly name: string; readonly type: 'TIMESTAMP_MS'; readonly values: Float64Array }
+  | { readonly name: string; readonly type: 'VARCHAR'; readonly values: readonly string[] }
+
+let shared: Promise<DuckDBConnection> | null = null
+
+/** One in-process DuckDB connection for IO (in memory; nothing is written unless asked). */
+export function duckdb(): Promise<DuckDBConnection> {
+  shared ??= DuckDBInstance.create(':memory:', { threads: '2' }).then((db) => db.connect())
+  return shared
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+export function quoteString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`
+}
+
+/** Write equal-length columns to a Parquet file (zstd), atomically: a temp file renamed into place. */
+export async function writeParquet(path: string, columns: readonly ParquetColumn[]): Promise<void> {
+  const n = columns[0]?.values.length ?? 0
+  for (const c of columns) {
+    if (c.values.length !== n) throw new Error(`writeParquet ${path}: column ${c.name} has ${c.values.length} rows, expected ${n}`)
+  }
+  const conn = await duckdb()
+  const table = `w_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e9)}`
+  // Timestamps are appended as epoch-ms integers and turned into TIMESTAMP columns when copied out.
+  const sqlType = (t: ParquetColumn['type']) => (t === 'TIMESTAMP_MS' ? 'BIGINT' : t)
+  const select = columns
+    .map((c) => (c.type === 'TIMESTAMP_MS' ? `epoch_ms(${quoteIdent(c.name)}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name)))
+    .join(', ')
+  await conn.run(`CREATE TEMP TABLE ${table} (${columns.map((c) => `${quoteIdent(c.name)} ${sqlType(c.type)}`).join(', ')})`)
+  try {
+    const appender = await conn.createAppender(table)
+    for (let i = 0; i < n; i++) {
+      for (const c of columns) {
+        switch (c.type) {
+          case 'DOUBLE': {
+            const v = c.values[i]
+            if (Number.isNaN(v)) appender.appendNull()
+            else appender.appendDouble(v)
+            break
+          }
+          case 'INTEGER':
+            appender.appendInteger(c.values[i])
+            break
+          case 'TIMESTAMP_MS':
+            appender.appendBigInt(BigInt(c.values[i]))
+            break
+          case 'VARCHAR':
+            appender.appendVarchar(c.values[i])
+            break
+        }
+      }
+      appender.endRow()
+    }
+    appender.closeSync()
+    const tmp = `${path}.tmp-${process.pid}`
+    await conn.run(`COPY (SELECT ${select} FROM ${table}) TO ${quoteString(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)`)
+    await rename(tmp, path)
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${table}`)
+  }
+}
+
+export async function removeQuietly(path: string): Promise<void> {
+  await rm(path, { force: true, recursive: true })
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod'
+import { BAR_FIELDS, type BarField, type Bars } from './bars.js'
+
+/** How a source file maps onto bars: its format, column names and timestamp convention. */
+export const sourceOptionsSchema = z
+  .object({
+    format: z.enum(['auto', 'csv', 'parquet']).default('auto'),
+    /** Source column name per bar field; unset fields are found by common names (ts_utc, timestamp, open_time, o...). */
+    columns: z
+      .object({
+        ts: z.string().optional(),
+        open: z.string().optional(),
+        high: z.string().optional(),
+        low: z.string().optional(),
+        close: z.string().optional(),
+        volume: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    timestamp: z
+      .object({
+        format: z.enum(['auto', 'iso', 'epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns']).default('auto'),
+        /** Timezone of timestamps that carry no offset: UTC, an offset like -05:00, or an IANA name. */
+        timezone: z.string().default('UTC'),
+      })
+      .strict()
+      .default({ format: 'auto', timezone: 'UTC' }),
+  })
+  .strict()
+
+export type SourceOptions = z.infer<typeof sourceOptionsSchema>
+
+/** Bars as read, before validation, with where each row came from. */
+export interface RawBars extends Bars {
+  /** For CSV the 1-based line number in the file (the header is line 1); for Parquet the 1-based row number. */
+  readonly sourceRow: Int32Array
+  readonly rowKind: 'line' | 'row'
+  readonly hasVolume: boolean
+  readonly file: string
+}
+
+const ALIASES: Record<BarField, readonly string[]> = {
+  ts: ['ts', 'ts_utc', 'timestamp', 'time', 'datetime', 'date_time', 'date', 'open_time', 'opentime', 'ts_event'],
+  open: ['open', 'o', 'open_price'],
+  high: ['high', 'h', 'high_price'],
+  low: ['low', 'l', 'low_price'],
+  close: ['close', 'c', 'close_price', 'last'],
+  volume: ['volume', 'v', 'vol', 'base_volume', 'qty'],
+}
+
+function normalize(name: string): string {
+  return name
+    .trim()
+    .replace(/^\uFEFF/, '')
+    .replace(/^"|"$/g, '')
+    .trim()
+    .toLowerCase()
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = tmp
+    }
+  }
+  return row[b.length]
+}
+
+/**
+ * Index of each bar field among `header` names. Volume may be absent (no volume in the data); every other field
+ * must be found, else the error names the file, the missing field, what the header holds and the closest name.
+ */
+export function resolveColumns(
+  header: readonly string[],
+  columns: SourceOptions['columns'],
+  where: string,
+): Record<BarField, number> {
+  const names = header.map(normalize)
+  const out = {} as Record<BarField, number>
+  for (const field of BAR_FIELDS) {
+    const wanted = columns[field]
+    let index = -1
+    if (wanted !== undefined) {
+      index = names.indexOf(normalize(wanted))
+      if (index < 0) {
+        throw new Error(
+          `${where}: column "${wanted}" (configured for ${field}) is not in the header; header has: ${header.join(', ')}`,
+        )
+      }
+    } else {
+      index = names.findIndex((n) => ALIASES[field].includes(n))
+    }
+    if (index < 0 && field !== 'volume') {
+      const unused = names.filter((n) => !Object.values(ALIASES).some((a) => a.includes(n)))
+      const close = unused
+        .map((n) => ({ n, d: Math.min(...ALIASES[field].map((a) => editDistance(n, a))) }))
+        .sort((a, b) => a.d - b.d)[0]
+      const hint = close && close.d <= 2 ? `; did you mean "${close.n}"? (misspelled header?)` : ''
+      throw new Error(
+        `${where}: header has no column for ${field} (found: ${header.join(', ')})${hint}; ` +
+          `name it ${ALIASES[field].slice(0, 3).join('/')} or map it with data.columns.${field}`,
+      )
+    }
+    out[field] = index
+  }
+  return out
+}
