@@ -20,7 +20,10 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Run `fn` `repeats` times and return the median wall time in seconds and the last result. */
-export async function timeMedian<T>(repeats: number, fn: () => T | Promise<T>): Promise<{ seconds: number; result: T }> {
+export async function timeMedian<T>(
+  repeats: number,
+  fn: () => T | Promise<T>,
+): Promise<{ seconds: number; result: T }> {
   const times: number[] = []
   let result: T | undefined
   for (let i = 0; i < repeats; i++) {
@@ -57,7 +60,12 @@ export function peakRssMiB(): number {
 }
 
 /** The one line every benchmark ends with: `BENCH <name> ratio=<ours/peer> ours_s=<s> peer_s=<s> [k=v ...]`. */
-export function benchLine(name: string, ours: number, peer: number, extra: Record<string, string | number> = {}): string {
+export function benchLine(
+  name: string,
+  ours: number,
+  peer: number,
+  extra: Record<string, string | number> = {},
+): string {
   const kv = Object.entries(extra).map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : v}`)
   return [`BENCH ${name}`, `ratio=${fmt(ours / peer)}`, `ours_s=${fmt(ours)}`, `peer_s=${fmt(peer)}`, ...kv].join(' ')
 }

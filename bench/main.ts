@@ -5,7 +5,9 @@
 type Benchmark = () => Promise<void>
 
 // One line per benchmark: its name and the module that runs it.
-const benchmarks = new Map<string, () => Promise<Benchmark>>([])
+const benchmarks = new Map<string, () => Promise<Benchmark>>([
+  ['ingest', async () => (await import('./ingest/run.js')).default],
+])
 
 const name = process.argv[2]
 const load = name ? benchmarks.get(name) : undefined
@@ -13,4 +15,6 @@ if (!load) {
   process.stderr.write(`usage: npm run bench -- <name>\nbenchmarks: ${[...benchmarks.keys()].join(', ')}\n`)
   process.exit(2)
 }
-await (await load())()
+await (
+  await load()
+)()

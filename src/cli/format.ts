@@ -16,7 +16,10 @@ export function validationSummary(report: ValidationReport, inline = 10): string
     ['last bar', report.last_ts ?? '-'],
     ['volume', report.has_volume ? 'present' : 'absent (volume features use neutral values)'],
     ['backward steps', report.backward_steps],
-    ['duplicate timestamps', `${report.duplicates.timestamps} (${report.duplicates.exact} exact rows, ${report.duplicates.conflicting} conflicting rows)`],
+    [
+      'duplicate timestamps',
+      `${report.duplicates.timestamps} (${report.duplicates.exact} exact rows, ${report.duplicates.conflicting} conflicting rows)`,
+    ],
     ['OHLC violations', report.ohlc_violations],
     ['bad prices', report.bad_prices],
     ['missing volume', report.missing_volume],

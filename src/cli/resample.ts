@@ -18,7 +18,8 @@ export function register(program: Command): void {
     .option('--format <fmt>', 'parquet or csv', 'parquet')
     .option('--config <file>', 'YAML config (data section, resample.origin)')
     .action(async (file: string, opts: { to: string; out: string; format: string; config?: string }) => {
-      if (opts.format !== 'parquet' && opts.format !== 'csv') throw new Error(`--format must be parquet or csv, not "${opts.format}"`)
+      if (opts.format !== 'parquet' && opts.format !== 'csv')
+        throw new Error(`--format must be parquet or csv, not "${opts.format}"`)
       const config = loadConfig(opts.config)
       const ladder = parseLadder(opts.to.split(','))
       const { bars } = await ingestFile(file, config.data)

@@ -41,8 +41,13 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
         return
       }
-      process.stdout.write(`mlf run: ${file}\n\nvalidation\n${validationSummary(report)}\n\nresampled ladder (closed bars)\n`)
-      for (const r of ladder) process.stdout.write(`  ${r.timeframe.name.padEnd(4)} ${String(r.length).padStart(9)} bars\n`)
-      process.stdout.write(`\n  ingest+validate ${summary.seconds.ingest_validate.toFixed(2)} s, resample ${summary.seconds.resample.toFixed(2)} s\n`)
+      process.stdout.write(
+        `mlf run: ${file}\n\nvalidation\n${validationSummary(report)}\n\nresampled ladder (closed bars)\n`,
+      )
+      for (const r of ladder)
+        process.stdout.write(`  ${r.timeframe.name.padEnd(4)} ${String(r.length).padStart(9)} bars\n`)
+      process.stdout.write(
+        `\n  ingest+validate ${summary.seconds.ingest_validate.toFixed(2)} s, resample ${summary.seconds.resample.toFixed(2)} s\n`,
+      )
     })
 }

@@ -7,7 +7,11 @@ import { canonicalJson, deepFreeze, sha256Hex } from './hash.js'
 export type ResolvedConfig = Readonly<FactoryConfig> & { readonly hash: string; readonly source: string | null }
 
 /** Line of the YAML node at `path`, or of its nearest existing parent. */
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: readonly PropertyKey[]): number | null {
+function lineOf(
+  doc: ReturnType<typeof parseDocument>,
+  counter: LineCounter,
+  path: readonly PropertyKey[],
+): number | null {
   let node: unknown = doc.contents
   let line: number | null = null
   const lineAt = (n: unknown) => {
@@ -30,11 +34,17 @@ function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, pat
   return line
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[], where: string, locate: (p: readonly PropertyKey[]) => number | null) {
+function formatIssues(
+  issues: readonly z.core.$ZodIssue[],
+  where: string,
+  locate: (p: readonly PropertyKey[]) => number | null,
+) {
   return issues
     .map((i) => {
-      const path = i.path.map(String).join('.') || '(root)'
-      const line = locate(i.path)
+      // An unknown key is reported at its parent; point at the key itself.
+      const at = i.code === 'unrecognized_keys' && i.keys.length > 0 ? [...i.path, i.keys[0]] : i.path
+      const path = at.map(String).join('.') || '(root)'
+      const line = locate(at)
       return `  ${where}${line ? `:${line}` : ''}: ${path}: ${i.message}`
     })
     .join('\n')
@@ -44,7 +54,9 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], where: string, locate
 export function resolveConfig(raw: unknown, source: string | null = null): ResolvedConfig {
   const parsed = factoryConfigSchema.safeParse(raw ?? {})
   if (!parsed.success) {
-    throw new Error(`invalid config${source ? ` ${source}` : ''}:\n${formatIssues(parsed.error.issues, source ?? 'config', () => null)}`)
+    throw new Error(
+      `invalid config${source ? ` ${source}` : ''}:\n${formatIssues(parsed.error.issues, source ?? 'config', () => null)}`,
+    )
   }
   const hash = sha256Hex(canonicalJson(parsed.data))
   return deepFreeze({ ...parsed.data, hash, source })
@@ -72,7 +84,9 @@ export function loadConfig(path?: string, overrides: Record<string, unknown> = {
   const raw = mergeDeep((doc.toJS() as Record<string, unknown>) ?? {}, overrides)
   const parsed = factoryConfigSchema.safeParse(raw)
   if (!parsed.success) {
-    throw new Error(`invalid config ${path}:\n${formatIssues(parsed.error.issues, path, (p) => lineOf(doc, counter, p))}`)
+    throw new Error(
+      `invalid config ${path}:\n${formatIssues(parsed.error.issues, path, (p) => lineOf(doc, counter, p))}`,
+    )
   }
   const hash = sha256Hex(canonicalJson(parsed.data))
   return deepFreeze({ ...parsed.data, hash, source: path })

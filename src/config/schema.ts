@@ -9,7 +9,8 @@ const timeframesSchema = z
   .superRefine((names, ctx) => {
     try {
       const ladder = parseLadder(names)
-      if (ladder[0].name !== '1m') ctx.addIssue({ code: 'custom', message: 'the ladder must start at 1m (the canonical bars)' })
+      if (ladder[0].name !== '1m')
+        ctx.addIssue({ code: 'custom', message: 'the ladder must start at 1m (the canonical bars)' })
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: (err as Error).message })
     }

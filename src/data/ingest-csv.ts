@@ -78,7 +78,6 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
   let fieldCount = 0
   let delimiter = 44
   let lineNo = 0
-  let blankLines = 0
   let sawBytes = false
   const starts = new Int32Array(256)
   const ends = new Int32Array(256)
@@ -130,10 +129,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
   const parseLine = (buf: Buffer, start: number, end: number) => {
     lineNo++
     if (end > start && buf[end - 1] === CR) end--
-    if (end === start) {
-      blankLines++
-      return
-    }
+    if (end === start) return // a blank line holds no data (trailing newlines, editors)
     sawBytes = true
     if (header === null) {
       parseHeader(buf.toString('utf8', start, end))

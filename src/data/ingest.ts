@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises'
 import { z } from 'zod'
 import type { Bars } from './bars.js'
 import { readCsvBars } from './ingest-csv.js'
@@ -17,6 +18,9 @@ export const dataConfigSchema = sourceOptionsSchema
 export type DataConfig = z.infer<typeof dataConfigSchema>
 
 export async function readRawBars(file: string, options: DataConfig = dataConfigSchema.parse({})): Promise<RawBars> {
+  const info = await stat(file).catch(() => null)
+  if (!info) throw new Error(`${file}: no such file`)
+  if (!info.isFile()) throw new Error(`${file}: not a file`)
   const format = options.format === 'auto' ? (/\.parquet$/i.test(file) ? 'parquet' : 'csv') : options.format
   return format === 'parquet' ? readParquetBars(file, options) : readCsvBars(file, options)
 }

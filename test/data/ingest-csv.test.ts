@@ -1,0 +1,84 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
+import { join } from 'node:path'
+import { dataConfigSchema, ingestFile, readRawBars } from '../../src/data/ingest.js'
+import { SAMPLE, tempDir, tempFile } from '../helpers.js'
+
+const HEADER = 'ts_utc,open,high,low,close,volume\n'
+const ROWS = '2023-08-01T00:00:00Z,10,11,9,10.5,100\n2023-08-01T00:01:00Z,10.5,10.7,10.1,10.2,50\n'
+
+const options = (over: Record<string, unknown> = {}) => dataConfigSchema.parse(over)
+
+/** Assert that reading `path` fails with a message naming the file and matching `pattern`. */
+async function rejects(path: string, pattern: RegExp, over: Record<string, unknown> = {}) {
+  await assert.rejects(readRawBars(path, options(over)), (err: Error) => {
+    assert.ok(err.message.includes(path), `message names the file: ${err.message}`)
+    assert.match(err.message, pattern)
+    return true
+  })
+}
+
+test('reads the gzipped sample: 175,680 bars with volume, in order', async () => {
+  const raw = await readRawBars(SAMPLE)
+  assert.equal(raw.length, 175_680)
+  assert.equal(raw.ts[0], Date.parse('2023-08-01T00:00:00Z'))
+  assert.equal(raw.ts[raw.length - 1], Date.parse('2023-11-30T23:59:00Z'))
+  assert.equal(raw.open[0], 4.255)
+  assert.equal(raw.volume[0], 25259.1)
+  assert.equal(raw.sourceRow[0], 2)
+  assert.equal(raw.hasVolume, true)
+})
+
+test('plain CSV, CRLF, epoch seconds and milliseconds, custom column names and a source timezone', async () => {
+  const a = await readRawBars(tempFile('a.csv', (HEADER + ROWS).replace(/\n/g, '\r\n')))
+  assert.deepEqual([...a.close], [10.5, 10.2])
+  const s = await readRawBars(tempFile('s.csv', 'time,o,h,l,c,v\n1690848000,1,2,1,2,5\n1690848060,2,2,1,1,5\n'))
+  assert.deepEqual([...s.ts], [1690848000000, 1690848060000])
+  const ms = await readRawBars(tempFile('ms.csv', 'open_time,open,high,low,close\n1690848000000,1,2,1,2\n'))
+  assert.equal(ms.ts[0], 1690848000000)
+  assert.equal(ms.hasVolume, false)
+  assert.ok(Number.isNaN(ms.volume[0]))
+  const mapped = await readRawBars(
+    tempFile('m.csv', 'Date,Px_O,Px_H,Px_L,Px_C\n2019-01-15 09:30:00,1,2,1,2\n'),
+    options({ columns: { ts: 'Date', open: 'Px_O', high: 'Px_H', low: 'Px_L', close: 'Px_C' }, timestamp: { timezone: 'America/New_York' } }),
+  )
+  assert.equal(mapped.ts[0], Date.parse('2019-01-15T14:30:00Z'))
+})
+
+test('bad input: truncated gzip names the file and the last line read', async () => {
+  const full = gzipSync(readFileSync(SAMPLE).length > 0 ? Buffer.from(HEADER + ROWS.repeat(2000)) : Buffer.alloc(0))
+  const path = join(tempDir(), 'cut.csv.gz')
+  writeFileSync(path, full.subarray(0, Math.floor(full.length / 2)))
+  await rejects(path, /truncated or corrupt gzip data after line \d+/)
+})
+
+test('bad input: empty file, header only, missing and misspelled headers', async () => {
+  await rejects(tempFile('empty.csv', ''), /the file is empty/)
+  await rejects(tempFile('header.csv', HEADER), /header but no data rows/)
+  await rejects(tempFile('nohdr.csv', ROWS), /:1: no header row: line 1 starts with "2023-08-01T00:00:00Z"/)
+  await rejects(tempFile('typo.csv', 'ts_utc,open,high,low,clsoe,volume\n' + ROWS), /:1: header has no column for close .*did you mean "clsoe"/)
+  await rejects(tempFile('mapped.csv', HEADER + ROWS), /column "px_close" \(configured for close\) is not in the header/, {
+    columns: { close: 'px_close' },
+  })
+})
+
+test('bad input: mixed timestamp formats, non-numeric price and a short row name the line', async () => {
+  await rejects(tempFile('mixed.csv', HEADER + ROWS + '1690848120,1,2,1,2,3\n'), /:4: mixed timestamp formats: "1690848120" is epoch s but line 2 was ISO-8601/)
+  await rejects(tempFile('units.csv', 'ts,open,high,low,close\n1690848000,1,2,1,2\n1690848060000,1,2,1,2\n'), /:3: mixed timestamp formats/)
+  await rejects(tempFile('price.csv', HEADER + ROWS + '2023-08-01T00:02:00Z,10,abc,9,10,1\n'), /:4: high "abc" is not a number/)
+  await rejects(tempFile('short.csv', HEADER + '2023-08-01T00:02:00Z,10,11,9\n'), /:2: has 4 fields but the header has 6/)
+  await rejects(tempFile('ts.csv', HEADER + 'yesterday,1,2,1,2,3\n'), /:2: timestamp "yesterday" is neither ISO-8601 nor an epoch number/)
+  await rejects(tempFile('iso.csv', HEADER + ROWS), /mixed timestamp formats/, { timestamp: { format: 'epoch_s' } })
+})
+
+test('ingestFile on the sample: clean data passes every rule untouched', async () => {
+  const { bars, report } = await ingestFile(SAMPLE)
+  assert.equal(report.rows, 175_680)
+  assert.equal(report.rows_out, 175_680)
+  assert.equal(bars.length, 175_680)
+  assert.equal(report.duplicates.timestamps + report.backward_steps + report.ohlc_violations + report.bad_prices, 0)
+  assert.equal(report.gaps.intraday + report.gaps.session_break + report.gaps.weekend + report.gaps.holiday, 0)
+  assert.match(report.fingerprint, /^[0-9a-f]{64}$/)
+})
