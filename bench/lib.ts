@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** Repository root (bench files compile to dist/bench/..., sources live in bench/...). */
@@ -72,4 +73,8 @@ export function benchLine(
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(4)
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'mlf-bench-'))
 }

@@ -6,7 +6,14 @@ type Benchmark = () => Promise<void>
 
 // One line per benchmark: its name and the module that runs it.
 const benchmarks = new Map<string, () => Promise<Benchmark>>([
+  ['xgboost', async () => (await import('./xgboost/main.js')).default],
   ['ingest', async () => (await import('./ingest/run.js')).default],
+  ['run', async () => (await import('./run/main.js')).default],
+  ['logistic', async () => (await import('./logistic/main.js')).default],
+  ['latency', async () => (await import('./latency/main.js')).default],
+  ['labels', async () => (await import('./labels/main.js')).default],
+  ['features', async () => (await import('./features/main.js')).default],
+  ['torch', async () => (await import('./torch/main.js')).default],
 ])
 
 const name = process.argv[2]

@@ -2,6 +2,12 @@ import type { Command } from 'commander'
 import { register as ingest } from './ingest.js'
 import { register as resample } from './resample.js'
 import { register as run } from './run.js'
+import { register as predict } from './predict.js'
+import { register as labels } from './labels.js'
+import { register as splits } from './splits.js'
+import { register as features } from './features.js'
+import { register as audit } from './audit.js'
+import { register as models } from './models.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
@@ -10,4 +16,10 @@ export const commands: readonly RegisterCommand[] = [
   run,
   ingest,
   resample,
+  predict,
+  labels,
+  splits,
+  features,
+  audit,
+  models,
 ]

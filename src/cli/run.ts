@@ -1,53 +1,71 @@
 import type { Command } from 'commander'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ingestFile } from '../data/ingest.js'
-import { resampleLadder } from '../data/resample.js'
-import { parseLadder } from '../data/timeframe.js'
 import { loadConfig } from '../config/load.js'
-import { originMs } from '../config/schema.js'
+import { runPipeline, type RunSummary } from '../pipeline/run.js'
 import { validationSummary } from './format.js'
+import { createProgress } from './progress.js'
 
-/** The built-in real sample dataset shipped with the project. */
-export const SAMPLE_DATA = resolve(
-  fileURLToPath(new URL('../../../data/sample/filusdt_1m_2023-08_2023-11_binance.csv.gz', import.meta.url)),
-)
+const root = (rel: string) => resolve(fileURLToPath(new URL(`../../../${rel}`, import.meta.url)))
+
+/** The built-in real sample dataset shipped with the project, and the preset `mlf run` uses by default. */
+export const SAMPLE_DATA = root('data/sample/filusdt_1m_2023-08_2023-11_binance.csv.gz')
+export const DEFAULT_PRESET = root('configs/presets/fast_baseline.yaml')
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(2)}%`
+}
+
+export function printSummary(s: RunSummary, write: (t: string) => void): void {
+  write(`\nmodels (val / test)\n`)
+  for (const m of s.models) {
+    const v = m.metrics.val
+    const t = m.metrics.test
+    write(`  ${m.name.padEnd(24)} acc ${v.accuracy.toFixed(3)} / ${t.accuracy.toFixed(3)}  log-loss ${v.log_loss.toFixed(4)} / ${t.log_loss.toFixed(4)}  AUC(up/down) ${v.auc_dir.toFixed(3)} / ${t.auc_dir.toFixed(3)}\n`)
+  }
+  if (s.calibration) {
+    const { before: b, after: a } = s.calibration
+    write(`\ncalibration (test, temperature ${s.calibration.params.temperature.toFixed(3)})\n`)
+    write(`  ECE ${b.ece.toFixed(4)} -> ${a.ece.toFixed(4)}   Brier ${b.brier.toFixed(4)} -> ${a.brier.toFixed(4)}   log-loss ${b.logLoss.toFixed(4)} -> ${a.logLoss.toFixed(4)}\n`)
+  }
+  const bt = s.backtest
+  write(`\nbacktest (test split, after fees and slippage)\n`)
+  write(`  return ${pct(bt.total_return)}  Sharpe ${bt.sharpe.toFixed(2)}  Sortino ${bt.sortino.toFixed(2)}  max drawdown ${pct(bt.max_drawdown)}\n`)
+  write(`  trades ${bt.trades}  win rate ${pct(bt.win_rate)}  turnover/day ${bt.turnover_per_day.toFixed(2)}  fees/gross ${bt.fee_share_of_gross.toFixed(2)}\n`)
+  write(`\n  canary: test directional AUC ${s.canary.test_auc.toFixed(4)}${s.canary.shuffled_labels ? ' with shuffled labels (should be near 0.5)' : ''}\n`)
+  write(`  bundle checksum ${s.bundle_checksum}\n`)
+}
 
 export function register(program: Command): void {
   program
     .command('run')
-    .description('the main job: run the factory on a config (default: the built-in sample dataset)')
-    .argument('[config]', 'YAML config')
+    .description('the main job: config -> features, labels, models, calibration, backtest, bundle, report')
+    .argument('[config]', 'YAML config (default: configs/presets/fast_baseline.yaml)')
     .option('--data <file>', 'bars file (default: the config data.path, else the built-in sample)')
+    .option('--out <dir>', 'runs directory', 'runs')
+    .option('--shuffle-labels', 'leakage canary: shuffle train/val labels (test AUC should be near 0.5)')
     .option('--json', 'print the summary as JSON')
-    .action(async (configPath: string | undefined, opts: { data?: string; json?: boolean }) => {
-      const config = loadConfig(configPath)
+    .action(async (configPath: string | undefined, opts: { data?: string; out: string; json?: boolean; shuffleLabels?: boolean }) => {
+      const config = loadConfig(configPath ?? DEFAULT_PRESET, opts.shuffleLabels ? { control: { shuffle_labels: true } } : {})
       const file = opts.data ?? config.data.path ?? SAMPLE_DATA
-      const t0 = performance.now()
-      const { bars, report } = await ingestFile(file, config.data)
-      const t1 = performance.now()
-      const ladder = resampleLadder(bars, parseLadder(config.timeframes), originMs(config))
-      const t2 = performance.now()
-      const summary = {
-        config_hash: config.hash,
-        data: file,
-        rows: report.rows,
-        rows_out: report.rows_out,
-        fingerprint: report.fingerprint,
-        timeframes: Object.fromEntries(ladder.map((r) => [r.timeframe.name, r.length])),
-        seconds: { ingest_validate: (t1 - t0) / 1000, resample: (t2 - t1) / 1000 },
+      const quiet = Boolean(opts.json)
+      const write = (t: string) => {
+        if (!quiet) process.stdout.write(t)
       }
+      write(`mlf run: ${config.source} on ${file}\n`)
+      const result = await runPipeline({
+        config,
+        dataFile: file,
+        outDir: opts.out,
+        log: (l) => write(`${l}\n`),
+        progress: (label) => createProgress(label, { enabled: !quiet }),
+      })
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
+        process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`)
         return
       }
-      process.stdout.write(
-        `mlf run: ${file}\n\nvalidation\n${validationSummary(report)}\n\nresampled ladder (closed bars)\n`,
-      )
-      for (const r of ladder)
-        process.stdout.write(`  ${r.timeframe.name.padEnd(4)} ${String(r.length).padStart(9)} bars\n`)
-      process.stdout.write(
-        `\n  ingest+validate ${summary.seconds.ingest_validate.toFixed(2)} s, resample ${summary.seconds.resample.toFixed(2)} s\n`,
-      )
+      write(`\nvalidation\n${validationSummary(result.report)}\n`)
+      printSummary(result.summary, write)
+      write(`\n  run: ${result.runDir}\n`)
     })
 }

@@ -1,6 +1,54 @@
 import { z } from 'zod'
 import { dataConfigSchema } from '../data/ingest.js'
 import { DEFAULT_LADDER, parseLadder } from '../data/timeframe.js'
+import { featuresConfigSchema } from '../features/config.js'
+import { labelsConfigSchema } from '../labels/config.js'
+import { splitsConfigSchema } from '../validation/config.js'
+import { registry } from '../models/registry.js'
+import { thresholdPolicySchema } from '../policy/threshold.js'
+import { backtestConfigSchema } from '../backtest/engine.js'
+
+/** One base model: a registry name and its parameters (validated against that model's own schema). */
+const baseModelSchema = z
+  .object({
+    name: z.string(),
+    /** Defaults to the model's own input view. */
+    view: z.enum(['feature_matrix', 'window_tensor', 'multi_res', 'foundation']).optional(),
+    /** Feature-matrix columns this model uses (by name); all when absent. */
+    features: z.array(z.string()).min(1).optional(),
+    config: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const entry = registry.get(m.name)
+    if (!entry) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `unknown model "${m.name}"; available: ${[...registry.keys()].sort().join(', ')}`,
+      })
+      return
+    }
+    const parsed = entry.params.safeParse(m.config)
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ code: 'custom', path: ['config', ...issue.path.map(String)], message: issue.message })
+      }
+    }
+    if (m.view && m.view !== entry.spec.inputView) {
+      ctx.addIssue({ code: 'custom', path: ['view'], message: `model "${m.name}" takes ${entry.spec.inputView}, not ${m.view}` })
+    }
+  })
+
+const ensembleSchema = z
+  .object({
+    kind: z.literal('voting'),
+    /** Member names (base model names, in base_models); all base models when absent. */
+    members: z.array(z.string()).min(2).optional(),
+    /** uniform, val_accuracy (weights from validation accuracy above chance), or explicit positive weights. */
+    weights: z.union([z.enum(['uniform', 'val_accuracy']), z.array(z.number().positive())]).default('uniform'),
+  })
+  .strict()
 
 const timeframesSchema = z
   .array(z.string())
@@ -30,8 +78,47 @@ export const factoryConfigSchema = z
       })
       .strict()
       .default({ origin: '1970-01-01T00:00:00Z' }),
+    features: featuresConfigSchema.prefault({}),
+    labels: labelsConfigSchema.prefault({}),
+    splits: splitsConfigSchema.prefault({}),
+    base_models: z.array(baseModelSchema).min(1).default([{ name: 'xgboost', config: {} }]),
+    ensemble: ensembleSchema.nullable().default(null),
+    inference: z
+      .object({ calibrate: z.array(z.enum(['temperature'])).default(['temperature']) })
+      .strict()
+      .prefault({}),
+    policy: thresholdPolicySchema.prefault({}),
+    backtest: backtestConfigSchema.prefault({}),
+    /** Threads an engine may use (recorded in bundles: results of some engines depend on it). */
+    threads: z.number().int().min(1).default(1),
+    control: z
+      .object({
+        /** Leakage canary: shuffle train and validation labels; the test AUC must then be near 0.5. */
+        shuffle_labels: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    if (!c.ensemble) return
+    const names = c.base_models.map((m) => m.name)
+    const members = c.ensemble.members ?? names
+    const missing = members.filter((m) => !names.includes(m))
+    if (missing.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ensemble', 'members'],
+        message: `ensemble members not in base_models: ${missing.join(', ')} (base_models: ${names.join(', ')}; registry: ${[...registry.keys()].sort().join(', ')})`,
+      })
+    }
+    if (members.length < 2) ctx.addIssue({ code: 'custom', path: ['ensemble'], message: 'a voting ensemble needs at least 2 members' })
+    const w = c.ensemble.weights
+    if (Array.isArray(w) && w.length !== members.length) {
+      ctx.addIssue({ code: 'custom', path: ['ensemble', 'weights'], message: `${w.length} weights for ${members.length} members` })
+    }
+
+  })
 
 export type FactoryConfig = z.infer<typeof factoryConfigSchema>
 

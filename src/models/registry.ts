@@ -1,5 +1,22 @@
 import type { z } from 'zod'
 import type { Availability, Model, ModelSpec, Task } from './contract.js'
+import { xgboostEntry } from './tabular/xgboost.js'
+import { xgboostLeafwiseEntry } from './tabular/xgboost_leafwise.js'
+import { randomForestEntry } from './tabular/random_forest.js'
+import { xgboostModelEntry } from './imported/xgboost.js'
+import { lightgbmModelEntry } from './imported/lightgbm.js'
+import { onnxModelEntry } from './imported/onnx.js'
+import { lstmEntry } from './neural/lstm.js'
+import { gruEntry } from './neural/gru.js'
+import { tcnEntry } from './neural/tcn.js'
+import { dlinearEntry } from './neural/dlinear.js'
+import { mlpEntry } from './neural/mlp.js'
+import { logisticEntry } from './tabular/logistic.js'
+import { linearSvcEntry } from './tabular/linear_svc.js'
+import { gaussianNbEntry } from './tabular/gaussian_nb.js'
+import { ridgeEntry } from './tabular/ridge.js'
+import { elasticNetEntry } from './tabular/elastic_net.js'
+import { knnEntry } from './tabular/knn.js'
 
 /**
  * A registered model: its spec, a zod schema of its parameters (with defaults), and how to create or load it.
@@ -17,7 +34,25 @@ export interface ModelEntry<P = unknown> {
 // Adding a model: one file in a family folder, one line here. (Each entry's params type differs; the registry
 // erases it, and parseModelParams restores validated params before create.)
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const entries: readonly ModelEntry<any>[] = []
+const entries: readonly ModelEntry<any>[] = [
+  xgboostEntry,
+  xgboostLeafwiseEntry,
+  randomForestEntry,
+  xgboostModelEntry,
+  lightgbmModelEntry,
+  onnxModelEntry,
+  lstmEntry,
+  gruEntry,
+  tcnEntry,
+  dlinearEntry,
+  mlpEntry,
+  logisticEntry,
+  linearSvcEntry,
+  gaussianNbEntry,
+  ridgeEntry,
+  elasticNetEntry,
+  knnEntry,
+]
 
 export const registry: ReadonlyMap<string, ModelEntry> = new Map(
   entries.map((e) => [e.spec.name, e as ModelEntry]),

@@ -28,6 +28,11 @@ export interface MultiResView {
   readonly kind: 'multi_res'
   readonly n: number
   readonly parts: readonly (WindowTensorView & { readonly timeframe: string })[]
+  /**
+   * concatenated (default when absent): parts may differ in steps; stacked: every part has the same steps and
+   * feature names, so sample i reads as one (n_tf, steps, f) block (see `readStacked` in ./multi-res.ts).
+   */
+  readonly layout?: 'concatenated' | 'stacked'
 }
 
 /** 1m OHLC context windows for zero-shot foundation models (normalized per window by the consumer's own scaling). */
@@ -42,3 +47,10 @@ export interface FoundationView {
 
 export type DataView = FeatureMatrixView | WindowTensorView | MultiResView | FoundationView
 export type ViewKind = DataView['kind']
+
+/** Several views of the same n rows, keyed by kind: what an ensemble receives, each member taking its own. */
+export interface ViewSet {
+  readonly kind: 'view_set'
+  readonly n: number
+  readonly views: Readonly<Partial<Record<ViewKind, DataView>>>
+}

@@ -1,0 +1,103 @@
+import type { BacktestResult } from './engine.js'
+
+const DAY = 86_400_000
+
+export interface BacktestMetrics {
+  total_return: number
+  sharpe: number
+  sortino: number
+  max_drawdown: number
+  trades: number
+  win_rate: number
+  /** Mean absolute position change per day (round trips count 2). */
+  turnover_per_day: number
+  /** Costs as a share of gross P&L (|gross|); 0 without trades. */
+  fee_share_of_gross: number
+  gross_return: number
+  exposure: number
+}
+
+/** Daily returns from the marked-to-market equity (last mark of each UTC day). */
+function dailyReturns(ts: Float64Array, equity: Float64Array): number[] {
+  const out: number[] = []
+  let prev = 1
+  for (let i = 0; i < equity.length; i++) {
+    const lastOfDay = i === equity.length - 1 || Math.floor(ts[i + 1] / DAY) !== Math.floor(ts[i] / DAY)
+    if (lastOfDay) {
+      out.push(equity[i] / prev - 1)
+      prev = equity[i]
+    }
+  }
+  return out
+}
+
+export function drawdown(equity: Float64Array): Float64Array {
+  const dd = new Float64Array(equity.length)
+  let peak = -Infinity
+  for (let i = 0; i < equity.length; i++) {
+    if (equity[i] > peak) peak = equity[i]
+    dd[i] = equity[i] / peak - 1
+  }
+  return dd
+}
+
+/**
+ * Annualization uses the observed share of calendar days with bars (365 for 24/7 markets, about 252 for exchange
+ * hours), so a crypto and an index series are annualized by their own calendars.
+ */
+export function backtestMetrics(r: BacktestResult): BacktestMetrics {
+  const daily = dailyReturns(r.ts, r.equity)
+  const spanDays = r.ts.length ? Math.max(1, (r.ts[r.ts.length - 1] - r.ts[0]) / DAY) : 1
+  const periodsPerYear = Math.min(365, Math.max(1, (daily.length / spanDays) * 365))
+  const mean = daily.reduce((s, x) => s + x, 0) / Math.max(1, daily.length)
+  const sd = Math.sqrt(daily.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, daily.length - 1))
+  const downside = Math.sqrt(daily.reduce((s, x) => s + Math.min(0, x) ** 2, 0) / Math.max(1, daily.length))
+  const dd = drawdown(r.equity)
+  const gross = r.trades.reduce((s, t) => s + t.gross, 0)
+  const cost = r.trades.reduce((s, t) => s + t.cost, 0)
+  let changes = 0
+  let held = 0
+  for (let i = 0; i < r.position.length; i++) {
+    changes += Math.abs(r.position[i] - (i ? r.position[i - 1] : 0))
+    if (r.position[i] !== 0) held++
+  }
+  return {
+    total_return: r.equity.length ? r.equity[r.equity.length - 1] - 1 : 0,
+    sharpe: sd > 0 ? (mean / sd) * Math.sqrt(periodsPerYear) : 0,
+    sortino: downside > 0 ? (mean / downside) * Math.sqrt(periodsPerYear) : 0,
+    max_drawdown: dd.length ? Math.min(...dd) : 0,
+    trades: r.trades.length,
+    win_rate: r.trades.length ? r.trades.filter((t) => t.net > 0).length / r.trades.length : 0,
+    turnover_per_day: changes / spanDays,
+    fee_share_of_gross: Math.abs(gross) > 0 ? cost / Math.abs(gross) : 0,
+    gross_return: gross,
+    exposure: r.position.length ? held / r.position.length : 0,
+  }
+}
+
+/** Per-regime breakdown: trades grouped by the volatility tercile (of the tested range) at their entry. */
+export function regimeBreakdown(r: BacktestResult, volatility: Float64Array) {
+  const entryVol = r.trades.map((t) => volatility[t.entryIndex - 1] ?? Number.NaN)
+  const sorted = entryVol.filter(Number.isFinite).sort((a, b) => a - b)
+  const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))]
+  const cuts = sorted.length ? [q(1 / 3), q(2 / 3)] : [0, 0]
+  const names = ['low_vol', 'mid_vol', 'high_vol'] as const
+  return names.map((regime, g) => {
+    const group = r.trades.filter((_, k) => {
+      const v = entryVol[k]
+      if (!Number.isFinite(v)) return false
+      const bucket = v <= cuts[0] ? 0 : v <= cuts[1] ? 1 : 2
+      return bucket === g
+    })
+    const nets = group.map((t) => t.net)
+    const mean = nets.reduce((s, x) => s + x, 0) / Math.max(1, nets.length)
+    const sd = Math.sqrt(nets.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, nets.length - 1))
+    return {
+      regime,
+      trades: group.length,
+      pnl: nets.reduce((s, x) => s + x, 0),
+      sharpe: sd > 0 ? (mean / sd) * Math.sqrt(Math.max(1, nets.length)) : 0,
+      winRate: group.length ? nets.filter((x) => x > 0).length / group.length : 0,
+    }
+  })
+}

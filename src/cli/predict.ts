@@ -1,0 +1,19 @@
+import type { Command } from 'commander'
+import { writeFile } from 'node:fs/promises'
+import { loadBundle, scoreWithBundle } from '../pipeline/bundle.js'
+import { predictionsCsv } from '../pipeline/predict.js'
+
+export function register(program: Command): void {
+  program
+    .command('predict')
+    .description('score a bars file with a bundle alone (features recomputed through the bundle pipeline)')
+    .requiredOption('--bundle <dir>', 'bundle directory (runs/<run-id>/bundle)')
+    .requiredOption('--data <file>', 'bars file')
+    .requiredOption('--out <file>', 'predictions CSV')
+    .action(async (opts: { bundle: string; data: string; out: string }) => {
+      const bundle = await loadBundle(opts.bundle)
+      const scored = await scoreWithBundle(bundle, opts.data)
+      await writeFile(opts.out, predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals))
+      process.stdout.write(`  ${scored.rows.length} predictions -> ${opts.out} (bundle ${bundle.checksum.slice(0, 12)}…)\n`)
+    })
+}

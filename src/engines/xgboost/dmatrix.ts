@@ -1,0 +1,70 @@
+import { check, xgb, type Handle } from './library.js'
+
+/** A DMatrix owned by JS: free it with `free()` (idempotent) as soon as it is no longer needed. */
+export interface DMatrix {
+  readonly handle: Handle
+  readonly rows: number
+  readonly cols: number
+  free(): void
+}
+
+export interface DMatrixInput {
+  /** Row-major (rows, cols); NaN marks a missing value. Float64 input is rounded to float32, as XGBoost stores it. */
+  readonly data: Float64Array | Float32Array
+  readonly rows: number
+  readonly cols: number
+  readonly label?: ArrayLike<number>
+  readonly weight?: ArrayLike<number>
+  /** Threads used to build the matrix. */
+  readonly nthread?: number
+}
+
+export function createDMatrix(input: DMatrixInput): DMatrix {
+  const { data, rows, cols } = input
+  if (data.length !== rows * cols) {
+    throw new Error(`DMatrix: data has ${data.length} values, expected rows*cols = ${rows}*${cols}`)
+  }
+  const lib = xgb()
+  const f32 = data instanceof Float32Array ? data : Float32Array.from(data)
+  const out: [Handle | null] = [null]
+  check(lib.dmatrixFromMat(f32, rows, cols, NaN, out, input.nthread ?? 0), 'XGDMatrixCreateFromMat')
+  const handle = out[0] as Handle
+  let freed = false
+  const dm: DMatrix = {
+    handle,
+    rows,
+    cols,
+    free() {
+      if (freed) return
+      freed = true
+      check(lib.dmatrixFree(handle), 'XGDMatrixFree')
+    },
+  }
+  try {
+    if (input.label) setFloatInfo(dm, 'label', input.label)
+    if (input.weight) setFloatInfo(dm, 'weight', input.weight)
+  } catch (err) {
+    dm.free()
+    throw err
+  }
+  return dm
+}
+
+function setFloatInfo(dm: DMatrix, field: string, values: ArrayLike<number>): void {
+  if (values.length !== dm.rows) throw new Error(`DMatrix: ${field} has ${values.length} values, expected ${dm.rows}`)
+  const f32 = Float32Array.from(values)
+  for (let i = 0; i < f32.length; i++) {
+    if (!Number.isFinite(f32[i])) throw new Error(`DMatrix: ${field}[${i}] is not finite (${values[i]})`)
+  }
+  check(xgb().dmatrixSetFloatInfo(dm.handle, field, f32, f32.length), `XGDMatrixSetFloatInfo(${field})`)
+}
+
+/** Run `fn` with a DMatrix that is freed afterwards, whatever happens. */
+export function withDMatrix<T>(input: DMatrixInput, fn: (dm: DMatrix) => T): T {
+  const dm = createDMatrix(input)
+  try {
+    return fn(dm)
+  } finally {
+    dm.free()
+  }
+}

@@ -1,0 +1,215 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { DataView, FeatureMatrixView } from '../../features/views/types.js'
+import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../../models/contract.js'
+import { loadBooster, type Booster, type BoosterParams, type ImportanceType } from './booster.js'
+import { withDMatrix, type DMatrixInput } from './dmatrix.js'
+import { trainBooster } from './train.js'
+
+/**
+ * The adapter shared by every model trained with XGBoost (xgboost, xgboost_leafwise, random_forest): the model files
+ * only decide booster parameters; fitting, prediction, SHAP, importance and persistence live here once.
+ */
+export interface XgbTrainPlan {
+  /** Booster parameters apart from objective, seed and threads (which come from the task and FitContext). */
+  readonly booster: BoosterParams
+  readonly rounds: number
+  readonly earlyStoppingRounds?: number
+  readonly evalMetric?: string
+}
+
+export interface XgbModel extends Model {
+  /** SHAP contributions, row-major (n, groups, f + 1): one group per class for multiclass, last column is the bias. */
+  contributions(x: DataView): { values: Float64Array; shape: readonly number[] }
+  /** Importance per feature column (gain by default), zero for features never split on. */
+  importance(type?: ImportanceType): Float64Array
+  /** Rounds kept after early stopping. */
+  readonly rounds: number
+}
+
+const MODEL_FILE = 'model.ubj'
+const META_FILE = 'model.meta.json'
+
+interface Meta {
+  readonly format: 'mlfactory.xgboost/1'
+  readonly model: string
+  readonly task: Task
+  readonly params: unknown
+  readonly rounds: number
+  readonly nFeatures: number
+  readonly featureNames: readonly string[]
+  readonly seed: number
+  readonly threads: number
+}
+
+export function objectiveFor(task: Task): BoosterParams {
+  switch (task.kind) {
+    case 'binary':
+      return { objective: 'binary:logistic' }
+    case 'multiclass':
+      if (!Number.isInteger(task.classes) || task.classes < 2) throw new Error(`multiclass task needs classes >= 2`)
+      return { objective: 'multi:softprob', num_class: task.classes }
+    case 'regression':
+      return { objective: 'reg:squarederror' }
+    default:
+      throw new Error(`XGBoost models do not support task "${task.kind}"`)
+  }
+}
+
+export function featureMatrix(x: DataView, who: string): FeatureMatrixView {
+  if (x.kind !== 'feature_matrix') throw new Error(`${who} takes a feature_matrix view, got ${x.kind}`)
+  return x
+}
+
+function checkLabels(y: Float64Array, task: Task, who: string): void {
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]
+    if (!Number.isFinite(v)) throw new Error(`${who}: label y[${i}] is not finite (${v})`)
+    if (task.kind === 'binary' && v !== 0 && v !== 1)
+      throw new Error(`${who}: binary label y[${i}] = ${v}, expected 0 or 1`)
+    if (task.kind === 'multiclass' && (!Number.isInteger(v) || v < 0 || v >= task.classes)) {
+      throw new Error(`${who}: class label y[${i}] = ${v}, expected an integer in 0..${task.classes - 1}`)
+    }
+  }
+}
+
+function dmInput(ds: Dataset | DataView, who: string, nthread: number): DMatrixInput {
+  const x = featureMatrix('x' in ds ? ds.x : ds, who)
+  const base = { data: x.data, rows: x.n, cols: x.f, nthread }
+  return 'x' in ds ? { ...base, label: ds.y, weight: ds.weight } : base
+}
+
+function toOutputs(values: Float32Array, n: number, task: Task): Outputs {
+  const v = Float64Array.from(values)
+  if (task.kind === 'binary') return { n, p_up: v }
+  if (task.kind === 'multiclass') return { n, p: v, classes: task.classes }
+  return { n, E_r: v }
+}
+
+/** A fresh, unfitted XGBoost-backed model. `params` are the validated model parameters, saved alongside. */
+export function createXgbModel(spec: ModelSpec, task: Task, params: unknown, plan: XgbTrainPlan): XgbModel {
+  return xgbModel(spec, task, params, plan, undefined)
+}
+
+function xgbModel(
+  spec: ModelSpec,
+  task: Task,
+  params: unknown,
+  plan: XgbTrainPlan | undefined,
+  restored: { booster: Booster; meta: Meta } | undefined,
+): XgbModel {
+  if (!spec.tasks.includes(task.kind)) throw new Error(`model "${spec.name}" does not support task "${task.kind}"`)
+  const objective = objectiveFor(task)
+  let booster = restored?.booster
+  let meta = restored?.meta
+  const fitted = (): { booster: Booster; meta: Meta } => {
+    if (!booster || !meta) throw new Error(`model "${spec.name}" is not fitted`)
+    return { booster, meta }
+  }
+  const threadsFor = (): number => meta?.threads ?? 0
+  const checkWidth = (x: FeatureMatrixView): void => {
+    const m = fitted().meta
+    if (x.f !== m.nFeatures) throw new Error(`${spec.name}: model was fitted on ${m.nFeatures} features, got ${x.f}`)
+  }
+
+  return {
+    spec,
+    task,
+    get rounds() {
+      return fitted().meta.rounds
+    },
+    async fit(train: Dataset, val: Dataset | undefined, ctx: FitContext) {
+      if (!plan) throw new Error(`model "${spec.name}" was loaded from disk and cannot be refitted`)
+      const x = featureMatrix(train.x, spec.name)
+      checkLabels(train.y, task, `${spec.name} train`)
+      if (val) {
+        checkLabels(val.y, task, `${spec.name} val`)
+        const vx = featureMatrix(val.x, spec.name)
+        if (vx.f !== x.f) throw new Error(`${spec.name}: val has ${vx.f} features, train has ${x.f}`)
+      }
+      const threads = Math.max(1, ctx.threads | 0)
+      const boosterParams: BoosterParams = {
+        ...plan.booster,
+        ...objective,
+        ...(plan.evalMetric ? { eval_metric: plan.evalMetric } : {}),
+        seed: ctx.seed,
+        nthread: threads,
+        verbosity: 0,
+      }
+      const result = withDMatrix(dmInput(train, spec.name, threads), (dtrain) => {
+        const run = (dval?: Parameters<typeof trainBooster>[0]['val']) =>
+          trainBooster({
+            params: boosterParams,
+            rounds: plan.rounds,
+            train: dtrain,
+            val: dval,
+            earlyStoppingRounds: dval ? plan.earlyStoppingRounds : undefined,
+            signal: ctx.signal,
+            onRound: ctx.progress
+              ? (done, total, metric) => ctx.progress!.update(done, total, metric === undefined ? {} : { val: metric })
+              : undefined,
+          })
+        return val ? withDMatrix(dmInput(val, spec.name, threads), run) : run()
+      })
+      booster?.free()
+      booster = result.booster
+      meta = {
+        format: 'mlfactory.xgboost/1',
+        model: spec.name,
+        task,
+        params,
+        rounds: result.rounds,
+        nFeatures: x.f,
+        featureNames: x.names,
+        seed: ctx.seed,
+        threads,
+      }
+    },
+    predict(view: DataView): Outputs {
+      const x = featureMatrix(view, spec.name)
+      checkWidth(x)
+      const b = fitted().booster
+      const pred = withDMatrix(dmInput(x, spec.name, threadsFor()), (dm) => b.predict(dm))
+      return toOutputs(pred.values, x.n, task)
+    },
+    contributions(view: DataView) {
+      const x = featureMatrix(view, spec.name)
+      checkWidth(x)
+      const b = fitted().booster
+      const pred = withDMatrix(dmInput(x, spec.name, threadsFor()), (dm) => b.predict(dm, { kind: 'contribs' }))
+      return { values: Float64Array.from(pred.values), shape: pred.shape }
+    },
+    importance(type: ImportanceType = 'gain') {
+      const f = fitted()
+      return f.booster.featureScore(type, f.meta.nFeatures)
+    },
+    async save(dir: string): Promise<ArtifactRefs> {
+      const f = fitted()
+      await mkdir(dir, { recursive: true })
+      await writeFile(join(dir, MODEL_FILE), f.booster.save('ubj'))
+      await writeFile(join(dir, META_FILE), JSON.stringify(f.meta, null, 2) + '\n')
+      return { files: [MODEL_FILE, META_FILE] }
+    },
+  }
+}
+
+/** Load a model written by `save(dir)`; errors name the file and the field. */
+export async function loadXgbModel(spec: ModelSpec, dir: string): Promise<XgbModel> {
+  const metaPath = join(dir, META_FILE)
+  const modelPath = join(dir, MODEL_FILE)
+  let meta: Meta
+  try {
+    meta = JSON.parse(await readFile(metaPath, 'utf8')) as Meta
+  } catch (err) {
+    throw new Error(`${metaPath}: cannot read model metadata: ${(err as Error).message}`)
+  }
+  if (meta.format !== 'mlfactory.xgboost/1')
+    throw new Error(`${metaPath}: field "format" is ${JSON.stringify(meta.format)}, expected "mlfactory.xgboost/1"`)
+  if (meta.model !== spec.name)
+    throw new Error(`${metaPath}: field "model" is ${JSON.stringify(meta.model)}, expected "${spec.name}"`)
+  if (!meta.task || typeof meta.task.kind !== 'string') throw new Error(`${metaPath}: field "task" is missing`)
+  if (!Number.isInteger(meta.nFeatures) || meta.nFeatures < 1)
+    throw new Error(`${metaPath}: field "nFeatures" is invalid`)
+  const booster = loadBooster(await readFile(modelPath), modelPath)
+  return xgbModel(spec, meta.task, meta.params, undefined, { booster, meta })
+}

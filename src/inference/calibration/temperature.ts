@@ -1,0 +1,68 @@
+import { logLoss } from './metrics.js'
+
+/**
+ * Temperature scaling (Guo et al., 2017): one scalar T > 0 divides the log-probabilities before a softmax,
+ * fit by minimizing the validation log-loss. It changes confidence, never the ranking of classes within a row.
+ * Fit it on validation predictions only; test predictions are only ever transformed.
+ */
+export interface TemperatureScaler {
+  readonly method: 'temperature'
+  readonly temperature: number
+  readonly classes: number
+}
+
+const CLIP = 1e-12
+
+/** Apply a temperature to row-major (n, k) probabilities, returning new probabilities. */
+export function applyTemperature(p: Float64Array, k: number, temperature: number): Float64Array {
+  const n = p.length / k
+  const out = new Float64Array(p.length)
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity
+    for (let c = 0; c < k; c++) {
+      const z = Math.log(Math.max(CLIP, p[i * k + c])) / temperature
+      out[i * k + c] = z
+      if (z > max) max = z
+    }
+    let sum = 0
+    for (let c = 0; c < k; c++) {
+      const e = Math.exp(out[i * k + c] - max)
+      out[i * k + c] = e
+      sum += e
+    }
+    for (let c = 0; c < k; c++) out[i * k + c] /= sum
+  }
+  return out
+}
+
+/**
+ * Fit T on validation probabilities `p` (n, k) and labels `y` by golden-section search on log T in [-5, 5]
+ * (the log-loss is unimodal in 1/T). Deterministic: no random start.
+ */
+export function fitTemperature(p: Float64Array, y: Float64Array, k: number): TemperatureScaler {
+  if (y.length === 0) throw new Error('temperature scaling: the validation split is empty')
+  const loss = (logT: number) => logLoss(applyTemperature(p, k, Math.exp(logT)), y, k)
+  const phi = (Math.sqrt(5) - 1) / 2
+  let a = -5
+  let b = 5
+  let c = b - phi * (b - a)
+  let d = a + phi * (b - a)
+  let fc = loss(c)
+  let fd = loss(d)
+  for (let it = 0; it < 80 && b - a > 1e-7; it++) {
+    if (fc <= fd) {
+      b = d
+      d = c
+      fd = fc
+      c = b - phi * (b - a)
+      fc = loss(c)
+    } else {
+      a = c
+      c = d
+      fc = fd
+      d = a + phi * (b - a)
+      fd = loss(d)
+    }
+  }
+  return { method: 'temperature', temperature: Math.exp((a + b) / 2), classes: k }
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod'
+import type { ModelSpec } from '../contract.js'
+import type { ModelEntry } from '../registry.js'
+import { xgboostAvailability } from '../../engines/xgboost/library.js'
+import { createXgbModel, loadXgbModel } from '../../engines/xgboost/model.js'
+
+/**
+ * Gradient-boosted trees grown leaf-wise (XGBoost `grow_policy=lossguide` with `max_leaves`): the LightGBM-style
+ * growth, for which no LightGBM library is available to Node here.
+ */
+export const xgboostLeafwiseParams = z
+  .strictObject({
+    n_estimators: z.int().min(1).max(100_000).default(500),
+    learning_rate: z.number().gt(0).lte(1).default(0.05),
+    max_leaves: z.int().min(2).max(131_072).default(31),
+    /** 0 = unlimited depth (leaf count is the limit). */
+    max_depth: z.int().min(0).max(64).default(0),
+    min_child_weight: z.number().min(0).default(1),
+    subsample: z.number().gt(0).lte(1).default(1),
+    colsample_bytree: z.number().gt(0).lte(1).default(1),
+    reg_lambda: z.number().min(0).default(1),
+    reg_alpha: z.number().min(0).default(0),
+    gamma: z.number().min(0).default(0),
+    max_bin: z.int().min(2).max(65_535).default(256),
+    early_stopping_rounds: z.int().min(1).default(50),
+    eval_metric: z.enum(['logloss', 'mlogloss', 'error', 'merror', 'auc', 'aucpr', 'rmse', 'mae']).optional(),
+  })
+  .readonly()
+
+export type XgboostLeafwiseParams = z.infer<typeof xgboostLeafwiseParams>
+
+export const xgboostLeafwiseSpec: ModelSpec = {
+  name: 'xgboost_leafwise',
+  family: 'gradient_boosting',
+  inputView: 'feature_matrix',
+  outputs: ['p_up', 'p', 'E_r'],
+  tasks: ['binary', 'multiclass', 'regression'],
+  causal: true,
+  zeroShot: false,
+}
+
+export const xgboostLeafwiseEntry: ModelEntry<XgboostLeafwiseParams> = {
+  spec: xgboostLeafwiseSpec,
+  params: xgboostLeafwiseParams,
+  available: xgboostAvailability,
+  create: (p, task) =>
+    createXgbModel(xgboostLeafwiseSpec, task, p, {
+      booster: {
+        booster: 'gbtree',
+        tree_method: 'hist',
+        grow_policy: 'lossguide',
+        max_leaves: p.max_leaves,
+        max_depth: p.max_depth,
+        eta: p.learning_rate,
+        min_child_weight: p.min_child_weight,
+        subsample: p.subsample,
+        colsample_bytree: p.colsample_bytree,
+        lambda: p.reg_lambda,
+        alpha: p.reg_alpha,
+        gamma: p.gamma,
+        max_bin: p.max_bin,
+      },
+      rounds: p.n_estimators,
+      earlyStoppingRounds: p.early_stopping_rounds,
+      evalMetric: p.eval_metric,
+    }),
+  load: (dir) => loadXgbModel(xgboostLeafwiseSpec, dir),
+}

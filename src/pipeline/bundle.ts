@@ -1,0 +1,132 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { canonicalJson } from '../config/hash.js'
+import { resolveConfig, type ResolvedConfig } from '../config/load.js'
+import { ingestFile } from '../data/ingest.js'
+import type { FeatureSchema } from '../features/frame.js'
+import { computeFeatures } from '../features/frame.js'
+import { usableRows } from '../features/views/matrix.js'
+import { loadVotingEnsemble } from '../ensemble/voting.js'
+import type { TemperatureScaler } from '../inference/calibration/temperature.js'
+import type { Model } from '../models/contract.js'
+import { registry } from '../models/registry.js'
+import { thresholdSignals } from '../policy/threshold.js'
+import { parseTimeframe } from '../data/timeframe.js'
+import { readBundleManifest, type BundleManifest } from '../bundle/manifest.js'
+import { calibrate, classProbabilities, K } from './predict.js'
+import type { Bars } from '../data/bars.js'
+import { codeVersion } from './version.js'
+
+export const SIGNATURE_VERSION = '1'
+
+/** The bundle's own copy of the resolved config (without where it was loaded from, which varies between machines). */
+function bundleConfig(config: ResolvedConfig): string {
+  const { source: _source, hash: _hash, ...rest } = config
+  return `${JSON.stringify(JSON.parse(canonicalJson(rest)), null, 1)}\n`
+}
+
+export async function saveBundleArtifacts(
+  dir: string,
+  config: ResolvedConfig,
+  model: Model,
+  name: string,
+  scaler: TemperatureScaler | null,
+  features: readonly string[] | null,
+): Promise<void> {
+  await writeFile(join(dir, 'config.json'), bundleConfig(config))
+  await mkdir(join(dir, 'model'), { recursive: true })
+  await model.save(join(dir, 'model'))
+  await writeFile(join(dir, 'model.json'), `${JSON.stringify({ name, family: model.spec.family, features }, null, 1)}\n`)
+  await writeFile(join(dir, 'calibrator.json'), `${JSON.stringify(scaler, null, 1)}\n`)
+}
+
+export function bundleManifestFields(
+  config: ResolvedConfig,
+  fingerprint: string,
+  schema: FeatureSchema,
+  warmupBars: number,
+  name: string,
+  scaler: TemperatureScaler | null,
+  metrics: Record<string, unknown>,
+): Omit<BundleManifest, 'files' | 'format' | 'bundle_version'> {
+  return {
+    producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
+    config_hash: config.hash,
+    data_fingerprint: fingerprint,
+    feature_schema: { names: schema.names, dtypes: schema.dtypes, hash: schema.hash },
+    models: [{ role: 'final', name, dir: 'model' }],
+    calibrator: scaler ? { ...scaler } : null,
+    metrics,
+    signature: {
+      inputs: { kind: '1m_bars', fields: ['ts', 'open', 'high', 'low', 'close', 'volume'], warmup_bars: warmupBars },
+      outputs: ['p_down', 'p_flat', 'p_up', 'signal'],
+      version: SIGNATURE_VERSION,
+    },
+    runtime: { seed: config.seed, threads: config.threads },
+  }
+}
+
+/** Longest feature warm-up in 1m bars: how much history live scoring needs before the first usable row. */
+export function warmupBars(specs: readonly { timeframe: string; warmup: number }[]): number {
+  let max = 0
+  for (const s of specs) max = Math.max(max, s.warmup * (parseTimeframe(s.timeframe).ms / 60_000))
+  return max
+}
+
+export interface LoadedBundle {
+  dir: string
+  manifest: BundleManifest
+  checksum: string
+  config: ResolvedConfig
+  model: Model
+  /** Feature columns the final model takes (null: all). */
+  features: readonly string[] | null
+  scaler: TemperatureScaler | null
+}
+
+/** Load a bundle after verifying every checksum; the model is restored through the registry, never by path. */
+export async function loadBundle(dir: string): Promise<LoadedBundle> {
+  const { manifest, checksum } = await readBundleManifest(dir)
+  const config = resolveConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), join(dir, 'config.json'))
+  if (config.hash !== manifest.config_hash) {
+    throw new Error(`bundle ${dir}: config.json hashes to ${config.hash.slice(0, 12)}…, the manifest says ${manifest.config_hash.slice(0, 12)}…`)
+  }
+  const meta = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { name: string; family: string; features: string[] | null }
+  let model: Model
+  if (meta.family === 'ensemble') model = await loadVotingEnsemble(join(dir, 'model'))
+  else {
+    const entry = registry.get(meta.name)
+    if (!entry) throw new Error(`bundle ${dir}: model "${meta.name}" is not in this mlfactory's registry`)
+    const availability = entry.available()
+    if (!availability.ok) throw new Error(`bundle ${dir}: model "${meta.name}" is unavailable: ${availability.hint}`)
+    model = await entry.load(join(dir, 'model'))
+  }
+  const scaler = JSON.parse(await readFile(join(dir, 'calibrator.json'), 'utf8')) as TemperatureScaler | null
+  return { dir, manifest, checksum, config, model, features: meta.features ?? null, scaler }
+}
+
+export interface Scored {
+  bars: Bars
+  rows: Int32Array
+  p: Float64Array
+  signals: Int8Array
+}
+
+/**
+ * Score a bars file with a bundle alone: features are recomputed through the bundle's own config, and the feature
+ * schema must match the one the model was trained on (names, dtypes and every parameter, by hash).
+ */
+export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): Promise<Scored> {
+  const { bars } = await ingestFile(dataFile, bundle.config.data)
+  const frame = computeFeatures(bars, bundle.config.features)
+  const expected = bundle.manifest.feature_schema
+  if (frame.schema.hash !== expected.hash) {
+    const missing = expected.names.filter((n) => !frame.names.includes(n))
+    const extra = frame.names.filter((n) => !expected.names.includes(n))
+    const detail = missing.length || extra.length ? ` (missing: ${missing.slice(0, 5).join(', ') || '-'}; unexpected: ${extra.slice(0, 5).join(', ') || '-'})` : ' (same names, different parameters or volume mode)'
+    throw new Error(`bundle ${bundle.dir}: feature schema mismatch: data gives ${frame.schema.hash.slice(0, 12)}…, the model was trained on ${expected.hash.slice(0, 12)}…${detail}`)
+  }
+  const rows = usableRows(frame)
+  const p = calibrate(classProbabilities(bundle.model, frame, rows, bundle.features ?? undefined), bundle.scaler)
+  return { bars, rows, p, signals: thresholdSignals(p, K, bundle.config.policy) }
+}

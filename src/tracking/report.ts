@@ -1,0 +1,417 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import type { CalibrationStats, RunRecord } from './types.js'
+
+/**
+ * One self-contained HTML report per run: tables are plain HTML, plots are drawn by the echarts library inlined into
+ * the page (no network access is needed to open it, and none is attempted). All text from the record is escaped;
+ * chart data travels as JSON in a non-executable script element and is read with JSON.parse.
+ */
+
+/** Most points of the equity curve embedded in the page; longer curves are reduced keeping each bucket's extremes. */
+export const MAX_EQUITY_POINTS = 4000
+export const TOP_FEATURES = 30
+
+let echartsSource: string | undefined
+function echartsScript(): string {
+  if (echartsSource === undefined) {
+    const path = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js')
+    // A literal "</script" inside the library would end the inline element early; "<\/" means the same to JS.
+    echartsSource = readFileSync(path, 'utf8').replace(/<\/script/gi, '<\\/script')
+  }
+  return echartsSource
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}
+
+/** JSON safe to place inside a <script> element: no "<", and no JS line separators. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
+}
+
+function fmt(x: number): string {
+  if (Number.isNaN(x)) return 'NaN'
+  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞'
+  if (Number.isInteger(x)) return x.toLocaleString('en-US')
+  const a = Math.abs(x)
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(3)
+  return x.toLocaleString('en-US', { maximumSignificantDigits: 5 })
+}
+
+type Cell = string | number | { html: string }
+
+function cell(c: Cell, tag: 'td' | 'th'): string {
+  if (typeof c === 'number') return `<${tag} class="num">${escapeHtml(fmt(c))}</${tag}>`
+  if (typeof c === 'string') return `<${tag}>${escapeHtml(c)}</${tag}>`
+  return `<${tag}>${c.html}</${tag}>`
+}
+
+function table(head: readonly Cell[], rows: readonly (readonly Cell[])[], cls = ''): string {
+  const thead = `<thead><tr>${head.map((h) => cell(h, 'th')).join('')}</tr></thead>`
+  const tbody = `<tbody>${rows.map((r) => `<tr>${r.map((c) => cell(c, 'td')).join('')}</tr>`).join('')}</tbody>`
+  return `<table${cls ? ` class="${cls}"` : ''}>${thead}${tbody}</table>`
+}
+
+function code(text: string): { html: string } {
+  return { html: `<code>${escapeHtml(text)}</code>` }
+}
+
+function section(id: string, title: string, body: string): string {
+  return `<section id="${id}"><h2>${escapeHtml(title)}</h2>${body}</section>`
+}
+
+function absent(id: string, title: string, note: string): string {
+  return section(id, title, `<p class="absent">${escapeHtml(note)}</p>`)
+}
+
+function chart(id: string, height: number): string {
+  return `<div class="chart" id="${id}" style="height:${height}px"></div>`
+}
+
+/** Indices of the points kept: first, last, and each bucket's min/max equity and deepest drawdown. */
+export function decimateIndices(equity: readonly number[], drawdown: readonly number[], max: number): number[] {
+  const n = equity.length
+  if (n <= max) return Array.from({ length: n }, (_, i) => i)
+  const buckets = Math.max(1, Math.floor((max - 2) / 3))
+  const keep = new Set<number>([0, n - 1])
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor((b * n) / buckets)
+    const hi = Math.floor(((b + 1) * n) / buckets)
+    let iMin = lo
+    let iMax = lo
+    let iDd = lo
+    for (let i = lo + 1; i < hi; i++) {
+      if (equity[i] < equity[iMin]) iMin = i
+      if (equity[i] > equity[iMax]) iMax = i
+      if (drawdown[i] < drawdown[iDd]) iDd = i
+    }
+    keep.add(iMin).add(iMax).add(iDd)
+  }
+  return [...keep].sort((a, b) => a - b)
+}
+
+// --- sections -------------------------------------------------------------------------------------------------
+
+function metadataSection(run: RunRecord): string {
+  const rows: Cell[][] = [
+    ['run id', code(run.runId)],
+    ['created', run.createdAt],
+    ['config hash', code(run.configHash)],
+    ['data file', code(run.dataFile)],
+    ['data fingerprint', code(run.dataFingerprint)],
+    ['code version', code(run.codeVersion)],
+    ['seed', run.seed],
+  ]
+  const config = `<details><summary>Resolved config</summary><pre>${escapeHtml(
+    JSON.stringify(run.config, null, 2) ?? 'undefined',
+  )}</pre></details>`
+  return section('metadata', 'Run', table(['field', 'value'], rows, 'kv') + config)
+}
+
+function modelsSection(run: RunRecord): string {
+  if (run.models.length === 0) return absent('models', 'Models', 'No models were evaluated in this run.')
+  const names: string[] = []
+  for (const m of run.models)
+    for (const split of ['val', 'test'] as const)
+      for (const k of Object.keys(m.metrics[split])) if (!names.includes(k)) names.push(k)
+  const head: Cell[] = ['model', 'kind']
+  for (const k of names) head.push(`${k} (val)`, `${k} (test)`)
+  const rows = run.models.map((m) => {
+    const r: Cell[] = [m.name, m.kind]
+    for (const k of names) for (const split of ['val', 'test'] as const) r.push(m.metrics[split][k] ?? '—')
+    return r
+  })
+  return section('models', 'Models', table(head, rows))
+}
+
+function canarySection(run: RunRecord): string {
+  if (!run.canary) return ''
+  const c = run.canary
+  const note = c.shuffledLabels
+    ? 'The pipeline was rerun on shuffled labels; a test AUC far from 0.5 points at leakage.'
+    : 'Canary run without shuffled labels.'
+  return section(
+    'canary',
+    'Canary',
+    `<p>${escapeHtml(note)}</p>${table(['shuffled labels', 'test AUC'], [[String(c.shuffledLabels), c.testAuc]])}`,
+  )
+}
+
+function labelsSection(run: RunRecord, charts: ChartData): string {
+  const { classes, counts } = run.labels
+  if (classes.length === 0 || counts.length === 0)
+    return absent('labels', 'Label distribution', 'No label counts were recorded.')
+  charts.labels = { classes, splits: counts.map((c) => c.split), counts: counts.map((c) => c.counts) }
+  const rows = counts.map((c) => {
+    const total = c.counts.reduce((a, b) => a + b, 0)
+    return [
+      c.split,
+      total,
+      ...c.counts.map((x) => ({
+        html: `${escapeHtml(fmt(x))} <span class="muted">(${total ? ((100 * x) / total).toFixed(1) : '0.0'}%)</span>`,
+      })),
+    ]
+  })
+  return section(
+    'labels',
+    'Label distribution',
+    chart('chart-labels', 300) + table(['split', 'rows', ...classes], rows),
+  )
+}
+
+function calibrationSection(run: RunRecord, charts: ChartData): string {
+  const c = run.calibration
+  if (!c) return absent('calibration', 'Calibration', 'No calibration step in this run.')
+  const points = (s: CalibrationStats) =>
+    s.reliability.filter((b) => b.count > 0).map((b) => [b.meanPredicted, b.observed, b.count])
+  charts.reliability = { before: points(c.before), after: points(c.after) }
+  const params = Object.entries(c.params)
+    .map(([k, v]) => `${k} = ${fmt(v)}`)
+    .join(', ')
+  const stats = table(
+    ['', 'ECE', 'Brier', 'log loss'],
+    [
+      ['before', c.before.ece, c.before.brier, c.before.logLoss],
+      ['after', c.after.ece, c.after.brier, c.after.logLoss],
+    ],
+  )
+  return section(
+    'calibration',
+    'Calibration',
+    `<p>Method <code>${escapeHtml(c.method)}</code>${params ? ` (${escapeHtml(params)})` : ''}. Reliability of the top-class confidence; the diagonal is perfect calibration, empty bins are not drawn.</p>` +
+      chart('chart-reliability', 420) +
+      stats,
+  )
+}
+
+function importanceSection(run: RunRecord, charts: ChartData): string {
+  const fi = run.featureImportance
+  if (!fi || fi.length === 0) return absent('importance', 'Feature importance', 'No feature importance was recorded.')
+  const top = [...fi].sort((a, b) => b.gain - a.gain).slice(0, TOP_FEATURES)
+  charts.importance = { features: top.map((f) => f.feature), gain: top.map((f) => f.gain) }
+  const note =
+    fi.length > TOP_FEATURES
+      ? `Top ${TOP_FEATURES} of ${fi.length} features by gain.`
+      : `${fi.length} features by gain.`
+  return section(
+    'importance',
+    'Feature importance',
+    `<p>${escapeHtml(note)}</p>${chart('chart-importance', 80 + 22 * top.length)}`,
+  )
+}
+
+function backtestSection(run: RunRecord, charts: ChartData): string {
+  const b = run.backtest
+  if (!b) return absent('backtest', 'Backtest', 'No backtest in this run.')
+  const { ts, equity, drawdown } = b.equity
+  let body = ''
+  if (ts.length > 0) {
+    const keep = decimateIndices(equity, drawdown, MAX_EQUITY_POINTS)
+    charts.equity = {
+      equity: keep.map((i) => [ts[i], equity[i]]),
+      drawdown: keep.map((i) => [ts[i], drawdown[i]]),
+    }
+    const note =
+      keep.length < ts.length
+        ? `<p class="muted">${fmt(ts.length)} points, drawn as ${fmt(keep.length)} (each bucket's extremes kept).</p>`
+        : ''
+    body += chart('chart-equity', 460) + note
+  } else {
+    body += '<p class="absent">The equity curve is empty.</p>'
+  }
+  const metrics = Object.entries(b.metrics)
+  body +=
+    '<h3>Metrics</h3>' +
+    (metrics.length ? table(['metric', 'value'], metrics, 'kv') : '<p class="absent">No backtest metrics.</p>')
+  body +=
+    '<h3>By regime</h3>' +
+    (b.byRegime.length
+      ? table(
+          ['regime', 'trades', 'PnL', 'Sharpe', 'win rate'],
+          b.byRegime.map((r) => [r.regime, r.trades, r.pnl, r.sharpe, r.winRate]),
+        )
+      : '<p class="absent">No regime breakdown.</p>')
+  return section('backtest', 'Backtest', body)
+}
+
+function timingsSection(run: RunRecord): string {
+  if (run.timings.length === 0) return absent('timings', 'Timings', 'No stage timings were recorded.')
+  const total = run.timings.reduce((a, t) => a + t.seconds, 0)
+  const peak = Math.max(...run.timings.map((t) => t.peakRssMiB))
+  const rows: Cell[][] = run.timings.map((t) => [t.stage, t.seconds, t.peakRssMiB])
+  rows.push([{ html: '<strong>total</strong>' }, total, peak])
+  return section('timings', 'Timings', table(['stage', 'seconds', 'peak RSS (MiB)'], rows))
+}
+
+function artifactsSection(run: RunRecord): string {
+  if (run.artifacts.length === 0) return absent('artifacts', 'Artifacts', 'No artifacts were written.')
+  return section(
+    'artifacts',
+    'Artifacts',
+    table(
+      ['path', 'bytes', 'sha256'],
+      run.artifacts.map((a) => [code(a.path), a.bytes, code(a.sha256)]),
+    ),
+  )
+}
+
+// --- charts (run in the browser) -------------------------------------------------------------------------------
+
+interface ChartData {
+  equity?: { equity: number[][]; drawdown: number[][] }
+  reliability?: { before: number[][]; after: number[][] }
+  importance?: { features: string[]; gain: number[] }
+  labels?: { classes: string[]; splits: string[]; counts: number[][] }
+}
+
+/**
+ * Browser-side code: builds one echarts option per chart whose data is present. No record text is interpolated, and
+ * tooltips use echarts' rich-text mode so names from the record (features, classes) are never parsed as HTML.
+ */
+const CHART_SCRIPT = `
+(function () {
+  var data = JSON.parse(document.getElementById('mlf-chart-data').textContent);
+  var charts = [];
+  function make(id, option) {
+    var el = document.getElementById(id);
+    if (!el) return;
+    var c = echarts.init(el);
+    option.animation = false;
+    c.setOption(option);
+    charts.push(c);
+  }
+  var palette = ['#2f6fdf', '#e4572e', '#17a398', '#f3a712', '#7d5ba6', '#5c6b73'];
+  if (data.equity) {
+    make('chart-equity', {
+      color: palette,
+      tooltip: { trigger: 'axis', renderMode: 'richText' },
+      axisPointer: { link: [{ xAxisIndex: 'all' }] },
+      legend: { top: 0, data: ['equity', 'drawdown'] },
+      grid: [{ left: 70, right: 30, top: 40, height: '50%' }, { left: 70, right: 30, top: '68%', height: '22%' }],
+      xAxis: [{ type: 'time', gridIndex: 0 }, { type: 'time', gridIndex: 1 }],
+      yAxis: [{ type: 'value', scale: true, gridIndex: 0, name: 'equity' }, { type: 'value', gridIndex: 1, name: 'drawdown', max: 0 }],
+      dataZoom: [{ type: 'inside', xAxisIndex: [0, 1] }],
+      series: [
+        { name: 'equity', type: 'line', showSymbol: false, data: data.equity.equity, xAxisIndex: 0, yAxisIndex: 0 },
+        { name: 'drawdown', type: 'line', showSymbol: false, data: data.equity.drawdown, xAxisIndex: 1, yAxisIndex: 1,
+          color: '#e4572e', areaStyle: { opacity: 0.3 }, lineStyle: { width: 1 } }
+      ]
+    });
+  }
+  if (data.reliability) {
+    make('chart-reliability', {
+      color: palette,
+      tooltip: { trigger: 'item', renderMode: 'richText', formatter: function (p) {
+        return p.seriesName + '\\npredicted ' + p.value[0].toFixed(3) + '\\nobserved ' + p.value[1].toFixed(3) +
+          (p.value.length > 2 ? '\\nrows ' + p.value[2] : '');
+      } },
+      legend: { top: 0, data: ['before', 'after', 'perfect'] },
+      grid: { left: 70, right: 30, top: 40, bottom: 50 },
+      xAxis: { type: 'value', min: 0, max: 1, name: 'mean predicted', nameLocation: 'middle', nameGap: 30 },
+      yAxis: { type: 'value', min: 0, max: 1, name: 'observed' },
+      series: [
+        { name: 'before', type: 'line', data: data.reliability.before, symbolSize: 8 },
+        { name: 'after', type: 'line', data: data.reliability.after, symbolSize: 8 },
+        { name: 'perfect', type: 'line', data: [[0, 0], [1, 1]], showSymbol: false, color: '#888',
+          lineStyle: { type: 'dashed', width: 1 } }
+      ]
+    });
+  }
+  if (data.importance) {
+    make('chart-importance', {
+      color: palette,
+      tooltip: { trigger: 'axis', renderMode: 'richText', axisPointer: { type: 'shadow' } },
+      grid: { left: 20, right: 40, top: 10, bottom: 30, containLabel: true },
+      xAxis: { type: 'value', name: 'gain' },
+      yAxis: { type: 'category', inverse: true, data: data.importance.features, axisLabel: { fontFamily: 'monospace' } },
+      series: [{ name: 'gain', type: 'bar', data: data.importance.gain }]
+    });
+  }
+  if (data.labels) {
+    make('chart-labels', {
+      color: palette,
+      tooltip: { trigger: 'axis', renderMode: 'richText', axisPointer: { type: 'shadow' } },
+      legend: { top: 0, data: data.labels.classes },
+      grid: { left: 70, right: 30, top: 40, bottom: 30 },
+      xAxis: { type: 'category', data: data.labels.splits },
+      yAxis: { type: 'value', name: 'rows' },
+      series: data.labels.classes.map(function (name, k) {
+        return { name: name, type: 'bar', data: data.labels.counts.map(function (c) { return c[k]; }) };
+      })
+    });
+  }
+  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
+})();
+`
+
+const STYLE = `
+:root { --fg: #1d2433; --muted: #6b7280; --line: #e5e7eb; --accent: #2f6fdf; --bg: #f7f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+header { background: #1d2433; color: #fff; padding: 20px 32px; }
+header h1 { margin: 0 0 4px; font-size: 22px; font-weight: 600; }
+header p { margin: 0; color: #c7cdd8; }
+nav { padding: 8px 32px; background: #fff; border-bottom: 1px solid var(--line); }
+nav a { color: var(--accent); text-decoration: none; margin-right: 16px; }
+main { max-width: 1200px; margin: 0 auto; padding: 16px 32px 48px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin: 16px 0; }
+h2 { margin: 0 0 12px; font-size: 18px; }
+h3 { margin: 16px 0 8px; font-size: 15px; }
+table { border-collapse: collapse; margin: 8px 0; }
+th, td { padding: 4px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: #f3f4f6; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.kv td:first-child { color: var(--muted); }
+table.kv td.num { text-align: left; }
+code, pre { font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace; font-size: 12.5px; word-break: break-all; }
+pre { background: #f3f4f6; padding: 12px; border-radius: 6px; overflow: auto; max-height: 400px; }
+.chart { width: 100%; }
+.absent { color: var(--muted); font-style: italic; }
+.muted { color: var(--muted); }
+`
+
+/** The report of one run as a complete, self-contained HTML document. */
+export function renderReport(run: RunRecord): string {
+  const charts: ChartData = {}
+  const sections = [
+    metadataSection(run),
+    modelsSection(run),
+    canarySection(run),
+    backtestSection(run, charts),
+    calibrationSection(run, charts),
+    importanceSection(run, charts),
+    labelsSection(run, charts),
+    timingsSection(run),
+    artifactsSection(run),
+  ].filter((s) => s !== '')
+  const nav = sections
+    .map((s) => /^<section id="([a-z]+)"><h2>([^<]*)<\/h2>/.exec(s))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => `<a href="#${m[1]}">${m[2]}</a>`)
+    .join('')
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>mlf run ${escapeHtml(run.runId)}</title>
+<style>${STYLE}</style>
+<script>${echartsScript()}</script>
+</head>
+<body>
+<header><h1>mlfactory run report</h1><p>${escapeHtml(run.runId)} · ${escapeHtml(run.createdAt)} · ${escapeHtml(run.dataFile)}</p></header>
+<nav>${nav}</nav>
+<main>
+${sections.join('\n')}
+</main>
+<script type="application/json" id="mlf-chart-data">${scriptJson(charts)}</script>
+<script>${CHART_SCRIPT}</script>
+</body>
+</html>
+`
+}

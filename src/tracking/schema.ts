@@ -1,0 +1,108 @@
+import { z } from 'zod'
+import type { RunRecord } from './types.js'
+
+/**
+ * Runtime check of a RunRecord before it is stored, so a pipeline bug surfaces as an error naming the field rather
+ * than as a broken row or report. Metric values may be NaN or infinite (e.g. AUC on a one-class split, Sharpe with
+ * zero variance): they are numbers, and the store keeps them.
+ */
+const anyNumber = z.custom<number>((v) => typeof v === 'number', 'expected a number')
+const finite = z.number()
+const nonNegative = z.number().nonnegative()
+const metricMap = z.record(z.string(), anyNumber)
+
+const reliabilityBin = z.object({
+  lo: finite,
+  hi: finite,
+  meanPredicted: anyNumber,
+  observed: anyNumber,
+  count: nonNegative,
+})
+
+const calibrationStats = z.object({
+  ece: anyNumber,
+  brier: anyNumber,
+  logLoss: anyNumber,
+  reliability: z.array(reliabilityBin),
+})
+
+const backtest = z
+  .object({
+    equity: z.object({ ts: z.array(finite), equity: z.array(anyNumber), drawdown: z.array(anyNumber) }),
+    metrics: metricMap,
+    byRegime: z.array(
+      z.object({ regime: z.string(), trades: nonNegative, pnl: anyNumber, sharpe: anyNumber, winRate: anyNumber }),
+    ),
+  })
+  .superRefine((b, ctx) => {
+    const n = b.equity.ts.length
+    if (b.equity.equity.length !== n || b.equity.drawdown.length !== n)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['equity'],
+        message: `ts, equity and drawdown must have equal lengths (got ${n}, ${b.equity.equity.length}, ${b.equity.drawdown.length})`,
+      })
+  })
+
+const labels = z
+  .object({
+    classes: z.array(z.string()),
+    counts: z.array(z.object({ split: z.enum(['train', 'val', 'test']), counts: z.array(nonNegative) })),
+  })
+  .superRefine((l, ctx) => {
+    l.counts.forEach((c, i) => {
+      if (c.counts.length !== l.classes.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['counts', i, 'counts'],
+          message: `${c.split} has ${c.counts.length} counts for ${l.classes.length} classes`,
+        })
+    })
+  })
+
+export const runRecordSchema: z.ZodType<RunRecord> = z.object({
+  runId: z.string().min(1),
+  createdAt: z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO 8601 timestamp'),
+  configHash: z.string(),
+  dataFingerprint: z.string(),
+  codeVersion: z.string(),
+  seed: z.number().int(),
+  config: z.unknown(),
+  dataFile: z.string(),
+  timings: z.array(z.object({ stage: z.string(), seconds: nonNegative, peakRssMiB: nonNegative })),
+  labels,
+  models: z.array(
+    z.object({
+      name: z.string().min(1),
+      kind: z.enum(['base', 'ensemble', 'calibrated']),
+      metrics: z.object({ val: metricMap, test: metricMap }),
+    }),
+  ),
+  calibration: z
+    .object({
+      method: z.string(),
+      params: z.record(z.string(), anyNumber),
+      before: calibrationStats,
+      after: calibrationStats,
+    })
+    .optional(),
+  featureImportance: z.array(z.object({ feature: z.string(), gain: anyNumber })).optional(),
+  backtest: backtest.optional(),
+  canary: z.object({ shuffledLabels: z.boolean(), testAuc: anyNumber }).optional(),
+  artifacts: z.array(
+    z.object({
+      path: z.string().min(1),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
+      bytes: z.number().int().nonnegative(),
+    }),
+  ),
+})
+
+/** The record, checked; throws an error listing each bad field by path. */
+export function checkRunRecord(value: unknown): RunRecord {
+  const r = runRecordSchema.safeParse(value)
+  if (r.success) return r.data
+  const where = (value as { runId?: unknown } | null)?.runId
+  const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')
+  throw new Error(`invalid run record${typeof where === 'string' ? ` ${where}` : ''}:\n${issues}`)
+}

@@ -1,0 +1,243 @@
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { checkRunRecord } from './schema.js'
+import type { RunRecord } from './types.js'
+
+/**
+ * Embedded SQLite run store. Every run is one row in `runs` holding its full record as JSON (the source of truth for
+ * `get`), plus flattened `metrics`, `artifacts` and `timings` rows so that runs can be compared with plain SQL, e.g.
+ *   SELECT run_id, value FROM metrics WHERE model = 'xgboost' AND split = 'test' AND name = 'auc'
+ * A run is written in one transaction: it is stored whole or not at all.
+ */
+
+/** Bumped whenever the schema changes; MIGRATIONS[v] takes a database from version v to v + 1. */
+export const SCHEMA_VERSION = 1
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id               INTEGER PRIMARY KEY,
+    run_id           TEXT    NOT NULL UNIQUE,
+    created_at       TEXT    NOT NULL,
+    config_hash      TEXT    NOT NULL,
+    data_fingerprint TEXT    NOT NULL,
+    code_version     TEXT    NOT NULL,
+    seed             INTEGER NOT NULL,
+    data_file        TEXT    NOT NULL,
+    summary_json     TEXT    NOT NULL,
+    record_json      TEXT    NOT NULL
+  );
+  CREATE INDEX runs_created_at ON runs (created_at);
+  CREATE INDEX runs_config_hash ON runs (config_hash);
+  CREATE INDEX runs_data_fingerprint ON runs (data_fingerprint);
+  CREATE TABLE metrics (
+    run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    model  TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    split  TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    value  REAL,
+    PRIMARY KEY (run_id, model, split, name)
+  );
+  CREATE INDEX metrics_name ON metrics (name, split);
+  CREATE TABLE artifacts (
+    run_id TEXT    NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    path   TEXT    NOT NULL,
+    sha256 TEXT    NOT NULL,
+    bytes  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, path)
+  );
+  CREATE TABLE timings (
+    run_id        TEXT    NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    ord           INTEGER NOT NULL,
+    stage         TEXT    NOT NULL,
+    seconds       REAL    NOT NULL,
+    peak_rss_mib  REAL    NOT NULL,
+    PRIMARY KEY (run_id, ord)
+  );
+  `,
+]
+
+/** A row of `list`: the indexed columns plus a small headline summary. */
+export interface RunSummary {
+  runId: string
+  createdAt: string
+  configHash: string
+  dataFingerprint: string
+  codeVersion: string
+  seed: number
+  dataFile: string
+  summary: {
+    models: { name: string; kind: string; test: Record<string, number> }[]
+    backtest?: Record<string, number>
+    canary?: { shuffledLabels: boolean; testAuc: number }
+  }
+}
+
+export interface RunStore {
+  readonly path: string
+  /** The open connection, for ad-hoc SQL queries across runs. */
+  readonly db: Database.Database
+  /** Validate and store a run; throws if the runId is already recorded. */
+  record(run: RunRecord): void
+  get(runId: string): RunRecord | undefined
+  /** Newest first (by createdAt, then by insertion order). */
+  list(options?: { limit?: number }): RunSummary[]
+  close(): void
+}
+
+// JSON has no NaN/Infinity; metrics can legitimately be either, so they are written as a tagged object and restored.
+const NON_FINITE_TAG = '$nonFinite'
+
+function encodeJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? { [NON_FINITE_TAG]: String(v) } : v,
+  )
+}
+
+function decodeJson<T>(text: string): T {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const keys = Object.keys(v)
+      if (keys.length === 1 && keys[0] === NON_FINITE_TAG) return Number((v as Record<string, string>)[NON_FINITE_TAG])
+    }
+    return v
+  }) as T
+}
+
+function migrate(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version > SCHEMA_VERSION)
+    throw new Error(
+      `run store ${path} has schema version ${version}, newer than this mlfactory supports (${SCHEMA_VERSION}); upgrade mlfactory`,
+    )
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v])
+      db.pragma(`user_version = ${v + 1}`)
+    })()
+  }
+}
+
+function summarize(run: RunRecord): RunSummary['summary'] {
+  return {
+    models: run.models.map((m) => ({ name: m.name, kind: m.kind, test: m.metrics.test })),
+    ...(run.backtest ? { backtest: run.backtest.metrics } : {}),
+    ...(run.canary ? { canary: run.canary } : {}),
+  }
+}
+
+/** Open (creating if needed) the run store at `path` (a file, or ':memory:'). */
+export function openRunStore(path: string): RunStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  let db: Database.Database
+  try {
+    db = new Database(path)
+  } catch (err) {
+    throw new Error(`cannot open run store ${path}: ${(err as Error).message}`)
+  }
+  try {
+    db.pragma('journal_mode = WAL')
+    db.pragma('foreign_keys = ON')
+    db.pragma('busy_timeout = 5000')
+    migrate(db, path)
+  } catch (err) {
+    db.close()
+    throw err
+  }
+
+  const insertRun = db.prepare(
+    `INSERT INTO runs (run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json, record_json)
+     VALUES (@runId, @createdAt, @configHash, @dataFingerprint, @codeVersion, @seed, @dataFile, @summary, @record)`,
+  )
+  const insertMetric = db.prepare(
+    'INSERT INTO metrics (run_id, model, kind, split, name, value) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+  const insertArtifact = db.prepare('INSERT INTO artifacts (run_id, path, sha256, bytes) VALUES (?, ?, ?, ?)')
+  const insertTiming = db.prepare(
+    'INSERT INTO timings (run_id, ord, stage, seconds, peak_rss_mib) VALUES (?, ?, ?, ?, ?)',
+  )
+  const exists = db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck()
+  const selectRecord = db.prepare('SELECT record_json FROM runs WHERE run_id = ?').pluck()
+  const selectList = db.prepare(
+    `SELECT run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json
+     FROM runs ORDER BY created_at DESC, id DESC LIMIT ?`,
+  )
+
+  const recordTx = db.transaction((run: RunRecord) => {
+    if (exists.get(run.runId) !== undefined)
+      throw new Error(`run ${run.runId} is already recorded in ${path}; run ids must be unique`)
+    insertRun.run({
+      runId: run.runId,
+      // Normalized so that the column sorts chronologically whatever ISO form the pipeline used.
+      createdAt: new Date(run.createdAt).toISOString(),
+      configHash: run.configHash,
+      dataFingerprint: run.dataFingerprint,
+      codeVersion: run.codeVersion,
+      seed: run.seed,
+      dataFile: run.dataFile,
+      summary: encodeJson(summarize(run)),
+      record: encodeJson(run),
+    })
+    for (const m of run.models) {
+      for (const split of ['val', 'test'] as const) {
+        for (const [name, value] of Object.entries(m.metrics[split])) {
+          // SQLite has no NaN; it is stored as NULL ("not defined for this split").
+          insertMetric.run(run.runId, m.name, m.kind, split, name, Number.isNaN(value) ? null : value)
+        }
+      }
+    }
+    for (const a of run.artifacts) insertArtifact.run(run.runId, a.path, a.sha256, a.bytes)
+    run.timings.forEach((t, i) => insertTiming.run(run.runId, i, t.stage, t.seconds, t.peakRssMiB))
+  })
+
+  return {
+    path,
+    db,
+    record(run) {
+      const checked = checkRunRecord(run)
+      try {
+        recordTx(checked)
+      } catch (err) {
+        const e = err as Error & { code?: string }
+        if (e.code?.startsWith('SQLITE_CONSTRAINT'))
+          throw new Error(
+            `cannot record run ${run.runId} in ${path}: ${e.message} (duplicate model, metric or artifact?)`,
+          )
+        throw err
+      }
+    },
+    get(runId) {
+      const text = selectRecord.get(runId) as string | undefined
+      return text === undefined ? undefined : decodeJson<RunRecord>(text)
+    },
+    list(options = {}) {
+      const limit = options.limit ?? -1 // SQLite: a negative LIMIT means no limit
+      if (!Number.isInteger(limit)) throw new Error(`list: limit must be an integer, got ${limit}`)
+      const rows = selectList.all(limit) as {
+        run_id: string
+        created_at: string
+        config_hash: string
+        data_fingerprint: string
+        code_version: string
+        seed: number
+        data_file: string
+        summary_json: string
+      }[]
+      return rows.map((r) => ({
+        runId: r.run_id,
+        createdAt: r.created_at,
+        configHash: r.config_hash,
+        dataFingerprint: r.data_fingerprint,
+        codeVersion: r.code_version,
+        seed: r.seed,
+        dataFile: r.data_file,
+        summary: decodeJson<RunSummary['summary']>(r.summary_json),
+      }))
+    },
+    close() {
+      db.close()
+    },
+  }
+}

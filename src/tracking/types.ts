@@ -1,0 +1,83 @@
+/**
+ * The record of one `mlf run`, filled in by the pipeline and consumed by the run store (store.ts) and the HTML
+ * report (report.ts). Plain JSON-compatible data: it is stored as-is and must round-trip through JSON.
+ */
+
+export type Split = 'train' | 'val' | 'test'
+
+/** One equal-width bin of a reliability diagram (top-class confidence vs observed accuracy). */
+export interface ReliabilityBin {
+  lo: number
+  hi: number
+  meanPredicted: number
+  observed: number
+  count: number
+}
+
+/** Structurally the same as `CalibrationStats` in src/inference/calibration/metrics.ts. */
+export interface CalibrationStats {
+  ece: number
+  brier: number
+  logLoss: number
+  reliability: ReliabilityBin[]
+}
+
+export interface StageTiming {
+  stage: string
+  seconds: number
+  peakRssMiB: number
+}
+
+export interface ModelResult {
+  name: string
+  kind: 'base' | 'ensemble' | 'calibrated'
+  metrics: Record<'val' | 'test', Record<string, number>>
+}
+
+export interface RegimeResult {
+  regime: string
+  trades: number
+  pnl: number
+  sharpe: number
+  winRate: number
+}
+
+export interface BacktestResult {
+  /** Equal-length series; `ts` in epoch ms, `drawdown` as a non-positive fraction or amount of equity. */
+  equity: { ts: number[]; equity: number[]; drawdown: number[] }
+  metrics: Record<string, number>
+  byRegime: RegimeResult[]
+}
+
+export interface ArtifactRecord {
+  path: string
+  sha256: string
+  bytes: number
+}
+
+export interface RunRecord {
+  runId: string
+  /** ISO 8601 timestamp. */
+  createdAt: string
+  configHash: string
+  dataFingerprint: string
+  codeVersion: string
+  seed: number
+  /** The resolved config object. */
+  config: unknown
+  dataFile: string
+  timings: StageTiming[]
+  labels: { classes: string[]; counts: { split: Split; counts: number[] }[] }
+  models: ModelResult[]
+  calibration?: {
+    method: string
+    params: Record<string, number>
+    before: CalibrationStats
+    after: CalibrationStats
+  }
+  featureImportance?: { feature: string; gain: number }[]
+  backtest?: BacktestResult
+  /** Sanity check: the same pipeline on shuffled labels should score near chance. */
+  canary?: { shuffledLabels: boolean; testAuc: number }
+  artifacts: ArtifactRecord[]
+}

@@ -1,0 +1,39 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { ingestFile } from '../../src/data/ingest.js'
+import { resolveConfig, type ResolvedConfig } from '../../src/config/load.js'
+import { SAMPLE, tempDir } from '../helpers.js'
+
+/** The first `rows` bars of the sample as a gzipped CSV (optionally without the volume column). */
+export async function sampleSlice(rows: number, withVolume = true): Promise<string> {
+  const { bars } = await ingestFile(SAMPLE)
+  const lines = [withVolume ? 'ts_utc,open,high,low,close,volume' : 'ts_utc,open,high,low,close']
+  for (let i = 0; i < rows; i++) {
+    const base = `${new Date(bars.ts[i]).toISOString()},${bars.open[i]},${bars.high[i]},${bars.low[i]},${bars.close[i]}`
+    lines.push(withVolume ? `${base},${bars.volume[i]}` : base)
+  }
+  const path = join(tempDir(), withVolume ? 'slice.csv.gz' : 'slice-novol.csv.gz')
+  writeFileSync(path, gzipSync(`${lines.join('\n')}\n`))
+  return path
+}
+
+/** A small, fast config: two timeframes of features, a shallow XGBoost, temperature scaling. */
+export function smallConfig(over: Record<string, unknown> = {}): ResolvedConfig {
+  return resolveConfig({
+    seed: 7,
+    threads: 1,
+    timeframes: ['1m', '5m', '15m'],
+    features: {
+      momentum: { timeframes: ['1m', '15m'] },
+      volatility: { timeframes: ['1m', '15m'] },
+      volume: { timeframes: ['1m'] },
+      regime: { timeframes: ['1m'] },
+      stats: { timeframes: ['1m', '5m'] },
+      interactions: { list: [] },
+    },
+    labels: { tripleBarrier: { maxHolding: 30, costBps: 5 } },
+    base_models: [{ name: 'xgboost', config: { n_estimators: 30, max_depth: 3, learning_rate: 0.2, early_stopping_rounds: 10 } }],
+    ...over,
+  })
+}

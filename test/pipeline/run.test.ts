@@ -1,0 +1,113 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runPipeline } from '../../src/pipeline/run.js'
+import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
+import { predictionsCsv } from '../../src/pipeline/predict.js'
+import { resolveConfig } from '../../src/config/load.js'
+import { openRunStore } from '../../src/tracking/store.js'
+import { tempDir } from '../helpers.js'
+import { sampleSlice, smallConfig } from './fixture.js'
+
+const ROWS = 30_000
+
+test('same data, config and seed give identical bundles; the run is recorded with a report', async () => {
+  const data = await sampleSlice(ROWS)
+  const out = tempDir()
+  const a = await runPipeline({ config: smallConfig(), dataFile: data, outDir: out })
+  const b = await runPipeline({ config: smallConfig(), dataFile: data, outDir: out })
+  assert.equal(a.bundleChecksum, b.bundleChecksum)
+  assert.match(a.bundleChecksum, /^[0-9a-f]{64}$/)
+  assert.deepEqual(a.summary.models, b.summary.models)
+  assert.notEqual(a.runId, b.runId)
+  const other = await runPipeline({ config: smallConfig({ seed: 8 }), dataFile: data, outDir: out })
+  assert.notEqual(other.summary.config_hash, a.summary.config_hash)
+
+  const report = readFileSync(join(a.runDir, 'report.html'), 'utf8')
+  assert.match(report, /<html/i)
+  assert.ok(!/<script[^>]+src=["']https?:/i.test(report), 'report is self-contained')
+  const summary = JSON.parse(readFileSync(join(a.runDir, 'summary.json'), 'utf8'))
+  for (const key of ['sharpe', 'sortino', 'win_rate', 'max_drawdown', 'turnover_per_day', 'fee_share_of_gross']) {
+    assert.equal(typeof summary.backtest[key], 'number', key)
+  }
+  assert.equal(summary.regimes.length, 3)
+  assert.ok(summary.samples.purged + summary.samples.embargoed > 0, 'the split purged or embargoed overlapping labels')
+  const store = openRunStore(join(out, 'mlf.sqlite'))
+  try {
+    const runs = store.list({ limit: 10 })
+    assert.equal(runs.length, 3)
+    assert.equal(store.get(a.runId)?.configHash, a.summary.config_hash)
+  } finally {
+    store.close()
+  }
+})
+
+test('scoring from the bundle alone reproduces the run test predictions exactly', async () => {
+  const data = await sampleSlice(ROWS)
+  const out = tempDir()
+  const run = await runPipeline({ config: smallConfig(), dataFile: data, outDir: out })
+  const bundle = await loadBundle(run.bundleDir)
+  const scored = await scoreWithBundle(bundle, data)
+  const all = predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals).trim().split('\n')
+  const byTs = new Map(all.slice(1).map((l) => [l.split(',')[0], l]))
+  const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8').trim().split('\n').slice(1)
+  assert.ok(runLines.length > 1000)
+  for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
+})
+
+test('a corrupted file, a missing artifact or a changed feature schema is refused by name', async () => {
+  const data = await sampleSlice(ROWS)
+  const run = await runPipeline({ config: smallConfig(), dataFile: data, outDir: tempDir() })
+  const modelFiles = readdirSync(join(run.bundleDir, 'model'))
+  const target = join(run.bundleDir, 'model', modelFiles[0])
+  const original = readFileSync(target)
+
+  appendFileSync(target, 'x')
+  await assert.rejects(loadBundle(run.bundleDir), new RegExp(`checksum mismatch for model/${modelFiles[0]}`))
+  writeFileSync(target, original)
+  await loadBundle(run.bundleDir)
+
+  rmSync(target)
+  await assert.rejects(loadBundle(run.bundleDir), new RegExp(`artifact model/${modelFiles[0]} is missing`))
+  writeFileSync(target, original)
+
+  writeFileSync(join(run.bundleDir, 'extra.bin'), 'x')
+  await assert.rejects(loadBundle(run.bundleDir), /unexpected file extra.bin/)
+  rmSync(join(run.bundleDir, 'extra.bin'))
+
+  // Same bars without volume: the volume features switch to their neutral mode, so the schema differs.
+  const bundle = await loadBundle(run.bundleDir)
+  await assert.rejects(scoreWithBundle(bundle, await sampleSlice(ROWS, false)), /feature schema mismatch/)
+  assert.ok(existsSync(join(run.bundleDir, 'manifest.json')))
+})
+
+test('shuffled-label control: test AUC near 0.5, while the same model on true labels beats it (a leakage canary)', async () => {
+  const data = await sampleSlice(60_000)
+  // One shuffle can align with real structure by chance (overlapping labels make the test sample effectively small),
+  // so the canary averages four fixed shuffles; each alone must stay within 0.05.
+  const aucs: number[] = []
+  for (const seed of [1, 2, 3, 4]) {
+    const run = await runPipeline({ config: smallConfig({ seed, control: { shuffle_labels: true } }), dataFile: data, outDir: tempDir() })
+    assert.equal(run.summary.canary.shuffled_labels, true)
+    aucs.push(run.summary.canary.test_auc)
+  }
+  const mean = aucs.reduce((s, x) => s + x, 0) / aucs.length
+  assert.ok(Math.abs(mean - 0.5) <= 0.02, `mean shuffled test AUC ${mean} (${aucs.join(', ')})`)
+  for (const a of aucs) assert.ok(Math.abs(a - 0.5) <= 0.05, `shuffled test AUC ${a}`)
+  const real = await runPipeline({ config: smallConfig({ seed: 1 }), dataFile: data, outDir: tempDir() })
+  assert.ok(real.summary.canary.test_auc > mean + 0.03, `true labels ${real.summary.canary.test_auc} vs shuffled ${mean}`)
+})
+
+test('config errors: unknown ensemble members name what is missing and what exists; bad model params give the path', () => {
+  assert.throws(
+    () =>
+      resolveConfig({
+        base_models: [{ name: 'xgboost' }, { name: 'random_forest' }],
+        ensemble: { kind: 'voting', members: ['xgboost', 'catboost'] },
+      }),
+    /ensemble\.members: ensemble members not in base_models: catboost \(base_models: xgboost, random_forest; registry: .*xgboost/,
+  )
+  assert.throws(() => resolveConfig({ base_models: [{ name: 'xgboost', config: { max_depth: -1 } }] }), /base_models\.0\.config\.max_depth/)
+  assert.throws(() => resolveConfig({ base_models: [{ name: 'nope' }] }), /base_models\.0\.name: unknown model "nope"/)
+})

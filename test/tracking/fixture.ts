@@ -1,0 +1,128 @@
+import type { CalibrationStats, RunRecord } from '../../src/tracking/types.js'
+
+/** Deterministic PRNG (mulberry32) so the sample record is the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function calibration(rand: () => number, skew: number): CalibrationStats {
+  const reliability = Array.from({ length: 10 }, (_, b) => {
+    const mid = (b + 0.5) / 10
+    return {
+      lo: b / 10,
+      hi: (b + 1) / 10,
+      meanPredicted: mid,
+      observed: Math.min(1, Math.max(0, mid + skew * (mid - 0.5) + (rand() - 0.5) * 0.02)),
+      count: b < 3 ? 0 : Math.round(200 + 800 * rand()),
+    }
+  })
+  return { ece: Math.abs(skew) * 0.1, brier: 0.6 + skew * 0.01, logLoss: 1.05 + skew * 0.02, reliability }
+}
+
+/** A plausible, fully populated run record (every optional section present). */
+export function sampleRun(runId = 'run-20240101-000000-abc123', seed = 7): RunRecord {
+  const rand = rng(seed)
+  const n = 400
+  const t0 = Date.UTC(2023, 9, 1)
+  const ts: number[] = []
+  const equity: number[] = []
+  const drawdown: number[] = []
+  let e = 1
+  let peak = 1
+  for (let i = 0; i < n; i++) {
+    e *= 1 + (rand() - 0.47) * 0.01
+    peak = Math.max(peak, e)
+    ts.push(t0 + i * 15 * 60_000)
+    equity.push(e)
+    drawdown.push(e / peak - 1)
+  }
+  const features = Array.from({ length: 40 }, (_, i) => ({
+    feature: `f${String(i).padStart(2, '0')}_${['rsi_14', 'atr_14', 'macd_hist', 'rv_60'][i % 4]}@${['1m', '5m', '1h'][i % 3]}`,
+    gain: Math.round(1000 * Math.exp(-i / 8) * (0.8 + 0.4 * rand())) / 10,
+  }))
+  return {
+    runId,
+    createdAt: '2024-01-01T00:00:00.000Z',
+    configHash: 'c0ffee'.padEnd(64, '0'),
+    dataFingerprint: 'da7a'.padEnd(64, '1'),
+    codeVersion: '0.1.0+8ee2e07',
+    seed,
+    config: { symbol: 'FILUSDT', seed, models: ['xgboost', 'logistic'] },
+    dataFile: 'data/sample/filusdt_1m_2023-08_2023-11_binance.csv.gz',
+    timings: [
+      { stage: 'ingest', seconds: 1.42, peakRssMiB: 310.5 },
+      { stage: 'features', seconds: 6.8, peakRssMiB: 1220.25 },
+      { stage: 'train', seconds: 41.3, peakRssMiB: 1890 },
+    ],
+    labels: {
+      classes: ['down', 'flat', 'up'],
+      counts: [
+        { split: 'train', counts: [31000, 52000, 30500] },
+        { split: 'val', counts: [6100, 10200, 6000] },
+        { split: 'test', counts: [6500, 9900, 6300] },
+      ],
+    },
+    models: [
+      {
+        name: 'xgboost',
+        kind: 'base',
+        metrics: { val: { auc: 0.561, logLoss: 1.061 }, test: { auc: 0.553, logLoss: 1.069 } },
+      },
+      {
+        name: 'logistic',
+        kind: 'base',
+        metrics: { val: { auc: 0.534, logLoss: 1.08 }, test: { auc: NaN, logLoss: 1.085 } },
+      },
+      {
+        name: 'stack',
+        kind: 'ensemble',
+        metrics: { val: { auc: 0.566, logLoss: 1.058 }, test: { auc: 0.557, logLoss: 1.066 } },
+      },
+    ],
+    calibration: {
+      method: 'temperature',
+      params: { temperature: 1.37 },
+      before: calibration(rand, 0.6),
+      after: calibration(rand, 0.05),
+    },
+    featureImportance: features,
+    backtest: {
+      equity: { ts, equity, drawdown },
+      metrics: { sharpe: 1.21, maxDrawdown: Math.min(...drawdown), trades: 812, profitFactor: Infinity },
+      byRegime: [
+        { regime: 'low_vol', trades: 420, pnl: 0.061, sharpe: 1.4, winRate: 0.53 },
+        { regime: 'high_vol', trades: 392, pnl: 0.022, sharpe: 0.7, winRate: 0.51 },
+      ],
+    },
+    canary: { shuffledLabels: true, testAuc: 0.501 },
+    artifacts: [
+      { path: 'models/xgboost/model.json', sha256: 'ab'.repeat(32), bytes: 123456 },
+      { path: 'manifest.json', sha256: 'cd'.repeat(32), bytes: 2048 },
+    ],
+  }
+}
+
+/** The minimal record: no optional sections, no models. */
+export function minimalRun(runId = 'run-minimal'): RunRecord {
+  return {
+    runId,
+    createdAt: '2024-01-02T00:00:00Z',
+    configHash: 'h',
+    dataFingerprint: 'f',
+    codeVersion: 'v',
+    seed: 1,
+    config: {},
+    dataFile: 'x.csv',
+    timings: [],
+    labels: { classes: [], counts: [] },
+    models: [],
+    artifacts: [],
+  }
+}

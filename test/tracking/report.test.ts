@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { runInNewContext } from 'node:vm'
+import { decimateIndices, MAX_EQUITY_POINTS, renderReport, TOP_FEATURES } from '../../src/tracking/report.js'
+import type { RunRecord } from '../../src/tracking/types.js'
+import { minimalRun, sampleRun } from './fixture.js'
+
+const VOID = new Set(['meta', 'br', 'hr', 'img', 'input', 'link', 'wbr', 'col', 'area', 'base', 'source'])
+
+/** Script bodies (JS, JSON) are opaque to HTML parsing; drop them, keeping the tags. */
+function withoutScriptBodies(html: string): string {
+  return html.replace(/(<script\b[^>]*>)[\s\S]*?(<\/script>)/g, '$1$2')
+}
+
+/** Checks that every non-void element is closed in order; returns the element names in document order. */
+function parseTags(html: string): string[] {
+  const stack: string[] = []
+  const seen: string[] = []
+  const body = withoutScriptBodies(html).replace(/^<!doctype html>/i, '')
+  for (const m of body.matchAll(/<(\/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>/g)) {
+    const name = m[2].toLowerCase()
+    if (m[1] === '/') {
+      const open = stack.pop()
+      assert.equal(open, name, `</${name}> closes <${open}> at offset ${m.index}`)
+    } else {
+      seen.push(name)
+      if (!VOID.has(name)) stack.push(name)
+    }
+  }
+  assert.deepEqual(stack, [], `unclosed elements: ${stack.join(', ')}`)
+  return seen
+}
+
+function chartData(html: string): Record<string, unknown> {
+  const m = /<script type="application\/json" id="mlf-chart-data">([\s\S]*?)<\/script>/.exec(html)
+  assert.ok(m, 'chart data element present')
+  return JSON.parse(m[1]) as Record<string, unknown>
+}
+
+/**
+ * Runs the page's chart script against a stand-in `echarts` and `document`, returning the option given to each
+ * chart container: this proves the browser code parses, runs, and wires each container to its data.
+ */
+function runChartScript(html: string): Map<string, Record<string, unknown>> {
+  const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1])
+  const chartScript = scripts[scripts.length - 1]
+  const ids = new Set([...html.matchAll(/<div class="chart" id="([a-z-]+)"/g)].map((m) => m[1]))
+  const dataText = /id="mlf-chart-data">([\s\S]*?)<\/script>/.exec(html)![1]
+  const options = new Map<string, Record<string, unknown>>()
+  const document = {
+    getElementById(id: string) {
+      if (id === 'mlf-chart-data') return { textContent: dataText }
+      return ids.has(id) ? { id } : null
+    },
+  }
+  const echarts = {
+    init(el: { id: string }) {
+      return {
+        setOption(o: Record<string, unknown>) {
+          assert.ok(!options.has(el.id), `${el.id} initialized twice`)
+          // Through JSON: plain objects of this realm (functions such as tooltip formatters are dropped).
+          options.set(el.id, JSON.parse(JSON.stringify(o)) as Record<string, unknown>)
+        },
+        resize() {},
+      }
+    },
+  }
+  runInNewContext(chartScript, { document, echarts, window: { addEventListener() {} }, JSON })
+  return options
+}
+
+test('report: one self-contained document with echarts inlined and no remote script, link or style', () => {
+  const html = renderReport(sampleRun())
+  assert.match(html, /^<!doctype html>\n<html lang="en">/)
+  // The library itself is inlined: its global and a distinctive export are in the page.
+  assert.ok(html.includes('echarts') && html.length > 500_000, 'echarts.min.js is inlined')
+  assert.doesNotMatch(html, /<script\b[^>]*\bsrc=/i)
+  assert.doesNotMatch(html, /<link\b/i)
+  assert.doesNotMatch(html, /<(?:img|iframe|a)\b[^>]*\b(?:src|href)=["']?https?:/i)
+  assert.doesNotMatch(html, /url\(\s*["']?https?:/i)
+  assert.doesNotMatch(html, /@import/i)
+})
+
+test('report: the markup is well formed (every element closed, in order) and has every section', () => {
+  const html = renderReport(sampleRun())
+  const tags = parseTags(html)
+  for (const t of ['html', 'head', 'body', 'main', 'header', 'nav'])
+    assert.equal(tags.filter((x) => x === t).length, 1, t)
+  const sections = [...withoutScriptBodies(html).matchAll(/<section id="([a-z]+)">/g)].map((m) => m[1])
+  assert.deepEqual(sections, [
+    'metadata',
+    'models',
+    'canary',
+    'backtest',
+    'calibration',
+    'importance',
+    'labels',
+    'timings',
+    'artifacts',
+  ])
+  // The minimal record renders as well formed too, with a note per absent section.
+  const minimal = renderReport(minimalRun())
+  parseTags(minimal)
+  for (const note of [
+    'No models were evaluated in this run.',
+    'No backtest in this run.',
+    'No calibration step in this run.',
+    'No feature importance was recorded.',
+    'No label counts were recorded.',
+    'No stage timings were recorded.',
+    'No artifacts were written.',
+  ])
+    assert.ok(minimal.includes(note), note)
+  assert.ok(!minimal.includes('class="chart"'), 'no chart containers without data')
+  assert.deepEqual(chartData(minimal), {})
+  assert.equal(runChartScript(minimal).size, 0)
+})
+
+test('report: each chart has its container and its data, and the chart script wires them up', () => {
+  const run = sampleRun()
+  const html = renderReport(run)
+  for (const id of ['chart-equity', 'chart-reliability', 'chart-importance', 'chart-labels'])
+    assert.ok(html.includes(`<div class="chart" id="${id}"`), id)
+  const data = chartData(html) as {
+    equity: { equity: number[][]; drawdown: number[][] }
+    reliability: { before: number[][]; after: number[][] }
+    importance: { features: string[]; gain: number[] }
+    labels: { classes: string[]; splits: string[]; counts: number[][] }
+  }
+  const eq = run.backtest!.equity
+  assert.deepEqual(
+    data.equity.equity,
+    eq.ts.map((t, i) => [t, eq.equity[i]]),
+  )
+  assert.deepEqual(
+    data.equity.drawdown,
+    eq.ts.map((t, i) => [t, eq.drawdown[i]]),
+  )
+  // Reliability: non-empty bins only, as (mean predicted, observed, count).
+  const expectedBefore = run.calibration!.before.reliability.filter((b) => b.count > 0)
+  assert.equal(data.reliability.before.length, expectedBefore.length)
+  assert.ok(expectedBefore.length < run.calibration!.before.reliability.length, 'the fixture has empty bins')
+  assert.deepEqual(data.reliability.before[0], [
+    expectedBefore[0].meanPredicted,
+    expectedBefore[0].observed,
+    expectedBefore[0].count,
+  ])
+  // Importance: the top 30 by gain, descending.
+  const top = [...run.featureImportance!].sort((a, b) => b.gain - a.gain).slice(0, TOP_FEATURES)
+  assert.equal(data.importance.features.length, TOP_FEATURES)
+  assert.deepEqual(
+    data.importance.features,
+    top.map((f) => f.feature),
+  )
+  assert.deepEqual(
+    data.importance.gain,
+    top.map((f) => f.gain),
+  )
+  assert.deepEqual(data.labels, {
+    classes: ['down', 'flat', 'up'],
+    splits: ['train', 'val', 'test'],
+    counts: run.labels.counts.map((c) => c.counts),
+  })
+
+  const options = runChartScript(html)
+  assert.deepEqual([...options.keys()].sort(), [
+    'chart-equity',
+    'chart-importance',
+    'chart-labels',
+    'chart-reliability',
+  ])
+  const series = (id: string) => options.get(id)!.series as { name: string; type: string; data: unknown }[]
+  assert.deepEqual(
+    series('chart-equity').map((s) => s.name),
+    ['equity', 'drawdown'],
+  )
+  assert.deepEqual(series('chart-equity')[0].data, data.equity.equity)
+  const reliability = series('chart-reliability')
+  assert.deepEqual(
+    reliability.map((s) => s.name),
+    ['before', 'after', 'perfect'],
+  )
+  assert.deepEqual(reliability[2].data, [
+    [0, 0],
+    [1, 1],
+  ])
+  assert.equal(series('chart-importance')[0].type, 'bar')
+  assert.deepEqual((options.get('chart-importance')!.yAxis as { data: string[] }).data, data.importance.features)
+  assert.deepEqual(
+    series('chart-labels').map((s) => s.data),
+    [
+      [31000, 6100, 6500],
+      [52000, 10200, 9900],
+      [30500, 6000, 6300],
+    ],
+  )
+})
+
+test('report: tables show metrics, regimes, timings, metadata and artifact checksums', () => {
+  const run = sampleRun()
+  const html = renderReport(run)
+  for (const text of [
+    '<th>auc (test)</th>',
+    '<td>stack</td><td>ensemble</td>',
+    '<td class="num">NaN</td>', // logistic test AUC
+    '<td class="num">∞</td>', // profit factor
+    '<td>low_vol</td><td class="num">420</td>',
+    '<td>features</td><td class="num">6.8</td>',
+    `<code>${run.configHash}</code>`,
+    `<code>${run.dataFingerprint}</code>`,
+    `<code>${run.codeVersion}</code>`,
+    `<code>${'ab'.repeat(32)}</code>`,
+    '<td class="num">123,456</td>',
+    'Top 30 of 40 features by gain.',
+    'Method <code>temperature</code> (temperature = 1.37)',
+  ])
+    assert.ok(html.includes(text), text)
+})
+
+test('report: text from the record is escaped everywhere (model, feature, class, regime, run id, config)', () => {
+  const evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+  const run: RunRecord = sampleRun(`id-${evil}`)
+  run.models[0].name = evil
+  run.featureImportance![0] = { feature: evil, gain: 1e9 }
+  run.labels.classes[0] = evil
+  run.backtest!.byRegime[0].regime = evil
+  run.config = { note: evil }
+  run.dataFile = `</title>${evil}`
+  const html = renderReport(run)
+  assert.ok(!html.includes(evil), 'the raw string never appears')
+  assert.ok(!withoutScriptBodies(html).includes('<img'), 'no injected element')
+  assert.ok(html.includes('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;'), 'escaped in HTML text')
+  // Script elements: exactly the three the report emits, each closed once.
+  assert.equal((html.match(/<script\b/g) ?? []).length, 3)
+  assert.equal((html.match(/<\/script>/g) ?? []).length, 3)
+  parseTags(html)
+  // Chart data keeps the names intact once parsed (they reach echarts as plain strings).
+  const data = chartData(html) as { importance: { features: string[] }; labels: { classes: string[] } }
+  assert.equal(data.importance.features[0], evil)
+  assert.equal(data.labels.classes[0], evil)
+})
+
+test('report: a long equity curve is reduced keeping first, last and the extremes', () => {
+  const n = 100_000
+  const equity: number[] = []
+  const drawdown: number[] = []
+  let peak = -Infinity
+  for (let i = 0; i < n; i++) {
+    const e = 100 + Math.sin(i / 977) * 10 + Math.sin(i / 31) + (i === 61_234 ? -50 : 0)
+    peak = Math.max(peak, e)
+    equity.push(e)
+    drawdown.push(e / peak - 1)
+  }
+  const keep = decimateIndices(equity, drawdown, MAX_EQUITY_POINTS)
+  assert.ok(keep.length <= MAX_EQUITY_POINTS && keep.length > MAX_EQUITY_POINTS / 2, `kept ${keep.length}`)
+  assert.equal(keep[0], 0)
+  assert.equal(keep[keep.length - 1], n - 1)
+  for (let i = 1; i < keep.length; i++) assert.ok(keep[i] > keep[i - 1], 'strictly increasing')
+  const argmax = equity.indexOf(Math.max(...equity))
+  assert.ok(keep.includes(61_234), 'the global minimum (a crash) is kept')
+  assert.ok(keep.includes(argmax), 'the global maximum is kept')
+  assert.ok(keep.includes(drawdown.indexOf(Math.min(...drawdown))), 'the deepest drawdown is kept')
+  assert.deepEqual(decimateIndices([1, 2, 3], [0, 0, 0], 10), [0, 1, 2])
+
+  const run = sampleRun()
+  const ts = equity.map((_, i) => i * 60_000)
+  run.backtest!.equity = { ts, equity, drawdown }
+  const html = renderReport(run)
+  const data = chartData(html) as { equity: { equity: number[][] } }
+  assert.deepEqual(
+    data.equity.equity,
+    keep.map((i) => [ts[i], equity[i]]),
+  )
+  assert.ok(html.includes(`100,000 points, drawn as ${keep.length.toLocaleString('en-US')}`))
+})

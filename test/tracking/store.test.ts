@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import Database from 'better-sqlite3'
+import { openRunStore, SCHEMA_VERSION } from '../../src/tracking/store.js'
+import { tempDir } from '../helpers.js'
+import { minimalRun, sampleRun } from './fixture.js'
+
+function freshStorePath(): string {
+  return join(tempDir('mlf-store-'), 'runs', 'store.sqlite')
+}
+
+test('store: a full record round-trips through get, NaN and Infinity included', () => {
+  const path = freshStorePath()
+  const store = openRunStore(path)
+  const run = sampleRun()
+  store.record(run)
+  store.close()
+  // Reopen: the data is on disk, not only in the connection.
+  const again = openRunStore(path)
+  const back = again.get(run.runId)
+  again.close()
+  assert.deepEqual(back, run)
+  assert.ok(Number.isNaN(back!.models[1].metrics.test.auc))
+  assert.equal(back!.backtest!.metrics.profitFactor, Infinity)
+})
+
+test('store: a record without optional sections round-trips; unknown run ids give undefined', () => {
+  const store = openRunStore(':memory:')
+  store.record(minimalRun())
+  assert.deepEqual(store.get('run-minimal'), minimalRun())
+  assert.equal(store.get('nope'), undefined)
+  store.close()
+})
+
+test('store: list is newest first, ties in insertion order reversed, and honours limit', () => {
+  const store = openRunStore(freshStorePath())
+  const at = (id: string, createdAt: string) => ({ ...minimalRun(id), createdAt })
+  store.record(at('b', '2024-03-01T00:00:00Z'))
+  store.record(at('a', '2024-01-01T00:00:00Z'))
+  // Same instant as 'b' written with an offset: the column is normalized, so it still sorts by time.
+  store.record(at('c', '2024-03-01T01:00:00+01:00'))
+  store.record(at('d', '2024-02-01T00:00:00.000Z'))
+  assert.deepEqual(
+    store.list().map((r) => r.runId),
+    ['c', 'b', 'd', 'a'],
+  )
+  assert.deepEqual(
+    store.list({ limit: 2 }).map((r) => r.runId),
+    ['c', 'b'],
+  )
+  assert.equal(store.list({ limit: 2 })[0].createdAt, '2024-03-01T00:00:00.000Z')
+  store.close()
+})
+
+test('store: list carries the headline summary of each run', () => {
+  const store = openRunStore(':memory:')
+  store.record(sampleRun('r1'))
+  const [row] = store.list()
+  assert.equal(row.runId, 'r1')
+  assert.equal(row.seed, 7)
+  assert.deepEqual(
+    row.summary.models.map((m) => m.name),
+    ['xgboost', 'logistic', 'stack'],
+  )
+  assert.equal(row.summary.models[0].test.auc, 0.553)
+  assert.equal(row.summary.backtest!.sharpe, 1.21)
+  assert.deepEqual(row.summary.canary, { shuffledLabels: true, testAuc: 0.501 })
+  store.close()
+})
+
+test('store: metrics, artifacts and timings are queryable with plain SQL from another connection', () => {
+  const path = freshStorePath()
+  const store = openRunStore(path)
+  store.record(sampleRun('r1'))
+  const r2 = sampleRun('r2')
+  r2.models[0].metrics.test.auc = 0.6
+  store.record(r2)
+  store.close()
+
+  const db = new Database(path, { readonly: true })
+  const best = db
+    .prepare(
+      `SELECT run_id, value FROM metrics WHERE model = 'xgboost' AND split = 'test' AND name = 'auc' ORDER BY value DESC`,
+    )
+    .all()
+  assert.deepEqual(best, [
+    { run_id: 'r2', value: 0.6 },
+    { run_id: 'r1', value: 0.553 },
+  ])
+  // NaN is stored as NULL.
+  const nan = db
+    .prepare(`SELECT value FROM metrics WHERE run_id = 'r1' AND model = 'logistic' AND name = 'auc' AND split = 'test'`)
+    .get()
+  assert.deepEqual(nan, { value: null })
+  const count = db.prepare(`SELECT COUNT(*) AS n FROM metrics WHERE run_id = 'r1'`).get() as { n: number }
+  assert.equal(count.n, 3 * 2 * 2)
+  const artifacts = db.prepare(`SELECT path, sha256, bytes FROM artifacts WHERE run_id = 'r1' ORDER BY path`).all()
+  assert.deepEqual(artifacts, [
+    { path: 'manifest.json', sha256: 'cd'.repeat(32), bytes: 2048 },
+    { path: 'models/xgboost/model.json', sha256: 'ab'.repeat(32), bytes: 123456 },
+  ])
+  const stages = db.prepare(`SELECT stage FROM timings WHERE run_id = 'r2' ORDER BY ord`).pluck().all()
+  assert.deepEqual(stages, ['ingest', 'features', 'train'])
+  const runs = db
+    .prepare(`SELECT run_id, config_hash, data_fingerprint, code_version, seed, data_file FROM runs ORDER BY run_id`)
+    .all()
+  assert.equal(runs.length, 2)
+  assert.deepEqual(runs[0], {
+    run_id: 'r1',
+    config_hash: 'c0ffee'.padEnd(64, '0'),
+    data_fingerprint: 'da7a'.padEnd(64, '1'),
+    code_version: '0.1.0+8ee2e07',
+    seed: 7,
+    data_file: 'data/sample/filusdt_1m_2023-08_2023-11_binance.csv.gz',
+  })
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+  db.close()
+})
+
+test('store: a duplicate runId is rejected with a clear error and the first record is kept', () => {
+  const store = openRunStore(freshStorePath())
+  store.record(sampleRun('dup'))
+  const second = sampleRun('dup')
+  second.seed = 99
+  assert.throws(() => store.record(second), /run dup is already recorded in .*store\.sqlite; run ids must be unique/)
+  assert.equal(store.get('dup')!.seed, 7)
+  assert.equal(store.list().length, 1)
+  store.close()
+})
+
+test('store: a failed write leaves nothing behind (one transaction per run)', () => {
+  const path = freshStorePath()
+  const store = openRunStore(path)
+  const run = sampleRun('half')
+  // Two artifacts with the same path violate the artifacts primary key after runs and metrics rows were inserted.
+  run.artifacts.push({ ...run.artifacts[0] })
+  assert.throws(() => store.record(run), /cannot record run half in .*duplicate model, metric or artifact/)
+  assert.equal(store.get('half'), undefined)
+  const n = store.db
+    .prepare(`SELECT (SELECT COUNT(*) FROM runs) + (SELECT COUNT(*) FROM metrics) + (SELECT COUNT(*) FROM timings)`)
+    .pluck()
+    .get()
+  assert.equal(n, 0)
+  store.close()
+})
+
+test('store: an invalid record is rejected naming the bad fields', () => {
+  const store = openRunStore(':memory:')
+  const run = sampleRun('bad')
+  run.backtest!.equity.drawdown.pop()
+  ;(run as { seed: unknown }).seed = 1.5
+  run.artifacts[0].sha256 = 'xyz'
+  assert.throws(
+    () => store.record(run),
+    (err: Error) =>
+      /invalid run record bad/.test(err.message) &&
+      /seed:/.test(err.message) &&
+      /backtest\.equity: ts, equity and drawdown must have equal lengths \(got 400, 400, 399\)/.test(err.message) &&
+      /artifacts\.0\.sha256/.test(err.message),
+  )
+  assert.equal(store.list().length, 0)
+  store.close()
+})
+
+test('store: a store written by a newer schema version is refused', () => {
+  const path = freshStorePath()
+  openRunStore(path).close()
+  const db = new Database(path)
+  db.pragma(`user_version = ${SCHEMA_VERSION + 1}`)
+  db.close()
+  assert.throws(
+    () => openRunStore(path),
+    new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this mlfactory supports \\(${SCHEMA_VERSION}\\)`),
+  )
+})
