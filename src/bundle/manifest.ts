@@ -9,6 +9,8 @@ export interface FeatureSchemaRef {
   readonly names: readonly string[]
   readonly dtypes: readonly string[]
   readonly hash: string
+  /** Whether volume features were computed from volume or as neutral constants; scoring must use the same. */
+  readonly volume_mode: 'present' | 'absent_neutral'
 }
 
 export interface InferenceSignature {

@@ -35,6 +35,16 @@ const baseModelSchema = z
         ctx.addIssue({ code: 'custom', path: ['config', ...issue.path.map(String)], message: issue.message })
       }
     }
+    if (entry.spec.inputView !== 'feature_matrix' && entry.spec.inputView !== 'window_tensor') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `model "${m.name}" takes a ${entry.spec.inputView} view, which mlf run does not build yet (feature_matrix and window_tensor models are supported)`,
+      })
+    }
+    if (m.features && entry.spec.inputView !== 'feature_matrix') {
+      ctx.addIssue({ code: 'custom', path: ['features'], message: 'a feature slice applies to feature_matrix models only (window features are set in views.window_features)' })
+    }
     if (m.view && m.view !== entry.spec.inputView) {
       ctx.addIssue({ code: 'custom', path: ['view'], message: `model "${m.name}" takes ${entry.spec.inputView}, not ${m.view}` })
     }
@@ -81,6 +91,15 @@ export const factoryConfigSchema = z
     features: featuresConfigSchema.prefault({}),
     labels: labelsConfigSchema.prefault({}),
     splits: splitsConfigSchema.prefault({}),
+    views: z
+      .object({
+        /** Bars of history each window_tensor sample holds (sequence models). */
+        window_steps: z.number().int().min(1).max(4096).default(60),
+        /** 1m feature columns of the window; default: the standard ~25 sequence features present in the frame. */
+        window_features: z.array(z.string()).min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     base_models: z.array(baseModelSchema).min(1).default([{ name: 'xgboost', config: {} }]),
     ensemble: ensembleSchema.nullable().default(null),
     inference: z

@@ -1,4 +1,7 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api'
+
+/** DuckDB's standard vector size: rows per appended chunk. */
+const CHUNK_ROWS = 2048
 import { rename, rm } from 'node:fs/promises'
 
 export type ParquetColumn =
@@ -38,28 +41,22 @@ export async function writeParquet(path: string, columns: readonly ParquetColumn
     .join(', ')
   await conn.run(`CREATE TEMP TABLE ${table} (${columns.map((c) => `${quoteIdent(c.name)} ${sqlType(c.type)}`).join(', ')})`)
   try {
+    // Rows go in as DuckDB data chunks (one vector-size slice of every column at a time), not cell by cell.
     const appender = await conn.createAppender(table)
-    for (let i = 0; i < n; i++) {
-      for (const c of columns) {
-        switch (c.type) {
-          case 'DOUBLE': {
-            const v = c.values[i]
-            if (Number.isNaN(v)) appender.appendNull()
-            else appender.appendDouble(v)
-            break
-          }
-          case 'INTEGER':
-            appender.appendInteger(c.values[i])
-            break
-          case 'TIMESTAMP_MS':
-            appender.appendBigInt(BigInt(c.values[i]))
-            break
-          case 'VARCHAR':
-            appender.appendVarchar(c.values[i])
-            break
+    const types = columns.map((c) => (c.type === 'INTEGER' ? INTEGER : c.type === 'VARCHAR' ? VARCHAR : c.type === 'DOUBLE' ? DOUBLE : BIGINT))
+    for (let start = 0; start < n; start += CHUNK_ROWS) {
+      const end = Math.min(n, start + CHUNK_ROWS)
+      const chunk = DuckDBDataChunk.create(types, end - start)
+      columns.forEach((c, j) => {
+        const values: (number | bigint | string | null)[] = new Array(end - start)
+        for (let i = start; i < end; i++) {
+          const v = c.values[i]
+          values[i - start] =
+            c.type === 'TIMESTAMP_MS' ? BigInt(v as number) : c.type === 'DOUBLE' && Number.isNaN(v as number) ? null : v
         }
-      }
-      appender.endRow()
+        chunk.setColumnValues(j, values as never)
+      })
+      appender.appendDataChunk(chunk)
     }
     appender.closeSync()
     const tmp = `${path}.tmp-${process.pid}`

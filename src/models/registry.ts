@@ -11,6 +11,7 @@ import { gruEntry } from './neural/gru.js'
 import { tcnEntry } from './neural/tcn.js'
 import { dlinearEntry } from './neural/dlinear.js'
 import { mlpEntry } from './neural/mlp.js'
+import { patchtstEntry } from './neural/patchtst.js'
 import { logisticEntry } from './tabular/logistic.js'
 import { linearSvcEntry } from './tabular/linear_svc.js'
 import { gaussianNbEntry } from './tabular/gaussian_nb.js'
@@ -46,6 +47,7 @@ const entries: readonly ModelEntry<any>[] = [
   tcnEntry,
   dlinearEntry,
   mlpEntry,
+  patchtstEntry,
   logisticEntry,
   linearSvcEntry,
   gaussianNbEntry,

@@ -2,10 +2,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { canonicalJson } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
+import { originMs } from '../config/schema.js'
 import { ingestFile } from '../data/ingest.js'
 import type { FeatureSchema } from '../features/frame.js'
-import { computeFeatures } from '../features/frame.js'
-import { usableRows } from '../features/views/matrix.js'
+import { computeFeatures, detectVolumeMode } from '../features/frame.js'
+import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadVotingEnsemble } from '../ensemble/voting.js'
 import type { TemperatureScaler } from '../inference/calibration/temperature.js'
 import type { Model } from '../models/contract.js'
@@ -13,7 +14,7 @@ import { registry } from '../models/registry.js'
 import { thresholdSignals } from '../policy/threshold.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest } from '../bundle/manifest.js'
-import { calibrate, classProbabilities, K } from './predict.js'
+import { calibrate, classProbabilities, K, sampleMask, viewOptions } from './predict.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
 
@@ -44,6 +45,7 @@ export function bundleManifestFields(
   config: ResolvedConfig,
   fingerprint: string,
   schema: FeatureSchema,
+  volumeMode: VolumeMode,
   warmupBars: number,
   name: string,
   scaler: TemperatureScaler | null,
@@ -53,7 +55,7 @@ export function bundleManifestFields(
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
     config_hash: config.hash,
     data_fingerprint: fingerprint,
-    feature_schema: { names: schema.names, dtypes: schema.dtypes, hash: schema.hash },
+    feature_schema: { names: schema.names, dtypes: schema.dtypes, hash: schema.hash, volume_mode: volumeMode },
     models: [{ role: 'final', name, dir: 'model' }],
     calibrator: scaler ? { ...scaler } : null,
     metrics,
@@ -105,6 +107,11 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   return { dir, manifest, checksum, config, model, features: meta.features ?? null, scaler }
 }
 
+function modelKinds(model: Model): string[] {
+  const members = (model as Model & { members?: readonly { model: Model }[] }).members
+  return members ? members.map((m) => m.model.spec.inputView) : [model.spec.inputView]
+}
+
 export interface Scored {
   bars: Bars
   rows: Int32Array
@@ -118,15 +125,25 @@ export interface Scored {
  */
 export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): Promise<Scored> {
   const { bars } = await ingestFile(dataFile, bundle.config.data)
-  const frame = computeFeatures(bars, bundle.config.features)
   const expected = bundle.manifest.feature_schema
+  // The volume mode is part of what the model learned; it is never re-detected from the scored data.
+  if (expected.volume_mode === 'present' && detectVolumeMode(bars) === 'absent_neutral') {
+    throw new Error(
+      `bundle ${bundle.dir}: the model was trained on bars with volume, but ${dataFile} has no positive volume; ` +
+        'score it with a bundle trained without volume (features.volume.mode: absent_neutral)',
+    )
+  }
+  const frame = computeFeatures(bars, bundle.config.features, expected.volume_mode, originMs(bundle.config))
   if (frame.schema.hash !== expected.hash) {
     const missing = expected.names.filter((n) => !frame.names.includes(n))
     const extra = frame.names.filter((n) => !expected.names.includes(n))
     const detail = missing.length || extra.length ? ` (missing: ${missing.slice(0, 5).join(', ') || '-'}; unexpected: ${extra.slice(0, 5).join(', ') || '-'})` : ' (same names, different parameters or volume mode)'
     throw new Error(`bundle ${bundle.dir}: feature schema mismatch: data gives ${frame.schema.hash.slice(0, 12)}…, the model was trained on ${expected.hash.slice(0, 12)}…${detail}`)
   }
-  const rows = usableRows(frame)
-  const p = calibrate(classProbabilities(bundle.model, frame, rows, bundle.features ?? undefined), bundle.scaler)
+  const vopts = viewOptions(bundle.config)
+  const needsWindow = modelKinds(bundle.model).includes('window_tensor')
+  const mask = sampleMask(frame, vopts, needsWindow)
+  const rows = Int32Array.from(mask.keys()).filter((r) => mask[r] === 1)
+  const p = calibrate(classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined), bundle.scaler)
   return { bars, rows, p, signals: thresholdSignals(p, K, bundle.config.policy) }
 }

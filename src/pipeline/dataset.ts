@@ -8,6 +8,7 @@ import { chronologicalSplit, type ChronologicalSplit } from '../validation/chron
 import { embargoFor } from '../validation/config.js'
 import { spansFromT1Index } from '../validation/spans.js'
 import type { ResolvedConfig } from '../config/load.js'
+import { originMs } from '../config/schema.js'
 
 /** Class order of the 3-class triple-barrier task: label -1, 0, +1 become 0, 1, 2. */
 export const CLASS_NAMES = ['down', 'flat', 'up'] as const
@@ -20,15 +21,15 @@ export interface LabeledFrame {
 
 /** Features and labels over all bars. Rows that are feature warm-up or have no label event are not samples. */
 export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFrame {
-  const frame = computeFeatures(bars, config.features)
+  const frame = computeFeatures(bars, config.features, undefined, originMs(config))
   const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
   const labels = tripleBarrier(bars, vol, config.labels.tripleBarrier)
   return { frame, labels, vol }
 }
 
 /** Purged, embargoed chronological split over the rows that are samples (usable features and a label event). */
-export function splitSamples(lf: LabeledFrame, config: ResolvedConfig): ChronologicalSplit {
-  const t1 = Int32Array.from(lf.labels.t1Index, (t, i) => (lf.frame.usable[i] ? t : -1))
+export function splitSamples(lf: LabeledFrame, config: ResolvedConfig, mask: Uint8Array): ChronologicalSplit {
+  const t1 = Int32Array.from(lf.labels.t1Index, (t, i) => (mask[i] ? t : -1))
   const spans = spansFromT1Index(t1)
   const c = config.splits.chronological
   return chronologicalSplit(spans, { train: c.train, val: c.val, test: c.test }, embargoFor(config.splits, spans.row.length))

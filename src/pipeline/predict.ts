@@ -1,6 +1,7 @@
 import type { Bars } from '../data/bars.js'
 import type { FeatureFrame } from '../features/frame.js'
-import type { ViewSet } from '../features/views/types.js'
+import type { DataView, ViewKind, ViewSet } from '../features/views/types.js'
+import { windowTensor } from '../features/views/window.js'
 import type { Model } from '../models/contract.js'
 import { applyTemperature, type TemperatureScaler } from '../inference/calibration/temperature.js'
 import { matrixFor } from './dataset.js'
@@ -8,17 +9,55 @@ import { selectColumns } from '../ensemble/voting.js'
 
 export const K = 3
 
+export interface ViewOptions {
+  readonly windowSteps: number
+  readonly windowFeatures?: readonly string[]
+}
+
+export function viewOptions(config: { views: { window_steps: number; window_features?: readonly string[] } }): ViewOptions {
+  return { windowSteps: config.views.window_steps, windowFeatures: config.views.window_features }
+}
+
+/** The view a model of `kind` takes, over `rows` of the frame. */
+export function buildView(kind: ViewKind, frame: FeatureFrame, rows: Int32Array, opts: ViewOptions): DataView {
+  if (kind === 'feature_matrix') return matrixFor(frame, rows)
+  if (kind === 'window_tensor') return windowTensor(frame, { steps: opts.windowSteps, names: opts.windowFeatures, rows })
+  throw new Error(`mlf run does not build ${kind} views yet`)
+}
+
+/**
+ * Rows that can be samples for every model: usable features and, when window models take part, a whole window of
+ * usable history behind the row.
+ */
+export function sampleMask(frame: FeatureFrame, opts: ViewOptions, needsWindow: boolean): Uint8Array {
+  const mask = Uint8Array.from(frame.usable)
+  if (!needsWindow) return mask
+  for (let r = 0; r < mask.length; r++) {
+    const first = r - opts.windowSteps + 1
+    if (first < 0 || !frame.usable[first]) mask[r] = 0
+  }
+  return mask
+}
+
 /** Class probabilities (n, 3) of a model on `rows`, from `p` or, for binary models, from `p_up`. */
 export function classProbabilities(
   model: Model,
   frame: FeatureFrame,
   rows: Int32Array,
+  opts: ViewOptions,
   features?: readonly string[],
 ): Float64Array {
-  const all = matrixFor(frame, rows)
-  const x = features ? selectColumns(all, features) : all
-  const view: ViewSet = { kind: 'view_set', n: x.n, views: { feature_matrix: x } }
-  const out = model.spec.family === 'ensemble' ? model.predict(view as never) : model.predict(x)
+  let out
+  const members = (model as Model & { members?: readonly { model: Model }[] }).members
+  if (model.spec.family === 'ensemble' && members) {
+    const kinds = [...new Set(members.map((m) => m.model.spec.inputView))]
+    const views = Object.fromEntries(kinds.map((k) => [k, buildView(k, frame, rows, opts)]))
+    const set: ViewSet = { kind: 'view_set', n: rows.length, views }
+    out = model.predict(set as never)
+  } else {
+    const all = buildView(model.spec.inputView, frame, rows, opts)
+    out = model.predict(features && all.kind === 'feature_matrix' ? selectColumns(all, features) : all)
+  }
   if (!out.p || out.classes !== K) throw new Error(`model ${model.spec.name} did not give ${K}-class probabilities`)
   return out.p
 }

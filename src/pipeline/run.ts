@@ -5,7 +5,7 @@ import { codeVersion } from './version.js'
 import type { ResolvedConfig } from '../config/load.js'
 import { ingestFile } from '../data/ingest.js'
 import type { ValidationReport } from '../data/validate.js'
-import { createModel } from '../models/registry.js'
+import { createModel, registry } from '../models/registry.js'
 import type { Dataset, Model, ProgressSink, Task } from '../models/contract.js'
 import { selectColumns, votingEnsemble, type VotingMember } from '../ensemble/voting.js'
 import type { FeatureMatrixView } from '../features/views/types.js'
@@ -19,7 +19,7 @@ import { renderReport } from '../tracking/report.js'
 import { openRunStore } from '../tracking/store.js'
 import type { RunRecord } from '../tracking/types.js'
 import { buildLabeledFrame, classTargets, CLASS_NAMES, matrixFor, shuffled, splitSamples } from './dataset.js'
-import { calibrate, classProbabilities, K, predictionsCsv } from './predict.js'
+import { buildView, calibrate, classProbabilities, K, predictionsCsv, sampleMask, viewOptions } from './predict.js'
 import { saveBundleArtifacts, bundleManifestFields, warmupBars } from './bundle.js'
 
 const TASK: Task = { kind: 'multiclass', classes: K }
@@ -138,7 +138,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
   stage('ingest+validate')
   const lf = buildLabeledFrame(bars, config)
   stage('features+labels')
-  const split = splitSamples(lf, config)
+  const vopts = viewOptions(config)
+  const needsWindow = config.base_models.some((m) => registry.get(m.name)?.spec.inputView === 'window_tensor')
+  const split = splitSamples(lf, config, sampleMask(lf.frame, vopts, needsWindow))
   const yTrue = {
     train: classTargets(lf.labels, split.train),
     val: classTargets(lf.labels, split.val),
@@ -150,25 +152,26 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     train: shuffle ? shuffled(yTrue.train, config.seed) : yTrue.train,
     val: shuffle ? shuffled(yTrue.val, config.seed + 1) : yTrue.val,
   }
-  const x = { train: matrixFor(lf.frame, split.train), val: matrixFor(lf.frame, split.val) }
-  stage('split+views')
-
-  const train: Dataset = { x: x.train, y: y.train }
-  const val: Dataset = { x: x.val, y: y.val }
+  stage('split')
   const fitted: { name: string; model: Model; features?: readonly string[] }[] = []
   const models: ModelMetrics[] = []
   const probs = new Map<string, { val: Float64Array; test: Float64Array }>()
   for (const [i, spec] of config.base_models.entries()) {
     const model = createModel(spec.name, spec.config, TASK, `base_models.${i}.config`)
     const bar = opts.progress?.(`fit ${spec.name}`)
-    const slice = (d: Dataset): Dataset => (spec.features ? { ...d, x: selectColumns(d.x as FeatureMatrixView, spec.features) } : d)
+    const view = (rows: Int32Array) => {
+      const v = buildView(model.spec.inputView, lf.frame, rows, vopts)
+      return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+    }
+    const train: Dataset = { x: view(split.train), y: y.train }
+    const val: Dataset = { x: view(split.val), y: y.val }
     try {
-      await model.fit(slice(train), slice(val), { seed: config.seed, threads: config.threads, progress: bar })
+      await model.fit(train, val, { seed: config.seed, threads: config.threads, progress: bar })
     } finally {
       bar?.stop?.()
     }
-    const pv = classProbabilities(model, lf.frame, split.val, spec.features)
-    const pt = classProbabilities(model, lf.frame, split.test, spec.features)
+    const pv = classProbabilities(model, lf.frame, split.val, vopts, spec.features)
+    const pt = classProbabilities(model, lf.frame, split.test, vopts, spec.features)
     probs.set(spec.name, { val: pv, test: pt })
     models.push({ name: spec.name, kind: 'base', metrics: { val: splitMetrics(pv, yTrue.val), test: splitMetrics(pt, yTrue.test) } })
     fitted.push({ name: spec.name, model, features: spec.features })
@@ -193,8 +196,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     final = votingEnsemble(members, TASK)
     finalName = 'voting'
     ensembleWeights = Object.fromEntries(members.map((m) => [m.name, m.weight]))
-    const pv = classProbabilities(final, lf.frame, split.val)
-    const pt = classProbabilities(final, lf.frame, split.test)
+    const pv = classProbabilities(final, lf.frame, split.val, vopts)
+    const pt = classProbabilities(final, lf.frame, split.test, vopts)
     probs.set('voting', { val: pv, test: pt })
     models.push({ name: 'voting', kind: 'ensemble', metrics: { val: splitMetrics(pv, yTrue.val), test: splitMetrics(pt, yTrue.test) } })
     stage('ensemble')
@@ -236,7 +239,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
   const metricsForBundle = Object.fromEntries(models.map((m) => [m.name, m.metrics]))
   const bundleChecksum = await writeBundle(
     bundleDir,
-    bundleManifestFields(config, report.fingerprint, lf.frame.schema, warmupBars(lf.frame.specs), finalName, scaler, metricsForBundle),
+    bundleManifestFields(config, report.fingerprint, lf.frame.schema, lf.frame.volumeMode, warmupBars(lf.frame.specs), finalName, scaler, metricsForBundle),
     (tmp) => saveBundleArtifacts(tmp, config, final, finalName, scaler, config.ensemble ? null : (fitted[0].features ?? null)),
   )
   stage('bundle')

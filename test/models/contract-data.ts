@@ -95,6 +95,7 @@ function onnxInputs(): Split {
 
 /** Per-model overrides, keyed by registry name. Imported models add their fixture cases here. */
 export const overrides = new Map<string, ContractOverride>([
+  ['patchtst', { params: { patchLen: 4, stride: 2, dModel: 16, heads: 2, layers: 1, ff: 32, headDim: 4, lr: 5e-3, batchSize: 64 } }],
   [
     'xgboost_model',
     {

@@ -1,12 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runPipeline } from '../../src/pipeline/run.js'
 import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
 import { predictionsCsv } from '../../src/pipeline/predict.js'
 import { resolveConfig } from '../../src/config/load.js'
 import { openRunStore } from '../../src/tracking/store.js'
+import { registry } from '../../src/models/registry.js'
 import { tempDir } from '../helpers.js'
 import { sampleSlice, smallConfig } from './fixture.js'
 
@@ -76,10 +77,17 @@ test('a corrupted file, a missing artifact or a changed feature schema is refuse
   await assert.rejects(loadBundle(run.bundleDir), /unexpected file extra.bin/)
   rmSync(join(run.bundleDir, 'extra.bin'))
 
-  // Same bars without volume: the volume features switch to their neutral mode, so the schema differs.
+  // Bars without volume cannot feed a model that learned from volume.
   const bundle = await loadBundle(run.bundleDir)
-  await assert.rejects(scoreWithBundle(bundle, await sampleSlice(ROWS, false)), /feature schema mismatch/)
-  assert.ok(existsSync(join(run.bundleDir, 'manifest.json')))
+  await assert.rejects(scoreWithBundle(bundle, await sampleSlice(ROWS, false)), /trained on bars with volume/)
+
+  // A bundle whose recorded feature schema differs from what its pipeline computes (e.g. made by another version).
+  const manifestPath = join(run.bundleDir, 'manifest.json')
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
+  manifest.feature_schema.hash = '0'.repeat(64)
+  manifest.feature_schema.names = [...manifest.feature_schema.names.slice(1), 'rsi_2h']
+  writeFileSync(manifestPath, JSON.stringify(manifest))
+  await assert.rejects(scoreWithBundle(await loadBundle(run.bundleDir), data), /feature schema mismatch.*missing: rsi_2h/)
 })
 
 test('shuffled-label control: test AUC near 0.5, while the same model on true labels beats it (a leakage canary)', async () => {
@@ -110,4 +118,38 @@ test('config errors: unknown ensemble members name what is missing and what exis
   )
   assert.throws(() => resolveConfig({ base_models: [{ name: 'xgboost', config: { max_depth: -1 } }] }), /base_models\.0\.config\.max_depth/)
   assert.throws(() => resolveConfig({ base_models: [{ name: 'nope' }] }), /base_models\.0\.name: unknown model "nope"/)
+})
+
+test('a voting ensemble of a tree model and an LSTM on windows runs end to end and scores identically from its bundle', async (t) => {
+  const lstm = registry.get('lstm')
+  const availability = lstm?.available()
+  if (!availability?.ok) return t.skip(`lstm unavailable: ${availability && !availability.ok ? availability.hint : 'not registered'}`)
+  const data = await sampleSlice(ROWS)
+  const config = smallConfig({
+    views: { window_steps: 16 },
+    base_models: [
+      { name: 'xgboost', config: { n_estimators: 20, max_depth: 3 } },
+      { name: 'lstm', config: { hidden: 8, epochs: 1, batchSize: 512 } },
+    ],
+    ensemble: { kind: 'voting', weights: 'val_accuracy' },
+  })
+  const run = await runPipeline({ config, dataFile: data, outDir: tempDir() })
+  assert.deepEqual(
+    run.summary.models.map((m) => m.name),
+    ['xgboost', 'lstm', 'voting', 'voting+temperature'],
+  )
+  const weights = run.summary.ensemble_weights!
+  assert.ok(weights.xgboost > 0 && weights.lstm > 0)
+  const resolved = readFileSync(join(run.runDir, 'config.resolved.yaml'), 'utf8')
+  assert.match(resolved, /weights:\n\s+- [0-9.e-]+\n\s+- [0-9.e-]+/)
+  const scored = await scoreWithBundle(await loadBundle(run.bundleDir), data)
+  const byTs = new Map(
+    predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals)
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => [l.split(',')[0], l]),
+  )
+  const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8').trim().split('\n').slice(1)
+  for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
 })

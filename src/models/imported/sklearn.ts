@@ -79,7 +79,8 @@ export function parseSklearnJson(text: string, source: string): SklearnModel {
   }
   const int = (field: string, min: number): number => {
     const v = j[field]
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`)
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      bad(field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`)
     return v as number
   }
   const features = int('n_features', 1)
@@ -90,7 +91,8 @@ export function parseSklearnJson(text: string, source: string): SklearnModel {
     const out = new Float64Array(length)
     for (let i = 0; i < length; i++) {
       const v: unknown = value[i]
-      if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${field}[${i}]`, `must be a finite number, got ${JSON.stringify(v)}`)
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        bad(`${field}[${i}]`, `must be a finite number, got ${JSON.stringify(v)}`)
       out[i] = v as number
     }
     return out
@@ -100,7 +102,9 @@ export function parseSklearnJson(text: string, source: string): SklearnModel {
     if (!Array.isArray(value)) return bad(field, `must be an array of n_classes = ${nClasses} rows`)
     if (value.length !== nClasses) bad(field, `has ${value.length} rows, expected n_classes = ${nClasses}`)
     const out = new Float64Array(nClasses * features)
-    value.forEach((row: unknown, k: number) => out.set(vector(`${field}[${k}]`, row, features, 'n_features'), k * features))
+    value.forEach((row: unknown, k: number) =>
+      out.set(vector(`${field}[${k}]`, row, features, 'n_features'), k * features),
+    )
     return out
   }
   const pick = (a: string, b: string): string => (a in j ? a : b in j ? b : bad(`${a}" or "${b}`, 'is missing'))
@@ -150,7 +154,9 @@ export function sklearnProbabilities(m: SklearnModel, x: Float64Array, n: number
   const K = m.classes.length
   for (let i = 0; i < n * f; i++) {
     if (!Number.isFinite(x[i])) {
-      throw new Error(`${source}: input row ${Math.floor(i / f)} column ${i % f} is ${x[i]}; imported scikit-learn models need complete finite inputs`)
+      throw new Error(
+        `${source}: input row ${Math.floor(i / f)} column ${i % f} is ${x[i]}; imported scikit-learn models need complete finite inputs`,
+      )
     }
   }
   const z = new Float64Array(n * K)
@@ -188,7 +194,9 @@ export interface SklearnImported extends Model {
 export function sklearnImported(bytes: Uint8Array, source: string, task: Task): SklearnImported {
   const model = parseSklearnJson(Buffer.from(bytes).toString('utf8'), source)
   if (!taskFits(model, task)) {
-    throw new Error(`${source}: field "n_classes" is ${model.classes.length}, which does not fit task ${taskLabel(task)}`)
+    throw new Error(
+      `${source}: field "n_classes" is ${model.classes.length}, which does not fit task ${taskLabel(task)}`,
+    )
   }
   return {
     spec: sklearnModelSpec,

@@ -3,16 +3,33 @@
  * contiguous block of the row-major base, so a batch is one memcpy per sample. Inputs are standardised per feature
  * with statistics from the training rows only, and missing values (NaN) become 0, the standardised mean.
  */
-import type { DataView, FeatureMatrixView, WindowTensorView } from '../../features/views/types.js'
+import type { DataView, FeatureMatrixView, MultiResView, WindowTensorView } from '../../features/views/types.js'
 import { torch, type Tensor } from '../../engines/torch/index.js'
 
-export type NeuralView = WindowTensorView | FeatureMatrixView
+export type NeuralView = WindowTensorView | FeatureMatrixView | MultiResView
 
-/** What a fitted network expects: the view kind and its per-sample shape. */
+/** One resolution of a multi_res input: its timeframe and per-sample window shape. */
+export interface PartLayout {
+  readonly timeframe: string
+  readonly steps: number
+  readonly f: number
+}
+
+/**
+ * What a fitted network expects: the view kind and its per-sample shape. A multi_res sample arrives flattened as
+ * (B, sum of steps*f over parts), parts in order, each row-major (steps, f); `f` is then the total feature count
+ * (sum over parts) and `steps` is 1.
+ */
 export interface InputLayout {
   readonly kind: NeuralView['kind']
   readonly steps: number
   readonly f: number
+  readonly parts?: readonly PartLayout[]
+}
+
+/** Values per sample in the batch tensor of this layout. */
+export function sampleWidth(l: InputLayout): number {
+  return l.parts ? l.parts.reduce((s, p) => s + p.steps * p.f, 0) : l.steps * l.f
 }
 
 export interface Standardizer {
@@ -20,36 +37,63 @@ export interface Standardizer {
   readonly std: Float64Array
 }
 
-export function asNeuralView(x: DataView, model: string): NeuralView {
+/** The view as a neural input; multi_res only where the model accepts it (`multiRes`). */
+export function asNeuralView(x: DataView, model: string, multiRes = false): NeuralView {
+  if (x.kind === 'multi_res' && multiRes) {
+    if (x.parts.length === 0) throw new Error(`model "${model}": multi_res view has no parts`)
+    for (const p of x.parts) {
+      if (p.n !== x.n) throw new Error(`model "${model}": multi_res part ${p.timeframe} has ${p.n} samples, view has ${x.n}`)
+    }
+    return x
+  }
   if (x.kind !== 'window_tensor' && x.kind !== 'feature_matrix') {
-    throw new Error(`model "${model}" takes a window_tensor or feature_matrix view, got ${x.kind}`)
+    const kinds = multiRes ? 'window_tensor, multi_res or feature_matrix' : 'window_tensor or feature_matrix'
+    throw new Error(`model "${model}" takes a ${kinds} view, got ${x.kind}`)
   }
   return x
 }
 
 export function layoutOf(v: NeuralView): InputLayout {
+  if (v.kind === 'multi_res') {
+    const parts = v.parts.map((p) => ({ timeframe: p.timeframe, steps: p.steps, f: p.f }))
+    return { kind: v.kind, steps: 1, f: parts.reduce((s, p) => s + p.f, 0), parts }
+  }
   return { kind: v.kind, steps: v.kind === 'window_tensor' ? v.steps : 1, f: v.f }
+}
+
+function describeLayout(l: InputLayout): string {
+  if (l.parts) return `${l.kind} (${l.parts.map((p) => `${p.timeframe}: steps=${p.steps}, f=${p.f}`).join('; ')})`
+  return `${l.kind} (steps=${l.steps}, f=${l.f})`
+}
+
+function checkWindowEnds(v: WindowTensorView, what: string): void {
+  const rows = v.base.length / v.f
+  for (let i = 0; i < v.n; i++) {
+    const e = v.end[i]
+    if (e < v.steps - 1 || e >= rows)
+      throw new Error(`${what}: window ${i} ends at base row ${e}, outside [${v.steps - 1}, ${rows - 1}]`)
+  }
 }
 
 export function checkLayout(v: NeuralView, l: InputLayout, model: string): void {
   const got = layoutOf(v)
-  if (got.kind !== l.kind || got.steps !== l.steps || got.f !== l.f) {
-    throw new Error(
-      `model "${model}" was fitted on ${l.kind} (steps=${l.steps}, f=${l.f}) but got ${got.kind} (steps=${got.steps}, f=${got.f})`,
-    )
+  if (describeLayout(got) !== describeLayout(l)) {
+    throw new Error(`model "${model}" was fitted on ${describeLayout(l)} but got ${describeLayout(got)}`)
   }
-  if (v.kind === 'window_tensor') {
-    const rows = v.base.length / v.f
-    for (let i = 0; i < v.n; i++) {
-      const e = v.end[i]
-      if (e < v.steps - 1 || e >= rows)
-        throw new Error(`window_tensor: window ${i} ends at base row ${e}, outside [${v.steps - 1}, ${rows - 1}]`)
-    }
-  }
+  if (v.kind === 'window_tensor') checkWindowEnds(v, 'window_tensor')
+  if (v.kind === 'multi_res') for (const p of v.parts) checkWindowEnds(p, `multi_res part ${p.timeframe}`)
 }
 
 /** Per-feature mean and standard deviation over the base rows the view's samples read (NaNs ignored). */
 export function fitStandardizer(v: NeuralView): Standardizer {
+  if (v.kind === 'multi_res') {
+    // Per part, then concatenated in part order (the order of the flattened sample).
+    const each = v.parts.map((p) => fitStandardizer(p))
+    return {
+      mean: Float64Array.from(each.flatMap((s) => [...s.mean])),
+      std: Float64Array.from(each.flatMap((s) => [...s.std])),
+    }
+  }
   const f = v.f
   const sum = new Float64Array(f)
   const sq = new Float64Array(f)
@@ -91,6 +135,7 @@ export function gatherInputs(
   to: number,
   out: Float32Array,
 ): Tensor {
+  if (v.kind === 'multi_res') return gatherMultiRes(v, s, idx, from, to, out)
   const f = v.f
   const steps = v.kind === 'window_tensor' ? v.steps : 1
   const per = steps * f
@@ -109,6 +154,39 @@ export function gatherInputs(
     }
   }
   return torch().tensor(buf, v.kind === 'window_tensor' ? [b, steps, f] : [b, f])
+}
+
+/** Multi-resolution samples flattened to (B, width): each part's standardised window, parts in order. */
+function gatherMultiRes(
+  v: MultiResView,
+  s: Standardizer,
+  idx: Int32Array,
+  from: number,
+  to: number,
+  out: Float32Array,
+): Tensor {
+  const width = v.parts.reduce((w, p) => w + p.steps * p.f, 0)
+  const b = to - from
+  const buf = out.length === b * width ? out : out.subarray(0, b * width)
+  for (let k = 0; k < b; k++) {
+    const i = idx[from + k]
+    let o = k * width
+    let j0 = 0
+    for (const p of v.parts) {
+      const f = p.f
+      const start = (p.end[i] - p.steps + 1) * f
+      const per = p.steps * f
+      for (let r = 0; r < per; r += f) {
+        for (let j = 0; j < f; j++) {
+          const x = (p.base[start + r + j] - s.mean[j0 + j]) / s.std[j0 + j]
+          buf[o + r + j] = x === x ? x : 0
+        }
+      }
+      o += per
+      j0 += f
+    }
+  }
+  return torch().tensor(buf, [b, width])
 }
 
 /** Deterministic PRNG (SplitMix32-style) for shuffling, independent of libtorch's generator. */

@@ -91,3 +91,17 @@ export function sequential(layers: readonly Layer[]): Layer {
   layers.forEach((l, i) => addChild(m, String(i), l))
   return Object.assign(m, { forward: (x: Tensor) => layers.reduce((h, l) => l.forward(h), x) })
 }
+
+/**
+ * Non-crossing quantiles from unconstrained outputs (B, Q), quantiles in increasing order: column `median` is taken
+ * as is, and every other quantile is its neighbour towards the median plus (above) or minus (below) a softplus
+ * increment, so q_0 < q_1 < ... < q_{Q-1} by construction.
+ */
+export function monotoneQuantiles(raw: Tensor, median: number): Tensor {
+  const q = raw.shape[raw.shape.length - 1]
+  const cols: Tensor[] = new Array<Tensor>(q)
+  cols[median] = raw.narrow(-1, median, 1)
+  for (let j = median + 1; j < q; j++) cols[j] = cols[j - 1].add(raw.narrow(-1, j, 1).softplus())
+  for (let j = median - 1; j >= 0; j--) cols[j] = cols[j + 1].sub(raw.narrow(-1, j, 1).softplus())
+  return torch().cat(cols, -1)
+}

@@ -1,14 +1,16 @@
 /**
  * The Model contract for every neural network: a model file supplies its spec, its own zod parameters (merged with
  * the shared training parameters below) and a builder for its network; this file does fitting, prediction,
- * persistence and the per-task heads (binary: one logit -> p_up; multiclass: K logits -> p; regression: E_r).
+ * persistence and the per-task heads (binary: one logit -> p_up; multiclass: K logits -> p; regression: E_r;
+ * quantile: non-crossing q05/q50/q95 trained with the pinball loss). A model may bring its own head (e.g. a
+ * likelihood) and may accept the multi_res view.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { noGrad, tidy, torch, torchAvailability, type Tensor } from '../../engines/torch/index.js'
 import type { DataView } from '../../features/views/types.js'
-import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../contract.js'
+import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, OutputName, Outputs, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
 import {
   asNeuralView,
@@ -16,16 +18,28 @@ import {
   fitStandardizer,
   gatherInputs,
   layoutOf,
+  sampleWidth,
   type InputLayout,
   type NeuralView,
   type Standardizer,
 } from './data.js'
-import type { Layer } from './layers.js'
+import { monotoneQuantiles, type Layer } from './layers.js'
 import { disposeModule, loadStateDict, setTraining, stateDict } from './nn.js'
 import { trainLoop, type LoopData, type LossFn, type LoopResult } from './train.js'
 import { loadTensors, saveTensors } from './weights.js'
 
 /** Training parameters shared by all neural models. */
+
+/** Rows per prediction batch (a fixed shape; see predict). */
+const PREDICT_BATCH = 256
+
+/** Absolute bar index of each sample's last step, when the view has one (window and multi-resolution views). */
+function sampleAnchors(v: DataView): Int32Array | null {
+  if (v.kind === 'window_tensor') return v.end
+  if (v.kind === 'multi_res' && v.parts.length > 0) return v.parts[0].end
+  return null
+}
+
 export const trainingParams = {
   epochs: z.number().int().min(1).max(10000).default(20),
   batchSize: z.number().int().min(1).default(256),
@@ -61,10 +75,72 @@ interface Meta {
   readonly target: { readonly mean: number; readonly std: number }
 }
 
-function outDimOf(task: Task): number {
-  if (task.kind === 'multiclass') return task.classes
-  if (task.kind === 'binary' || task.kind === 'regression') return 1
-  throw new Error(`neural models support binary, multiclass and regression tasks, not ${task.kind}`)
+/** The quantiles a quantile task must ask for: the ones the Outputs contract names. */
+export const CONTRACT_QUANTILES = [0.05, 0.5, 0.95] as const
+
+export function checkQuantileTask(task: Task, model: string): void {
+  if (task.kind !== 'quantile') return
+  const q = task.quantiles
+  if (q.length !== 3 || q.some((v, i) => Math.abs(v - CONTRACT_QUANTILES[i]) > 1e-12)) {
+    throw new Error(`model "${model}": quantile task must ask for [0.05, 0.5, 0.95] (outputs q05/q50/q95), got [${q.join(', ')}]`)
+  }
+}
+
+/**
+ * How network outputs become a task's loss and outputs. Return-like columns (E_r, q05, q50, q95) are in standardised
+ * target units inside the network; the model maps them back. Multiclass emits `p` with one column per class.
+ */
+export interface Head {
+  /** Network output width. */
+  width(task: Task): number
+  loss(task: Task): LossFn
+  /** Output names in the column order of `decode` (multiclass: ['p'], K columns). */
+  columns(task: Task): readonly OutputName[]
+  /** (B, width) network output -> (B, columns) in output units (standardised for return-like columns). */
+  decode(out: Tensor, task: Task): Tensor
+}
+
+const RETURN_LIKE: ReadonlySet<OutputName> = new Set(['E_r', 'q05', 'q50', 'q95'])
+
+/** Sample weights give a weighted mean of per-sample losses. */
+export function weightedMean(per: Tensor, w?: Tensor): Tensor {
+  return w ? per.mul(w).sum().div(w.sum()) : per.mean()
+}
+
+/** The head every neural model uses unless it brings its own. */
+export const defaultHead: Head = {
+  width(task) {
+    if (task.kind === 'multiclass') return task.classes
+    if (task.kind === 'quantile') return CONTRACT_QUANTILES.length
+    return 1
+  },
+  loss(task) {
+    const t = torch()
+    if (task.kind === 'binary')
+      return (out, y, w) => weightedMean(t.bceWithLogits(out.squeeze(-1), y, null, 'none'), w)
+    if (task.kind === 'multiclass') return (out, y, w) => weightedMean(t.crossEntropy(out, y, null, 'none'), w)
+    if (task.kind === 'quantile') {
+      const qs = [...CONTRACT_QUANTILES]
+      return (out, y, w) => weightedMean(t.pinball(monotoneQuantiles(out, 1), y, qs, 'none').mean(1), w)
+    }
+    return (out, y, w) => weightedMean(t.mse(out.squeeze(-1), y, 'none'), w)
+  },
+  columns(task) {
+    if (task.kind === 'binary') return ['p_up']
+    if (task.kind === 'multiclass') return ['p']
+    if (task.kind === 'quantile') return ['q05', 'q50', 'q95']
+    return ['E_r']
+  },
+  decode(out, task) {
+    if (task.kind === 'binary') return out.sigmoid()
+    if (task.kind === 'multiclass') return torch().softmax(out, -1)
+    if (task.kind === 'quantile') return monotoneQuantiles(out, 1)
+    return out
+  },
+}
+
+function decodedWidth(head: Head, task: Task): number {
+  return task.kind === 'multiclass' ? task.classes : head.columns(task).length
 }
 
 function checkTargets(y: Float64Array, n: number, task: Task, name: string): void {
@@ -80,15 +156,6 @@ function checkTargets(y: Float64Array, n: number, task: Task, name: string): voi
   }
 }
 
-function lossFor(task: Task): LossFn {
-  const t = torch()
-  // Sample weights give a weighted mean of per-sample losses.
-  const weighted = (per: Tensor, w?: Tensor): Tensor => (w ? per.mul(w).sum().div(w.sum()) : per.mean())
-  if (task.kind === 'binary') return (out, y, w) => weighted(t.bceWithLogits(out.squeeze(-1), y, null, 'none'), w)
-  if (task.kind === 'multiclass') return (out, y, w) => weighted(t.crossEntropy(out, y, null, 'none'), w)
-  return (out, y, w) => weighted(t.mse(out.squeeze(-1), y, 'none'), w)
-}
-
 function loopData(
   v: NeuralView,
   d: Dataset,
@@ -98,7 +165,7 @@ function loopData(
   batchSize: number,
 ): LoopData {
   const t = torch()
-  const per = layoutOf(v).steps * v.f
+  const per = sampleWidth(layoutOf(v))
   const xbuf = new Float32Array(batchSize * per)
   return {
     n: v.n,
@@ -121,15 +188,28 @@ interface NeuralModel extends Model {
   readonly lastFit: LoopResult | null
 }
 
+/** Options of a neural registry entry beyond spec, params and network. */
+export interface NeuralOptions {
+  /** Accept the multi_res view (the network then receives flattened parts; see InputLayout). */
+  readonly multiRes?: boolean
+  readonly head?: Head
+}
+
 function createNeuralModel<P extends TrainingParams>(
   spec: ModelSpec,
   params: P,
   task: Task,
   build: NetBuilder<P>,
+  options: NeuralOptions,
 ): NeuralModel & {
   restore(meta: Meta, dir: string): void
 } {
-  outDimOf(task)
+  const head = options.head ?? defaultHead
+  if (!spec.tasks.includes(task.kind)) {
+    throw new Error(`model "${spec.name}" does not support task "${task.kind}" (supports: ${spec.tasks.join(', ')})`)
+  }
+  checkQuantileTask(task, spec.name)
+  const multiRes = options.multiRes ?? false
   let net: Layer | null = null
   let meta: Meta | null = null
   let lastFit: LoopResult | null = null
@@ -137,7 +217,7 @@ function createNeuralModel<P extends TrainingParams>(
   const install = (m: Meta): Layer => {
     if (net) disposeModule(net)
     meta = m
-    net = build(params, m.layout, outDimOf(task))
+    net = build(params, m.layout, head.width(task))
     return net
   }
 
@@ -149,9 +229,9 @@ function createNeuralModel<P extends TrainingParams>(
     },
     async fit(train: Dataset, val: Dataset | undefined, ctx: FitContext): Promise<void> {
       const t = torch()
-      const tv = asNeuralView(train.x, spec.name)
+      const tv = asNeuralView(train.x, spec.name, multiRes)
       checkTargets(train.y, tv.n, task, spec.name)
-      const vv = val ? asNeuralView(val.x, spec.name) : undefined
+      const vv = val ? asNeuralView(val.x, spec.name, multiRes) : undefined
       if (val && vv) {
         checkLayout(vv, layoutOf(tv), spec.name)
         checkTargets(val.y, vv.n, task, spec.name)
@@ -161,7 +241,7 @@ function createNeuralModel<P extends TrainingParams>(
       t.manualSeed(ctx.seed)
       const s = fitStandardizer(tv)
       let target = { mean: 0, std: 1 }
-      if (task.kind === 'regression') {
+      if (task.kind === 'regression' || task.kind === 'quantile') {
         let m = 0
         for (let i = 0; i < tv.n; i++) m += train.y[i]
         m /= tv.n
@@ -183,7 +263,7 @@ function createNeuralModel<P extends TrainingParams>(
       lastFit = await trainLoop(
         layer,
         (x) => layer.forward(x),
-        lossFor(task),
+        head.loss(task),
         loopData(tv, train, task, s, target, params.batchSize),
         vv && val ? loopData(vv, val, task, s, target, params.batchSize) : undefined,
         { ...params, seed: ctx.seed, progress: ctx.progress, signal: ctx.signal },
@@ -193,35 +273,59 @@ function createNeuralModel<P extends TrainingParams>(
       if (!net || !meta) throw new Error(`model "${spec.name}" is not fitted`)
       const layer = net
       const m = meta
-      const v = asNeuralView(x, spec.name)
+      const v = asNeuralView(x, spec.name, multiRes)
       checkLayout(v, m.layout, spec.name)
       const s: Standardizer = { mean: Float64Array.from(m.mean), std: Float64Array.from(m.std) }
-      const k = outDimOf(task)
+      const k = decodedWidth(head, task)
       const raw = new Float64Array(v.n * k)
-      const idx = Int32Array.from({ length: v.n }, (_, i) => i)
-      const bs = 1024
-      const buf = new Float32Array(bs * m.layout.steps * v.f)
+      // A sample's output must not depend on which other rows are scored with it (a bundle scoring a whole file must
+      // reproduce the run's test predictions bit for bit). BLAS kernels block by shape and by a row's position in the
+      // batch, so every batch has one fixed shape and a sample always sits at the same position: the one its absolute
+      // bar index gives. Other positions carry a copy of a real sample and are discarded. Views without absolute
+      // indices (feature matrices) are scored one sample at a time.
+      const anchor = sampleAnchors(v)
+      const bs = anchor ? PREDICT_BATCH : 1
+      const buf = new Float32Array(bs * sampleWidth(m.layout))
+      const idx = new Int32Array(bs)
+      const blocks = new Map<number, number[]>()
+      for (let i = 0; i < v.n; i++) {
+        const key = anchor ? Math.floor(anchor[i] / bs) : i
+        const list = blocks.get(key)
+        if (list) list.push(i)
+        else blocks.set(key, [i])
+      }
       setTraining(layer, false)
       noGrad(() => {
-        for (let from = 0; from < v.n; from += bs) {
-          const to = Math.min(v.n, from + bs)
-          const out = tidy(() => {
-            const logits = layer.forward(gatherInputs(v, s, idx, from, to, buf))
-            if (task.kind === 'binary') return logits.sigmoid().to('float64').toArray()
-            if (task.kind === 'multiclass') return torch().softmax(logits, -1).to('float64').toArray()
-            return logits.to('float64').toArray()
-          }) as Float64Array
-          raw.set(out, from * k)
+        for (const members of blocks.values()) {
+          idx.fill(members[0])
+          for (const i of members) idx[anchor ? anchor[i] % bs : 0] = i
+          const out = tidy(() =>
+            head
+              .decode(layer.forward(gatherInputs(v, s, idx, 0, bs, buf)), task)
+              .to('float64')
+              .contiguous()
+              .toArray(),
+          ) as Float64Array
+          for (const i of members) {
+            const pos = anchor ? anchor[i] % bs : 0
+            raw.set(out.subarray(pos * k, pos * k + k), i * k)
+          }
         }
       })
       for (let i = 0; i < raw.length; i++) {
         if (!Number.isFinite(raw[i]))
           throw new Error(`model "${spec.name}" produced a non-finite output at row ${Math.floor(i / k)}`)
       }
-      if (task.kind === 'binary') return { n: v.n, p_up: raw }
       if (task.kind === 'multiclass') return { n: v.n, p: raw, classes: k }
-      for (let i = 0; i < raw.length; i++) raw[i] = raw[i] * m.target.std + m.target.mean
-      return { n: v.n, E_r: raw }
+      const outputs: Outputs = { n: v.n }
+      head.columns(task).forEach((name, c) => {
+        const col = new Float64Array(v.n)
+        const scale = RETURN_LIKE.has(name) ? m.target.std : 1
+        const shift = RETURN_LIKE.has(name) ? m.target.mean : 0
+        for (let i = 0; i < v.n; i++) col[i] = raw[i * k + c] * scale + shift
+        ;(outputs as unknown as Record<string, Float64Array>)[name] = col
+      })
+      return outputs
     },
     async save(dir: string): Promise<ArtifactRefs> {
       if (!net || !meta) throw new Error(`model "${spec.name}" is not fitted`)
@@ -251,12 +355,13 @@ export function neuralEntry<P extends TrainingParams>(
   spec: ModelSpec,
   schema: z.ZodType<P>,
   build: NetBuilder<P>,
+  options: NeuralOptions = {},
 ): ModelEntry<P> {
   return {
     spec,
     params: schema,
     available: torchAvailability,
-    create: (params: P, task: Task) => createNeuralModel(spec, params, task, build),
+    create: (params: P, task: Task) => createNeuralModel(spec, params, task, build, options),
     async load(dir: string): Promise<Model> {
       const path = join(dir, 'model.json')
       const m = JSON.parse(readFileSync(path, 'utf8')) as Meta
@@ -265,7 +370,7 @@ export function neuralEntry<P extends TrainingParams>(
       const parsed = schema.safeParse(m.params)
       if (!parsed.success)
         throw new Error(`${path}: invalid params: ${parsed.error.issues.map((i) => i.message).join('; ')}`)
-      const model = createNeuralModel(spec, parsed.data, m.task, build)
+      const model = createNeuralModel(spec, parsed.data, m.task, build, options)
       model.restore(m, dir)
       return model
     },

@@ -2,7 +2,13 @@ import { z } from 'zod'
 import type { ModelSpec, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
 import type { LinearScorer } from './linear/classifier.js'
-import { centeredMoments, linearRegressor, loadLinearRegressor, unscale, type LinearRegressor } from './linear/regression.js'
+import {
+  centeredMoments,
+  linearRegressor,
+  loadLinearRegressor,
+  unscale,
+  type LinearRegressor,
+} from './linear/regression.js'
 
 /**
  * Elastic-net regression (E_r; also a sparse stacking meta-learner), scikit-learn's objective:

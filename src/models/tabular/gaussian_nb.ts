@@ -71,7 +71,8 @@ export function fitGaussianNb(
     mass[labels[i]] += s
     for (let j = 0; j < f; j++) theta[o + j] += s * x[i * f + j]
   }
-  for (let k = 0; k < classes; k++) for (let j = 0; j < f; j++) theta[k * f + j] = mass[k] > 0 ? theta[k * f + j] / mass[k] : 0
+  for (let k = 0; k < classes; k++)
+    for (let j = 0; j < f; j++) theta[k * f + j] = mass[k] > 0 ? theta[k * f + j] / mass[k] : 0
   // Two-pass variances (centered), for accuracy on features with large means such as prices.
   for (let i = 0; i < n; i++) {
     const s = weights[i]
@@ -212,7 +213,8 @@ export async function loadGaussianNb(dir: string): Promise<GaussianNbModel> {
   const f = preprocess.medians.length
   if (j.log_prior.length !== K) throw new Error(`${where}: log_prior has ${j.log_prior.length} classes, task has ${K}`)
   if (j.theta.length !== K * f) throw new Error(`${where}: theta has ${j.theta.length} values, expected ${K}x${f}`)
-  if (j.variance.length !== K * f) throw new Error(`${where}: variance has ${j.variance.length} values, expected ${K}x${f}`)
+  if (j.variance.length !== K * f)
+    throw new Error(`${where}: variance has ${j.variance.length} values, expected ${K}x${f}`)
   return createGaussianNb(j.params, j.task, {
     preprocess,
     theta: Float64Array.from(j.theta),

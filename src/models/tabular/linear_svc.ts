@@ -1,10 +1,11 @@
 import { z } from 'zod'
 import type { DataView } from '../../features/views/types.js'
-import type { Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../contract.js'
+import type { Dataset, FitContext, ModelSpec, Outputs, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
 import { classificationOutputs, linearProbabilities, type LinearScorer } from './linear/classifier.js'
 import { balancedClassWeights, classCount, classLabels, sampleWeights, trainingMatrix } from './linear/data.js'
-import { crammerSinger, crammerSingerPrimal, squaredHingeKernel } from './linear/hinge.js'
+import { crammerSinger, crammerSingerPrimal } from './linear/hinge.js'
+import { parallelKernel } from './linear/parallel.js'
 import { minimizeLbfgs } from './linear/lbfgs.js'
 import { effectiveWeights, linearObjective, totalWeight, type LogisticProblem } from './linear/logloss.js'
 import { applyPreprocessor, fitPreprocessor, imputedData, imputeOnly } from './linear/preprocess.js'
@@ -114,11 +115,17 @@ export function createLinearSvc(params: LinearSvcParams, task: Task, fitted?: Li
           ...(center ? { center, scale } : {}),
         }
         const positive = rows === 1 ? 1 : r
-        const fg = linearObjective(problem, 1, squaredHingeKernel(problem, positive), true)
-        const res = minimizeLbfgs(fg, new Float64Array(f + (params.fit_intercept ? 1 : 0)), {
-          gtol: params.tol,
-          maxIter: params.max_iter,
-        })
+        const kernel = parallelKernel(problem, { loss: 'squared_hinge', positive }, ctx.threads)
+        const fg = linearObjective(problem, 1, kernel, true)
+        let res: ReturnType<typeof minimizeLbfgs>
+        try {
+          res = minimizeLbfgs(fg, new Float64Array(f + (params.fit_intercept ? 1 : 0)), {
+            gtol: params.tol,
+            maxIter: params.max_iter,
+          })
+        } finally {
+          fg.close()
+        }
         iterations = Math.max(iterations, res.iterations)
         converged &&= res.converged
         objective += res.f

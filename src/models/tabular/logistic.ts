@@ -44,6 +44,8 @@ const FORMAT = 'mlfactory.logistic'
 
 export interface FitReport {
   readonly iterations: number
+  /** Objective (and gradient) evaluations, where the solver counts them. */
+  readonly evaluations?: number
   readonly converged: boolean
   /** Final objective divided by the total sample weight. */
   readonly objective: number
@@ -90,21 +92,25 @@ export function createLogistic(params: LogisticParams, task: Task, fitted?: Line
         ...(params.standardize ? { center: preprocess.center, scale: preprocess.scale } : {}),
       }
       const rows = classes === 2 ? 1 : classes
-      const fg = logisticObjective(problem, rows)
+      const fg = logisticObjective(problem, rows, ctx.threads)
       const size = rows * m.f + (params.fit_intercept ? rows : 0)
       const theta0 = new Float64Array(size)
       let theta: Float64Array
-      if (l1 > 0) {
-        // The L1 weight per coordinate, scaled like the smooth part (divided by the total sample weight).
-        const l1w = new Float64Array(size).fill(0)
-        l1w.fill(l1 / totalWeight(weights), 0, rows * m.f)
-        const r = minimizeProximal(fg, l1w, theta0, { tol: params.tol, maxIter: params.max_iter })
-        theta = r.x
-        report = { iterations: r.iterations, converged: r.converged, objective: r.f }
-      } else {
-        const r = minimizeLbfgs(fg, theta0, { gtol: params.tol, maxIter: params.max_iter })
-        theta = r.x
-        report = { iterations: r.iterations, converged: r.converged, objective: r.f }
+      try {
+        if (l1 > 0) {
+          // The L1 weight per coordinate, scaled like the smooth part (divided by the total sample weight).
+          const l1w = new Float64Array(size).fill(0)
+          l1w.fill(l1 / totalWeight(weights), 0, rows * m.f)
+          const r = minimizeProximal(fg, l1w, theta0, { tol: params.tol, maxIter: params.max_iter })
+          theta = r.x
+          report = { iterations: r.iterations, converged: r.converged, objective: r.f }
+        } else {
+          const r = minimizeLbfgs(fg, theta0, { gtol: params.tol, maxIter: params.max_iter })
+          theta = r.x
+          report = { iterations: r.iterations, evaluations: r.evaluations, converged: r.converged, objective: r.f }
+        }
+      } finally {
+        fg.close()
       }
       ctx.progress?.update(report.iterations, params.max_iter, { objective: report.objective })
       // Standardization is folded into the saved weights: prediction only imputes.

@@ -40,7 +40,13 @@ for (const file of files) {
     const out = model.predict(x)
     const expected = json.test_proba.flat()
     assert.ok(maxAbsDiff(out.p!, expected) < 1e-6, `max diff ${maxAbsDiff(out.p!, expected)}`)
-    if (task.kind === 'binary') assert.ok(maxAbsDiff(out.p_up!, json.test_proba.map((r) => r[1])) < 1e-6)
+    if (task.kind === 'binary')
+      assert.ok(
+        maxAbsDiff(
+          out.p_up!,
+          json.test_proba.map((r) => r[1]),
+        ) < 1e-6,
+      )
     // The issue's name prefixes.
     if (json.model_type === 'linear_model') assert.match(model.model.name, /^LinearModel_/)
     if (json.model_type === 'svm_linear') assert.match(model.model.name, /^SvmLinear_/)
@@ -59,16 +65,34 @@ test('scikit-learn import errors name the file and the field', () => {
   const src = 'models/bad.json'
   const variant = (patch: Record<string, unknown>): string => JSON.stringify({ ...json, ...patch })
   const short = (json.coefficients as number[][]).map((r, k) => (k === 1 ? r.slice(1) : r))
-  assert.throws(() => parseSklearnJson(variant({ coefficients: short }), src), /models\/bad\.json: field "coefficients\[1\]" has 54 values, expected n_features = 55/)
-  assert.throws(() => parseSklearnJson(variant({ n_classes: 4 }), src), /models\/bad\.json: field "classes" has 3 values, expected n_classes = 4/)
-  assert.throws(() => parseSklearnJson(variant({ intercepts: [0, 1] }), src), /field "intercepts" has 2 values, expected n_classes = 3/)
-  assert.throws(() => parseSklearnJson(variant({ model_type: 'random_forest' }), src), /models\/bad\.json: field "model_type" is "random_forest"/)
+  assert.throws(
+    () => parseSklearnJson(variant({ coefficients: short }), src),
+    /models\/bad\.json: field "coefficients\[1\]" has 54 values, expected n_features = 55/,
+  )
+  assert.throws(
+    () => parseSklearnJson(variant({ n_classes: 4 }), src),
+    /models\/bad\.json: field "classes" has 3 values, expected n_classes = 4/,
+  )
+  assert.throws(
+    () => parseSklearnJson(variant({ intercepts: [0, 1] }), src),
+    /field "intercepts" has 2 values, expected n_classes = 3/,
+  )
+  assert.throws(
+    () => parseSklearnJson(variant({ model_type: 'random_forest' }), src),
+    /models\/bad\.json: field "model_type" is "random_forest"/,
+  )
   assert.throws(() => parseSklearnJson('{"model_type": "gaussian_nb"', src), /models\/bad\.json: not valid JSON/)
   const nb = read('export_gaussian_nb_multiclass.json').json
   const noVar = { ...nb, var: undefined }
-  assert.throws(() => parseSklearnJson(JSON.stringify(noVar), src), /field "var" must be an array of n_classes = 3 rows/)
+  assert.throws(
+    () => parseSklearnJson(JSON.stringify(noVar), src),
+    /field "var" must be an array of n_classes = 3 rows/,
+  )
   const { path, bytes } = read('export_logistic_binary.json')
-  assert.throws(() => sklearnImported(bytes, path, { kind: 'multiclass', classes: 3 }), /field "n_classes" is 2, which does not fit task multiclass with 3 classes/)
+  assert.throws(
+    () => sklearnImported(bytes, path, { kind: 'multiclass', classes: 3 }),
+    /field "n_classes" is 2, which does not fit task multiclass with 3 classes/,
+  )
   const model = sklearnImported(bytes, path, { kind: 'binary' })
   const row = new Array<number>(55).fill(0)
   row[7] = NaN

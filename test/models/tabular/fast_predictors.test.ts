@@ -24,7 +24,8 @@ function agree(fast: FastPredictor, batch: Float64Array, tol: number): void {
   for (let i = 0; i < heldX.n; i++) {
     const p = fast.predict(heldData, i * 5)
     assert.equal(p, fast.out, 'returns its preallocated buffer')
-    for (let k = 0; k < K; k++) assert.ok(Math.abs(p[k] - batch[i * K + k]) < tol, `row ${i} class ${k}: ${p[k]} vs ${batch[i * K + k]}`)
+    for (let k = 0; k < K; k++)
+      assert.ok(Math.abs(p[k] - batch[i * K + k]) < tol, `row ${i} class ${k}: ${p[k]} vs ${batch[i * K + k]}`)
   }
 }
 
@@ -47,7 +48,11 @@ test('fast gaussian NB equals batch predict', async () => {
 })
 
 test('fast predictors of scikit-learn exports reproduce scikit-learn probabilities', () => {
-  for (const file of ['export_logistic_multiclass.json', 'export_svm_linear_multiclass.json', 'export_gaussian_nb_multiclass.json']) {
+  for (const file of [
+    'export_logistic_multiclass.json',
+    'export_svm_linear_multiclass.json',
+    'export_gaussian_nb_multiclass.json',
+  ]) {
     const text = readFileSync(join(sklearnFixtures, file), 'utf8')
     const json = JSON.parse(text) as { test_inputs: number[][]; test_proba: number[][] }
     const fast = fastFromSklearn(parseSklearnJson(text, file))
@@ -61,7 +66,11 @@ test('fast predictors of scikit-learn exports reproduce scikit-learn probabiliti
 
 test('fast ensemble is the normalized weighted average of its members', () => {
   const a = createFastLinear({ coef: Float64Array.of(1, 0, 0, 1), intercept: Float64Array.of(0, 0), link: 'softmax' })
-  const b = createFastLinear({ coef: Float64Array.of(0, -1, 2, 0), intercept: Float64Array.of(0.5, 0), link: 'softmax' })
+  const b = createFastLinear({
+    coef: Float64Array.of(0, -1, 2, 0),
+    intercept: Float64Array.of(0.5, 0),
+    link: 'softmax',
+  })
   const e = createFastEnsemble([a, b], [3, 1])
   const x = Float64Array.of(0.3, -0.7)
   const pa = Float64Array.from(a.predict(x))
@@ -69,5 +78,12 @@ test('fast ensemble is the normalized weighted average of its members', () => {
   const p = e.predict(x)
   for (let k = 0; k < 2; k++) assert.ok(Math.abs(p[k] - (0.75 * pa[k] + 0.25 * pb[k])) < 1e-15)
   assert.throws(() => createFastEnsemble([a, b], [1]), /1 weights for 2 members/)
-  assert.throws(() => createFastEnsemble([a, createFastLinear({ coef: Float64Array.of(1), intercept: Float64Array.of(0), link: 'sigmoid' })], [1, 1]), /member 1 has 1 features/)
+  assert.throws(
+    () =>
+      createFastEnsemble(
+        [a, createFastLinear({ coef: Float64Array.of(1), intercept: Float64Array.of(0), link: 'sigmoid' })],
+        [1, 1],
+      ),
+    /member 1 has 1 features/,
+  )
 })

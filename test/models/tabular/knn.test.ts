@@ -84,7 +84,7 @@ test('knn: distance weights, regression, NaN imputation, exact-mode save/load', 
   await model.fit({ x, y }, undefined, ctx)
   // Query at raw (0.25, 0): z-space distances scale equally, so weights are 1/0.25 and 1/0.75 for rows 0 and 1.
   const out = model.predict(matrix([0.25, 0], 1, 2))
-  assert.ok(Math.abs(out.p_up![0] - (1 / 0.75) / (1 / 0.25 + 1 / 0.75)) < 1e-12)
+  assert.ok(Math.abs(out.p_up![0] - 1 / 0.75 / (1 / 0.25 + 1 / 0.75)) < 1e-12)
   // An exact match takes all the weight.
   assert.equal(model.predict(matrix([1, 0], 1, 2)).p_up![0], 1)
   const reg = createKnn(knnParams.parse({ k: 2 }), { kind: 'regression' })
@@ -96,7 +96,10 @@ test('knn: distance weights, regression, NaN imputation, exact-mode save/load', 
   try {
     await reg.save(dir)
     const loaded = await loadKnn(dir)
-    assert.deepEqual(loaded.predict(matrix([2.6, 0, NaN, 0], 2, 2)).E_r, reg.predict(matrix([2.6, 0, NaN, 0], 2, 2)).E_r)
+    assert.deepEqual(
+      loaded.predict(matrix([2.6, 0, NaN, 0], 2, 2)).E_r,
+      reg.predict(matrix([2.6, 0, NaN, 0], 2, 2)).E_r,
+    )
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

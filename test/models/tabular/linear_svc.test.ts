@@ -18,7 +18,13 @@ for (const [name, multiClass] of [
     const c = fit.cases[name]
     const y = Float64Array.from(c.labels === 'y2' ? fit.y2 : fit.y3)
     const classes = c.labels === 'y2' ? 2 : 3
-    const params = linearSvcParams.parse({ C: c.C, multi_class: multiClass, standardize: false, tol: 1e-9, max_iter: 20000 })
+    const params = linearSvcParams.parse({
+      C: c.C,
+      multi_class: multiClass,
+      standardize: false,
+      tol: 1e-9,
+      max_iter: 20000,
+    })
     const model = createLinearSvc(params, classes === 2 ? { kind: 'binary' } : { kind: 'multiclass', classes })
     await model.fit({ x, y }, undefined, ctx)
     // Reported objective is the sum form divided by C * n.
@@ -45,7 +51,9 @@ test('linear_svc probabilities are the softmax of decision values; save/load and
     // p = softmax(W x + b) on the first row.
     const s = a.scorer()
     const row = held.x.kind === 'feature_matrix' ? held.x.data.subarray(0, 5) : new Float64Array()
-    const z = [0, 1, 2].map((k) => s.intercept[k] + [0, 1, 2, 3, 4].reduce((acc, j) => acc + s.coef[k * 5 + j] * row[j], 0))
+    const z = [0, 1, 2].map(
+      (k) => s.intercept[k] + [0, 1, 2, 3, 4].reduce((acc, j) => acc + s.coef[k * 5 + j] * row[j], 0),
+    )
     const e = z.map((v) => Math.exp(v - Math.max(...z)))
     const sum = e[0] + e[1] + e[2]
     for (let k = 0; k < 3; k++) assert.ok(Math.abs(pa[k] - e[k] / sum) < 1e-12)

@@ -63,7 +63,11 @@ test('ridge/elastic_net: standardized fits, NaN imputation, save/load identity, 
     assert.throws(() => (create as typeof createRidge)(params as never, { kind: 'binary' }), /only regression/)
   }
   await assert.rejects(
-    createRidge(ridgeParams.parse({}), { kind: 'regression' }).fit({ x, y: Float64Array.from(y).fill(NaN, 5, 6) }, undefined, ctx),
+    createRidge(ridgeParams.parse({}), { kind: 'regression' }).fit(
+      { x, y: Float64Array.from(y).fill(NaN, 5, 6) },
+      undefined,
+      ctx,
+    ),
     /target at row 5 is NaN/,
   )
   assert.throws(() => elasticNetParams.parse({ l1_ratio: 2 }))

@@ -16,7 +16,11 @@ export interface LinearScorer {
 }
 
 /** Scores (n, rows) = X' coef^T + intercept over the preprocessed inputs. */
-export function linearScores(s: LinearScorer, view: DataView, model: string): { n: number; rows: number; z: Float64Array } {
+export function linearScores(
+  s: LinearScorer,
+  view: DataView,
+  model: string,
+): { n: number; rows: number; z: Float64Array } {
   const m = featureMatrix(view, model)
   const f = s.preprocess.medians.length
   if (m.f !== f) throw new Error(`${model}: input has ${m.f} features, the model was fitted on ${f}`)
@@ -41,7 +45,11 @@ export function linearScores(s: LinearScorer, view: DataView, model: string): { 
 }
 
 /** Class probabilities (n, K) from a linear scorer, using its link. */
-export function linearProbabilities(s: LinearScorer, view: DataView, model: string): { n: number; classes: number; p: Float64Array } {
+export function linearProbabilities(
+  s: LinearScorer,
+  view: DataView,
+  model: string,
+): { n: number; classes: number; p: Float64Array } {
   const { n, rows, z } = linearScores(s, view, model)
   if (s.link === 'identity') throw new Error(`${model}: a regression scorer has no class probabilities`)
   if (s.link === 'sigmoid') {

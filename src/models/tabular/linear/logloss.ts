@@ -1,4 +1,5 @@
 import type { ObjectiveWithGradient } from './lbfgs.js'
+import { parallelKernel, type ClosableKernel } from './parallel.js'
 
 /**
  * Penalized logistic objectives, divided by the total sample weight S (so tolerances do not depend on n; the
@@ -32,9 +33,16 @@ export function totalWeight(w: Float64Array): number {
 export type Kernel = (w: Float64Array, b: Float64Array, gw: Float64Array, gb: Float64Array) => number
 
 /** Objective over `rows` weight rows: 1 = binary sigmoid, K >= 3 = softmax over K classes. */
-export function logisticObjective(p: LogisticProblem, rows: number): ObjectiveWithGradient {
-  const kernel = rows === 1 ? binaryKernel(p) : rows === 3 ? softmax3Kernel(p) : softmaxKernel(p, rows)
-  return linearObjective(p, rows, kernel, false)
+export function logisticObjective(p: LogisticProblem, rows: number, threads = 1): ClosableObjective {
+  return linearObjective(p, rows, parallelKernel(p, { loss: 'logistic', rows }, threads), false)
+}
+
+/** An objective whose kernel may hold worker threads: call `close` when done minimizing. */
+export type ClosableObjective = ObjectiveWithGradient & { close(): void }
+
+/** The single-threaded logistic kernel for `rows` weight rows. */
+export function logisticKernel(p: LogisticProblem, rows: number): Kernel {
+  return rows === 1 ? binaryKernel(p) : rows === 3 ? softmax3Kernel(p) : softmaxKernel(p, rows)
 }
 
 /**
@@ -44,9 +52,9 @@ export function logisticObjective(p: LogisticProblem, rows: number): ObjectiveWi
 export function linearObjective(
   p: LogisticProblem,
   rows: number,
-  kernel: Kernel,
+  kernel: ClosableKernel,
   penalizeIntercept: boolean,
-): ObjectiveWithGradient {
+): ClosableObjective {
   const { f, l2, fitIntercept, center, scale } = p
   const nw = rows * f
   const invS = 1 / totalWeight(p.weights)
@@ -54,7 +62,7 @@ export function linearObjective(
   const be = new Float64Array(rows)
   const gwe = new Float64Array(nw)
   const gbe = new Float64Array(rows)
-  return (theta, g) => {
+  const objective = (theta: Float64Array, g: Float64Array): number => {
     effectiveInto(theta, rows, f, fitIntercept, center, scale, we, be)
     gwe.fill(0)
     gbe.fill(0)
@@ -78,6 +86,7 @@ export function linearObjective(
     }
     return (loss + 0.5 * l2 * sq) * invS
   }
+  return Object.assign(objective, { close: () => kernel.close?.() })
 }
 
 /** Raw-feature weights (rows, f) and intercepts (rows) equivalent to parameters acting on (x - c) / s. */
@@ -142,46 +151,108 @@ function binaryKernel(p: LogisticProblem): Kernel {
   }
 }
 
-/** Softmax cross-entropy for three classes (the {-1, 0, 1} case), one pass over each row for all classes. */
+/**
+ * Softmax cross-entropy for three classes (the {-1, 0, 1} case). Weights are interleaved per feature (w_0j, w_1j,
+ * w_2j) and rows are taken two at a time, so each weight load and gradient store serves two rows (measured ~10-15%
+ * faster than one row at a time).
+ */
 function softmax3Kernel(p: LogisticProblem): Kernel {
   const { x, n, f, labels, weights } = p
+  const wt = new Float64Array(3 * f)
+  const gt = new Float64Array(3 * f)
+  const r = new Float64Array(6)
+  /** Loss of row i with scores z, writing its residuals s (p - onehot) into r[o..o+2]. */
+  const row = (i: number, z0: number, z1: number, z2: number, o: number): number => {
+    const s = weights[i]
+    const y = labels[i]
+    const max = z0 > z1 ? (z0 > z2 ? z0 : z2) : z1 > z2 ? z1 : z2
+    const e0 = Math.exp(z0 - max)
+    const e1 = Math.exp(z1 - max)
+    const e2 = Math.exp(z2 - max)
+    const sum = e0 + e1 + e2
+    const inv = s / sum
+    r[o] = e0 * inv - (y === 0 ? s : 0)
+    r[o + 1] = e1 * inv - (y === 1 ? s : 0)
+    r[o + 2] = e2 * inv - (y === 2 ? s : 0)
+    // A zero-weight row contributes nothing (and its scores are finite, so 0 * loss is 0).
+    return s === 0 ? 0 : s * (max + Math.log(sum) - (y === 0 ? z0 : y === 1 ? z1 : z2))
+  }
   return (w, b, gw, gb) => {
+    for (let j = 0; j < f; j++) {
+      wt[3 * j] = w[j]
+      wt[3 * j + 1] = w[f + j]
+      wt[3 * j + 2] = w[2 * f + j]
+    }
+    gt.fill(0)
     let loss = 0
-    const o1 = f
-    const o2 = 2 * f
-    for (let i = 0; i < n; i++) {
-      const s = weights[i]
-      if (s === 0) continue
-      const xo = i * f
-      let z0 = b[0]
-      let z1 = b[1]
-      let z2 = b[2]
-      for (let j = 0; j < f; j++) {
-        const v = x[xo + j]
-        z0 += w[j] * v
-        z1 += w[o1 + j] * v
-        z2 += w[o2 + j] * v
+    let i = 0
+    for (; i + 1 < n; i += 2) {
+      const xa = i * f
+      const xb = xa + f
+      let a0 = b[0]
+      let a1 = b[1]
+      let a2 = b[2]
+      let c0 = a0
+      let c1 = a1
+      let c2 = a2
+      for (let j = 0, q = 0; j < f; j++, q += 3) {
+        const va = x[xa + j]
+        const vb = x[xb + j]
+        const w0 = wt[q]
+        const w1 = wt[q + 1]
+        const w2 = wt[q + 2]
+        a0 += w0 * va
+        a1 += w1 * va
+        a2 += w2 * va
+        c0 += w0 * vb
+        c1 += w1 * vb
+        c2 += w2 * vb
       }
-      const max = z0 > z1 ? (z0 > z2 ? z0 : z2) : z1 > z2 ? z1 : z2
-      const e0 = Math.exp(z0 - max)
-      const e1 = Math.exp(z1 - max)
-      const e2 = Math.exp(z2 - max)
-      const sum = e0 + e1 + e2
-      const y = labels[i]
-      loss += s * (max + Math.log(sum) - (y === 0 ? z0 : y === 1 ? z1 : z2))
-      const inv = s / sum
-      const r0 = e0 * inv - (y === 0 ? s : 0)
-      const r1 = e1 * inv - (y === 1 ? s : 0)
-      const r2 = e2 * inv - (y === 2 ? s : 0)
-      gb[0] += r0
-      gb[1] += r1
-      gb[2] += r2
-      for (let j = 0; j < f; j++) {
-        const v = x[xo + j]
-        gw[j] += r0 * v
-        gw[o1 + j] += r1 * v
-        gw[o2 + j] += r2 * v
+      loss += row(i, a0, a1, a2, 0) + row(i + 1, c0, c1, c2, 3)
+      const ra0 = r[0]
+      const ra1 = r[1]
+      const ra2 = r[2]
+      const rb0 = r[3]
+      const rb1 = r[4]
+      const rb2 = r[5]
+      gb[0] += ra0 + rb0
+      gb[1] += ra1 + rb1
+      gb[2] += ra2 + rb2
+      for (let j = 0, q = 0; j < f; j++, q += 3) {
+        const va = x[xa + j]
+        const vb = x[xb + j]
+        gt[q] += ra0 * va + rb0 * vb
+        gt[q + 1] += ra1 * va + rb1 * vb
+        gt[q + 2] += ra2 * va + rb2 * vb
       }
+    }
+    if (i < n) {
+      // Odd row count: the last row alone.
+      const xa = i * f
+      let a0 = b[0]
+      let a1 = b[1]
+      let a2 = b[2]
+      for (let j = 0, q = 0; j < f; j++, q += 3) {
+        const va = x[xa + j]
+        a0 += wt[q] * va
+        a1 += wt[q + 1] * va
+        a2 += wt[q + 2] * va
+      }
+      loss += row(i, a0, a1, a2, 0)
+      gb[0] += r[0]
+      gb[1] += r[1]
+      gb[2] += r[2]
+      for (let j = 0, q = 0; j < f; j++, q += 3) {
+        const va = x[xa + j]
+        gt[q] += r[0] * va
+        gt[q + 1] += r[1] * va
+        gt[q + 2] += r[2] * va
+      }
+    }
+    for (let j = 0; j < f; j++) {
+      gw[j] += gt[3 * j]
+      gw[f + j] += gt[3 * j + 1]
+      gw[2 * f + j] += gt[3 * j + 2]
     }
     return loss
   }

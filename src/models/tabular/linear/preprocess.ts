@@ -116,7 +116,9 @@ export function assertFiniteOrNaN(m: FeatureMatrixView, model: string): void {
     const v = data[i]
     if (v === Infinity || v === -Infinity) {
       const j = i % f
-      throw new Error(`${model}: feature "${m.names[j] ?? j}" at row ${(i - j) / f} is ${v}; features must be finite or NaN`)
+      throw new Error(
+        `${model}: feature "${m.names[j] ?? j}" at row ${(i - j) / f} is ${v}; features must be finite or NaN`,
+      )
     }
   }
 }

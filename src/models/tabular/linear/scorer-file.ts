@@ -46,7 +46,9 @@ export async function loadLinear(dir: string, format: string): Promise<SavedLine
   const preprocess = preprocessorFromJson(j.preprocess, where)
   const f = preprocess.medians.length
   if (j.coef.length !== j.intercept.length * f) {
-    throw new Error(`${where}: coef has ${j.coef.length} values, expected intercept rows ${j.intercept.length} x ${f} features`)
+    throw new Error(
+      `${where}: coef has ${j.coef.length} values, expected intercept rows ${j.intercept.length} x ${f} features`,
+    )
   }
   return {
     params: j.params,

@@ -1,0 +1,120 @@
+import { Worker } from 'node:worker_threads'
+import type { Kernel, LogisticProblem } from './logloss.js'
+import { kernelRows, makeKernel, rowRange, type KernelSpec } from './kernels.js'
+
+/**
+ * Row-parallel loss kernels on worker threads. The data goes to the workers once, in SharedArrayBuffers; each call
+ * publishes the effective weights, wakes the workers through Atomics, computes the main thread's own block, waits
+ * (synchronously: L-BFGS calls the objective synchronously) and adds the workers' partial sums in worker order, so
+ * results are deterministic for a given thread count (they differ in the last bits from other counts, which is
+ * why FitContext.threads is recorded).
+ */
+
+/** Below this many rows per thread, thread start-up costs more than it saves. */
+const MIN_ROWS_PER_THREAD = 20_000
+
+// Control words in each worker's Int32Array.
+const GENERATION = 0 // bumped by the main thread to start a pass; -1 asks the worker to exit
+const DONE = 1 // set to the generation the worker finished, or -1 on failure
+
+export interface WorkerSetup {
+  readonly x: Float64Array
+  readonly labels: Int32Array
+  readonly weights: Float64Array
+  readonly f: number
+  readonly spec: KernelSpec
+  readonly control: Int32Array
+  /** Effective weights (rows*f) then intercepts (rows), written by the main thread. */
+  readonly params: Float64Array
+  /** Partial gradient (rows*f), intercept gradient (rows), then the partial loss. */
+  readonly result: Float64Array
+}
+
+/**
+ * Worker threads kept for the life of the process (started on first use, unref'd so they never keep it alive):
+ * starting a worker costs tens of milliseconds, which cross-validation would otherwise pay on every fit. Fits run
+ * one at a time on the thread that calls them, so a pool of the largest size asked for is enough.
+ */
+const pool: Worker[] = []
+
+function workerPool(size: number): Worker[] {
+  while (pool.length < size) {
+    const worker = new Worker(new URL('./kernel-worker.js', import.meta.url))
+    worker.unref()
+    pool.push(worker)
+  }
+  return pool.slice(0, size)
+}
+
+function shared<T extends Float64Array | Int32Array>(src: T): T {
+  if (src.buffer instanceof SharedArrayBuffer) return src
+  const Ctor = src.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }
+  const out = new Ctor(new SharedArrayBuffer(src.length * Ctor.BYTES_PER_ELEMENT))
+  out.set(src)
+  return out
+}
+
+/** A kernel that may own worker threads; `close` lets them exit (idempotent). */
+export type ClosableKernel = Kernel & { close?: () => void }
+
+/** A kernel over all rows using `threads` threads (the plain kernel when that would not pay off). */
+export function parallelKernel(p: LogisticProblem, spec: KernelSpec, threads: number): ClosableKernel {
+  const t = Math.min(Math.max(1, Math.floor(threads)), Math.floor(p.n / MIN_ROWS_PER_THREAD))
+  if (t <= 1) return makeKernel(p, spec)
+  const rows = kernelRows(spec)
+  const nw = rows * p.f
+  const bounds = Array.from({ length: t + 1 }, (_, i) => Math.round((i * p.n) / t))
+  const own = makeKernel(rowRange(p, bounds[0], bounds[1]), spec)
+  const workers: { control: Int32Array; params: Float64Array; result: Float64Array }[] = []
+  const pool = workerPool(t - 1)
+  for (let i = 1; i < t; i++) {
+    const part = rowRange(p, bounds[i], bounds[i + 1])
+    const setup: WorkerSetup = {
+      x: shared(part.x),
+      labels: shared(part.labels),
+      weights: shared(part.weights),
+      f: p.f,
+      spec,
+      control: new Int32Array(new SharedArrayBuffer(8)),
+      params: new Float64Array(new SharedArrayBuffer((nw + rows) * 8)),
+      result: new Float64Array(new SharedArrayBuffer((nw + rows + 1) * 8)),
+    }
+    pool[i - 1].postMessage(setup)
+    workers.push({ control: setup.control, params: setup.params, result: setup.result })
+  }
+  let generation = 0
+  const stop = (): void => {
+    for (const wk of workers) {
+      Atomics.store(wk.control, GENERATION, -1)
+      Atomics.notify(wk.control, GENERATION)
+    }
+  }
+  const kernel: ClosableKernel = (w, b, gw, gb) => {
+    generation++
+    for (const wk of workers) {
+      wk.params.set(w)
+      wk.params.set(b, nw)
+      Atomics.store(wk.control, GENERATION, generation)
+      Atomics.notify(wk.control, GENERATION)
+    }
+    let loss = own(w, b, gw, gb)
+    for (const wk of workers) {
+      for (;;) {
+        const done = Atomics.load(wk.control, DONE)
+        if (done === generation) break
+        if (done === -1) {
+          stop()
+          throw new Error('linear model worker thread failed (its error is on stderr)')
+        }
+        Atomics.wait(wk.control, DONE, done, 1000)
+      }
+      const r = wk.result
+      for (let j = 0; j < nw; j++) gw[j] += r[j]
+      for (let k = 0; k < rows; k++) gb[k] += r[nw + k]
+      loss += r[nw + rows]
+    }
+    return loss
+  }
+  kernel.close = stop
+  return kernel
+}
