@@ -16,6 +16,7 @@ function run(s: WorkerSetup): void {
   const gw = new Float64Array(nw)
   const gb = new Float64Array(rows)
   let seen = 0
+  Atomics.store(s.control, 2, 1) // STARTED
   for (;;) {
     Atomics.wait(s.control, 0, seen)
     const generation = Atomics.load(s.control, 0)

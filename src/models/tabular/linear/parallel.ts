@@ -16,6 +16,7 @@ const MIN_ROWS_PER_THREAD = 20_000
 // Control words in each worker's Int32Array.
 const GENERATION = 0 // bumped by the main thread to start a pass; -1 asks the worker to exit
 const DONE = 1 // set to the generation the worker finished, or -1 on failure
+const STARTED = 2 // set to 1 by the worker when it picks up the job
 
 export interface WorkerSetup {
   readonly x: Float64Array
@@ -75,7 +76,7 @@ export function parallelKernel(p: LogisticProblem, spec: KernelSpec, threads: nu
       weights: shared(part.weights),
       f: p.f,
       spec,
-      control: new Int32Array(new SharedArrayBuffer(8)),
+      control: new Int32Array(new SharedArrayBuffer(12)),
       params: new Float64Array(new SharedArrayBuffer((nw + rows) * 8)),
       result: new Float64Array(new SharedArrayBuffer((nw + rows + 1) * 8)),
     }
@@ -99,9 +100,15 @@ export function parallelKernel(p: LogisticProblem, spec: KernelSpec, threads: nu
     }
     let loss = own(w, b, gw, gb)
     for (const wk of workers) {
+      const since = Date.now()
       for (;;) {
         const done = Atomics.load(wk.control, DONE)
         if (done === generation) break
+        // A worker that never picked up its job (it failed to start) would otherwise be waited for forever.
+        if (Atomics.load(wk.control, STARTED) === 0 && Date.now() - since > 60_000) {
+          stop()
+          throw new Error('linear model worker thread did not start within 60 s')
+        }
         if (done === -1) {
           stop()
           throw new Error('linear model worker thread failed (its error is on stderr)')

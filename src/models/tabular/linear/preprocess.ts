@@ -127,34 +127,115 @@ export function assertFiniteOrNaN(m: FeatureMatrixView, model: string): void {
  * Median of the non-NaN values of every column (0 for a column with none). Columns are gathered a group at a time
  * in one row-major pass each: gathering column by column would stride through memory f times.
  */
-function columnMedians(m: FeatureMatrixView): Float64Array {
+/**
+ * Exact medians of every column (non-NaN values; 0 when a column has none), fast for large n. A sorted, evenly
+ * strided sample of rows brackets each median by [lo, hi] (the sample median +- 4 standard errors of its rank);
+ * one row-major pass counts the values below lo and collects those inside; the exact middle rank(s) are then
+ * selected inside the bracket. A column whose median falls outside its bracket (rare) or whose bracket overflows
+ * (heavy ties) is done by the plain gather-and-select. The result is the exact median either way.
+ */
+export function columnMedians(m: FeatureMatrixView): Float64Array {
+  const { n, f, data } = m
+  if (n < 20_000) return columnMediansBySelect(m, [...Array(f).keys()])
+  const sampleRows = 2048
+  const stride = n / sampleRows
+  const lo = new Float64Array(f)
+  const hi = new Float64Array(f)
+  // Gather the sample row by row (each sampled row is contiguous), one segment per column.
+  const samples = new Float64Array(f * sampleRows)
+  const sampled = new Int32Array(f)
+  for (let s = 0; s < sampleRows; s++) {
+    const o = Math.floor(s * stride) * f
+    for (let j = 0; j < f; j++) {
+      const v = data[o + j]
+      if (v === v) samples[j * sampleRows + sampled[j]++] = v
+    }
+  }
+  for (let j = 0; j < f; j++) {
+    const c = sampled[j]
+    if (c < 64) {
+      // Mostly missing: bracket everything (the bucket overflow check sends it to the fallback if large).
+      lo[j] = -Infinity
+      hi[j] = Infinity
+      continue
+    }
+    const sorted = samples.subarray(j * sampleRows, j * sampleRows + c).sort()
+    const half = Math.ceil((4 * Math.sqrt(c)) / 2) // 4 standard errors of the sample median's rank, sqrt(c)/2
+    lo[j] = sorted[Math.max(0, (c >> 1) - half)]
+    hi[j] = sorted[Math.min(c - 1, (c >> 1) + half)]
+  }
+  // Expected bracket share is ~4 / sqrt(sampleRows) = 9% of the rows; allow ~3x before giving up on a column.
+  const cap = Math.ceil(n * 0.25) + 64
+  const buckets = new Float64Array(f * cap)
+  const inside = new Int32Array(f)
+  const below = new Int32Array(f)
+  const missing = new Int32Array(f)
+  // Blocks of rows small enough to stay in cache, scanned column by column with the counters in locals.
+  const block = 512
+  for (let i0 = 0; i0 < n; i0 += block) {
+    const end = Math.min(n, i0 + block) * f
+    for (let j = 0; j < f; j++) {
+      const l = lo[j]
+      const h = hi[j]
+      const base = j * cap
+      let b = below[j]
+      let c = inside[j]
+      let nan = missing[j]
+      for (let o = i0 * f + j; o < end; o += f) {
+        const v = data[o]
+        if (v < l) b++
+        else if (v <= h) {
+          if (c < cap) buckets[base + c] = v
+          c++
+        } else if (v !== v) nan++
+      }
+      below[j] = b
+      inside[j] = c
+      missing[j] = nan
+    }
+  }
+  const medians = new Float64Array(f)
+  const fallback: number[] = []
+  for (let j = 0; j < f; j++) {
+    const c = n - missing[j]
+    if (c === 0) continue
+    const kLo = (c - 1) >> 1
+    const kHi = c >> 1
+    const count = inside[j]
+    if (count > cap || kLo < below[j] || kHi >= below[j] + count) {
+      fallback.push(j)
+      continue
+    }
+    const bucket = buckets.subarray(j * cap, j * cap + count)
+    const a = selectKth(bucket, kLo - below[j])
+    medians[j] = kHi === kLo ? a : (a + selectKth(bucket, kHi - below[j])) / 2
+  }
+  if (fallback.length > 0) {
+    const exact = columnMediansBySelect(m, fallback)
+    for (const j of fallback) medians[j] = exact[j]
+  }
+  return medians
+}
+
+/** Plain exact medians of the listed columns: gather each column (a group at a time), quickselect. */
+function columnMediansBySelect(m: FeatureMatrixView, columns: readonly number[]): Float64Array {
   const { n, f, data } = m
   const group = 8
   const medians = new Float64Array(f)
   const buffer = new Float64Array(group * n)
   const counts = new Int32Array(group)
-  let anyNaN = false
-  for (let i = 0; i < data.length && !anyNaN; i++) anyNaN = data[i] !== data[i]
-  for (let j0 = 0; j0 < f; j0 += group) {
-    const g = Math.min(group, f - j0)
+  for (let g0 = 0; g0 < columns.length; g0 += group) {
+    const cols = columns.slice(g0, g0 + group)
     counts.fill(0)
-    if (anyNaN) {
-      for (let i = 0; i < n; i++) {
-        const o = i * f + j0
-        for (let c = 0; c < g; c++) {
-          const v = data[o + c]
-          if (v === v) buffer[c * n + counts[c]++] = v
-        }
+    for (let i = 0; i < n; i++) {
+      const o = i * f
+      for (let c = 0; c < cols.length; c++) {
+        const v = data[o + cols[c]]
+        if (v === v) buffer[c * n + counts[c]++] = v
       }
-    } else {
-      for (let i = 0; i < n; i++) {
-        const o = i * f + j0
-        for (let c = 0, b = i; c < g; c++, b += n) buffer[b] = data[o + c]
-      }
-      counts.fill(n)
     }
-    for (let c = 0; c < g; c++) {
-      medians[j0 + c] = counts[c] === 0 ? 0 : median(buffer.subarray(c * n, c * n + counts[c]))
+    for (let c = 0; c < cols.length; c++) {
+      medians[cols[c]] = counts[c] === 0 ? 0 : median(buffer.subarray(c * n, c * n + counts[c]))
     }
   }
   return medians
@@ -168,6 +249,11 @@ export function median(xs: Float64Array): number {
   let lo = -Infinity
   for (let i = 0; i < n >> 1; i++) if (xs[i] > lo) lo = xs[i]
   return (lo + hi) / 2
+}
+
+/** The k-th smallest value of `xs` (reordered in place). */
+export function selectKth(xs: Float64Array, k: number): number {
+  return select(xs, k)
 }
 
 /** Place the k-th smallest value at index k (values below it before, above after) and return it. */
