@@ -1,19 +1,22 @@
 /**
  * bench/xgboost: XGBoost training through our koffi binding against python3-xgboost (same libxgboost build family),
  * on identical data: 200k x 50 synthetic binary (5% missing), 200 rounds, depth 6, hist, at nthread 2 and 1.
- * Both sides time DMatrix construction + training; predictions must be identical (max abs diff reported).
+ * Both sides time DMatrix construction + training (no evaluation sets), repeats alternating between the two;
+ * predictions must be identical (max abs diff reported).
  */
+import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { trainBooster, withDMatrix, xgb } from '../../src/engines/xgboost/index.js'
-import { benchLine, runPythonPeer, timeMedian } from '../lib.js'
+import { createDMatrix, trainBooster, withDMatrix, xgb, type Booster } from '../../src/engines/xgboost/index.js'
+import { benchLine, median, SYSTEM_PYTHON } from '../lib.js'
 
 const N = Number(process.env.BENCH_XGB_ROWS ?? 200_000)
 const F = 50
 const ROUNDS = 200
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5)
 /** Thread counts to compare, e.g. BENCH_XGB_THREADS=1 (default: 2 and 1). */
 const THREADS = (process.env.BENCH_XGB_THREADS ?? '2,1').split(',').map(Number)
 
@@ -52,51 +55,107 @@ function params(nthread: number) {
   }
 }
 
+/** The Python peer as a long-lived process answering one JSON line per command (see peer.py). */
+function startPeer(
+  script: string,
+  args: readonly string[],
+): {
+  ask(cmd: string): Promise<Record<string, unknown>>
+  close(): Promise<void>
+} {
+  const child = spawn(SYSTEM_PYTHON, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)))
+  const exited = new Promise<number | null>((res) => child.on('close', res))
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  return {
+    async ask(cmd) {
+      child.stdin.write(cmd + '\n')
+      const next = await lines.next()
+      if (next.done)
+        throw new Error(`peer ${script} exited (${await exited}): ${stderr.trim().split('\n').slice(-5).join('\n')}`)
+      return JSON.parse(next.value) as Record<string, unknown>
+    },
+    async close() {
+      child.stdin.end('quit\n')
+      await exited
+    },
+  }
+}
+
 export default async function run(): Promise<void> {
   const { x, y } = syntheticData(42)
   const dir = await mkdtemp(join(tmpdir(), 'mlf-bench-xgb-'))
-  const peer = fileURLToPath(new URL('../../../bench/xgboost/peer.py', import.meta.url))
+  const script = fileURLToPath(new URL('../../../bench/xgboost/peer.py', import.meta.url))
   try {
     await writeFile(join(dir, 'x.f32'), x)
     await writeFile(join(dir, 'y.f32'), y)
-    for (const nthread of THREADS) {
-      // Timed: DMatrix construction + training, as the peer times it; prediction happens after the clock stops.
-      let booster: ReturnType<typeof trainBooster>['booster'] | undefined
-      const { seconds: ours } = await timeMedian(REPEATS, () => {
-        booster?.free()
-        booster = withDMatrix(
-          { data: x, rows: N, cols: F, label: y, nthread },
-          (dm) => trainBooster({ params: params(nthread), rounds: ROUNDS, train: dm }).booster,
+    const peer = startPeer(script, [join(dir, 'x.f32'), join(dir, 'y.f32'), String(N), String(F), String(ROUNDS)])
+    try {
+      for (const nthread of THREADS) {
+        // Timed on both sides: DMatrix construction + training; freeing and prediction happen outside the clock.
+        // Repeats alternate (ours, peer, peer, ours, ...) so load from other processes on this shared machine
+        // lands on both sides alike; medians are reported, wall and CPU time.
+        let booster: Booster | undefined
+        const ours = { wall: [] as number[], cpu: [] as number[] }
+        const theirs = { wall: [] as number[], cpu: [] as number[] }
+        let version = ''
+        const runOurs = (): void => {
+          booster?.free()
+          booster = undefined
+          const c0 = process.cpuUsage()
+          const t0 = process.hrtime.bigint()
+          const dm = createDMatrix({ data: x, rows: N, cols: F, label: y, nthread })
+          booster = trainBooster({ params: params(nthread), rounds: ROUNDS, train: dm }).booster
+          ours.wall.push(Number(process.hrtime.bigint() - t0) / 1e9)
+          const c = process.cpuUsage(c0)
+          ours.cpu.push((c.user + c.system) / 1e6)
+          dm.free()
+        }
+        const runPeer = async (): Promise<void> => {
+          const r = await peer.ask(`train ${nthread}`)
+          theirs.wall.push(Number(r.seconds))
+          theirs.cpu.push(Number(r.cpu_seconds))
+          version = String(r.version)
+        }
+        for (let i = 0; i < REPEATS; i++) {
+          if (i % 2 === 0) {
+            runOurs()
+            await runPeer()
+          } else {
+            await runPeer()
+            runOurs()
+          }
+        }
+        const secs = (xs: number[]): string => xs.map((v) => v.toFixed(2)).join(',')
+        console.log(`xgboost nthread=${nthread} wall ours=[${secs(ours.wall)}] peer=[${secs(theirs.wall)}]`)
+        console.log(`xgboost nthread=${nthread} cpu  ours=[${secs(ours.cpu)}] peer=[${secs(theirs.cpu)}]`)
+        const trained = booster!
+        const preds = withDMatrix({ data: x, rows: N, cols: F, nthread }, (dm) => trained.predict(dm).values)
+        trained.free()
+        const predPath = join(dir, `peer-${nthread}.f32`)
+        await peer.ask(`predict ${predPath}`)
+        const peerPreds = new Float32Array((await readFile(predPath)).buffer.slice(0))
+        let maxDiff = 0
+        for (let i = 0; i < N; i++) maxDiff = Math.max(maxDiff, Math.abs(preds[i] - peerPreds[i]))
+        console.log(
+          benchLine(`xgboost_nthread${nthread}`, median(ours.wall), median(theirs.wall), {
+            cpu_ratio: median(ours.cpu) / median(theirs.cpu),
+            ours_cpu_s: median(ours.cpu),
+            peer_cpu_s: median(theirs.cpu),
+            repeats: REPEATS,
+            rows: N,
+            cols: F,
+            rounds: ROUNDS,
+            max_abs_diff: maxDiff,
+            identical: maxDiff === 0 ? 'yes' : 'no',
+            lib: xgb().version,
+            peer: version,
+          }),
         )
-      })
-      const trained = booster!
-      const preds = withDMatrix({ data: x, rows: N, cols: F, nthread }, (dm) => trained.predict(dm).values)
-      trained.free()
-      const predPath = join(dir, `peer-${nthread}.f32`)
-      const res = runPythonPeer(peer, [
-        join(dir, 'x.f32'),
-        join(dir, 'y.f32'),
-        String(N),
-        String(F),
-        String(ROUNDS),
-        String(nthread),
-        String(REPEATS),
-        predPath,
-      ])
-      const theirs = new Float32Array((await readFile(predPath)).buffer.slice(0))
-      let maxDiff = 0
-      for (let i = 0; i < N; i++) maxDiff = Math.max(maxDiff, Math.abs(preds[i] - theirs[i]))
-      console.log(
-        benchLine(`xgboost_nthread${nthread}`, ours, Number(res.seconds), {
-          rows: N,
-          cols: F,
-          rounds: ROUNDS,
-          max_abs_diff: maxDiff,
-          identical: maxDiff === 0 ? 'yes' : 'no',
-          lib: xgb().version,
-          peer: String(res.version),
-        }),
-      )
+      }
+    } finally {
+      await peer.close()
     }
   } finally {
     await rm(dir, { recursive: true, force: true })

@@ -1,7 +1,10 @@
 """Peer for bench/xgboost: python3-xgboost trains on the same float32 matrix with the same parameters.
 
-usage: peer.py <data.f32> <labels.f32> <rows> <cols> <rounds> <nthread> <repeats> <preds_out.f32>
-Times DMatrix construction + xgb.train (as ours does), writes the last run's predictions, prints one JSON line.
+usage: peer.py <data.f32> <labels.f32> <rows> <cols> <rounds>
+Stays alive and reads one command per stdin line, so the caller can alternate repeats (ours, peer, ours, ...):
+  train <nthread>          time DMatrix construction + xgb.train once; prints {"seconds", "cpu_seconds", "version"}
+  predict <preds_out.f32>  write the last trained booster's predictions on the training matrix; prints {"ok": true}
+  quit
 """
 import json
 import sys
@@ -10,27 +13,48 @@ import time
 import numpy as np
 import xgboost as xgb
 
-data_path, label_path, rows, cols, rounds, nthread, repeats, out_path = sys.argv[1:9]
-rows, cols, rounds, nthread, repeats = int(rows), int(cols), int(rounds), int(nthread), int(repeats)
+data_path, label_path, rows, cols, rounds = sys.argv[1:6]
+rows, cols, rounds = int(rows), int(cols), int(rounds)
 x = np.fromfile(data_path, dtype=np.float32).reshape(rows, cols)
 y = np.fromfile(label_path, dtype=np.float32)
-params = {
-    "objective": "binary:logistic",
-    "tree_method": "hist",
-    "max_depth": 6,
-    "eta": 0.1,
-    "max_bin": 256,
-    "seed": 7,
-    "nthread": nthread,
-    "verbosity": 0,
-}
-times = []
-for _ in range(repeats):
-    t0 = time.perf_counter()
-    dtrain = xgb.DMatrix(x, label=y, missing=np.nan, nthread=nthread)
-    booster = xgb.train(params, dtrain, num_boost_round=rounds)
-    times.append(time.perf_counter() - t0)
-pred = booster.predict(dtrain).astype(np.float32)
-pred.tofile(out_path)
-times.sort()
-print(json.dumps({"seconds": times[len(times) // 2], "version": xgb.__version__}))
+
+
+def params(nthread):
+    return {
+        "objective": "binary:logistic",
+        "tree_method": "hist",
+        "max_depth": 6,
+        "eta": 0.1,
+        "max_bin": 256,
+        "seed": 7,
+        "nthread": nthread,
+        "verbosity": 0,
+    }
+
+
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+booster = None
+nthread_last = 1
+for line in sys.stdin:
+    cmd = line.split()
+    if not cmd:
+        continue
+    if cmd[0] == "train":
+        nthread_last = int(cmd[1])
+        booster = None  # drop the previous model before the clock starts, as ours frees it
+        t0, c0 = time.perf_counter(), time.process_time()
+        dtrain = xgb.DMatrix(x, label=y, missing=np.nan, nthread=nthread_last)
+        booster = xgb.train(params(nthread_last), dtrain, num_boost_round=rounds)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        del dtrain  # ours frees its DMatrix right after training
+        reply({"seconds": seconds, "cpu_seconds": cpu, "version": xgb.__version__})
+    elif cmd[0] == "predict":
+        dm = xgb.DMatrix(x, missing=np.nan, nthread=nthread_last)
+        booster.predict(dm).astype(np.float32).tofile(cmd[1])
+        reply({"ok": True})
+    elif cmd[0] == "quit":
+        break

@@ -116,10 +116,8 @@ function wrap(handle: Handle): Booster {
       check(lib.boosterPredictFromDMatrix(alive(), dm.handle, cfg, shapePtr, dim, valuesPtr), 'XGBoosterPredict')
       const shape = Array.from(koffi.decode(shapePtr[0], 'uint64_t', Number(dim[0])) as BigUint64Array, Number)
       const size = shape.reduce((a, b) => a * b, 1)
-      // The buffer belongs to the booster and is overwritten by its next call: copy it out.
-      const values = size
-        ? Float32Array.from(koffi.decode(valuesPtr[0], 'float', size) as Float32Array)
-        : new Float32Array(0)
+      // The buffer belongs to the booster and is overwritten by its next call: copy it out (one copy).
+      const values = size ? new Float32Array(koffi.view(valuesPtr[0], size * 4).slice(0)) : new Float32Array(0)
       return { values, shape }
     },
     boostedRounds() {

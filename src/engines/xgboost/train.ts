@@ -47,12 +47,13 @@ export function trainBooster(opts: TrainOptions): TrainResult {
     let bestScore = NaN
     let metric: string | undefined
     let maximize = false
+    const evalSets = opts.val ? [{ name: 'val', dm: opts.val }] : []
     for (let iter = 0; iter < opts.rounds; iter++) {
       if (opts.signal?.aborted) throw new Error('XGBoost training aborted')
       booster.updateOneIter(iter, opts.train)
       let score: number | undefined
       if (opts.val) {
-        const parsed = parseEvalLine(booster.evalOneIter(iter, [{ name: 'val', dm: opts.val }]))
+        const parsed = parseEvalLine(booster.evalOneIter(iter, evalSets))
         score = parsed.value
         if (metric === undefined) {
           metric = parsed.metric
