@@ -11,16 +11,29 @@ interface Timing {
 }
 
 /** One `mlf run --json` in a fresh process (so peak memory is this run's own), on `data` with the preset. */
-function runOnce(data: string, overrides: Record<string, unknown>): { seconds: number; timings: Timing[]; summary: Record<string, unknown> } {
-  const preset = parse(readFileSync(join(repoRoot, 'configs/presets/fast_baseline.yaml'), 'utf8')) as Record<string, unknown>
+function runOnce(
+  data: string,
+  overrides: Record<string, unknown>,
+): { seconds: number; timings: Timing[]; summary: Record<string, unknown> } {
+  const preset = parse(readFileSync(join(repoRoot, 'configs/presets/fast_baseline.yaml'), 'utf8')) as Record<
+    string,
+    unknown
+  >
   const dir = tempDir()
   const config = join(dir, 'config.yaml')
-  writeFileSync(config, stringify({ ...preset, ...overrides, data: { ...(preset.data as object), ...(overrides.data as object) } }))
+  writeFileSync(
+    config,
+    stringify({ ...preset, ...overrides, data: { ...(preset.data as object), ...(overrides.data as object) } }),
+  )
   const t0 = performance.now()
-  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'run', config, '--data', data, '--out', join(dir, 'runs'), '--json'], {
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-  })
+  const r = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'dist/src/cli/main.js'), 'run', config, '--data', data, '--out', join(dir, 'runs'), '--json'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+    },
+  )
   const seconds = (performance.now() - t0) / 1000
   if (r.status !== 0) throw new Error(`mlf run failed on ${data}: ${r.stderr}`)
   const summary = JSON.parse(r.stdout) as Record<string, unknown>
@@ -29,7 +42,10 @@ function runOnce(data: string, overrides: Record<string, unknown>): { seconds: n
 
 function printStages(name: string, timings: Timing[]) {
   process.stdout.write(`${name}: stage, seconds, peak RSS MiB\n`)
-  for (const t of timings) process.stdout.write(`  ${t.stage.padEnd(20)} ${t.seconds.toFixed(2).padStart(8)} ${t.peakRssMiB.toFixed(0).padStart(7)}\n`)
+  for (const t of timings)
+    process.stdout.write(
+      `  ${t.stage.padEnd(20)} ${t.seconds.toFixed(2).padStart(8)} ${t.peakRssMiB.toFixed(0).padStart(7)}\n`,
+    )
 }
 
 /**

@@ -75,7 +75,17 @@ export function runBacktest(
     const fillExit = price * (1 - side * slip)
     const gross = (side * (price - entryPrice)) / entryPrice
     const net = (side * (fillExit - entryFill)) / entryFill - 2 * fee
-    trades.push({ side: side as 1 | -1, entryIndex, exitIndex: t, entryPrice, exitPrice: price, gross, cost: gross - net, net, exit: why })
+    trades.push({
+      side: side as 1 | -1,
+      entryIndex,
+      exitIndex: t,
+      entryPrice,
+      exitPrice: price,
+      gross,
+      cost: gross - net,
+      net,
+      exit: why,
+    })
     capital *= 1 + net
     side = 0
   }

@@ -79,18 +79,25 @@ export async function readBundleManifest(dir: string): Promise<{ manifest: Bundl
   } catch (err) {
     throw new Error(`bundle ${dir}: ${MANIFEST} is not valid JSON (${(err as Error).message})`)
   }
-  if (manifest.format !== 'mlfactory.bundle') throw new Error(`bundle ${dir}: ${MANIFEST} is not an mlfactory bundle manifest`)
+  if (manifest.format !== 'mlfactory.bundle')
+    throw new Error(`bundle ${dir}: ${MANIFEST} is not an mlfactory bundle manifest`)
   if (!canRead(BUNDLE_VERSION, manifest.bundle_version)) {
-    throw new Error(`bundle ${dir}: version ${manifest.bundle_version} cannot be read by this mlfactory (bundle format ${BUNDLE_VERSION})`)
+    throw new Error(
+      `bundle ${dir}: version ${manifest.bundle_version} cannot be read by this mlfactory (bundle format ${BUNDLE_VERSION})`,
+    )
   }
   for (const [file, ref] of Object.entries(manifest.files)) {
     const p = join(dir, file)
     if (!existsSync(p)) throw new Error(`bundle ${dir}: artifact ${file} is missing`)
     const actual = await sha256File(p)
-    if (actual !== ref.sha256) throw new Error(`bundle ${dir}: checksum mismatch for ${file} (expected ${ref.sha256.slice(0, 12)}…, found ${actual.slice(0, 12)}…): the file was changed or corrupted`)
+    if (actual !== ref.sha256)
+      throw new Error(
+        `bundle ${dir}: checksum mismatch for ${file} (expected ${ref.sha256.slice(0, 12)}…, found ${actual.slice(0, 12)}…): the file was changed or corrupted`,
+      )
   }
   for (const f of await listFiles(dir)) {
-    if (f !== MANIFEST && !(f in manifest.files)) throw new Error(`bundle ${dir}: unexpected file ${f} is not in the manifest`)
+    if (f !== MANIFEST && !(f in manifest.files))
+      throw new Error(`bundle ${dir}: unexpected file ${f} is not in the manifest`)
   }
   return { manifest, checksum: sha256Hex(await readFile(path)) }
 }

@@ -14,6 +14,8 @@ export function register(program: Command): void {
       const bundle = await loadBundle(opts.bundle)
       const scored = await scoreWithBundle(bundle, opts.data)
       await writeFile(opts.out, predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals))
-      process.stdout.write(`  ${scored.rows.length} predictions -> ${opts.out} (bundle ${bundle.checksum.slice(0, 12)}…)\n`)
+      process.stdout.write(
+        `  ${scored.rows.length} predictions -> ${opts.out} (bundle ${bundle.checksum.slice(0, 12)}…)\n`,
+      )
     })
 }

@@ -21,18 +21,28 @@ export function printSummary(s: RunSummary, write: (t: string) => void): void {
   for (const m of s.models) {
     const v = m.metrics.val
     const t = m.metrics.test
-    write(`  ${m.name.padEnd(24)} acc ${v.accuracy.toFixed(3)} / ${t.accuracy.toFixed(3)}  log-loss ${v.log_loss.toFixed(4)} / ${t.log_loss.toFixed(4)}  AUC(up/down) ${v.auc_dir.toFixed(3)} / ${t.auc_dir.toFixed(3)}\n`)
+    write(
+      `  ${m.name.padEnd(24)} acc ${v.accuracy.toFixed(3)} / ${t.accuracy.toFixed(3)}  log-loss ${v.log_loss.toFixed(4)} / ${t.log_loss.toFixed(4)}  AUC(up/down) ${v.auc_dir.toFixed(3)} / ${t.auc_dir.toFixed(3)}\n`,
+    )
   }
   if (s.calibration) {
     const { before: b, after: a } = s.calibration
     write(`\ncalibration (test, temperature ${s.calibration.params.temperature.toFixed(3)})\n`)
-    write(`  ECE ${b.ece.toFixed(4)} -> ${a.ece.toFixed(4)}   Brier ${b.brier.toFixed(4)} -> ${a.brier.toFixed(4)}   log-loss ${b.logLoss.toFixed(4)} -> ${a.logLoss.toFixed(4)}\n`)
+    write(
+      `  ECE ${b.ece.toFixed(4)} -> ${a.ece.toFixed(4)}   Brier ${b.brier.toFixed(4)} -> ${a.brier.toFixed(4)}   log-loss ${b.logLoss.toFixed(4)} -> ${a.logLoss.toFixed(4)}\n`,
+    )
   }
   const bt = s.backtest
   write(`\nbacktest (test split, after fees and slippage)\n`)
-  write(`  return ${pct(bt.total_return)}  Sharpe ${bt.sharpe.toFixed(2)}  Sortino ${bt.sortino.toFixed(2)}  max drawdown ${pct(bt.max_drawdown)}\n`)
-  write(`  trades ${bt.trades}  win rate ${pct(bt.win_rate)}  turnover/day ${bt.turnover_per_day.toFixed(2)}  fees/gross ${bt.fee_share_of_gross.toFixed(2)}\n`)
-  write(`\n  canary: test directional AUC ${s.canary.test_auc.toFixed(4)}${s.canary.shuffled_labels ? ' with shuffled labels (should be near 0.5)' : ''}\n`)
+  write(
+    `  return ${pct(bt.total_return)}  Sharpe ${bt.sharpe.toFixed(2)}  Sortino ${bt.sortino.toFixed(2)}  max drawdown ${pct(bt.max_drawdown)}\n`,
+  )
+  write(
+    `  trades ${bt.trades}  win rate ${pct(bt.win_rate)}  turnover/day ${bt.turnover_per_day.toFixed(2)}  fees/gross ${bt.fee_share_of_gross.toFixed(2)}\n`,
+  )
+  write(
+    `\n  canary: test directional AUC ${s.canary.test_auc.toFixed(4)}${s.canary.shuffled_labels ? ' with shuffled labels (should be near 0.5)' : ''}\n`,
+  )
   write(`  bundle checksum ${s.bundle_checksum}\n`)
 }
 
@@ -45,27 +55,35 @@ export function register(program: Command): void {
     .option('--out <dir>', 'runs directory', 'runs')
     .option('--shuffle-labels', 'leakage canary: shuffle train/val labels (test AUC should be near 0.5)')
     .option('--json', 'print the summary as JSON')
-    .action(async (configPath: string | undefined, opts: { data?: string; out: string; json?: boolean; shuffleLabels?: boolean }) => {
-      const config = loadConfig(configPath ?? DEFAULT_PRESET, opts.shuffleLabels ? { control: { shuffle_labels: true } } : {})
-      const file = opts.data ?? config.data.path ?? SAMPLE_DATA
-      const quiet = Boolean(opts.json)
-      const write = (t: string) => {
-        if (!quiet) process.stdout.write(t)
-      }
-      write(`mlf run: ${config.source} on ${file}\n`)
-      const result = await runPipeline({
-        config,
-        dataFile: file,
-        outDir: opts.out,
-        log: (l) => write(`${l}\n`),
-        progress: (label) => createProgress(label, { enabled: !quiet }),
-      })
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`)
-        return
-      }
-      write(`\nvalidation\n${validationSummary(result.report)}\n`)
-      printSummary(result.summary, write)
-      write(`\n  run: ${result.runDir}\n`)
-    })
+    .action(
+      async (
+        configPath: string | undefined,
+        opts: { data?: string; out: string; json?: boolean; shuffleLabels?: boolean },
+      ) => {
+        const config = loadConfig(
+          configPath ?? DEFAULT_PRESET,
+          opts.shuffleLabels ? { control: { shuffle_labels: true } } : {},
+        )
+        const file = opts.data ?? config.data.path ?? SAMPLE_DATA
+        const quiet = Boolean(opts.json)
+        const write = (t: string) => {
+          if (!quiet) process.stdout.write(t)
+        }
+        write(`mlf run: ${config.source} on ${file}\n`)
+        const result = await runPipeline({
+          config,
+          dataFile: file,
+          outDir: opts.out,
+          log: (l) => write(`${l}\n`),
+          progress: (label) => createProgress(label, { enabled: !quiet }),
+        })
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`)
+          return
+        }
+        write(`\nvalidation\n${validationSummary(result.report)}\n`)
+        printSummary(result.summary, write)
+        write(`\n  run: ${result.runDir}\n`)
+      },
+    )
 }

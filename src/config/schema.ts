@@ -43,10 +43,19 @@ const baseModelSchema = z
       })
     }
     if (m.features && entry.spec.inputView !== 'feature_matrix') {
-      ctx.addIssue({ code: 'custom', path: ['features'], message: 'a feature slice applies to feature_matrix models only (window features are set in views.window_features)' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['features'],
+        message:
+          'a feature slice applies to feature_matrix models only (window features are set in views.window_features)',
+      })
     }
     if (m.view && m.view !== entry.spec.inputView) {
-      ctx.addIssue({ code: 'custom', path: ['view'], message: `model "${m.name}" takes ${entry.spec.inputView}, not ${m.view}` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['view'],
+        message: `model "${m.name}" takes ${entry.spec.inputView}, not ${m.view}`,
+      })
     }
   })
 
@@ -100,7 +109,10 @@ export const factoryConfigSchema = z
       })
       .strict()
       .prefault({}),
-    base_models: z.array(baseModelSchema).min(1).default([{ name: 'xgboost', config: {} }]),
+    base_models: z
+      .array(baseModelSchema)
+      .min(1)
+      .default([{ name: 'xgboost', config: {} }]),
     ensemble: ensembleSchema.nullable().default(null),
     inference: z
       .object({ calibrate: z.array(z.enum(['temperature'])).default(['temperature']) })
@@ -131,12 +143,16 @@ export const factoryConfigSchema = z
         message: `ensemble members not in base_models: ${missing.join(', ')} (base_models: ${names.join(', ')}; registry: ${[...registry.keys()].sort().join(', ')})`,
       })
     }
-    if (members.length < 2) ctx.addIssue({ code: 'custom', path: ['ensemble'], message: 'a voting ensemble needs at least 2 members' })
+    if (members.length < 2)
+      ctx.addIssue({ code: 'custom', path: ['ensemble'], message: 'a voting ensemble needs at least 2 members' })
     const w = c.ensemble.weights
     if (Array.isArray(w) && w.length !== members.length) {
-      ctx.addIssue({ code: 'custom', path: ['ensemble', 'weights'], message: `${w.length} weights for ${members.length} members` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ensemble', 'weights'],
+        message: `${w.length} weights for ${members.length} members`,
+      })
     }
-
   })
 
 export type FactoryConfig = z.infer<typeof factoryConfigSchema>

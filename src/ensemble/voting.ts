@@ -48,10 +48,14 @@ function memberView(member: VotingMember, x: DataView | ViewSet): DataView {
  * Weighted soft voting over fitted members: class probabilities (or E_r for regression) are averaged with weights
  * normalized to sum to 1. Members are fitted before they join; the ensemble itself has nothing to fit.
  */
-export function votingEnsemble(members: readonly VotingMember[], task: Task): Model & { members: readonly VotingMember[] } {
+export function votingEnsemble(
+  members: readonly VotingMember[],
+  task: Task,
+): Model & { members: readonly VotingMember[] } {
   if (members.length < 2) throw new Error(`a voting ensemble needs at least 2 members, got ${members.length}`)
   for (const m of members) {
-    if (!(m.weight > 0) || !Number.isFinite(m.weight)) throw new Error(`ensemble member "${m.name}": weight must be > 0, got ${m.weight}`)
+    if (!(m.weight > 0) || !Number.isFinite(m.weight))
+      throw new Error(`ensemble member "${m.name}": weight must be > 0, got ${m.weight}`)
   }
   const total = members.reduce((s, m) => s + m.weight, 0)
   const weights = members.map((m) => m.weight / total)
@@ -100,7 +104,10 @@ export function votingEnsemble(members: readonly VotingMember[], task: Task): Mo
         files.push(...refs.files.map((f) => `${sub}/${f}`))
         saved.push({ name: m.name, weight: m.weight, features: m.features ?? null, dir: sub })
       }
-      await writeFile(join(dir, 'ensemble.json'), `${JSON.stringify({ kind: 'voting', task, members: saved }, null, 1)}\n`)
+      await writeFile(
+        join(dir, 'ensemble.json'),
+        `${JSON.stringify({ kind: 'voting', task, members: saved }, null, 1)}\n`,
+      )
       return { files }
     },
   }
@@ -115,7 +122,12 @@ export async function loadVotingEnsemble(dir: string) {
   for (const m of meta.members) {
     const entry = registry.get(m.name)
     if (!entry) throw new Error(`${join(dir, 'ensemble.json')}: member model "${m.name}" is not in the registry`)
-    members.push({ name: m.name, weight: m.weight, features: m.features ?? undefined, model: await entry.load(join(dir, m.dir)) })
+    members.push({
+      name: m.name,
+      weight: m.weight,
+      features: m.features ?? undefined,
+      model: await entry.load(join(dir, m.dir)),
+    })
   }
   return votingEnsemble(members, meta.task)
 }

@@ -47,7 +47,12 @@ export function brier(p: Float64Array, y: Float64Array, k: number): number {
  * Reliability of the top-class confidence in `bins` equal-width bins, and the expected calibration error
  * (count-weighted mean |observed accuracy - mean confidence|). Empty bins are kept with count 0.
  */
-export function reliability(p: Float64Array, y: Float64Array, k: number, bins = 10): { ece: number; bins: ReliabilityBin[] } {
+export function reliability(
+  p: Float64Array,
+  y: Float64Array,
+  k: number,
+  bins = 10,
+): { ece: number; bins: ReliabilityBin[] } {
   const count = new Float64Array(bins)
   const conf = new Float64Array(bins)
   const hit = new Float64Array(bins)
@@ -65,7 +70,13 @@ export function reliability(p: Float64Array, y: Float64Array, k: number, bins = 
   const out: ReliabilityBin[] = []
   for (let b = 0; b < bins; b++) {
     const m = count[b]
-    out.push({ lo: b / bins, hi: (b + 1) / bins, meanPredicted: m ? conf[b] / m : 0, observed: m ? hit[b] / m : 0, count: m })
+    out.push({
+      lo: b / bins,
+      hi: (b + 1) / bins,
+      meanPredicted: m ? conf[b] / m : 0,
+      observed: m ? hit[b] / m : 0,
+      count: m,
+    })
     if (m && n) ece += (m / n) * Math.abs(hit[b] / m - conf[b] / m)
   }
   return { ece, bins: out }
@@ -97,7 +108,7 @@ export function auc(score: Float64Array, positive: Uint8Array): number {
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a] - score[b])
   let pos = 0
   let rankSum = 0
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i
     while (j + 1 < n && score[order[j + 1]] === score[order[i]]) j++
     const avgRank = (i + j) / 2 + 1

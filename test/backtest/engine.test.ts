@@ -1,0 +1,79 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Bars } from '../../src/data/bars.js'
+import { runBacktest, backtestConfigSchema } from '../../src/backtest/engine.js'
+import { backtestMetrics, drawdown } from '../../src/backtest/metrics.js'
+
+function bars(open: number[], close: number[]): Bars {
+  const n = open.length
+  return {
+    length: n,
+    ts: Float64Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1) + i * 60_000),
+    open: Float64Array.from(open),
+    high: Float64Array.from(open, (o, i) => Math.max(o, close[i])),
+    low: Float64Array.from(open, (o, i) => Math.min(o, close[i])),
+    close: Float64Array.from(close),
+    volume: new Float64Array(n).fill(1),
+  }
+}
+
+const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} vs ${b}`)
+
+test('a long fills at the next open and exits at the close of decision + horizon, net of fees and slippage', () => {
+  const b = bars([100, 100, 101, 102, 103, 104], [100, 101, 102, 103, 104, 105])
+  const rows = Int32Array.from([0, 1, 2, 3, 4, 5])
+  const signals = Int8Array.from([1, 0, 0, 0, 0, 0])
+  const r = runBacktest(b, signals, rows, 2, backtestConfigSchema.parse({ fees: 10, slippage: 5 }))
+  assert.equal(r.trades.length, 1)
+  const t = r.trades[0]
+  assert.equal(t.entryIndex, 1)
+  assert.equal(t.exitIndex, 2)
+  assert.equal(t.exit, 'horizon')
+  assert.equal(t.entryPrice, 100)
+  assert.equal(t.exitPrice, 102)
+  near(t.gross, 0.02)
+  const entry = 100 * 1.0005
+  const exit = 102 * 0.9995
+  near(t.net, (exit - entry) / entry - 0.002)
+  near(r.equity[r.equity.length - 1], 1 + t.net)
+  assert.deepEqual([...r.position], [0, 1, 0, 0, 0, 0])
+})
+
+test('an opposite signal exits at the next open and reverses; costless flat data gives flat equity', () => {
+  const b = bars([100, 100, 110, 120, 100, 100], [100, 105, 115, 110, 100, 100])
+  const rows = Int32Array.from([0, 1, 2, 3, 4, 5])
+  const r = runBacktest(
+    b,
+    Int8Array.from([1, 0, -1, 0, 0, 0]),
+    rows,
+    10,
+    backtestConfigSchema.parse({ fees: 0, slippage: 0 }),
+  )
+  assert.deepEqual(
+    r.trades.map((t) => [t.side, t.entryIndex, t.exitIndex, t.exit]),
+    [
+      [1, 1, 3, 'flip'],
+      [-1, 3, 5, 'end'],
+    ],
+  )
+  near(r.trades[0].net, 0.2)
+  near(r.trades[1].net, (120 - 100) / 120)
+  const flat = runBacktest(
+    bars([1, 1, 1], [1, 1, 1]),
+    Int8Array.from([0, 0, 0]),
+    Int32Array.from([0, 1, 2]),
+    2,
+    backtestConfigSchema.parse({}),
+  )
+  assert.deepEqual([...flat.equity], [1, 1, 1])
+  const m = backtestMetrics(flat)
+  assert.equal(m.trades, 0)
+  assert.equal(m.max_drawdown, 0)
+})
+
+test('drawdown and metrics on a known equity path', () => {
+  assert.deepEqual(
+    [...drawdown(Float64Array.from([1, 1.2, 0.9, 1.3]))].map((x) => +x.toFixed(10)),
+    [0, 0, -0.25, 0],
+  )
+})
