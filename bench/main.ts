@@ -14,6 +14,8 @@ const benchmarks = new Map<string, () => Promise<Benchmark>>([
   ['labels', async () => (await import('./labels/main.js')).default],
   ['features', async () => (await import('./features/main.js')).default],
   ['torch', async () => (await import('./torch/main.js')).default],
+  ['torch_patchtst', async () => (await import('./torch/zoo.js')).patchtstBench],
+  ['torch_nhits', async () => (await import('./torch/zoo.js')).nhitsBench],
 ])
 
 const name = process.argv[2]

@@ -6,12 +6,24 @@ import { randomForestEntry } from './tabular/random_forest.js'
 import { xgboostModelEntry } from './imported/xgboost.js'
 import { lightgbmModelEntry } from './imported/lightgbm.js'
 import { onnxModelEntry } from './imported/onnx.js'
+import { sklearnModelEntry } from './imported/sklearn.js'
 import { lstmEntry } from './neural/lstm.js'
 import { gruEntry } from './neural/gru.js'
 import { tcnEntry } from './neural/tcn.js'
 import { dlinearEntry } from './neural/dlinear.js'
 import { mlpEntry } from './neural/mlp.js'
 import { patchtstEntry } from './neural/patchtst.js'
+import { nhitsEntry } from './neural/nhits.js'
+import { nbeatsEntry } from './neural/nbeats.js'
+import { tsmixerEntry } from './neural/tsmixer.js'
+import { quantileRnnEntry } from './neural/quantile_rnn.js'
+import { deeparEntry } from './neural/deepar.js'
+import { inceptionTimeEntry } from './neural/inception_time.js'
+import { resnet1dEntry } from './neural/resnet1d.js'
+import { itransformerEntry } from './neural/itransformer.js'
+import { tftEntry } from './neural/tft.js'
+import { chronosBoltEntry } from './foundation/chronos_bolt.js'
+import { timesfmEntry } from './foundation/timesfm.js'
 import { logisticEntry } from './tabular/logistic.js'
 import { linearSvcEntry } from './tabular/linear_svc.js'
 import { gaussianNbEntry } from './tabular/gaussian_nb.js'
@@ -42,12 +54,24 @@ const entries: readonly ModelEntry<any>[] = [
   xgboostModelEntry,
   lightgbmModelEntry,
   onnxModelEntry,
+  sklearnModelEntry,
   lstmEntry,
   gruEntry,
   tcnEntry,
   dlinearEntry,
   mlpEntry,
   patchtstEntry,
+  nhitsEntry,
+  nbeatsEntry,
+  tsmixerEntry,
+  quantileRnnEntry,
+  deeparEntry,
+  inceptionTimeEntry,
+  resnet1dEntry,
+  itransformerEntry,
+  tftEntry,
+  chronosBoltEntry,
+  timesfmEntry,
   logisticEntry,
   linearSvcEntry,
   gaussianNbEntry,
@@ -56,9 +80,7 @@ const entries: readonly ModelEntry<any>[] = [
   knnEntry,
 ]
 
-export const registry: ReadonlyMap<string, ModelEntry> = new Map(
-  entries.map((e) => [e.spec.name, e as ModelEntry]),
-)
+export const registry: ReadonlyMap<string, ModelEntry> = new Map(entries.map((e) => [e.spec.name, e as ModelEntry]))
 
 /** Validate `raw` parameters for `name`; errors name the config path of the bad field. */
 export function parseModelParams(name: string, raw: unknown, path = `models.${name}`): unknown {

@@ -37,7 +37,10 @@ export async function saveBundleArtifacts(
   await writeFile(join(dir, 'config.json'), bundleConfig(config))
   await mkdir(join(dir, 'model'), { recursive: true })
   await model.save(join(dir, 'model'))
-  await writeFile(join(dir, 'model.json'), `${JSON.stringify({ name, family: model.spec.family, features }, null, 1)}\n`)
+  await writeFile(
+    join(dir, 'model.json'),
+    `${JSON.stringify({ name, family: model.spec.family, features }, null, 1)}\n`,
+  )
   await writeFile(join(dir, 'calibrator.json'), `${JSON.stringify(scaler, null, 1)}\n`)
 }
 
@@ -91,9 +94,15 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   const { manifest, checksum } = await readBundleManifest(dir)
   const config = resolveConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), join(dir, 'config.json'))
   if (config.hash !== manifest.config_hash) {
-    throw new Error(`bundle ${dir}: config.json hashes to ${config.hash.slice(0, 12)}…, the manifest says ${manifest.config_hash.slice(0, 12)}…`)
+    throw new Error(
+      `bundle ${dir}: config.json hashes to ${config.hash.slice(0, 12)}…, the manifest says ${manifest.config_hash.slice(0, 12)}…`,
+    )
   }
-  const meta = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { name: string; family: string; features: string[] | null }
+  const meta = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
+    name: string
+    family: string
+    features: string[] | null
+  }
   let model: Model
   if (meta.family === 'ensemble') model = await loadVotingEnsemble(join(dir, 'model'))
   else {
@@ -137,8 +146,13 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   if (frame.schema.hash !== expected.hash) {
     const missing = expected.names.filter((n) => !frame.names.includes(n))
     const extra = frame.names.filter((n) => !expected.names.includes(n))
-    const detail = missing.length || extra.length ? ` (missing: ${missing.slice(0, 5).join(', ') || '-'}; unexpected: ${extra.slice(0, 5).join(', ') || '-'})` : ' (same names, different parameters or volume mode)'
-    throw new Error(`bundle ${bundle.dir}: feature schema mismatch: data gives ${frame.schema.hash.slice(0, 12)}…, the model was trained on ${expected.hash.slice(0, 12)}…${detail}`)
+    const detail =
+      missing.length || extra.length
+        ? ` (missing: ${missing.slice(0, 5).join(', ') || '-'}; unexpected: ${extra.slice(0, 5).join(', ') || '-'})`
+        : ' (same names, different parameters or volume mode)'
+    throw new Error(
+      `bundle ${bundle.dir}: feature schema mismatch: data gives ${frame.schema.hash.slice(0, 12)}…, the model was trained on ${expected.hash.slice(0, 12)}…${detail}`,
+    )
   }
   const vopts = viewOptions(bundle.config)
   const needsWindow = modelKinds(bundle.model).includes('window_tensor')

@@ -32,7 +32,11 @@ export function splitSamples(lf: LabeledFrame, config: ResolvedConfig, mask: Uin
   const t1 = Int32Array.from(lf.labels.t1Index, (t, i) => (mask[i] ? t : -1))
   const spans = spansFromT1Index(t1)
   const c = config.splits.chronological
-  return chronologicalSplit(spans, { train: c.train, val: c.val, test: c.test }, embargoFor(config.splits, spans.row.length))
+  return chronologicalSplit(
+    spans,
+    { train: c.train, val: c.val, test: c.test },
+    embargoFor(config.splits, spans.row.length),
+  )
 }
 
 /** Class targets (0, 1, 2) of `rows`. */

@@ -14,14 +14,17 @@ export interface ViewOptions {
   readonly windowFeatures?: readonly string[]
 }
 
-export function viewOptions(config: { views: { window_steps: number; window_features?: readonly string[] } }): ViewOptions {
+export function viewOptions(config: {
+  views: { window_steps: number; window_features?: readonly string[] }
+}): ViewOptions {
   return { windowSteps: config.views.window_steps, windowFeatures: config.views.window_features }
 }
 
 /** The view a model of `kind` takes, over `rows` of the frame. */
 export function buildView(kind: ViewKind, frame: FeatureFrame, rows: Int32Array, opts: ViewOptions): DataView {
   if (kind === 'feature_matrix') return matrixFor(frame, rows)
-  if (kind === 'window_tensor') return windowTensor(frame, { steps: opts.windowSteps, names: opts.windowFeatures, rows })
+  if (kind === 'window_tensor')
+    return windowTensor(frame, { steps: opts.windowSteps, names: opts.windowFeatures, rows })
   throw new Error(`mlf run does not build ${kind} views yet`)
 }
 

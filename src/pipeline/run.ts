@@ -66,7 +66,12 @@ export interface RunSummary {
   labels: { classes: readonly string[]; counts: { split: 'train' | 'val' | 'test'; counts: number[] }[] }
   models: ModelMetrics[]
   ensemble_weights: Record<string, number> | null
-  calibration: { method: string; params: Record<string, number>; before: CalibrationStats; after: CalibrationStats } | null
+  calibration: {
+    method: string
+    params: Record<string, number>
+    before: CalibrationStats
+    after: CalibrationStats
+  } | null
   backtest: ReturnType<typeof backtestMetrics>
   regimes: ReturnType<typeof regimeBreakdown>
   canary: { shuffled_labels: boolean; test_auc: number }
@@ -77,7 +82,10 @@ export interface RunSummary {
 /** The run's config as it ran: defaults filled in, and ensemble weights as the numbers actually used. */
 function resolvedConfigYaml(config: ResolvedConfig, weights: Record<string, number> | null): string {
   const { source, hash, ...rest } = config
-  const out = weights && rest.ensemble ? { ...rest, ensemble: { ...rest.ensemble, members: Object.keys(weights), weights: Object.values(weights) } } : rest
+  const out =
+    weights && rest.ensemble
+      ? { ...rest, ensemble: { ...rest.ensemble, members: Object.keys(weights), weights: Object.values(weights) } }
+      : rest
   return `# resolved from ${source ?? 'defaults'} (config hash ${hash})\n${stringify(out)}`
 }
 
@@ -86,7 +94,9 @@ function featureImportance(model: Model, names: readonly string[]): { feature: s
   const withImportance = (m: Model) => (m as Model & { importance?: (type?: 'gain') => Float64Array }).importance
   const members = (model as Model & { members?: readonly VotingMember[] }).members
   const models = members ? members.filter((m) => !m.features).map((m) => m.model) : [model]
-  const gains = models.map((m) => withImportance(m)?.call(m, 'gain')).filter((g): g is Float64Array => g?.length === names.length)
+  const gains = models
+    .map((m) => withImportance(m)?.call(m, 'gain'))
+    .filter((g): g is Float64Array => g?.length === names.length)
   if (gains.length === 0) return undefined
   return names
     .map((feature, j) => ({ feature, gain: gains.reduce((s, g) => s + g[j], 0) / gains.length }))
@@ -101,13 +111,21 @@ function featureImportance(model: Model, names: readonly string[]): { feature: s
 export function directionalAuc(p: Float64Array, y: Float64Array): number {
   const rows = Array.from(y.keys()).filter((i) => y[i] !== 1)
   const score = Float64Array.from(rows, (i) => p[i * K + 2] - p[i * K])
-  return auc(score, Uint8Array.from(rows, (i) => (y[i] === 2 ? 1 : 0)))
+  return auc(
+    score,
+    Uint8Array.from(rows, (i) => (y[i] === 2 ? 1 : 0)),
+  )
 }
 
 function splitMetrics(p: Float64Array, y: Float64Array): Record<string, number> {
   const up = Float64Array.from({ length: y.length }, (_, i) => p[i * K + 2])
   const isUp = Uint8Array.from(y, (c) => (c === 2 ? 1 : 0))
-  return { accuracy: accuracy(p, y, K), log_loss: logLoss(p, y, K), auc_up: auc(up, isUp), auc_dir: directionalAuc(p, y) }
+  return {
+    accuracy: accuracy(p, y, K),
+    log_loss: logLoss(p, y, K),
+    auc_up: auc(up, isUp),
+    auc_dir: directionalAuc(p, y),
+  }
 }
 
 function classCounts(y: Float64Array): number[] {
@@ -145,7 +163,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     val: classTargets(lf.labels, split.val),
     test: classTargets(lf.labels, split.test),
   }
-  if (split.val.length === 0) throw new Error('the validation split is empty: calibration and early stopping need it (splits.chronological.val > 0)')
+  if (split.val.length === 0)
+    throw new Error(
+      'the validation split is empty: calibration and early stopping need it (splits.chronological.val > 0)',
+    )
   const shuffle = config.control.shuffle_labels
   const y = {
     train: shuffle ? shuffled(yTrue.train, config.seed) : yTrue.train,
@@ -172,7 +193,11 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     const pv = classProbabilities(model, lf.frame, split.val, vopts, spec.features)
     const pt = classProbabilities(model, lf.frame, split.test, vopts, spec.features)
     probs.set(spec.name, { val: pv, test: pt })
-    models.push({ name: spec.name, kind: 'base', metrics: { val: splitMetrics(pv, yTrue.val), test: splitMetrics(pt, yTrue.test) } })
+    models.push({
+      name: spec.name,
+      kind: 'base',
+      metrics: { val: splitMetrics(pv, yTrue.val), test: splitMetrics(pt, yTrue.test) },
+    })
     fitted.push({ name: spec.name, model, features: spec.features })
     stage(`fit ${spec.name}`)
   }
@@ -191,14 +216,23 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
           ? // Accuracy above chance on validation (never on test), floored so every member keeps a voice.
             chosen.map((c) => Math.max(1e-3, accuracy(probs.get(c.name)!.val, y.val, K) - 1 / K))
           : w
-    const members: VotingMember[] = chosen.map((c, k) => ({ name: c.name, model: c.model, weight: weights[k], features: c.features }))
+    const members: VotingMember[] = chosen.map((c, k) => ({
+      name: c.name,
+      model: c.model,
+      weight: weights[k],
+      features: c.features,
+    }))
     final = votingEnsemble(members, TASK)
     finalName = 'voting'
     ensembleWeights = Object.fromEntries(members.map((m) => [m.name, m.weight]))
     const pv = classProbabilities(final, lf.frame, split.val, vopts)
     const pt = classProbabilities(final, lf.frame, split.test, vopts)
     probs.set('voting', { val: pv, test: pt })
-    models.push({ name: 'voting', kind: 'ensemble', metrics: { val: splitMetrics(pv, yTrue.val), test: splitMetrics(pt, yTrue.test) } })
+    models.push({
+      name: 'voting',
+      kind: 'ensemble',
+      metrics: { val: splitMetrics(pv, yTrue.val), test: splitMetrics(pt, yTrue.test) },
+    })
     stage('ensemble')
   }
 
@@ -238,8 +272,18 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
   const metricsForBundle = Object.fromEntries(models.map((m) => [m.name, m.metrics]))
   const bundleChecksum = await writeBundle(
     bundleDir,
-    bundleManifestFields(config, report.fingerprint, lf.frame.schema, lf.frame.volumeMode, warmupBars(lf.frame.specs), finalName, scaler, metricsForBundle),
-    (tmp) => saveBundleArtifacts(tmp, config, final, finalName, scaler, config.ensemble ? null : (fitted[0].features ?? null)),
+    bundleManifestFields(
+      config,
+      report.fingerprint,
+      lf.frame.schema,
+      lf.frame.volumeMode,
+      warmupBars(lf.frame.specs),
+      finalName,
+      scaler,
+      metricsForBundle,
+    ),
+    (tmp) =>
+      saveBundleArtifacts(tmp, config, final, finalName, scaler, config.ensemble ? null : (fitted[0].features ?? null)),
   )
   stage('bundle')
 
@@ -253,7 +297,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     rows: bars.length,
     features: lf.frame.names.length,
     feature_schema_hash: lf.frame.schema.hash,
-    samples: { train: split.train.length, val: split.val.length, test: split.test.length, purged: split.purged, embargoed: split.embargoed },
+    samples: {
+      train: split.train.length,
+      val: split.val.length,
+      test: split.test.length,
+      purged: split.purged,
+      embargoed: split.embargoed,
+    },
     labels: {
       classes: CLASS_NAMES,
       counts: [

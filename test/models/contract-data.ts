@@ -43,6 +43,8 @@ export interface ContractOverride {
 export const XGB_FIXTURES = join(sharedDir, 'fixtures/xgboost')
 export const LGB_FIXTURES = join(sharedDir, 'fixtures/lightgbm')
 export const ONNX_FIXTURES = join(repoRoot, 'test/fixtures/onnx')
+export const FOUNDATION_FIXTURES = join(repoRoot, 'test/fixtures/foundation')
+export const SKLEARN_FIXTURES = join(repoRoot, 'test/fixtures/sklearn')
 
 function needs(path: string): () => string | undefined {
   return () => (existsSync(path) ? undefined : `fixture ${path} is absent (../shared missing?); skipped`)
@@ -95,7 +97,40 @@ function onnxInputs(): Split {
 
 /** Per-model overrides, keyed by registry name. Imported models add their fixture cases here. */
 export const overrides = new Map<string, ContractOverride>([
-  ['patchtst', { params: { patchLen: 4, stride: 2, dModel: 16, heads: 2, layers: 1, ff: 32, headDim: 4, lr: 5e-3, batchSize: 64 } }],
+  ['chronos_bolt', { params: { path: join(FOUNDATION_FIXTURES, 'chronos_bolt_tiny.onnx') } }],
+  ['timesfm', { params: { path: join(FOUNDATION_FIXTURES, 'timesfm_tiny.onnx') } }],
+  [
+    'patchtst',
+    {
+      params: {
+        patchLen: 4,
+        stride: 2,
+        dModel: 16,
+        heads: 2,
+        layers: 1,
+        ff: 32,
+        headDim: 4,
+        lr: 5e-3,
+        batchSize: 64,
+        epochs: 12,
+      },
+    },
+  ],
+  [
+    'nhits',
+    { params: { poolKernels: [2, 1], downsample: [2, 1], horizon: 4, units: 32, lr: 5e-3, batchSize: 64, epochs: 12 } },
+  ],
+  ['nbeats', { params: { horizon: 4, units: 32, lr: 5e-3, batchSize: 64, epochs: 12 } }],
+  ['tsmixer', { params: { blocks: 1, ff: 16, lr: 5e-3, batchSize: 64, epochs: 12 } }],
+  ['deepar', { params: { hidden: 16, layers: 1, samples: 200, lr: 1e-2, batchSize: 64, epochs: 12 } }],
+  ['quantile_rnn', { params: { hidden: 16, lr: 1e-2, batchSize: 64, epochs: 12 } }],
+  [
+    'inception_time',
+    { params: { filters: 4, kernels: [7, 3], bottleneck: 4, depth: 3, lr: 5e-3, batchSize: 64, epochs: 12 } },
+  ],
+  ['itransformer', { params: { dModel: 16, heads: 2, layers: 1, ff: 32, lr: 5e-3, batchSize: 64, epochs: 12 } }],
+  ['tft', { params: { hidden: 8, heads: 2, staticFeatures: [2], lr: 1e-2, batchSize: 64, epochs: 8 } }],
+  ['resnet1d', { params: { channels: [8, 8], kernels: [5, 3, 3], lr: 5e-3, batchSize: 64, epochs: 12 } }],
   [
     'xgboost_model',
     {
@@ -161,7 +196,37 @@ export const overrides = new Map<string, ContractOverride>([
       ],
     },
   ],
+  [
+    'sklearn_model',
+    {
+      cases: [
+        {
+          task: { kind: 'multiclass', classes: 3 },
+          params: { path: join(SKLEARN_FIXTURES, 'export_logistic_multiclass.json') },
+          data: sklearnInputs,
+          signal: false, // the export carries inputs, not labels
+        },
+      ],
+    },
+  ],
 ])
+
+/** The scikit-learn export's own test inputs (55 features). */
+function sklearnInputs(): Split {
+  const doc = JSON.parse(readFileSync(join(SKLEARN_FIXTURES, 'export_logistic_multiclass.json'), 'utf8')) as {
+    test_inputs: number[][]
+  }
+  const rows = doc.test_inputs
+  const f = rows[0].length
+  const x: FeatureMatrixView = {
+    kind: 'feature_matrix',
+    n: rows.length,
+    f,
+    data: Float64Array.from(rows.flat()),
+    names: names(f),
+  }
+  return fixed({ x, y: new Float64Array(rows.length) })
+}
 
 /** Deterministic PRNG (mulberry32) and a standard normal from it. */
 export function rng(seed: number): () => number {

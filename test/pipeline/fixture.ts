@@ -33,7 +33,9 @@ export function smallConfig(over: Record<string, unknown> = {}): ResolvedConfig 
       interactions: { list: [] },
     },
     labels: { tripleBarrier: { maxHolding: 30, costBps: 5 } },
-    base_models: [{ name: 'xgboost', config: { n_estimators: 30, max_depth: 3, learning_rate: 0.2, early_stopping_rounds: 10 } }],
+    base_models: [
+      { name: 'xgboost', config: { n_estimators: 30, max_depth: 3, learning_rate: 0.2, early_stopping_rounds: 10 } },
+    ],
     ...over,
   })
 }

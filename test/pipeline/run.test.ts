@@ -52,7 +52,10 @@ test('scoring from the bundle alone reproduces the run test predictions exactly'
   const scored = await scoreWithBundle(bundle, data)
   const all = predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals).trim().split('\n')
   const byTs = new Map(all.slice(1).map((l) => [l.split(',')[0], l]))
-  const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8').trim().split('\n').slice(1)
+  const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
   assert.ok(runLines.length > 1000)
   for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
 })
@@ -87,7 +90,10 @@ test('a corrupted file, a missing artifact or a changed feature schema is refuse
   manifest.feature_schema.hash = '0'.repeat(64)
   manifest.feature_schema.names = [...manifest.feature_schema.names.slice(1), 'rsi_2h']
   writeFileSync(manifestPath, JSON.stringify(manifest))
-  await assert.rejects(scoreWithBundle(await loadBundle(run.bundleDir), data), /feature schema mismatch.*missing: rsi_2h/)
+  await assert.rejects(
+    scoreWithBundle(await loadBundle(run.bundleDir), data),
+    /feature schema mismatch.*missing: rsi_2h/,
+  )
 })
 
 test('shuffled-label control: test AUC near 0.5, while the same model on true labels beats it (a leakage canary)', async () => {
@@ -96,7 +102,11 @@ test('shuffled-label control: test AUC near 0.5, while the same model on true la
   // so the canary averages four fixed shuffles; each alone must stay within 0.05.
   const aucs: number[] = []
   for (const seed of [1, 2, 3, 4]) {
-    const run = await runPipeline({ config: smallConfig({ seed, control: { shuffle_labels: true } }), dataFile: data, outDir: tempDir() })
+    const run = await runPipeline({
+      config: smallConfig({ seed, control: { shuffle_labels: true } }),
+      dataFile: data,
+      outDir: tempDir(),
+    })
     assert.equal(run.summary.canary.shuffled_labels, true)
     aucs.push(run.summary.canary.test_auc)
   }
@@ -104,7 +114,10 @@ test('shuffled-label control: test AUC near 0.5, while the same model on true la
   assert.ok(Math.abs(mean - 0.5) <= 0.02, `mean shuffled test AUC ${mean} (${aucs.join(', ')})`)
   for (const a of aucs) assert.ok(Math.abs(a - 0.5) <= 0.05, `shuffled test AUC ${a}`)
   const real = await runPipeline({ config: smallConfig({ seed: 1 }), dataFile: data, outDir: tempDir() })
-  assert.ok(real.summary.canary.test_auc > mean + 0.03, `true labels ${real.summary.canary.test_auc} vs shuffled ${mean}`)
+  assert.ok(
+    real.summary.canary.test_auc > mean + 0.03,
+    `true labels ${real.summary.canary.test_auc} vs shuffled ${mean}`,
+  )
 })
 
 test('config errors: unknown ensemble members name what is missing and what exists; bad model params give the path', () => {
@@ -116,14 +129,18 @@ test('config errors: unknown ensemble members name what is missing and what exis
       }),
     /ensemble\.members: ensemble members not in base_models: catboost \(base_models: xgboost, random_forest; registry: .*xgboost/,
   )
-  assert.throws(() => resolveConfig({ base_models: [{ name: 'xgboost', config: { max_depth: -1 } }] }), /base_models\.0\.config\.max_depth/)
+  assert.throws(
+    () => resolveConfig({ base_models: [{ name: 'xgboost', config: { max_depth: -1 } }] }),
+    /base_models\.0\.config\.max_depth/,
+  )
   assert.throws(() => resolveConfig({ base_models: [{ name: 'nope' }] }), /base_models\.0\.name: unknown model "nope"/)
 })
 
 test('a voting ensemble of a tree model and an LSTM on windows runs end to end and scores identically from its bundle', async (t) => {
   const lstm = registry.get('lstm')
   const availability = lstm?.available()
-  if (!availability?.ok) return t.skip(`lstm unavailable: ${availability && !availability.ok ? availability.hint : 'not registered'}`)
+  if (!availability?.ok)
+    return t.skip(`lstm unavailable: ${availability && !availability.ok ? availability.hint : 'not registered'}`)
   const data = await sampleSlice(ROWS)
   const config = smallConfig({
     views: { window_steps: 16 },
@@ -150,6 +167,9 @@ test('a voting ensemble of a tree model and an LSTM on windows runs end to end a
       .slice(1)
       .map((l) => [l.split(',')[0], l]),
   )
-  const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8').trim().split('\n').slice(1)
+  const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
   for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
 })

@@ -42,7 +42,8 @@ export function asNeuralView(x: DataView, model: string, multiRes = false): Neur
   if (x.kind === 'multi_res' && multiRes) {
     if (x.parts.length === 0) throw new Error(`model "${model}": multi_res view has no parts`)
     for (const p of x.parts) {
-      if (p.n !== x.n) throw new Error(`model "${model}": multi_res part ${p.timeframe} has ${p.n} samples, view has ${x.n}`)
+      if (p.n !== x.n)
+        throw new Error(`model "${model}": multi_res part ${p.timeframe} has ${p.n} samples, view has ${x.n}`)
     }
     return x
   }

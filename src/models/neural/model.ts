@@ -82,7 +82,9 @@ export function checkQuantileTask(task: Task, model: string): void {
   if (task.kind !== 'quantile') return
   const q = task.quantiles
   if (q.length !== 3 || q.some((v, i) => Math.abs(v - CONTRACT_QUANTILES[i]) > 1e-12)) {
-    throw new Error(`model "${model}": quantile task must ask for [0.05, 0.5, 0.95] (outputs q05/q50/q95), got [${q.join(', ')}]`)
+    throw new Error(
+      `model "${model}": quantile task must ask for [0.05, 0.5, 0.95] (outputs q05/q50/q95), got [${q.join(', ')}]`,
+    )
   }
 }
 
@@ -98,6 +100,11 @@ export interface Head {
   columns(task: Task): readonly OutputName[]
   /** (B, width) network output -> (B, columns) in output units (standardised for return-like columns). */
   decode(out: Tensor, task: Task): Tensor
+  /**
+   * Optional last step in plain numbers: decoded rows (b, d) row-major -> (b, columns). For outputs that need what
+   * the tensor surface does not offer (e.g. sorting samples into quantiles).
+   */
+  finish?(decoded: Float64Array, b: number, task: Task): Float64Array
 }
 
 const RETURN_LIKE: ReadonlySet<OutputName> = new Set(['E_r', 'q05', 'q50', 'q95'])
@@ -116,8 +123,7 @@ export const defaultHead: Head = {
   },
   loss(task) {
     const t = torch()
-    if (task.kind === 'binary')
-      return (out, y, w) => weightedMean(t.bceWithLogits(out.squeeze(-1), y, null, 'none'), w)
+    if (task.kind === 'binary') return (out, y, w) => weightedMean(t.bceWithLogits(out.squeeze(-1), y, null, 'none'), w)
     if (task.kind === 'multiclass') return (out, y, w) => weightedMean(t.crossEntropy(out, y, null, 'none'), w)
     if (task.kind === 'quantile') {
       const qs = [...CONTRACT_QUANTILES]
@@ -189,10 +195,11 @@ interface NeuralModel extends Model {
 }
 
 /** Options of a neural registry entry beyond spec, params and network. */
-export interface NeuralOptions {
+export interface NeuralOptions<P = never> {
   /** Accept the multi_res view (the network then receives flattened parts; see InputLayout). */
   readonly multiRes?: boolean
-  readonly head?: Head
+  /** The model's own head, or a function of its params giving one (e.g. a likelihood chosen by a parameter). */
+  readonly head?: Head | ((params: P) => Head)
 }
 
 function createNeuralModel<P extends TrainingParams>(
@@ -200,11 +207,11 @@ function createNeuralModel<P extends TrainingParams>(
   params: P,
   task: Task,
   build: NetBuilder<P>,
-  options: NeuralOptions,
+  options: NeuralOptions<P>,
 ): NeuralModel & {
   restore(meta: Meta, dir: string): void
 } {
-  const head = options.head ?? defaultHead
+  const head = typeof options.head === 'function' ? options.head(params) : (options.head ?? defaultHead)
   if (!spec.tasks.includes(task.kind)) {
     throw new Error(`model "${spec.name}" does not support task "${task.kind}" (supports: ${spec.tasks.join(', ')})`)
   }
@@ -299,13 +306,14 @@ function createNeuralModel<P extends TrainingParams>(
         for (const members of blocks.values()) {
           idx.fill(members[0])
           for (const i of members) idx[anchor ? anchor[i] % bs : 0] = i
-          const out = tidy(() =>
+          const decoded = tidy(() =>
             head
               .decode(layer.forward(gatherInputs(v, s, idx, 0, bs, buf)), task)
               .to('float64')
               .contiguous()
               .toArray(),
           ) as Float64Array
+          const out = head.finish ? head.finish(decoded, bs, task) : decoded
           for (const i of members) {
             const pos = anchor ? anchor[i] % bs : 0
             raw.set(out.subarray(pos * k, pos * k + k), i * k)
@@ -355,7 +363,7 @@ export function neuralEntry<P extends TrainingParams>(
   spec: ModelSpec,
   schema: z.ZodType<P>,
   build: NetBuilder<P>,
-  options: NeuralOptions = {},
+  options: NeuralOptions<P> = {},
 ): ModelEntry<P> {
   return {
     spec,

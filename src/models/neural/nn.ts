@@ -35,6 +35,8 @@ export function addBuffer(m: Module, name: string, t: Tensor): Tensor {
 }
 
 export function addChild<M extends Module>(m: Module, name: string, child: M): M {
+  // A silent replacement would drop the first child's parameters from the state dict (and from save/load).
+  if (m.children.has(name)) throw new Error(`module already has a child named "${name}"`)
   m.children.set(name, child)
   return child
 }

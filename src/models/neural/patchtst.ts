@@ -43,11 +43,7 @@ export function patchtstNetwork(
   // Learned positions, as in PatchTST; per resolution, so they also mark where a token comes from.
   const positions = plans.map((plan, i) => uniformParameter(m, `pos${i}`, [plan.count, p.dModel], 0.02))
   const encoder = Array.from({ length: p.layers }, (_, l) =>
-    addChild(
-      m,
-      `layer${l}`,
-      encoderLayer({ d: p.dModel, heads: p.heads, ff: p.ff, dropout: p.dropout, causal: true }),
-    ),
+    addChild(m, `layer${l}`, encoderLayer({ d: p.dModel, heads: p.heads, ff: p.ff, dropout: p.dropout, causal: true })),
   )
   const projections = plans.map((plan, i) => addChild(m, `proj${i}`, linear(plan.count * p.dModel, p.headDim)))
   const width = parts.reduce((s, part) => s + part.f * p.headDim, 0)
