@@ -27,6 +27,7 @@ import { monotoneQuantiles, type Layer } from './layers.js'
 import { disposeModule, loadStateDict, setTraining, stateDict } from './nn.js'
 import { trainLoop, type LoopData, type LossFn, type LoopResult } from './train.js'
 import { loadTensors, saveTensors } from './weights.js'
+import { applyCqr, fitCqr, type CqrCalibration } from '../../inference/conformal/cqr.js'
 
 /** Training parameters shared by all neural models. */
 
@@ -53,6 +54,11 @@ export const trainingParams = {
   patience: z.number().int().min(0).default(5),
   minDelta: z.number().min(0).default(0),
   dropout: z.number().min(0).max(0.9).default(0),
+  /**
+   * Quantile tasks: 'cqr' conformalizes [q05, q95] on the validation set (when fit is given one) so that it covers
+   * 90% of new targets; 'none' keeps the raw pinball-loss band, which under-covers out of sample.
+   */
+  conformal: z.enum(['cqr', 'none']).default('cqr'),
   /** Resumable per-epoch checkpoints go here when set. */
   checkpointDir: z.string().min(1).optional(),
 }
@@ -73,6 +79,8 @@ interface Meta {
   readonly mean: number[]
   readonly std: number[]
   readonly target: { readonly mean: number; readonly std: number }
+  /** The CQR margin of [q05, q95] (quantile tasks fitted with a validation set and conformal 'cqr'). */
+  readonly conformal?: CqrCalibration
 }
 
 /** The quantiles a quantile task must ask for: the ones the Outputs contract names. */
@@ -192,6 +200,8 @@ function loopData(
 interface NeuralModel extends Model {
   /** The last fit's per-epoch history (for reports and tests). */
   readonly lastFit: LoopResult | null
+  /** The conformal calibration of [q05, q95] in use, or null (not a quantile task, no validation set, or 'none'). */
+  readonly conformal: CqrCalibration | null
 }
 
 /** Options of a neural registry entry beyond spec, params and network. */
@@ -228,11 +238,14 @@ function createNeuralModel<P extends TrainingParams>(
     return net
   }
 
-  return {
+  const model = {
     spec,
     task,
     get lastFit() {
       return lastFit
+    },
+    get conformal() {
+      return meta?.conformal ?? null
     },
     async fit(train: Dataset, val: Dataset | undefined, ctx: FitContext): Promise<void> {
       const t = torch()
@@ -275,6 +288,11 @@ function createNeuralModel<P extends TrainingParams>(
         vv && val ? loopData(vv, val, task, s, target, params.batchSize) : undefined,
         { ...params, seed: ctx.seed, progress: ctx.progress, signal: ctx.signal },
       )
+      if (task.kind === 'quantile' && params.conformal === 'cqr' && val && vv) {
+        const out = model.predict(val.x)
+        const coverage = CONTRACT_QUANTILES[2] - CONTRACT_QUANTILES[0]
+        meta = { ...meta!, conformal: fitCqr(out.q05!, out.q95!, val.y, coverage) }
+      }
     },
     predict(x: DataView): Outputs {
       if (!net || !meta) throw new Error(`model "${spec.name}" is not fitted`)
@@ -333,6 +351,11 @@ function createNeuralModel<P extends TrainingParams>(
         for (let i = 0; i < v.n; i++) col[i] = raw[i * k + c] * scale + shift
         ;(outputs as unknown as Record<string, Float64Array>)[name] = col
       })
+      if (m.conformal && outputs.q05 && outputs.q50 && outputs.q95) {
+        const band = applyCqr(m.conformal, outputs.q05, outputs.q50, outputs.q95)
+        outputs.q05 = band.lo
+        outputs.q95 = band.hi
+      }
       return outputs
     },
     async save(dir: string): Promise<ArtifactRefs> {
@@ -353,6 +376,7 @@ function createNeuralModel<P extends TrainingParams>(
       setTraining(layer, false)
     },
   }
+  return model
 }
 
 /**

@@ -210,6 +210,12 @@ describe('neural zoo', () => {
       for (let i = 0; i < test.x.n; i++) inside += out.q05![i] <= test.y[i] && test.y[i] <= out.q95![i] ? 1 : 0
       const coverage = inside / test.x.n
       assert.ok(Math.abs(coverage - 0.9) <= 0.05, `${name}: coverage ${coverage.toFixed(3)} not within 0.90 +- 0.05`)
+      // The band is conformalized on the validation set (CQR), and the margin travels with the saved model.
+      const conformal = (m as unknown as { conformal: { n: number; coverage: number } | null }).conformal
+      assert.equal(conformal?.n, 600, `${name}: CQR calibrated on the 600 validation rows`)
+      const dir = tempDir('mlf-zoo-cqr-')
+      await m.save(dir)
+      assert.deepEqual((await registry.get(name)!.load(dir)).predict(test.x).q95, out.q95, `${name}: q95 after reload`)
       if (!PROBABILISTIC.has(name)) return
       // Wider intervals where the planted noise is larger (|x2| at the window end).
       const noise = Float64Array.from(test.x.end, (e) => Math.abs(test.x.base[e * F + 2]))
