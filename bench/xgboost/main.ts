@@ -92,6 +92,15 @@ export default async function run(): Promise<void> {
     await writeFile(join(dir, 'y.f32'), y)
     const peer = startPeer(script, [join(dir, 'x.f32'), join(dir, 'y.f32'), String(N), String(F), String(ROUNDS)])
     try {
+      const results: {
+        nthread: number
+        ours_s: number
+        peer_s: number
+        ratio: number
+        cpu_ratio: number
+        max_abs_diff: number
+        version: string
+      }[] = []
       for (const nthread of THREADS) {
         // Timed on both sides: DMatrix construction + training; freeing and prediction happen outside the clock.
         // Repeats alternate (ours, peer, peer, ours, ...) so load from other processes on this shared machine
@@ -138,22 +147,42 @@ export default async function run(): Promise<void> {
         const peerPreds = new Float32Array((await readFile(predPath)).buffer.slice(0))
         let maxDiff = 0
         for (let i = 0; i < N; i++) maxDiff = Math.max(maxDiff, Math.abs(preds[i] - peerPreds[i]))
+        const figures = {
+          ours_s: median(ours.wall),
+          peer_s: median(theirs.wall),
+          ratio: median(ours.wall) / median(theirs.wall),
+          cpu_ratio: median(ours.cpu) / median(theirs.cpu),
+          max_abs_diff: maxDiff,
+        }
         console.log(
-          benchLine(`xgboost_nthread${nthread}`, median(ours.wall), median(theirs.wall), {
-            cpu_ratio: median(ours.cpu) / median(theirs.cpu),
-            ours_cpu_s: median(ours.cpu),
-            peer_cpu_s: median(theirs.cpu),
-            repeats: REPEATS,
-            rows: N,
-            cols: F,
-            rounds: ROUNDS,
-            max_abs_diff: maxDiff,
-            identical: maxDiff === 0 ? 'yes' : 'no',
-            lib: xgb().version,
-            peer: version,
-          }),
+          `xgboost nthread=${nthread}: ` +
+            Object.entries(figures)
+              .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
+              .join(' '),
         )
+        results.push({ nthread, ...figures, version })
       }
+      // One closing line: the first thread count's figures, the others as extra keys.
+      const [head, ...rest] = results
+      const extra: Record<string, number | string> = {
+        cpu_ratio: head.cpu_ratio,
+        nthread: head.nthread,
+        repeats: REPEATS,
+        rows: N,
+        cols: F,
+        rounds: ROUNDS,
+        max_abs_diff: Math.max(...results.map((r) => r.max_abs_diff)),
+        identical: results.every((r) => r.max_abs_diff === 0) ? 'yes' : 'no',
+        lib: xgb().version,
+        peer: head.version,
+      }
+      for (const r of rest) {
+        extra[`ratio_nthread${r.nthread}`] = r.ratio
+        extra[`cpu_ratio_nthread${r.nthread}`] = r.cpu_ratio
+        extra[`ours_s_nthread${r.nthread}`] = r.ours_s
+        extra[`peer_s_nthread${r.nthread}`] = r.peer_s
+      }
+      console.log(benchLine('xgboost', head.ours_s, head.peer_s, extra))
     } finally {
       await peer.close()
     }

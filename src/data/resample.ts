@@ -58,7 +58,8 @@ export function createResampler(timeframe: Timeframe, originMs = 0): Resampler {
         throw new Error(`resampler ${timeframe.name}: bar at ${new Date(bar.ts).toISOString()} is not after the previous bar`)
       }
       lastTs = bar.ts
-      const b = bucketStart(bar.ts, tfMs, originMs)
+      // Times only increase, so a bar before the pending bucket's end belongs to it: no division on most pushes.
+      const b = count > 0 && bar.ts < start + tfMs ? start : bucketStart(bar.ts, tfMs, originMs)
       if (count > 0 && b !== start) {
         // A bar of a later bucket proves the pending bucket closed (it had a gap at its end).
         sink(current(), sourceIndex)

@@ -126,25 +126,27 @@ export function replay(bars: Bars, plan: EnginePlan): FeatureFrame {
   const usable = new Uint8Array(n)
   let native: (GrowableColumns | undefined)[] = []
   let tfCols: Int32Array[] = []
-  // A higher-timeframe value is written to the grid as one run when the next bar of that timeframe arrives: rows
-  // [filledTo[k], i) showed the previous bar, which is exactly the engine row's (forward-filled) content there.
-  let filledTo = new Int32Array(0)
-  const fillRun = (k: number, upTo: number): void => {
+  // Higher-timeframe columns are written once the replay is done, one column at a time (a single sequential write
+  // stream each; interleaving runs of every column while replaying was several times slower): bar m of a timeframe
+  // fills rows [availableAt[m], availableAt[m + 1]), exactly the rows where the engine row showed it (forward fill).
+  const fillColumns = (k: number): void => {
     const g = native[k] as GrowableColumns
     const cols = tfCols[k]
-    const from = filledTo[k]
+    const at = g.at
     for (let j = 0; j < cols.length; j++) {
       const c = columns[cols[j]]
-      const v = g.length > 0 ? g.data[j][g.length - 1] : Number.NaN
-      // runs are short (a few rows): a plain loop beats the per-call cost of TypedArray.fill
-      for (let i = from; i < upTo; i++) c[i] = v
+      const d = g.data[j]
+      c.fill(Number.NaN, 0, g.length > 0 ? at[0] : n)
+      for (let m = 0; m < g.length; m++) {
+        const to = m + 1 < g.length ? at[m + 1] : n
+        const v = d[m]
+        for (let i = at[m]; i < to; i++) c[i] = v
+      }
     }
-    filledTo[k] = upTo
   }
   const onEmit = (k: number, i: number): void => {
     const g = native[k]
     if (g === undefined) return // 1m: copied row by row below; its series is the frame itself
-    fillRun(k, i)
     if (g.length === g.at.length) {
       const cap = g.length * 2 + 16
       g.data = g.data.map((c) => {
@@ -163,7 +165,6 @@ export function replay(bars: Bars, plan: EnginePlan): FeatureFrame {
   const engine = createFeatureEngine(plan, { onEmit })
   const row = engine.row
   tfCols = engine.timeframes.map((t) => t.columns)
-  filledTo = new Int32Array(tfCols.length)
   native = engine.timeframes.map((t) =>
     t.timeframe.ms === 60_000 ? undefined : growable(t.columns.length, Math.ceil(n / (t.timeframe.ms / 60_000)) + 16),
   )
@@ -196,7 +197,7 @@ export function replay(bars: Bars, plan: EnginePlan): FeatureFrame {
       for (let i = start, k = q; i < end; i++, k += fr) c[i] = block[k]
     }
   }
-  for (let k = 0; k < tfCols.length; k++) if (native[k] !== undefined) fillRun(k, n)
+  for (let k = 0; k < tfCols.length; k++) if (native[k] !== undefined) fillColumns(k)
   const names = engine.names
   const timeframes: TimeframeSeries[] = engine.timeframes.map((t, k) => {
     const colNames = [...t.columns].map((c) => names[c])
@@ -207,7 +208,7 @@ export function replay(bars: Bars, plan: EnginePlan): FeatureFrame {
         length: n,
         names: colNames,
         columns: [...t.columns].map((c) => columns[c]),
-        availableAt: Int32Array.from({ length: n }, (_, i) => i),
+        availableAt: identityIndex(n),
       }
     }
     const g = native[k] as GrowableColumns
@@ -231,6 +232,13 @@ export function replay(bars: Bars, plan: EnginePlan): FeatureFrame {
     timeframes,
     specs: plan.columns,
   }
+}
+
+/** 0, 1, ..., n - 1 (a plain loop: Int32Array.from with a callback costs a call per row). */
+function identityIndex(n: number): Int32Array {
+  const a = new Int32Array(n)
+  for (let i = 0; i < n; i++) a[i] = i
+  return a
 }
 
 /** Column by name, with an error listing close names when it is absent. */
