@@ -2,10 +2,11 @@
  * bench/torch: one training epoch of an LSTM (hidden 64) and a 3-layer TCN (64 channels, kernel 3, dilations
  * 1-2-4) on 20,000 windows x 60 steps x 8 features, batch 256, binary output, through our full fit path (batches
  * gathered from a window view, Adam), against the same architectures in Python torch at equal thread counts.
- * The main ratio is the LSTM at 1 thread; the other configurations are extra key=values.
+ * The main ratio is the LSTM at 1 thread; the other configurations are extra key=values. Each side runs a short
+ * warm-up fit first, repeats alternate between the sides, and medians are reported (this 2-core machine is shared).
  */
 import { join } from 'node:path'
-import { benchLine, repoRoot, runPythonPeer } from '../lib.js'
+import { benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
 import { torch, torchUnavailableReason } from '../../src/engines/torch/index.js'
 import type { WindowTensorView } from '../../src/features/views/types.js'
 import { createModel } from '../../src/models/registry.js'
@@ -31,40 +32,78 @@ function data(): { x: WindowTensorView; y: Float64Array } {
   return { x: { kind: 'window_tensor', n: N, steps: STEPS, f: F, base, end, names: [] }, y }
 }
 
+/** Batches of a short fit run before each timed one (both sides): one-time initialisation stays off the clock. */
+const WARMUP_BATCHES = 4
+
+async function warmUp(train: ReturnType<typeof data>, name: string, arch: object, threads: number): Promise<void> {
+  const { x, y } = train
+  const rows = WARMUP_BATCHES * BATCH
+  const m = createModel(
+    name,
+    { ...arch, epochs: 1, batchSize: BATCH, lr: 1e-3, clipNorm: 0, patience: 0 },
+    { kind: 'binary' },
+  )
+  await m.fit({ x: { ...x, n: rows, end: x.end.subarray(0, rows) }, y: y.subarray(0, rows) }, undefined, {
+    seed: 0,
+    threads,
+  })
+}
+
 const MODELS = {
   lstm: { hidden: 64, layers: 1 },
   tcn: { channels: 64, kernel: 3, dilations: [1, 2, 4] },
 } as const
 
+/** Timed epochs per configuration and side; sides alternate (ours, peer, peer, ours, ...) and medians are reported. */
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
+
 export default async function run(): Promise<void> {
   const reason = torchUnavailableReason()
   if (reason) throw new Error(`bench torch needs the libtorch addon: ${reason}`)
   const train = data()
-  const ours: Record<string, number> = {}
+  const ours: Record<string, number[]> = {}
+  const peer: Record<string, number[]> = {}
+  const push = (to: Record<string, number[]>, k: string, v: number): void => {
+    ;(to[k] ??= []).push(v)
+  }
   for (const threads of THREADS) {
-    for (const [name, arch] of Object.entries(MODELS)) {
-      const m = createModel(
-        name,
-        { ...arch, epochs: 1, batchSize: BATCH, lr: 1e-3, clipNorm: 0, patience: 0 },
-        { kind: 'binary' },
-      )
-      const t0 = process.hrtime.bigint()
-      await m.fit(train, undefined, { seed: 0, threads })
-      ours[`${name}_${threads}t`] = Number(process.hrtime.bigint() - t0) / 1e9
+    const runOurs = async (): Promise<void> => {
+      for (const [name, arch] of Object.entries(MODELS)) {
+        const m = createModel(
+          name,
+          { ...arch, epochs: 1, batchSize: BATCH, lr: 1e-3, clipNorm: 0, patience: 0 },
+          { kind: 'binary' },
+        )
+        await warmUp(train, name, arch, threads)
+        const t0 = process.hrtime.bigint()
+        await m.fit(train, undefined, { seed: 0, threads })
+        push(ours, `${name}_${threads}t`, Number(process.hrtime.bigint() - t0) / 1e9)
+      }
+    }
+    const runPeer = (): void => {
+      const r = runPythonPeer(join(repoRoot, 'bench', 'torch', 'peer.py'), [N, STEPS, F, BATCH, threads].map(String))
+      for (const name of Object.keys(MODELS)) push(peer, `${name}_${threads}t`, r[`${name}_${threads}t`] as number)
+    }
+    for (let r = 0; r < REPEATS; r++) {
+      if (r % 2 === 0) {
+        await runOurs()
+        runPeer()
+      } else {
+        runPeer()
+        await runOurs()
+      }
     }
   }
   torch().setNumThreads(1)
-  const peer = runPythonPeer(
-    join(repoRoot, 'bench', 'torch', 'peer.py'),
-    [N, STEPS, F, BATCH, THREADS.join(',')].map(String),
-  ) as Record<string, number>
-  const extra: Record<string, number | string> = {}
+  const secs = (xs: number[]): string => xs.map((v) => v.toFixed(2)).join(',')
+  for (const k of Object.keys(ours)) console.log(`torch ${k}: ours=[${secs(ours[k])}] peer=[${secs(peer[k])}]`)
+  const extra: Record<string, number | string> = { repeats: REPEATS }
   for (const k of Object.keys(ours)) {
     if (k === 'lstm_1t') continue
-    extra[`${k}_ratio`] = ours[k] / peer[k]
-    extra[`${k}_ours_s`] = ours[k]
-    extra[`${k}_peer_s`] = peer[k]
+    extra[`${k}_ratio`] = median(ours[k]) / median(peer[k])
+    extra[`${k}_ours_s`] = median(ours[k])
+    extra[`${k}_peer_s`] = median(peer[k])
   }
   extra.libtorch = torch().libtorchVersion
-  console.log(benchLine('torch', ours.lstm_1t, peer.lstm_1t, extra))
+  console.log(benchLine('torch', median(ours.lstm_1t), median(peer.lstm_1t), extra))
 }
