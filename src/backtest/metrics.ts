@@ -75,12 +75,17 @@ export function backtestMetrics(r: BacktestResult): BacktestMetrics {
   }
 }
 
-/** Per-regime breakdown: trades grouped by the volatility tercile (of the tested range) at their entry. */
+/**
+ * Per-regime breakdown: trades grouped by the tercile (among the traded decisions) of the volatility at their
+ * decision bar, the bar before entry. `volatility` is indexed by absolute bar, as the trades' indices are; a trade
+ * whose decision bar has no finite volatility is in no regime (the regime counts then sum to fewer than the trades).
+ */
 export function regimeBreakdown(r: BacktestResult, volatility: Float64Array) {
   const entryVol = r.trades.map((t) => volatility[t.entryIndex - 1] ?? Number.NaN)
   const sorted = entryVol.filter(Number.isFinite).sort((a, b) => a - b)
-  const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))]
-  const cuts = sorted.length ? [q(1 / 3), q(2 / 3)] : [0, 0]
+  // The largest value of the lowest k thirds (a value <= it is in them): equal thirds when three divides the count.
+  const q = (k: number) => sorted[Math.max(0, Math.ceil((k * sorted.length) / 3) - 1)]
+  const cuts = sorted.length ? [q(1), q(2)] : [0, 0]
   const names = ['low_vol', 'mid_vol', 'high_vol'] as const
   return names.map((regime, g) => {
     const group = r.trades.filter((_, k) => {

@@ -259,10 +259,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
 
   const signals = thresholdSignals(cal.test, K, config.policy)
   const bt = runBacktest(bars, signals, split.test, config.labels.tripleBarrier.maxHolding, config.backtest)
+  // Indexed by absolute bar, like the trades' entry and exit indices.
   const volAtRow = Float64Array.from(lf.vol, (v, i) => v / bars.close[i])
-  const volInRange = volAtRow.subarray(split.test[0])
   const btMetrics = backtestMetrics(bt)
-  const regimes = regimeBreakdown(bt, volInRange)
+  const regimes = regimeBreakdown(bt, volAtRow)
   stage('policy+backtest')
 
   const runId = `${new Date().toISOString().replace(/[-:.]/g, '').replace('Z', '')}-${config.hash.slice(0, 8)}`

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Bars } from '../../src/data/bars.js'
 import { runBacktest, backtestConfigSchema } from '../../src/backtest/engine.js'
-import { backtestMetrics, drawdown } from '../../src/backtest/metrics.js'
+import { backtestMetrics, drawdown, regimeBreakdown } from '../../src/backtest/metrics.js'
 
 function bars(open: number[], close: number[]): Bars {
   const n = open.length
@@ -75,5 +75,37 @@ test('drawdown and metrics on a known equity path', () => {
   assert.deepEqual(
     [...drawdown(Float64Array.from([1, 1.2, 0.9, 1.3]))].map((x) => +x.toFixed(10)),
     [0, 0, -0.25, 0],
+  )
+})
+
+test('regime breakdown: trades grouped by the volatility tercile at their decision bar, indexed by absolute bar', () => {
+  // A test range that starts at bar 1000, as in a run: indices in trades and in the volatility array are absolute.
+  const n = 1100
+  const open = Array.from({ length: n }, (_, i) => 100 + (i % 7))
+  const close = Array.from({ length: n }, (_, i) => 100 + ((i + 3) % 7))
+  const rows = Int32Array.from({ length: 90 }, (_, k) => 1000 + k)
+  // A long every 10th row, held 2 bars: 9 trades, decisions at 1000, 1010, ..., 1080.
+  const signals = Int8Array.from(rows, (_, k) => (k % 10 === 0 ? 1 : 0))
+  const r = runBacktest(bars(open, close), signals, rows, 2, backtestConfigSchema.parse({ fees: 0, slippage: 0 }))
+  assert.equal(r.trades.length, 9)
+  // Volatility rises with the decision bar, so the first three trades are low, the next three mid, the last high.
+  const vol = Float64Array.from({ length: n }, (_, i) => i / n)
+  const g = regimeBreakdown(r, vol)
+  assert.deepEqual(
+    g.map((x) => [x.regime, x.trades]),
+    [
+      ['low_vol', 3],
+      ['mid_vol', 3],
+      ['high_vol', 3],
+    ],
+  )
+  const pnl = (from: number, to: number) => r.trades.slice(from, to).reduce((s, t) => s + t.net, 0)
+  near(g[0].pnl, pnl(0, 3))
+  near(g[2].pnl, pnl(6, 9))
+  // A trade whose decision bar has no volatility is in no regime.
+  vol[1000] = Number.NaN
+  assert.equal(
+    regimeBreakdown(r, vol).reduce((s, x) => s + x.trades, 0),
+    8,
   )
 })

@@ -33,6 +33,9 @@ test('same data, config and seed give identical bundles; the run is recorded wit
     assert.equal(typeof summary.backtest[key], 'number', key)
   }
   assert.equal(summary.regimes.length, 3)
+  const byRegime = summary.regimes.reduce((s: number, g: { trades: number }) => s + g.trades, 0)
+  assert.ok(summary.backtest.trades > 0, 'the small run trades')
+  assert.equal(byRegime, summary.backtest.trades, 'every trade falls in one volatility regime')
   assert.ok(summary.samples.purged + summary.samples.embargoed > 0, 'the split purged or embargoed overlapping labels')
   const store = openRunStore(join(out, 'mlf.sqlite'))
   try {

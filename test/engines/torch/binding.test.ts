@@ -185,13 +185,21 @@ describe('torch binding', () => {
       await new Promise((r) => setImmediate(r))
     }
     // Warm-up: the first ~1,000 steps grow RSS once (allocator arenas and libtorch's caches settle, measured at
-    // ~48 MiB and flat afterwards); a leak would keep growing in the measured window after it.
+    // ~48 MiB and flat afterwards). On a loaded machine the settling can spill into the next window, so three windows
+    // of 1,000 steps are measured: a leak grows every one of them, settling does not, so the smallest must be flat.
     await run(1000)
-    const rss0 = process.memoryUsage().rss
     const live0 = t.liveTensors()
-    await run(1000)
-    const grown = (process.memoryUsage().rss - rss0) / 2 ** 20
-    assert.ok(grown < 16, `RSS grew by ${grown.toFixed(1)} MiB over 1,000 steps`)
+    const windows: number[] = []
+    for (let w = 0; w < 3; w++) {
+      const rss0 = process.memoryUsage().rss
+      await run(1000)
+      windows.push((process.memoryUsage().rss - rss0) / 2 ** 20)
+    }
+    const grown = Math.min(...windows)
+    assert.ok(
+      grown < 16,
+      `RSS grew in every window of 1,000 steps (${windows.map((g) => g.toFixed(1)).join(', ')} MiB)`,
+    )
     assert.ok(t.liveTensors() - live0 < 50, `live tensors grew from ${live0} to ${t.liveTensors()}`)
     for (const p of [...ps, x, y]) p.dispose()
   })
