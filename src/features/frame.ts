@@ -126,9 +126,9 @@ export function replay(bars: Bars, plan: EnginePlan): FeatureFrame {
   const usable = new Uint8Array(n)
   let native: (GrowableColumns | undefined)[] = []
   let tfCols: Int32Array[] = []
-  // Higher-timeframe columns are written once the replay is done, one column at a time (a single sequential write
-  // stream each; interleaving runs of every column while replaying was several times slower): bar m of a timeframe
-  // fills rows [availableAt[m], availableAt[m + 1]), exactly the rows where the engine row showed it (forward fill).
+  // Higher-timeframe columns are written once the replay is done, one column at a time (one sequential write stream
+  // each, and no fill bookkeeping per emitted bar while replaying): bar m of a timeframe fills rows
+  // [availableAt[m], availableAt[m + 1]), exactly the rows where the engine row showed it (forward fill).
   const fillColumns = (k: number): void => {
     const g = native[k] as GrowableColumns
     const cols = tfCols[k]
