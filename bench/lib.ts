@@ -20,6 +20,26 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
+/**
+ * Runs both sides `repeats` times in alternating order (ours, peer, peer, ours, ...), so drift in the speed of this
+ * shared machine lands on both sides alike.
+ */
+export async function alternate(
+  repeats: number,
+  ours: () => Promise<void> | void,
+  peer: () => Promise<void> | void,
+): Promise<void> {
+  for (let r = 0; r < repeats; r++) {
+    if (r % 2 === 0) {
+      await ours()
+      await peer()
+    } else {
+      await peer()
+      await ours()
+    }
+  }
+}
+
 /** Run `fn` `repeats` times and return the median wall time in seconds and the last result. */
 export async function timeMedian<T>(
   repeats: number,

@@ -6,7 +6,7 @@
  * warm-up fit first, repeats alternate between the sides, and medians are reported (this 2-core machine is shared).
  */
 import { join } from 'node:path'
-import { benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
+import { alternate, benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
 import { torch, torchUnavailableReason } from '../../src/engines/torch/index.js'
 import type { WindowTensorView } from '../../src/features/views/types.js'
 import { createModel } from '../../src/models/registry.js'
@@ -84,15 +84,7 @@ export default async function run(): Promise<void> {
       const r = runPythonPeer(join(repoRoot, 'bench', 'torch', 'peer.py'), [N, STEPS, F, BATCH, threads].map(String))
       for (const name of Object.keys(MODELS)) push(peer, `${name}_${threads}t`, r[`${name}_${threads}t`] as number)
     }
-    for (let r = 0; r < REPEATS; r++) {
-      if (r % 2 === 0) {
-        await runOurs()
-        runPeer()
-      } else {
-        runPeer()
-        await runOurs()
-      }
-    }
+    await alternate(REPEATS, runOurs, runPeer)
   }
   torch().setNumThreads(1)
   const secs = (xs: number[]): string => xs.map((v) => v.toFixed(2)).join(',')

@@ -6,7 +6,7 @@
  * side runs a short warm-up fit first, repeats alternate between the sides, and medians are reported.
  */
 import { join } from 'node:path'
-import { benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
+import { alternate, benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
 import { torch, torchUnavailableReason } from '../../src/engines/torch/index.js'
 import type { WindowTensorView } from '../../src/features/views/types.js'
 import { createModel } from '../../src/models/registry.js'
@@ -75,15 +75,7 @@ async function bench(name: keyof typeof CONFIGS): Promise<void> {
       )
       peer[threads].push(r[`${name}_${threads}t`] as number)
     }
-    for (let r = 0; r < REPEATS; r++) {
-      if (r % 2 === 0) {
-        await runOurs()
-        runPeer()
-      } else {
-        runPeer()
-        await runOurs()
-      }
-    }
+    await alternate(REPEATS, runOurs, runPeer)
   }
   torch().setNumThreads(1)
   const secs = (xs: number[]): string => xs.map((v) => v.toFixed(2)).join(',')
