@@ -98,6 +98,8 @@ export default async function run(): Promise<void> {
         peer_s: number
         ratio: number
         cpu_ratio: number
+        ours_cpu_s: number
+        peer_cpu_s: number
         max_abs_diff: number
         version: string
       }[] = []
@@ -152,6 +154,8 @@ export default async function run(): Promise<void> {
           peer_s: median(theirs.wall),
           ratio: median(ours.wall) / median(theirs.wall),
           cpu_ratio: median(ours.cpu) / median(theirs.cpu),
+          ours_cpu_s: median(ours.cpu),
+          peer_cpu_s: median(theirs.cpu),
           max_abs_diff: maxDiff,
         }
         console.log(
@@ -166,6 +170,8 @@ export default async function run(): Promise<void> {
       const [head, ...rest] = results
       const extra: Record<string, number | string> = {
         cpu_ratio: head.cpu_ratio,
+        ours_cpu_s: head.ours_cpu_s,
+        peer_cpu_s: head.peer_cpu_s,
         nthread: head.nthread,
         repeats: REPEATS,
         rows: N,
