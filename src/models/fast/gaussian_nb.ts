@@ -1,7 +1,8 @@
 import type { SklearnGaussianNb } from '../imported/sklearn.js'
 import type { GaussianNbState } from '../tabular/gaussian_nb.js'
-import { expNormal, softmaxInPlace } from './linear.js'
-import { imputeRow, splitRows } from './row.js'
+import { quadraticKernel, rowPredict, type RowKernel, UNROLL_LIMIT } from './codegen.js'
+import { softmaxInPlace } from './linear.js'
+import { imputeRow, rescore, splitRows } from './row.js'
 import type { FastPredictor } from './types.js'
 
 export interface FastGaussianNbParams {
@@ -13,33 +14,6 @@ export interface FastGaussianNbParams {
   readonly base: Float64Array
   /** When given, a NaN feature takes this value (the model's training median); otherwise NaN is rejected. */
   readonly medians?: Float64Array
-}
-
-/** Three classes over one interleaved array (theta_0j, a_0j, theta_1j, a_1j, theta_2j, a_2j), a = 1 / (2 var); see
- * fast/linear.ts for why kernels are module-level functions over a single array. */
-function nb3(p: Float64Array, base: Float64Array, x: Float64Array, o: number, out: Float64Array): boolean {
-  let a0 = base[0]
-  let a1 = base[1]
-  let a2 = base[2]
-  const n = p.length
-  for (let q = 0, j = o; q < n; q += 6, j++) {
-    const v = x[j]
-    const d0 = v - p[q]
-    const d1 = v - p[q + 2]
-    const d2 = v - p[q + 4]
-    a0 -= d0 * d0 * p[q + 1]
-    a1 -= d1 * d1 * p[q + 3]
-    a2 -= d2 * d2 * p[q + 5]
-  }
-  const m = a0 > a1 ? (a0 > a2 ? a0 : a2) : a1 > a2 ? a1 : a2
-  const e0 = expNormal(a0 - m)
-  const e1 = expNormal(a1 - m)
-  const e2 = expNormal(a2 - m)
-  const s = 1 / (e0 + e1 + e2)
-  out[0] = e0 * s
-  out[1] = e1 * s
-  out[2] = e2 * s
-  return s === s
 }
 
 function nbK(
@@ -81,34 +55,47 @@ export function createFastGaussianNb(params: FastGaussianNbParams): FastPredicto
   const scratch = new Float64Array(F)
   const out = new Float64Array(classes)
   const who = 'fast gaussian_nb'
-  if (classes === 3) {
-    const p = new Float64Array(6 * F)
-    for (let j = 0; j < F; j++) {
-      for (let k = 0; k < 3; k++) {
-        p[6 * j + 2 * k] = theta[k][j]
-        p[6 * j + 2 * k + 1] = inv[k][j]
-      }
-    }
-    return {
-      features,
-      classes,
-      out,
-      predict(x, offset = 0) {
-        if (!nb3(p, base, x, offset, out)) nb3(p, base, imputeRow(x, offset, medians, scratch, who), 0, out)
-        return out
-      },
-    }
-  }
+  const kernel: RowKernel =
+    classes >= 2 && (classes - 1) * F <= UNROLL_LIMIT
+      ? differenceKernel(theta, inv, base, F)
+      : (x, o, o2) => nbK(theta, inv, base, F, x, o, o2)
   return {
     features,
     classes,
     out,
-    predict(x, offset = 0) {
-      if (!nbK(theta, inv, base, F, x, offset, out))
-        nbK(theta, inv, base, F, imputeRow(x, offset, medians, scratch, who), 0, out)
-      return out
-    },
+    predict: rowPredict(kernel, out, (x, offset) =>
+      rescore(kernel, imputeRow(x, offset, medians, scratch, who), out, who),
+    ),
   }
+}
+
+/**
+ * Log-likelihood differences against class 0 as quadratics in u = x - theta_0 (centering keeps the expanded
+ * squares from cancelling when features sit far from zero): with a = 1 / (2 var) and delta_k = theta_k - theta_0,
+ *   L_k - L_0 = base_k - base_0 + sum_j (a_0j - a_kj) u_j^2 + 2 a_kj delta_kj u_j - a_kj delta_kj^2.
+ */
+function differenceKernel(
+  theta: readonly Float64Array[],
+  inv: readonly Float64Array[],
+  base: Float64Array,
+  F: number,
+): RowKernel {
+  const rows = theta.length - 1
+  const a = new Float64Array(rows * F)
+  const b = new Float64Array(rows * F)
+  const c = new Float64Array(rows)
+  for (let r = 0; r < rows; r++) {
+    const k = r + 1
+    let constant = base[k] - base[0]
+    for (let j = 0; j < F; j++) {
+      const delta = theta[k][j] - theta[0][j]
+      a[r * F + j] = inv[0][j] - inv[k][j]
+      b[r * F + j] = 2 * inv[k][j] * delta
+      constant -= inv[k][j] * delta * delta
+    }
+    c[r] = constant
+  }
+  return quadraticKernel(a, b, c, theta[0], F)
 }
 
 export function fastFromGaussianNb(s: GaussianNbState): FastPredictor {

@@ -1,3 +1,5 @@
+import type { RowKernel } from './codegen.js'
+
 /**
  * NaN handling off the hot path: a NaN input propagates to the scores, so predictors compute first and only when
  * a score is NaN look at the row again, either imputing it into a scratch row (when the model has training
@@ -17,6 +19,11 @@ export function imputeRow(
     else throw new Error(`${who}: input column ${j} is NaN and this model has no imputation values`)
   }
   return scratch
+}
+
+/** Scores an imputed row; a score that is still not a number (an infinite input) is an error, not a NaN output. */
+export function rescore(kernel: RowKernel, row: Float64Array, out: Float64Array, who: string): void {
+  if (!kernel(row, 0, out)) throw new Error(`${who}: the scores of this row are not finite (an input is infinite?)`)
 }
 
 /** Split row-major (rows, f) into one Float64Array per row: separate arrays keep the hot loops monomorphic. */

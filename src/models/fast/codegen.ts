@@ -1,0 +1,128 @@
+/*
+ * Single-row kernels generated per model: the parameters become numeric literals in a straight-line function, so a
+ * prediction loads only its input row (no parameter loads, no parameter bounds checks, no loop), and each model's
+ * function is its own code that V8 optimizes for it alone. The source is built from numbers only (each printed so
+ * that it parses back to the identical double), never from strings that come from a file.
+ *
+ * Softmax over K classes is computed from K-1 score differences against class 0 (softmax is shift-invariant), which
+ * saves a third of the work at three classes.
+ */
+import { expNonPositive } from './exp.js'
+
+/** Models with more terms than this use the loop kernels: the straight-line source would grow past what pays. */
+export const UNROLL_LIMIT = 2048
+
+/** A scoring kernel: writes class probabilities of x[o .. o + features) to out; false when a score is NaN. */
+export type RowKernel = (x: Float64Array, o: number, out: Float64Array) => boolean
+
+/** A double as source text that parses back to the same value. */
+export function numberLiteral(v: number): string {
+  if (!Number.isFinite(v)) throw new Error(`codegen: ${v} is not a finite number`)
+  return Object.is(v, -0) ? '(-0)' : v < 0 ? `(${String(v)})` : String(v)
+}
+
+/** Two interleaved accumulators per score (even and odd features) halve the dependency chains. */
+function accumulators(rows: number): { even: string[]; odd: string[] } {
+  return {
+    even: Array.from({ length: rows }, (_, r) => `d${r}`),
+    odd: Array.from({ length: rows }, (_, r) => `e${r}`),
+  }
+}
+
+/**
+ * Source of a softmax over class 0 (score 0) and classes 1..R (scores d_r + e_r), written to out; returns whether
+ * the scores were numbers. A single score (R = 1) is a logit: out = (1 - p, p), p its logistic function.
+ */
+function softmaxTail(rows: number): string {
+  const lines: string[] = []
+  const score = (r: number): string => `s${r}`
+  for (let r = 0; r < rows; r++) lines.push(`const ${score(r)} = d${r} + e${r}`)
+  if (rows === 1) {
+    // Logistic: both halves from e^-|s|, so neither loses digits to 1 - p.
+    lines.push('const a = expNonPositive(s0 > 0 ? -s0 : s0)', 'const inv = 1 / (1 + a)')
+    lines.push('if (s0 > 0) { out[0] = a * inv; out[1] = inv } else { out[0] = inv; out[1] = a * inv }')
+    lines.push('return inv === inv')
+    return lines.join('\n')
+  }
+  // Math.max compiles to branch-free code (the winning class varies row to row) and passes a NaN score on.
+  lines.push(`const m = Math.max(0, ${Array.from({ length: rows }, (_, r) => score(r)).join(', ')})`)
+  lines.push('const p0 = expNonPositive(-m)')
+  for (let r = 0; r < rows; r++) lines.push(`const p${r + 1} = expNonPositive(${score(r)} - m)`)
+  const all = Array.from({ length: rows + 1 }, (_, k) => `p${k}`)
+  lines.push(`const inv = 1 / (${all.join(' + ')})`)
+  for (let k = 0; k <= rows; k++) lines.push(`out[${k}] = p${k} * inv`)
+  lines.push('return inv === inv')
+  return lines.join('\n')
+}
+
+function compile(body: string): RowKernel {
+  const factory = new Function('expNonPositive', `return function kernel(x, o, out) {\n${body}\n}`) as (
+    exp: typeof expNonPositive,
+  ) => RowKernel
+  return factory(expNonPositive)
+}
+
+/**
+ * predict(x, offset) around a kernel, compiled per model: each predictor's predict is then its own function whose
+ * call to its kernel V8 sees as monomorphic and inlines, however many predictors are alive (as in ensembles).
+ * `fallback` handles a row whose scores were NaN (imputing or rejecting it).
+ */
+export function rowPredict(
+  kernel: RowKernel,
+  out: Float64Array,
+  fallback: (x: Float64Array, offset: number) => void,
+): (x: Float64Array, offset?: number) => Float64Array {
+  const factory = new Function(
+    'kernel',
+    'out',
+    'fallback',
+    'return function predict(x, offset = 0) {\n  if (!kernel(x, offset, out)) fallback(x, offset)\n  return out\n}',
+  ) as (k: RowKernel, o: Float64Array, f: typeof fallback) => (x: Float64Array, offset?: number) => Float64Array
+  return factory(kernel, out, fallback)
+}
+
+/**
+ * Linear scores z_r = c_r + sum_j w[r][j] x_j for r = 0..R-1 (row-major w, R x features) turned into
+ * probabilities: R >= 2 are the score differences of classes 1..R against class 0; R = 1 is a binary logit.
+ */
+export function linearKernel(w: Float64Array, c: Float64Array, features: number): RowKernel {
+  const rows = c.length
+  const { even, odd } = accumulators(rows)
+  const lines = [`let ${even.map((a, r) => `${a} = ${numberLiteral(c[r])}`).join(', ')}`]
+  lines.push(`let ${odd.map((a) => `${a} = 0`).join(', ')}`)
+  for (let j = 0; j < features; j++) {
+    const acc = j % 2 === 0 ? even : odd
+    const terms = acc.map((a, r) => `${a} += ${numberLiteral(w[r * features + j])} * v`)
+    lines.push(`{ const v = x[o + ${j}]; ${terms.join('; ')} }`)
+  }
+  lines.push(softmaxTail(rows))
+  return compile(lines.join('\n'))
+}
+
+/**
+ * Quadratic scores z_r = c_r + sum_j (a[r][j] u_j^2 + b[r][j] u_j) with u_j = x_j - center_j: Gaussian naive
+ * Bayes log-likelihood differences (see fast/gaussian_nb.ts), probabilities as in linearKernel.
+ */
+export function quadraticKernel(
+  a: Float64Array,
+  b: Float64Array,
+  c: Float64Array,
+  center: Float64Array,
+  features: number,
+): RowKernel {
+  const rows = c.length
+  const { even, odd } = accumulators(rows)
+  const lines = [`let ${even.map((acc, r) => `${acc} = ${numberLiteral(c[r])}`).join(', ')}`]
+  lines.push(`let ${odd.map((acc) => `${acc} = 0`).join(', ')}`)
+  for (let j = 0; j < features; j++) {
+    const acc = j % 2 === 0 ? even : odd
+    const k = center[j]
+    const u = k === 0 ? `x[o + ${j}]` : `x[o + ${j}] - ${numberLiteral(k)}`
+    const terms = acc.map(
+      (s, r) => `${s} += ${numberLiteral(a[r * features + j])} * q + ${numberLiteral(b[r * features + j])} * u`,
+    )
+    lines.push(`{ const u = ${u}; const q = u * u; ${terms.join('; ')} }`)
+  }
+  lines.push(softmaxTail(rows))
+  return compile(lines.join('\n'))
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { numberLiteral, UNROLL_LIMIT } from '../../../src/models/fast/codegen.js'
+import { createFastGaussianNb } from '../../../src/models/fast/gaussian_nb.js'
+import { createFastLinear } from '../../../src/models/fast/linear.js'
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
+}
+
+/** Textbook softmax of scores, max subtracted, Math.exp: the reference the generated kernels must match. */
+function softmax(z: number[]): number[] {
+  const m = Math.max(...z)
+  const e = z.map((v) => Math.exp(v - m))
+  const s = e.reduce((a, b) => a + b, 0)
+  return e.map((v) => v / s)
+}
+
+function linearReference(w: Float64Array, b: Float64Array, x: Float64Array, sigmoid: boolean): number[] {
+  const F = x.length
+  const z = Array.from(b, (bk, k) => {
+    let acc = bk
+    for (let j = 0; j < F; j++) acc += w[k * F + j] * x[j]
+    return acc
+  })
+  return sigmoid ? softmax([0, z[0]]) : softmax(z)
+}
+
+function nbReference(theta: Float64Array, inv: Float64Array, base: Float64Array, x: Float64Array): number[] {
+  const F = x.length
+  return softmax(
+    Array.from(base, (bk, k) => {
+      let acc = bk
+      for (let j = 0; j < F; j++) acc -= (x[j] - theta[k * F + j]) ** 2 * inv[k * F + j]
+      return acc
+    }),
+  )
+}
+
+function assertClose(got: Float64Array, want: number[], tol: number, what: string): void {
+  assert.equal(got.length, want.length, what)
+  want.forEach((v, k) => assert.ok(Math.abs(got[k] - v) <= tol, `${what} class ${k}: ${got[k]} vs ${v}`))
+}
+
+test('numberLiteral prints doubles that parse back identically and refuses non-finite values', () => {
+  const r = rng(7)
+  const values = [0, -0, 5e-324, -5e-324, 1.7976931348623157e308, 0.1, -1 / 3, 2 ** -1074, 123456789.123]
+  for (let i = 0; i < 1000; i++) values.push((r() - 0.5) * 10 ** Math.floor(r() * 40 - 20))
+  for (const v of values) assert.ok(Object.is(Number(eval(numberLiteral(v))), v), `${v} -> ${numberLiteral(v)}`)
+  assert.throws(() => numberLiteral(NaN), /not a finite number/)
+  assert.throws(() => numberLiteral(Infinity), /not a finite number/)
+})
+
+test('generated and loop linear kernels equal the textbook softmax (binary, 3 and 5 classes, small and large)', () => {
+  const r = rng(11)
+  for (const [classes, F] of [
+    [2, 1],
+    [3, 7],
+    [3, 55],
+    [5, 20],
+    [3, UNROLL_LIMIT], // (classes - 1) x F past the limit: the loop kernels
+  ]) {
+    for (const sigmoid of classes === 2 ? [true, false] : [false]) {
+      const rows = sigmoid ? 1 : classes
+      const w = Float64Array.from({ length: rows * F }, () => (r() - 0.5) * 4)
+      const b = Float64Array.from({ length: rows }, () => r() - 0.5)
+      const fast = createFastLinear({ coef: w, intercept: b, link: sigmoid ? 'sigmoid' : 'softmax' })
+      for (let i = 0; i < 20; i++) {
+        const x = Float64Array.from({ length: F }, () => (r() - 0.5) * 3)
+        assertClose(fast.predict(x), linearReference(w, b, x, sigmoid), 1e-13, `K=${classes} F=${F} row ${i}`)
+      }
+    }
+  }
+})
+
+test('linear kernels stay finite at extreme scores and reject an infinite input by name', () => {
+  const fast = createFastLinear({
+    coef: Float64Array.of(1, -1, 2),
+    intercept: Float64Array.of(0, 0, 0),
+    link: 'softmax',
+  })
+  for (const v of [900, -900, 1e6]) {
+    const p = fast.predict(Float64Array.of(v))
+    assertClose(p, softmax([v, -v, 2 * v]), 1e-15, `score ${v}`)
+  }
+  const logit = createFastLinear({ coef: Float64Array.of(1), intercept: Float64Array.of(0), link: 'sigmoid' })
+  assertClose(logit.predict(Float64Array.of(800)), [0, 1], 0, 'logit 800')
+  assertClose(logit.predict(Float64Array.of(-40)), [1 - Math.exp(-40), Math.exp(-40)], 1e-30, 'logit -40')
+  assert.throws(() => fast.predict(Float64Array.of(Infinity)), /fast linear: the scores of this row are not finite/)
+  assert.throws(() => fast.predict(Float64Array.of(NaN)), /fast linear: input column 0 is NaN/)
+})
+
+test('generated naive Bayes kernel matches the direct log-likelihood, also for features far from zero', () => {
+  const r = rng(23)
+  for (const [classes, F, offset] of [
+    [2, 3, 0],
+    [3, 55, 0],
+    [3, 55, 3000], // price-level features: centering keeps the expanded squares from cancelling
+    [4, 9, -50],
+    [3, UNROLL_LIMIT, 0],
+  ]) {
+    const theta = Float64Array.from({ length: classes * F }, () => offset + (r() - 0.5) * 2)
+    const variance = Float64Array.from({ length: classes * F }, () => 0.2 + r() * 2)
+    const inv = variance.map((v) => 1 / (2 * v))
+    const base = Float64Array.from({ length: classes }, () => Math.log(0.2 + r()))
+    const fast = createFastGaussianNb({ theta, invTwoVar: inv, base })
+    for (let i = 0; i < 20; i++) {
+      // Rows near the class means (probabilities away from 0 and 1, where errors would show).
+      const k = i % classes
+      const x = Float64Array.from({ length: F }, (_, j) => theta[k * F + j] + (r() - 0.5) * 0.3)
+      assertClose(fast.predict(x), nbReference(theta, inv, base, x), 1e-12, `K=${classes} F=${F} +${offset} row ${i}`)
+    }
+  }
+})
