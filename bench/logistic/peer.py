@@ -1,6 +1,6 @@
 """scikit-learn peer of bench/logistic: LogisticRegression (lbfgs, multinomial) on the same data.
 
-Usage: peer.py <x.f64> <y.f64> <n> <f> <C> <repeats>; prints one JSON line with the median fit seconds and log-loss.
+Usage: peer.py <x.f64> <y.f64> <n> <f> <C> <repeats>; prints one JSON line with the median fit seconds (after one untimed warm-up fit) and log-loss.
 """
 import json
 import sys
@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 x_path, y_path, n, f, C, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 x = np.fromfile(x_path, dtype="<f8").reshape(n, f)
 y = np.fromfile(y_path, dtype="<f8").astype(int)
+LogisticRegression(C=C).fit(x, y)  # warm-up, untimed (as on our side)
 times = []
 warned = False
 for _ in range(repeats):

@@ -169,8 +169,9 @@ export function createGaussianNb(params: GaussianNbParams, task: Task, fitted?: 
       const m = trainingMatrix(train, 'gaussian_nb')
       const labels = classLabels(train.y, classes, 'gaussian_nb')
       const weights = sampleWeights(train, 'gaussian_nb')
-      const preprocess = fitPreprocessor(m, false, 'gaussian_nb')
-      const x = imputedData(preprocess, m)
+      const fitted = fitPreprocessor(m, false, 'gaussian_nb')
+      const { preprocess } = fitted
+      const x = imputedData(fitted, m)
       state = { preprocess, ...fitGaussianNb(x, m.n, m.f, labels, weights, classes, params.var_smoothing) }
     },
     predict(x: DataView): Outputs {

@@ -169,7 +169,7 @@ export function createKnn(params: KnnParams, task: Task, fitted?: KnnState): Knn
         task.kind === 'regression'
           ? Float64Array.from(regressionTargets(train.y, 'knn'))
           : Float64Array.from(classLabels(train.y, classes, 'knn'))
-      const preprocess = fitPreprocessor(m, true, 'knn')
+      const { preprocess } = fitPreprocessor(m, true, 'knn')
       const rows = applyPreprocessor(preprocess, m, 'knn')
       if (m.n <= params.exact_max_rows) {
         state = { preprocess, targets, rows, seed: ctx.seed }

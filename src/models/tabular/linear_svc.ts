@@ -68,7 +68,8 @@ export function createLinearSvc(params: LinearSvcParams, task: Task, fitted?: Li
       const labels = classLabels(train.y, classes, 'linear_svc')
       let weights = sampleWeights(train, 'linear_svc')
       if (params.class_weight === 'balanced') weights = balancedClassWeights(labels, weights, classes)
-      const preprocess = fitPreprocessor(m, params.standardize, 'linear_svc')
+      const fitted = fitPreprocessor(m, params.standardize, 'linear_svc')
+      const { preprocess } = fitted
       const f = m.f
       const center = params.standardize ? preprocess.center : undefined
       const scale = params.standardize ? preprocess.scale : undefined
@@ -96,7 +97,7 @@ export function createLinearSvc(params: LinearSvcParams, task: Task, fitted?: Li
         return
       }
       const rows = classes === 2 ? 1 : classes
-      const x = imputedData(preprocess, m)
+      const x = imputedData(fitted, m)
       const coef = new Float64Array(rows * f)
       const intercept = new Float64Array(rows)
       let iterations = 0

@@ -78,11 +78,12 @@ export function createLogistic(params: LogisticParams, task: Task, fitted?: Line
       const labels = classLabels(train.y, classes, 'logistic')
       let weights = sampleWeights(train, 'logistic')
       if (params.class_weight === 'balanced') weights = balancedClassWeights(labels, weights, classes)
-      const preprocess = fitPreprocessor(m, params.standardize, 'logistic')
+      const fitted = fitPreprocessor(m, params.standardize, 'logistic')
+      const { preprocess } = fitted
       const elastic = params.penalty === 'elasticnet'
       const l1 = elastic ? params.l1_ratio / params.C : 0
       const problem: LogisticProblem = {
-        x: imputedData(preprocess, m),
+        x: imputedData(fitted, m),
         n: m.n,
         f: m.f,
         labels,

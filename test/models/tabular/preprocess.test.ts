@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { columnMedians, median } from '../../../src/models/tabular/linear/preprocess.js'
+import {
+  columnMedians,
+  columnSummary,
+  fitPreprocessor,
+  imputedData,
+  median,
+} from '../../../src/models/tabular/linear/preprocess.js'
 import { gaussian, matrix, rng } from './helpers.js'
 
 /** Reference: sort the non-NaN values of each column. */
@@ -42,4 +48,38 @@ test('quickselect median handles small and tied inputs', () => {
   assert.equal(median(Float64Array.of(4, 1)), 2.5)
   assert.equal(median(Float64Array.of(2, 2, 2, 1, 9)), 2)
   assert.equal(median(Float64Array.of(5, 1, 4, 2)), 3)
+})
+
+test('the median pass counts missing values and finds infinite ones, large and small', () => {
+  for (const n of [30_000, 500]) {
+    const f = 4
+    const g = gaussian(rng(9))
+    const data = Float64Array.from({ length: n * f }, () => g())
+    for (let i = 0; i < n; i += 7) data[i * f + 1] = NaN
+    const nanCount = Math.ceil(n / 7)
+    const clean = columnSummary(matrix(data, n, f))
+    assert.equal(clean.missing, nanCount, `n=${n}`)
+    assert.equal(clean.infinite, false)
+    const m = matrix(data, n, f)
+    const fitted = fitPreprocessor(m, false, 'probe')
+    assert.equal(fitted.missing, nanCount)
+    const x = imputedData(fitted, m)
+    assert.notEqual(x, m.data, 'NaN present: an imputed copy')
+    assert.equal(x[f + 1], data[f + 1], 'row 1 was not NaN: kept')
+    assert.equal(x[1], fitted.preprocess.medians[1], 'row 0 column 1 imputed')
+    const noNan = Float64Array.from(data, (v) => (v === v ? v : 0))
+    const cleanView = matrix(noNan, n, f)
+    const fittedClean = fitPreprocessor(cleanView, false, 'probe')
+    assert.equal(fittedClean.missing, 0)
+    assert.equal(imputedData(fittedClean, cleanView), cleanView.data, 'no NaN: the input itself, no copy')
+    for (const bad of [Infinity, -Infinity]) {
+      const withInf = Float64Array.from(data)
+      withInf[(n - 3) * f + 2] = bad
+      assert.equal(columnSummary(matrix(withInf, n, f)).infinite, true)
+      assert.throws(
+        () => fitPreprocessor(matrix(withInf, n, f), true, 'probe'),
+        new RegExp(`probe: feature "f2" at row ${n - 3} is ${bad}`),
+      )
+    }
+  }
 })

@@ -145,8 +145,9 @@ export function linearRegressor(
       const m = trainingMatrix(train, spec.name)
       const y = regressionTargets(train.y, spec.name)
       const s = sampleWeights(train, spec.name)
-      const preprocess = fitPreprocessor(m, params.standardize, spec.name)
-      const { coef, intercept } = solve(imputedData(preprocess, m), m.n, m.f, y, s, preprocess)
+      const fitted = fitPreprocessor(m, params.standardize, spec.name)
+      const { preprocess } = fitted
+      const { coef, intercept } = solve(imputedData(fitted, m), m.n, m.f, y, s, preprocess)
       state = { preprocess: imputeOnly(preprocess), coef, intercept, link: 'identity' }
     },
     predict(x: DataView): Outputs {
