@@ -12,6 +12,7 @@ function run(s: WorkerSetup): void {
   const kernel = makeKernel(
     { x: s.x, n: s.labels.length, f: s.f, labels: s.labels, weights: s.weights, l2: 0, fitIntercept: true },
     s.spec,
+    s.place,
   )
   const gw = new Float64Array(nw)
   const gb = new Float64Array(rows)

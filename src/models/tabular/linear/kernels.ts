@@ -1,5 +1,6 @@
 import { squaredHingeKernel } from './hinge.js'
 import { logisticKernel, type Kernel, type LogisticProblem } from './logloss.js'
+import { softmax3WasmKernel, type WasmPlace } from './wasm/softmax3.js'
 
 /** Which loss kernel to run: plain data, so it can be sent to a worker thread. */
 export type KernelSpec =
@@ -9,8 +10,18 @@ export function kernelRows(spec: KernelSpec): number {
   return spec.loss === 'logistic' ? spec.rows : 1
 }
 
-export function makeKernel(p: LogisticProblem, spec: KernelSpec): Kernel {
-  return spec.loss === 'logistic' ? logisticKernel(p, spec.rows) : squaredHingeKernel(p, spec.positive)
+/** Whether a kernel of `spec` has a WebAssembly SIMD version (three-class softmax). */
+export function hasWasmKernel(spec: KernelSpec): boolean {
+  return spec.loss === 'logistic' && spec.rows === 3
+}
+
+/**
+ * The kernel of `spec` over `p`: the WebAssembly SIMD one where there is one (placed in `place` when given, as on
+ * worker threads) and the engine runs it, else the JavaScript one.
+ */
+export function makeKernel(p: LogisticProblem, spec: KernelSpec, place?: WasmPlace): Kernel {
+  if (spec.loss === 'squared_hinge') return squaredHingeKernel(p, spec.positive)
+  return (hasWasmKernel(spec) ? softmax3WasmKernel(p, place) : undefined) ?? logisticKernel(p, spec.rows)
 }
 
 /** The problem restricted to rows [start, end) (views, no copies). */

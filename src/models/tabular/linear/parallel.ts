@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { Kernel, LogisticProblem } from './logloss.js'
-import { kernelRows, makeKernel, rowRange, type KernelSpec } from './kernels.js'
+import { hasWasmKernel, kernelRows, makeKernel, rowRange, type KernelSpec } from './kernels.js'
+import { pagesFor, rowBytes, scratchBytes, wasmAvailable, type WasmPlace } from './wasm/softmax3.js'
 
 /**
  * Row-parallel loss kernels on worker threads. The data goes to the workers once, in SharedArrayBuffers; each call
@@ -29,6 +30,8 @@ export interface WorkerSetup {
   readonly params: Float64Array
   /** Partial gradient (rows*f), intercept gradient (rows), then the partial loss. */
   readonly result: Float64Array
+  /** Where the worker's WebAssembly kernel finds its rows and scratch, when there is one. */
+  readonly place?: WasmPlace
 }
 
 /**
@@ -55,6 +58,22 @@ function shared<T extends Float64Array | Int32Array>(src: T): T {
   return out
 }
 
+/**
+ * For a kernel with a WebAssembly version: one shared memory holding all rows once (the workers read their blocks
+ * in place, so nothing else is copied for them) and a scratch area per thread; undefined when there is none.
+ */
+function sharedPlaces(p: LogisticProblem, spec: KernelSpec, bounds: readonly number[]): WasmPlace[] | undefined {
+  if (!hasWasmKernel(spec) || !wasmAvailable(true)) return undefined
+  const threads = bounds.length - 1
+  const scratch = scratchBytes(p.f)
+  const start = rowBytes(p.n, p.f)
+  const pages = pagesFor(start + threads * scratch)
+  if (pages === undefined) return undefined
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+  new Float64Array(memory.buffer, 0, p.n * p.f).set(p.x)
+  return bounds.slice(0, -1).map((b, i) => ({ memory, rows: b * p.f * 8, scratch: start + i * scratch }))
+}
+
 /** A kernel that may own worker threads; `close` lets them exit (idempotent). */
 export type ClosableKernel = Kernel & { close?: () => void }
 
@@ -65,13 +84,15 @@ export function parallelKernel(p: LogisticProblem, spec: KernelSpec, threads: nu
   const rows = kernelRows(spec)
   const nw = rows * p.f
   const bounds = Array.from({ length: t + 1 }, (_, i) => Math.round((i * p.n) / t))
-  const own = makeKernel(rowRange(p, bounds[0], bounds[1]), spec)
+  const places = sharedPlaces(p, spec, bounds)
+  const own = makeKernel(rowRange(p, bounds[0], bounds[1]), spec, places?.[0])
   const workers: { control: Int32Array; params: Float64Array; result: Float64Array }[] = []
   const pool = workerPool(t - 1)
   for (let i = 1; i < t; i++) {
     const part = rowRange(p, bounds[i], bounds[i + 1])
     const setup: WorkerSetup = {
-      x: shared(part.x),
+      // Rows already in the shared WebAssembly memory are passed as a view of it, not copied again.
+      x: places ? new Float64Array(places[i].memory.buffer, places[i].rows, part.x.length) : shared(part.x),
       labels: shared(part.labels),
       weights: shared(part.weights),
       f: p.f,
@@ -79,6 +100,7 @@ export function parallelKernel(p: LogisticProblem, spec: KernelSpec, threads: nu
       control: new Int32Array(new SharedArrayBuffer(12)),
       params: new Float64Array(new SharedArrayBuffer((nw + rows) * 8)),
       result: new Float64Array(new SharedArrayBuffer((nw + rows + 1) * 8)),
+      ...(places ? { place: places[i] } : {}),
     }
     pool[i - 1].postMessage(setup)
     workers.push({ control: setup.control, params: setup.params, result: setup.result })

@@ -1,0 +1,309 @@
+import { expNonPositive } from '../../../fast/exp.js'
+import type { Kernel, LogisticProblem } from '../logloss.js'
+import { encodeModule, type FunctionDef, I32, MAX_PAGES, op, V128 } from './encode.js'
+
+/*
+ * The three-class softmax loss of logloss.ts (score differences against class 0, class 0's gradient as minus the
+ * others') with its two matrix products in WebAssembly SIMD: f64x2 halves the floating-point instructions, and
+ * WebAssembly needs no bounds check per load. Rows go in blocks of BLOCK: `forward` writes the block's two score
+ * differences per row, JavaScript turns them into residuals (exp and log), `backward` adds residuals x rows into
+ * the gradient; the block stays in cache between the two passes.
+ *
+ * Memory: the rows (n x f doubles, then 16 bytes of padding), then a scratch area per thread: the difference
+ * weights W1, W2 and gradient sums G1, G2 (each padded to an even length fe), scores D and residuals R (2 per row).
+ * A row is read 32 bytes at a time up to fe: past f the reads take the next row's first values (or the padding),
+ * which meet zero weights and land in gradient slots that are never read.
+ */
+
+const BLOCK = 256
+
+interface Exports {
+  /** (x, rows, stride, bytes, w, d): D[i] = (W1 . x_i, W2 . x_i) for `rows` rows from byte address x. */
+  forward(x: number, rows: number, stride: number, bytes: number, w: number, d: number): void
+  /** (x, rows, stride, bytes, r, g): G1 += sum_i R[i][0] x_i, G2 += sum_i R[i][1] x_i. */
+  backward(x: number, rows: number, stride: number, bytes: number, r: number, g: number): void
+}
+
+/** Where a thread's kernel lives in a memory shared with other threads (see parallel.ts). */
+export interface WasmPlace {
+  readonly memory: WebAssembly.Memory
+  /** Byte address of the kernel's first row (its rows are p.x, copied there). */
+  readonly rows: number
+  /** Byte address of this thread's scratch area (16-byte aligned). */
+  readonly scratch: number
+}
+
+/** Features a loop step reads (two f64x2 per row: fewer loop iterations, and their checks, per feature). */
+const STEP = 4
+
+/** Padded feature count (a multiple of STEP) and its row length in bytes. */
+function padded(f: number): { fe: number; bytes: number } {
+  const fe = Math.ceil(f / STEP) * STEP
+  return { fe, bytes: fe * 8 }
+}
+
+/** Bytes of one thread's scratch area. */
+export function scratchBytes(f: number): number {
+  return 4 * padded(f).bytes + 2 * 16 * BLOCK
+}
+
+/** Bytes for the rows of an (n, f) matrix, padding included (the last row's reads past f), rounded to 16. */
+export function rowBytes(n: number, f: number): number {
+  return Math.ceil((n * f * 8 + 8 * STEP) / 16) * 16
+}
+
+/** The memory pages for `bytes`, or undefined past what a 32-bit module can address. */
+export function pagesFor(bytes: number): number | undefined {
+  const pages = Math.ceil(bytes / 65536)
+  return pages <= MAX_PAGES ? pages : undefined
+}
+
+// Locals shared by both functions: parameters 0-5, then i32 6-13, then v128 from 14.
+// Parameters: x, rows, stride, bytes, then IN (w for forward, r for backward) and OUT (d, or g).
+const [X, ROWS, STRIDE, BYTES, IN, OUT] = [0, 1, 2, 3, 4, 5]
+const [I, P, XA, XB, XC, XD, SECOND, Q] = [6, 7, 8, 9, 10, 11, 12, 13]
+const V = 14 // first v128 local
+const LOCALS = [I32, I32, I32, I32, I32, I32, I32, I32, ...new Array<typeof V128>(11).fill(V128)] as const
+
+/** Row addresses xa.. (for `count` rows from row i). */
+function rowAddresses(count: number): number[] {
+  const out = [...op.get(X), ...op.get(I), ...op.get(STRIDE), ...op.i32Mul, ...op.i32Add, ...op.set(XA)]
+  const regs = [XA, XB, XC, XD]
+  for (let k = 1; k < count; k++) out.push(...op.get(regs[k - 1]), ...op.get(STRIDE), ...op.i32Add, ...op.set(regs[k]))
+  return out
+}
+
+/** `loop while p < bytes { body; p += 8 * STEP }` with p from 0. */
+function overFeatures(body: readonly number[]): number[] {
+  return [
+    ...op.i32(0),
+    ...op.set(P),
+    ...op.block(
+      op.loop([
+        ...op.get(P),
+        ...op.get(BYTES),
+        ...op.i32GeS,
+        ...op.brIf(1),
+        ...body,
+        ...op.get(P),
+        ...op.i32(8 * STEP),
+        ...op.i32Add,
+        ...op.set(P),
+        ...op.br(0),
+      ]),
+    ),
+  ]
+}
+
+/** v128 at address (local a) + p + offset. */
+const loadAt = (a: number, offset = 0): number[] => [...op.get(a), ...op.get(P), ...op.i32Add, ...op.v128Load(offset)]
+
+/** Byte offsets of the f64x2 pairs within one loop step. */
+const PAIRS = Array.from({ length: STEP / 2 }, (_, k) => 16 * k)
+
+/** acc += v * w (v128 locals). */
+const mulAdd = (acc: number, v: number, w: number): number[] => [
+  ...op.get(acc),
+  ...op.get(v),
+  ...op.get(w),
+  ...op.f64x2Mul,
+  ...op.f64x2Add,
+  ...op.set(acc),
+]
+
+/** `loop while i + step <= rows { body; i += step }`. */
+function overRows(step: number, body: readonly number[]): number[] {
+  return op.block(
+    op.loop([
+      ...op.get(I),
+      ...op.i32(step),
+      ...op.i32Add,
+      ...op.get(ROWS),
+      ...op.i32GtS,
+      ...op.brIf(1),
+      ...body,
+      ...op.get(I),
+      ...op.i32(step),
+      ...op.i32Add,
+      ...op.set(I),
+      ...op.br(0),
+    ]),
+  )
+}
+
+function forwardRows(count: number): number[] {
+  const regs = [XA, XB, XC, XD]
+  const acc = (k: number, c: number): number => V + 2 * k + c // accumulators 14..21
+  const [W1, W2, VX] = [V + 8, V + 9, V + 10]
+  const zero = Array.from({ length: count * 2 }, (_, a) => [...op.v128Zero, ...op.set(V + a)]).flat()
+  const inner: number[] = []
+  for (const at of PAIRS) {
+    inner.push(...loadAt(IN, at), ...op.set(W1), ...loadAt(SECOND, at), ...op.set(W2))
+    for (let k = 0; k < count; k++) {
+      inner.push(...loadAt(regs[k], at), ...op.set(VX), ...mulAdd(acc(k, 0), VX, W1), ...mulAdd(acc(k, 1), VX, W2))
+    }
+  }
+  // D row i + k, class c at d + 16 (i + k) + 8 c: the sum of the two lanes.
+  const store = [...op.get(OUT), ...op.get(I), ...op.i32(16), ...op.i32Mul, ...op.i32Add, ...op.set(Q)]
+  for (let k = 0; k < count; k++) {
+    for (let c = 0; c < 2; c++) {
+      const a = acc(k, c)
+      store.push(...op.get(Q), ...op.get(a), ...op.f64x2Lane(0), ...op.get(a), ...op.f64x2Lane(1), ...op.f64Add)
+      store.push(...op.f64Store(16 * k + 8 * c))
+    }
+  }
+  return [...rowAddresses(count), ...zero, ...overFeatures(inner), ...store]
+}
+
+function backwardRows(count: number): number[] {
+  const regs = [XA, XB, XC, XD]
+  const res = (k: number, c: number): number => V + 2 * k + c // splatted residuals 14..21
+  const [A1, A2, VX] = [V + 8, V + 9, V + 10]
+  const splat = [...op.get(IN), ...op.get(I), ...op.i32(16), ...op.i32Mul, ...op.i32Add, ...op.set(Q)]
+  for (let k = 0; k < count; k++) {
+    for (let c = 0; c < 2; c++)
+      splat.push(...op.get(Q), ...op.f64Load(16 * k + 8 * c), ...op.f64x2Splat, ...op.set(res(k, c)))
+  }
+  const inner: number[] = []
+  for (const at of PAIRS) {
+    inner.push(...loadAt(OUT, at), ...op.set(A1), ...loadAt(SECOND, at), ...op.set(A2))
+    for (let k = 0; k < count; k++) {
+      inner.push(...loadAt(regs[k], at), ...op.set(VX), ...mulAdd(A1, VX, res(k, 0)), ...mulAdd(A2, VX, res(k, 1)))
+    }
+    inner.push(...op.get(OUT), ...op.get(P), ...op.i32Add, ...op.get(A1), ...op.v128Store(at))
+    inner.push(...op.get(SECOND), ...op.get(P), ...op.i32Add, ...op.get(A2), ...op.v128Store(at))
+  }
+  return [...rowAddresses(count), ...splat, ...overFeatures(inner)]
+}
+
+/** The second weight (or gradient) row starts `bytes` after the first; i starts at 0. */
+function prologue(base: number): number[] {
+  return [...op.get(base), ...op.get(BYTES), ...op.i32Add, ...op.set(SECOND), ...op.i32(0), ...op.set(I)]
+}
+
+function functions(): FunctionDef[] {
+  return [
+    {
+      name: 'forward',
+      params: 6,
+      locals: LOCALS,
+      body: [...prologue(IN), ...overRows(4, forwardRows(4)), ...overRows(1, forwardRows(1))],
+    },
+    {
+      name: 'backward',
+      params: 6,
+      locals: LOCALS,
+      body: [...prologue(OUT), ...overRows(4, backwardRows(4)), ...overRows(1, backwardRows(1))],
+    },
+  ]
+}
+
+const modules = new Map<boolean, WebAssembly.Module | null>()
+
+/** Whether this engine runs the SIMD kernel (with shared memory: on worker threads too). */
+export function wasmAvailable(shared: boolean): boolean {
+  return compiled(shared) !== null
+}
+
+/** The compiled module for shared or private memory; null where WebAssembly SIMD is unavailable. */
+function compiled(shared: boolean): WebAssembly.Module | null {
+  if (!modules.has(shared)) {
+    let m: WebAssembly.Module | null = null
+    try {
+      m = new WebAssembly.Module(encodeModule(functions(), shared))
+    } catch {
+      m = null // an engine without SIMD or threads: callers fall back to the JavaScript kernel
+    }
+    modules.set(shared, m)
+  }
+  return modules.get(shared)!
+}
+
+/**
+ * The SIMD three-class kernel over `p`, placed in `place` (whose memory already holds p.x at place.rows) or in a
+ * private memory holding a copy of p.x; undefined when WebAssembly SIMD is unavailable or the data does not fit.
+ */
+export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kernel | undefined {
+  const { n, f, labels, weights } = p
+  let memory: WebAssembly.Memory
+  let xAddr: number
+  let scratch: number
+  if (place) {
+    ;({ memory, rows: xAddr, scratch } = place)
+  } else {
+    const pages = pagesFor(rowBytes(n, f) + scratchBytes(f))
+    if (pages === undefined) return undefined
+    memory = new WebAssembly.Memory({ initial: pages })
+    new Float64Array(memory.buffer, 0, n * f).set(p.x)
+    xAddr = 0
+    scratch = rowBytes(n, f)
+  }
+  const module = compiled(memory.buffer instanceof SharedArrayBuffer)
+  if (!module) return undefined
+  const { forward, backward } = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports
+  const { fe, bytes } = padded(f)
+  const stride = f * 8
+  const mem = new Float64Array(memory.buffer)
+  const wAt = scratch
+  const gAt = wAt + 2 * bytes
+  const dAt = gAt + 2 * bytes
+  const rAt = dAt + 16 * BLOCK
+  const [wIdx, gIdx, dIdx, rIdx] = [wAt / 8, gAt / 8, dAt / 8, rAt / 8]
+  return (w, b, gw, gb) => {
+    for (let j = 0; j < f; j++) {
+      mem[wIdx + j] = w[f + j] - w[j]
+      mem[wIdx + fe + j] = w[2 * f + j] - w[j]
+    }
+    for (let j = f; j < fe; j++) mem[wIdx + j] = mem[wIdx + fe + j] = 0
+    mem.fill(0, gIdx, gIdx + 2 * fe)
+    const c1 = b[1] - b[0]
+    const c2 = b[2] - b[0]
+    let loss = 0
+    let g0 = 0
+    let g1 = 0
+    let g2 = 0
+    for (let start = 0; start < n; start += BLOCK) {
+      const rows = Math.min(BLOCK, n - start)
+      const at = xAddr + start * stride
+      forward(at, rows, stride, bytes, wAt, dAt)
+      for (let t = 0; t < rows; t++) {
+        const i = start + t
+        const s = weights[i]
+        const y = labels[i]
+        const d1 = mem[dIdx + 2 * t] + c1
+        const d2 = mem[dIdx + 2 * t + 1] + c2
+        // Branch-free (Math.max, 0/1 from comparisons): classes and labels vary row to row, so branches on them
+        // would mispredict often.
+        const max = Math.max(0, d1, d2)
+        const e0 = expNonPositive(-max)
+        const e1 = expNonPositive(d1 - max)
+        const e2 = expNonPositive(d2 - max)
+        const sum = e0 + e1 + e2
+        const inv = s / sum
+        const is1 = +(y === 1)
+        const is2 = +(y === 2)
+        const r1 = e1 * inv - s * is1
+        const r2 = e2 * inv - s * is2
+        g0 += e0 * inv - s * (1 - is1 - is2)
+        g1 += r1
+        g2 += r2
+        mem[rIdx + 2 * t] = r1
+        mem[rIdx + 2 * t + 1] = r2
+        // Scores are finite, so a zero-weight row adds exactly 0.
+        loss += s * (max + Math.log(sum) - d1 * is1 - d2 * is2)
+      }
+      backward(at, rows, stride, bytes, rAt, gAt)
+    }
+    for (let j = 0; j < f; j++) {
+      const a = mem[gIdx + j]
+      const c = mem[gIdx + fe + j]
+      gw[j] -= a + c
+      gw[f + j] += a
+      gw[2 * f + j] += c
+    }
+    gb[0] += g0
+    gb[1] += g1
+    gb[2] += g2
+    return loss
+  }
+}
