@@ -5,9 +5,14 @@
  * that it parses back to the identical double), never from strings that come from a file.
  *
  * Softmax over K classes is computed from K-1 score differences against class 0 (softmax is shift-invariant), which
- * saves a third of the work at three classes.
+ * saves a third of the work at three classes. Where WebAssembly SIMD runs, the scores come from a module of the
+ * model's own (fast/wasm.ts) and only the row copy and the softmax are generated JavaScript.
  */
+
+/** `auto`: WebAssembly scores where available; `js`: the straight-line JavaScript kernel (also the fallback). */
+export type KernelEngine = 'auto' | 'js'
 import { expNonPositive } from './exp.js'
+import { type RowScorer, wasmLinearScorer, wasmQuadraticScorer } from './wasm.js'
 
 /** Models with more terms than this use the loop kernels: the straight-line source would grow past what pays. */
 export const UNROLL_LIMIT = 2048
@@ -30,13 +35,14 @@ function accumulators(rows: number): { even: string[]; odd: string[] } {
 }
 
 /**
- * Source of a softmax over class 0 (score 0) and classes 1..R (scores d_r + e_r), written to out; returns whether
- * the scores were numbers. A single score (R = 1) is a logit: out = (1 - p, p), p its logistic function.
+ * Source of a softmax over class 0 (score 0) and classes 1..R (the given score expressions), written to out;
+ * returns whether the scores were numbers. A single score (R = 1) is a logit: out = (1 - p, p).
  */
-function softmaxTail(rows: number): string {
+function softmaxTail(scores: readonly string[]): string {
   const lines: string[] = []
+  const rows = scores.length
   const score = (r: number): string => `s${r}`
-  for (let r = 0; r < rows; r++) lines.push(`const ${score(r)} = d${r} + e${r}`)
+  for (let r = 0; r < rows; r++) lines.push(`const ${score(r)} = ${scores[r]}`)
   if (rows === 1) {
     // Logistic: both halves from e^-|s|, so neither loses digits to 1 - p.
     lines.push('const a = expNonPositive(s0 > 0 ? -s0 : s0)', 'const inv = 1 / (1 + a)')
@@ -62,6 +68,27 @@ function compile(body: string): RowKernel {
   return factory(expNonPositive)
 }
 
+/** Scores from accumulator pairs d_r + e_r. */
+const accumulated = (rows: number): string[] => Array.from({ length: rows }, (_, r) => `d${r} + e${r}`)
+
+/**
+ * The kernel around a WebAssembly scorer: copy the row in (straight-line), run, add the intercepts c, softmax.
+ */
+function compileWasm(scorer: RowScorer, c: Float64Array, features: number): RowKernel {
+  const lines: string[] = []
+  for (let j = 0; j < features; j++) lines.push(`input[${j}] = x[o + ${j}]`)
+  lines.push('run()')
+  lines.push(softmaxTail(Array.from(c, (v, r) => `scores[${r}] + ${numberLiteral(v)}`)))
+  const factory = new Function(
+    'expNonPositive',
+    'input',
+    'run',
+    'scores',
+    `return function kernel(x, o, out) {\n${lines.join('\n')}\n}`,
+  ) as (exp: typeof expNonPositive, input: Float64Array, run: () => void, scores: Float64Array) => RowKernel
+  return factory(expNonPositive, scorer.input, scorer.run, scorer.scores)
+}
+
 /**
  * predict(x, offset) around a kernel, compiled per model: each predictor's predict is then its own function whose
  * call to its kernel V8 sees as monomorphic and inlines, however many predictors are alive (as in ensembles).
@@ -85,8 +112,15 @@ export function rowPredict(
  * Linear scores z_r = c_r + sum_j w[r][j] x_j for r = 0..R-1 (row-major w, R x features) turned into
  * probabilities: R >= 2 are the score differences of classes 1..R against class 0; R = 1 is a binary logit.
  */
-export function linearKernel(w: Float64Array, c: Float64Array, features: number): RowKernel {
+export function linearKernel(
+  w: Float64Array,
+  c: Float64Array,
+  features: number,
+  engine: KernelEngine = 'auto',
+): RowKernel {
   const rows = c.length
+  const scorer = engine === 'auto' ? wasmLinearScorer(w, rows, features) : undefined
+  if (scorer) return compileWasm(scorer, c, features)
   const { even, odd } = accumulators(rows)
   const lines = [`let ${even.map((a, r) => `${a} = ${numberLiteral(c[r])}`).join(', ')}`]
   lines.push(`let ${odd.map((a) => `${a} = 0`).join(', ')}`)
@@ -95,7 +129,7 @@ export function linearKernel(w: Float64Array, c: Float64Array, features: number)
     const terms = acc.map((a, r) => `${a} += ${numberLiteral(w[r * features + j])} * v`)
     lines.push(`{ const v = x[o + ${j}]; ${terms.join('; ')} }`)
   }
-  lines.push(softmaxTail(rows))
+  lines.push(softmaxTail(accumulated(rows)))
   return compile(lines.join('\n'))
 }
 
@@ -109,8 +143,11 @@ export function quadraticKernel(
   c: Float64Array,
   center: Float64Array,
   features: number,
+  engine: KernelEngine = 'auto',
 ): RowKernel {
   const rows = c.length
+  const scorer = engine === 'auto' ? wasmQuadraticScorer(a, b, center, rows, features) : undefined
+  if (scorer) return compileWasm(scorer, c, features)
   const { even, odd } = accumulators(rows)
   const lines = [`let ${even.map((acc, r) => `${acc} = ${numberLiteral(c[r])}`).join(', ')}`]
   lines.push(`let ${odd.map((acc) => `${acc} = 0`).join(', ')}`)
@@ -123,6 +160,6 @@ export function quadraticKernel(
     )
     lines.push(`{ const u = ${u}; const q = u * u; ${terms.join('; ')} }`)
   }
-  lines.push(softmaxTail(rows))
+  lines.push(softmaxTail(accumulated(rows)))
   return compile(lines.join('\n'))
 }

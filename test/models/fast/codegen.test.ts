@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { numberLiteral, UNROLL_LIMIT } from '../../../src/models/fast/codegen.js'
+import { linearKernel, numberLiteral, quadraticKernel, UNROLL_LIMIT } from '../../../src/models/fast/codegen.js'
 import { createFastGaussianNb } from '../../../src/models/fast/gaussian_nb.js'
 import { createFastLinear } from '../../../src/models/fast/linear.js'
 
@@ -113,6 +113,55 @@ test('generated naive Bayes kernel matches the direct log-likelihood, also for f
       const k = i % classes
       const x = Float64Array.from({ length: F }, (_, j) => theta[k * F + j] + (r() - 0.5) * 0.3)
       assertClose(fast.predict(x), nbReference(theta, inv, base, x), 1e-12, `K=${classes} F=${F} +${offset} row ${i}`)
+    }
+  }
+})
+
+test('both kernel engines (WebAssembly scores and straight-line JavaScript) give the reference probabilities', () => {
+  const r = rng(31)
+  for (const F of [1, 2, 7, 8, 9, 55]) {
+    for (const rows of [1, 2, 4]) {
+      const w = Float64Array.from({ length: rows * F }, () => (r() - 0.5) * 3)
+      const c = Float64Array.from({ length: rows }, () => r() - 0.5)
+      const center = Float64Array.from({ length: F }, () => (r() - 0.5) * 100)
+      const a = Float64Array.from({ length: rows * F }, () => (r() - 0.5) * 0.4)
+      const b = Float64Array.from({ length: rows * F }, () => (r() - 0.5) * 2)
+      const kernels = (['auto', 'js'] as const).map((engine) => ({
+        engine,
+        linear: linearKernel(w, c, F, engine),
+        quadratic: quadraticKernel(a, b, c, center, F, engine),
+      }))
+      for (let i = 0; i < 10; i++) {
+        const x = Float64Array.from({ length: F + 3 }, (_, j) => center[j % F] + (r() - 0.5) * 4)
+        const o = i % 3 // rows that start inside a larger array
+        const lin: number[] = [0]
+        const quad: number[] = [0]
+        for (let k = 0; k < rows; k++) {
+          let zl = c[k]
+          let zq = c[k]
+          for (let j = 0; j < F; j++) {
+            const u = x[o + j] - center[j]
+            zl += w[k * F + j] * x[o + j]
+            zq += a[k * F + j] * u * u + b[k * F + j] * u
+          }
+          lin.push(zl)
+          quad.push(zq)
+        }
+        for (const k of kernels) {
+          const out = new Float64Array(rows + 1)
+          assert.equal(k.linear(x, o, out), true)
+          assertClose(out, softmax(lin), 1e-13, `${k.engine} linear F=${F} rows=${rows} i=${i}`)
+          assert.equal(k.quadratic(x, o, out), true)
+          assertClose(out, softmax(quad), 1e-12, `${k.engine} quadratic F=${F} rows=${rows} i=${i}`)
+        }
+      }
+      // A NaN anywhere in the row is reported by both engines (the predictor then imputes or rejects it).
+      for (const k of kernels) {
+        const x = new Float64Array(F).fill(0.5)
+        x[F - 1] = NaN
+        assert.equal(k.linear(x, 0, new Float64Array(rows + 1)), false, `${k.engine} linear NaN`)
+        assert.equal(k.quadratic(x, 0, new Float64Array(rows + 1)), false, `${k.engine} quadratic NaN`)
+      }
     }
   }
 })

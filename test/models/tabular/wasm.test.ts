@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { logisticKernel, type LogisticProblem } from '../../../src/models/tabular/linear/logloss.js'
 import { parallelKernel } from '../../../src/models/tabular/linear/parallel.js'
-import { encodeModule, op, sleb, uleb, F64 } from '../../../src/models/tabular/linear/wasm/encode.js'
+import { encodeModule, op, sleb, uleb, F64 } from '../../../src/models/wasm/encode.js'
 import { softmax3WasmKernel, wasmAvailable } from '../../../src/models/tabular/linear/wasm/softmax3.js'
 
 function rng(seed: number): () => number {

@@ -1,6 +1,6 @@
 import { expNonPositive } from '../../../fast/exp.js'
 import type { Kernel, LogisticProblem } from '../logloss.js'
-import { encodeModule, type FunctionDef, I32, MAX_PAGES, op, V128 } from './encode.js'
+import { encodeModule, type FunctionDef, I32, MAX_PAGES, op, V128 } from '../../../wasm/encode.js'
 
 /*
  * The three-class softmax loss of logloss.ts (score differences against class 0, class 0's gradient as minus the

@@ -1,6 +1,6 @@
 /*
- * A minimal WebAssembly binary encoder: just what the SIMD loss kernels need (one imported memory, functions of
- * i32 parameters, i32/v128 locals, loops, f64 and f64x2 arithmetic). Kernels are assembled from these helpers at
+ * A minimal WebAssembly binary encoder: just what the SIMD kernels need (one imported memory, functions of i32
+ * parameters, i32/v128 locals, loops, f64 and f64x2 arithmetic). Kernels are assembled from these helpers at
  * run time, so no toolchain or prebuilt binary is involved. Encoding: WebAssembly Core Specification 2.0, section 5.
  */
 
@@ -106,6 +106,7 @@ export const op = {
   f64x2Splat: simd(0x14),
   f64x2Lane: (lane: 0 | 1) => [...simd(0x21), lane],
   f64x2Add: simd(0xf0),
+  f64x2Sub: simd(0xf1),
   f64x2Mul: simd(0xf2),
   /** A block (br 0 inside it jumps past its end). */
   block: (body: readonly number[]) => [0x02, 0x40, ...body, 0x0b],
