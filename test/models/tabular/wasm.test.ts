@@ -3,7 +3,11 @@ import { test } from 'node:test'
 import { logisticKernel, type LogisticProblem } from '../../../src/models/tabular/linear/logloss.js'
 import { parallelKernel } from '../../../src/models/tabular/linear/parallel.js'
 import { encodeModule, op, sleb, uleb, F64 } from '../../../src/models/wasm/encode.js'
-import { softmax3WasmKernel, wasmAvailable } from '../../../src/models/tabular/linear/wasm/softmax3.js'
+import {
+  binaryWasmKernel,
+  softmax3WasmKernel,
+  wasmAvailable,
+} from '../../../src/models/tabular/linear/wasm/logistic.js'
 
 function rng(seed: number): () => number {
   let s = seed >>> 0
@@ -54,13 +58,13 @@ test('an encoded module runs: f64x2 multiply-add of memory, stored back', () => 
   assert.deepEqual([m[4], m[5]], [16, 19.5])
 })
 
-function problem(n: number, f: number, seed: number): LogisticProblem {
+function problem(n: number, f: number, seed: number, classes = 3): LogisticProblem {
   const r = rng(seed)
   return {
     x: Float64Array.from({ length: n * f }, () => (r() - 0.5) * 4),
     n,
     f,
-    labels: Int32Array.from({ length: n }, () => Math.floor(r() * 3)),
+    labels: Int32Array.from({ length: n }, () => Math.floor(r() * classes)),
     // Some zero weights: those rows must add nothing.
     weights: Float64Array.from({ length: n }, () => (r() < 0.1 ? 0 : r() * 2)),
     l2: 0,
@@ -68,12 +72,16 @@ function problem(n: number, f: number, seed: number): LogisticProblem {
   }
 }
 
-function evaluate(k: (w: Float64Array, b: Float64Array, gw: Float64Array, gb: Float64Array) => number, f: number) {
+function evaluate(
+  k: (w: Float64Array, b: Float64Array, gw: Float64Array, gb: Float64Array) => number,
+  f: number,
+  rows = 3,
+) {
   const r = rng(99)
-  const w = Float64Array.from({ length: 3 * f }, () => r() - 0.5)
-  const b = Float64Array.of(0.3, -0.1, 0.2)
-  const gw = new Float64Array(3 * f)
-  const gb = new Float64Array(3)
+  const w = Float64Array.from({ length: rows * f }, () => r() - 0.5)
+  const b = Float64Array.from({ length: rows }, (_, k) => 0.3 - 0.2 * k)
+  const gw = new Float64Array(rows * f)
+  const gb = new Float64Array(rows)
   const loss = k(w, b, gw, gb)
   return { loss, gw, gb }
 }
@@ -86,7 +94,7 @@ function assertNear(a: ReturnType<typeof evaluate>, b: ReturnType<typeof evaluat
   a.gb.forEach((v, k) => assert.ok(Math.abs(v - b.gb[k]) <= 1e-12 * scale, `${what}: gb[${k}] ${v} vs ${b.gb[k]}`))
 }
 
-test('the SIMD three-class kernel equals the JavaScript kernel (any n, odd and even f) and is deterministic', (t) => {
+test('the SIMD three-class and binary kernels equal the JavaScript kernels (any n, odd and even f), deterministically', (t) => {
   if (!wasmAvailable(false)) return t.skip('this engine has no WebAssembly SIMD')
   for (const [n, f] of [
     [1, 1],
@@ -105,22 +113,31 @@ test('the SIMD three-class kernel equals the JavaScript kernel (any n, odd and e
     assert.equal(again.loss, a.loss, 'same kernel, same result')
     assert.deepEqual(again.gw, a.gw)
     assert.deepEqual(evaluate(softmax3WasmKernel(p)!, f).gw, a.gw, 'a fresh kernel gives the identical result')
+    // Binary: one logit row, labels 0/1.
+    const pb = problem(n, f, n * f, 2)
+    const binary = binaryWasmKernel(pb)!
+    const bjs = evaluate(logisticKernel(pb, 1), f, 1)
+    const ba = evaluate(binary, f, 1)
+    assertNear(bjs, ba, `binary n=${n} f=${f}`)
+    assert.deepEqual(evaluate(binary, f, 1).gw, ba.gw, 'binary: same kernel, same result')
   }
 })
 
-test('the SIMD kernel on two threads (shared memory) equals one thread and is deterministic', (t) => {
+test('the SIMD kernels on two threads (shared memory) equal one thread and are deterministic', (t) => {
   if (!wasmAvailable(true)) return t.skip('this engine has no shared-memory WebAssembly SIMD')
   const f = 9
-  const p = problem(50_001, f, 5)
-  const one = evaluate(logisticKernel(p, 3), f)
-  const two = parallelKernel(p, { loss: 'logistic', rows: 3 }, 2)
-  try {
-    const a = evaluate(two, f)
-    assertNear(one, a, 'two threads')
-    const b = evaluate(two, f)
-    assert.equal(b.loss, a.loss)
-    assert.deepEqual(b.gw, a.gw)
-  } finally {
-    two.close?.()
+  for (const rows of [3, 1]) {
+    const p = problem(50_001, f, 5, rows === 1 ? 2 : 3)
+    const one = evaluate(logisticKernel(p, rows), f, rows)
+    const two = parallelKernel(p, { loss: 'logistic', rows }, 2)
+    try {
+      const a = evaluate(two, f, rows)
+      assertNear(one, a, `two threads, ${rows} rows`)
+      const b = evaluate(two, f, rows)
+      assert.equal(b.loss, a.loss)
+      assert.deepEqual(b.gw, a.gw)
+    } finally {
+      two.close?.()
+    }
   }
 })

@@ -1,6 +1,6 @@
 import { squaredHingeKernel } from './hinge.js'
 import { logisticKernel, type Kernel, type LogisticProblem } from './logloss.js'
-import { softmax3WasmKernel, type WasmPlace } from './wasm/softmax3.js'
+import { binaryWasmKernel, softmax3WasmKernel, type WasmPlace } from './wasm/logistic.js'
 
 /** Which loss kernel to run: plain data, so it can be sent to a worker thread. */
 export type KernelSpec =
@@ -10,9 +10,9 @@ export function kernelRows(spec: KernelSpec): number {
   return spec.loss === 'logistic' ? spec.rows : 1
 }
 
-/** Whether a kernel of `spec` has a WebAssembly SIMD version (three-class softmax). */
+/** Whether a kernel of `spec` has a WebAssembly SIMD version (binary and three-class logistic). */
 export function hasWasmKernel(spec: KernelSpec): boolean {
-  return spec.loss === 'logistic' && spec.rows === 3
+  return spec.loss === 'logistic' && (spec.rows === 1 || spec.rows === 3)
 }
 
 /**
@@ -21,7 +21,8 @@ export function hasWasmKernel(spec: KernelSpec): boolean {
  */
 export function makeKernel(p: LogisticProblem, spec: KernelSpec, place?: WasmPlace): Kernel {
   if (spec.loss === 'squared_hinge') return squaredHingeKernel(p, spec.positive)
-  return (hasWasmKernel(spec) ? softmax3WasmKernel(p, place) : undefined) ?? logisticKernel(p, spec.rows)
+  const wasm = spec.rows === 3 ? softmax3WasmKernel(p, place) : spec.rows === 1 ? binaryWasmKernel(p, place) : undefined
+  return wasm ?? logisticKernel(p, spec.rows)
 }
 
 /** The problem restricted to rows [start, end) (views, no copies). */

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { Kernel, LogisticProblem } from './logloss.js'
 import { hasWasmKernel, kernelRows, makeKernel, rowRange, type KernelSpec } from './kernels.js'
-import { pagesFor, rowBytes, scratchBytes, wasmAvailable, type WasmPlace } from './wasm/softmax3.js'
+import { pagesFor, rowBytes, scratchBytes, wasmAvailable, type WasmPlace } from './wasm/logistic.js'
 
 /**
  * Row-parallel loss kernels on worker threads. The data goes to the workers once, in SharedArrayBuffers; each call

@@ -3,24 +3,25 @@ import type { Kernel, LogisticProblem } from '../logloss.js'
 import { encodeModule, type FunctionDef, I32, MAX_PAGES, op, V128 } from '../../../wasm/encode.js'
 
 /*
- * The three-class softmax loss of logloss.ts (score differences against class 0, class 0's gradient as minus the
- * others') with its two matrix products in WebAssembly SIMD: f64x2 halves the floating-point instructions, and
- * WebAssembly needs no bounds check per load. Rows go in blocks of BLOCK: `forward` writes the block's two score
- * differences per row, JavaScript turns them into residuals (exp and log), `backward` adds residuals x rows into
- * the gradient; the block stays in cache between the two passes.
+ * The logistic losses of logloss.ts with their two matrix products in WebAssembly SIMD: f64x2 halves the
+ * floating-point instructions, and WebAssembly needs no bounds check per load. Three classes take R = 2 score rows
+ * (differences against class 0, class 0's gradient as minus the others'), binary takes R = 1 (the logit). Rows go
+ * in blocks of BLOCK: `forward` writes the block's R scores per row, JavaScript turns them into residuals (exp and
+ * log), `backward` adds residuals x rows into the gradient; the block stays in cache between the two passes.
  *
- * Memory: the rows (n x f doubles, then 16 bytes of padding), then a scratch area per thread: the difference
- * weights W1, W2 and gradient sums G1, G2 (each padded to an even length fe), scores D and residuals R (2 per row).
- * A row is read 32 bytes at a time up to fe: past f the reads take the next row's first values (or the padding),
- * which meet zero weights and land in gradient slots that are never read.
+ * Memory: the rows (n x f doubles, then padding), then a scratch area per thread: weight rows W and gradient sums G
+ * (R rows each, padded to a length fe, a multiple of STEP), scores D and residuals R (R per row). A row is read 32
+ * bytes at a time up to fe: past f the reads take the next row's first values (or the padding), which meet zero
+ * weights and land in gradient slots that are never read.
  */
 
 const BLOCK = 256
 
+/** Per score count R (1 or 2); byte addresses, `bytes` = fe * 8, row r of W or G at +r * bytes. */
 interface Exports {
-  /** (x, rows, stride, bytes, w, d): D[i] = (W1 . x_i, W2 . x_i) for `rows` rows from byte address x. */
+  /** (x, rows, stride, bytes, w, d): D[i][r] = W_r . x_i for `rows` rows from byte address x. */
   forward(x: number, rows: number, stride: number, bytes: number, w: number, d: number): void
-  /** (x, rows, stride, bytes, r, g): G1 += sum_i R[i][0] x_i, G2 += sum_i R[i][1] x_i. */
+  /** (x, rows, stride, bytes, r, g): G_r += sum_i R[i][r] x_i. */
   backward(x: number, rows: number, stride: number, bytes: number, r: number, g: number): void
 }
 
@@ -131,47 +132,53 @@ function overRows(step: number, body: readonly number[]): number[] {
   )
 }
 
-function forwardRows(count: number): number[] {
+function forwardRows(count: number, R: number): number[] {
   const regs = [XA, XB, XC, XD]
-  const acc = (k: number, c: number): number => V + 2 * k + c // accumulators 14..21
-  const [W1, W2, VX] = [V + 8, V + 9, V + 10]
-  const zero = Array.from({ length: count * 2 }, (_, a) => [...op.v128Zero, ...op.set(V + a)]).flat()
+  const acc = (k: number, c: number): number => V + R * k + c // accumulators from 14
+  const W = [V + 8, V + 9]
+  const VX = V + 10
+  const zero = Array.from({ length: count * R }, (_, a) => [...op.v128Zero, ...op.set(V + a)]).flat()
   const inner: number[] = []
   for (const at of PAIRS) {
-    inner.push(...loadAt(IN, at), ...op.set(W1), ...loadAt(SECOND, at), ...op.set(W2))
+    inner.push(...loadAt(IN, at), ...op.set(W[0]))
+    if (R === 2) inner.push(...loadAt(SECOND, at), ...op.set(W[1]))
     for (let k = 0; k < count; k++) {
-      inner.push(...loadAt(regs[k], at), ...op.set(VX), ...mulAdd(acc(k, 0), VX, W1), ...mulAdd(acc(k, 1), VX, W2))
+      inner.push(...loadAt(regs[k], at), ...op.set(VX))
+      for (let c = 0; c < R; c++) inner.push(...mulAdd(acc(k, c), VX, W[c]))
     }
   }
-  // D row i + k, class c at d + 16 (i + k) + 8 c: the sum of the two lanes.
-  const store = [...op.get(OUT), ...op.get(I), ...op.i32(16), ...op.i32Mul, ...op.i32Add, ...op.set(Q)]
+  // D row i + k, score c at d + 8 (R (i + k) + c): the sum of the two lanes.
+  const store = [...op.get(OUT), ...op.get(I), ...op.i32(8 * R), ...op.i32Mul, ...op.i32Add, ...op.set(Q)]
   for (let k = 0; k < count; k++) {
-    for (let c = 0; c < 2; c++) {
+    for (let c = 0; c < R; c++) {
       const a = acc(k, c)
       store.push(...op.get(Q), ...op.get(a), ...op.f64x2Lane(0), ...op.get(a), ...op.f64x2Lane(1), ...op.f64Add)
-      store.push(...op.f64Store(16 * k + 8 * c))
+      store.push(...op.f64Store(8 * (R * k + c)))
     }
   }
   return [...rowAddresses(count), ...zero, ...overFeatures(inner), ...store]
 }
 
-function backwardRows(count: number): number[] {
+function backwardRows(count: number, R: number): number[] {
   const regs = [XA, XB, XC, XD]
-  const res = (k: number, c: number): number => V + 2 * k + c // splatted residuals 14..21
-  const [A1, A2, VX] = [V + 8, V + 9, V + 10]
-  const splat = [...op.get(IN), ...op.get(I), ...op.i32(16), ...op.i32Mul, ...op.i32Add, ...op.set(Q)]
+  const res = (k: number, c: number): number => V + R * k + c // splatted residuals from 14
+  const A = [V + 8, V + 9]
+  const G = [OUT, SECOND]
+  const VX = V + 10
+  const splat = [...op.get(IN), ...op.get(I), ...op.i32(8 * R), ...op.i32Mul, ...op.i32Add, ...op.set(Q)]
   for (let k = 0; k < count; k++) {
-    for (let c = 0; c < 2; c++)
-      splat.push(...op.get(Q), ...op.f64Load(16 * k + 8 * c), ...op.f64x2Splat, ...op.set(res(k, c)))
+    for (let c = 0; c < R; c++)
+      splat.push(...op.get(Q), ...op.f64Load(8 * (R * k + c)), ...op.f64x2Splat, ...op.set(res(k, c)))
   }
   const inner: number[] = []
   for (const at of PAIRS) {
-    inner.push(...loadAt(OUT, at), ...op.set(A1), ...loadAt(SECOND, at), ...op.set(A2))
+    for (let c = 0; c < R; c++) inner.push(...loadAt(G[c], at), ...op.set(A[c]))
     for (let k = 0; k < count; k++) {
-      inner.push(...loadAt(regs[k], at), ...op.set(VX), ...mulAdd(A1, VX, res(k, 0)), ...mulAdd(A2, VX, res(k, 1)))
+      inner.push(...loadAt(regs[k], at), ...op.set(VX))
+      for (let c = 0; c < R; c++) inner.push(...mulAdd(A[c], VX, res(k, c)))
     }
-    inner.push(...op.get(OUT), ...op.get(P), ...op.i32Add, ...op.get(A1), ...op.v128Store(at))
-    inner.push(...op.get(SECOND), ...op.get(P), ...op.i32Add, ...op.get(A2), ...op.v128Store(at))
+    for (let c = 0; c < R; c++)
+      inner.push(...op.get(G[c]), ...op.get(P), ...op.i32Add, ...op.get(A[c]), ...op.v128Store(at))
   }
   return [...rowAddresses(count), ...splat, ...overFeatures(inner)]
 }
@@ -181,21 +188,22 @@ function prologue(base: number): number[] {
   return [...op.get(base), ...op.get(BYTES), ...op.i32Add, ...op.set(SECOND), ...op.i32(0), ...op.set(I)]
 }
 
+/** forward1, backward1 (binary), forward2, backward2 (three classes). */
 function functions(): FunctionDef[] {
-  return [
+  return [1, 2].flatMap((R) => [
     {
-      name: 'forward',
+      name: `forward${R}`,
       params: 6,
       locals: LOCALS,
-      body: [...prologue(IN), ...overRows(4, forwardRows(4)), ...overRows(1, forwardRows(1))],
+      body: [...prologue(IN), ...overRows(4, forwardRows(4, R)), ...overRows(1, forwardRows(1, R))],
     },
     {
-      name: 'backward',
+      name: `backward${R}`,
       params: 6,
       locals: LOCALS,
-      body: [...prologue(OUT), ...overRows(4, backwardRows(4)), ...overRows(1, backwardRows(1))],
+      body: [...prologue(OUT), ...overRows(4, backwardRows(4, R)), ...overRows(1, backwardRows(1, R))],
     },
-  ]
+  ])
 }
 
 const modules = new Map<boolean, WebAssembly.Module | null>()
@@ -219,36 +227,63 @@ function compiled(shared: boolean): WebAssembly.Module | null {
   return modules.get(shared)!
 }
 
+/** A kernel's view of its memory: the functions for its R and the addresses of its rows and scratch blocks. */
+interface Placed extends Exports {
+  readonly mem: Float64Array
+  readonly x: number
+  readonly w: number
+  readonly g: number
+  readonly d: number
+  readonly r: number
+}
+
 /**
- * The SIMD three-class kernel over `p`, placed in `place` (whose memory already holds p.x at place.rows) or in a
- * private memory holding a copy of p.x; undefined when WebAssembly SIMD is unavailable or the data does not fit.
+ * Functions and addresses for R scores over p's rows, in `place` (whose memory already holds p.x at place.rows) or
+ * in a private memory holding a copy of p.x; undefined when WebAssembly SIMD is unavailable or the data does not fit.
  */
-export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kernel | undefined {
-  const { n, f, labels, weights } = p
+function placeKernel(p: LogisticProblem, R: 1 | 2, place?: WasmPlace): Placed | undefined {
+  const { n, f } = p
   let memory: WebAssembly.Memory
-  let xAddr: number
+  let x: number
   let scratch: number
   if (place) {
-    ;({ memory, rows: xAddr, scratch } = place)
+    ;({ memory, rows: x, scratch } = place)
   } else {
     const pages = pagesFor(rowBytes(n, f) + scratchBytes(f))
     if (pages === undefined) return undefined
     memory = new WebAssembly.Memory({ initial: pages })
     new Float64Array(memory.buffer, 0, n * f).set(p.x)
-    xAddr = 0
+    x = 0
     scratch = rowBytes(n, f)
   }
   const module = compiled(memory.buffer instanceof SharedArrayBuffer)
   if (!module) return undefined
-  const { forward, backward } = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports
+  const fns = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, Exports['forward']>
+  const { bytes } = padded(f)
+  const w = scratch
+  const g = w + 2 * bytes
+  const d = g + 2 * bytes
+  return {
+    forward: fns[`forward${R}`],
+    backward: fns[`backward${R}`],
+    mem: new Float64Array(memory.buffer),
+    x,
+    w,
+    g,
+    d,
+    r: d + 16 * BLOCK,
+  }
+}
+
+/** The SIMD three-class kernel (see the file comment and logloss.ts's softmax3Kernel); undefined when unavailable. */
+export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kernel | undefined {
+  const k = placeKernel(p, 2, place)
+  if (!k) return undefined
+  const { n, f, labels, weights } = p
+  const { forward, backward, mem } = k
   const { fe, bytes } = padded(f)
   const stride = f * 8
-  const mem = new Float64Array(memory.buffer)
-  const wAt = scratch
-  const gAt = wAt + 2 * bytes
-  const dAt = gAt + 2 * bytes
-  const rAt = dAt + 16 * BLOCK
-  const [wIdx, gIdx, dIdx, rIdx] = [wAt / 8, gAt / 8, dAt / 8, rAt / 8]
+  const [wIdx, gIdx, dIdx, rIdx] = [k.w / 8, k.g / 8, k.d / 8, k.r / 8]
   return (w, b, gw, gb) => {
     for (let j = 0; j < f; j++) {
       mem[wIdx + j] = w[f + j] - w[j]
@@ -264,8 +299,8 @@ export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kerne
     let g2 = 0
     for (let start = 0; start < n; start += BLOCK) {
       const rows = Math.min(BLOCK, n - start)
-      const at = xAddr + start * stride
-      forward(at, rows, stride, bytes, wAt, dAt)
+      const at = k.x + start * stride
+      forward(at, rows, stride, bytes, k.w, k.d)
       for (let t = 0; t < rows; t++) {
         const i = start + t
         const s = weights[i]
@@ -292,7 +327,7 @@ export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kerne
         // Scores are finite, so a zero-weight row adds exactly 0.
         loss += s * (max + Math.log(sum) - d1 * is1 - d2 * is2)
       }
-      backward(at, rows, stride, bytes, rAt, gAt)
+      backward(at, rows, stride, bytes, k.r, k.g)
     }
     for (let j = 0; j < f; j++) {
       const a = mem[gIdx + j]
@@ -304,6 +339,48 @@ export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kerne
     gb[0] += g0
     gb[1] += g1
     gb[2] += g2
+    return loss
+  }
+}
+
+/** The SIMD binary kernel (logit z = w x + b, labels 0/1; see logloss.ts's binaryKernel); undefined when unavailable. */
+export function binaryWasmKernel(p: LogisticProblem, place?: WasmPlace): Kernel | undefined {
+  const k = placeKernel(p, 1, place)
+  if (!k) return undefined
+  const { n, f, labels, weights } = p
+  const { forward, backward, mem } = k
+  const { fe, bytes } = padded(f)
+  const stride = f * 8
+  const [wIdx, gIdx, dIdx, rIdx] = [k.w / 8, k.g / 8, k.d / 8, k.r / 8]
+  return (w, b, gw, gb) => {
+    mem.set(w.subarray(0, f), wIdx)
+    mem.fill(0, wIdx + f, wIdx + fe)
+    mem.fill(0, gIdx, gIdx + fe)
+    const b0 = b[0]
+    let loss = 0
+    let g0 = 0
+    for (let start = 0; start < n; start += BLOCK) {
+      const rows = Math.min(BLOCK, n - start)
+      const at = k.x + start * stride
+      forward(at, rows, stride, bytes, k.w, k.d)
+      for (let t = 0; t < rows; t++) {
+        const i = start + t
+        const s = weights[i]
+        const y = labels[i]
+        const z = mem[dIdx + t] + b0
+        // softplus(z) - y z and sigmoid(z) from e^-|z|, without overflow.
+        const a = expNonPositive(-Math.abs(z))
+        const inv = 1 / (1 + a)
+        const sigmoid = z >= 0 ? inv : a * inv
+        const r = s * (sigmoid - y)
+        g0 += r
+        mem[rIdx + t] = r
+        loss += s * (Math.max(z, 0) + Math.log1p(a) - y * z)
+      }
+      backward(at, rows, stride, bytes, k.r, k.g)
+    }
+    for (let j = 0; j < f; j++) gw[j] += mem[gIdx + j]
+    gb[0] += g0
     return loss
   }
 }
