@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { Kernel, LogisticProblem } from './logloss.js'
 import { hasWasmKernel, kernelRows, makeKernel, rowRange, type KernelSpec } from './kernels.js'
-import { pagesFor, rowBytes, scratchBytes, wasmAvailable, type WasmPlace } from './wasm/logistic.js'
+import { newMemory, rowBytes, scratchBytes, wasmAvailable, type WasmPlace } from './wasm/logistic.js'
 
 /**
  * Row-parallel loss kernels on worker threads. The data goes to the workers once, in SharedArrayBuffers; each call
@@ -67,9 +67,8 @@ function sharedPlaces(p: LogisticProblem, spec: KernelSpec, bounds: readonly num
   const threads = bounds.length - 1
   const scratch = scratchBytes(p.f)
   const start = rowBytes(p.n, p.f)
-  const pages = pagesFor(start + threads * scratch)
-  if (pages === undefined) return undefined
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+  const memory = newMemory(start + threads * scratch, true)
+  if (!memory) return undefined
   new Float64Array(memory.buffer, 0, p.n * p.f).set(p.x)
   return bounds.slice(0, -1).map((b, i) => ({ memory, rows: b * p.f * 8, scratch: start + i * scratch }))
 }

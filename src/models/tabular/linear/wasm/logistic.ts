@@ -53,10 +53,18 @@ export function rowBytes(n: number, f: number): number {
   return Math.ceil((n * f * 8 + 8 * STEP) / 16) * 16
 }
 
-/** The memory pages for `bytes`, or undefined past what a 32-bit module can address. */
-export function pagesFor(bytes: number): number | undefined {
+/**
+ * A memory of at least `bytes` (shared: fixed size, as worker threads need), or undefined past what a 32-bit
+ * module can address or when the allocation fails: callers then keep the JavaScript kernel.
+ */
+export function newMemory(bytes: number, shared: boolean): WebAssembly.Memory | undefined {
   const pages = Math.ceil(bytes / 65536)
-  return pages <= MAX_PAGES ? pages : undefined
+  if (pages > MAX_PAGES) return undefined
+  try {
+    return new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared } : { initial: pages })
+  } catch {
+    return undefined
+  }
 }
 
 // Locals shared by both functions: parameters 0-5, then i32 6-13, then v128 from 14.
@@ -249,9 +257,9 @@ function placeKernel(p: LogisticProblem, R: 1 | 2, place?: WasmPlace): Placed | 
   if (place) {
     ;({ memory, rows: x, scratch } = place)
   } else {
-    const pages = pagesFor(rowBytes(n, f) + scratchBytes(f))
-    if (pages === undefined) return undefined
-    memory = new WebAssembly.Memory({ initial: pages })
+    const made = newMemory(rowBytes(n, f) + scratchBytes(f), false)
+    if (!made) return undefined
+    memory = made
     new Float64Array(memory.buffer, 0, n * f).set(p.x)
     x = 0
     scratch = rowBytes(n, f)
