@@ -11,7 +11,7 @@
 
 /** `auto`: WebAssembly scores where available; `js`: the straight-line JavaScript kernel (also the fallback). */
 export type KernelEngine = 'auto' | 'js'
-import { expNonPositive } from './exp.js'
+import { EXP_BOUND, expBounded, expNonPositive } from './exp.js'
 import { type RowScorer, wasmLinearScorer, wasmQuadraticScorer } from './wasm.js'
 
 /** Models with more terms than this use the loop kernels: the straight-line source would grow past what pays. */
@@ -50,22 +50,31 @@ function softmaxTail(scores: readonly string[]): string {
     lines.push('return inv === inv')
     return lines.join('\n')
   }
-  // Math.max compiles to branch-free code (the winning class varies row to row) and passes a NaN score on.
-  lines.push(`const m = Math.max(0, ${Array.from({ length: rows }, (_, r) => score(r)).join(', ')})`)
+  // Scores within +-700: e^s directly (no overflow: the sum stays below 1e305), one exp fewer than shifting.
+  const all = Array.from({ length: rows }, (_, r) => score(r))
+  lines.push(`if (${all.map((v) => `Math.abs(${v}) <= ${EXP_BOUND}`).join(' && ')}) {`)
+  for (let r = 0; r < rows; r++) lines.push(`const q${r + 1} = expBounded(${score(r)})`)
+  lines.push(`const inv = 1 / (1 + ${all.map((_, r) => `q${r + 1}`).join(' + ')})`)
+  lines.push('out[0] = inv')
+  for (let r = 0; r < rows; r++) lines.push(`out[${r + 1}] = q${r + 1} * inv`)
+  lines.push('return true', '}')
+  // Otherwise (or NaN) shift by the maximum; Math.max is branch-free and passes a NaN score on.
+  lines.push(`const m = Math.max(0, ${all.join(', ')})`)
   lines.push('const p0 = expNonPositive(-m)')
   for (let r = 0; r < rows; r++) lines.push(`const p${r + 1} = expNonPositive(${score(r)} - m)`)
-  const all = Array.from({ length: rows + 1 }, (_, k) => `p${k}`)
-  lines.push(`const inv = 1 / (${all.join(' + ')})`)
+  const terms = Array.from({ length: rows + 1 }, (_, k) => `p${k}`)
+  lines.push(`const inv = 1 / (${terms.join(' + ')})`)
   for (let k = 0; k <= rows; k++) lines.push(`out[${k}] = p${k} * inv`)
   lines.push('return inv === inv')
   return lines.join('\n')
 }
 
 function compile(body: string): RowKernel {
-  const factory = new Function('expNonPositive', `return function kernel(x, o, out) {\n${body}\n}`) as (
+  const factory = new Function('expNonPositive', 'expBounded', `return function kernel(x, o, out) {\n${body}\n}`) as (
     exp: typeof expNonPositive,
+    bounded: typeof expBounded,
   ) => RowKernel
-  return factory(expNonPositive)
+  return factory(expNonPositive, expBounded)
 }
 
 /** Scores from accumulator pairs d_r + e_r. */
@@ -81,12 +90,19 @@ function compileWasm(scorer: RowScorer, c: Float64Array, features: number): RowK
   lines.push(softmaxTail(Array.from(c, (v, r) => `scores[${r}] + ${numberLiteral(v)}`)))
   const factory = new Function(
     'expNonPositive',
+    'expBounded',
     'input',
     'run',
     'scores',
     `return function kernel(x, o, out) {\n${lines.join('\n')}\n}`,
-  ) as (exp: typeof expNonPositive, input: Float64Array, run: () => void, scores: Float64Array) => RowKernel
-  return factory(expNonPositive, scorer.input, scorer.run, scorer.scores)
+  ) as (
+    exp: typeof expNonPositive,
+    bounded: typeof expBounded,
+    input: Float64Array,
+    run: () => void,
+    scores: Float64Array,
+  ) => RowKernel
+  return factory(expNonPositive, expBounded, scorer.input, scorer.run, scorer.scores)
 }
 
 /**

@@ -17,9 +17,11 @@ const STEP_HI = Math.round((Math.LN2 / STEPS) * 2 ** 40) / 2 ** 40
 const LN2_TAIL = 2.3190468138462996e-17
 const STEP_LO = (Math.LN2 - STEPS * STEP_HI + LN2_TAIL) / STEPS
 const FRACTION = Float64Array.from({ length: STEPS }, (_, i) => 2 ** (i / STEPS))
-/** 2^h for h = -H_OFFSET .. 0; -700 * 32/ln2 / 32 > -1011. */
+/** 2^h for h = -H_OFFSET .. H_OFFSET; 700 * 32/ln2 / 32 < 1011. */
 const H_OFFSET = 1011
-const POWER = Float64Array.from({ length: H_OFFSET + 1 }, (_, i) => 2 ** (i - H_OFFSET))
+const POWER = Float64Array.from({ length: 2 * H_OFFSET + 1 }, (_, i) => 2 ** (i - H_OFFSET))
+/** The range of expBounded. */
+export const EXP_BOUND = 700
 
 /**
  * e^t for t <= 0, flushed to 0 below -700: results under ~1e-304 would be (or multiply into) subnormal doubles,
@@ -37,4 +39,17 @@ export function expNonPositive(t: number): number {
   const p = 1 + r + r2 * (0.5 + r * (1 / 6) + r2 * (1 / 24 + r * (1 / 120) + r2 * (1 / 720)))
   const i = k & (STEPS - 1)
   return POWER[(k >> 5) + H_OFFSET] * FRACTION[i] * p
+}
+
+/**
+ * e^t for -700 <= t <= 700 (callers check the range; results stay between 1e-304 and 1e304), by the same method.
+ * A softmax whose scores are all in range needs no shift by their maximum, which saves one exp and the maximum.
+ */
+export function expBounded(t: number): number {
+  // Nearest integer to t * 32/ln2 as an int32 (floor(y + 0.5): never -0 here, see expNonPositive).
+  const k = Math.floor(t * INV_STEP + 0.5) | 0
+  const r = t - k * STEP_HI - k * STEP_LO
+  const r2 = r * r
+  const p = 1 + r + r2 * (0.5 + r * (1 / 6) + r2 * (1 / 24 + r * (1 / 120) + r2 * (1 / 720)))
+  return POWER[(k >> 5) + H_OFFSET] * FRACTION[k & (STEPS - 1)] * p
 }

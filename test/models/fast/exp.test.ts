@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { expNonPositive } from '../../../src/models/fast/exp.js'
+import { EXP_BOUND, expBounded, expNonPositive } from '../../../src/models/fast/exp.js'
 
 const ULP = 2 ** -52
 
@@ -28,4 +28,18 @@ test('expNonPositive edge values: exact 1 at 0, flush to 0 below -700, NaN stays
   assert.equal(expNonPositive(-Infinity), 0)
   assert.ok(Number.isNaN(expNonPositive(NaN)))
   assert.equal(expNonPositive(-1e-300), 1)
+})
+
+test('expBounded is within 3 ulp of Math.exp over [-700, 700], exact 1 at 0', () => {
+  let worst = 0
+  let at = 0
+  for (let i = -700_000; i <= 700_000; i++) {
+    const t = (i / 1000) * (EXP_BOUND / 700)
+    const err = Math.abs(expBounded(t) / Math.exp(t) - 1)
+    if (err > worst) [worst, at] = [err, t]
+  }
+  assert.ok(worst <= 3 * ULP, `worst relative error ${worst} (${worst / ULP} ulp) at t = ${at}`)
+  assert.equal(expBounded(0), 1)
+  assert.equal(expBounded(-0), 1)
+  assert.ok(Number.isFinite(expBounded(EXP_BOUND)) && expBounded(EXP_BOUND) > 1e303)
 })
