@@ -26,12 +26,16 @@ export function numberLiteral(v: number): string {
   return Object.is(v, -0) ? '(-0)' : v < 0 ? `(${String(v)})` : String(v)
 }
 
-/** Two interleaved accumulators per score (even and odd features) halve the dependency chains. */
-function accumulators(rows: number): { even: string[]; odd: string[] } {
-  return {
-    even: Array.from({ length: rows }, (_, r) => `d${r}`),
-    odd: Array.from({ length: rows }, (_, r) => `e${r}`),
-  }
+/**
+ * Two interleaved accumulators per score (even and odd features) halve the dependency chains; `lines` declares
+ * them, the even ones starting at the intercepts c.
+ */
+function accumulators(c: Float64Array): { even: string[]; odd: string[]; lines: string[] } {
+  const even = Array.from(c, (_, r) => `d${r}`)
+  const odd = Array.from(c, (_, r) => `e${r}`)
+  const lines = [`let ${even.map((a, r) => `${a} = ${numberLiteral(c[r])}`).join(', ')}`]
+  lines.push(`let ${odd.map((a) => `${a} = 0`).join(', ')}`)
+  return { even, odd, lines }
 }
 
 /**
@@ -137,9 +141,7 @@ export function linearKernel(
   const rows = c.length
   const scorer = engine === 'auto' ? wasmLinearScorer(w, rows, features) : undefined
   if (scorer) return compileWasm(scorer, c, features)
-  const { even, odd } = accumulators(rows)
-  const lines = [`let ${even.map((a, r) => `${a} = ${numberLiteral(c[r])}`).join(', ')}`]
-  lines.push(`let ${odd.map((a) => `${a} = 0`).join(', ')}`)
+  const { even, odd, lines } = accumulators(c)
   for (let j = 0; j < features; j++) {
     const acc = j % 2 === 0 ? even : odd
     const terms = acc.map((a, r) => `${a} += ${numberLiteral(w[r * features + j])} * v`)
@@ -164,9 +166,7 @@ export function quadraticKernel(
   const rows = c.length
   const scorer = engine === 'auto' ? wasmQuadraticScorer(a, b, center, rows, features) : undefined
   if (scorer) return compileWasm(scorer, c, features)
-  const { even, odd } = accumulators(rows)
-  const lines = [`let ${even.map((acc, r) => `${acc} = ${numberLiteral(c[r])}`).join(', ')}`]
-  lines.push(`let ${odd.map((acc) => `${acc} = 0`).join(', ')}`)
+  const { even, odd, lines } = accumulators(c)
   for (let j = 0; j < features; j++) {
     const acc = j % 2 === 0 ? even : odd
     const k = center[j]

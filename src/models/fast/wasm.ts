@@ -10,7 +10,7 @@
  *   linear:    score_r = sum_j w_rj x_j
  *   quadratic: score_r = sum_j a_rj u_j^2 + b_rj u_j, u_j = x_j - center_j
  */
-import { encodeModule, I32, op, V128, type ValueType } from '../wasm/encode.js'
+import { encodeModule, I32, op, V128, type ValueType, whileLess } from '../wasm/encode.js'
 
 /** Accumulators per score. */
 const ACC = 4
@@ -66,22 +66,7 @@ function runFunction(kind: Kind, R: number, pairs: number) {
   }
   const body: number[] = []
   for (let a = 0; a < R * ACC; a++) body.push(...op.v128Zero, ...op.set(1 + a))
-  body.push(
-    ...op.block(
-      op.loop([
-        ...op.get(P),
-        ...op.i32(blockBytes),
-        ...op.i32GeS,
-        ...op.brIf(1),
-        ...step,
-        ...op.get(P),
-        ...op.i32(16 * ACC),
-        ...op.i32Add,
-        ...op.set(P),
-        ...op.br(0),
-      ]),
-    ),
-  )
+  body.push(...whileLess(P, op.i32(blockBytes), 16 * ACC, step))
   // Score r = lanes of its accumulators, added in a fixed order.
   const scores = block(kind === 'linear' ? 1 + R : 2 + 2 * R)
   for (let r = 0; r < R; r++) {

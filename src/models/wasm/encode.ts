@@ -115,3 +115,24 @@ export const op = {
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
 } as const
+
+/**
+ * `while counter < limit { body; counter += step }` (signed i32 compare); `limit` is the code that pushes it. The
+ * counter keeps its value on entry.
+ */
+export function whileLess(counter: number, limit: readonly number[], step: number, body: readonly number[]): number[] {
+  return op.block(
+    op.loop([
+      ...op.get(counter),
+      ...limit,
+      ...op.i32GeS,
+      ...op.brIf(1),
+      ...body,
+      ...op.get(counter),
+      ...op.i32(step),
+      ...op.i32Add,
+      ...op.set(counter),
+      ...op.br(0),
+    ]),
+  )
+}

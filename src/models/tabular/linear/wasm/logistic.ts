@@ -1,6 +1,6 @@
 import { expNonPositive } from '../../../fast/exp.js'
 import type { Kernel, LogisticProblem } from '../logloss.js'
-import { encodeModule, type FunctionDef, I32, MAX_PAGES, op, V128 } from '../../../wasm/encode.js'
+import { encodeModule, type FunctionDef, I32, MAX_PAGES, op, V128, whileLess } from '../../../wasm/encode.js'
 
 /*
  * The logistic losses of logloss.ts with their two matrix products in WebAssembly SIMD: f64x2 halves the
@@ -84,24 +84,7 @@ function rowAddresses(count: number): number[] {
 
 /** `loop while p < bytes { body; p += 8 * STEP }` with p from 0. */
 function overFeatures(body: readonly number[]): number[] {
-  return [
-    ...op.i32(0),
-    ...op.set(P),
-    ...op.block(
-      op.loop([
-        ...op.get(P),
-        ...op.get(BYTES),
-        ...op.i32GeS,
-        ...op.brIf(1),
-        ...body,
-        ...op.get(P),
-        ...op.i32(8 * STEP),
-        ...op.i32Add,
-        ...op.set(P),
-        ...op.br(0),
-      ]),
-    ),
-  ]
+  return [...op.i32(0), ...op.set(P), ...whileLess(P, op.get(BYTES), 8 * STEP, body)]
 }
 
 /** v128 at address (local a) + p + offset. */
@@ -120,24 +103,9 @@ const mulAdd = (acc: number, v: number, w: number): number[] => [
   ...op.set(acc),
 ]
 
-/** `loop while i + step <= rows { body; i += step }`. */
+/** `loop while i + step <= rows { body; i += step }` (as i < rows - (step - 1)). */
 function overRows(step: number, body: readonly number[]): number[] {
-  return op.block(
-    op.loop([
-      ...op.get(I),
-      ...op.i32(step),
-      ...op.i32Add,
-      ...op.get(ROWS),
-      ...op.i32GtS,
-      ...op.brIf(1),
-      ...body,
-      ...op.get(I),
-      ...op.i32(step),
-      ...op.i32Add,
-      ...op.set(I),
-      ...op.br(0),
-    ]),
-  )
+  return whileLess(I, [...op.get(ROWS), ...op.i32(step - 1), ...op.i32Sub], step, body)
 }
 
 function forwardRows(count: number, R: number): number[] {
@@ -235,14 +203,22 @@ function compiled(shared: boolean): WebAssembly.Module | null {
   return modules.get(shared)!
 }
 
-/** A kernel's view of its memory: the functions for its R and the addresses of its rows and scratch blocks. */
+/**
+ * A kernel's view of its memory: the functions for its R, the byte addresses of its rows and scratch blocks (x, w,
+ * g, d, r) and, for JavaScript's Float64Array view `mem`, the double indices of the scratch blocks.
+ */
 interface Placed extends Exports {
   readonly mem: Float64Array
+  readonly fe: number
   readonly x: number
   readonly w: number
   readonly g: number
   readonly d: number
   readonly r: number
+  readonly wi: number
+  readonly gi: number
+  readonly di: number
+  readonly ri: number
 }
 
 /**
@@ -267,20 +243,29 @@ function placeKernel(p: LogisticProblem, R: 1 | 2, place?: WasmPlace): Placed | 
   const module = compiled(memory.buffer instanceof SharedArrayBuffer)
   if (!module) return undefined
   const fns = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, Exports['forward']>
-  const { bytes } = padded(f)
+  const { fe, bytes } = padded(f)
   const w = scratch
   const g = w + 2 * bytes
   const d = g + 2 * bytes
-  return {
-    forward: fns[`forward${R}`],
-    backward: fns[`backward${R}`],
-    mem: new Float64Array(memory.buffer),
-    x,
-    w,
-    g,
-    d,
-    r: d + 16 * BLOCK,
+  const r = d + 16 * BLOCK
+  const mem = new Float64Array(memory.buffer)
+  const [forward, backward] = [fns[`forward${R}`], fns[`backward${R}`]]
+  return { forward, backward, mem, fe, x, w, g, d, r, wi: w / 8, gi: g / 8, di: d / 8, ri: r / 8 }
+}
+
+/** Block by block: forward, then `residuals(start, rows)` (writes the block's R, returns its loss), then backward. */
+function overBlocks(k: Placed, n: number, f: number, residuals: (start: number, rows: number) => number): number {
+  const stride = f * 8
+  const { bytes } = padded(f)
+  let loss = 0
+  for (let start = 0; start < n; start += BLOCK) {
+    const rows = Math.min(BLOCK, n - start)
+    const at = k.x + start * stride
+    k.forward(at, rows, stride, bytes, k.w, k.d)
+    loss += residuals(start, rows)
+    k.backward(at, rows, stride, bytes, k.r, k.g)
   }
+  return loss
 }
 
 /** The SIMD three-class kernel (see the file comment and logloss.ts's softmax3Kernel); undefined when unavailable. */
@@ -288,10 +273,49 @@ export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kerne
   const k = placeKernel(p, 2, place)
   if (!k) return undefined
   const { n, f, labels, weights } = p
-  const { forward, backward, mem } = k
-  const { fe, bytes } = padded(f)
-  const stride = f * 8
-  const [wIdx, gIdx, dIdx, rIdx] = [k.w / 8, k.g / 8, k.d / 8, k.r / 8]
+  const { mem, fe, wi: wIdx, gi: gIdx, di: dIdx, ri: rIdx } = k
+  // Per evaluation: intercept differences in, intercept gradients out.
+  let c1 = 0
+  let c2 = 0
+  const gb3 = new Float64Array(3)
+  const residuals = (start: number, rows: number): number => {
+    const b1 = c1
+    const b2 = c2
+    let loss = 0
+    let g0 = 0
+    let g1 = 0
+    let g2 = 0
+    for (let t = 0; t < rows; t++) {
+      const i = start + t
+      const s = weights[i]
+      const y = labels[i]
+      const d1 = mem[dIdx + 2 * t] + b1
+      const d2 = mem[dIdx + 2 * t + 1] + b2
+      // Branch-free (Math.max, 0/1 from comparisons): classes and labels vary row to row, so branches on them
+      // would mispredict often.
+      const max = Math.max(0, d1, d2)
+      const e0 = expNonPositive(-max)
+      const e1 = expNonPositive(d1 - max)
+      const e2 = expNonPositive(d2 - max)
+      const sum = e0 + e1 + e2
+      const inv = s / sum
+      const is1 = +(y === 1)
+      const is2 = +(y === 2)
+      const r1 = e1 * inv - s * is1
+      const r2 = e2 * inv - s * is2
+      g0 += e0 * inv - s * (1 - is1 - is2)
+      g1 += r1
+      g2 += r2
+      mem[rIdx + 2 * t] = r1
+      mem[rIdx + 2 * t + 1] = r2
+      // Scores are finite, so a zero-weight row adds exactly 0.
+      loss += s * (max + Math.log(sum) - d1 * is1 - d2 * is2)
+    }
+    gb3[0] += g0
+    gb3[1] += g1
+    gb3[2] += g2
+    return loss
+  }
   return (w, b, gw, gb) => {
     for (let j = 0; j < f; j++) {
       mem[wIdx + j] = w[f + j] - w[j]
@@ -299,44 +323,10 @@ export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kerne
     }
     for (let j = f; j < fe; j++) mem[wIdx + j] = mem[wIdx + fe + j] = 0
     mem.fill(0, gIdx, gIdx + 2 * fe)
-    const c1 = b[1] - b[0]
-    const c2 = b[2] - b[0]
-    let loss = 0
-    let g0 = 0
-    let g1 = 0
-    let g2 = 0
-    for (let start = 0; start < n; start += BLOCK) {
-      const rows = Math.min(BLOCK, n - start)
-      const at = k.x + start * stride
-      forward(at, rows, stride, bytes, k.w, k.d)
-      for (let t = 0; t < rows; t++) {
-        const i = start + t
-        const s = weights[i]
-        const y = labels[i]
-        const d1 = mem[dIdx + 2 * t] + c1
-        const d2 = mem[dIdx + 2 * t + 1] + c2
-        // Branch-free (Math.max, 0/1 from comparisons): classes and labels vary row to row, so branches on them
-        // would mispredict often.
-        const max = Math.max(0, d1, d2)
-        const e0 = expNonPositive(-max)
-        const e1 = expNonPositive(d1 - max)
-        const e2 = expNonPositive(d2 - max)
-        const sum = e0 + e1 + e2
-        const inv = s / sum
-        const is1 = +(y === 1)
-        const is2 = +(y === 2)
-        const r1 = e1 * inv - s * is1
-        const r2 = e2 * inv - s * is2
-        g0 += e0 * inv - s * (1 - is1 - is2)
-        g1 += r1
-        g2 += r2
-        mem[rIdx + 2 * t] = r1
-        mem[rIdx + 2 * t + 1] = r2
-        // Scores are finite, so a zero-weight row adds exactly 0.
-        loss += s * (max + Math.log(sum) - d1 * is1 - d2 * is2)
-      }
-      backward(at, rows, stride, bytes, k.r, k.g)
-    }
+    c1 = b[1] - b[0]
+    c2 = b[2] - b[0]
+    gb3.fill(0)
+    const loss = overBlocks(k, n, f, residuals)
     for (let j = 0; j < f; j++) {
       const a = mem[gIdx + j]
       const c = mem[gIdx + fe + j]
@@ -344,9 +334,7 @@ export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kerne
       gw[f + j] += a
       gw[2 * f + j] += c
     }
-    gb[0] += g0
-    gb[1] += g1
-    gb[2] += g2
+    for (let c = 0; c < 3; c++) gb[c] += gb3[c]
     return loss
   }
 }
@@ -356,39 +344,39 @@ export function binaryWasmKernel(p: LogisticProblem, place?: WasmPlace): Kernel 
   const k = placeKernel(p, 1, place)
   if (!k) return undefined
   const { n, f, labels, weights } = p
-  const { forward, backward, mem } = k
-  const { fe, bytes } = padded(f)
-  const stride = f * 8
-  const [wIdx, gIdx, dIdx, rIdx] = [k.w / 8, k.g / 8, k.d / 8, k.r / 8]
+  const { mem, fe, wi: wIdx, gi: gIdx, di: dIdx, ri: rIdx } = k
+  let b0 = 0
+  let gb0 = 0
+  const residuals = (start: number, rows: number): number => {
+    const c = b0
+    let loss = 0
+    let g = 0
+    for (let t = 0; t < rows; t++) {
+      const i = start + t
+      const s = weights[i]
+      const y = labels[i]
+      const z = mem[dIdx + t] + c
+      // softplus(z) - y z and sigmoid(z) from e^-|z|, without overflow.
+      const a = expNonPositive(-Math.abs(z))
+      const inv = 1 / (1 + a)
+      const sigmoid = z >= 0 ? inv : a * inv
+      const r = s * (sigmoid - y)
+      g += r
+      mem[rIdx + t] = r
+      loss += s * (Math.max(z, 0) + Math.log1p(a) - y * z)
+    }
+    gb0 += g
+    return loss
+  }
   return (w, b, gw, gb) => {
     mem.set(w.subarray(0, f), wIdx)
     mem.fill(0, wIdx + f, wIdx + fe)
     mem.fill(0, gIdx, gIdx + fe)
-    const b0 = b[0]
-    let loss = 0
-    let g0 = 0
-    for (let start = 0; start < n; start += BLOCK) {
-      const rows = Math.min(BLOCK, n - start)
-      const at = k.x + start * stride
-      forward(at, rows, stride, bytes, k.w, k.d)
-      for (let t = 0; t < rows; t++) {
-        const i = start + t
-        const s = weights[i]
-        const y = labels[i]
-        const z = mem[dIdx + t] + b0
-        // softplus(z) - y z and sigmoid(z) from e^-|z|, without overflow.
-        const a = expNonPositive(-Math.abs(z))
-        const inv = 1 / (1 + a)
-        const sigmoid = z >= 0 ? inv : a * inv
-        const r = s * (sigmoid - y)
-        g0 += r
-        mem[rIdx + t] = r
-        loss += s * (Math.max(z, 0) + Math.log1p(a) - y * z)
-      }
-      backward(at, rows, stride, bytes, k.r, k.g)
-    }
+    b0 = b[0]
+    gb0 = 0
+    const loss = overBlocks(k, n, f, residuals)
     for (let j = 0; j < f; j++) gw[j] += mem[gIdx + j]
-    gb[0] += g0
+    gb[0] += gb0
     return loss
   }
 }
