@@ -16,6 +16,8 @@ import { encodeModule, type FunctionDef, I32, MAX_PAGES, op, V128, whileLess } f
  */
 
 const BLOCK = 256
+/** Largest rows a single-threaded kernel copies into its own memory (bytes). */
+const PRIVATE_COPY_LIMIT = 2 ** 30
 
 /** Per score count R (1 or 2); byte addresses, `bytes` = fe * 8, row r of W or G at +r * bytes. */
 interface Exports {
@@ -233,7 +235,9 @@ function placeKernel(p: LogisticProblem, R: 1 | 2, place?: WasmPlace): Placed | 
   if (place) {
     ;({ memory, rows: x, scratch } = place)
   } else {
-    const made = newMemory(rowBytes(n, f) + scratchBytes(f), false)
+    // A single-threaded fit copies its rows; past PRIVATE_COPY_LIMIT the JavaScript kernel (no copy) is used
+    // instead, so that a large fit does not need twice its data's memory.
+    const made = rowBytes(n, f) <= PRIVATE_COPY_LIMIT ? newMemory(rowBytes(n, f) + scratchBytes(f), false) : undefined
     if (!made) return undefined
     memory = made
     new Float64Array(memory.buffer, 0, n * f).set(p.x)
