@@ -3,9 +3,11 @@ import { test } from 'node:test'
 import { logisticKernel, type LogisticProblem } from '../../../src/models/tabular/linear/logloss.js'
 import { parallelKernel } from '../../../src/models/tabular/linear/parallel.js'
 import { encodeModule, op, sleb, uleb, F64 } from '../../../src/models/wasm/encode.js'
+import { squaredHingeKernel } from '../../../src/models/tabular/linear/hinge.js'
 import {
   binaryWasmKernel,
   softmax3WasmKernel,
+  squaredHingeWasmKernel,
   wasmAvailable,
 } from '../../../src/models/tabular/linear/wasm/logistic.js'
 
@@ -94,7 +96,7 @@ function assertNear(a: ReturnType<typeof evaluate>, b: ReturnType<typeof evaluat
   a.gb.forEach((v, k) => assert.ok(Math.abs(v - b.gb[k]) <= 1e-12 * scale, `${what}: gb[${k}] ${v} vs ${b.gb[k]}`))
 }
 
-test('the SIMD three-class and binary kernels equal the JavaScript kernels (any n, odd and even f), deterministically', (t) => {
+test('the SIMD three-class, binary and squared hinge kernels equal the JavaScript kernels (any n, odd and even f), deterministically', (t) => {
   if (!wasmAvailable(false)) return t.skip('this engine has no WebAssembly SIMD')
   for (const [n, f] of [
     [1, 1],
@@ -120,19 +122,32 @@ test('the SIMD three-class and binary kernels equal the JavaScript kernels (any 
     const ba = evaluate(binary, f, 1)
     assertNear(bjs, ba, `binary n=${n} f=${f}`)
     assert.deepEqual(evaluate(binary, f, 1).gw, ba.gw, 'binary: same kernel, same result')
+    // Squared hinge, one-vs-rest for each class of the three-class problem.
+    for (const positive of [0, 1, 2]) {
+      const hinge = squaredHingeWasmKernel(p, positive)!
+      const hjs = evaluate(squaredHingeKernel(p, positive), f, 1)
+      const ha = evaluate(hinge, f, 1)
+      assertNear(hjs, ha, `squared hinge n=${n} f=${f} positive=${positive}`)
+      assert.deepEqual(evaluate(hinge, f, 1).gw, ha.gw, 'hinge: same kernel, same result')
+    }
   }
 })
 
 test('the SIMD kernels on two threads (shared memory) equal one thread and are deterministic', (t) => {
   if (!wasmAvailable(true)) return t.skip('this engine has no shared-memory WebAssembly SIMD')
   const f = 9
-  for (const rows of [3, 1]) {
+  for (const spec of [
+    { loss: 'logistic', rows: 3 },
+    { loss: 'logistic', rows: 1 },
+    { loss: 'squared_hinge', positive: 1 },
+  ] as const) {
+    const rows = spec.loss === 'logistic' ? spec.rows : 1
     const p = problem(50_001, f, 5, rows === 1 ? 2 : 3)
-    const one = evaluate(logisticKernel(p, rows), f, rows)
-    const two = parallelKernel(p, { loss: 'logistic', rows }, 2)
+    const one = evaluate(spec.loss === 'logistic' ? logisticKernel(p, rows) : squaredHingeKernel(p, 1), f, rows)
+    const two = parallelKernel(p, spec, 2)
     try {
       const a = evaluate(two, f, rows)
-      assertNear(one, a, `two threads, ${rows} rows`)
+      assertNear(one, a, `two threads, ${JSON.stringify(spec)}`)
       const b = evaluate(two, f, rows)
       assert.equal(b.loss, a.loss)
       assert.deepEqual(b.gw, a.gw)

@@ -1,6 +1,6 @@
 import { squaredHingeKernel } from './hinge.js'
 import { logisticKernel, type Kernel, type LogisticProblem } from './logloss.js'
-import { binaryWasmKernel, softmax3WasmKernel, type WasmPlace } from './wasm/logistic.js'
+import { binaryWasmKernel, softmax3WasmKernel, squaredHingeWasmKernel, type WasmPlace } from './wasm/logistic.js'
 
 /** Which loss kernel to run: plain data, so it can be sent to a worker thread. */
 export type KernelSpec =
@@ -10,9 +10,9 @@ export function kernelRows(spec: KernelSpec): number {
   return spec.loss === 'logistic' ? spec.rows : 1
 }
 
-/** Whether a kernel of `spec` has a WebAssembly SIMD version (binary and three-class logistic). */
+/** Whether a kernel of `spec` has a WebAssembly SIMD version (squared hinge, binary and three-class logistic). */
 export function hasWasmKernel(spec: KernelSpec): boolean {
-  return spec.loss === 'logistic' && (spec.rows === 1 || spec.rows === 3)
+  return spec.loss === 'squared_hinge' || spec.rows === 1 || spec.rows === 3
 }
 
 /**
@@ -20,7 +20,9 @@ export function hasWasmKernel(spec: KernelSpec): boolean {
  * worker threads) and the engine runs it, else the JavaScript one.
  */
 export function makeKernel(p: LogisticProblem, spec: KernelSpec, place?: WasmPlace): Kernel {
-  if (spec.loss === 'squared_hinge') return squaredHingeKernel(p, spec.positive)
+  if (spec.loss === 'squared_hinge') {
+    return squaredHingeWasmKernel(p, spec.positive, place) ?? squaredHingeKernel(p, spec.positive)
+  }
   const wasm = spec.rows === 3 ? softmax3WasmKernel(p, place) : spec.rows === 1 ? binaryWasmKernel(p, place) : undefined
   return wasm ?? logisticKernel(p, spec.rows)
 }

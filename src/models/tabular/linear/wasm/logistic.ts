@@ -384,3 +384,44 @@ export function binaryWasmKernel(p: LogisticProblem, place?: WasmPlace): Kernel 
     return loss
   }
 }
+
+/**
+ * The SIMD squared hinge kernel of one one-vs-rest problem (hinge.ts's squaredHingeKernel: t = +1 for label
+ * `positive`, else -1; loss s max(0, 1 - t z)^2); undefined when unavailable.
+ */
+export function squaredHingeWasmKernel(p: LogisticProblem, positive: number, place?: WasmPlace): Kernel | undefined {
+  const k = placeKernel(p, 1, place)
+  if (!k) return undefined
+  const { n, f, labels, weights } = p
+  const { mem, fe, wi: wIdx, gi: gIdx, di: dIdx, ri: rIdx } = k
+  let b0 = 0
+  let gb0 = 0
+  const residuals = (start: number, rows: number): number => {
+    const c = b0
+    let loss = 0
+    let g = 0
+    for (let t = 0; t < rows; t++) {
+      const i = start + t
+      const s = weights[i]
+      const sign = labels[i] === positive ? 1 : -1
+      const margin = Math.max(0, 1 - sign * (mem[dIdx + t] + c))
+      const r = -2 * s * margin * sign
+      g += r
+      mem[rIdx + t] = r
+      loss += s * margin * margin
+    }
+    gb0 += g
+    return loss
+  }
+  return (w, b, gw, gb) => {
+    mem.set(w.subarray(0, f), wIdx)
+    mem.fill(0, wIdx + f, wIdx + fe)
+    mem.fill(0, gIdx, gIdx + fe)
+    b0 = b[0]
+    gb0 = 0
+    const loss = overBlocks(k, n, f, residuals)
+    for (let j = 0; j < f; j++) gw[j] += mem[gIdx + j]
+    gb[0] += gb0
+    return loss
+  }
+}
