@@ -156,3 +156,43 @@ test('the SIMD kernels on two threads (shared memory) equal one thread and are d
     }
   }
 })
+
+test('parallel kernels reuse one pooled shared memory, growing it, and see only their own data', () => {
+  const f = 6
+  const p = problem(45_000, f, 8)
+  // One after another (as fits run: the worker pool serves one kernel at a time), smaller and larger problems.
+  for (const r of [p, problem(60_000, f, 10), problem(44_000, f, 11)]) {
+    const k = parallelKernel(r, { loss: 'logistic', rows: 3 }, 2)
+    try {
+      assertNear(evaluate(logisticKernel(r, 3), f), evaluate(k, f), `reused memory, n=${r.n}`)
+    } finally {
+      k.close?.()
+    }
+  }
+  // Five classes have no WebAssembly kernel: their JavaScript kernels read the same shared copies.
+  const five = { ...p, labels: Int32Array.from(p.labels, (v, i) => (v + i) % 5) }
+  const k5 = parallelKernel(five, { loss: 'logistic', rows: 5 }, 2)
+  try {
+    assertNear(evaluate(logisticKernel(five, 5), f, 5), evaluate(k5, f, 5), 'five classes, two threads')
+  } finally {
+    k5.close?.()
+  }
+})
+
+test('repeated parallel fits do not grow resident memory (one pooled memory, not one per fit)', () => {
+  const f = 50
+  const p = problem(100_000, f, 12) // 40 MB of rows: a memory per fit would add that much each time
+  const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20
+  let after2 = 0
+  for (let i = 0; i < 8; i++) {
+    const k = parallelKernel(p, { loss: 'logistic', rows: 3 }, 2)
+    try {
+      evaluate(k, f)
+    } finally {
+      k.close?.()
+    }
+    if (i === 1) after2 = rssMiB()
+  }
+  const growth = rssMiB() - after2
+  assert.ok(growth < 100, `resident memory grew ${growth.toFixed(0)} MiB over 6 more fits`)
+})

@@ -2,6 +2,8 @@ import { expNonPositive } from '../../../fast/exp.js'
 import type { Kernel, LogisticProblem } from '../logloss.js'
 import { encodeModule, type FunctionDef, I32, MAX_PAGES, op, V128, whileLess } from '../../../wasm/encode.js'
 
+export { MAX_PAGES }
+
 /*
  * The logistic losses of logloss.ts with their two matrix products in WebAssembly SIMD: f64x2 halves the
  * floating-point instructions, and WebAssembly needs no bounds check per load. Three classes take R = 2 score rows
@@ -56,14 +58,15 @@ export function rowBytes(n: number, f: number): number {
 }
 
 /**
- * A memory of at least `bytes` (shared: fixed size, as worker threads need), or undefined past what a 32-bit
- * module can address or when the allocation fails: callers then keep the JavaScript kernel.
+ * A memory of at least `bytes` (shared, as worker threads need: growable up to `maximum` pages, else fixed), or
+ * undefined past what a 32-bit module can address or when the allocation fails: callers then keep the JavaScript
+ * kernel.
  */
-export function newMemory(bytes: number, shared: boolean): WebAssembly.Memory | undefined {
+export function newMemory(bytes: number, shared: boolean, maximum?: number): WebAssembly.Memory | undefined {
   const pages = Math.ceil(bytes / 65536)
   if (pages > MAX_PAGES) return undefined
   try {
-    return new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared } : { initial: pages })
+    return new WebAssembly.Memory(shared ? { initial: pages, maximum: maximum ?? pages, shared } : { initial: pages })
   } catch {
     return undefined
   }
