@@ -8,11 +8,11 @@
  * saves a third of the work at three classes. Where WebAssembly SIMD runs, the scores come from a module of the
  * model's own (fast/wasm.ts) and only the row copy and the softmax are generated JavaScript.
  */
+import { EXP_BOUND, expBounded, expNonPositive } from './exp.js'
+import { type RowScorer, wasmLinearScorer, wasmQuadraticScorer } from './wasm.js'
 
 /** `auto`: WebAssembly scores where available; `js`: the straight-line JavaScript kernel (also the fallback). */
 export type KernelEngine = 'auto' | 'js'
-import { EXP_BOUND, expBounded, expNonPositive } from './exp.js'
-import { type RowScorer, wasmLinearScorer, wasmQuadraticScorer } from './wasm.js'
 
 /** Models with more terms than this use the loop kernels: the straight-line source would grow past what pays. */
 export const UNROLL_LIMIT = 2048
@@ -73,12 +73,13 @@ function softmaxTail(scores: readonly string[]): string {
   return lines.join('\n')
 }
 
-function compile(body: string): RowKernel {
-  const factory = new Function('expNonPositive', 'expBounded', `return function kernel(x, o, out) {\n${body}\n}`) as (
-    exp: typeof expNonPositive,
-    bounded: typeof expBounded,
+/** kernel(x, o, out) from its body; the body sees the exps and `values` (the WebAssembly scorer's parts) by name. */
+function compile(body: string, values: Record<string, unknown> = {}): RowKernel {
+  const names = ['expNonPositive', 'expBounded', ...Object.keys(values)]
+  const factory = new Function(...names, `return function kernel(x, o, out) {\n${body}\n}`) as (
+    ...args: unknown[]
   ) => RowKernel
-  return factory(expNonPositive, expBounded)
+  return factory(expNonPositive, expBounded, ...Object.values(values))
 }
 
 /** Scores from accumulator pairs d_r + e_r. */
@@ -92,40 +93,8 @@ function compileWasm(scorer: RowScorer, c: Float64Array, features: number): RowK
   for (let j = 0; j < features; j++) lines.push(`input[${j}] = x[o + ${j}]`)
   lines.push('run()')
   lines.push(softmaxTail(Array.from(c, (v, r) => `scores[${r}] + ${numberLiteral(v)}`)))
-  const factory = new Function(
-    'expNonPositive',
-    'expBounded',
-    'input',
-    'run',
-    'scores',
-    `return function kernel(x, o, out) {\n${lines.join('\n')}\n}`,
-  ) as (
-    exp: typeof expNonPositive,
-    bounded: typeof expBounded,
-    input: Float64Array,
-    run: () => void,
-    scores: Float64Array,
-  ) => RowKernel
-  return factory(expNonPositive, expBounded, scorer.input, scorer.run, scorer.scores)
-}
-
-/**
- * predict(x, offset) around a kernel, compiled per model: each predictor's predict is then its own function whose
- * call to its kernel V8 sees as monomorphic and inlines, however many predictors are alive (as in ensembles).
- * `fallback` handles a row whose scores were NaN (imputing or rejecting it).
- */
-export function rowPredict(
-  kernel: RowKernel,
-  out: Float64Array,
-  fallback: (x: Float64Array, offset: number) => void,
-): (x: Float64Array, offset?: number) => Float64Array {
-  const factory = new Function(
-    'kernel',
-    'out',
-    'fallback',
-    'return function predict(x, offset = 0) {\n  if (!kernel(x, offset, out)) fallback(x, offset)\n  return out\n}',
-  ) as (k: RowKernel, o: Float64Array, f: typeof fallback) => (x: Float64Array, offset?: number) => Float64Array
-  return factory(kernel, out, fallback)
+  const { input, run, scores } = scorer
+  return compile(lines.join('\n'), { input, run, scores })
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { SklearnGaussianNb } from '../imported/sklearn.js'
 import type { GaussianNbState } from '../tabular/gaussian_nb.js'
-import { quadraticKernel, rowPredict, type RowKernel, UNROLL_LIMIT } from './codegen.js'
+import { quadraticKernel, type RowKernel, UNROLL_LIMIT } from './codegen.js'
 import { softmaxInPlace } from './linear.js'
-import { imputeRow, rescore, splitRows } from './row.js'
+import { rowPredictor, splitRows } from './row.js'
 import type { FastPredictor } from './types.js'
 
 export interface FastGaussianNbParams {
@@ -51,22 +51,11 @@ export function createFastGaussianNb(params: FastGaussianNbParams): FastPredicto
   const theta = splitRows(params.theta, classes, F)
   const inv = splitRows(params.invTwoVar, classes, F)
   const base = Float64Array.from(params.base)
-  const medians = params.medians ? Float64Array.from(params.medians) : undefined
-  const scratch = new Float64Array(F)
-  const out = new Float64Array(classes)
-  const who = 'fast gaussian_nb'
   const kernel: RowKernel =
     classes >= 2 && (classes - 1) * F <= UNROLL_LIMIT
       ? differenceKernel(theta, inv, base, F)
-      : (x, o, o2) => nbK(theta, inv, base, F, x, o, o2)
-  return {
-    features,
-    classes,
-    out,
-    predict: rowPredict(kernel, out, (x, offset) =>
-      rescore(kernel, imputeRow(x, offset, medians, scratch, who), out, who),
-    ),
-  }
+      : (x, o, out) => nbK(theta, inv, base, F, x, o, out)
+  return rowPredictor(kernel, features, classes, params.medians, 'fast gaussian_nb')
 }
 
 /**

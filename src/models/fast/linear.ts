@@ -1,7 +1,7 @@
 import type { LinearScorer } from '../tabular/linear/classifier.js'
-import { linearKernel, rowPredict, type RowKernel, UNROLL_LIMIT } from './codegen.js'
+import { linearKernel, type RowKernel, UNROLL_LIMIT } from './codegen.js'
 import { expNonPositive } from './exp.js'
-import { imputeRow, rescore, splitRows } from './row.js'
+import { rowPredictor, splitRows } from './row.js'
 import type { FastPredictor } from './types.js'
 
 export interface FastLinearParams {
@@ -60,22 +60,11 @@ export function createFastLinear(params: FastLinearParams): FastPredictor {
   if (params.link === 'sigmoid' && rows !== 1) throw new Error('fast linear: a sigmoid link takes exactly one row')
   if (params.medians && params.medians.length !== features)
     throw new Error('fast linear: medians length differs from features')
-  const medians = params.medians ? Float64Array.from(params.medians) : undefined
-  const scratch = new Float64Array(features)
   const w = splitRows(params.coef, rows, features)
   const b = Float64Array.from(params.intercept)
   const classes = params.link === 'sigmoid' ? 2 : rows
-  const out = new Float64Array(classes)
-  const who = 'fast linear'
   const kernel = linearRowKernel(params.link, w, b, features)
-  return {
-    features,
-    classes,
-    out,
-    predict: rowPredict(kernel, out, (x, offset) =>
-      rescore(kernel, imputeRow(x, offset, medians, scratch, who), out, who),
-    ),
-  }
+  return rowPredictor(kernel, features, classes, params.medians, 'fast linear')
 }
 
 /** The generated kernel when the model is small enough, else a loop kernel. */

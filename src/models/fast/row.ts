@@ -1,4 +1,5 @@
 import type { RowKernel } from './codegen.js'
+import type { FastPredictor } from './types.js'
 
 /**
  * NaN handling off the hot path: a NaN input propagates to the scores, so predictors compute first and only when
@@ -21,9 +22,34 @@ export function imputeRow(
   return scratch
 }
 
-/** Scores an imputed row; a score that is still not a number (an infinite input) is an error, not a NaN output. */
-export function rescore(kernel: RowKernel, row: Float64Array, out: Float64Array, who: string): void {
-  if (!kernel(row, 0, out)) throw new Error(`${who}: the scores of this row are not finite (an input is infinite?)`)
+/**
+ * The predictor around a kernel. A row whose scores were NaN is imputed (or rejected) and scored again; a score
+ * that is still not a number (an infinite input) is an error, not a NaN output.
+ */
+export function rowPredictor(
+  kernel: RowKernel,
+  features: number,
+  classes: number,
+  medians: Float64Array | undefined,
+  who: string,
+): FastPredictor {
+  const own = medians ? Float64Array.from(medians) : undefined
+  const scratch = new Float64Array(features)
+  const out = new Float64Array(classes)
+  const rescore = (x: Float64Array, offset: number): void => {
+    if (!kernel(imputeRow(x, offset, own, scratch, who), 0, out)) {
+      throw new Error(`${who}: the scores of this row are not finite (an input is infinite?)`)
+    }
+  }
+  return {
+    features,
+    classes,
+    out,
+    predict(x, offset = 0) {
+      if (!kernel(x, offset, out)) rescore(x, offset)
+      return out
+    },
+  }
 }
 
 /** Split row-major (rows, f) into one Float64Array per row: separate arrays keep the hot loops monomorphic. */

@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads'
 import type { Kernel, LogisticProblem } from './logloss.js'
 import { hasWasmKernel, kernelRows, makeKernel, rowRange, type KernelSpec } from './kernels.js'
-import { MAX_PAGES, newMemory, rowBytes, scratchBytes, wasmAvailable, type WasmPlace } from './wasm/logistic.js'
+import { MAX_PAGES } from '../../wasm/encode.js'
+import { newMemory, rowBytes, scratchBytes, wasmAvailable, type WasmPlace } from './wasm/logistic.js'
 
 /**
- * Row-parallel loss kernels on worker threads. The data goes to the workers once, in SharedArrayBuffers; each call
+ * Row-parallel loss kernels on worker threads. The data goes to the workers once per fit, in shared memory; each call
  * publishes the effective weights, wakes the workers through Atomics, computes the main thread's own block, waits
  * (synchronously: L-BFGS calls the objective synchronously) and adds the workers' partial sums in worker order, so
  * results are deterministic for a given thread count (they differ in the last bits from other counts, which is
@@ -59,31 +60,25 @@ function shared<T extends Float64Array | Int32Array>(src: T): T {
 }
 
 /**
- * The shared memory that fits reuse. One fit runs at a time (a kernel evaluates synchronously and is closed before
- * the next fit starts); a fresh memory per fit was never freed, because the worker threads that hold its last
+ * The shared memory that fits reuse, grown as needed. One fit runs at a time (see the worker pool above), so one
+ * memory serves them all; a fresh memory per fit was never freed, because the worker threads that hold its last
  * references sit idle and collect no garbage (measured: +40 MB of resident memory per 100k x 50 fit).
  */
-let memoryPool: { memory: WebAssembly.Memory; busy: boolean } | undefined
+let memoryPool: WebAssembly.Memory | undefined
 
-/** A shared memory of at least `bytes` and its release, or undefined when none can be had. */
-function acquireMemory(bytes: number): { memory: WebAssembly.Memory; release: () => void } | undefined {
-  memoryPool ??= ((m) => m && { memory: m, busy: false })(newMemory(bytes, true, MAX_PAGES))
-  if (!memoryPool || memoryPool.busy) {
-    // No pool, or a second live kernel (which the worker pool does not serve either): a memory of its own.
-    const memory = newMemory(bytes, true)
-    return memory && { memory, release: () => {} }
-  }
-  const have = memoryPool.memory.buffer.byteLength
+/** The pooled shared memory, at least `bytes` long; undefined when it cannot be had. */
+function pooledMemory(bytes: number): WebAssembly.Memory | undefined {
+  memoryPool ??= newMemory(bytes, true, MAX_PAGES)
+  if (!memoryPool) return undefined
+  const have = memoryPool.buffer.byteLength
   if (have < bytes) {
     try {
-      memoryPool.memory.grow(Math.ceil((bytes - have) / 65536))
+      memoryPool.grow(Math.ceil((bytes - have) / 65536))
     } catch {
       return undefined
     }
   }
-  const owner = memoryPool
-  owner.busy = true
-  return { memory: owner.memory, release: () => void (owner.busy = false) }
+  return memoryPool
 }
 
 /** Byte offsets of a problem's blocks in the shared memory: rows, labels, weights, then one scratch per thread. */
@@ -100,7 +95,6 @@ interface SharedProblem {
   readonly places: WasmPlace[] | undefined
   /** The problem's rows, labels and weights as views of the shared memory (workers receive these, not copies). */
   readonly part: (start: number, end: number) => Pick<LogisticProblem, 'x' | 'labels' | 'weights'>
-  readonly release: () => void
 }
 
 /**
@@ -110,9 +104,8 @@ interface SharedProblem {
 function sharedProblem(p: LogisticProblem, spec: KernelSpec, bounds: readonly number[]): SharedProblem | undefined {
   const threads = bounds.length - 1
   const layout = sharedLayout(p.n, p.f, threads)
-  const got = acquireMemory(layout.bytes)
-  if (!got) return undefined
-  const { memory, release } = got
+  const memory = pooledMemory(layout.bytes)
+  if (!memory) return undefined
   const buffer = memory.buffer
   const x = new Float64Array(buffer, 0, p.n * p.f)
   const labels = new Int32Array(buffer, layout.labels, p.n)
@@ -131,7 +124,6 @@ function sharedProblem(p: LogisticProblem, spec: KernelSpec, bounds: readonly nu
       labels: labels.subarray(start, end),
       weights: weights.subarray(start, end),
     }),
-    release,
   }
 }
 
@@ -173,7 +165,6 @@ export function parallelKernel(p: LogisticProblem, spec: KernelSpec, threads: nu
       Atomics.store(wk.control, GENERATION, -1)
       Atomics.notify(wk.control, GENERATION)
     }
-    sharedData?.release()
   }
   const kernel: ClosableKernel = (w, b, gw, gb) => {
     generation++

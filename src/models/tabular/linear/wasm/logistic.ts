@@ -2,8 +2,6 @@ import { expNonPositive } from '../../../fast/exp.js'
 import type { Kernel, LogisticProblem } from '../logloss.js'
 import { encodeModule, type FunctionDef, I32, MAX_PAGES, op, V128, whileLess } from '../../../wasm/encode.js'
 
-export { MAX_PAGES }
-
 /*
  * The logistic losses of logloss.ts with their two matrix products in WebAssembly SIMD: f64x2 halves the
  * floating-point instructions, and WebAssembly needs no bounds check per load. Three classes take R = 2 score rows
@@ -235,6 +233,8 @@ function placeKernel(p: LogisticProblem, R: 1 | 2, place?: WasmPlace): Placed | 
   let memory: WebAssembly.Memory
   let x: number
   let scratch: number
+  const module = compiled(place !== undefined)
+  if (!module) return undefined
   if (place) {
     ;({ memory, rows: x, scratch } = place)
   } else {
@@ -247,8 +247,6 @@ function placeKernel(p: LogisticProblem, R: 1 | 2, place?: WasmPlace): Placed | 
     x = 0
     scratch = rowBytes(n, f)
   }
-  const module = compiled(memory.buffer instanceof SharedArrayBuffer)
-  if (!module) return undefined
   const fns = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, Exports['forward']>
   const { fe, bytes } = padded(f)
   const w = scratch
@@ -346,46 +344,58 @@ export function softmax3WasmKernel(p: LogisticProblem, place?: WasmPlace): Kerne
   }
 }
 
-/** The SIMD binary kernel (logit z = w x + b, labels 0/1; see logloss.ts's binaryKernel); undefined when unavailable. */
-export function binaryWasmKernel(p: LogisticProblem, place?: WasmPlace): Kernel | undefined {
+/**
+ * A kernel with one score row (binary logit, squared hinge). Per block, `residuals(k, start, rows, bias, sums)`
+ * turns the scores into residuals (written at k.ri), adds their sum to sums[0] and returns the block's loss.
+ */
+function oneScoreKernel(
+  p: LogisticProblem,
+  place: WasmPlace | undefined,
+  residuals: (k: Placed, start: number, rows: number, bias: number, sums: Float64Array) => number,
+): Kernel | undefined {
   const k = placeKernel(p, 1, place)
   if (!k) return undefined
-  const { n, f, labels, weights } = p
-  const { mem, fe, wi: wIdx, gi: gIdx, di: dIdx, ri: rIdx } = k
-  let b0 = 0
-  let gb0 = 0
-  const residuals = (start: number, rows: number): number => {
-    const c = b0
+  const { n, f } = p
+  const { mem, fe, wi, gi } = k
+  const sums = new Float64Array(1)
+  let bias = 0
+  const block = (start: number, rows: number): number => residuals(k, start, rows, bias, sums)
+  return (w, b, gw, gb) => {
+    mem.set(w.subarray(0, f), wi)
+    mem.fill(0, wi + f, wi + fe)
+    mem.fill(0, gi, gi + fe)
+    bias = b[0]
+    sums[0] = 0
+    const loss = overBlocks(k, n, f, block)
+    for (let j = 0; j < f; j++) gw[j] += mem[gi + j]
+    gb[0] += sums[0]
+    return loss
+  }
+}
+
+/** The SIMD binary kernel (logit z = w x + b, labels 0/1; see logloss.ts's binaryKernel); undefined when unavailable. */
+export function binaryWasmKernel(p: LogisticProblem, place?: WasmPlace): Kernel | undefined {
+  const { labels, weights } = p
+  return oneScoreKernel(p, place, ({ mem, di, ri }, start, rows, bias, sums) => {
     let loss = 0
     let g = 0
     for (let t = 0; t < rows; t++) {
       const i = start + t
       const s = weights[i]
       const y = labels[i]
-      const z = mem[dIdx + t] + c
+      const z = mem[di + t] + bias
       // softplus(z) - y z and sigmoid(z) from e^-|z|, without overflow.
       const a = expNonPositive(-Math.abs(z))
       const inv = 1 / (1 + a)
       const sigmoid = z >= 0 ? inv : a * inv
       const r = s * (sigmoid - y)
       g += r
-      mem[rIdx + t] = r
+      mem[ri + t] = r
       loss += s * (Math.max(z, 0) + Math.log1p(a) - y * z)
     }
-    gb0 += g
+    sums[0] += g
     return loss
-  }
-  return (w, b, gw, gb) => {
-    mem.set(w.subarray(0, f), wIdx)
-    mem.fill(0, wIdx + f, wIdx + fe)
-    mem.fill(0, gIdx, gIdx + fe)
-    b0 = b[0]
-    gb0 = 0
-    const loss = overBlocks(k, n, f, residuals)
-    for (let j = 0; j < f; j++) gw[j] += mem[gIdx + j]
-    gb[0] += gb0
-    return loss
-  }
+  })
 }
 
 /**
@@ -393,38 +403,21 @@ export function binaryWasmKernel(p: LogisticProblem, place?: WasmPlace): Kernel 
  * `positive`, else -1; loss s max(0, 1 - t z)^2); undefined when unavailable.
  */
 export function squaredHingeWasmKernel(p: LogisticProblem, positive: number, place?: WasmPlace): Kernel | undefined {
-  const k = placeKernel(p, 1, place)
-  if (!k) return undefined
-  const { n, f, labels, weights } = p
-  const { mem, fe, wi: wIdx, gi: gIdx, di: dIdx, ri: rIdx } = k
-  let b0 = 0
-  let gb0 = 0
-  const residuals = (start: number, rows: number): number => {
-    const c = b0
+  const { labels, weights } = p
+  return oneScoreKernel(p, place, ({ mem, di, ri }, start, rows, bias, sums) => {
     let loss = 0
     let g = 0
     for (let t = 0; t < rows; t++) {
       const i = start + t
       const s = weights[i]
       const sign = labels[i] === positive ? 1 : -1
-      const margin = Math.max(0, 1 - sign * (mem[dIdx + t] + c))
+      const margin = Math.max(0, 1 - sign * (mem[di + t] + bias))
       const r = -2 * s * margin * sign
       g += r
-      mem[rIdx + t] = r
+      mem[ri + t] = r
       loss += s * margin * margin
     }
-    gb0 += g
+    sums[0] += g
     return loss
-  }
-  return (w, b, gw, gb) => {
-    mem.set(w.subarray(0, f), wIdx)
-    mem.fill(0, wIdx + f, wIdx + fe)
-    mem.fill(0, gIdx, gIdx + fe)
-    b0 = b[0]
-    gb0 = 0
-    const loss = overBlocks(k, n, f, residuals)
-    for (let j = 0; j < f; j++) gw[j] += mem[gIdx + j]
-    gb[0] += gb0
-    return loss
-  }
+  })
 }
