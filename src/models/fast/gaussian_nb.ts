@@ -59,9 +59,10 @@ export function createFastGaussianNb(params: FastGaussianNbParams): FastPredicto
 }
 
 /**
- * Log-likelihood differences against class 0 as quadratics in u = x - theta_0 (centering keeps the expanded
- * squares from cancelling when features sit far from zero): with a = 1 / (2 var) and delta_k = theta_k - theta_0,
- *   L_k - L_0 = base_k - base_0 + sum_j (a_0j - a_kj) u_j^2 + 2 a_kj delta_kj u_j - a_kj delta_kj^2.
+ * Log-likelihood differences against class 0 as quadratics in u = x - m: with a = 1 / (2 var) and d_k = theta_k - m,
+ *   L_k - L_0 = base_k - base_0 + sum_j (a_0j - a_kj) u_j^2 + 2 (a_kj d_kj - a_0j d_0j) u_j + a_0j d_0j^2 - a_kj d_kj^2.
+ * The center m is 0 where that is safe, else theta_0: expanded squares of features far from zero (a price near 4000
+ * with a spread of 1) would cancel catastrophically, while centering costs one subtraction per feature.
  */
 function differenceKernel(
   theta: readonly Float64Array[],
@@ -70,6 +71,7 @@ function differenceKernel(
   F: number,
 ): RowKernel {
   const rows = theta.length - 1
+  const center = needsCentering(theta[0], inv, F) ? theta[0] : new Float64Array(F)
   const a = new Float64Array(rows * F)
   const b = new Float64Array(rows * F)
   const c = new Float64Array(rows)
@@ -77,15 +79,31 @@ function differenceKernel(
     const k = r + 1
     let constant = base[k] - base[0]
     for (let j = 0; j < F; j++) {
-      const delta = theta[k][j] - theta[0][j]
+      const d0 = theta[0][j] - center[j]
+      const dk = theta[k][j] - center[j]
       a[r * F + j] = inv[0][j] - inv[k][j]
-      b[r * F + j] = 2 * inv[k][j] * delta
-      constant -= inv[k][j] * delta * delta
+      b[r * F + j] = 2 * (inv[k][j] * dk - inv[0][j] * d0)
+      constant += inv[0][j] * d0 * d0 - inv[k][j] * dk * dk
     }
     c[r] = constant
   }
-  return quadraticKernel(a, b, c, theta[0], F)
+  return quadraticKernel(a, b, c, center, F)
 }
+
+/**
+ * Whether some class-0 mean sits more than CENTER_BELOW standard deviations (of the narrowest class) from zero:
+ * then the uncentered terms would exceed the centered ones by more than CENTER_BELOW^2 and lose that many digits.
+ */
+function needsCentering(theta0: Float64Array, inv: readonly Float64Array[], F: number): boolean {
+  for (let j = 0; j < F; j++) {
+    let widest = 0 // the largest 1 / (2 var_kj)
+    for (const ik of inv) widest = Math.max(widest, ik[j])
+    if (2 * widest * theta0[j] * theta0[j] > CENTER_BELOW * CENTER_BELOW) return true
+  }
+  return false
+}
+
+const CENTER_BELOW = 4
 
 export function fastFromGaussianNb(s: GaussianNbState): FastPredictor {
   const K = s.logPrior.length

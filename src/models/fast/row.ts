@@ -23,8 +23,9 @@ export function imputeRow(
 }
 
 /**
- * The predictor around a kernel. A row whose scores were NaN is imputed (or rejected) and scored again; a score
- * that is still not a number (an infinite input) is an error, not a NaN output.
+ * The predictor around a kernel. A row whose scores were NaN is imputed (or rejected) and scored again from a
+ * copy, which also serves offsets the kernel does not take; an offset that does not start a whole row is an error,
+ * and so is a score that is still not a number (an infinite input), never a NaN output.
  */
 export function rowPredictor(
   kernel: RowKernel,
@@ -35,8 +36,13 @@ export function rowPredictor(
 ): FastPredictor {
   const own = medians ? Float64Array.from(medians) : undefined
   const scratch = new Float64Array(features)
-  const out = new Float64Array(classes)
+  const out = kernel.own ?? new Float64Array(classes)
   const rescore = (x: Float64Array, offset: number): void => {
+    if (!Number.isInteger(offset) || offset < 0 || offset + features > x.length) {
+      throw new Error(
+        `${who}: offset ${offset} does not start a row of ${features} features in an input of length ${x.length}`,
+      )
+    }
     if (!kernel(imputeRow(x, offset, own, scratch, who), 0, out)) {
       throw new Error(`${who}: the scores of this row are not finite (an input is infinite?)`)
     }

@@ -1,6 +1,6 @@
 /*
  * A minimal WebAssembly binary encoder: just what the SIMD kernels need (one imported memory, functions of i32
- * parameters, i32/v128 locals, loops, f64 and f64x2 arithmetic). Kernels are assembled from these helpers at
+ * parameters returning nothing or an i32, i32/f64/v128 locals, loops, f64 and f64x2 arithmetic). Kernels are assembled from these helpers at
  * run time, so no toolchain or prebuilt binary is involved. Encoding: WebAssembly Core Specification 2.0, section 5.
  */
 
@@ -35,10 +35,11 @@ export const F64 = 0x7c
 export const V128 = 0x7b
 export type ValueType = typeof I32 | typeof F64 | typeof V128
 
-/** A function: its i32 parameters, its extra locals (in order after the parameters) and its body. */
+/** A function: its i32 parameters, whether it returns an i32, its extra locals (after the parameters), its body. */
 export interface FunctionDef {
   readonly name: string
   readonly params: number
+  readonly returnsI32?: boolean
   readonly locals: readonly ValueType[]
   readonly body: readonly number[]
 }
@@ -61,10 +62,14 @@ export const MAX_PAGES = 65536
 
 /**
  * A module importing `env.memory` of any size (shared when asked: worker threads need that) and exporting
- * `functions`, none of which returns a value.
+ * `functions`.
  */
 export function encodeModule(functions: readonly FunctionDef[], shared: boolean): Uint8Array {
-  const types = functions.map((f) => [0x60, ...vec(Array.from({ length: f.params }, () => [I32])), 0])
+  const types = functions.map((f) => [
+    0x60,
+    ...vec(Array.from({ length: f.params }, () => [I32])),
+    ...(f.returnsI32 ? [1, I32] : [0]),
+  ])
   const limits = shared ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, ...uleb(1)]
   const imports = vec([[...name('env'), ...name('memory'), 0x02, ...limits]])
   const code = functions.map((f) => {
@@ -86,6 +91,7 @@ export function encodeModule(functions: readonly FunctionDef[], shared: boolean)
  * here are only 8-byte aligned, which WebAssembly allows). */
 const simd = (op: number): number[] => [0xfd, ...uleb(op)]
 const memarg = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)]
+const bytesOf = (values: Float64Array): number[] => [...new Uint8Array(values.buffer)] // little-endian, as wasm
 
 export const op = {
   get: (i: number) => [0x20, ...uleb(i)],
@@ -100,6 +106,10 @@ export const op = {
   f64Load: (offset = 0) => [0x2b, ...memarg(3, offset)],
   f64Store: (offset = 0) => [0x39, ...memarg(3, offset)],
   f64Add: [0xa0],
+  f64Div: [0xa3],
+  f64: (v: number) => [0x44, ...bytesOf(Float64Array.of(v))],
+  /** A v128 constant of two doubles. */
+  f64x2: (lo: number, hi: number) => [...simd(0x0c), ...bytesOf(Float64Array.of(lo, hi))],
   v128Load: (offset = 0) => [...simd(0x00), ...memarg(3, offset)],
   v128Store: (offset = 0) => [...simd(0x0b), ...memarg(3, offset)],
   v128Zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
@@ -108,6 +118,24 @@ export const op = {
   f64x2Add: simd(0xf0),
   f64x2Sub: simd(0xf1),
   f64x2Mul: simd(0xf2),
+  f64x2Div: simd(0xf3),
+  f64x2Abs: simd(0xec),
+  f64x2Le: simd(0x4b),
+  f64x2Nearest: simd(0x94),
+  /** Lanes (lo of a, lo of b) from two vectors (hi: the high lanes). */
+  f64x2Low: [...simd(0x0d), ...[0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]],
+  f64x2High: [...simd(0x0d), ...[8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]],
+  /** Doubles (integral, within int32) to the two low int32 lanes. */
+  i32x4TruncSatF64x2Zero: simd(0xfc),
+  i64x2ExtendLowI32x4: simd(0xc7),
+  i64x2Shl: simd(0xcb),
+  i64x2Add: simd(0xce),
+  /** 1 when both 64-bit lanes are non-zero (comparison masks: both true). */
+  i64x2AllTrue: simd(0xc3),
+  if: (body: readonly number[]) => [0x04, 0x40, ...body, 0x0b],
+  i32Eqz: [0x45],
+  i32And: [0x71],
+  return: [0x0f],
   /** A block (br 0 inside it jumps past its end). */
   block: (body: readonly number[]) => [0x02, 0x40, ...body, 0x0b],
   /** A loop (br 0 inside it jumps back to its start). */

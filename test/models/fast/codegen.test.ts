@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { linearKernel, numberLiteral, quadraticKernel, UNROLL_LIMIT } from '../../../src/models/fast/codegen.js'
+import {
+  linearKernel,
+  numberLiteral,
+  OFFSET_MASK,
+  quadraticKernel,
+  UNROLL_LIMIT,
+} from '../../../src/models/fast/codegen.js'
+import { EXP_BOUND } from '../../../src/models/fast/exp.js'
 import { createFastGaussianNb } from '../../../src/models/fast/gaussian_nb.js'
 import { createFastLinear } from '../../../src/models/fast/linear.js'
 
@@ -94,6 +101,50 @@ test('linear kernels stay finite at extreme scores and reject an infinite input 
   assert.throws(() => fast.predict(Float64Array.of(NaN)), /fast linear: input column 0 is NaN/)
 })
 
+test('the softmax of the WebAssembly module is accurate to a few ulp over the whole range of its exps', () => {
+  // Three classes, scores (0, t, -t / 3): the module's e^z on both lanes, its 2^k scaling at both ends of the range.
+  const kernels = (['auto', 'js'] as const).map((engine) => ({
+    engine,
+    kernel: linearKernel(Float64Array.of(1, -1 / 3), Float64Array.of(0, 0), 1, engine),
+  }))
+  const out = new Float64Array(3)
+  let worst = 0
+  for (let i = 0; i <= 4000; i++) {
+    const t = -EXP_BOUND + (2 * EXP_BOUND * i) / 4000 + (i % 7) * 1e-3
+    // The same softmax with Math.exp, unshifted (in range it cannot overflow), of the scores exactly as the
+    // kernel computes them: the comparison isolates the exps.
+    const [e1, e2] = [Math.exp(t), Math.exp((-1 / 3) * t)]
+    const inv = 1 / (1 + e1 + e2)
+    const want = [inv, e1 * inv, e2 * inv]
+    for (const { engine, kernel } of kernels) {
+      assert.equal(kernel(Float64Array.of(t), 0, out), true, `${engine} t=${t}`)
+      want.forEach((v, k) => {
+        // Relative to the value, except for subnormal probabilities (below 1e-300 they carry few digits anyway).
+        const error = Math.abs(out[k] - v)
+        assert.ok(error <= 1e-15 * v + 1e-300, `${engine} t=${t} class ${k}: ${out[k]} vs ${v}`)
+        if (v > 1e-300) worst = Math.max(worst, error / v)
+      })
+    }
+  }
+  assert.ok(worst > 0, 'the comparison saw rounding differences, so it compared something')
+})
+
+test('kernels refuse offsets that are not whole non-negative integers in range; the predictor names the offset', () => {
+  const F = 4
+  const kernel = linearKernel(Float64Array.of(1, 2, 3, 4, 4, 3, 2, 1), Float64Array.of(0, 0), F)
+  const x = Float64Array.of(0, 0.1, 0.2, 0.3, 0.4, 0.5)
+  const out = new Float64Array(3)
+  assert.equal(kernel(x, 2, out), true)
+  for (const o of [-1, 0.5, OFFSET_MASK + 1, NaN]) assert.equal(kernel(x, o, out), false, `offset ${o}`)
+  const coef = Float64Array.of(1, 2, 3, 4, 4, 3, 2, 1)
+  const fast = createFastLinear({ coef, intercept: Float64Array.of(0, 0), link: 'softmax' })
+  const want = Float64Array.from(fast.predict(x, 2))
+  assert.deepEqual(fast.predict(x.slice(2), 0), want)
+  for (const o of [-1, 1.5, 3]) {
+    assert.throws(() => fast.predict(x, o), new RegExp(`offset ${o} does not start a row of 4 features`))
+  }
+})
+
 test('generated naive Bayes kernel matches the direct log-likelihood, also for features far from zero', () => {
   const r = rng(23)
   for (const [classes, F, offset] of [
@@ -123,7 +174,8 @@ test('both kernel engines (WebAssembly scores and straight-line JavaScript) give
     for (const rows of [1, 2, 4]) {
       const w = Float64Array.from({ length: rows * F }, () => (r() - 0.5) * 3)
       const c = Float64Array.from({ length: rows }, () => r() - 0.5)
-      const center = Float64Array.from({ length: F }, () => (r() - 0.5) * 100)
+      // Every other model centered at 0: the module without the center block and its subtraction.
+      const center = Float64Array.from({ length: F }, () => (rows % 2 === 0 ? 0 : (r() - 0.5) * 100))
       const a = Float64Array.from({ length: rows * F }, () => (r() - 0.5) * 0.4)
       const b = Float64Array.from({ length: rows * F }, () => (r() - 0.5) * 2)
       const kernels = (['auto', 'js'] as const).map((engine) => ({
