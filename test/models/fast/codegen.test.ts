@@ -166,6 +166,21 @@ test('generated naive Bayes kernel matches the direct log-likelihood, also for f
       assertClose(fast.predict(x), nbReference(theta, inv, base, x), 1e-12, `K=${classes} F=${F} +${offset} row ${i}`)
     }
   }
+  // Nearly equal classes (probabilities near 1/3, where score errors show) at three offsets: 1e5 needs centering
+  // (uncentered, the expanded squares cancel to errors near 1e-5), 0 and 1 run uncentered.
+  for (const offset of [0, 1, 1e5]) {
+    const F = 55
+    const theta = Float64Array.from({ length: 3 * F }, () => offset + (r() - 0.5) * 0.02)
+    const inv = Float64Array.from({ length: 3 * F }, () => 1 / (2 * (0.5 + r())))
+    const base = Float64Array.from({ length: 3 }, () => Math.log(0.2 + r()))
+    const fast = createFastGaussianNb({ theta, invTwoVar: inv, base })
+    for (let i = 0; i < 20; i++) {
+      const x = Float64Array.from({ length: F }, () => offset + (r() - 0.5) * 0.5)
+      const want = nbReference(theta, inv, base, x)
+      assert.ok(Math.min(...want) > 0.01, 'a balanced row')
+      assertClose(fast.predict(x), want, 1e-13, `balanced +${offset} row ${i}`)
+    }
+  }
 })
 
 test('both kernel engines (WebAssembly scores and straight-line JavaScript) give the reference probabilities', () => {
