@@ -4,12 +4,16 @@
  * gathered from a window view, Adam), against the same architectures in Python torch at equal thread counts.
  * The main ratio is the LSTM at 1 thread; the other configurations are extra key=values. Each side runs a short
  * warm-up fit first, repeats alternate between the sides, and medians are reported (this 2-core machine is shared).
+ * Both sides size OpenBLAS's pool to the thread count as well (bench/torch/peer_threads.py). The peer runs with
+ * its libraries' defaults; at 2 threads it also runs with our OpenMP defaults (src/engines/openmp.ts), reported as
+ * *_peer_same_env_s, which shows how much of a ratio is that setting rather than the code.
  */
 import { join } from 'node:path'
 import { alternate, benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
 import { torch, torchUnavailableReason } from '../../src/engines/torch/index.js'
 import type { WindowTensorView } from '../../src/features/views/types.js'
 import { createModel } from '../../src/models/registry.js'
+import { openMpDefaultsApplied } from '../../src/engines/openmp.js'
 
 const N = 20_000
 const STEPS = 60
@@ -67,6 +71,7 @@ export default async function run(): Promise<void> {
   const train = data()
   const ours: Record<string, number[]> = {}
   const peer: Record<string, number[]> = {}
+  const peerSameEnv: Record<string, number[]> = {}
   const push = (to: Record<string, number[]>, k: string, v: number): void => {
     ;(to[k] ??= []).push(v)
   }
@@ -85,14 +90,25 @@ export default async function run(): Promise<void> {
       }
     }
     const runPeer = (): void => {
-      const r = runPythonPeer(join(repoRoot, 'bench', 'torch', 'peer.py'), [N, STEPS, F, BATCH, threads].map(String))
+      const script = join(repoRoot, 'bench', 'torch', 'peer.py')
+      const args = [N, STEPS, F, BATCH, threads].map(String)
+      const r = runPythonPeer(script, args)
       for (const name of Object.keys(MODELS)) push(peer, `${name}_${threads}t`, r[`${name}_${threads}t`] as number)
+      if (threads > 1 && openMpDefaultsApplied().length > 0) {
+        const same = runPythonPeer(script, args, true)
+        for (const name of Object.keys(MODELS)) {
+          push(peerSameEnv, `${name}_${threads}t`, same[`${name}_${threads}t`] as number)
+        }
+      }
     }
     await alternate(REPEATS, runOurs, runPeer)
   }
   torch().setNumThreads(1)
   const secs = (xs: number[]): string => xs.map((v) => v.toFixed(2)).join(',')
-  for (const k of Object.keys(ours)) console.log(`torch ${k}: ours=[${secs(ours[k])}] peer=[${secs(peer[k])}]`)
+  for (const k of Object.keys(ours)) {
+    const same = peerSameEnv[k] ? ` peer_same_env=[${secs(peerSameEnv[k])}]` : ''
+    console.log(`torch ${k}: ours=[${secs(ours[k])}] peer=[${secs(peer[k])}]${same}`)
+  }
   const extra: Record<string, number | string> = { repeats: REPEATS }
   for (const k of Object.keys(ours)) {
     if (k === 'lstm_1t') continue
@@ -100,6 +116,8 @@ export default async function run(): Promise<void> {
     extra[`${k}_ours_s`] = median(ours[k])
     extra[`${k}_peer_s`] = median(peer[k])
   }
+  for (const k of Object.keys(peerSameEnv)) extra[`${k}_peer_same_env_s`] = median(peerSameEnv[k])
+  extra.gomp_spincount = process.env.GOMP_SPINCOUNT ?? 'default'
   extra.libtorch = torch().libtorchVersion
   console.log(benchLine('torch', median(ours.lstm_1t), median(peer.lstm_1t), extra))
 }

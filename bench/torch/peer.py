@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import torch
+from peer_threads import set_threads
 
 n, steps, f, batch = (int(a) for a in sys.argv[1:5])
 thread_counts = [int(t) for t in sys.argv[5].split(",")]
@@ -64,7 +65,7 @@ def epoch(model, rows=n):
 
 out = {}
 for threads in thread_counts:
-    torch.set_num_threads(threads)
+    set_threads(threads)
     for name, make in (("lstm", Lstm), ("tcn", Tcn)):
         epoch(make(), WARMUP_BATCHES * batch)  # one-time initialisation outside the clock, as on our side
         torch.manual_seed(0)

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import torch
+from peer_threads import set_threads
 
 model_name = sys.argv[1]
 n, steps, f, batch = (int(a) for a in sys.argv[2:6])
@@ -147,7 +148,7 @@ def epoch(model, rows=n):
 make = {"patchtst": PatchTst, "nhits": Nhits}[model_name]
 out = {}
 for threads in thread_counts:
-    torch.set_num_threads(threads)
+    set_threads(threads)
     epoch(make(), WARMUP_BATCHES * batch)  # one-time initialisation outside the clock, as on our side
     torch.manual_seed(0)
     out[f"{model_name}_{threads}t"] = epoch(make())

@@ -7,6 +7,8 @@
 #include <ATen/core/Reduction.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+
 #include <cstring>
 #include <unordered_set>
 
@@ -16,6 +18,24 @@ static std::atomic<int64_t> cellCount{0};
 Cell::Cell() { cellCount++; }
 Cell::~Cell() { cellCount--; }
 int64_t liveCells() { return cellCount.load(); }
+
+// OpenBLAS (the BLAS behind Debian's libtorch) keeps a thread pool of its own that at::set_num_threads does not
+// size: a "1 thread" run still spread every matrix product over all cores. Found when loaded; absent for other BLAS.
+struct OpenBlas {
+  void (*set)(int) = nullptr;
+  int (*get)() = nullptr;
+};
+static const OpenBlas& openBlas() {
+  static const OpenBlas b = [] {
+    OpenBlas r;
+    if (void* h = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD)) {
+      r.set = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
+      r.get = reinterpret_cast<int (*)()>(dlsym(h, "openblas_get_num_threads"));
+    }
+    return r;
+  }();
+  return b;
+}
 
 TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info), cell(std::make_shared<Cell>()) {}
 // The GC finalizer drops this wrapper's share of the cell; a scope may still hold it until it closes.
@@ -525,9 +545,14 @@ static void defineRuntime(Napi::Env env, Napi::Object exports) {
     int64_t n = intArg(info, 0, "setNumThreads");
     if (n < 1) throw Napi::RangeError::New(info.Env(), "setNumThreads: threads must be >= 1");
     at::set_num_threads(static_cast<int>(n));
+    if (const OpenBlas& b = openBlas(); b.set) b.set(static_cast<int>(n));
     return info.Env().Undefined();
   });
   def(env, exports, "getNumThreads", [](CI info) -> Napi::Value { return Napi::Number::New(info.Env(), at::get_num_threads()); });
+  def(env, exports, "blasThreads", [](CI info) -> Napi::Value {
+    const OpenBlas& b = openBlas();
+    return b.get ? Napi::Number::New(info.Env(), b.get()) : info.Env().Null();
+  });
   def(env, exports, "setDeterministic", [](CI info) -> Napi::Value {
     at::globalContext().setDeterministicAlgorithms(boolArg(info, 0, "setDeterministic"), false);
     return info.Env().Undefined();

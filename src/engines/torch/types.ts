@@ -217,8 +217,11 @@ export interface TorchBinding {
   manualSeed(seed: number): void
   getRngState(): Tensor
   setRngState(state: Tensor): void
+  /** Intra-op threads, and the BLAS's own pool where it has one (OpenBLAS): n cores at most. */
   setNumThreads(n: number): void
   getNumThreads(): number
+  /** OpenBLAS's thread count; null when the BLAS is not OpenBLAS. */
+  blasThreads(): number | null
   setDeterministic(on: boolean): void
   cudaAvailable(): boolean
 }

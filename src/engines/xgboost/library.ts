@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Availability } from '../../models/contract.js'
+import { applyOpenMpDefaults } from '../openmp.js'
 
 /**
  * Lazy koffi binding to XGBoost's C API (Debian libxgboost-dev). Nothing is loaded at import time, so a machine
@@ -62,6 +63,7 @@ function locate(): string[] {
 }
 
 function bind(path: string, koffi: typeof import('koffi')): XgbLib {
+  applyOpenMpDefaults()
   const so = koffi.load(path)
   const H = 'XGHandle'
   if (!bindTypes.done) {

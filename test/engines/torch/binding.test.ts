@@ -147,10 +147,17 @@ describe('torch binding', () => {
     })
   })
 
-  it('sets the thread count', () => {
+  it('sets the thread count, of the BLAS pool too where it is OpenBLAS', () => {
     const prev = t.getNumThreads()
     t.setNumThreads(1)
     assert.equal(t.getNumThreads(), 1)
+    const blas = t.blasThreads()
+    if (blas !== null) {
+      // OpenBLAS sizes its pool to all cores on its own; a "1 thread" run must not use more.
+      assert.equal(blas, 1)
+      t.setNumThreads(2)
+      assert.equal(t.blasThreads(), 2)
+    }
     t.setNumThreads(prev)
     assert.throws(() => t.setNumThreads(0), /threads must be >= 1/)
   })
