@@ -166,8 +166,13 @@ export async function trainLoop(
         lr = scheduledLr(o, step, totalSteps)
         t.optimizerSetLr(opt, lr)
         lossSum += tidy(() => {
-          const b = train.batch(perm, s, e)
-          const l = loss(forward(b.x), b.y, b.w)
+          // The forward pass in a scope of its own that keeps only the loss: autograd holds what backward needs and
+          // frees each saved tensor once its node has run (as in PyTorch), so the gradients reuse that memory
+          // instead of new pages.
+          const l = tidy(() => {
+            const b = train.batch(perm, s, e)
+            return loss(forward(b.x), b.y, b.w)
+          })
           t.optimizerZeroGrad(opt)
           l.backward()
           if (o.clipNorm > 0) t.clipGradNorm(params, o.clipNorm)
