@@ -14,7 +14,7 @@ const INV_STEP = STEPS / Math.LN2
 // ln2/32 split for Cody-Waite reduction: HI has 35 significant bits, so k * HI is exact for every k in range.
 const STEP_HI = Math.round((Math.LN2 / STEPS) * 2 ** 40) / 2 ** 40
 /** ln2 - Math.LN2: the part of ln2 that a double cannot hold. */
-const LN2_TAIL = 2.3190468138462996e-17
+export const LN2_TAIL = 2.3190468138462996e-17
 const STEP_LO = (Math.LN2 - STEPS * STEP_HI + LN2_TAIL) / STEPS
 const FRACTION = Float64Array.from({ length: STEPS }, (_, i) => 2 ** (i / STEPS))
 /** 2^h for h = -H_OFFSET .. H_OFFSET; 700 * 32/ln2 / 32 < 1011. */

@@ -17,7 +17,7 @@
  *              is the subtraction, when the center is 0)
  */
 import { encodeModule, F64, I32, op, V128, type ValueType, whileLess } from '../wasm/encode.js'
-import { EXP_BOUND } from './exp.js'
+import { EXP_BOUND, LN2_TAIL } from './exp.js'
 
 /** Accumulators per score. */
 const ACC = 2
@@ -147,7 +147,7 @@ function factorial(n: number): number {
 }
 // ln2 split for Cody-Waite reduction: HI has 42 significant bits, so k * HI is exact for |k| < 2^11.
 const LN2_HI = Math.round(Math.LN2 * 2 ** 42) / 2 ** 42
-const LN2_LO = Math.LN2 - LN2_HI + 2.3190468138462996e-17 // + the part of ln2 that Math.LN2 cannot hold
+const LN2_LO = Math.LN2 - LN2_HI + LN2_TAIL
 
 /**
  * Code pushing e^z for both lanes of local z (|z| <= EXP_BOUND): z = k ln2 + r with k = nearest(z / ln2), e^r by

@@ -108,8 +108,6 @@ export const op = {
   f64Add: [0xa0],
   f64Div: [0xa3],
   f64: (v: number) => [0x44, ...bytesOf(Float64Array.of(v))],
-  /** A v128 constant of two doubles. */
-  f64x2: (lo: number, hi: number) => [...simd(0x0c), ...bytesOf(Float64Array.of(lo, hi))],
   v128Load: (offset = 0) => [...simd(0x00), ...memarg(3, offset)],
   v128Store: (offset = 0) => [...simd(0x0b), ...memarg(3, offset)],
   v128Zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
@@ -118,16 +116,11 @@ export const op = {
   f64x2Add: simd(0xf0),
   f64x2Sub: simd(0xf1),
   f64x2Mul: simd(0xf2),
-  f64x2Div: simd(0xf3),
   f64x2Abs: simd(0xec),
   f64x2Le: simd(0x4b),
-  f64x2Nearest: simd(0x94),
   /** Lanes (lo of a, lo of b) from two vectors (hi: the high lanes). */
   f64x2Low: [...simd(0x0d), ...[0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]],
   f64x2High: [...simd(0x0d), ...[8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]],
-  /** Doubles (integral, within int32) to the two low int32 lanes. */
-  i32x4TruncSatF64x2Zero: simd(0xfc),
-  i64x2ExtendLowI32x4: simd(0xc7),
   i64x2Shl: simd(0xcb),
   i64x2Add: simd(0xce),
   /** 1 when both 64-bit lanes are non-zero (comparison masks: both true). */

@@ -10,14 +10,7 @@ import {
 import { EXP_BOUND } from '../../../src/models/fast/exp.js'
 import { createFastGaussianNb } from '../../../src/models/fast/gaussian_nb.js'
 import { createFastLinear } from '../../../src/models/fast/linear.js'
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
+import { rng } from '../tabular/helpers.js'
 
 /** Textbook softmax of scores, max subtracted, Math.exp: the reference the generated kernels must match. */
 function softmax(z: number[]): number[] {

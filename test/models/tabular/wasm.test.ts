@@ -10,14 +10,7 @@ import {
   squaredHingeWasmKernel,
   wasmAvailable,
 } from '../../../src/models/tabular/linear/wasm/logistic.js'
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
+import { rng } from './helpers.js'
 
 test('LEB128 encodings match the specification examples', () => {
   assert.deepEqual(uleb(0), [0])
