@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { openMpDefaultsApplied } from '../src/engines/openmp.js'
+import { threadPools } from '../src/engines/thread-pools.js'
 
 /** Repository root (bench files compile to dist/bench/..., sources live in bench/...). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -57,22 +57,24 @@ export async function timeMedian<T>(
 }
 
 /**
- * Run a Python peer script with the system interpreter. The script prints one JSON object on its last stdout line
- * (at least `{"seconds": <median>}`), which is returned.
- */
-/**
- * Runs a peer script with Debian's python3 and returns its last stdout line as JSON. The peer gets the environment
- * this process started with: without the OpenMP defaults our engines set (src/engines/openmp.ts), so it runs with
- * its libraries' own defaults, unless `ourDefaults` passes them on.
+ * Runs a peer script with Debian's python3 and returns its last stdout line as JSON (at least `{"seconds": <median>}`).
+ * The peer gets the environment this process started with, so it runs with its libraries' own defaults; with
+ * `ourPools` it runs on the thread pools our engines chose (src/engines/thread-pools.ts): the same OpenBLAS build,
+ * preloaded, and the same variables.
  */
 export function runPythonPeer(
   script: string,
   args: readonly string[] = [],
-  ourDefaults = false,
+  ourPools = false,
 ): Record<string, unknown> {
   if (!existsSync(SYSTEM_PYTHON)) throw new Error(`peer needs ${SYSTEM_PYTHON} (Debian's python3)`)
+  const pools = threadPools()
   const env = { ...process.env }
-  if (!ourDefaults) for (const k of openMpDefaultsApplied()) delete env[k]
+  for (const k of Object.keys(pools?.env ?? {})) delete env[k]
+  if (ourPools && pools) {
+    Object.assign(env, pools.env)
+    if (pools.preloaded.length > 0) env.LD_PRELOAD = pools.preloaded.join(':')
+  }
   const r = spawnSync(SYSTEM_PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env })
   if (r.status !== 0) {
     throw new Error(`peer ${script} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}`)

@@ -5,15 +5,16 @@
  * The main ratio is the LSTM at 1 thread; the other configurations are extra key=values. Each side runs a short
  * warm-up fit first, repeats alternate between the sides, and medians are reported (this 2-core machine is shared).
  * Both sides size OpenBLAS's pool to the thread count as well (bench/torch/peer_threads.py). The peer runs with
- * its libraries' defaults; at 2 threads it also runs with our OpenMP defaults (src/engines/openmp.ts), reported as
- * *_peer_same_env_s, which shows how much of a ratio is that setting rather than the code.
+ * its libraries' defaults; at 2 threads it also runs on the thread pools our engines chose
+ * (src/engines/thread-pools.ts: OpenBLAS's OpenMP build, or else a short OpenMP spin), reported as
+ * *_peer_same_env_s, which shows how much of a ratio is that choice rather than the code.
  */
 import { join } from 'node:path'
 import { alternate, benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
 import { torch, torchUnavailableReason } from '../../src/engines/torch/index.js'
 import type { WindowTensorView } from '../../src/features/views/types.js'
 import { createModel } from '../../src/models/registry.js'
-import { openMpDefaultsApplied } from '../../src/engines/openmp.js'
+import { threadPools } from '../../src/engines/thread-pools.js'
 
 const N = 20_000
 const STEPS = 60
@@ -65,6 +66,12 @@ const MODELS = {
  */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5)
 
+/** Whether our engines run on other thread pools than a plain process gets (see src/engines/thread-pools.ts). */
+function differsFromDefaults(): boolean {
+  const p = threadPools()
+  return !!p && (p.preloaded.length > 0 || Object.keys(p.env).length > 0)
+}
+
 export default async function run(): Promise<void> {
   const reason = torchUnavailableReason()
   if (reason) throw new Error(`bench torch needs the libtorch addon: ${reason}`)
@@ -94,7 +101,7 @@ export default async function run(): Promise<void> {
       const args = [N, STEPS, F, BATCH, threads].map(String)
       const r = runPythonPeer(script, args)
       for (const name of Object.keys(MODELS)) push(peer, `${name}_${threads}t`, r[`${name}_${threads}t`] as number)
-      if (threads > 1 && openMpDefaultsApplied().length > 0) {
+      if (threads > 1 && differsFromDefaults()) {
         const same = runPythonPeer(script, args, true)
         for (const name of Object.keys(MODELS)) {
           push(peerSameEnv, `${name}_${threads}t`, same[`${name}_${threads}t`] as number)
@@ -117,6 +124,7 @@ export default async function run(): Promise<void> {
     extra[`${k}_peer_s`] = median(peer[k])
   }
   for (const k of Object.keys(peerSameEnv)) extra[`${k}_peer_same_env_s`] = median(peerSameEnv[k])
+  extra.blas = threadPools()?.blas ?? 'none'
   extra.gomp_spincount = process.env.GOMP_SPINCOUNT ?? 'default'
   extra.libtorch = torch().libtorchVersion
   console.log(benchLine('torch', median(ours.lstm_1t), median(peer.lstm_1t), extra))

@@ -1,6 +1,6 @@
 /**
  * Mini-batches for neural models, gathered from a view on demand (never a full (n, L, f) copy): a window is a
- * contiguous block of the row-major base, so a batch is one memcpy per sample. Inputs are standardised per feature
+ * contiguous block of the row-major base, so a batch of pre-standardised windows is one memcpy per sample. Inputs are standardised per feature
  * with statistics from the training rows only, and missing values (NaN) become 0, the standardised mean.
  */
 import type { DataView, FeatureMatrixView, MultiResView, WindowTensorView } from '../../features/views/types.js'
@@ -127,10 +127,67 @@ export function fitStandardizer(v: NeuralView): Standardizer {
   return { mean, std }
 }
 
-/** Fill `out` with the standardised inputs of samples idx[from..to) and return it as a tensor (B, L, f) or (B, f). */
+/** Rows [from, to) of a row-major (rows, f) source, standardised (NaN -> 0) as float32; features j0.. of `s`. */
+function standardizeRows(
+  src: ArrayLike<number>,
+  from: number,
+  to: number,
+  f: number,
+  s: Standardizer,
+  j0: number,
+): Float32Array {
+  const out = new Float32Array((to - from) * f)
+  for (let r = from, o = 0; r < to; r++) {
+    for (let j = 0; j < f; j++, o++) {
+      const x = (src[r * f + j] - s.mean[j0 + j]) / s.std[j0 + j]
+      out[o] = x === x ? x : 0
+    }
+  }
+  return out
+}
+
+/** The same windows over a base of only the rows they cover, standardised. */
+function standardizedWindows<V extends WindowTensorView>(v: V, s: Standardizer, j0: number): V {
+  let lo = v.base.length / v.f
+  let hi = 0
+  for (let i = 0; i < v.n; i++) {
+    lo = Math.min(lo, v.end[i] - v.steps + 1)
+    hi = Math.max(hi, v.end[i] + 1)
+  }
+  if (v.n === 0) lo = hi = 0
+  const end = new Int32Array(v.n)
+  for (let i = 0; i < v.n; i++) end[i] = v.end[i] - lo
+  return { ...v, base: standardizeRows(v.base, lo, hi, v.f, s, j0), end }
+}
+
+/**
+ * Inputs read many times (every epoch of a training loop): window bases standardised once, so that a batch is one
+ * copy per sample instead of a standardisation per value (a window's rows recur in `steps` samples). Returns the
+ * view to gather from and the standardizer still to apply (null: the view is standardised already). Batches hold the
+ * same float32 values either way. Costs one float32 copy of the rows the windows cover; feature matrices (each row
+ * read once per epoch) are left as they are.
+ */
+export function prepareForEpochs(v: NeuralView, s: Standardizer): { view: NeuralView; s: Standardizer | null } {
+  if (v.kind === 'window_tensor') return { view: standardizedWindows(v, s, 0), s: null }
+  if (v.kind === 'multi_res') {
+    let j0 = 0
+    const parts = v.parts.map((p) => {
+      const q = standardizedWindows(p, s, j0)
+      j0 += p.f
+      return q
+    })
+    return { view: { ...v, parts }, s: null }
+  }
+  return { view: v, s }
+}
+
+/**
+ * Fill `out` with the standardised inputs of samples idx[from..to) and return it as a tensor (B, L, f) or (B, f).
+ * `s` null: the view's values are standardised already (prepareForEpochs).
+ */
 export function gatherInputs(
   v: NeuralView,
-  s: Standardizer,
+  s: Standardizer | null,
   idx: Int32Array,
   from: number,
   to: number,
@@ -142,25 +199,42 @@ export function gatherInputs(
   const per = steps * f
   const b = to - from
   const buf = out.length === b * per ? out : out.subarray(0, b * per)
-  const src: ArrayLike<number> = v.kind === 'window_tensor' ? v.base : v.data
   for (let k = 0; k < b; k++) {
     const i = idx[from + k]
-    const start = v.kind === 'window_tensor' ? (v.end[i] - steps + 1) * f : i * f
-    const o = k * per
-    for (let r = 0; r < per; r += f) {
-      for (let j = 0; j < f; j++) {
-        const x = (src[start + r + j] - s.mean[j]) / s.std[j]
-        buf[o + r + j] = x === x ? x : 0
-      }
-    }
+    if (v.kind === 'window_tensor') copyWindow(v.base, (v.end[i] - steps + 1) * f, per, f, s, 0, buf, k * per)
+    else copyWindow(v.data, i * f, per, f, s, 0, buf, k * per)
   }
   return torch().tensor(buf, v.kind === 'window_tensor' ? [b, steps, f] : [b, f])
+}
+
+/** `per` values of src from `start` into buf at `o`, standardised by features j0.. of `s` unless `s` is null. */
+function copyWindow(
+  src: Float32Array | Float64Array,
+  start: number,
+  per: number,
+  f: number,
+  s: Standardizer | null,
+  j0: number,
+  buf: Float32Array,
+  o: number,
+): void {
+  if (!s) {
+    if (src instanceof Float32Array) buf.set(src.subarray(start, start + per), o)
+    else for (let r = 0; r < per; r++) buf[o + r] = src[start + r]
+    return
+  }
+  for (let r = 0; r < per; r += f) {
+    for (let j = 0; j < f; j++) {
+      const x = (src[start + r + j] - s.mean[j0 + j]) / s.std[j0 + j]
+      buf[o + r + j] = x === x ? x : 0
+    }
+  }
 }
 
 /** Multi-resolution samples flattened to (B, width): each part's standardised window, parts in order. */
 function gatherMultiRes(
   v: MultiResView,
-  s: Standardizer,
+  s: Standardizer | null,
   idx: Int32Array,
   from: number,
   to: number,
@@ -174,17 +248,10 @@ function gatherMultiRes(
     let o = k * width
     let j0 = 0
     for (const p of v.parts) {
-      const f = p.f
-      const start = (p.end[i] - p.steps + 1) * f
-      const per = p.steps * f
-      for (let r = 0; r < per; r += f) {
-        for (let j = 0; j < f; j++) {
-          const x = (p.base[start + r + j] - s.mean[j0 + j]) / s.std[j0 + j]
-          buf[o + r + j] = x === x ? x : 0
-        }
-      }
+      const per = p.steps * p.f
+      copyWindow(p.base, (p.end[i] - p.steps + 1) * p.f, per, p.f, s, j0, buf, o)
       o += per
-      j0 += f
+      j0 += p.f
     }
   }
   return torch().tensor(buf, [b, width])

@@ -17,6 +17,7 @@ import {
   checkLayout,
   fitStandardizer,
   gatherInputs,
+  prepareForEpochs,
   layoutOf,
   sampleWidth,
   type InputLayout,
@@ -181,10 +182,11 @@ function loopData(
   const t = torch()
   const per = sampleWidth(layoutOf(v))
   const xbuf = new Float32Array(batchSize * per)
+  const inputs = prepareForEpochs(v, s)
   return {
     n: v.n,
     batch(idx, from, to) {
-      const x = gatherInputs(v, s, idx, from, to, xbuf)
+      const x = gatherInputs(inputs.view, inputs.s, idx, from, to, xbuf)
       const b = to - from
       const yb = task.kind === 'multiclass' ? new Int32Array(b) : new Float32Array(b)
       for (let k = 0; k < b; k++) yb[k] = (d.y[idx[from + k]] - target.mean) / target.std
