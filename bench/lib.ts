@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { threadPools } from '../src/engines/thread-pools.js'
+import { nativeRuntime } from '../src/engines/native-runtime.js'
 
 /** Repository root (bench files compile to dist/bench/..., sources live in bench/...). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -59,21 +59,21 @@ export async function timeMedian<T>(
 /**
  * Runs a peer script with Debian's python3 and returns its last stdout line as JSON (at least `{"seconds": <median>}`).
  * The peer gets the environment this process started with, so it runs with its libraries' own defaults; with
- * `ourPools` it runs on the thread pools our engines chose (src/engines/thread-pools.ts): the same OpenBLAS build,
- * preloaded, and the same variables.
+ * `ourRuntime` it runs on the native runtime our engines set up (src/engines/native-runtime.ts): the same OpenBLAS
+ * build, preloaded, and the same variables (OpenMP spin, OpenBLAS kernels).
  */
 export function runPythonPeer(
   script: string,
   args: readonly string[] = [],
-  ourPools = false,
+  ourRuntime = false,
 ): Record<string, unknown> {
   if (!existsSync(SYSTEM_PYTHON)) throw new Error(`peer needs ${SYSTEM_PYTHON} (Debian's python3)`)
-  const pools = threadPools()
+  const rt = nativeRuntime()
   const env = { ...process.env }
-  for (const k of Object.keys(pools?.env ?? {})) delete env[k]
-  if (ourPools && pools) {
-    Object.assign(env, pools.env)
-    if (pools.preloaded.length > 0) env.LD_PRELOAD = pools.preloaded.join(':')
+  for (const k of Object.keys(rt?.env ?? {})) delete env[k]
+  if (ourRuntime && rt) {
+    Object.assign(env, rt.env)
+    if (rt.preloaded.length > 0) env.LD_PRELOAD = rt.preloaded.join(':')
   }
   const r = spawnSync(SYSTEM_PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env })
   if (r.status !== 0) {

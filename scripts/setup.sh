@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # libxgboost-dev: the XGBoost C API (bound with koffi); libtorch-dev: libtorch for the native torch binding;
 # libopenblas0-openmp: OpenBLAS on OpenMP's pool, which the engines load in place of the pthread build
-# (src/engines/thread-pools.ts); the system's default BLAS stays as it is.
+# (src/engines/native-runtime.ts); the system's default BLAS stays as it is.
 packages=(libxgboost-dev libtorch-dev libopenblas0-openmp g++ make python3)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-pandas python3-sklearn python3-xgboost python3-torch)

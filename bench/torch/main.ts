@@ -5,16 +5,17 @@
  * The main ratio is the LSTM at 1 thread; the other configurations are extra key=values. Each side runs a short
  * warm-up fit first, repeats alternate between the sides, and medians are reported (this 2-core machine is shared).
  * Both sides size OpenBLAS's pool to the thread count as well (bench/torch/peer_threads.py). The peer runs with
- * its libraries' defaults; at 2 threads it also runs on the thread pools our engines chose
- * (src/engines/thread-pools.ts: OpenBLAS's OpenMP build, or else a short OpenMP spin), reported as
- * *_peer_same_env_s, which shows how much of a ratio is that choice rather than the code.
+ * its libraries' defaults, and also on the native runtime our engines set up (src/engines/native-runtime.ts:
+ * OpenBLAS's OpenMP build or else a short OpenMP spin, and OpenBLAS kernels chosen by instruction set where its CPU
+ * detection fell back), reported as *_peer_same_env_s and *_same_env_ratio: how much of a ratio is that setup
+ * rather than the code. Python torch users get the same setup with LD_PRELOAD and OPENBLAS_CORETYPE.
  */
 import { join } from 'node:path'
 import { alternate, benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
 import { torch, torchUnavailableReason } from '../../src/engines/torch/index.js'
 import type { WindowTensorView } from '../../src/features/views/types.js'
 import { createModel } from '../../src/models/registry.js'
-import { threadPools } from '../../src/engines/thread-pools.js'
+import { nativeRuntime } from '../../src/engines/native-runtime.js'
 
 const N = 20_000
 const STEPS = 60
@@ -66,9 +67,9 @@ const MODELS = {
  */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5)
 
-/** Whether our engines run on other thread pools than a plain process gets (see src/engines/thread-pools.ts). */
+/** Whether our engines run on another native runtime than a plain process gets (see src/engines/native-runtime.ts). */
 function differsFromDefaults(): boolean {
-  const p = threadPools()
+  const p = nativeRuntime()
   return !!p && (p.preloaded.length > 0 || Object.keys(p.env).length > 0)
 }
 
@@ -101,7 +102,7 @@ export default async function run(): Promise<void> {
       const args = [N, STEPS, F, BATCH, threads].map(String)
       const r = runPythonPeer(script, args)
       for (const name of Object.keys(MODELS)) push(peer, `${name}_${threads}t`, r[`${name}_${threads}t`] as number)
-      if (threads > 1 && differsFromDefaults()) {
+      if (differsFromDefaults()) {
         const same = runPythonPeer(script, args, true)
         for (const name of Object.keys(MODELS)) {
           push(peerSameEnv, `${name}_${threads}t`, same[`${name}_${threads}t`] as number)
@@ -123,8 +124,13 @@ export default async function run(): Promise<void> {
     extra[`${k}_ours_s`] = median(ours[k])
     extra[`${k}_peer_s`] = median(peer[k])
   }
-  for (const k of Object.keys(peerSameEnv)) extra[`${k}_peer_same_env_s`] = median(peerSameEnv[k])
-  extra.blas = threadPools()?.blas ?? 'none'
+  for (const k of Object.keys(peerSameEnv)) {
+    extra[`${k}_same_env_ratio`] = median(ours[k]) / median(peerSameEnv[k])
+    extra[`${k}_peer_same_env_s`] = median(peerSameEnv[k])
+  }
+  extra.blas = nativeRuntime()?.blas ?? 'none'
+  extra.blas_core = nativeRuntime()?.blasCore ?? 'none'
+  extra.openblas_coretype = process.env.OPENBLAS_CORETYPE ?? 'default'
   extra.gomp_spincount = process.env.GOMP_SPINCOUNT ?? 'default'
   extra.libtorch = torch().libtorchVersion
   console.log(benchLine('torch', median(ours.lstm_1t), median(peer.lstm_1t), extra))

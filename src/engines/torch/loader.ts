@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Availability } from '../../models/contract.js'
-import { prepareThreadPools } from '../thread-pools.js'
+import { prepareNativeRuntime } from '../native-runtime.js'
 import type { TorchBinding } from './types.js'
 
 export const TORCH_INSTALL_HINT = 'sudo apt-get install libtorch-dev && npm run build:native'
@@ -38,7 +38,7 @@ function load(): { binding: TorchBinding } | { error: string } {
     return cached
   }
   try {
-    prepareThreadPools()
+    prepareNativeRuntime()
     const binding = createRequire(import.meta.url)(ADDON_PATH) as TorchBinding
     addAccessors(binding)
     cached = { binding }

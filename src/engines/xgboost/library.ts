@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Availability } from '../../models/contract.js'
-import { prepareThreadPools } from '../thread-pools.js'
+import { prepareNativeRuntime } from '../native-runtime.js'
 
 /**
  * Lazy koffi binding to XGBoost's C API (Debian libxgboost-dev). Nothing is loaded at import time, so a machine
@@ -63,7 +63,7 @@ function locate(): string[] {
 }
 
 function bind(path: string, koffi: typeof import('koffi')): XgbLib {
-  prepareThreadPools()
+  prepareNativeRuntime()
   const so = koffi.load(path)
   const H = 'XGHandle'
   if (!bindTypes.done) {

@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { OPENMP_SPIN_COUNT, openMpBlasDir, type ThreadPools } from '../../src/engines/thread-pools.js'
+import {
+  OPENMP_SPIN_COUNT,
+  coreForCpuFlags,
+  openMpBlasDir,
+  type NativeRuntime,
+} from '../../src/engines/native-runtime.js'
 import { torchUnavailableReason } from '../../src/engines/torch/index.js'
 
-const poolsUrl = new URL('../../src/engines/thread-pools.js', import.meta.url).href
+const runtimeUrl = new URL('../../src/engines/native-runtime.js', import.meta.url).href
 const torchUrl = new URL('../../src/engines/torch/index.js', import.meta.url).href
 
 interface ChildReport {
-  pools: ThreadPools
+  rt: NativeRuntime
   again: boolean
   spin: string | null
   /** Every OpenBLAS file mapped into the child. */
@@ -19,19 +25,19 @@ interface ChildReport {
   blasThreads?: number | null
 }
 
-/** Run `body` (module code with `pools` and `torchIndex` imported) in a fresh process with `env`, get its report. */
+/** Run `body` (module code that may fill `report`) in a fresh process with `env`, then set the runtime up. */
 function inChild(env: Record<string, string>, body = ''): ChildReport {
   const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !['GOMP_SPINCOUNT', 'OMP_WAIT_POLICY', 'MLF_BLAS'].includes(k)),
+    Object.entries(process.env).filter(([k]) => !OUR_VARIABLES.includes(k)),
   )
   const code = `
     import { readFileSync } from 'node:fs'
-    const pools = await import(${JSON.stringify(poolsUrl)})
+    const runtime = await import(${JSON.stringify(runtimeUrl)})
     const report = {}
     ${body}
-    const first = pools.prepareThreadPools()
-    report.pools = first
-    report.again = pools.prepareThreadPools() === first && pools.threadPools() === first
+    const first = runtime.prepareNativeRuntime()
+    report.rt = first
+    report.again = runtime.prepareNativeRuntime() === first && runtime.nativeRuntime() === first
     report.spin = process.env.GOMP_SPINCOUNT ?? null
     report.blasFiles = [...new Set(readFileSync('/proc/self/maps', 'utf8').split('\\n')
       .filter((l) => l.includes('libopenblas')).map((l) => l.slice(l.indexOf('/'))))]
@@ -55,43 +61,80 @@ const PRODUCT = `
   report.product = Buffer.from(a.matmul(a.transpose(0, 1)).toArray().buffer).toString('base64')
   report.blasThreads = t.blasThreads()`
 
+const OUR_VARIABLES = ['GOMP_SPINCOUNT', 'OMP_WAIT_POLICY', 'MLF_BLAS', 'OPENBLAS_CORETYPE']
 const openMpDir = openMpBlasDir()
+const flags = new Set(
+  (readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '').split(/[\s:]+/),
+)
 
-describe('thread pools', () => {
+/** The kernel family expected after setup: OpenBLAS's own pick unless that was the fallback on a capable CPU. */
+const capableCore = coreForCpuFlags(flags)
+
+/** What the runtime set beside the spin: OPENBLAS_CORETYPE only where OpenBLAS fell back on a capable CPU. */
+function checkCore(r: ChildReport): void {
+  assert.ok(r.rt.blasCore, 'an OpenBLAS was opened')
+  if (capableCore) assert.notEqual(r.rt.blasCore.toLowerCase(), 'prescott', 'the fallback kernels on a capable CPU')
+  const forced = r.rt.env.OPENBLAS_CORETYPE
+  if (forced !== undefined) {
+    assert.equal(forced, capableCore)
+    assert.equal(r.rt.blasCore.toLowerCase(), forced.toLowerCase())
+  }
+}
+
+describe('native runtime', () => {
+  it('picks OpenBLAS kernels by instruction set', () => {
+    const avx512 = ['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl']
+    assert.equal(coreForCpuFlags(new Set(['sse3', 'avx', 'avx2', 'fma', ...avx512])), 'SkylakeX')
+    assert.equal(coreForCpuFlags(new Set(['avx', 'avx2', 'fma', 'avx512f'])), 'Haswell')
+    assert.equal(coreForCpuFlags(new Set(['avx', 'avx2'])), 'SandyBridge')
+    assert.equal(coreForCpuFlags(new Set(['sse3', 'ssse3'])), null)
+  })
+
   it('without the OpenMP OpenBLAS: a short spin where the user set none, the user setting otherwise', () => {
     const system = inChild({ MLF_BLAS: 'system' })
-    assert.equal(system.pools.blas, 'system')
-    assert.equal(system.pools.reason, 'MLF_BLAS=system')
-    assert.deepEqual(system.pools.env, { GOMP_SPINCOUNT: OPENMP_SPIN_COUNT })
+    assert.equal(system.rt.blas, 'system')
+    assert.equal(system.rt.reason, 'MLF_BLAS=system')
+    assert.deepEqual(system.rt.preloaded, [])
+    assert.equal(system.rt.env.GOMP_SPINCOUNT, OPENMP_SPIN_COUNT)
     assert.equal(system.spin, OPENMP_SPIN_COUNT)
     assert.equal(system.again, true)
-    assert.deepEqual(system.blasFiles, [])
+    assert.ok(system.blasFiles.every((f) => !f.includes('openblas-openmp')), system.blasFiles.join())
+    checkCore(system)
 
     const userSpin = inChild({ MLF_BLAS: 'system', GOMP_SPINCOUNT: '300000' })
-    assert.deepEqual([userSpin.pools.env, userSpin.spin], [{}, '300000'])
+    assert.deepEqual([userSpin.rt.env.GOMP_SPINCOUNT, userSpin.spin], [undefined, '300000'])
     const userPolicy = inChild({ MLF_BLAS: 'system', OMP_WAIT_POLICY: 'active' })
-    assert.deepEqual([userPolicy.pools.env, userPolicy.spin], [{}, null])
+    assert.deepEqual([userPolicy.rt.env.GOMP_SPINCOUNT, userPolicy.spin], [undefined, null])
   })
 
   it("by default: Debian's OpenMP OpenBLAS preloaded, libgomp's own spin kept", (t) => {
     const r = inChild({})
     if (!openMpDir) {
       // Then the fallback, saying what to install.
-      assert.equal(r.pools.blas, 'system')
-      assert.match(r.pools.reason, /apt-get install libopenblas0-openmp/)
+      assert.equal(r.rt.blas, 'system')
+      assert.match(r.rt.reason, /apt-get install libopenblas0-openmp/)
       assert.equal(r.spin, OPENMP_SPIN_COUNT)
       t.diagnostic('libopenblas0-openmp is not installed: only the fallback was checked')
       return
     }
-    assert.equal(r.pools.blas, 'openmp')
-    assert.deepEqual(r.pools.env, {})
+    assert.equal(r.rt.blas, 'openmp')
+    assert.equal(r.rt.env.GOMP_SPINCOUNT, undefined)
     assert.equal(r.spin, null)
     assert.deepEqual(
-      r.pools.preloaded,
+      r.rt.preloaded,
       ['libopenblas.so.0', 'libblas.so.3', 'liblapack.so.3'].map((l) => `${openMpDir}/${l}`),
     )
     assert.equal(r.blasFiles.length, 1)
     assert.ok(r.blasFiles[0].startsWith(`${openMpDir}/`), r.blasFiles[0])
+    checkCore(r)
+    if (r.rt.env.OPENBLAS_CORETYPE) t.diagnostic(`OpenBLAS fell back on this CPU; kernels: ${r.rt.blasCore}`)
+  })
+
+  it("a kernel family the user chose is OpenBLAS's to apply, not ours", (t) => {
+    if (process.arch !== 'x64') return t.skip('x86-64 kernel names')
+    const r = inChild({ OPENBLAS_CORETYPE: 'Nehalem' })
+    assert.equal(r.rt.env.OPENBLAS_CORETYPE, undefined)
+    assert.equal(r.rt.blasCore, 'Nehalem')
   })
 
   it('libtorch binds to the chosen OpenBLAS, which gives the same products as the system one', (t) => {
@@ -107,6 +150,6 @@ describe('thread pools', () => {
     assert.equal(openmp.blasFiles.length, 1)
     assert.ok(openmp.blasFiles[0].startsWith(`${openMpDir}/`), openmp.blasFiles[0])
     assert.equal(openmp.blasThreads, 2)
-    assert.equal(openmp.product, system.product)
+    assert.deepEqual([openmp.rt.blasCore, openmp.product], [system.rt.blasCore, system.product])
   })
 })
