@@ -77,7 +77,14 @@ function cpuFlags(): Set<string> {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
       .split('\n')
       .find((l) => l.startsWith('flags'))
-    return new Set(line ? line.slice(line.indexOf(':') + 1).trim().split(/\s+/) : [])
+    return new Set(
+      line
+        ? line
+            .slice(line.indexOf(':') + 1)
+            .trim()
+            .split(/\s+/)
+        : [],
+    )
   } catch {
     return new Set()
   }

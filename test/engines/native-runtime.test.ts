@@ -27,9 +27,7 @@ interface ChildReport {
 
 /** Run `body` (module code that may fill `report`) in a fresh process with `env`, then set the runtime up. */
 function inChild(env: Record<string, string>, body = ''): ChildReport {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !OUR_VARIABLES.includes(k)),
-  )
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !OUR_VARIABLES.includes(k)))
   const code = `
     import { readFileSync } from 'node:fs'
     const runtime = await import(${JSON.stringify(runtimeUrl)})
@@ -64,7 +62,11 @@ const PRODUCT = `
 const OUR_VARIABLES = ['GOMP_SPINCOUNT', 'OMP_WAIT_POLICY', 'MLF_BLAS', 'OPENBLAS_CORETYPE']
 const openMpDir = openMpBlasDir()
 const flags = new Set(
-  (readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '').split(/[\s:]+/),
+  (
+    readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags')) ?? ''
+  ).split(/[\s:]+/),
 )
 
 /** The kernel family expected after setup: OpenBLAS's own pick unless that was the fallback on a capable CPU. */
@@ -98,7 +100,10 @@ describe('native runtime', () => {
     assert.equal(system.rt.env.GOMP_SPINCOUNT, OPENMP_SPIN_COUNT)
     assert.equal(system.spin, OPENMP_SPIN_COUNT)
     assert.equal(system.again, true)
-    assert.ok(system.blasFiles.every((f) => !f.includes('openblas-openmp')), system.blasFiles.join())
+    assert.ok(
+      system.blasFiles.every((f) => !f.includes('openblas-openmp')),
+      system.blasFiles.join(),
+    )
     checkCore(system)
 
     const userSpin = inChild({ MLF_BLAS: 'system', GOMP_SPINCOUNT: '300000' })

@@ -20,7 +20,9 @@ const reason = torchUnavailableReason()
 function windows(seed: number, rows: number, steps: number, f: number, ends: number[]): WindowTensorView {
   const u = rng(seed)
   const g = gaussian(u)
-  const base = Float32Array.from({ length: rows * f }, (_, k) => (u() < 0.05 ? NaN : 100 * (k % f) + g() * (1 + k % f)))
+  const base = Float32Array.from({ length: rows * f }, (_, k) =>
+    u() < 0.05 ? NaN : 100 * (k % f) + g() * (1 + (k % f)),
+  )
   return { kind: 'window_tensor', n: ends.length, steps, f, base, end: Int32Array.from(ends), names: [] }
 }
 
@@ -51,14 +53,23 @@ describe('neural inputs prepared for epochs', () => {
   }
 
   it('a window view: batches hold the same float32 values, the base keeps only the rows the windows cover', () => {
-    const v = windows(1, 200, 12, 5, Array.from({ length: 90 }, (_, i) => 40 + ((i * 37) % 120)))
+    const v = windows(
+      1,
+      200,
+      12,
+      5,
+      Array.from({ length: 90 }, (_, i) => 40 + ((i * 37) % 120)),
+    )
     const s = fitStandardizer(v)
     const prepared = prepareForEpochs(v, s)
     assert.equal(prepared.s, null)
     const p = prepared.view as WindowTensorView
     const first = Math.min(...v.end) - v.steps + 1
     assert.equal(p.base.length, (Math.max(...v.end) + 1 - first) * v.f)
-    assert.ok(p.base.every((x) => Number.isFinite(x)), 'missing values become 0')
+    assert.ok(
+      p.base.every((x) => Number.isFinite(x)),
+      'missing values become 0',
+    )
     const direct = gatherAll(v, s)
     assert.ok(direct.some((x) => x === 0) && direct.some((x) => Math.abs(x) > 1))
     sameBits(gatherAll(p, null), direct)
@@ -68,7 +79,16 @@ describe('neural inputs prepared for epochs', () => {
     const ends = Array.from({ length: 40 }, (_, i) => 30 + i)
     const parts = [
       { ...windows(2, 80, 10, 3, ends), timeframe: '1m' },
-      { ...windows(3, 90, 4, 6, ends.map((e) => e + 5)), timeframe: '5m' },
+      {
+        ...windows(
+          3,
+          90,
+          4,
+          6,
+          ends.map((e) => e + 5),
+        ),
+        timeframe: '5m',
+      },
     ]
     const v: MultiResView = { kind: 'multi_res', n: ends.length, parts }
     const s = fitStandardizer(v)
@@ -78,7 +98,13 @@ describe('neural inputs prepared for epochs', () => {
   })
 
   it('a feature matrix stays as it is; an empty window view prepares to an empty base', () => {
-    const fm: FeatureMatrixView = { kind: 'feature_matrix', n: 2, f: 2, data: new Float64Array([1, 2, 3, 4]), names: [] }
+    const fm: FeatureMatrixView = {
+      kind: 'feature_matrix',
+      n: 2,
+      f: 2,
+      data: new Float64Array([1, 2, 3, 4]),
+      names: [],
+    }
     const s = fitStandardizer(fm)
     assert.deepEqual(prepareForEpochs(fm, s), { view: fm, s })
     const empty = { ...windows(4, 20, 5, 2, []), n: 0 }
