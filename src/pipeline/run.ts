@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { codeVersion } from './version.js'
+import { runEnvironment } from './environment.js'
 import type { ResolvedConfig } from '../config/load.js'
 import { ingestFile } from '../data/ingest.js'
 import type { ValidationReport } from '../data/validate.js'
@@ -16,7 +17,7 @@ import { backtestMetrics, drawdown, regimeBreakdown } from '../backtest/metrics.
 import { readBundleManifest, writeBundle } from '../bundle/manifest.js'
 import { renderReport } from '../tracking/report.js'
 import { openRunStore } from '../tracking/store.js'
-import type { RunRecord } from '../tracking/types.js'
+import type { RunEnvironment, RunRecord } from '../tracking/types.js'
 import { buildLabeledFrame, classTargets, CLASS_NAMES, shuffled, splitSamples } from './dataset.js'
 import { buildView, calibrate, classProbabilities, K, predictionsCsv, sampleMask, viewOptions } from './predict.js'
 import { saveBundleArtifacts, bundleManifestFields, warmupBars } from './bundle.js'
@@ -58,6 +59,7 @@ export interface RunSummary {
   data_fingerprint: string
   data_file: string
   code_version: string
+  environment: RunEnvironment
   seed: number
   rows: number
   features: number
@@ -293,6 +295,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     data_fingerprint: report.fingerprint,
     data_file: opts.dataFile,
     code_version: codeVersion(),
+    environment: runEnvironment(),
     seed: config.seed,
     rows: bars.length,
     features: lf.frame.names.length,
@@ -333,6 +336,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     configHash: config.hash,
     dataFingerprint: report.fingerprint,
     codeVersion: summary.code_version,
+    environment: summary.environment,
     seed: config.seed,
     config: { ...config, source: undefined },
     dataFile: opts.dataFile,

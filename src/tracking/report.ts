@@ -107,6 +107,14 @@ function metadataSection(run: RunRecord): string {
     ['code version', code(run.codeVersion)],
     ['seed', run.seed],
   ]
+  const env = run.environment
+  if (env) {
+    rows.push(['runtime', `Node ${env.node} on ${env.platform}, ${env.cpu} (${env.cores} cores)`])
+    const engines = Object.entries(env.engines).map(([k, v]) => `${k} ${v}`)
+    rows.push(['engines', engines.length > 0 ? engines.join('; ') : 'none loaded'])
+    const vars = Object.entries(env.engineEnv).map(([k, v]) => `${k}=${v}`)
+    if (vars.length > 0) rows.push(['engine settings', code(vars.join(' '))])
+  }
   const config = `<details><summary>Resolved config</summary><pre>${escapeHtml(
     JSON.stringify(run.config, null, 2) ?? 'undefined',
   )}</pre></details>`

@@ -66,6 +66,16 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
   configHash: z.string(),
   dataFingerprint: z.string(),
   codeVersion: z.string(),
+  environment: z
+    .object({
+      node: z.string(),
+      platform: z.string(),
+      cpu: z.string(),
+      cores: z.number().int().nonnegative(),
+      engines: z.record(z.string(), z.string()),
+      engineEnv: z.record(z.string(), z.string()),
+    })
+    .optional(),
   seed: z.number().int(),
   config: z.unknown(),
   dataFile: z.string(),

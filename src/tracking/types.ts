@@ -55,6 +55,20 @@ export interface ArtifactRecord {
   bytes: number
 }
 
+/** The machine and engines a run ran on (see src/pipeline/environment.ts). */
+export interface RunEnvironment {
+  /** Node's version, e.g. v20.11.0. */
+  node: string
+  /** OS, architecture and kernel release. */
+  platform: string
+  cpu: string
+  cores: number
+  /** Native engines the run loaded, name -> version or build. */
+  engines: Record<string, string>
+  /** Environment variables the engines set for themselves (OpenMP spin, OpenBLAS kernels). */
+  engineEnv: Record<string, string>
+}
+
 export interface RunRecord {
   runId: string
   /** ISO 8601 timestamp. */
@@ -62,6 +76,8 @@ export interface RunRecord {
   configHash: string
   dataFingerprint: string
   codeVersion: string
+  /** Absent in records from before it was kept. */
+  environment?: RunEnvironment
   seed: number
   /** The resolved config object. */
   config: unknown

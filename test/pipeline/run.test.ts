@@ -37,11 +37,16 @@ test('same data, config and seed give identical bundles; the run is recorded wit
   assert.ok(summary.backtest.trades > 0, 'the small run trades')
   assert.equal(byRegime, summary.backtest.trades, 'every trade falls in one volatility regime')
   assert.ok(summary.samples.purged + summary.samples.embargoed > 0, 'the split purged or embargoed overlapping labels')
+  // What it ran on: the engines this run loaded (XGBoost, which sets the native runtime up), nothing it did not.
+  assert.equal(summary.environment.node, process.version)
+  assert.match(summary.environment.engines.xgboost, /^\d+\.\d+\.\d+$/)
+  assert.ok(summary.environment.cores > 0)
   const store = openRunStore(join(out, 'mlf.sqlite'))
   try {
     const runs = store.list({ limit: 10 })
     assert.equal(runs.length, 3)
     assert.equal(store.get(a.runId)?.configHash, a.summary.config_hash)
+    assert.deepEqual(store.get(a.runId)?.environment, summary.environment)
   } finally {
     store.close()
   }

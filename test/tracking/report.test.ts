@@ -111,6 +111,7 @@ test('report: the markup is well formed (every element closed, in order) and has
     'No artifacts were written.',
   ])
     assert.ok(minimal.includes(note), note)
+  assert.ok(!minimal.includes('<td>runtime</td>'), 'no runtime row for a record from before it was kept')
   assert.ok(!minimal.includes('class="chart"'), 'no chart containers without data')
   assert.deepEqual(chartData(minimal), {})
   assert.equal(runChartScript(minimal).size, 0)
@@ -209,6 +210,9 @@ test('report: tables show metrics, regimes, timings, metadata and artifact check
     `<code>${run.configHash}</code>`,
     `<code>${run.dataFingerprint}</code>`,
     `<code>${run.codeVersion}</code>`,
+    '<td>Node v20.11.0 on linux x64 6.1.0, Intel(R) Xeon(R) Processor (2 cores)</td>',
+    '<td>libtorch 1.13.0; xgboost 1.7.4; openblas openmp build, SkylakeX kernels</td>',
+    '<code>OPENBLAS_CORETYPE=SkylakeX</code>',
     `<code>${'ab'.repeat(32)}</code>`,
     '<td class="num">123,456</td>',
     'Top 30 of 40 features by gain.',

@@ -48,6 +48,11 @@ function load(): { binding: TorchBinding } | { error: string } {
   return cached
 }
 
+/** libtorch's version where this process has loaded it, else null (never loads it). */
+export function loadedLibtorchVersion(): string | null {
+  return cached && 'binding' in cached ? cached.binding.libtorchVersion : null
+}
+
 export function torchAvailability(): Availability {
   const r = load()
   return 'binding' in r ? { ok: true } : { ok: false, hint: TORCH_INSTALL_HINT }

@@ -1,4 +1,4 @@
-export { xgboostAvailability, xgb, check, XGBOOST_INSTALL_HINT, type Handle } from './library.js'
+export { xgboostAvailability, xgb, check, loadedXgboostVersion, XGBOOST_INSTALL_HINT, type Handle } from './library.js'
 export { createDMatrix, withDMatrix, type DMatrix, type DMatrixInput } from './dmatrix.js'
 export {
   createBooster,

@@ -133,6 +133,11 @@ function tryLoad(): { lib: XgbLib } | { error: string } {
   return { error: `libxgboost not found (${errors.slice(0, 3).join('; ')}); ${XGBOOST_INSTALL_HINT}` }
 }
 
+/** XGBoost's version where this process has loaded it, else null (never loads it). */
+export function loadedXgboostVersion(): string | null {
+  return cached && 'lib' in cached ? cached.lib.version : null
+}
+
 export function xgboostAvailability(): Availability {
   cached ??= tryLoad()
   return 'lib' in cached ? { ok: true } : { ok: false, hint: cached.error }
