@@ -83,6 +83,23 @@ export function runPythonPeer(
   return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>
 }
 
+/** Whether our engines run on another native runtime than a plain process gets (src/engines/native-runtime.ts). */
+export function ourRuntimeDiffers(): boolean {
+  const rt = nativeRuntime()
+  return !!rt && (rt.preloaded.length > 0 || Object.keys(rt.env).length > 0)
+}
+
+/** The native runtime as key=values for a BENCH line. */
+export function runtimeFigures(): Record<string, string> {
+  const rt = nativeRuntime()
+  return {
+    blas: rt?.blas ?? 'none',
+    blas_core: rt?.blasCore ?? 'none',
+    openblas_coretype: process.env.OPENBLAS_CORETYPE ?? 'default',
+    gomp_spincount: process.env.GOMP_SPINCOUNT ?? 'default',
+  }
+}
+
 export function requireShared(file: string): string {
   const p = resolve(sharedDir, file)
   if (!existsSync(p)) throw new Error(`benchmark needs ${p} (the shared data folder beside the repository)`)

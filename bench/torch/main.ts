@@ -11,11 +11,10 @@
  * rather than the code. Python torch users get the same setup with LD_PRELOAD and OPENBLAS_CORETYPE.
  */
 import { join } from 'node:path'
-import { alternate, benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
+import { alternate, benchLine, median, ourRuntimeDiffers, repoRoot, runPythonPeer, runtimeFigures } from '../lib.js'
 import { torch, torchUnavailableReason } from '../../src/engines/torch/index.js'
 import type { WindowTensorView } from '../../src/features/views/types.js'
 import { createModel } from '../../src/models/registry.js'
-import { nativeRuntime } from '../../src/engines/native-runtime.js'
 
 const N = 20_000
 const STEPS = 60
@@ -67,12 +66,6 @@ const MODELS = {
  */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5)
 
-/** Whether our engines run on another native runtime than a plain process gets (see src/engines/native-runtime.ts). */
-function differsFromDefaults(): boolean {
-  const p = nativeRuntime()
-  return !!p && (p.preloaded.length > 0 || Object.keys(p.env).length > 0)
-}
-
 export default async function run(): Promise<void> {
   const reason = torchUnavailableReason()
   if (reason) throw new Error(`bench torch needs the libtorch addon: ${reason}`)
@@ -102,7 +95,7 @@ export default async function run(): Promise<void> {
       const args = [N, STEPS, F, BATCH, threads].map(String)
       const r = runPythonPeer(script, args)
       for (const name of Object.keys(MODELS)) push(peer, `${name}_${threads}t`, r[`${name}_${threads}t`] as number)
-      if (differsFromDefaults()) {
+      if (ourRuntimeDiffers()) {
         const same = runPythonPeer(script, args, true)
         for (const name of Object.keys(MODELS)) {
           push(peerSameEnv, `${name}_${threads}t`, same[`${name}_${threads}t`] as number)
@@ -128,10 +121,7 @@ export default async function run(): Promise<void> {
     extra[`${k}_same_env_ratio`] = median(ours[k]) / median(peerSameEnv[k])
     extra[`${k}_peer_same_env_s`] = median(peerSameEnv[k])
   }
-  extra.blas = nativeRuntime()?.blas ?? 'none'
-  extra.blas_core = nativeRuntime()?.blasCore ?? 'none'
-  extra.openblas_coretype = process.env.OPENBLAS_CORETYPE ?? 'default'
-  extra.gomp_spincount = process.env.GOMP_SPINCOUNT ?? 'default'
+  Object.assign(extra, runtimeFigures())
   extra.libtorch = torch().libtorchVersion
   console.log(benchLine('torch', median(ours.lstm_1t), median(peer.lstm_1t), extra))
 }

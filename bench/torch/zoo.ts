@@ -3,10 +3,11 @@
  * view, Adam, binary head) against the same architecture in Python torch (bench/torch/zoo_peer.py) at equal thread
  * counts. PatchTST: context 512, 4 features, patch 16 / stride 8, d_model 128, 8 heads, 3 layers, ff 256, causal
  * attention. N-HiTS: context 512, 4 features, pools 4/2/1, horizon 16, 256 units. The main ratio is 1 thread. Each
- * side runs a short warm-up fit first, repeats alternate between the sides, and medians are reported.
+ * side runs a short warm-up fit first, repeats alternate between the sides, and medians are reported. As in
+ * bench/torch/main.ts the peer also runs on our native runtime (*_same_env_ratio): how much of a ratio is that setup.
  */
 import { join } from 'node:path'
-import { alternate, benchLine, median, repoRoot, runPythonPeer } from '../lib.js'
+import { alternate, benchLine, median, ourRuntimeDiffers, repoRoot, runPythonPeer, runtimeFigures } from '../lib.js'
 import { torch, torchUnavailableReason } from '../../src/engines/torch/index.js'
 import type { WindowTensorView } from '../../src/features/views/types.js'
 import { createModel } from '../../src/models/registry.js'
@@ -55,9 +56,11 @@ async function bench(name: keyof typeof CONFIGS): Promise<void> {
   const params = { ...c.arch, epochs: 1, batchSize: c.batch, lr: 1e-3, clipNorm: 0, patience: 0 }
   const ours: Record<number, number[]> = {}
   const peer: Record<number, number[]> = {}
+  const peerSameEnv: Record<number, number[]> = {}
   for (const threads of THREADS) {
     ours[threads] = []
     peer[threads] = []
+    peerSameEnv[threads] = []
     const runOurs = async (): Promise<void> => {
       // A short fit first (the peer does the same): one-time initialisation stays off the clock.
       const rows = WARMUP_BATCHES * c.batch
@@ -69,23 +72,32 @@ async function bench(name: keyof typeof CONFIGS): Promise<void> {
       ours[threads].push(Number(process.hrtime.bigint() - t0) / 1e9)
     }
     const runPeer = (): void => {
-      const r = runPythonPeer(
-        join(repoRoot, 'bench', 'torch', 'zoo_peer.py'),
-        [name, c.n, STEPS, F, c.batch, threads].map(String),
-      )
-      peer[threads].push(r[`${name}_${threads}t`] as number)
+      const script = join(repoRoot, 'bench', 'torch', 'zoo_peer.py')
+      const args = [name, c.n, STEPS, F, c.batch, threads].map(String)
+      peer[threads].push(runPythonPeer(script, args)[`${name}_${threads}t`] as number)
+      if (ourRuntimeDiffers())
+        peerSameEnv[threads].push(runPythonPeer(script, args, true)[`${name}_${threads}t`] as number)
     }
     await alternate(REPEATS, runOurs, runPeer)
   }
   torch().setNumThreads(1)
   const secs = (xs: number[]): string => xs.map((v) => v.toFixed(2)).join(',')
-  for (const t of THREADS) console.log(`torch_${name} ${t}t: ours=[${secs(ours[t])}] peer=[${secs(peer[t])}]`)
+  for (const t of THREADS) {
+    const same = peerSameEnv[t].length > 0 ? ` peer_same_env=[${secs(peerSameEnv[t])}]` : ''
+    console.log(`torch_${name} ${t}t: ours=[${secs(ours[t])}] peer=[${secs(peer[t])}]${same}`)
+  }
   const extra: Record<string, number | string> = { n: c.n, steps: STEPS, features: F, batch: c.batch, repeats: REPEATS }
   for (const threads of THREADS.slice(1)) {
     extra[`t${threads}_ratio`] = median(ours[threads]) / median(peer[threads])
     extra[`t${threads}_ours_s`] = median(ours[threads])
     extra[`t${threads}_peer_s`] = median(peer[threads])
   }
+  for (const threads of THREADS) {
+    if (peerSameEnv[threads].length === 0) continue
+    extra[`t${threads}_same_env_ratio`] = median(ours[threads]) / median(peerSameEnv[threads])
+    extra[`t${threads}_peer_same_env_s`] = median(peerSameEnv[threads])
+  }
+  Object.assign(extra, runtimeFigures())
   extra.libtorch = torch().libtorchVersion
   console.log(benchLine(`torch_${name}`, median(ours[1]), median(peer[1]), extra))
 }
