@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "mlf_torch",
-      "sources": ["src/tensor.cc", "src/functional.cc", "src/optim.cc"],
+      "sources": ["src/tensor.cc", "src/functional.cc", "src/optim.cc", "src/allocator.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "/usr/include/torch/csrc/api/include"

@@ -23,6 +23,11 @@ using CellPtr = std::shared_ptr<Cell>;
 // Number of live Cell objects (tensors not yet released), for leak tests.
 int64_t liveCells();
 
+// The CPU tensor allocator (allocator.cc): large blocks mapped and cached by size.
+void installTensorAllocator();
+size_t emptyTensorCache();
+size_t cachedTensorBytes();
+
 class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
  public:
   explicit TensorWrap(const Napi::CallbackInfo& info);

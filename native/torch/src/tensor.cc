@@ -520,6 +520,8 @@ static void defineRuntime(Napi::Env env, Napi::Object exports) {
     return info[0];
   });
   def(env, exports, "liveTensors", [](CI info) -> Napi::Value { return Napi::Number::New(info.Env(), static_cast<double>(liveCells())); });
+  def(env, exports, "emptyCache", [](CI info) -> Napi::Value { return Napi::Number::New(info.Env(), static_cast<double>(emptyTensorCache())); });
+  def(env, exports, "cachedBytes", [](CI info) -> Napi::Value { return Napi::Number::New(info.Env(), static_cast<double>(cachedTensorBytes())); });
   def(env, exports, "setGradEnabled", [](CI info) -> Napi::Value {
     bool prev = at::GradMode::is_enabled();
     at::GradMode::set_enabled(boolArg(info, 0, "setGradEnabled"));
@@ -561,6 +563,7 @@ static void defineRuntime(Napi::Env env, Napi::Object exports) {
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  installTensorAllocator();
   auto* d = new AddonData();
   env.SetInstanceData<AddonData>(d);
   Napi::Function ctor = TensorWrap::DefineClass(env, "Tensor", {});

@@ -212,6 +212,13 @@ export interface TorchBinding {
   keep<T extends Tensor>(t: T): T
   /** Tensors whose storage has not been released yet (for leak tests). */
   liveTensors(): number
+  /**
+   * Return the cached large tensor blocks to the system (bytes freed). Blocks of 256 KiB and more are mapped and,
+   * once released, cached by size for the next tensor of that size (native/torch/src/allocator.cc).
+   */
+  emptyCache(): number
+  /** Bytes of released tensor blocks held for reuse. */
+  cachedBytes(): number
   setGradEnabled(on: boolean): boolean
   isGradEnabled(): boolean
   manualSeed(seed: number): void

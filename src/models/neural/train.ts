@@ -215,6 +215,8 @@ export async function trainLoop(
   } finally {
     if (best) for (const x of (best as Map<string, Tensor>).values()) x.dispose()
     setTraining(net, false)
+    // The blocks cached for the steps' repeated shapes go back to the system (native/torch/src/allocator.cc).
+    t.emptyCache()
   }
   return {
     history: state.history,

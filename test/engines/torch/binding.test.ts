@@ -162,6 +162,29 @@ describe('torch binding', () => {
     assert.throws(() => t.setNumThreads(0), /threads must be >= 1/)
   })
 
+  it('large tensor blocks are cached by size, reused, and returned by emptyCache', () => {
+    t.emptyCache()
+    assert.equal(t.cachedBytes(), 0)
+    const n = 1 << 20 // 4 MiB of float32: a mapped block
+    const a = t.full([n], 3)
+    assert.equal(t.cachedBytes(), 0)
+    a.dispose()
+    const cached = t.cachedBytes()
+    assert.ok(cached >= 4 * n, `a released 4 MiB block is cached (${cached} bytes)`)
+    // The next tensor of that size takes the cached block (and holds its own values, not the old ones).
+    const b = t.zeros([n])
+    assert.equal(t.cachedBytes(), 0)
+    assert.equal(b.sum().item(), 0)
+    const c = t.arange(n, 'float64')
+    assert.equal(c.sum().item(), (n * (n - 1)) / 2)
+    // Small tensors never enter the cache.
+    t.ones([16]).dispose()
+    for (const x of [b, c]) x.dispose()
+    assert.ok(t.cachedBytes() > cached, 'both big blocks cached')
+    assert.ok(t.emptyCache() > cached)
+    assert.equal(t.cachedBytes(), 0)
+  })
+
   it('1,000 training steps do not grow resident memory', async () => {
     t.setNumThreads(1)
     t.manualSeed(1)
