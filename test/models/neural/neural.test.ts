@@ -187,6 +187,18 @@ describe('neural models', () => {
     assert.deepEqual(resumed.predict(val.x).p_up, full.predict(val.x).p_up)
   })
 
+  it("training reuses its steps' large tensor blocks and returns them after the fit", async () => {
+    const t = torch()
+    // TCN activations of a 64-window batch are (64, 32, 40) floats = 320 KiB: blocks the allocator caches.
+    const train = windows(256, 40, 3, 31)
+    const m = createModel('tcn', { channels: 32, epochs: 2, batchSize: 64, patience: 0 }, { kind: 'binary' })
+    const during: number[] = []
+    await m.fit(train, undefined, ctx(4, 1, { progress: { update: () => void during.push(t.cachedBytes()) } }))
+    assert.equal(during.length, 2)
+    assert.ok(Math.min(...during) > 320 * 1024, `blocks held for reuse between steps: ${during.join(', ')} bytes`)
+    assert.equal(t.cachedBytes(), 0, 'the cache is returned when the fit ends')
+  })
+
   it('early stopping restores the best validation epoch', async () => {
     const train = windows(300, 8, 3, 12)
     const noise = windows(200, 8, 3, 13)
