@@ -20,7 +20,7 @@ struct Cell {
 };
 using CellPtr = std::shared_ptr<Cell>;
 
-// Number of live Cell objects (tensors not yet released), for leak tests.
+// Number of live Cell objects (wrappers not yet collected; a disposed cell's tensor is already freed), for leak tests.
 int64_t liveCells();
 
 // The CPU tensor allocator (allocator.cc): large blocks mapped and cached by size.

@@ -24,7 +24,7 @@
 namespace mlf {
 namespace {
 
-constexpr size_t kHeader = 64;           // keeps the 64-byte alignment libtorch's kernels expect
+constexpr size_t kHeader = 64;              // keeps the 64-byte alignment libtorch's kernels expect
 constexpr size_t kLarge = size_t(1) << 18;  // blocks of 256 KiB and up: mapped and cached
 constexpr size_t kPage = 4096;
 
@@ -37,7 +37,8 @@ struct Header {
   bool mapped;
 };
 constexpr size_t kStagger = 32;
-constexpr size_t kStaggerStep = 4096 / kStagger;
+constexpr size_t kStaggerStep = kPage / kStagger;
+constexpr size_t kMappedExtra = kHeader + kPage;  // header plus the largest stagger
 static_assert(sizeof(Header) <= kHeader, "header fits its slot");
 
 struct Cache {
@@ -73,12 +74,11 @@ void release(void* data) {
     std::free(h.base);
     return;
   }
-  void* base = data;  // a cached block keeps its data offset
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
     if (c.cachedBytes + h.bytes <= c.limitBytes) {
-      c.free[h.bytes].push_back(base);
+      c.free[h.bytes].push_back(data);  // a cached block keeps its data offset
       c.cachedBytes += h.bytes;
       return;
     }
@@ -92,8 +92,8 @@ class CachingCpuAllocator final : public c10::Allocator {
     const c10::Device cpu(c10::DeviceType::CPU);
     if (n == 0) return {nullptr, nullptr, &release, cpu};
     void* data = nullptr;
-    if (n + kHeader + 4096 >= kLarge) {
-      const size_t bytes = (n + kHeader + 4096 + kPage - 1) / kPage * kPage;
+    if (n + kMappedExtra >= kLarge) {
+      const size_t bytes = (n + kMappedExtra + kPage - 1) / kPage * kPage;
       Cache& c = cache();
       {
         std::lock_guard<std::mutex> lock(c.mu);

@@ -210,7 +210,10 @@ export interface TorchBinding {
   scopeDepth(): number
   /** Exempt a tensor from every scope (parameters, long-lived state). */
   keep<T extends Tensor>(t: T): T
-  /** Tensors whose storage has not been released yet (for leak tests). */
+  /**
+   * Tensor wrappers whose native slot still exists (for leak tests). A disposed tensor's storage is freed at once,
+   * but its slot lives until V8 collects the wrapper, so this counts wrappers not yet collected.
+   */
   liveTensors(): number
   /**
    * Return the cached large tensor blocks to the system (bytes freed). Blocks of 256 KiB and more are mapped and,

@@ -1,7 +1,8 @@
 /**
  * Mini-batches for neural models, gathered from a view on demand (never a full (n, L, f) copy): a window is a
- * contiguous block of the row-major base, so a batch of pre-standardised windows is one memcpy per sample. Inputs are standardised per feature
- * with statistics from the training rows only, and missing values (NaN) become 0, the standardised mean.
+ * contiguous block of the row-major base, so a batch of pre-standardised windows is one memcpy per sample. Inputs are
+ * standardised per feature with statistics from the training rows only, and missing values (NaN) become 0, the
+ * standardised mean.
  */
 import type { DataView, FeatureMatrixView, MultiResView, WindowTensorView } from '../../features/views/types.js'
 import { torch, type Tensor } from '../../engines/torch/index.js'
@@ -129,7 +130,7 @@ export function fitStandardizer(v: NeuralView): Standardizer {
 
 /** Rows [from, to) of a row-major (rows, f) source, standardised (NaN -> 0) as float32; features j0.. of `s`. */
 function standardizeRows(
-  src: ArrayLike<number>,
+  src: Float32Array,
   from: number,
   to: number,
   f: number,
@@ -137,12 +138,7 @@ function standardizeRows(
   j0: number,
 ): Float32Array {
   const out = new Float32Array((to - from) * f)
-  for (let r = from, o = 0; r < to; r++) {
-    for (let j = 0; j < f; j++, o++) {
-      const x = (src[r * f + j] - s.mean[j0 + j]) / s.std[j0 + j]
-      out[o] = x === x ? x : 0
-    }
-  }
+  copyWindow(src, from * f, (to - from) * f, f, s, j0, out, 0)
   return out
 }
 
@@ -219,8 +215,7 @@ function copyWindow(
   o: number,
 ): void {
   if (!s) {
-    if (src instanceof Float32Array) buf.set(src.subarray(start, start + per), o)
-    else for (let r = 0; r < per; r++) buf[o + r] = src[start + r]
+    buf.set(src.subarray(start, start + per), o) // a memcpy from float32; float64 values are rounded as they go
     return
   }
   for (let r = 0; r < per; r += f) {
