@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 # libxgboost-dev: the XGBoost C API (bound with koffi); libtorch-dev: libtorch for the native torch binding;
 # libopenblas0-openmp: OpenBLAS on OpenMP's pool, which the engines load in place of the pthread build
-# (src/engines/native-runtime.ts); the system's default BLAS stays as it is.
+# (src/engines/native-runtime.ts). Where no other BLAS is installed (a fresh machine), Debian points the system's
+# libblas.so.3, liblapack.so.3 and libopenblas.so.0 at it; where one is, its alternatives stay as they are. Either
+# way this script says below what it changed.
 packages=(libxgboost-dev libtorch-dev libopenblas0-openmp g++ make python3)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-pandas python3-sklearn python3-xgboost python3-torch)
@@ -17,12 +19,27 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Where the system's BLAS links point (the files they resolve to), to report what installing changed.
+blas_links() {
+  local dir
+  dir="/usr/lib/$(uname -m)-linux-gnu"
+  for l in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+    echo "$l -> $(readlink -f "$dir/$l" 2>/dev/null || true)"
+  done
+}
+
 if ((${#missing[@]} > 0)); then
   sudo=""
   [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  before=$(blas_links)
   echo "setup: installing ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  after=$(blas_links)
+  if [[ "$before" != "$after" ]]; then
+    echo "setup: the system's BLAS links now point at (update-alternatives --config libblas.so.3-* to change):"
+    diff <(echo "$before") <(echo "$after") | sed -n 's/^> /  /p'
+  fi
 fi
 
 # onnxruntime-node must not try to download GPU binaries (no network here); its CPU binaries ship in the package.
