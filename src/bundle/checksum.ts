@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { readdir, stat } from 'node:fs/promises'
-import { join, relative, sep } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { bundleFiles } from './paths.js'
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256')
@@ -9,23 +10,10 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex')
 }
 
-/** Every file under `dir`, as sorted forward-slash relative paths. */
-export async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = []
-  const walk = async (d: string) => {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, entry.name)
-      if (entry.isDirectory()) await walk(p)
-      else if (entry.isFile()) out.push(relative(dir, p).split(sep).join('/'))
-    }
-  }
-  await walk(dir)
-  return out.sort()
-}
-
+/** SHA-256 and size of every file under `dir` (links refused), by forward-slash relative path. */
 export async function checksumTree(dir: string, skip: readonly string[] = []) {
   const files: Record<string, { sha256: string; bytes: number }> = {}
-  for (const f of await listFiles(dir)) {
+  for (const f of await bundleFiles(dir, dir)) {
     if (skip.includes(f)) continue
     files[f] = { sha256: await sha256File(join(dir, f)), bytes: (await stat(join(dir, f))).size }
   }

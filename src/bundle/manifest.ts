@@ -1,60 +1,100 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile, lstat, realpath } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { z } from 'zod'
 import { canonicalJson, sha256Hex } from '../config/hash.js'
+import { removeStaleTempsOf, tempPathFor } from '../core/files.js'
 import { BUNDLE_VERSION, canRead } from './semver.js'
-import { checksumTree, listFiles, sha256File } from './checksum.js'
+import { checksumTree, sha256File } from './checksum.js'
+import { bundleFiles, confinedFile } from './paths.js'
 
-export interface FeatureSchemaRef {
-  readonly names: readonly string[]
-  readonly dtypes: readonly string[]
-  readonly hash: string
-  /** Whether volume features were computed from volume or as neutral constants; scoring must use the same. */
-  readonly volume_mode: 'present' | 'absent_neutral'
-}
+const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex')
 
-export interface InferenceSignature {
-  readonly inputs: { readonly kind: '1m_bars'; readonly fields: readonly string[]; readonly warmup_bars: number }
-  readonly outputs: readonly string[]
-  readonly version: string
-}
+const featureSchemaRefSchema = z
+  .object({
+    names: z.array(z.string()),
+    dtypes: z.array(z.string()),
+    hash: z.string(),
+    /** Whether volume features were computed from volume or as neutral constants; scoring must use the same. */
+    volume_mode: z.enum(['present', 'absent_neutral']),
+  })
+  .strict()
+  .refine((s) => s.names.length === s.dtypes.length, 'names and dtypes differ in length')
 
-export interface BundleManifest {
-  readonly format: 'mlfactory.bundle'
-  readonly bundle_version: string
-  readonly producer: { readonly name: 'mlfactory'; readonly version: string }
-  readonly config_hash: string
-  readonly data_fingerprint: string
-  readonly feature_schema: FeatureSchemaRef
-  readonly models: readonly { readonly role: string; readonly name: string; readonly dir: string }[]
-  readonly calibrator: Record<string, unknown> | null
-  readonly metrics: Record<string, unknown>
-  readonly signature: InferenceSignature
-  /** Threads and other settings that can change numeric results (ARCHITECTURE principle 3). */
-  readonly runtime: Record<string, unknown>
-  readonly files: Readonly<Record<string, { readonly sha256: string; readonly bytes: number }>>
-}
+const signatureSchema = z
+  .object({
+    inputs: z
+      .object({
+        kind: z.literal('1m_bars'),
+        fields: z.array(z.string()),
+        warmup_bars: z.number().int().nonnegative(),
+      })
+      .strict(),
+    outputs: z.array(z.string()),
+    version: z.string(),
+  })
+  .strict()
+
+/** The manifest's content, everything but its own checksum. */
+const manifestContentSchema = z
+  .object({
+    format: z.literal('mlfactory.bundle'),
+    bundle_version: z.string(),
+    producer: z.object({ name: z.literal('mlfactory'), version: z.string() }).strict(),
+    config_hash: z.string(),
+    data_fingerprint: z.string(),
+    feature_schema: featureSchemaRefSchema,
+    models: z.array(z.object({ role: z.string(), name: z.string(), dir: z.string() }).strict()).min(1),
+    calibrator: z.record(z.string(), z.unknown()).nullable(),
+    metrics: z.record(z.string(), z.unknown()),
+    signature: signatureSchema,
+    /** Threads and other settings that can change numeric results (ARCHITECTURE principle 3). */
+    runtime: z.record(z.string(), z.unknown()),
+    files: z.record(z.string(), z.object({ sha256: sha256Schema, bytes: z.number().int().nonnegative() }).strict()),
+  })
+  .strict()
+
+const manifestSchema = manifestContentSchema.extend({ checksum: sha256Schema }).strict()
+
+export type FeatureSchemaRef = z.infer<typeof featureSchemaRefSchema>
+export type InferenceSignature = z.infer<typeof signatureSchema>
+export type BundleManifest = z.infer<typeof manifestSchema>
+/** What a run supplies; the format, version, file list and checksum are the writer's. */
+export type ManifestFields = Omit<BundleManifest, 'files' | 'format' | 'bundle_version' | 'checksum'>
 
 export const MANIFEST = 'manifest.json'
 
 /**
+ * The bundle checksum: the SHA-256 of the manifest's canonical content without its checksum field. The manifest
+ * lists the SHA-256 of every other file, so this one value covers the whole bundle, and any edit of the manifest
+ * itself (metrics, the calibrator's copy, a file's hash) no longer matches the checksum it carries.
+ */
+export function manifestChecksum(content: Omit<BundleManifest, 'checksum'>): string {
+  return sha256Hex(canonicalJson(content))
+}
+
+/**
  * Write a bundle atomically: `fill` writes the artifacts into a temp directory beside `dir`, the manifest is computed
- * over them (SHA-256 of every file), and the directory is renamed into place. Returns the bundle checksum, the
- * SHA-256 of the manifest, which covers every file. Nothing in a bundle depends on the clock or the run id, so the same
- * data, config and seed give the same checksum.
+ * over them (SHA-256 of every file), and the directory is renamed into place. Temp directories that killed writers
+ * left beside `dir` are removed first. Returns the bundle checksum. Nothing in a bundle depends on the clock or the
+ * run id, so the same data, config and seed give the same checksum.
  */
 export async function writeBundle(
   dir: string,
-  manifest: Omit<BundleManifest, 'files' | 'format' | 'bundle_version'>,
+  fields: ManifestFields,
   fill: (tmp: string) => Promise<void>,
 ): Promise<string> {
-  const tmp = `${dir}.tmp-${process.pid}`
+  await removeStaleTempsOf(dir)
+  const tmp = tempPathFor(dir)
   await rm(tmp, { recursive: true, force: true })
   await mkdir(tmp, { recursive: true })
+  let checksum: string
   try {
     await fill(tmp)
     const files = await checksumTree(tmp, [MANIFEST])
-    const full: BundleManifest = { format: 'mlfactory.bundle', bundle_version: BUNDLE_VERSION, ...manifest, files }
+    const content = { format: 'mlfactory.bundle' as const, bundle_version: BUNDLE_VERSION, ...fields, files }
+    checksum = manifestChecksum(content)
+    const full: BundleManifest = { ...content, checksum }
     await writeFile(join(tmp, MANIFEST), `${JSON.stringify(JSON.parse(canonicalJson(full)), null, 1)}\n`)
     await mkdir(dirname(dir), { recursive: true })
     if (existsSync(dir)) await rm(dir, { recursive: true })
@@ -63,41 +103,70 @@ export async function writeBundle(
     await rm(tmp, { recursive: true, force: true })
     throw err
   }
-  return sha256File(join(dir, MANIFEST))
+  return checksum
+}
+
+function issuesText(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`)
+    .join('; ')
 }
 
 /**
- * Read a bundle's manifest and verify it: the format and version, every listed file present with its SHA-256, and
- * no unlisted file. Each failure names the file that is wrong.
+ * Read a bundle's manifest and verify it: a plain file of the expected shape and version, its content matching its
+ * checksum, every listed path confined to the bundle (relative, no `..`, no links) and present with its SHA-256,
+ * and no unlisted file or link anywhere. Each failure names what is wrong. Returns the bundle checksum.
  */
 export async function readBundleManifest(dir: string): Promise<{ manifest: BundleManifest; checksum: string }> {
-  const path = join(dir, MANIFEST)
-  if (!existsSync(path)) throw new Error(`bundle ${dir}: ${MANIFEST} is missing`)
-  let manifest: BundleManifest
+  const what = `bundle ${dir}`
+  let root: string
   try {
-    manifest = JSON.parse(await readFile(path, 'utf8')) as BundleManifest
-  } catch (err) {
-    throw new Error(`bundle ${dir}: ${MANIFEST} is not valid JSON (${(err as Error).message})`)
+    root = await realpath(dir)
+  } catch {
+    throw new Error(`${what}: no such folder`)
   }
-  if (manifest.format !== 'mlfactory.bundle')
-    throw new Error(`bundle ${dir}: ${MANIFEST} is not an mlfactory bundle manifest`)
-  if (!canRead(BUNDLE_VERSION, manifest.bundle_version)) {
+  const path = join(root, MANIFEST)
+  const st = await lstat(path).catch(() => null)
+  if (!st) throw new Error(`${what}: ${MANIFEST} is missing`)
+  if (!st.isFile()) throw new Error(`${what}: ${MANIFEST} is not a regular file (a link or a folder)`)
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'))
+  } catch (err) {
+    throw new Error(`${what}: ${MANIFEST} is not valid JSON (${(err as Error).message})`)
+  }
+  const head = z.object({ format: z.unknown(), bundle_version: z.unknown() }).safeParse(raw)
+  if (!head.success || head.data.format !== 'mlfactory.bundle')
+    throw new Error(`${what}: ${MANIFEST} is not an mlfactory bundle manifest`)
+  const version = String(head.data.bundle_version)
+  if (!/^\d+\.\d+\.\d+$/.test(version) || !canRead(BUNDLE_VERSION, version)) {
+    throw new Error(`${what}: version ${version} cannot be read by this mlfactory (bundle format ${BUNDLE_VERSION})`)
+  }
+  const parsed = manifestSchema.safeParse(raw)
+  if (!parsed.success) throw new Error(`${what}: ${MANIFEST} is malformed: ${issuesText(parsed.error)}`)
+  const manifest = parsed.data
+  const { checksum, ...content } = manifest
+  const actual = manifestChecksum(content)
+  if (actual !== checksum) {
     throw new Error(
-      `bundle ${dir}: version ${manifest.bundle_version} cannot be read by this mlfactory (bundle format ${BUNDLE_VERSION})`,
+      `${what}: ${MANIFEST} was edited after the bundle was written: its content hashes to ${actual.slice(0, 12)}…, its checksum says ${checksum.slice(0, 12)}…`,
     )
   }
-  for (const [file, ref] of Object.entries(manifest.files)) {
-    const p = join(dir, file)
-    if (!existsSync(p)) throw new Error(`bundle ${dir}: artifact ${file} is missing`)
-    const actual = await sha256File(p)
-    if (actual !== ref.sha256)
+  // Paths first, for every entry, so that nothing outside the bundle is opened or hashed.
+  const files = Object.entries(manifest.files)
+  const located = []
+  for (const [file, ref] of files) located.push({ file, ref, at: await confinedFile(root, file, what) })
+  for (const f of await bundleFiles(root, what)) {
+    if (f !== MANIFEST && !(f in manifest.files))
+      throw new Error(`${what}: unexpected file ${f} is not in the manifest`)
+  }
+  for (const { file, ref, at } of located) {
+    const found = await sha256File(at)
+    if (found !== ref.sha256)
       throw new Error(
-        `bundle ${dir}: checksum mismatch for ${file} (expected ${ref.sha256.slice(0, 12)}…, found ${actual.slice(0, 12)}…): the file was changed or corrupted`,
+        `${what}: checksum mismatch for ${file} (expected ${ref.sha256.slice(0, 12)}…, found ${found.slice(0, 12)}…): the file was changed or corrupted`,
       )
   }
-  for (const f of await listFiles(dir)) {
-    if (f !== MANIFEST && !(f in manifest.files))
-      throw new Error(`bundle ${dir}: unexpected file ${f} is not in the manifest`)
-  }
-  return { manifest, checksum: sha256Hex(await readFile(path)) }
+  return { manifest, checksum }
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { writeFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../core/files.js'
 import { loadConfig } from '../config/load.js'
 import { originMs } from '../config/schema.js'
 import { ingestFile } from '../data/ingest.js'
@@ -40,7 +40,7 @@ export function register(program: Command): void {
       await writeFeaturesParquet(opts.out, frame)
       const schemaFile = `${opts.out}.schema.json`
       const usable = frame.usable.reduce((s, u) => s + u, 0)
-      await writeFile(
+      await writeFileAtomic(
         schemaFile,
         `${JSON.stringify({ ...frame.schema, volumeMode: frame.volumeMode, usableRows: usable, columns: frame.specs }, null, 2)}\n`,
       )

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { writeFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../core/files.js'
 import { ingestFile } from '../data/ingest.js'
 import { ValidationError, type ValidationReport } from '../data/validate.js'
 import { loadConfig } from '../config/load.js'
@@ -24,7 +24,7 @@ export function register(program: Command): void {
         failure = err
       }
       process.stdout.write(`${validationSummary(report)}\n`)
-      if (opts.reportJson) await writeFile(opts.reportJson, JSON.stringify(report, null, 1))
+      if (opts.reportJson) await writeFileAtomic(opts.reportJson, JSON.stringify(report, null, 1))
       if (failure) throw failure
     })
 }

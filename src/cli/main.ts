@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander'
 import { commands } from './commands.js'
+import { userMessage } from './format.js'
 import { readFileSync } from 'node:fs'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -16,6 +17,6 @@ for (const register of commands) register(program)
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
-  process.stderr.write(`mlf: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.stderr.write(`mlf: ${userMessage(err)}\n`)
   process.exitCode = 1
 }

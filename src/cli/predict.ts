@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { writeFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../core/files.js'
 import { loadBundle, scoreWithBundle } from '../pipeline/bundle.js'
 import { predictionsCsv } from '../pipeline/predict.js'
 
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .action(async (opts: { bundle: string; data: string; out: string }) => {
       const bundle = await loadBundle(opts.bundle)
       const scored = await scoreWithBundle(bundle, opts.data)
-      await writeFile(opts.out, predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals))
+      await writeFileAtomic(opts.out, predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals))
       process.stdout.write(
         `  ${scored.rows.length} predictions -> ${opts.out} (bundle ${bundle.checksum.slice(0, 12)}…)\n`,
       )

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../core/files.js'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ingestFile } from '../data/ingest.js'
 import { resample, type ResampledBars } from '../data/resample.js'
@@ -28,7 +29,7 @@ export function register(program: Command): void {
         const r = resample(bars, tf, originMs(config))
         const path = join(opts.out, `${tf.name}.${opts.format}`)
         if (opts.format === 'parquet') await writeResampledParquet(path, r)
-        else await writeFile(path, resampledCsv(r))
+        else await writeFileAtomic(path, resampledCsv(r))
         process.stdout.write(`  ${tf.name.padEnd(4)} ${String(r.length).padStart(9)} bars -> ${path}\n`)
       }
     })

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { writeFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../core/files.js'
 import { loadConfig } from '../config/load.js'
 import { ingestFile } from '../data/ingest.js'
 import { tripleBarrier } from '../labels/triple-barrier.js'
@@ -112,7 +112,7 @@ export function register(program: Command): void {
       const out = describeSplits(spans, bars.ts, config.splits, method)
       const { embargo, ...rest } = out
       const report = { file, method, rows: bars.length, samples: spans.row.length, embargo_bars: embargo, ...rest }
-      await writeFile(opts.json, JSON.stringify(report, null, 1))
+      await writeFileAtomic(opts.json, JSON.stringify(report, null, 1))
       for (const s of out.splits) {
         process.stdout.write(
           `${s.name}: train ${s.train_rows} rows in ${s.train.length} ranges, test ${s.test_rows}` +

@@ -3,6 +3,7 @@ import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER, VARCHAR, type
 /** DuckDB's standard vector size: rows per appended chunk. */
 const CHUNK_ROWS = 2048
 import { rename, rm } from 'node:fs/promises'
+import { removeStaleTempsOf, tempPathFor } from '../core/files.js'
 
 export type ParquetColumn =
   | { readonly name: string; readonly type: 'DOUBLE'; readonly values: Float64Array }
@@ -32,6 +33,7 @@ export async function writeParquet(path: string, columns: readonly ParquetColumn
   for (const c of columns) {
     if (c.values.length !== n) throw new Error(`writeParquet ${path}: column ${c.name} has ${c.values.length} rows, expected ${n}`)
   }
+  await removeStaleTempsOf(path)
   const conn = await duckdb()
   const table = `w_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e9)}`
   // Timestamps are appended as epoch-ms integers and turned into TIMESTAMP columns when copied out.
@@ -59,7 +61,7 @@ export async function writeParquet(path: string, columns: readonly ParquetColumn
       appender.appendDataChunk(chunk)
     }
     appender.closeSync()
-    const tmp = `${path}.tmp-${process.pid}`
+    const tmp = tempPathFor(path)
     await conn.run(`COPY (SELECT ${select} FROM ${table}) TO ${quoteString(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)`)
     await rename(tmp, path)
   } finally {

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DataView, FeatureMatrixView, ViewSet } from '../features/views/types.js'
@@ -113,8 +114,42 @@ export function votingEnsemble(
   }
 }
 
+const ensembleMetaSchema = z
+  .object({
+    kind: z.literal('voting'),
+    task: z.union([
+      z.object({ kind: z.literal('multiclass'), classes: z.number().int().min(2) }).strict(),
+      z.object({ kind: z.enum(['binary', 'regression']) }).strict(),
+    ]),
+    members: z
+      .array(
+        z
+          .object({
+            name: z.string(),
+            weight: z.number().positive().finite(),
+            features: z.array(z.string()).min(1).nullable(),
+            dir: z.string().regex(/^member-\d+-[\w.-]+$/, 'a member folder of this ensemble'),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict()
+
 export async function loadVotingEnsemble(dir: string) {
-  const meta = JSON.parse(await readFile(join(dir, 'ensemble.json'), 'utf8')) as {
+  const file = join(dir, 'ensemble.json')
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON (${(err as Error).message})`)
+  }
+  const parsed = ensembleMetaSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new Error(`${file} is invalid at ${issue.path.join('.') || '(the whole file)'}: ${issue.message}`)
+  }
+  const meta = parsed.data as {
     task: Task
     members: { name: string; weight: number; features: string[] | null; dir: string }[]
   }

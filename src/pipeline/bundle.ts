@@ -8,12 +8,13 @@ import type { FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadVotingEnsemble } from '../ensemble/voting.js'
-import type { TemperatureScaler } from '../inference/calibration/temperature.js'
+import { temperatureScalerSchema, type TemperatureScaler } from '../inference/calibration/temperature.js'
 import type { Model } from '../models/contract.js'
 import { registry } from '../models/registry.js'
 import { thresholdSignals } from '../policy/threshold.js'
 import { parseTimeframe } from '../data/timeframe.js'
-import { readBundleManifest, type BundleManifest } from '../bundle/manifest.js'
+import { readBundleManifest, type BundleManifest, type ManifestFields } from '../bundle/manifest.js'
+import { z } from 'zod'
 import { calibrate, classProbabilities, K, sampleMask, viewOptions } from './predict.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
@@ -53,12 +54,17 @@ export function bundleManifestFields(
   name: string,
   scaler: TemperatureScaler | null,
   metrics: Record<string, unknown>,
-): Omit<BundleManifest, 'files' | 'format' | 'bundle_version'> {
+): ManifestFields {
   return {
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
     config_hash: config.hash,
     data_fingerprint: fingerprint,
-    feature_schema: { names: schema.names, dtypes: schema.dtypes, hash: schema.hash, volume_mode: volumeMode },
+    feature_schema: {
+      names: [...schema.names],
+      dtypes: [...schema.dtypes],
+      hash: schema.hash,
+      volume_mode: volumeMode,
+    },
     models: [{ role: 'final', name, dir: 'model' }],
     calibrator: scaler ? { ...scaler } : null,
     metrics,
@@ -89,7 +95,31 @@ export interface LoadedBundle {
   scaler: TemperatureScaler | null
 }
 
-/** Load a bundle after verifying every checksum; the model is restored through the registry, never by path. */
+const modelMetaSchema = z
+  .object({ name: z.string(), family: z.string(), features: z.array(z.string()).min(1).nullable() })
+  .strict()
+
+/** A JSON artifact of the bundle, parsed and validated against its schema; errors name the file and the field. */
+async function readArtifact<T>(dir: string, file: string, schema: z.ZodType<T>): Promise<T> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(join(dir, file), 'utf8'))
+  } catch (err) {
+    throw new Error(`bundle ${dir}: ${file} is not valid JSON (${(err as Error).message})`)
+  }
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const field = issue.path.join('.') || '(the whole file)'
+    throw new Error(`bundle ${dir}: ${file} is invalid at ${field}: ${issue.message}`)
+  }
+  return parsed.data
+}
+
+/**
+ * Load a bundle after verifying every checksum and validating every JSON artifact; the model is restored through
+ * the registry, never by path.
+ */
 export async function loadBundle(dir: string): Promise<LoadedBundle> {
   const { manifest, checksum } = await readBundleManifest(dir)
   const config = resolveConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), join(dir, 'config.json'))
@@ -98,11 +128,14 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
       `bundle ${dir}: config.json hashes to ${config.hash.slice(0, 12)}…, the manifest says ${manifest.config_hash.slice(0, 12)}…`,
     )
   }
-  const meta = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
-    name: string
-    family: string
-    features: string[] | null
-  }
+  const meta = await readArtifact(dir, 'model.json', modelMetaSchema)
+  const scaler = await readArtifact(
+    dir,
+    'calibrator.json',
+    temperatureScalerSchema.refine((s) => s.classes === K, `${K} classes`).nullable(),
+  )
+  if (canonicalJson(scaler) !== canonicalJson(manifest.calibrator))
+    throw new Error(`bundle ${dir}: calibrator.json and the manifest's copy of the calibrator differ`)
   let model: Model
   if (meta.family === 'ensemble') model = await loadVotingEnsemble(join(dir, 'model'))
   else {
@@ -112,8 +145,7 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
     if (!availability.ok) throw new Error(`bundle ${dir}: model "${meta.name}" is unavailable: ${availability.hint}`)
     model = await entry.load(join(dir, 'model'))
   }
-  const scaler = JSON.parse(await readFile(join(dir, 'calibrator.json'), 'utf8')) as TemperatureScaler | null
-  return { dir, manifest, checksum, config, model, features: meta.features ?? null, scaler }
+  return { dir, manifest, checksum, config, model, features: meta.features, scaler }
 }
 
 function modelKinds(model: Model): string[] {
@@ -158,6 +190,14 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   const needsWindow = modelKinds(bundle.model).includes('window_tensor')
   const mask = sampleMask(frame, vopts, needsWindow)
   const rows = Int32Array.from(mask.keys()).filter((r) => mask[r] === 1)
-  const p = calibrate(classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined), bundle.scaler)
+  if (rows.length === 0) {
+    const needed = bundle.manifest.signature.inputs.warmup_bars + (needsWindow ? vopts.windowSteps : 0)
+    throw new Error(
+      `${dataFile}: no bar can be scored: it has ${bars.length} bars, and the bundle needs at least ${needed + 1} ` +
+        `(${needed} bars of warm-up before its first prediction)`,
+    )
+  }
+  const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
+  const p = calibrate(raw, bundle.scaler, bars.ts, rows)
   return { bars, rows, p, signals: thresholdSignals(p, K, bundle.config.policy) }
 }

@@ -42,7 +42,39 @@ export function sampleMask(frame: FeatureFrame, opts: ViewOptions, needsWindow: 
   return mask
 }
 
-/** Class probabilities (n, 3) of a model on `rows`, from `p` or, for binary models, from `p_up`. */
+/**
+ * Where a link of the chain gave something that is not a probability distribution: the first bad row, or null.
+ * Rows of `p` are (n, k), row-major; each must be finite, within [0, 1] and sum to 1.
+ */
+export function firstBadDistribution(p: Float64Array, k: number): { row: number; values: number[] } | null {
+  for (let i = 0; i * k < p.length; i++) {
+    let sum = 0
+    let ok = true
+    for (let c = 0; c < k; c++) {
+      const v = p[i * k + c]
+      // Written so that NaN fails it.
+      if (!(v >= 0 && v <= 1)) ok = false
+      sum += v
+    }
+    if (!ok || !(Math.abs(sum - 1) <= 1e-6)) return { row: i, values: Array.from(p.subarray(i * k, i * k + k)) }
+  }
+  return null
+}
+
+/** Throw, naming the link, the row and its bar, unless every row of `p` is a probability distribution. */
+export function checkDistributions(p: Float64Array, link: string, ts: Float64Array, rows: Int32Array): Float64Array {
+  const bad = firstBadDistribution(p, K)
+  if (bad) {
+    const at = rows[bad.row]
+    const when = Number.isFinite(ts[at]) ? new Date(ts[at]).toISOString() : '?'
+    throw new Error(
+      `${link} gave no valid probabilities for row ${at} (bar ${when}): [${bad.values.join(', ')}]; nothing was written`,
+    )
+  }
+  return p
+}
+
+/** Class probabilities (n, 3) of a model on `rows`, from `p` or, for binary models, from `p_up`; checked valid. */
 export function classProbabilities(
   model: Model,
   frame: FeatureFrame,
@@ -62,11 +94,23 @@ export function classProbabilities(
     out = model.predict(features && all.kind === 'feature_matrix' ? selectColumns(all, features) : all)
   }
   if (!out.p || out.classes !== K) throw new Error(`model ${model.spec.name} did not give ${K}-class probabilities`)
-  return out.p
+  return checkDistributions(out.p, `model ${model.spec.name}`, frame.ts, rows)
 }
 
-export function calibrate(p: Float64Array, scaler: TemperatureScaler | null): Float64Array {
-  return scaler ? applyTemperature(p, K, scaler.temperature) : p
+/** Calibrated probabilities (checked valid), or `p` itself without a calibrator. */
+export function calibrate(
+  p: Float64Array,
+  scaler: TemperatureScaler | null,
+  ts: Float64Array,
+  rows: Int32Array,
+): Float64Array {
+  if (!scaler) return p
+  return checkDistributions(
+    applyTemperature(p, K, scaler.temperature),
+    `calibrator temperature (T=${scaler.temperature})`,
+    ts,
+    rows,
+  )
 }
 
 /** CSV of predictions: the bar time (decision at its close), the three class probabilities, the signal. */

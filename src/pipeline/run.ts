@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { removeStaleTemps, tempPathFor } from '../core/files.js'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { codeVersion } from './version.js'
@@ -241,7 +242,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
   const raw = probs.get(finalName)!
   let scaler: TemperatureScaler | null = null
   if (config.inference.calibrate.includes('temperature')) scaler = fitTemperature(raw.val, y.val, K)
-  const cal = { val: calibrate(raw.val, scaler), test: calibrate(raw.test, scaler) }
+  const cal = {
+    val: calibrate(raw.val, scaler, bars.ts, split.val),
+    test: calibrate(raw.test, scaler, bars.ts, split.test),
+  }
   if (scaler) {
     models.push({
       name: `${finalName}+temperature`,
@@ -269,11 +273,15 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
 
   const runId = `${new Date().toISOString().replace(/[-:.]/g, '').replace('Z', '')}-${config.hash.slice(0, 8)}`
   const runDir = join(opts.outDir, runId)
+  // Everything is written into a temp folder that becomes the run folder only once complete: a run killed midway
+  // leaves no half-written report or predictions, only a temp folder the next run removes.
+  await removeStaleTemps(opts.outDir)
+  const workDir = tempPathFor(runDir)
+  await mkdir(workDir, { recursive: true })
   const bundleDir = join(runDir, 'bundle')
-  await mkdir(runDir, { recursive: true })
   const metricsForBundle = Object.fromEntries(models.map((m) => [m.name, m.metrics]))
   const bundleChecksum = await writeBundle(
-    bundleDir,
+    join(workDir, 'bundle'),
     bundleManifestFields(
       config,
       report.fingerprint,
@@ -324,10 +332,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     bundle_checksum: bundleChecksum,
     timings,
   }
-  await mkdir(join(runDir, 'predictions'), { recursive: true })
-  await writeFile(join(runDir, 'predictions', 'test.csv'), predictionsCsv(bars, split.test, cal.test, signals))
-  await writeFile(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
-  await writeFile(join(runDir, 'config.resolved.yaml'), resolvedConfigYaml(config, ensembleWeights))
+  await mkdir(join(workDir, 'predictions'), { recursive: true })
+  await writeFile(join(workDir, 'predictions', 'test.csv'), predictionsCsv(bars, split.test, cal.test, signals))
+  await writeFile(join(workDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
+  await writeFile(join(workDir, 'config.resolved.yaml'), resolvedConfigYaml(config, ensembleWeights))
   const equity = { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) }
   const importance = featureImportance(final, lf.frame.names)
   const record: RunRecord = {
@@ -347,12 +355,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     featureImportance: importance,
     backtest: { equity, metrics: { ...btMetrics }, byRegime: regimes },
     canary: { shuffledLabels: shuffle, testAuc: summary.canary.test_auc },
-    artifacts: Object.entries((await readBundleManifest(bundleDir)).manifest.files).map(([path, f]) => ({
+    artifacts: Object.entries((await readBundleManifest(join(workDir, 'bundle'))).manifest.files).map(([path, f]) => ({
       path: `bundle/${path}`,
       ...f,
     })),
   }
-  await writeFile(join(runDir, 'report.html'), renderReport(record))
+  await writeFile(join(workDir, 'report.html'), renderReport(record))
+  await rename(workDir, runDir)
   const store = openRunStore(join(opts.outDir, 'mlf.sqlite'))
   try {
     store.record(record)

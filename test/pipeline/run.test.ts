@@ -10,6 +10,7 @@ import { openRunStore } from '../../src/tracking/store.js'
 import { registry } from '../../src/models/registry.js'
 import { tempDir } from '../helpers.js'
 import { sampleSlice, smallConfig } from './fixture.js'
+import { editManifest } from '../bundle/reseal.js'
 
 const ROWS = 30_000
 
@@ -93,11 +94,10 @@ test('a corrupted file, a missing artifact or a changed feature schema is refuse
   await assert.rejects(scoreWithBundle(bundle, await sampleSlice(ROWS, false)), /trained on bars with volume/)
 
   // A bundle whose recorded feature schema differs from what its pipeline computes (e.g. made by another version).
-  const manifestPath = join(run.bundleDir, 'manifest.json')
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
-  manifest.feature_schema.hash = '0'.repeat(64)
-  manifest.feature_schema.names = [...manifest.feature_schema.names.slice(1), 'rsi_2h']
-  writeFileSync(manifestPath, JSON.stringify(manifest))
+  editManifest(run.bundleDir, (manifest) => {
+    manifest.feature_schema.hash = '0'.repeat(64)
+    manifest.feature_schema.names = [...manifest.feature_schema.names.slice(1), 'rsi_2h']
+  })
   await assert.rejects(
     scoreWithBundle(await loadBundle(run.bundleDir), data),
     /feature schema mismatch.*missing: rsi_2h/,

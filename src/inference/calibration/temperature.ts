@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { logLoss } from './metrics.js'
 
 /**
@@ -12,6 +13,23 @@ export interface TemperatureScaler {
 }
 
 const CLIP = 1e-12
+
+/** The fit searches log T in [-LOG_T_RANGE, LOG_T_RANGE]; a saved temperature outside it was not fitted here. */
+const LOG_T_RANGE = 5
+
+/** A saved scaler, validated on load: a temperature the fit can produce, for the classes it was fitted on. */
+export const temperatureScalerSchema = z
+  .object({
+    method: z.literal('temperature'),
+    temperature: z
+      .number()
+      .refine(
+        (t) => Number.isFinite(t) && Math.abs(Math.log(t)) <= LOG_T_RANGE + 1e-9,
+        `a temperature in [e^-${LOG_T_RANGE}, e^${LOG_T_RANGE}] (what the fit searches)`,
+      ),
+    classes: z.number().int().min(2),
+  })
+  .strict()
 
 /** Apply a temperature to row-major (n, k) probabilities, returning new probabilities. */
 export function applyTemperature(p: Float64Array, k: number, temperature: number): Float64Array {
@@ -43,8 +61,8 @@ export function fitTemperature(p: Float64Array, y: Float64Array, k: number): Tem
   if (y.length === 0) throw new Error('temperature scaling: the validation split is empty')
   const loss = (logT: number) => logLoss(applyTemperature(p, k, Math.exp(logT)), y, k)
   const phi = (Math.sqrt(5) - 1) / 2
-  let a = -5
-  let b = 5
+  let a = -LOG_T_RANGE
+  let b = LOG_T_RANGE
   let c = b - phi * (b - a)
   let d = a + phi * (b - a)
   let fc = loss(c)
