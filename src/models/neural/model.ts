@@ -28,6 +28,7 @@ import { monotoneQuantiles, type Layer } from './layers.js'
 import { disposeModule, loadStateDict, setTraining, stateDict } from './nn.js'
 import { trainLoop, type LoopData, type LossFn, type LoopResult } from './train.js'
 import { loadTensors, saveTensors } from './weights.js'
+import { parseWith, taskSchema } from '../persist.js'
 import { applyCqr, fitCqr, type CqrCalibration } from '../../inference/conformal/cqr.js'
 
 /** Training parameters shared by all neural models. */
@@ -83,6 +84,36 @@ interface Meta {
   /** The CQR margin of [q05, q95] (quantile tasks fitted with a validation set and conformal 'cqr'). */
   readonly conformal?: CqrCalibration
 }
+
+const finite = z.number().finite()
+const positive = z.number().finite().positive()
+const count = z.number().int().positive()
+
+/** model.json as load() accepts it: standardisation with positive scales, a layout of positive sizes. */
+const metaSchema = z
+  .object({
+    format: z.string(),
+    name: z.string(),
+    params: z.unknown(),
+    task: taskSchema,
+    layout: z
+      .object({
+        kind: z.enum(['window_tensor', 'multi_res', 'foundation', 'feature_matrix']),
+        steps: count,
+        f: count,
+        parts: z.array(z.object({ timeframe: z.string(), steps: count, f: count }).strict()).optional(),
+      })
+      .strict(),
+    mean: z.array(finite),
+    std: z.array(positive),
+    target: z.object({ mean: finite, std: positive }).strict(),
+    conformal: z
+      .object({ margin: finite, n: z.number().int().nonnegative(), coverage: z.number().gt(0).lt(1) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((m) => m.mean.length === m.std.length, 'mean and std differ in length')
 
 /** The quantiles a quantile task must ask for: the ones the Outputs contract names. */
 export const CONTRACT_QUANTILES = [0.05, 0.5, 0.95] as const
@@ -399,7 +430,13 @@ export function neuralEntry<P extends TrainingParams>(
     create: (params: P, task: Task) => createNeuralModel(spec, params, task, build, options),
     async load(dir: string): Promise<Model> {
       const path = join(dir, 'model.json')
-      const m = JSON.parse(readFileSync(path, 'utf8')) as Meta
+      let raw: unknown
+      try {
+        raw = JSON.parse(readFileSync(path, 'utf8'))
+      } catch (err) {
+        throw new Error(`${path}: cannot read model JSON: ${(err as Error).message}`)
+      }
+      const m = parseWith(metaSchema, raw, path) as Meta
       if (m.format !== FORMAT) throw new Error(`${path}: format "${m.format}" is not ${FORMAT}`)
       if (m.name !== spec.name) throw new Error(`${path}: holds model "${m.name}", not "${spec.name}"`)
       const parsed = schema.safeParse(m.params)

@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { z } from 'zod'
 import { torch, type DType, type Tensor } from '../../engines/torch/index.js'
+import { parseWith } from '../persist.js'
 
 const FORMAT = 'mlf-torch-weights/1'
 
@@ -17,6 +19,24 @@ interface IndexEntry {
   readonly offset: number
   readonly bytes: number
 }
+
+const indexSchema = z
+  .object({
+    format: z.string(),
+    sha256: z.string(),
+    tensors: z.array(
+      z
+        .object({
+          name: z.string(),
+          dtype: z.enum(['float32', 'float64', 'int64', 'int32', 'uint8', 'bool']),
+          shape: z.array(z.number().int().nonnegative()),
+          offset: z.number().int().nonnegative(),
+          bytes: z.number().int().nonnegative(),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
 
 /** Write tensors; returns the two file names written (relative to dir). */
 export function saveTensors(dir: string, base: string, entries: readonly [string, Tensor][]): string[] {
@@ -56,7 +76,13 @@ const ARRAYS: Record<
 /** Read tensors written by saveTensors (new tensors, outside any scope); fails on checksum or format mismatch. */
 export function loadTensors(dir: string, base: string): Map<string, Tensor> {
   const indexPath = join(dir, `${base}.json`)
-  const idx = JSON.parse(readFileSync(indexPath, 'utf8')) as { format: string; sha256: string; tensors: IndexEntry[] }
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(indexPath, 'utf8'))
+  } catch (err) {
+    throw new Error(`${indexPath}: cannot read the tensor index: ${(err as Error).message}`)
+  }
+  const idx = parseWith(indexSchema, raw, indexPath)
   if (idx.format !== FORMAT) throw new Error(`${indexPath}: unknown format "${idx.format}" (expected ${FORMAT})`)
   const bin = readFileSync(join(dir, `${base}.bin`))
   const sha = createHash('sha256').update(bin).digest('hex')
@@ -71,7 +97,14 @@ export function loadTensors(dir: string, base: string): Map<string, Tensor> {
     // Copy into an aligned buffer: Node's Buffer pool may place the file bytes at an unaligned offset.
     const copy = new Uint8Array(e.bytes)
     copy.set(bin.subarray(e.offset, e.offset + e.bytes))
-    const arr = new Ctor(copy.buffer, 0, e.bytes / Ctor.BYTES_PER_ELEMENT)
+    const count = e.shape.reduce((a, b) => a * b, 1)
+    if (count * Ctor.BYTES_PER_ELEMENT !== e.bytes)
+      throw new Error(`${indexPath}: tensor "${e.name}" of shape [${e.shape.join(', ')}] cannot hold ${e.bytes} bytes`)
+    const arr = new Ctor(copy.buffer, 0, count)
+    if (arr instanceof Float32Array || arr instanceof Float64Array) {
+      const bad = arr.findIndex((v) => !Number.isFinite(v))
+      if (bad >= 0) throw new Error(`${indexPath}: tensor "${e.name}" holds a non-finite value (${arr[bad]}) at ${bad}`)
+    }
     const t = torch().tensor(arr as Float32Array, e.shape, e.dtype)
     out.set(e.name, torch().keep(t))
   }

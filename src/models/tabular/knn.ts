@@ -7,7 +7,7 @@ import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task
 import type { ModelEntry } from '../registry.js'
 import { classificationOutputs } from './linear/classifier.js'
 import { classCount, classLabels, featureMatrix, regressionTargets, trainingMatrix } from './linear/data.js'
-import { preprocessSchema, readJson, taskSchema, writeJson } from './linear/persist.js'
+import { preprocessSchema, readJson, taskSchema, writeJson } from '../persist.js'
 import {
   applyPreprocessor,
   fitPreprocessor,

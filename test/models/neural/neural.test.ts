@@ -1,7 +1,8 @@
 /** Neural models: planted signal, causality, determinism per seed and thread count, resume, abort, early stopping. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { tidy, torch, torchUnavailableReason } from '../../../src/engines/torch/index.js'
 import type { Dataset, FitContext, Task } from '../../../src/models/contract.js'
@@ -168,6 +169,40 @@ describe('neural models', () => {
       }
     })
   }
+
+  it('a saved model with impossible values is refused on load, naming the file and the field', async () => {
+    const m = createModel('tcn', { epochs: 1, batchSize: 64 }, { kind: 'binary' })
+    await m.fit(windows(200, 10, 3, 5), windows(60, 10, 3, 6), ctx(3))
+    const dir = tempDir('mlf-neural-bad-')
+    await m.save(dir)
+    const entry = registry.get('tcn')!
+    await entry.load(dir)
+    const metaPath = join(dir, 'model.json')
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8'))
+    for (const [field, edit] of [
+      ['std.0', { std: [0, ...meta.std.slice(1)] }],
+      ['target.std', { target: { mean: 0, std: -1 } }],
+      ['mean.1', { mean: [0, null, ...meta.mean.slice(2)] }],
+      ['layout.steps', { layout: { ...meta.layout, steps: 0 } }],
+    ] as const) {
+      writeFileSync(metaPath, JSON.stringify({ ...meta, ...edit }))
+      await assert.rejects(
+        entry.load(dir),
+        new RegExp(`model\\.json: invalid model file:\\n  ${field.replace('.', '\\.')}`),
+      )
+    }
+    writeFileSync(metaPath, JSON.stringify(meta))
+    // A weight that is NaN (the bin file and its index re-hashed, as a careless edit would).
+    const binPath = join(dir, 'weights.bin')
+    const bin = readFileSync(binPath)
+    new Float32Array(bin.buffer, bin.byteOffset, 1)[0] = Number.NaN
+    writeFileSync(binPath, bin)
+    const indexPath = join(dir, 'weights.json')
+    const index = JSON.parse(readFileSync(indexPath, 'utf8'))
+    index.sha256 = createHash('sha256').update(bin).digest('hex')
+    writeFileSync(indexPath, JSON.stringify(index))
+    await assert.rejects(entry.load(dir), /weights\.json: tensor ".*" holds a non-finite value \(NaN\) at 0/)
+  })
 
   it('resumes from its checkpoint after an abort and ends exactly where an uninterrupted run ends', async () => {
     const train = windows(300, 8, 3, 9)

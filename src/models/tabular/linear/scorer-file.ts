@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { ArtifactRefs, Task } from '../../contract.js'
 import type { LinearScorer } from './classifier.js'
 import { preprocessorFromJson, preprocessorToJson } from './preprocess.js'
-import { preprocessSchema, readJson, taskSchema, writeJson } from './persist.js'
+import { preprocessSchema, readJson, taskSchema, writeJson } from '../../persist.js'
 
 /** File written by every linear model (logistic, linear_svc, ridge, elastic_net). */
 export const LINEAR_MODEL_FILE = 'model.json'

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import type { Task } from '../../contract.js'
+import type { Task } from './contract.js'
 
 /** Saved parameters of fitted models are plain JSON: doubles round-trip exactly through JS number formatting. */
 export async function writeJson(dir: string, file: string, value: unknown): Promise<void> {
