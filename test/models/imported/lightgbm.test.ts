@@ -156,3 +156,78 @@ end of trees
     assert.throws(() => entry.predict(x), /expects 2 features, got 3/)
   })
 })
+
+describe('LightGBM random forests: the rule depends on the LightGBM that wrote the file', () => {
+  // Two stumps: tree 0 splits f0 at 0.5, tree 1 splits f1 at 0.5; dyadic leaves keep the averages exact.
+  const forest = (versionLine: string, leaves0: string, leaves1 = '0.5 0.875') => `tree
+${versionLine}num_class=1
+num_tree_per_iteration=1
+label_index=0
+max_feature_idx=1
+objective=binary sigmoid:1
+average_output
+feature_names=f0 f1
+tree_sizes=1 1
+
+${[leaves0, leaves1]
+  .map(
+    (leaves, t) => `Tree=${t}
+num_leaves=2
+num_cat=0
+split_feature=${t}
+split_gain=1
+threshold=0.5
+decision_type=2
+left_child=-1
+right_child=-2
+leaf_value=${leaves}
+shrinkage=1
+`,
+  )
+  .join('\n')}
+end of trees
+`
+  const rowsIn = [
+    [0, 0],
+    [1, 0],
+    [1, 1],
+    [0, 1],
+  ]
+  const pUp = (text: string) =>
+    Array.from(
+      lightgbmModelEntry
+        .create({ path: tempFile('rf.txt', text) }, { kind: 'binary' })
+        .predict({ kind: 'feature_matrix', n: 4, f: 2, data: Float64Array.from(rowsIn.flat()), names: ['f0', 'f1'] })
+        .p_up!,
+    )
+  // Per row, the mean of the two leaves it reaches: (0.25+0.5)/2, (0.75+0.5)/2, (0.75+0.875)/2, (0.25+0.875)/2.
+  const averages = [0.375, 0.625, 0.8125, 0.5625]
+  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v))
+
+  it('v2/unversioned files (LightGBM < 2.2.3) average probabilities; v3/v4 apply the sigmoid after averaging', () => {
+    // Before 2.2.3, RF leaves were label means (or sigmoid of the leaf) and Predict divided by the trees, no sigmoid.
+    assert.deepEqual(pUp(forest('version=v2\n', '0.25 0.75')), averages)
+    assert.deepEqual(pUp(forest('', '0.25 0.75')), averages)
+    // From 2.2.3 on (v3 from 2.3.0), Predict divides the raw sum by the trees, then applies the objective's sigmoid.
+    assert.deepEqual(pUp(forest('version=v3\n', '0.25 0.75')), averages.map(sigmoid))
+    assert.deepEqual(pUp(forest('version=v4\n', '0.25 0.75')), averages.map(sigmoid))
+    // A boosted v2 model (no average_output) keeps its sigmoid of the sum: 0.75, 1.25, 1.625, 1.125.
+    const gbdt = forest('version=v2\n', '0.25 0.75').replace('average_output\n', '')
+    assert.deepEqual(pUp(gbdt), [0.75, 1.25, 1.625, 1.125].map(sigmoid))
+    // A v2 forest with a leaf outside [0, 1] can only be LightGBM 2.2.3's (raw scores): sigmoid of the average.
+    // Leaves -1.5 / 2.5 are no probabilities; per row (-1.5+0.5)/2, (2.5+0.5)/2, (2.5+0.875)/2, (-1.5+0.875)/2.
+    assert.deepEqual(pUp(forest('version=v2\n', '-1.5 2.5')), [-0.5, 1.5, 1.6875, -0.3125].map(sigmoid))
+  })
+
+  it('a truncated file is refused naming the file, never loaded as a smaller model', () => {
+    const whole = forest('version=v3\n', '0.25 0.75')
+    const cut = whole.slice(0, whole.indexOf('Tree=1'))
+    assert.throws(() => parseLightgbmText(cut, 'cut.txt'), /cut\.txt: tree_sizes: lists 2 trees but the file has 1/)
+    const noEnd = whole.replace('end of trees\n', '')
+    assert.throws(() => parseLightgbmText(noEnd, 'end.txt'), /end\.txt: end of trees: missing after Tree=1/)
+    assert.throws(
+      () => parseLightgbmText(whole.replace('version=v3', 'version=3.1'), 'v.txt'),
+      /v\.txt: version: "3\.1" is not a LightGBM model version/,
+    )
+  })
+})
