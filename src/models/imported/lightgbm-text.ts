@@ -7,8 +7,8 @@
  * Random forests changed meaning in LightGBM 2.2.3 (commit cba8244, #1906): before it, RF trees were grown on the
  * labels (or had the objective's transform applied to every leaf) and Predict averaged the leaves with no transform;
  * from 2.2.3 on, leaves are raw scores and Predict applies the transform after averaging. Files written before 2.0.12
- * have no `version=` line, 2.0.12 to 2.2.3 write `version=v2`, 2.3.0 writes v3 and 3.3.0 v4, so v2 alone cannot tell
- * 2.2.3 from its predecessors: a v2 forest whose leaves leave the transform's output range can only be 2.2.3's.
+ * have no `version=` line, 2.0.12 to 2.2.3 write `version=v2`, 2.3.0 to 3.3.x v3 and 4.0 on v4, so v2 alone cannot
+ * tell 2.2.3 from its predecessors: a v2 forest whose leaves leave the transform's output range can only be 2.2.3's.
  */
 
 export interface LgbTree {

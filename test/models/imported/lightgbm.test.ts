@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import { lightgbmModelEntry } from '../../../src/models/imported/lightgbm.js'
 import { leafIndex, parseLightgbmText, predictRaw, transformRaw } from '../../../src/models/imported/lightgbm-text.js'
 import { tempFile } from '../../helpers.js'
-import { LGB_FIXTURES, readTable } from '../contract-data.js'
+import { LGB_FIXTURES, readTable, XGB_FIXTURES } from '../contract-data.js'
 
 const skip = existsSync(LGB_FIXTURES) ? false : `${LGB_FIXTURES} is absent; skipped`
 const file = (name: string) => join(LGB_FIXTURES, name)
@@ -65,6 +65,29 @@ describe('LightGBM text models (TypeScript predictor) match LightGBM', { skip },
       .predict(ds.x)
     const d = maxAbsDiff(out.E_r!, rows('genlin_fmtp_poisson_Frequency_true_predictions.txt').x.data)
     assert.ok(d <= 1e-12, `max abs diff ${d}`)
+  })
+
+  it("another library's model, binary data or a truncated model: the error names the file, never a TypeError", () => {
+    const create = (path: string) => () => lightgbmModelEntry.create({ path }, { kind: 'binary' })
+    for (const ext of ['json', 'ubj']) {
+      const path = join(XGB_FIXTURES, `leaves_agaricus_gbtree.${ext}`)
+      assert.throws(
+        create(path),
+        (e: Error) => e.message.startsWith(`${path}: is `) && /load it with xgboost_model$/.test(e.message),
+      )
+    }
+    const bin = tempFile('model.bin', Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x74, 0x72, 0x65, 0x65]))
+    assert.throws(create(bin), { message: `${bin}: is binary data, not a LightGBM text model` })
+    const text = readFileSync(file('lg_breast_cancer.txt'), 'utf8')
+    // Cut right after a complete tree, so what is left parses as a smaller model.
+    const cut = tempFile('cut.txt', text.slice(0, text.indexOf('Tree=3')))
+    assert.throws(
+      create(cut),
+      (e: Error) =>
+        e instanceof Error &&
+        !(e instanceof TypeError) &&
+        e.message.startsWith(`${cut}: tree_sizes: lists 39 trees but the file has 3`),
+    )
   })
 
   it('a bad model names the file and the field; a task that does not fit is refused', () => {
