@@ -79,7 +79,7 @@ function bind(path: string, koffi: typeof import('koffi')): XgbLib {
     path,
     version: `${ma[0]}.${mi[0]}.${pa[0]}`,
     koffi,
-    lastError: () => String(lastErrorRaw() ?? 'unknown XGBoost error'),
+    lastError: () => xgboostMessage(String(lastErrorRaw() ?? '')),
     dmatrixFromMat: f(
       `int XGDMatrixCreateFromMat_omp(const float *data, uint64_t nrow, uint64_t ncol, float missing, _Out_ ${H} *out, int nthread)`,
     ),
@@ -148,6 +148,28 @@ export function xgb(): XgbLib {
   cached ??= tryLoad()
   if ('error' in cached) throw new Error(cached.error)
   return cached.lib
+}
+
+/**
+ * XGBGetLastError's text as one line for users. dmlc prefixes "[hh:mm:ss] src/file.cc:123: ", may add an indented
+ * excerpt of the input (JSON errors) and a native "Stack trace:"; those go. Lines that explain the message (a
+ * parameter's description, "Objective candidate: x" per choice) stay, joined with "; " and candidates as one list.
+ */
+export function xgboostMessage(raw: string): string {
+  const lines = raw.split(/\r?\n/)
+  const trace = lines.findIndex((l) => l.startsWith('Stack trace:'))
+  const kept = (trace < 0 ? lines : lines.slice(0, trace)).filter((l) => l.trim() !== '' && !/^\s/.test(l))
+  if (kept.length === 0) return 'unknown XGBoost error'
+  kept[0] = kept[0].replace(/^\[\d{2}:\d{2}:\d{2}\]\s+/, '').replace(/^\S+\.(?:cc|cu|h|cuh|cpp):\d+:\s*/, '')
+  const candidates = new Map<string, string[]>()
+  const rest: string[] = []
+  for (const line of kept) {
+    const m = /^(\w+) candidate: (.*)$/.exec(line)
+    if (m) candidates.set(m[1], [...(candidates.get(m[1]) ?? []), m[2].trim()])
+    else rest.push(line.trim())
+  }
+  for (const [what, values] of candidates) rest.push(`${what} candidates: ${values.join(', ')}`)
+  return rest.join('; ')
 }
 
 /** Turn a non-zero XGBoost return code into an exception carrying XGBGetLastError's message. */

@@ -3,6 +3,12 @@
  * categorical splits with LightGBM's missing-value rules, multi-class softmax, binary sigmoid, log-link regression
  * (poisson, gamma, tweedie), and average_output (random-forest mode). Scores are accumulated in float64 in tree order,
  * as LightGBM does, so predictions match it to the last bits.
+ *
+ * Random forests changed meaning in LightGBM 2.2.3 (commit cba8244, #1906): before it, RF trees were grown on the
+ * labels (or had the objective's transform applied to every leaf) and Predict averaged the leaves with no transform;
+ * from 2.2.3 on, leaves are raw scores and Predict applies the transform after averaging. Files written before 2.0.12
+ * have no `version=` line, 2.0.12 to 2.2.3 write `version=v2`, 2.3.0 to 3.3.x v3 and 4.0 on v4, so v2 alone cannot
+ * tell 2.2.3 from its predecessors: a v2 forest whose leaves leave the transform's output range can only be 2.2.3's.
  */
 
 export interface LgbTree {
@@ -31,6 +37,8 @@ export interface LgbModel {
   readonly maxFeatureIdx: number
   readonly featureNames: readonly string[]
   readonly averageOutput: boolean
+  /** A random forest written before LightGBM 2.2.3: its leaves already are outputs, averaged with no transform. */
+  readonly leavesAreOutputs: boolean
   readonly transform: LgbTransform
   readonly trees: readonly LgbTree[]
 }
@@ -97,6 +105,25 @@ function transformOf(file: string, objective: string): LgbTransform {
   }
 }
 
+/** The `version=` line's number (2 for "v2"); files written before LightGBM 2.0.12 have none (reported as 1). */
+function formatVersion(file: string, value: string | undefined): number {
+  if (value === undefined) return 1
+  const m = /^v(\d+)$/.exec(value.trim())
+  if (!m) fail(file, 'version', `"${value}" is not a LightGBM model version (v2, v3, v4)`)
+  return Number(m[1])
+}
+
+/** Whether every leaf lies where the transform's outputs lie (probabilities in [0, 1], exp's results >= 0). */
+function leavesInOutputRange(transform: LgbTransform, trees: readonly LgbTree[]): boolean {
+  const [lo, hi] =
+    transform.kind === 'sigmoid' || transform.kind === 'softmax'
+      ? [0, 1]
+      : transform.kind === 'exp'
+        ? [0, Infinity]
+        : [-Infinity, Infinity]
+  return trees.every((t) => t.leafValue.every((v) => v >= lo && v <= hi))
+}
+
 function parseTree(file: string, index: number, kv: Map<string, string>): LgbTree {
   const where = (k: string) => `Tree=${index} ${k}`
   const numLeaves = Number(kv.get('num_leaves'))
@@ -106,6 +133,10 @@ function parseTree(file: string, index: number, kv: Map<string, string>): LgbTre
   const numCat = Number(kv.get('num_cat') ?? 0)
   const inner = numLeaves - 1
   const leafValue = numbers(file, where('leaf_value'), kv.get('leaf_value'), numLeaves)
+  const catBoundaries = Int32Array.from(
+    numCat > 0 ? numbers(file, where('cat_boundaries'), kv.get('cat_boundaries'), numCat + 1) : [],
+  )
+  const catWords = numCat > 0 ? catBoundaries[numCat] : 0
   const tree: LgbTree = {
     numLeaves,
     splitFeature: Int32Array.from(numbers(file, where('split_feature'), kv.get('split_feature'), inner)),
@@ -114,17 +145,8 @@ function parseTree(file: string, index: number, kv: Map<string, string>): LgbTre
     left: Int32Array.from(numbers(file, where('left_child'), kv.get('left_child'), inner)),
     right: Int32Array.from(numbers(file, where('right_child'), kv.get('right_child'), inner)),
     leafValue: Float64Array.from(leafValue),
-    catBoundaries: Int32Array.from(
-      numCat > 0 ? numbers(file, where('cat_boundaries'), kv.get('cat_boundaries'), numCat + 1) : [],
-    ),
-    catThreshold: Uint32Array.from(
-      numCat > 0
-        ? (kv.get('cat_threshold') ?? fail(file, where('cat_threshold'), 'field is missing'))
-            .trim()
-            .split(/\s+/)
-            .map(Number)
-        : [],
-    ),
+    catBoundaries,
+    catThreshold: Uint32Array.from(numbers(file, where('cat_threshold'), kv.get('cat_threshold'), catWords)),
   }
   for (let i = 0; i < inner; i++) {
     for (const [name, child] of [
@@ -149,6 +171,7 @@ export function parseLightgbmText(text: string, file = 'model'): LgbModel {
   const header = new Map<string, string>()
   const trees: LgbTree[] = []
   let i = 0
+  let endOfTrees = false
   if (lines[0]?.trim() !== 'tree') fail(file, 'line 1', `expected "tree", got "${lines[0]?.slice(0, 40)}"`)
   for (i = 1; i < lines.length && !lines[i].startsWith('Tree='); i++) {
     const eq = lines[i].indexOf('=')
@@ -166,7 +189,10 @@ export function parseLightgbmText(text: string, file = 'model'): LgbModel {
     trees.push(parseTree(file, index, kv))
     while (i < lines.length && lines[i].trim() === '') i++
   }
+  endOfTrees = lines[i]?.trim() === 'end of trees'
   if (trees.length === 0) fail(file, 'trees', 'no "Tree=" blocks found')
+  const version = formatVersion(file, header.get('version'))
+  checkComplete(file, version, header.get('tree_sizes'), trees.length, endOfTrees)
   const int = (key: string): number => {
     const v = Number(header.get(key))
     if (!Number.isInteger(v) || v < 0) fail(file, key, `missing or invalid (${header.get(key)})`)
@@ -183,16 +209,37 @@ export function parseLightgbmText(text: string, file = 'model'): LgbModel {
     for (const f of tree.splitFeature)
       if (f > maxFeatureIdx) fail(file, `Tree=${t} split_feature`, `feature ${f} > max_feature_idx ${maxFeatureIdx}`)
   }
+  const averageOutput = header.has('average_output')
+  const transform = transformOf(file, objective)
   return {
     objective,
     numClass,
     treesPerIteration,
     maxFeatureIdx,
     featureNames: (header.get('feature_names') ?? '').split(' ').filter(Boolean),
-    averageOutput: header.has('average_output'),
-    transform: transformOf(file, objective),
+    averageOutput,
+    leavesAreOutputs: averageOutput && version <= 2 && leavesInOutputRange(transform, trees),
+    transform,
     trees,
   }
+}
+
+/**
+ * A truncated file must not load as a smaller model: LightGBM lists every tree's size in `tree_sizes` (from 2.0.12)
+ * and closes the trees with "end of trees" (from 2.2.0, so always in v3 and later).
+ */
+function checkComplete(
+  file: string,
+  version: number,
+  treeSizes: string | undefined,
+  trees: number,
+  endOfTrees: boolean,
+): void {
+  const listed = treeSizes?.trim().split(/\s+/).length
+  if (listed !== undefined && listed !== trees)
+    fail(file, 'tree_sizes', `lists ${listed} trees but the file has ${trees}: it is truncated or corrupt`)
+  if (version >= 3 && !endOfTrees)
+    fail(file, 'end of trees', `missing after Tree=${trees - 1}: the file is truncated or corrupt`)
 }
 
 /** Index of the leaf (0..numLeaves-1) that row `x` (offset `at`) reaches in `tree`. */
@@ -242,10 +289,14 @@ export function predictRaw(model: LgbModel, x: ArrayLike<number>, n: number, f: 
   return out
 }
 
-/** Apply the objective's output transform in place (softmax per row for multi-class). */
+/**
+ * Apply the objective's output transform in place (softmax per row for multi-class); a forest written before
+ * LightGBM 2.2.3 averaged leaves that were outputs already, so its average is returned as it is.
+ */
 export function transformRaw(model: LgbModel, raw: Float64Array): Float64Array {
   const t = model.transform
   const k = model.treesPerIteration
+  if (model.leavesAreOutputs) return raw
   switch (t.kind) {
     case 'identity':
       return raw

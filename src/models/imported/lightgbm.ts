@@ -10,6 +10,7 @@ import {
   taskLabel,
   type ImportedParams,
 } from './common.js'
+import { requireModelFormat } from './format.js'
 import { parseLightgbmText, predictRaw, transformRaw, type LgbModel } from './lightgbm-text.js'
 
 /** A LightGBM text model trained elsewhere, evaluated by our TypeScript predictor (no LightGBM library needed). */
@@ -34,8 +35,9 @@ function taskMatches(m: LgbModel, task: Task): boolean {
   }
 }
 
-function lightgbmModel(text: string, source: string, task: Task): Model {
-  const m = parseLightgbmText(text, source)
+function lightgbmModel(bytes: Buffer, source: string, task: Task): Model {
+  requireModelFormat(bytes, source, lightgbmModelSpec.name, ['lightgbm-text'], 'a LightGBM text model')
+  const m = parseLightgbmText(bytes.toString('utf8'), source)
   if (!taskMatches(m, task)) {
     throw new Error(
       `${source}: field "objective" is "${m.objective}" (${m.treesPerIteration} trees per iteration), which does not fit task ${taskLabel(task)}`,
@@ -51,7 +53,7 @@ function lightgbmModel(text: string, source: string, task: Task): Model {
       const x = featureMatrixOf(view, 'lightgbm_model', width)
       return outputsFor(task, x.n, transformRaw(m, predictRaw(m, x.data, x.n, x.f)))
     },
-    save: (dir) => saveImported(dir, lightgbmModelSpec.name, task, 'model.txt', Buffer.from(text, 'utf8'), source),
+    save: (dir) => saveImported(dir, lightgbmModelSpec.name, task, 'model.txt', bytes, source),
   }
 }
 
@@ -59,9 +61,9 @@ export const lightgbmModelEntry: ModelEntry<ImportedParams> = {
   spec: lightgbmModelSpec,
   params: importedParams,
   available: () => ({ ok: true }),
-  create: (p, task) => lightgbmModel(readModelFile(p.path).toString('utf8'), p.path, task),
+  create: (p, task) => lightgbmModel(readModelFile(p.path), p.path, task),
   load: async (dir) => {
     const { meta, path, bytes } = await loadImported(dir, lightgbmModelSpec.name)
-    return lightgbmModel(bytes.toString('utf8'), path, meta.task)
+    return lightgbmModel(bytes, path, meta.task)
   },
 }

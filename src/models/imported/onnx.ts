@@ -5,6 +5,7 @@ import type { Model, ModelSpec, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
 import { createOnnxSession, onnxAvailability, type OnnxSession } from '../../engines/onnx/session.js'
 import { featureMatrixOf, loadImported, outputsFor, readModelFile, saveImported, taskLabel } from './common.js'
+import { requireModelFormat } from './format.js'
 
 /**
  * An ONNX model trained elsewhere, served with onnxruntime-node. It takes a feature_matrix as one (n, f) input tensor
@@ -50,6 +51,8 @@ function pick(names: readonly string[], wanted: string | undefined, what: string
 }
 
 function onnxModel(bytes: Uint8Array, source: string, task: Task, wanted: Partial<Wiring>): Model {
+  // Binary data that does not look like a ModelProto still goes to onnxruntime, which has the last word.
+  requireModelFormat(bytes, source, onnxModelSpec.name, ['onnx', 'binary'], 'an ONNX model')
   const session: OnnxSession = createOnnxSession(bytes, source)
   const wiring: Wiring = {
     input: pick(

@@ -11,6 +11,7 @@ import {
   taskLabel,
   type ImportedParams,
 } from './common.js'
+import { requireModelFormat } from './format.js'
 
 /**
  * scikit-learn models exported to JSON (the generating script for our fixtures is test/fixtures/sklearn/):
@@ -192,6 +193,7 @@ export interface SklearnImported extends Model {
 }
 
 export function sklearnImported(bytes: Uint8Array, source: string, task: Task): SklearnImported {
+  requireModelFormat(bytes, source, sklearnModelSpec.name, ['sklearn-json', 'json'], 'a scikit-learn JSON export')
   const model = parseSklearnJson(Buffer.from(bytes).toString('utf8'), source)
   if (!taskFits(model, task)) {
     throw new Error(

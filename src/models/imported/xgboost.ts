@@ -13,6 +13,7 @@ import {
   taskLabel,
   type ImportedParams,
 } from './common.js'
+import { requireModelFormat } from './format.js'
 
 /** An XGBoost model (JSON or UBJ) trained elsewhere, served through libxgboost. */
 export const xgboostModelSpec: ModelSpec = {
@@ -57,6 +58,15 @@ function outputMode(l: Learner, task: Task): 'value' | 'sigmoid-margin' | 'softm
 }
 
 function xgboostModel(bytes: Uint8Array, source: string, task: Task): Model {
+  // JSON is parsed here first, so a truncated one is named instead of reaching XGBoost's parser; other binary data
+  // may be XGBoost's legacy format, which only XGBoost can read.
+  requireModelFormat(
+    bytes,
+    source,
+    xgboostModelSpec.name,
+    ['xgboost-json', 'ubjson', 'binary'],
+    'an XGBoost JSON or UBJ model',
+  )
   const booster = loadBooster(bytes, source)
   const learner = learnerOf(booster, source)
   const mode = outputMode(learner, task)

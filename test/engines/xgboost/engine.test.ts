@@ -160,6 +160,20 @@ describe('xgboost engine (koffi binding to libxgboost)', { skip: availability.ok
     assert.throws(() => loadBooster(new Uint8Array([1, 2, 3, 4]), 'bad.ubj'), /XGBoost could not load bad\.ubj: /)
   })
 
+  it('an XGBoost error reaches the user as one line: no timestamp, source file or native stack trace', () => {
+    withDMatrix({ data: tr.x, rows: 2000, cols: 6, label: tr.y }, (dm) => {
+      assert.throws(
+        () => trainBooster({ params: { ...BASE, objective: 'no:such_objective' }, rounds: 2, train: dm }),
+        (e: Error) =>
+          /^XGBoost XGBoosterUpdateOneIter\(0\) failed: Unknown objective function: `no:such_objective`; /.test(
+            e.message,
+          ) &&
+          /Objective candidates: .*binary:logistic/.test(e.message) &&
+          !/\n|Stack trace|\[bt\]|\.cc:\d+/.test(e.message),
+      )
+    })
+  })
+
   it('parses evaluation lines', () => {
     assert.deepEqual(parseEvalLine('[3]\ttrain-logloss:0.5\tval-auc:0.91'), { metric: 'auc', value: 0.91 })
     assert.deepEqual(parseEvalLine('[0]\tval-rmse:1.5e-3'), { metric: 'rmse', value: 0.0015 })

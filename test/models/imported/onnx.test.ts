@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { createOnnxSession, onnxAvailability } from '../../../src/engines/onnx/session.js'
 import { onnxModelEntry } from '../../../src/models/imported/onnx.js'
-import { tempDir } from '../../helpers.js'
+import { tempDir, tempFile } from '../../helpers.js'
 import { ONNX_FIXTURES, rng } from '../contract-data.js'
 
 // The weights baked into test/fixtures/onnx/*.onnx by make_onnx.py.
@@ -76,6 +76,21 @@ describe('ONNX models through onnxruntime-node', { skip: availability.ok ? false
     assert.deepEqual((await onnxModelEntry.load(dir)).predict(x).p_up, out.p_up)
   })
 
+  it("another library's model names the entry that loads it; a truncated ONNX names the file", () => {
+    const create = (path: string) => () => onnxModelEntry.create({ path }, { kind: 'binary' })
+    const lgb = tempFile('m.txt', 'tree\nversion=v4\nnum_class=1\n')
+    assert.throws(create(lgb), { message: `${lgb}: is a LightGBM text model; load it with lightgbm_model` })
+    const xgb = tempFile('m.json', '{"learner": {}, "version": [1, 7, 4]}')
+    assert.throws(create(xgb), { message: `${xgb}: is an XGBoost JSON model; load it with xgboost_model` })
+    const json = tempFile('m.onnx', '{"learner": {"gradient_booster"')
+    assert.throws(create(json), (e: Error) => e.message.startsWith(`${json}: not valid JSON (truncated or corrupt?)`))
+    const text = tempFile('notes.onnx', 'not a protobuf')
+    assert.throws(create(text), { message: `${text}: is a text file, not an ONNX model` })
+    const bytes = readFileSync(join(ONNX_FIXTURES, 'linear3.onnx'))
+    const cut = tempFile('cut.onnx', bytes.subarray(0, bytes.length >> 1))
+    assert.throws(create(cut), (e: Error) => e.message.startsWith(`${cut}: onnxruntime cannot load the model`))
+  })
+
   it('errors name the file and the field', () => {
     const path = join(ONNX_FIXTURES, 'linear3.onnx')
     assert.throws(
@@ -85,7 +100,7 @@ describe('ONNX models through onnxruntime-node', { skip: availability.ok ? false
     const m = onnxModelEntry.create({ path }, { kind: 'regression' })
     assert.throws(() => m.predict(x), /has 3 columns, which does not fit task regression/)
     const bad = join(tempDir(), 'bad.onnx')
-    writeFileSync(bad, 'not a protobuf')
+    writeFileSync(bad, Buffer.from([0xff, 0x00, 0x13, 0x37]))
     assert.throws(
       () => onnxModelEntry.create({ path: bad }, { kind: 'binary' }),
       /bad\.onnx: onnxruntime cannot load the model/,

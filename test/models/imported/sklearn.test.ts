@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Task } from '../../../src/models/contract.js'
 import { parseSklearnJson, sklearnImported, sklearnModelEntry } from '../../../src/models/imported/sklearn.js'
+import { tempFile } from '../../helpers.js'
 import { matrix, maxAbsDiff, sklearnFixtures } from '../tabular/helpers.js'
 
 interface Export {
@@ -59,6 +60,18 @@ for (const file of files) {
     }
   })
 }
+
+test("sklearn_model given another library's model names the entry that loads it", () => {
+  const create = (path: string) => () => sklearnModelEntry.create({ path }, { kind: 'binary' })
+  const lgb = tempFile('m.txt', 'tree\nversion=v4\nnum_class=1\n')
+  assert.throws(create(lgb), { message: `${lgb}: is a LightGBM text model; load it with lightgbm_model` })
+  const xgb = tempFile('m.json', '{"learner": {}, "version": [1, 7, 4]}')
+  assert.throws(create(xgb), { message: `${xgb}: is an XGBoost JSON model; load it with xgboost_model` })
+  const onnx = tempFile('m.onnx', Buffer.from([0x08, 0x07, 0x12, 0x07, 0x70, 0x79, 0x74, 0x6f, 0x72, 0x63, 0x68]))
+  assert.throws(create(onnx), { message: `${onnx}: is an ONNX model; load it with onnx_model` })
+  const cut = tempFile('cut.json', '{"model_type": "gaussian_nb", "theta": [[1, 2')
+  assert.throws(create(cut), (e: Error) => e.message.startsWith(`${cut}: not valid JSON (truncated or corrupt?)`))
+})
 
 test('scikit-learn import errors name the file and the field', () => {
   const { json } = read('export_logistic_multiclass.json')

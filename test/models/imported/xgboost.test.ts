@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import { loadBooster, withDMatrix, xgboostAvailability } from '../../../src/engines/xgboost/index.js'
 import { xgboostModelEntry } from '../../../src/models/imported/xgboost.js'
 import { tempDir } from '../../helpers.js'
-import { readLibsvm, XGB_FIXTURES } from '../contract-data.js'
+import { LGB_FIXTURES, ONNX_FIXTURES, readLibsvm, SKLEARN_FIXTURES, XGB_FIXTURES } from '../contract-data.js'
 
 const availability = xgboostAvailability()
 const skip = !availability.ok
@@ -87,6 +87,35 @@ describe('imported XGBoost models (JSON and UBJ from XGBoost 1.7.4)', { skip }, 
       const z = m.reduce((s, v) => s + Math.exp(v - Math.max(...m)), 0)
       assert.ok(Math.abs(row[0] - Math.exp(m[0] - Math.max(...m)) / z) < 1e-12)
     }
+  })
+
+  it("another library's model names the entry that loads it; a truncated JSON names the file", () => {
+    const create = (path: string) => () => xgboostModelEntry.create({ path }, { kind: 'binary' })
+    const lgb = join(LGB_FIXTURES, 'lg_breast_cancer.txt')
+    assert.throws(create(lgb), { message: `${lgb}: is a LightGBM text model; load it with lightgbm_model` })
+    const onnx = join(ONNX_FIXTURES, 'linear3.onnx')
+    assert.throws(create(onnx), { message: `${onnx}: is an ONNX model; load it with onnx_model` })
+    const sk = join(SKLEARN_FIXTURES, 'export_logistic_binary.json')
+    assert.throws(create(sk), { message: `${sk}: is a scikit-learn JSON export; load it with sklearn_model` })
+    const json = readFileSync(join(XGB_FIXTURES, 'leaves_agaricus_gbtree.json'))
+    const cut = join(tempDir(), 'cut.json')
+    writeFileSync(cut, json.subarray(0, json.length >> 1))
+    assert.throws(create(cut), (e: Error) => e.message.startsWith(`${cut}: not valid JSON (truncated or corrupt?)`))
+    // XGBoost writes non-finite numbers as bare NaN / Infinity: such a file is valid and still loads.
+    const nonFinite = join(tempDir(), 'nan.json')
+    writeFileSync(nonFinite, json.toString('utf8').replace(/"base_weights":\[[^,\]]+/, '"base_weights":[NaN'))
+    xgboostModelEntry.create({ path: nonFinite }, { kind: 'binary' })
+  })
+
+  it('an error from XGBoost itself reaches the user as one line, without the native stack trace', () => {
+    const ubj = readFileSync(join(XGB_FIXTURES, 'leaves_agaricus_gbtree.ubj'))
+    const cut = join(tempDir(), 'cut.ubj')
+    writeFileSync(cut, ubj.subarray(0, 1000))
+    assert.throws(
+      () => xgboostModelEntry.create({ path: cut }, { kind: 'binary' }),
+      (e: Error) =>
+        e.message.includes(cut) && !e.message.includes('\n') && !/Stack trace|\[bt\]|\.cc:\d+/.test(e.message),
+    )
   })
 
   it('a load that does not fit names the file and the field', async () => {
