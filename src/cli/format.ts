@@ -14,6 +14,12 @@ export function validationSummary(report: ValidationReport, inline = 10): string
     ['rows (after policy)', report.rows_out],
     ['first bar', report.first_ts ?? '-'],
     ['last bar', report.last_ts ?? '-'],
+    [
+      'bar interval',
+      report.interval.detected === null
+        ? `${report.interval.configured} (too few bars to tell)`
+        : `${report.interval.configured} (most common step ${report.interval.detected}, ${Math.floor((report.interval.share ?? 0) * 1000) / 10}% of steps)`,
+    ],
     ['volume', report.has_volume ? 'present' : 'absent (volume features use neutral values)'],
     ['backward steps', report.backward_steps],
     [

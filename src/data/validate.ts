@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { MINUTE_MS, type Bars } from './bars.js'
 import { fingerprintBars } from './fingerprint.js'
+import { detectInterval, intervalMismatch, stepName } from './interval.js'
+import { ONE_MINUTE, type Timeframe } from './timeframe.js'
 import type { RawBars } from './source.js'
 
 /**
@@ -65,6 +67,8 @@ export interface ValidationReport {
   readonly first_ts: string | null
   readonly last_ts: string | null
   readonly has_volume: boolean
+  /** the configured bar interval, and the most common step between the clean bars (null with fewer than two) */
+  readonly interval: { readonly configured: string; readonly detected: string | null; readonly share: number | null }
   readonly policy: ValidationPolicy
   readonly duplicates: { readonly exact: number; readonly conflicting: number; readonly timestamps: number }
   readonly backward_steps: number
@@ -110,6 +114,7 @@ export function validateBars(
   raw: RawBars,
   policy: ValidationPolicy = validationPolicySchema.parse({}),
   gapOptions: GapOptions = gapOptionsSchema.parse({}),
+  interval: Timeframe = ONE_MINUTE,
 ): { bars: Bars; report: ValidationReport } {
   const n = raw.length
   const findings: Finding[] = []
@@ -222,20 +227,22 @@ export function validateBars(
     volume: Float64Array.from(kept, (i) => volume[i]),
   }
 
-  const gapStats = classifyGaps(bars, gapOptions)
+  const gapStats = classifyGaps(bars, gapOptions, interval.ms)
   for (const gap of gapStats.gaps) {
     const i = kept[gap.index]
+    const missingBars = interval.ms === MINUTE_MS ? '' : `${(gap.minutes * MINUTE_MS) / interval.ms} missing bar(s), `
     findings.push({
       kind: 'gap',
       row: raw.sourceRow[i],
       ts: iso(raw.ts[i]),
       action: 'reported',
-      detail: `${gap.minutes} missing minute(s) after ${iso(bars.ts[gap.index - 1])}`,
+      detail: `${missingBars}${gap.minutes} missing minute(s) after ${iso(bars.ts[gap.index - 1])}`,
       gap_class: gap.cls,
       gap_minutes: gap.minutes,
     })
   }
   findings.sort((a, b) => a.row - b.row)
+  const detected = detectInterval(bars.ts)
 
   const report: ValidationReport = {
     file: raw.file,
@@ -245,6 +252,11 @@ export function validateBars(
     first_ts: m > 0 ? iso(bars.ts[0]) : null,
     last_ts: m > 0 ? iso(bars.ts[m - 1]) : null,
     has_volume: raw.hasVolume,
+    interval: {
+      configured: interval.name,
+      detected: detected ? stepName(detected.stepMs) : null,
+      share: detected ? detected.share : null,
+    },
     policy,
     duplicates: { exact, conflicting, timestamps: dupTimestamps },
     backward_steps: backwardSteps,
@@ -258,6 +270,9 @@ export function validateBars(
     fingerprint: fingerprintBars(bars),
     findings,
   }
+  // Bars of another interval would silently become features of the wrong timeframe: refuse before any policy says ok.
+  const mismatch = intervalMismatch(raw.file, bars.ts, interval)
+  if (mismatch) throw new ValidationError(mismatch, report)
   if (failed.size > 0) {
     const parts = [...failed].map((k) => {
       const first = findings.find((f) => f.kind === k && f.action === 'failed')!
@@ -287,7 +302,7 @@ interface Gap {
  * maintenance breaks, exchange closes; two modes when the session follows daylight saving); the rest are intraday
  * missing minutes.
  */
-export function classifyGaps(bars: Bars, options: GapOptions) {
+export function classifyGaps(bars: Bars, options: GapOptions, intervalMs = MINUTE_MS) {
   const gaps: Gap[] = []
   const days = new Set<number>()
   const startCount = new Map<number, Set<number>>()
@@ -296,11 +311,13 @@ export function classifyGaps(bars: Bars, options: GapOptions) {
   const dayOf = (ms: number) => Math.floor(ms / 86_400_000)
   for (let i = 0; i < bars.length; i++) days.add(dayOf(bars.ts[i]))
   for (let i = 1; i < bars.length; i++) {
-    const minutes = Math.round((bars.ts[i] - bars.ts[i - 1]) / MINUTE_MS) - 1
-    if (minutes <= 0) continue
+    // Missing time in whole bars of the interval, counted in minutes (the unit of every gap threshold).
+    const missingBars = Math.round((bars.ts[i] - bars.ts[i - 1]) / intervalMs) - 1
+    if (missingBars <= 0) continue
+    const minutes = (missingBars * intervalMs) / MINUTE_MS
     gaps.push({ index: i, minutes, cls: 'intraday' })
     if (minutes >= options.session_break_min_minutes && minutes < options.long_gap_minutes) {
-      const start = minuteOfDay(bars.ts[i - 1] + MINUTE_MS)
+      const start = minuteOfDay(bars.ts[i - 1] + intervalMs)
       const end = minuteOfDay(bars.ts[i])
       if (!startCount.has(start)) startCount.set(start, new Set())
       if (!endCount.has(end)) endCount.set(end, new Set())
@@ -313,7 +330,7 @@ export function classifyGaps(bars: Bars, options: GapOptions) {
   const minutesBy: Record<GapClass, number> = { intraday: 0, session_break: 0, weekend: 0, holiday: 0 }
   let longest = 0
   for (const gap of gaps) {
-    const from = bars.ts[gap.index - 1] + MINUTE_MS
+    const from = bars.ts[gap.index - 1] + intervalMs
     const to = bars.ts[gap.index]
     if (gap.minutes >= options.long_gap_minutes) {
       gap.cls = coversSaturday(from, to) ? 'weekend' : 'holiday'
