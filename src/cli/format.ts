@@ -28,6 +28,7 @@ export function validationSummary(report: ValidationReport, inline = 10): string
     ],
     ['OHLC violations', report.ohlc_violations],
     ['bad prices', report.bad_prices],
+    ['bad volumes', report.bad_volumes],
     ['missing volume', report.missing_volume],
     ['gaps: intraday', `${g.intraday} (${g.missing_minutes.intraday} min)`],
     ['gaps: session breaks', `${g.session_break} (${g.missing_minutes.session_break} min)`],

@@ -18,6 +18,7 @@ export const validationPolicySchema = z
     duplicate_conflict: z.enum(['fail', 'drop', 'repair']).default('fail'),
     ohlc_violation: z.enum(['fail', 'drop', 'repair', 'keep']).default('fail'),
     bad_price: z.enum(['fail', 'drop']).default('fail'),
+    bad_volume: z.enum(['fail', 'drop']).default('fail'),
     missing_volume: z.enum(['fail', 'drop', 'repair', 'keep']).default('keep'),
   })
   .strict()
@@ -39,6 +40,7 @@ export type GapOptions = z.infer<typeof gapOptionsSchema>
 
 export type FindingKind =
   | 'bad_price'
+  | 'bad_volume'
   | 'ohlc_violation'
   | 'missing_volume'
   | 'backward_step'
@@ -74,6 +76,7 @@ export interface ValidationReport {
   readonly backward_steps: number
   readonly ohlc_violations: number
   readonly bad_prices: number
+  readonly bad_volumes: number
   readonly missing_volume: number
   readonly gaps: Record<GapClass, number> & { readonly missing_minutes: Record<GapClass, number>; readonly longest_minutes: number }
   readonly dropped: number
@@ -91,6 +94,19 @@ export class ValidationError extends Error {
     super(message)
   }
 }
+
+/**
+ * Prices must lie in [PRICE_MIN, PRICE_MAX] and volumes in [0, VOLUME_MAX]. Features reach models as float32 (at most
+ * 3.4e38) and include squares and products of prices, returns and volumes: within these bounds a square of a price
+ * (1e24) or a price times a volume (1e27) stays far inside float32, while a close of 1e40 would become infinite
+ * inside a model. Both bounds are far outside any real instrument (sub-nano-priced tokens aside, which should be
+ * rescaled before use).
+ */
+export const PRICE_MIN = 1e-9
+export const PRICE_MAX = 1e12
+export const VOLUME_MAX = 1e15
+
+const priceInRange = (p: number) => p >= PRICE_MIN && p <= PRICE_MAX
 
 const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms))
 
@@ -133,6 +149,7 @@ export function validateBars(
     p === 'fail' ? 'failed' : p === 'drop' ? 'dropped' : p === 'repair' ? 'repaired' : 'kept'
 
   let badPrices = 0
+  let badVolumes = 0
   let ohlcViolations = 0
   let missingVolume = 0
   for (let i = 0; i < n; i++) {
@@ -140,11 +157,25 @@ export function validateBars(
     const h = high[i]
     const l = low[i]
     const c = raw.close[i]
-    if (!(o > 0 && h > 0 && l > 0 && c > 0 && o < Infinity && h < Infinity && l < Infinity && c < Infinity)) {
+    if (!(priceInRange(o) && priceInRange(h) && priceInRange(l) && priceInRange(c))) {
       badPrices++
-      add('bad_price', i, act(policy.bad_price), `non-positive or non-finite price: open=${o} high=${h} low=${l} close=${c}`)
+      add(
+        'bad_price',
+        i,
+        act(policy.bad_price),
+        `price not in [${PRICE_MIN}, ${PRICE_MAX}] (non-positive, non-finite or extreme): open=${o} high=${h} low=${l} close=${c}`,
+      )
       if (policy.bad_price === 'drop') keep[i] = 0
       continue
+    }
+    const v = volume[i]
+    if (!Number.isNaN(v) && !(v >= 0 && v <= VOLUME_MAX)) {
+      badVolumes++
+      add('bad_volume', i, act(policy.bad_volume), `volume ${v} not in [0, ${VOLUME_MAX}] (negative, non-finite or extreme)`)
+      if (policy.bad_volume === 'drop') {
+        keep[i] = 0
+        continue
+      }
     }
     if (h < Math.max(o, c) || l > Math.min(o, c) || h < l) {
       ohlcViolations++
@@ -262,6 +293,7 @@ export function validateBars(
     backward_steps: backwardSteps,
     ohlc_violations: ohlcViolations,
     bad_prices: badPrices,
+    bad_volumes: badVolumes,
     missing_volume: missingVolume,
     gaps: { ...gapStats.counts, missing_minutes: gapStats.minutes, longest_minutes: gapStats.longest },
     dropped: n - m,
