@@ -3,6 +3,7 @@ import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml'
 import type { z } from 'zod'
 import { factoryConfigSchema, type FactoryConfig } from './schema.js'
 import { canonicalJson, deepFreeze, sha256Hex } from './hash.js'
+import { threadsProblem } from '../engines/threads.js'
 
 export type ResolvedConfig = Readonly<FactoryConfig> & { readonly hash: string; readonly source: string | null }
 
@@ -118,6 +119,12 @@ export function loadConfig(path?: string, overrides: Record<string, unknown> = {
     throw new Error(
       `invalid config ${path}:\n${formatIssues(parsed.error.issues, path, (p) => lineOf(doc, counter, p))}`,
     )
+  }
+  // Checked here, where a run is configured, not in the schema: a bundle made on a larger machine must still load.
+  const threads = threadsProblem(parsed.data.threads)
+  if (threads) {
+    const line = lineOf(doc, counter, ['threads'])
+    throw new Error(`invalid config ${path}:\n  ${path}${line ? `:${line}` : ''}: threads: ${threads}`)
   }
   const hash = sha256Hex(canonicalJson(parsed.data))
   return deepFreeze({ ...parsed.data, hash, source: path })
