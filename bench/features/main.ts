@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sliceBars } from '../../src/data/bars.js'
 import { dataConfigSchema, ingestFile } from '../../src/data/ingest.js'
-import { DEFAULT_LADDER, parseTimeframe } from '../../src/data/timeframe.js'
+import { DEFAULT_LADDER, ONE_MINUTE, parseTimeframe } from '../../src/data/timeframe.js'
 import { replay } from '../../src/features/frame.js'
 import type { EnginePlan } from '../../src/features/engine.js'
 import type { KernelDef } from '../../src/features/indicators/kernel.js'
@@ -35,7 +35,7 @@ function subsetPlan(): EnginePlan {
       }
     }
   }
-  return { columns, kernels, interactions: [], volumeMode: 'absent_neutral', originMs: 0 }
+  return { columns, kernels, interactions: [], volumeMode: 'absent_neutral', originMs: 0, base: ONE_MINUTE }
 }
 
 function meanOf(c: Float64Array, from: number): number {

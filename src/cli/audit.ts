@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load.js'
-import { originMs } from '../config/schema.js'
+import { baseInterval, originMs } from '../config/schema.js'
 import { sliceBars } from '../data/bars.js'
 import { ingestFile } from '../data/ingest.js'
 import { auditFeatures, formatFinding } from '../features/audit.js'
@@ -66,6 +66,7 @@ export function register(program: Command): void {
           seed: opts.seed,
           views: opts.views,
           originMs: originMs(config),
+          base: baseInterval(config),
         })
         const out = [
           `leakage audit: ${file}, bars ${opts.start}..${end - 1} (${bars.length}), seed ${opts.seed}`,

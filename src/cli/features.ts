@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { writeFileAtomic } from '../core/files.js'
 import { loadConfig } from '../config/load.js'
-import { originMs } from '../config/schema.js'
+import { baseInterval, originMs } from '../config/schema.js'
 import { ingestFile } from '../data/ingest.js'
 import { withAblation } from '../features/config.js'
 import { computeFeatures } from '../features/frame.js'
@@ -21,7 +21,7 @@ export function register(program: Command): void {
   program
     .command('features')
     .description('compute the feature set of a config (streaming engine replayed over history) and write it as Parquet')
-    .argument('<file>', '1m bars file (CSV, CSV.gz or Parquet)')
+    .argument('<file>', 'bars file (CSV, CSV.gz or Parquet) of data.interval (1m by default)')
     .requiredOption('--out <file>', 'output Parquet file (the schema goes beside it as <file>.schema.json)')
     .option('--config <file>', 'YAML config (its data and features sections)')
     .option(
@@ -35,7 +35,7 @@ export function register(program: Command): void {
       const features = withAblation(config.features, opts.ablate)
       const { bars } = await ingestFile(file, config.data)
       const t0 = performance.now()
-      const frame = computeFeatures(bars, features, undefined, originMs(config))
+      const frame = computeFeatures(bars, features, undefined, originMs(config), baseInterval(config))
       const seconds = (performance.now() - t0) / 1000
       await writeFeaturesParquet(opts.out, frame)
       const schemaFile = `${opts.out}.schema.json`

@@ -14,6 +14,12 @@ export function validationSummary(report: ValidationReport, inline = 10): string
     ['rows (after policy)', report.rows_out],
     ['first bar', report.first_ts ?? '-'],
     ['last bar', report.last_ts ?? '-'],
+    [
+      'bar interval',
+      report.interval.detected === null
+        ? `${report.interval.configured} (too few bars to tell)`
+        : `${report.interval.configured} (most common step ${report.interval.detected}, ${Math.floor((report.interval.share ?? 0) * 1000) / 10}% of steps)`,
+    ],
     ['volume', report.has_volume ? 'present' : 'absent (volume features use neutral values)'],
     ['backward steps', report.backward_steps],
     [
@@ -22,6 +28,7 @@ export function validationSummary(report: ValidationReport, inline = 10): string
     ],
     ['OHLC violations', report.ohlc_violations],
     ['bad prices', report.bad_prices],
+    ['bad volumes', report.bad_volumes],
     ['missing volume', report.missing_volume],
     ['gaps: intraday', `${g.intraday} (${g.missing_minutes.intraday} min)`],
     ['gaps: session breaks', `${g.session_break} (${g.missing_minutes.session_break} min)`],

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ingestFile } from '../data/ingest.js'
 import { resample, type ResampledBars } from '../data/resample.js'
-import { parseLadder } from '../data/timeframe.js'
+import { notWholeBars, parseLadder, parseTimeframe } from '../data/timeframe.js'
 import { writeParquet } from '../data/parquet.js'
 import { loadConfig } from '../config/load.js'
 import { originMs } from '../config/schema.js'
@@ -12,8 +12,10 @@ import { originMs } from '../config/schema.js'
 export function register(program: Command): void {
   program
     .command('resample')
-    .description('resample 1m bars to higher timeframes and write one file per timeframe')
-    .argument('<file>', '1m bars file')
+    .description(
+      'resample bars (of data.interval, 1m by default) to higher timeframes and write one file per timeframe',
+    )
+    .argument('<file>', 'bars file')
     .requiredOption('--to <list>', 'comma-separated timeframes, e.g. 5m,15m,1h')
     .requiredOption('--out <dir>', 'output directory')
     .option('--format <fmt>', 'parquet or csv', 'parquet')
@@ -23,10 +25,15 @@ export function register(program: Command): void {
         throw new Error(`--format must be parquet or csv, not "${opts.format}"`)
       const config = loadConfig(opts.config)
       const ladder = parseLadder(opts.to.split(','))
+      const base = parseTimeframe(config.data.interval)
+      for (const tf of ladder) {
+        const why = notWholeBars(tf, base)
+        if (why) throw new Error(`--to: ${why}`)
+      }
       const { bars } = await ingestFile(file, config.data)
       await mkdir(opts.out, { recursive: true })
       for (const tf of ladder) {
-        const r = resample(bars, tf, originMs(config))
+        const r = resample(bars, tf, originMs(config), base.ms)
         const path = join(opts.out, `${tf.name}.${opts.format}`)
         if (opts.format === 'parquet') await writeResampledParquet(path, r)
         else await writeFileAtomic(path, resampledCsv(r))

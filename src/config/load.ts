@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml'
 import type { z } from 'zod'
 import { factoryConfigSchema, type FactoryConfig } from './schema.js'
 import { canonicalJson, deepFreeze, sha256Hex } from './hash.js'
+import { threadsProblem } from '../engines/threads.js'
 
 export type ResolvedConfig = Readonly<FactoryConfig> & { readonly hash: string; readonly source: string | null }
 
@@ -50,9 +51,29 @@ function formatIssues(
     .join('\n')
 }
 
+/** A config is a few KiB of YAML; anything near this is not one (and parsing it could exhaust memory). */
+export const MAX_CONFIG_BYTES = 1024 * 1024
+/** Aliases a config may expand: enough for anchors reused across sections, far too few for an alias bomb. */
+const MAX_ALIAS_COUNT = 100
+
+/** What a config's top level is when it is not a mapping, for the error: "a number", "a list", ... */
+function kindOf(x: unknown): string | null {
+  if (x === null || x === undefined) return null
+  if (Array.isArray(x)) return 'a list'
+  if (typeof x === 'object') return null
+  return typeof x === 'string' ? 'a string' : typeof x === 'number' ? 'a number' : `a ${typeof x}`
+}
+
+/** An empty document is all defaults; any other non-mapping (a scalar, a list) is refused, never read as defaults. */
+function sectionsOf(raw: unknown, where: string): Record<string, unknown> {
+  const kind = kindOf(raw)
+  if (kind) throw new Error(`${where} must be a mapping of sections (symbol:, data:, features:, ...), got ${kind}`)
+  return (raw ?? {}) as Record<string, unknown>
+}
+
 /** Validate a plain object as the factory config, freeze it and attach its hash. */
 export function resolveConfig(raw: unknown, source: string | null = null): ResolvedConfig {
-  const parsed = factoryConfigSchema.safeParse(raw ?? {})
+  const parsed = factoryConfigSchema.safeParse(sectionsOf(raw, source ?? 'a config'))
   if (!parsed.success) {
     throw new Error(
       `invalid config${source ? ` ${source}` : ''}:\n${formatIssues(parsed.error.issues, source ?? 'config', () => null)}`,
@@ -70,6 +91,11 @@ export function loadConfig(path?: string, overrides: Record<string, unknown> = {
   if (!path) return resolveConfig(mergeDeep({}, overrides))
   let text: string
   try {
+    // Refused by its size before reading: a huge file would take minutes to parse and then exhaust the heap.
+    const info = statSync(path)
+    if (info.isFile() && info.size > MAX_CONFIG_BYTES) {
+      throw new Error(`${info.size} bytes is larger than a config can be (at most ${MAX_CONFIG_BYTES} bytes, 1 MiB)`)
+    }
     text = readFileSync(path, 'utf8')
   } catch (err) {
     throw new Error(`cannot read config ${path}: ${(err as Error).message}`)
@@ -81,12 +107,24 @@ export function loadConfig(path?: string, overrides: Record<string, unknown> = {
     const line = e.linePos?.[0]?.line
     throw new Error(`${path}${line ? `:${line}` : ''}: YAML syntax error: ${e.message.split('\n')[0]}`)
   }
-  const raw = mergeDeep((doc.toJS() as Record<string, unknown>) ?? {}, overrides)
+  let js: unknown
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+  } catch (err) {
+    throw new Error(`${path}: cannot expand the YAML: ${(err as Error).message}`)
+  }
+  const raw = mergeDeep(sectionsOf(js, path), overrides)
   const parsed = factoryConfigSchema.safeParse(raw)
   if (!parsed.success) {
     throw new Error(
       `invalid config ${path}:\n${formatIssues(parsed.error.issues, path, (p) => lineOf(doc, counter, p))}`,
     )
+  }
+  // Checked here, where a run is configured, not in the schema: a bundle made on a larger machine must still load.
+  const threads = threadsProblem(parsed.data.threads)
+  if (threads) {
+    const line = lineOf(doc, counter, ['threads'])
+    throw new Error(`invalid config ${path}:\n  ${path}${line ? `:${line}` : ''}: threads: ${threads}`)
   }
   const hash = sha256Hex(canonicalJson(parsed.data))
   return deepFreeze({ ...parsed.data, hash, source: path })

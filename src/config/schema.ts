@@ -1,7 +1,14 @@
 import { z } from 'zod'
 import { dataConfigSchema } from '../data/ingest.js'
-import { DEFAULT_LADDER, parseLadder } from '../data/timeframe.js'
-import { featuresConfigSchema } from '../features/config.js'
+import {
+  DEFAULT_LADDER,
+  defaultLadder,
+  notWholeBars,
+  parseLadder,
+  parseTimeframe,
+  type Timeframe,
+} from '../data/timeframe.js'
+import { featureDefaultsFor, featuresConfigSchema, GROUP_NAMES } from '../features/config.js'
 import { labelsConfigSchema } from '../labels/config.js'
 import { splitsConfigSchema } from '../validation/config.js'
 import { registry } from '../models/registry.js'
@@ -75,16 +82,94 @@ const timeframesSchema = z
   .default([...DEFAULT_LADDER])
   .superRefine((names, ctx) => {
     try {
-      const ladder = parseLadder(names)
-      if (ladder[0].name !== '1m')
-        ctx.addIssue({ code: 'custom', message: 'the ladder must start at 1m (the canonical bars)' })
+      parseLadder(names)
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: (err as Error).message })
     }
   })
 
-/** The whole factory configuration. Sections are added here as stages land; unknown keys are errors (typos). */
-export const factoryConfigSchema = z
+const timeframeOrNull = (name: string): Timeframe | null => {
+  try {
+    return parseTimeframe(name)
+  } catch {
+    return null
+  }
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x)
+
+/**
+ * Defaults that follow the bar interval, filled in before validation (zod defaults cannot see sibling fields): the
+ * ladder defaults to the one of `data.interval`, and feature groups without timeframes (and the default
+ * interactions) follow the ladder. With the 1-minute defaults this fills exactly the schema's own defaults. Input
+ * the schema will refuse is passed through untouched for it to report.
+ */
+export function withIntervalDefaults(raw: unknown): unknown {
+  if (!isRecord(raw)) return raw
+  const data = raw.data === undefined ? {} : raw.data
+  if (!isRecord(data)) return raw
+  let base: Timeframe
+  let ladder: string[]
+  try {
+    base = parseTimeframe(typeof data.interval === 'string' ? data.interval : '1m')
+    ladder = defaultLadder(base)
+    const names = raw.timeframes
+    if (Array.isArray(names) && names.every((n) => typeof n === 'string')) {
+      const given = parseLadder(names)
+      // A ladder the schema will refuse would only multiply its errors into every feature group.
+      if (given[0].ms === base.ms && given.every((tf) => notWholeBars(tf, base) === null))
+        ladder = given.map((tf) => tf.name)
+    }
+  } catch {
+    return raw
+  }
+  const features = raw.features === undefined ? {} : raw.features
+  if (!isRecord(features)) return raw
+  const defaults = featureDefaultsFor(ladder)
+  const filled: Record<string, unknown> = { ...features }
+  for (const [group, timeframes] of Object.entries(defaults.timeframes)) {
+    const g = filled[group] ?? {}
+    if (isRecord(g) && g.timeframes === undefined) filled[group] = { ...g, timeframes }
+  }
+  const ix = filled.interactions ?? {}
+  if (isRecord(ix) && ix.list === undefined) filled.interactions = { ...ix, list: defaults.interactions }
+  return { ...raw, timeframes: raw.timeframes ?? ladder, features: filled }
+}
+
+/** Feature and ladder timeframes must be built from whole bars of data.interval, the ladder starting at it. */
+function checkTimeframesAgainstInterval(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  let base: Timeframe
+  let ladder: Timeframe[]
+  try {
+    base = parseTimeframe(c.data.interval)
+    ladder = parseLadder(c.timeframes)
+  } catch {
+    return // already reported by the fields' own schemas
+  }
+  if (ladder[0].ms !== base.ms) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['timeframes'],
+      message: `the ladder must start at data.interval (${base.name}), not ${ladder[0].name}`,
+    })
+  }
+  for (const tf of ladder) {
+    const why = notWholeBars(tf, base)
+    if (why) ctx.addIssue({ code: 'custom', path: ['timeframes'], message: why })
+  }
+  for (const group of GROUP_NAMES) {
+    if (group === 'interactions') continue
+    c.features[group].timeframes.forEach((name, k) => {
+      const tf = timeframeOrNull(name)
+      if (!tf) return
+      const why =
+        tf.ms < base.ms ? `timeframe ${name} is shorter than data.interval (${base.name})` : notWholeBars(tf, base)
+      if (why) ctx.addIssue({ code: 'custom', path: ['features', group, 'timeframes', k], message: why })
+    })
+  }
+}
+
+const factoryConfigObject = z
   .object({
     symbol: z.string().default('UNKNOWN'),
     seed: z.number().int().nonnegative().default(42),
@@ -131,7 +216,14 @@ export const factoryConfigSchema = z
       .prefault({}),
   })
   .strict()
-  .superRefine((c, ctx) => {
+
+type FactoryConfigObject = z.infer<typeof factoryConfigObject>
+
+/** The whole factory configuration. Sections are added here as stages land; unknown keys are errors (typos). */
+export const factoryConfigSchema = z.preprocess(
+  withIntervalDefaults,
+  factoryConfigObject.superRefine((c, ctx) => {
+    checkTimeframesAgainstInterval(c, ctx)
     if (!c.ensemble) return
     const names = c.base_models.map((m) => m.name)
     const members = c.ensemble.members ?? names
@@ -153,9 +245,15 @@ export const factoryConfigSchema = z
         message: `${w.length} weights for ${members.length} members`,
       })
     }
-  })
+  }),
+)
 
 export type FactoryConfig = z.infer<typeof factoryConfigSchema>
+
+/** The bars' interval (data.interval): the grid features, labels and the backtest run on. */
+export function baseInterval(config: Pick<FactoryConfig, 'data'>): Timeframe {
+  return parseTimeframe(config.data.interval)
+}
 
 export function originMs(config: Pick<FactoryConfig, 'resample'>): number {
   const ms = Date.parse(config.resample.origin)

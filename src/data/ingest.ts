@@ -4,12 +4,24 @@ import type { Bars } from './bars.js'
 import { readCsvBars } from './ingest-csv.js'
 import { readParquetBars } from './ingest-parquet.js'
 import { sourceOptionsSchema, type RawBars } from './source.js'
+import { parseTimeframe } from './timeframe.js'
 import { gapOptionsSchema, validateBars, validationPolicySchema, type ValidationReport } from './validate.js'
 
 /** The `data` section of a config: where bars come from and how they are checked. */
 export const dataConfigSchema = sourceOptionsSchema
   .extend({
     path: z.string().optional(),
+    /** The bar interval of the file (its most common step must be this): `1m`, `5m`, `1h`, `1d`, ... */
+    interval: z
+      .string()
+      .default('1m')
+      .superRefine((s, ctx) => {
+        try {
+          parseTimeframe(s)
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message })
+        }
+      }),
     validation: validationPolicySchema.default(validationPolicySchema.parse({})),
     gaps: gapOptionsSchema.default(gapOptionsSchema.parse({})),
   })
@@ -31,5 +43,5 @@ export async function ingestFile(
   options: DataConfig = dataConfigSchema.parse({}),
 ): Promise<{ bars: Bars; report: ValidationReport }> {
   const raw = await readRawBars(file, options)
-  return validateBars(raw, options.validation, options.gaps)
+  return validateBars(raw, options.validation, options.gaps, parseTimeframe(options.interval))
 }

@@ -1,4 +1,5 @@
 import { MINUTE_MS, type Bar, type Bars } from './bars.js'
+import { stepName } from './interval.js'
 import type { Timeframe } from './timeframe.js'
 
 /**
@@ -37,8 +38,15 @@ export function bucketStart(ts: number, tfMs: number, originMs: number): number 
   return originMs + Math.floor((ts - originMs) / tfMs) * tfMs
 }
 
-export function createResampler(timeframe: Timeframe, originMs = 0): Resampler {
+/**
+ * `baseMs` is the interval of the bars pushed (data.interval): a bar closes its bucket when its own close reaches
+ * the bucket's end, so a timeframe must hold a whole number of base bars.
+ */
+export function createResampler(timeframe: Timeframe, originMs = 0, baseMs = MINUTE_MS): Resampler {
   const tfMs = timeframe.ms
+  if (tfMs % baseMs !== 0 || tfMs < baseMs) {
+    throw new Error(`timeframe ${timeframe.name} is not a whole number of ${stepName(baseMs)} bars (data.interval)`)
+  }
   let open = 0
   let high = 0
   let low = 0
@@ -80,7 +88,7 @@ export function createResampler(timeframe: Timeframe, originMs = 0): Resampler {
         volume += bar.volume
         count++
       }
-      if (bar.ts + MINUTE_MS >= start + tfMs) {
+      if (bar.ts + baseMs >= start + tfMs) {
         sink(current(), sourceIndex)
         count = 0
       }
@@ -88,8 +96,8 @@ export function createResampler(timeframe: Timeframe, originMs = 0): Resampler {
   }
 }
 
-/** Batch resampling: the incremental resampler replayed over `bars` (1m bars in strictly increasing time). */
-export function resample(bars: Bars, timeframe: Timeframe, originMs = 0): ResampledBars {
+/** Batch resampling: the incremental resampler replayed over `bars` (base bars in strictly increasing time). */
+export function resample(bars: Bars, timeframe: Timeframe, originMs = 0, baseMs = MINUTE_MS): ResampledBars {
   const out = {
     ts: [] as number[],
     closeTs: [] as number[],
@@ -112,7 +120,7 @@ export function resample(bars: Bars, timeframe: Timeframe, originMs = 0): Resamp
     out.count.push(b.count)
     out.availableAt.push(i)
   }
-  const r = createResampler(timeframe, originMs)
+  const r = createResampler(timeframe, originMs, baseMs)
   const bar: Bar = { ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }
   for (let i = 0; i < bars.length; i++) {
     bar.ts = bars.ts[i]
@@ -138,6 +146,11 @@ export function resample(bars: Bars, timeframe: Timeframe, originMs = 0): Resamp
   }
 }
 
-export function resampleLadder(bars: Bars, ladder: readonly Timeframe[], originMs = 0): ResampledBars[] {
-  return ladder.map((tf) => resample(bars, tf, originMs))
+export function resampleLadder(
+  bars: Bars,
+  ladder: readonly Timeframe[],
+  originMs = 0,
+  baseMs = MINUTE_MS,
+): ResampledBars[] {
+  return ladder.map((tf) => resample(bars, tf, originMs, baseMs))
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { MINUTE_MS, type Bars } from './bars.js'
 import { fingerprintBars } from './fingerprint.js'
+import { detectInterval, intervalMismatch, stepName } from './interval.js'
+import { ONE_MINUTE, type Timeframe } from './timeframe.js'
 import type { RawBars } from './source.js'
 
 /**
@@ -16,6 +18,7 @@ export const validationPolicySchema = z
     duplicate_conflict: z.enum(['fail', 'drop', 'repair']).default('fail'),
     ohlc_violation: z.enum(['fail', 'drop', 'repair', 'keep']).default('fail'),
     bad_price: z.enum(['fail', 'drop']).default('fail'),
+    bad_volume: z.enum(['fail', 'drop']).default('fail'),
     missing_volume: z.enum(['fail', 'drop', 'repair', 'keep']).default('keep'),
   })
   .strict()
@@ -37,6 +40,7 @@ export type GapOptions = z.infer<typeof gapOptionsSchema>
 
 export type FindingKind =
   | 'bad_price'
+  | 'bad_volume'
   | 'ohlc_violation'
   | 'missing_volume'
   | 'backward_step'
@@ -65,11 +69,14 @@ export interface ValidationReport {
   readonly first_ts: string | null
   readonly last_ts: string | null
   readonly has_volume: boolean
+  /** the configured bar interval, and the most common step between the clean bars (null with fewer than two) */
+  readonly interval: { readonly configured: string; readonly detected: string | null; readonly share: number | null }
   readonly policy: ValidationPolicy
   readonly duplicates: { readonly exact: number; readonly conflicting: number; readonly timestamps: number }
   readonly backward_steps: number
   readonly ohlc_violations: number
   readonly bad_prices: number
+  readonly bad_volumes: number
   readonly missing_volume: number
   readonly gaps: Record<GapClass, number> & { readonly missing_minutes: Record<GapClass, number>; readonly longest_minutes: number }
   readonly dropped: number
@@ -87,6 +94,19 @@ export class ValidationError extends Error {
     super(message)
   }
 }
+
+/**
+ * Prices must lie in [PRICE_MIN, PRICE_MAX] and volumes in [0, VOLUME_MAX]. Features reach models as float32 (at most
+ * 3.4e38) and include squares and products of prices, returns and volumes: within these bounds a square of a price
+ * (1e24) or a price times a volume (1e27) stays far inside float32, while a close of 1e40 would become infinite
+ * inside a model. Both bounds are far outside any real instrument (sub-nano-priced tokens aside, which should be
+ * rescaled before use).
+ */
+export const PRICE_MIN = 1e-9
+export const PRICE_MAX = 1e12
+export const VOLUME_MAX = 1e15
+
+const priceInRange = (p: number) => p >= PRICE_MIN && p <= PRICE_MAX
 
 const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms))
 
@@ -110,6 +130,7 @@ export function validateBars(
   raw: RawBars,
   policy: ValidationPolicy = validationPolicySchema.parse({}),
   gapOptions: GapOptions = gapOptionsSchema.parse({}),
+  interval: Timeframe = ONE_MINUTE,
 ): { bars: Bars; report: ValidationReport } {
   const n = raw.length
   const findings: Finding[] = []
@@ -128,6 +149,7 @@ export function validateBars(
     p === 'fail' ? 'failed' : p === 'drop' ? 'dropped' : p === 'repair' ? 'repaired' : 'kept'
 
   let badPrices = 0
+  let badVolumes = 0
   let ohlcViolations = 0
   let missingVolume = 0
   for (let i = 0; i < n; i++) {
@@ -135,11 +157,25 @@ export function validateBars(
     const h = high[i]
     const l = low[i]
     const c = raw.close[i]
-    if (!(o > 0 && h > 0 && l > 0 && c > 0 && o < Infinity && h < Infinity && l < Infinity && c < Infinity)) {
+    if (!(priceInRange(o) && priceInRange(h) && priceInRange(l) && priceInRange(c))) {
       badPrices++
-      add('bad_price', i, act(policy.bad_price), `non-positive or non-finite price: open=${o} high=${h} low=${l} close=${c}`)
+      add(
+        'bad_price',
+        i,
+        act(policy.bad_price),
+        `price not in [${PRICE_MIN}, ${PRICE_MAX}] (non-positive, non-finite or extreme): open=${o} high=${h} low=${l} close=${c}`,
+      )
       if (policy.bad_price === 'drop') keep[i] = 0
       continue
+    }
+    const v = volume[i]
+    if (!Number.isNaN(v) && !(v >= 0 && v <= VOLUME_MAX)) {
+      badVolumes++
+      add('bad_volume', i, act(policy.bad_volume), `volume ${v} not in [0, ${VOLUME_MAX}] (negative, non-finite or extreme)`)
+      if (policy.bad_volume === 'drop') {
+        keep[i] = 0
+        continue
+      }
     }
     if (h < Math.max(o, c) || l > Math.min(o, c) || h < l) {
       ohlcViolations++
@@ -222,20 +258,22 @@ export function validateBars(
     volume: Float64Array.from(kept, (i) => volume[i]),
   }
 
-  const gapStats = classifyGaps(bars, gapOptions)
+  const gapStats = classifyGaps(bars, gapOptions, interval.ms)
   for (const gap of gapStats.gaps) {
     const i = kept[gap.index]
+    const missingBars = interval.ms === MINUTE_MS ? '' : `${(gap.minutes * MINUTE_MS) / interval.ms} missing bar(s), `
     findings.push({
       kind: 'gap',
       row: raw.sourceRow[i],
       ts: iso(raw.ts[i]),
       action: 'reported',
-      detail: `${gap.minutes} missing minute(s) after ${iso(bars.ts[gap.index - 1])}`,
+      detail: `${missingBars}${gap.minutes} missing minute(s) after ${iso(bars.ts[gap.index - 1])}`,
       gap_class: gap.cls,
       gap_minutes: gap.minutes,
     })
   }
   findings.sort((a, b) => a.row - b.row)
+  const detected = detectInterval(bars.ts)
 
   const report: ValidationReport = {
     file: raw.file,
@@ -245,11 +283,17 @@ export function validateBars(
     first_ts: m > 0 ? iso(bars.ts[0]) : null,
     last_ts: m > 0 ? iso(bars.ts[m - 1]) : null,
     has_volume: raw.hasVolume,
+    interval: {
+      configured: interval.name,
+      detected: detected ? stepName(detected.stepMs) : null,
+      share: detected ? detected.share : null,
+    },
     policy,
     duplicates: { exact, conflicting, timestamps: dupTimestamps },
     backward_steps: backwardSteps,
     ohlc_violations: ohlcViolations,
     bad_prices: badPrices,
+    bad_volumes: badVolumes,
     missing_volume: missingVolume,
     gaps: { ...gapStats.counts, missing_minutes: gapStats.minutes, longest_minutes: gapStats.longest },
     dropped: n - m,
@@ -258,6 +302,9 @@ export function validateBars(
     fingerprint: fingerprintBars(bars),
     findings,
   }
+  // Bars of another interval would silently become features of the wrong timeframe: refuse before any policy says ok.
+  const mismatch = intervalMismatch(raw.file, bars.ts, interval)
+  if (mismatch) throw new ValidationError(mismatch, report)
   if (failed.size > 0) {
     const parts = [...failed].map((k) => {
       const first = findings.find((f) => f.kind === k && f.action === 'failed')!
@@ -287,7 +334,7 @@ interface Gap {
  * maintenance breaks, exchange closes; two modes when the session follows daylight saving); the rest are intraday
  * missing minutes.
  */
-export function classifyGaps(bars: Bars, options: GapOptions) {
+export function classifyGaps(bars: Bars, options: GapOptions, intervalMs = MINUTE_MS) {
   const gaps: Gap[] = []
   const days = new Set<number>()
   const startCount = new Map<number, Set<number>>()
@@ -296,11 +343,13 @@ export function classifyGaps(bars: Bars, options: GapOptions) {
   const dayOf = (ms: number) => Math.floor(ms / 86_400_000)
   for (let i = 0; i < bars.length; i++) days.add(dayOf(bars.ts[i]))
   for (let i = 1; i < bars.length; i++) {
-    const minutes = Math.round((bars.ts[i] - bars.ts[i - 1]) / MINUTE_MS) - 1
-    if (minutes <= 0) continue
+    // Missing time in whole bars of the interval, counted in minutes (the unit of every gap threshold).
+    const missingBars = Math.round((bars.ts[i] - bars.ts[i - 1]) / intervalMs) - 1
+    if (missingBars <= 0) continue
+    const minutes = (missingBars * intervalMs) / MINUTE_MS
     gaps.push({ index: i, minutes, cls: 'intraday' })
     if (minutes >= options.session_break_min_minutes && minutes < options.long_gap_minutes) {
-      const start = minuteOfDay(bars.ts[i - 1] + MINUTE_MS)
+      const start = minuteOfDay(bars.ts[i - 1] + intervalMs)
       const end = minuteOfDay(bars.ts[i])
       if (!startCount.has(start)) startCount.set(start, new Set())
       if (!endCount.has(end)) endCount.set(end, new Set())
@@ -313,7 +362,7 @@ export function classifyGaps(bars: Bars, options: GapOptions) {
   const minutesBy: Record<GapClass, number> = { intraday: 0, session_break: 0, weekend: 0, holiday: 0 }
   let longest = 0
   for (const gap of gaps) {
-    const from = bars.ts[gap.index - 1] + MINUTE_MS
+    const from = bars.ts[gap.index - 1] + intervalMs
     const to = bars.ts[gap.index]
     if (gap.minutes >= options.long_gap_minutes) {
       gap.cls = coversSaturday(from, to) ? 'weekend' : 'holiday'

@@ -1,4 +1,5 @@
 import { allocBars, sliceBars, type Bars } from '../data/bars.js'
+import { ONE_MINUTE, type Timeframe } from '../data/timeframe.js'
 import type { FeaturesConfig } from './config.js'
 import { computeFeatures, resolveVolumeMode, type FeatureFrame } from './frame.js'
 import type { VolumeMode } from './indicators/volume.js'
@@ -273,9 +274,10 @@ export function featureAuditCompute(
   volumeMode: VolumeMode,
   views = true,
   originMs = 0,
+  base: Timeframe = ONE_MINUTE,
 ): AuditCompute {
   return (bars) => {
-    const frame = computeFeatures(bars, config, volumeMode, originMs)
+    const frame = computeFeatures(bars, config, volumeMode, originMs, base)
     return views ? [frameTarget(frame), ...viewTargets(frame, bars)] : [frameTarget(frame)]
   }
 }
@@ -283,10 +285,14 @@ export function featureAuditCompute(
 export function auditFeatures(
   bars: Bars,
   config: Readonly<FeaturesConfig>,
-  options: AuditOptions & { views?: boolean; originMs?: number } = {},
+  options: AuditOptions & { views?: boolean; originMs?: number; base?: Timeframe } = {},
 ): AuditResult {
   const mode = resolveVolumeMode(config, bars)
-  return auditLeakage(bars, featureAuditCompute(config, mode, options.views ?? true, options.originMs ?? 0), options)
+  return auditLeakage(
+    bars,
+    featureAuditCompute(config, mode, options.views ?? true, options.originMs ?? 0, options.base),
+    options,
+  )
 }
 
 export function formatFinding(f: LeakFinding): string {

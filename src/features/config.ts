@@ -67,10 +67,47 @@ const interactionSchema = z
   })
   .strict()
 
-const DEFAULT_INTERACTIONS = ['1m', '15m', '1h'].flatMap((tf) => [
-  { name: `ix_rsi_x_volreg_${tf}`, left: `rsi_${tf}`, right: `vol_regime_${tf}`, leftCenter: 50, leftScale: 50 },
-  { name: `ix_macd_x_trend_${tf}`, left: `macd_hist_${tf}`, right: `trend_regime_${tf}`, leftCenter: 0, leftScale: 1 },
-])
+const interactionsOn = (tfs: readonly string[]) =>
+  tfs.flatMap((tf) => [
+    { name: `ix_rsi_x_volreg_${tf}`, left: `rsi_${tf}`, right: `vol_regime_${tf}`, leftCenter: 50, leftScale: 50 },
+    {
+      name: `ix_macd_x_trend_${tf}`,
+      left: `macd_hist_${tf}`,
+      right: `trend_regime_${tf}`,
+      leftCenter: 0,
+      leftScale: 1,
+    },
+  ])
+const DEFAULT_INTERACTIONS = interactionsOn(REGIME_TFS)
+
+/** Groups whose default timeframes are the whole ladder, and those that run on the base interval only. */
+const LADDER_GROUPS = ['momentum', 'volatility', 'volume'] as const
+const BASE_GROUPS = ['micro', 'wavelet', 'calendar'] as const
+
+/**
+ * Default timeframes of every group, and the default interactions, for a ladder (base interval first): momentum,
+ * volatility and volume on every rung; micro, wavelet and calendar on the base; regime and stats on the base plus
+ * the rungs of their 1-minute defaults that the ladder has. On the default 1-minute ladder these are the schema's
+ * own defaults, so the two agree.
+ */
+export function featureDefaultsFor(ladder: readonly string[]): {
+  timeframes: Record<Exclude<GroupName, 'interactions'>, string[]>
+  interactions: z.input<typeof interactionSchema>[]
+} {
+  const base = ladder[0]
+  const withBase = (names: readonly string[]) => {
+    const ms = new Set(names.slice(1).map(timeframeMs))
+    return [base, ...ladder.slice(1).filter((tf) => ms.has(timeframeMs(tf)))]
+  }
+  const regime = withBase(REGIME_TFS)
+  const timeframes = {
+    ...Object.fromEntries(LADDER_GROUPS.map((g) => [g, [...ladder]])),
+    ...Object.fromEntries(BASE_GROUPS.map((g) => [g, [base]])),
+    regime,
+    stats: withBase(STATS_TFS),
+  } as Record<Exclude<GroupName, 'interactions'>, string[]>
+  return { timeframes, interactions: interactionsOn(regime) }
+}
 
 /**
  * The `features` section of the config. Defaults are the default tabular set: momentum, volatility and volume on

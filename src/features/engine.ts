@@ -1,6 +1,6 @@
 import type { Bar } from '../data/bars.js'
 import { createResampler, type HigherBar, type Resampler } from '../data/resample.js'
-import { parseTimeframe, type Timeframe } from '../data/timeframe.js'
+import { ONE_MINUTE, parseTimeframe, type Timeframe } from '../data/timeframe.js'
 import { groupEnabled, type FeaturesConfig, type GroupName } from './config.js'
 import { kernelGroups } from './groups.js'
 import type { Kernel, KernelDef, ParamValue } from './indicators/kernel.js'
@@ -10,7 +10,7 @@ import type { VolumeMode } from './indicators/volume.js'
 export interface ColumnSpec {
   readonly name: string
   readonly group: GroupName
-  /** Timeframe the kernel runs on ('1m' for interactions, which combine columns on the 1m grid). */
+  /** Timeframe the kernel runs on (the base interval for interactions, which combine columns on the base grid). */
   readonly timeframe: string
   readonly kernel: string
   readonly params: Readonly<Record<string, ParamValue>>
@@ -40,6 +40,8 @@ export interface EnginePlan {
   readonly volumeMode: VolumeMode
   /** UTC instant (epoch ms) higher-timeframe buckets are anchored to (config `resample.origin`); 0 = the epoch. */
   readonly originMs: number
+  /** Interval of the bars pushed (data.interval): the grid of the frame; higher timeframes are resampled from it. */
+  readonly base: Timeframe
 }
 
 function timeframesOf(names: readonly string[]): Timeframe[] {
@@ -47,7 +49,12 @@ function timeframesOf(names: readonly string[]): Timeframe[] {
 }
 
 /** The column layout for a config: kernel groups in GROUP_NAMES order, then timeframes ascending, then outputs. */
-export function planFeatures(config: Readonly<FeaturesConfig>, volumeMode: VolumeMode, originMs = 0): EnginePlan {
+export function planFeatures(
+  config: Readonly<FeaturesConfig>,
+  volumeMode: VolumeMode,
+  originMs = 0,
+  base: Timeframe = ONE_MINUTE,
+): EnginePlan {
   const columns: ColumnSpec[] = []
   const kernels: KernelSlot[] = []
   const index = new Map<string, number>()
@@ -95,7 +102,7 @@ export function planFeatures(config: Readonly<FeaturesConfig>, volumeMode: Volum
       const at = add({
         name: ix.name,
         group: 'interactions',
-        timeframe: '1m',
+        timeframe: base.name,
         kernel: 'product',
         params: { left: ix.left, right: ix.right, leftCenter: ix.leftCenter, leftScale: ix.leftScale },
         warmup: Math.max(columns[left].warmup, columns[right].warmup),
@@ -103,7 +110,7 @@ export function planFeatures(config: Readonly<FeaturesConfig>, volumeMode: Volum
       interactions.push({ at, left, right, center: ix.leftCenter, scale: ix.leftScale })
     }
   }
-  return { columns, kernels, interactions, volumeMode, originMs }
+  return { columns, kernels, interactions, volumeMode, originMs, base }
 }
 
 /** Columns of one timeframe in the engine's row (the kernels that run on its closed bars). */
@@ -171,7 +178,7 @@ export function createFeatureEngine(plan: EnginePlan, options: EngineOptions = {
       return {
         index,
         timeframe,
-        resampler: ms === 60_000 ? null : createResampler(timeframe, plan.originMs),
+        resampler: ms === plan.base.ms ? null : createResampler(timeframe, plan.originMs, plan.base.ms),
         kernels: slots.map((s) => s.def.create()),
         offsets: Int32Array.from(slots.map((s) => s.offset)),
         widths: Int32Array.from(slots.map((s) => s.def.outputs.length)),

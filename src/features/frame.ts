@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Bar, Bars } from '../data/bars.js'
+import { ONE_MINUTE, type Timeframe } from '../data/timeframe.js'
 import type { FeaturesConfig } from './config.js'
 import { createFeatureEngine, planFeatures, type ColumnSpec, type EnginePlan } from './engine.js'
 import type { VolumeMode } from './indicators/volume.js'
@@ -110,8 +111,9 @@ export function computeFeatures(
   config: Readonly<FeaturesConfig>,
   volumeMode?: VolumeMode,
   originMs = 0,
+  base: Timeframe = ONE_MINUTE,
 ): FeatureFrame {
-  const plan = planFeatures(config, volumeMode ?? resolveVolumeMode(config, bars), originMs)
+  const plan = planFeatures(config, volumeMode ?? resolveVolumeMode(config, bars), originMs, base)
   return replay(bars, plan)
 }
 
@@ -165,12 +167,13 @@ export function replay(bars: Bars, plan: EnginePlan): FeatureFrame {
   const engine = createFeatureEngine(plan, { onEmit })
   const row = engine.row
   tfCols = engine.timeframes.map((t) => t.columns)
+  const baseMs = plan.base.ms
   native = engine.timeframes.map((t) =>
-    t.timeframe.ms === 60_000 ? undefined : growable(t.columns.length, Math.ceil(n / (t.timeframe.ms / 60_000)) + 16),
+    t.timeframe.ms === baseMs ? undefined : growable(t.columns.length, Math.ceil(n / (t.timeframe.ms / baseMs)) + 16),
   )
   // Columns that can change on every row: the 1m kernels and the interactions.
   const perRow = Int32Array.from([
-    ...engine.timeframes.filter((t) => t.timeframe.ms === 60_000).flatMap((t) => [...t.columns]),
+    ...engine.timeframes.filter((t) => t.timeframe.ms === baseMs).flatMap((t) => [...t.columns]),
     ...plan.interactions.map((x) => x.at),
   ])
   const fr = perRow.length
@@ -201,7 +204,7 @@ export function replay(bars: Bars, plan: EnginePlan): FeatureFrame {
   const names = engine.names
   const timeframes: TimeframeSeries[] = engine.timeframes.map((t, k) => {
     const colNames = [...t.columns].map((c) => names[c])
-    if (t.timeframe.ms === 60_000) {
+    if (t.timeframe.ms === baseMs) {
       return {
         timeframe: t.timeframe.name,
         ms: t.timeframe.ms,

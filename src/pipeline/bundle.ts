@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { canonicalJson } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
-import { originMs } from '../config/schema.js'
+import { baseInterval, originMs } from '../config/schema.js'
 import { ingestFile } from '../data/ingest.js'
 import type { FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
@@ -77,10 +77,10 @@ export function bundleManifestFields(
   }
 }
 
-/** Longest feature warm-up in 1m bars: how much history live scoring needs before the first usable row. */
-export function warmupBars(specs: readonly { timeframe: string; warmup: number }[]): number {
+/** Longest feature warm-up in base bars: how much history live scoring needs before the first usable row. */
+export function warmupBars(specs: readonly { timeframe: string; warmup: number }[], baseMs = 60_000): number {
   let max = 0
-  for (const s of specs) max = Math.max(max, s.warmup * (parseTimeframe(s.timeframe).ms / 60_000))
+  for (const s of specs) max = Math.max(max, s.warmup * (parseTimeframe(s.timeframe).ms / baseMs))
   return max
 }
 
@@ -174,7 +174,13 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         'score it with a bundle trained without volume (features.volume.mode: absent_neutral)',
     )
   }
-  const frame = computeFeatures(bars, bundle.config.features, expected.volume_mode, originMs(bundle.config))
+  const frame = computeFeatures(
+    bars,
+    bundle.config.features,
+    expected.volume_mode,
+    originMs(bundle.config),
+    baseInterval(bundle.config),
+  )
   if (frame.schema.hash !== expected.hash) {
     const missing = expected.names.filter((n) => !frame.names.includes(n))
     const extra = frame.names.filter((n) => !expected.names.includes(n))

@@ -8,7 +8,7 @@ import { chronologicalSplit, type ChronologicalSplit } from '../validation/chron
 import { embargoFor } from '../validation/config.js'
 import { spansFromT1Index } from '../validation/spans.js'
 import type { ResolvedConfig } from '../config/load.js'
-import { originMs } from '../config/schema.js'
+import { baseInterval, originMs } from '../config/schema.js'
 
 /** Class order of the 3-class triple-barrier task: label -1, 0, +1 become 0, 1, 2. */
 export const CLASS_NAMES = ['down', 'flat', 'up'] as const
@@ -21,7 +21,7 @@ export interface LabeledFrame {
 
 /** Features and labels over all bars. Rows that are feature warm-up or have no label event are not samples. */
 export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFrame {
-  const frame = computeFeatures(bars, config.features, undefined, originMs(config))
+  const frame = computeFeatures(bars, config.features, undefined, originMs(config), baseInterval(config))
   const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
   const labels = tripleBarrier(bars, vol, config.labels.tripleBarrier)
   return { frame, labels, vol }

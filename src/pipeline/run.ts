@@ -16,6 +16,7 @@ import { thresholdSignals } from '../policy/threshold.js'
 import { runBacktest } from '../backtest/engine.js'
 import { backtestMetrics, drawdown, regimeBreakdown } from '../backtest/metrics.js'
 import { readBundleManifest, writeBundle } from '../bundle/manifest.js'
+import { baseInterval } from '../config/schema.js'
 import { renderReport } from '../tracking/report.js'
 import { openRunStore } from '../tracking/store.js'
 import type { RunEnvironment, RunRecord } from '../tracking/types.js'
@@ -287,7 +288,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
       report.fingerprint,
       lf.frame.schema,
       lf.frame.volumeMode,
-      warmupBars(lf.frame.specs),
+      warmupBars(lf.frame.specs, baseInterval(config).ms),
       finalName,
       scaler,
       metricsForBundle,

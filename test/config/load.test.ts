@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { loadConfig } from '../../src/config/load.js'
+import { loadConfig, MAX_CONFIG_BYTES, resolveConfig } from '../../src/config/load.js'
 import { tempFile } from '../helpers.js'
 
 test('a config validates, is frozen, and its hash ignores key order but not values', () => {
@@ -34,4 +34,39 @@ test('YAML syntax errors give the line', () => {
     () => loadConfig(tempFile('syntax.yaml', 'symbol: X\ndata:\n  columns: [a\n')),
     /syntax.yaml:\d+: YAML syntax error/,
   )
+})
+
+test('a config that is not a mapping of sections is refused, never run with all defaults', () => {
+  for (const [text, kind] of [
+    ['42\n', 'a number'],
+    ['- symbol: X\n- seed: 3\n', 'a list'],
+    ['just words\n', 'a string'],
+    ['true\n', 'a boolean'],
+  ]) {
+    const path = tempFile('scalar.yaml', text)
+    assert.throws(() => loadConfig(path), new RegExp(`${path} must be a mapping of sections .*, got ${kind}$`))
+  }
+  assert.throws(() => resolveConfig([1, 2]), /a config must be a mapping of sections .*, got a list/)
+  // An empty file is still the all-defaults config.
+  assert.equal(loadConfig(tempFile('empty.yaml', '')).seed, 42)
+})
+
+test('a config file above 1 MiB is refused by its size before parsing; aliases are bounded', () => {
+  const big = tempFile('big.yaml', `symbol: "${'x'.repeat(MAX_CONFIG_BYTES)}"\n`)
+  const t0 = performance.now()
+  assert.throws(
+    () => loadConfig(big),
+    new RegExp(`cannot read config ${big}: ${MAX_CONFIG_BYTES + 11} bytes is larger than a config can be`),
+  )
+  assert.ok(performance.now() - t0 < 100, 'refused without parsing')
+  // Nine levels of ten aliases each would expand to 10^9 strings (a "billion laughs").
+  const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]']
+  for (let k = 1; k < 9; k++)
+    levels.push(
+      `a${k}: &a${k} [${Array(10)
+        .fill(`*a${k - 1}`)
+        .join(', ')}]`,
+    )
+  const bomb = tempFile('bomb.yaml', `${levels.join('\n')}\n`)
+  assert.throws(() => loadConfig(bomb), new RegExp(`${bomb}: cannot expand the YAML: .*alias`, 'i'))
 })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { barAt, sliceBars, type Bars } from '../../src/data/bars.js'
 import { resample } from '../../src/data/resample.js'
-import { DEFAULT_LADDER, parseTimeframe } from '../../src/data/timeframe.js'
+import { DEFAULT_LADDER, ONE_MINUTE, parseTimeframe } from '../../src/data/timeframe.js'
 import { parseFeaturesConfig, withAblation } from '../../src/features/config.js'
 import { createFeatureEngine, planFeatures, type EnginePlan } from '../../src/features/engine.js'
 import { column, computeFeatures, detectVolumeMode, replay } from '../../src/features/frame.js'
@@ -100,6 +100,7 @@ test('multi-timeframe alignment: a higher bar reaches 1m row t only once it has 
     interactions: [],
     volumeMode: 'present',
     originMs: 0,
+    base: ONE_MINUTE,
   }
   const frame = replay(bars, plan)
   for (const [k, tf] of tfs.entries()) {

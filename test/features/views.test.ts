@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { sliceBars } from '../../src/data/bars.js'
 import { parseFeaturesConfig } from '../../src/features/config.js'
-import { column, computeFeatures } from '../../src/features/frame.js'
+import { column, computeFeatures, type FeatureFrame } from '../../src/features/frame.js'
 import { foundationView, foundationWindow } from '../../src/features/views/foundation.js'
 import { featureMatrix, usableRows } from '../../src/features/views/matrix.js'
 import { multiResView, readStacked } from '../../src/features/views/multi-res.js'
@@ -108,4 +108,32 @@ test('foundation: 512 x OHLC context windows, z-normalized with the window own s
   // ordering within the window is preserved: the last close relative to the first close
   assert.equal(Math.sign(out[511 * 4 + 3] - out[3]), Math.sign(raw[3] - raw0))
   assert.throws(() => foundationView(bars, { context: 512, rows: Int32Array.from([3]) }), /fewer than 512 bars/)
+})
+
+test('an infinite or beyond-float32 feature value is refused by both model views, naming the feature and the row', () => {
+  const n = 6
+  const ts = Float64Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 2) + i * 60_000)
+  const frameWith = (value: number) =>
+    ({
+      length: n,
+      names: ['a_1m', 'b_1m'],
+      columns: [Float64Array.from([Number.NaN, 1, 2, 3, 4, 5]), Float64Array.from([Number.NaN, 1, 2, value, 4, 5])],
+      usable: Uint8Array.from([0, 1, 1, 1, 1, 1]),
+      ts,
+    }) as unknown as FeatureFrame
+  // NaN is warm-up or missing: allowed; so is the largest finite float32.
+  assert.equal(featureMatrix(frameWith(3.4e38), { rows: Int32Array.from([0, 3]) }).n, 2)
+  for (const [bad, shown] of [
+    [Number.POSITIVE_INFINITY, 'Infinity'],
+    [-1e39, '-1e\\+39'],
+  ] as const) {
+    assert.throws(
+      () => featureMatrix(frameWith(bad)),
+      new RegExp(`feature_matrix: feature b_1m is ${shown} at row 3 \\(bar 2024-01-02T00:03:00.000Z\\)`),
+    )
+    assert.throws(
+      () => windowTensor(frameWith(bad), { steps: 2, names: ['a_1m', 'b_1m'] }),
+      new RegExp(`window_tensor: feature b_1m is ${shown} at row 3`),
+    )
+  }
 })

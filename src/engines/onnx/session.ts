@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import type { Availability } from '../../models/contract.js'
+import { scoringThreads } from '../threads.js'
 
 /**
  * ONNX models through onnxruntime-node, loaded lazily (a missing package makes ONNX models unavailable, never a crash
@@ -113,7 +114,7 @@ export function createOnnxSession(bytes: Uint8Array, source: string, threads = 1
   const s = new o.binding.InferenceSession()
   try {
     s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
-      intraOpNumThreads: threads,
+      intraOpNumThreads: scoringThreads(threads),
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',

@@ -5,6 +5,7 @@ import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task
 import { loadBooster, type Booster, type BoosterParams, type ImportanceType } from './booster.js'
 import { withDMatrix, type DMatrixInput } from './dmatrix.js'
 import { trainBooster } from './train.js'
+import { fitThreads, scoringThreads } from '../threads.js'
 
 /**
  * The adapter shared by every model trained with XGBoost (xgboost, xgboost_leafwise, random_forest): the model files
@@ -106,7 +107,8 @@ function xgbModel(
     if (!booster || !meta) throw new Error(`model "${spec.name}" is not fitted`)
     return { booster, meta }
   }
-  const threadsFor = (): number => meta?.threads ?? 0
+  // Scoring threads do not change predictions; bounded so a bundle from a larger machine scores here.
+  const threadsFor = (): number => (meta ? scoringThreads(meta.threads) : 0)
   const checkWidth = (x: FeatureMatrixView): void => {
     const m = fitted().meta
     if (x.f !== m.nFeatures) throw new Error(`${spec.name}: model was fitted on ${m.nFeatures} features, got ${x.f}`)
@@ -127,7 +129,7 @@ function xgbModel(
         const vx = featureMatrix(val.x, spec.name)
         if (vx.f !== x.f) throw new Error(`${spec.name}: val has ${vx.f} features, train has ${x.f}`)
       }
-      const threads = Math.max(1, ctx.threads | 0)
+      const threads = fitThreads(ctx.threads, spec.name)
       const boosterParams: BoosterParams = {
         ...plan.booster,
         ...objective,

@@ -19,6 +19,28 @@ export function columnIndices(frame: Pick<FeatureFrame, 'names'>, names: readonl
   )
 }
 
+/** The largest float32 magnitude: models take float32, so a finite float64 beyond it would reach them as infinite. */
+export const FLOAT32_MAX = 3.4028234663852886e38
+
+/**
+ * A value no model may take: infinite, or beyond float32 (NaN is not one: it is warm-up or missing, which models
+ * handle or impute). Checked where views are built, as a defence behind the price and volume bounds of validation.
+ */
+export const beyondFloat32 = (v: number): boolean => v > FLOAT32_MAX || v < -FLOAT32_MAX
+
+export function infiniteFeatureError(
+  view: string,
+  frame: Pick<FeatureFrame, 'ts'>,
+  feature: string,
+  row: number,
+  value: number,
+): Error {
+  const at = Number.isFinite(frame.ts[row]) ? ` (bar ${new Date(frame.ts[row]).toISOString()})` : ''
+  return new Error(
+    `${view}: feature ${feature} is ${value} at row ${row}${at}, which a model cannot take (infinite or beyond float32); check the bars around that time for extreme prices or volumes`,
+  )
+}
+
 export function checkRows(rows: Int32Array, length: number, what: string): void {
   for (let i = 0; i < rows.length; i++) {
     if (!(rows[i] >= 0 && rows[i] < length))
@@ -39,7 +61,11 @@ export function featureMatrix(
   const data = new Float64Array(rows.length * f)
   for (let j = 0; j < f; j++) {
     const c = frame.columns[cols[j]]
-    for (let i = 0; i < rows.length; i++) data[i * f + j] = c[rows[i]]
+    for (let i = 0; i < rows.length; i++) {
+      const v = c[rows[i]]
+      if (beyondFloat32(v)) throw infiniteFeatureError('feature_matrix', frame, names[j], rows[i], v)
+      data[i * f + j] = v
+    }
   }
   return { kind: 'feature_matrix', n: rows.length, f, data, names: [...names], rows }
 }

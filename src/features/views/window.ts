@@ -1,5 +1,5 @@
 import type { FeatureFrame } from '../frame.js'
-import { checkRows, columnIndices } from './matrix.js'
+import { beyondFloat32, checkRows, columnIndices, infiniteFeatureError } from './matrix.js'
 import type { WindowTensorView } from './types.js'
 
 /** 1m features a sequence model sees by default (about 25 with the wavelet levels); absent ones are skipped. */
@@ -75,6 +75,13 @@ export function windowTensor(
     [...cols].map((k) => frame.columns[k]),
     frame.length,
   )
+  const f = cols.length
+  for (let k = 0; k < base.length; k++) {
+    if (beyondFloat32(base[k])) {
+      const row = Math.floor(k / f)
+      throw infiniteFeatureError('window_tensor', frame, names[k % f], row, frame.columns[cols[k % f]][row])
+    }
+  }
   return { kind: 'window_tensor', n: rows.length, steps, f: cols.length, base, end: rows, names: [...names], rows }
 }
 

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { noGrad, tidy, torch, torchAvailability, type Tensor } from '../../engines/torch/index.js'
+import { fitThreads } from '../../engines/threads.js'
 import type { DataView } from '../../features/views/types.js'
 import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, OutputName, Outputs, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
@@ -290,7 +291,7 @@ function createNeuralModel<P extends TrainingParams>(
         checkTargets(val.y, vv.n, task, spec.name)
       }
       checkLayout(tv, layoutOf(tv), spec.name)
-      t.setNumThreads(Math.max(1, ctx.threads))
+      t.setNumThreads(fitThreads(ctx.threads, spec.name))
       t.manualSeed(ctx.seed)
       const s = fitStandardizer(tv)
       let target = { mean: 0, std: 1 }

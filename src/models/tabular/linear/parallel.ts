@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { fitThreads } from '../../../engines/threads.js'
 import type { Kernel, LogisticProblem } from './logloss.js'
 import { hasWasmKernel, kernelRows, makeKernel, rowRange, type KernelSpec } from './kernels.js'
 import { MAX_PAGES } from '../../wasm/encode.js'
@@ -132,7 +133,7 @@ export type ClosableKernel = Kernel & { close?: () => void }
 
 /** A kernel over all rows using `threads` threads (the plain kernel when that would not pay off). */
 export function parallelKernel(p: LogisticProblem, spec: KernelSpec, threads: number): ClosableKernel {
-  const t = Math.min(Math.max(1, Math.floor(threads)), Math.floor(p.n / MIN_ROWS_PER_THREAD))
+  const t = Math.min(fitThreads(threads, 'linear kernel'), Math.floor(p.n / MIN_ROWS_PER_THREAD))
   if (t <= 1) return makeKernel(p, spec)
   const rows = kernelRows(spec)
   const nw = rows * p.f
