@@ -25,7 +25,9 @@ const signatureSchema = z
   .object({
     inputs: z
       .object({
-        kind: z.literal('1m_bars'),
+        kind: z.literal('bars'),
+        /** The bars' interval (data.interval): scoring refuses bars of another interval. */
+        interval: z.string(),
         fields: z.array(z.string()),
         warmup_bars: z.number().int().nonnegative(),
       })

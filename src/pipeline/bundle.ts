@@ -69,7 +69,12 @@ export function bundleManifestFields(
     calibrator: scaler ? { ...scaler } : null,
     metrics,
     signature: {
-      inputs: { kind: '1m_bars', fields: ['ts', 'open', 'high', 'low', 'close', 'volume'], warmup_bars: warmupBars },
+      inputs: {
+        kind: 'bars',
+        interval: config.data.interval,
+        fields: ['ts', 'open', 'high', 'low', 'close', 'volume'],
+        warmup_bars: warmupBars,
+      },
       outputs: ['p_down', 'p_flat', 'p_up', 'signal'],
       version: SIGNATURE_VERSION,
     },

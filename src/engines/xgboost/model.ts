@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { z } from 'zod'
 import type { DataView, FeatureMatrixView } from '../../features/views/types.js'
 import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../../models/contract.js'
 import { loadBooster, type Booster, type BoosterParams, type ImportanceType } from './booster.js'
@@ -42,6 +43,31 @@ interface Meta {
   readonly seed: number
   readonly threads: number
 }
+
+const count = z.number().int().positive()
+
+/** model.meta.json as load accepts it (the booster file itself is checked by XGBoost). */
+const metaSchema = z
+  .object({
+    format: z.literal('mlfactory.xgboost/1'),
+    model: z.string(),
+    task: z.union([
+      z.object({ kind: z.enum(['binary', 'regression']) }).strict(),
+      z.object({ kind: z.literal('multiclass'), classes: z.number().int().min(2) }).strict(),
+      z.object({ kind: z.literal('quantile'), quantiles: z.array(z.number().gt(0).lt(1)).min(1) }).strict(),
+    ]),
+    params: z.unknown(),
+    rounds: count,
+    nFeatures: count,
+    featureNames: z.array(z.string()),
+    seed: z.number().int().nonnegative(),
+    threads: count,
+  })
+  .strict()
+  .refine((m) => m.featureNames.length === 0 || m.featureNames.length === m.nFeatures, {
+    message: 'featureNames and nFeatures disagree',
+    path: ['featureNames'],
+  })
 
 export function objectiveFor(task: Task): BoosterParams {
   switch (task.kind) {
@@ -199,19 +225,20 @@ function xgbModel(
 export async function loadXgbModel(spec: ModelSpec, dir: string): Promise<XgbModel> {
   const metaPath = join(dir, META_FILE)
   const modelPath = join(dir, MODEL_FILE)
-  let meta: Meta
+  let raw: unknown
   try {
-    meta = JSON.parse(await readFile(metaPath, 'utf8')) as Meta
+    raw = JSON.parse(await readFile(metaPath, 'utf8'))
   } catch (err) {
     throw new Error(`${metaPath}: cannot read model metadata: ${(err as Error).message}`)
   }
-  if (meta.format !== 'mlfactory.xgboost/1')
-    throw new Error(`${metaPath}: field "format" is ${JSON.stringify(meta.format)}, expected "mlfactory.xgboost/1"`)
+  const parsed = metaSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new Error(`${metaPath}: field "${issue.path.join('.') || '(root)'}" is invalid: ${issue.message}`)
+  }
+  const meta = parsed.data as Meta
   if (meta.model !== spec.name)
     throw new Error(`${metaPath}: field "model" is ${JSON.stringify(meta.model)}, expected "${spec.name}"`)
-  if (!meta.task || typeof meta.task.kind !== 'string') throw new Error(`${metaPath}: field "task" is missing`)
-  if (!Number.isInteger(meta.nFeatures) || meta.nFeatures < 1)
-    throw new Error(`${metaPath}: field "nFeatures" is invalid`)
   const booster = loadBooster(await readFile(modelPath), modelPath)
   return xgbModel(spec, meta.task, meta.params, undefined, { booster, meta })
 }

@@ -142,6 +142,18 @@ describe('XGBoost-backed models', { skip: availability.ok ? false : availability
       registry.get('xgboost')!.load(dir),
       (e: Error) => e.message.includes(metaPath) && e.message.includes('field "model"'),
     )
+    for (const [field, edit] of [
+      ['nFeatures', { nFeatures: 0 }],
+      ['threads', { threads: -2 }],
+      ['task', { task: { kind: 'multiclass', classes: 1 } }],
+      ['featureNames', { featureNames: ['a'] }],
+      ['extra', { extra: 1 }],
+    ] as const) {
+      writeFileSync(metaPath, JSON.stringify({ ...meta, ...edit }))
+      await assert.rejects(registry.get('xgboost')!.load(dir), (e: Error) =>
+        e.message.startsWith(`${metaPath}: field "${field === 'extra' ? '(root)' : field}`),
+      )
+    }
     writeFileSync(metaPath, JSON.stringify(meta))
     writeFileSync(join(dir, 'model.ubj'), 'garbage')
     await assert.rejects(registry.get('xgboost')!.load(dir), /model\.ubj/)
