@@ -4,6 +4,7 @@ import { BAR_FIELDS, type BarField } from './bars.js'
 import { NOT_A_NUMBER, parseDecimal } from './parse-number.js'
 import { resolveColumns, type RawBars, type SourceOptions } from './source.js'
 import {
+  epochIsWholeMinute,
   epochToMs,
   epochUnitOf,
   parseIso,
@@ -104,9 +105,13 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
     const iso = parseIso(buf, s, e)
     let kind: DetectedFormat
     let ms: number
-    if (iso) {
+    let wholeMinute: boolean
+    if (typeof iso === 'string') {
+      return fail(line, `timestamp "${buf.toString('latin1', s, e)}": ${iso}`)
+    } else if (iso) {
       kind = 'iso'
       ms = iso.offsetMinutes === null ? toUtc(iso.wallMs) : iso.wallMs - iso.offsetMinutes * 60_000
+      wholeMinute = iso.wholeMinute
     } else {
       const v = parseDecimal(buf, s, e)
       if (v === NOT_A_NUMBER || !Number.isFinite(v)) {
@@ -115,6 +120,10 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
       // A configured epoch unit is trusted; in auto mode the unit follows the magnitude.
       kind = configuredFormat !== 'auto' && configuredFormat !== 'iso' ? configuredFormat : epochUnitOf(v)
       ms = epochToMs(v, kind)
+      wholeMinute = epochIsWholeMinute(v, kind)
+    }
+    if (!wholeMinute) {
+      fail(line, `timestamp "${buf.toString('latin1', s, e)}" is not on a whole minute: bars open on whole minutes, so seconds and fractions must be zero`)
     }
     if (format === null) {
       format = kind

@@ -1,7 +1,7 @@
 import { BAR_FIELDS, type BarField } from './bars.js'
 import { duckdb, quoteIdent, quoteString } from './parquet.js'
 import { resolveColumns, type RawBars, type SourceOptions } from './source.js'
-import { epochToMs, epochUnitOf, parseIso, wallToUtc, type DetectedFormat } from './timestamp.js'
+import { epochIsWholeMinute, epochToMs, epochUnitOf, parseIso, wallToUtc, type DetectedFormat } from './timestamp.js'
 
 /** Reads bars from a Parquet file through DuckDB, streaming its chunks into typed arrays. */
 export async function readParquetBars(file: string, options: SourceOptions): Promise<RawBars> {
@@ -46,6 +46,9 @@ export async function readParquetBars(file: string, options: SourceOptions): Pro
   let unit: DetectedFormat | null = configured === 'auto' ? null : configured
   const cols: number[][] = BAR_FIELDS.map(() => [])
   let row = 0
+  const offMinute = (at: number, text: string): never => {
+    throw new Error(`${file}: row ${at}: timestamp ${text} is not on a whole minute: bars open on whole minutes, so seconds and fractions must be zero`)
+  }
   for (;;) {
     const chunk = await result.fetchChunk()
     if (!chunk || chunk.rowCount === 0) break
@@ -63,13 +66,17 @@ export async function readParquetBars(file: string, options: SourceOptions): Pro
         else if (configured === 'auto' && epochUnitOf(v) !== unit) {
           throw new Error(`${file}: row ${row}: mixed timestamp formats: ${v} is ${epochUnitOf(v)} but earlier rows were ${unit}`)
         }
+        if (!epochIsWholeMinute(v, u)) offMinute(row, String(raw))
         ts = epochToMs(v, u)
       } else {
         const text = Buffer.from(String(raw), 'latin1')
         const iso = parseIso(text, 0, text.length)
+        if (typeof iso === 'string') throw new Error(`${file}: row ${row}: timestamp "${String(raw)}": ${iso}`)
         if (!iso) throw new Error(`${file}: row ${row}: timestamp "${String(raw)}" is not ISO-8601`)
+        if (!iso.wholeMinute) offMinute(row, String(raw))
         ts = iso.offsetMinutes === null ? toUtc(iso.wallMs) : iso.wallMs - iso.offsetMinutes * 60_000
       }
+      if (tsKind === 'ms' && ts % 60_000 !== 0) offMinute(row, new Date(ts).toISOString())
       cols[0].push(ts)
       for (let k = 1; k < BAR_FIELDS.length; k++) {
         const v = vectors[k].getItem(i)

@@ -22,6 +22,8 @@ export interface IsoParse {
   wallMs: number
   /** Offset in minutes given in the text (`Z` is 0), or null when the text had none. */
   offsetMinutes: number | null
+  /** Whether seconds and any fraction are zero (bars open on whole minutes). */
+  wholeMinute: boolean
 }
 
 function digitsAt(buf: Uint8Array, i: number, n: number, end: number): number {
@@ -35,37 +37,64 @@ function digitsAt(buf: Uint8Array, i: number, n: number, end: number): number {
   return v
 }
 
-const isoOut: IsoParse = { wallMs: 0, offsetMinutes: null }
+const isoOut: IsoParse = { wallMs: 0, offsetMinutes: null, wholeMinute: true }
 
-/** Parse an ISO-8601 timestamp in buf[start, end); returns null when the text is not one. Reuses one result object. */
-export function parseIso(buf: Uint8Array, start: number, end: number): IsoParse | null {
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
+
+export function daysInMonth(y: number, m: number): number {
+  if (m === 2) return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31
+}
+
+/**
+ * Why a calendar date and time of day does not exist (`2023-09-31`, `2023-02-29`, hour 24, minute 60), or null
+ * when it does. Such values must be refused, not rolled over into the next day or hour.
+ */
+export function impossibleDateTime(y: number, mo: number, d: number, h: number, mi: number, s: number): string | null {
+  if (mo < 1 || mo > 12) return `impossible date: month ${mo}`
+  const days = daysInMonth(y, mo)
+  if (d < 1 || d > days) return `impossible date: ${MONTHS[mo - 1]} ${y} has ${days} days, not day ${d}`
+  if (h > 23) return `impossible time: hour ${h} (hours run 00-23)`
+  if (mi > 59) return `impossible time: minute ${mi} (minutes run 00-59)`
+  if (s > 59) return `impossible time: second ${s} (seconds run 00-59)`
+  return null
+}
+
+/**
+ * Parse an ISO-8601 timestamp in buf[start, end). Returns null when the text is not shaped like one, a string
+ * saying why when it is shaped like one but names a date or time that does not exist, else the parse (one reused
+ * result object).
+ */
+export function parseIso(buf: Uint8Array, start: number, end: number): IsoParse | string | null {
   while (start < end && (buf[start] === 32 || buf[start] === 34)) start++
   while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 34)) end--
   const y = digitsAt(buf, start, 4, end)
   if (y < 0 || buf[start + 4] !== 45) return null
   const mo = digitsAt(buf, start + 5, 2, end)
-  if (mo < 1 || mo > 12 || buf[start + 7] !== 45) return null
+  if (mo < 0 || buf[start + 7] !== 45) return null
   const d = digitsAt(buf, start + 8, 2, end)
-  if (d < 1 || d > 31) return null
+  if (d < 0) return null
   let i = start + 10
   let h = 0
   let mi = 0
   let s = 0
   let frac = 0
+  let fracDigits = false
   if (i < end && (buf[i] === 84 /* T */ || buf[i] === 32)) {
     h = digitsAt(buf, i + 1, 2, end)
-    if (h < 0 || h > 23 || buf[i + 3] !== 58) return null
+    if (h < 0 || buf[i + 3] !== 58) return null
     mi = digitsAt(buf, i + 4, 2, end)
-    if (mi < 0 || mi > 59) return null
+    if (mi < 0) return null
     i += 6
     if (i < end && buf[i] === 58) {
       s = digitsAt(buf, i + 1, 2, end)
-      if (s < 0 || s > 60) return null
+      if (s < 0) return null
       i += 3
       if (i < end && (buf[i] === 46 || buf[i] === 44)) {
         i++
         let scale = 100
         while (i < end && buf[i] >= 48 && buf[i] <= 57) {
+          if (buf[i] !== 48) fracDigits = true
           frac += (buf[i] - 48) * scale
           scale /= 10
           i++
@@ -87,8 +116,11 @@ export function parseIso(buf: Uint8Array, start: number, end: number): IsoParse 
       offset = sign * (oh * 60 + om)
     } else return null
   }
+  const impossible = impossibleDateTime(y, mo, d, h, mi, s)
+  if (impossible !== null) return impossible
   isoOut.wallMs = daysFromCivil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi) * 60 + s) * 1000 + Math.round(frac)
   isoOut.offsetMinutes = offset
+  isoOut.wholeMinute = s === 0 && !fracDigits
   return isoOut
 }
 
@@ -114,6 +146,19 @@ export function epochToMs(value: number, unit: DetectedFormat): number {
     default:
       throw new Error(`not an epoch unit: ${unit}`)
   }
+}
+
+const UNITS_PER_MINUTE: Record<DetectedFormat, number> = {
+  iso: 60_000,
+  epoch_s: 60,
+  epoch_ms: 60_000,
+  epoch_us: 60_000_000,
+  epoch_ns: 60_000_000_000,
+}
+
+/** Whether an epoch number falls on a whole minute, judged in its own unit (before rounding to ms hides a fraction). */
+export function epochIsWholeMinute(value: number, unit: DetectedFormat): boolean {
+  return value % UNITS_PER_MINUTE[unit] === 0
 }
 
 /**

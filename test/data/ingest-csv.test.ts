@@ -73,6 +73,17 @@ test('bad input: mixed timestamp formats, non-numeric price and a short row name
   await rejects(tempFile('iso.csv', HEADER + ROWS), /mixed timestamp formats/, { timestamp: { format: 'epoch_s' } })
 })
 
+test('bad input: timestamps off the minute or on dates that do not exist name the line', async () => {
+  await rejects(tempFile('sec.csv', HEADER + ROWS + '2023-09-01 09:20:30,1,2,1,2,3\n'), /:4: timestamp "2023-09-01 09:20:30" is not on a whole minute/)
+  await rejects(tempFile('frac.csv', HEADER + '2023-09-01T09:20:00.5Z,1,2,1,2,3\n'), /:2: .* not on a whole minute/)
+  await rejects(tempFile('epoch.csv', 'time,o,h,l,c\n1690848000,1,2,1,2\n1690848030,1,2,1,2\n'), /:3: timestamp "1690848030" is not on a whole minute/)
+  await rejects(tempFile('epochms.csv', 'time,o,h,l,c\n1690848000500,1,2,1,2\n'), /:2: .* not on a whole minute/)
+  await rejects(tempFile('sep31.csv', HEADER + '2023-09-31 00:00,1,2,1,2,3\n'), /:2: timestamp "2023-09-31 00:00": impossible date: September 2023 has 30 days/)
+  await rejects(tempFile('feb29.csv', HEADER + ROWS + '2023-02-29T00:00:00Z,1,2,1,2,3\n'), /:4: .*impossible date: February 2023 has 28 days/)
+  await rejects(tempFile('h24.csv', HEADER + '2023-09-01 24:00,1,2,1,2,3\n'), /:2: .*impossible time: hour 24/)
+  await rejects(tempFile('m60.csv', HEADER + '2023-09-01 09:60,1,2,1,2,3\n'), /:2: .*impossible time: minute 60/)
+})
+
 test('ingestFile on the sample: clean data passes every rule untouched', async () => {
   const { bars, report } = await ingestFile(SAMPLE)
   assert.equal(report.rows, 175_680)
