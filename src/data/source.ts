@@ -13,7 +13,8 @@ export const sourceOptionsSchema = z
         high: z.string().optional(),
         low: z.string().optional(),
         close: z.string().optional(),
-        volume: z.string().optional(),
+        /** null: the file has no volume to read (a volume-like column it holds is then deliberately left out). */
+        volume: z.string().nullable().optional(),
       })
       .strict()
       .default({}),
@@ -82,9 +83,14 @@ export function resolveColumns(
 ): Record<BarField, number> {
   const names = header.map(normalize)
   const out = {} as Record<BarField, number>
+  const unused = names.filter((n) => !Object.values(ALIASES).some((a) => a.includes(n)))
   for (const field of BAR_FIELDS) {
     const wanted = columns[field]
     let index = -1
+    if (wanted === null) {
+      out[field] = -1 // only volume may be null (the schema)
+      continue
+    }
     if (wanted !== undefined) {
       index = names.indexOf(normalize(wanted))
       if (index < 0) {
@@ -95,8 +101,17 @@ export function resolveColumns(
     } else {
       index = names.findIndex((n) => ALIASES[field].includes(n))
     }
+    if (index < 0 && field === 'volume') {
+      const lookalike = volumeLookalike(unused)
+      if (lookalike !== null) {
+        const original = header[names.indexOf(lookalike)].trim()
+        throw new Error(
+          `${where}: header has no volume column; did you mean "${original}"? ` +
+            `Map it with data.columns.volume: "${original}", or set data.columns.volume: null to read the file without volume`,
+        )
+      }
+    }
     if (index < 0 && field !== 'volume') {
-      const unused = names.filter((n) => !Object.values(ALIASES).some((a) => a.includes(n)))
       const close = unused
         .map((n) => ({ n, d: Math.min(...ALIASES[field].map((a) => editDistance(n, a))) }))
         .sort((a, b) => a.d - b.d)[0]
@@ -109,4 +124,13 @@ export function resolveColumns(
     out[field] = index
   }
   return out
+}
+
+/**
+ * A header name (normalized, not an alias of any field) that is most likely the volume under another spelling: one
+ * naming volume (`Volume (FIL)`, `quote_volume`, `VolumeUSDT`) or a near-miss of `volume` (`volme`). Short aliases
+ * (`v`, `vol`) are left out of the near-miss test, which would otherwise match any short name such as a trade count `n`.
+ */
+function volumeLookalike(unused: readonly string[]): string | null {
+  return unused.find((n) => n.includes('vol')) ?? unused.find((n) => editDistance(n, 'volume') <= 2) ?? null
 }

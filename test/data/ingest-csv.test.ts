@@ -64,6 +64,20 @@ test('bad input: empty file, header only, missing and misspelled headers', async
   })
 })
 
+test('a volume column under another name is not dropped silently: it is named, with the mapping to use', async () => {
+  const body = ROWS.replace(/,(\d+)\n/g, ',$1,7\n') // a trailing trade-count column n: not volume-like
+  await rejects(tempFile('volme.csv', 'ts_utc,open,high,low,close,volme,n\n' + body), /:1: header has no volume column; did you mean "volme"\? Map it with data\.columns\.volume: "volme"/)
+  const fil = tempFile('fil.csv', 'ts_utc,open,high,low,close,Volume (FIL),n\n' + body)
+  await rejects(fil, /did you mean "Volume \(FIL\)"\? Map it with data\.columns\.volume: "Volume \(FIL\)", or set data\.columns\.volume: null/)
+  await rejects(tempFile('usdt.csv', 'ts_utc,open,high,low,close,Volume USDT\n' + ROWS), /did you mean "Volume USDT"/)
+  const mapped = await readRawBars(fil, options({ columns: { volume: 'Volume (FIL)' } }))
+  assert.deepEqual([...mapped.volume], [100, 50])
+  const without = await readRawBars(fil, options({ columns: { volume: null } }))
+  assert.equal(without.hasVolume, false)
+  const counted = await readRawBars(tempFile('n.csv', 'ts_utc,open,high,low,close,n\n' + ROWS))
+  assert.equal(counted.hasVolume, false) // a file with no volume column stays valid
+})
+
 test('bad input: mixed timestamp formats, non-numeric price and a short row name the line', async () => {
   await rejects(tempFile('mixed.csv', HEADER + ROWS + '1690848120,1,2,1,2,3\n'), /:4: mixed timestamp formats: "1690848120" is epoch s but line 2 was ISO-8601/)
   await rejects(tempFile('units.csv', 'ts,open,high,low,close\n1690848000,1,2,1,2\n1690848060000,1,2,1,2\n'), /:3: mixed timestamp formats/)
