@@ -15,6 +15,8 @@ import {
 
 const NEWLINE = 10
 const CR = 13
+/** Longest line accepted: far above any bar line, low enough that a file without line breaks fails fast. */
+const MAX_LINE_BYTES = 64 * 1024
 
 /** Growable float64 columns plus the source line of each row. */
 function columnStore() {
@@ -54,7 +56,7 @@ function describe(format: DetectedFormat): string {
 
 /**
  * Streams a CSV or gzipped CSV (by the `.gz` suffix or the gzip magic bytes) into columnar bars without building
- * one big string. Every error names the file and line.
+ * one big string. A line break is LF, CRLF or a lone CR (old Mac files). Every error names the file and line.
  */
 export async function readCsvBars(file: string, options: SourceOptions): Promise<RawBars> {
   const stream = createReadStream(file)
@@ -87,6 +89,13 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
   const fail = (line: number, message: string): never => {
     throw new Error(`${file}:${line}: ${message}`)
   }
+
+  const tooLong = (line: number): never =>
+    fail(
+      line,
+      `line is longer than ${MAX_LINE_BYTES / 1024} KiB without a line break; a bar line is far shorter, ` +
+        `so this is not a bars CSV (or its line breaks are missing)`,
+    )
 
   const parseHeader = (text: string) => {
     const trimmed = text.replace(/^\uFEFF/, '')
@@ -137,7 +146,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
 
   const parseLine = (buf: Buffer, start: number, end: number) => {
     lineNo++
-    if (end > start && buf[end - 1] === CR) end--
+    if (end - start > MAX_LINE_BYTES) tooLong(lineNo)
     if (end === start) return // a blank line holds no data (trailing newlines, editors)
     sawBytes = true
     if (header === null) {
@@ -182,13 +191,23 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         carry = null
       }
       let lineStart = 0
-      let nl = buf.indexOf(NEWLINE, lineStart)
-      while (nl >= 0) {
-        parseLine(buf, lineStart, nl)
-        lineStart = nl + 1
-        nl = buf.indexOf(NEWLINE, lineStart)
+      // Next LF and next CR at or after lineStart (-1: none left in buf); each found once, so a chunk is scanned once.
+      let nextLf = buf.indexOf(NEWLINE)
+      let nextCr = buf.indexOf(CR)
+      for (;;) {
+        if (nextLf >= 0 && nextLf < lineStart) nextLf = buf.indexOf(NEWLINE, lineStart)
+        if (nextCr >= 0 && nextCr < lineStart) nextCr = buf.indexOf(CR, lineStart)
+        const brk = nextCr < 0 ? nextLf : nextLf < 0 ? nextCr : Math.min(nextLf, nextCr)
+        if (brk < 0) break
+        if (buf[brk] === CR && brk + 1 === buf.length) break // maybe the CR of a CRLF split across chunks
+        parseLine(buf, lineStart, brk)
+        lineStart = buf[brk] === CR && buf[brk + 1] === NEWLINE ? brk + 2 : brk + 1
       }
-      if (lineStart < buf.length) carry = Buffer.from(buf.subarray(lineStart))
+      if (lineStart < buf.length) {
+        // A line without a break so far is kept for the next chunk, up to the cap, so a huge line costs linear time.
+        if (buf.length - lineStart > MAX_LINE_BYTES) tooLong(lineNo + 1)
+        carry = Buffer.from(buf.subarray(lineStart))
+      }
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException
@@ -198,7 +217,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
     if (e.code === 'ENOENT') throw new Error(`${file}: no such file`)
     throw err
   }
-  if (carry) parseLine(carry, 0, carry.length)
+  if (carry) parseLine(carry, 0, carry[carry.length - 1] === CR ? carry.length - 1 : carry.length)
 
   if (!sawBytes) throw new Error(`${file}: the file is empty (no header, no rows)`)
   if (store.length === 0) throw new Error(`${file}: the file has a header but no data rows`)

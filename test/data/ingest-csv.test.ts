@@ -47,6 +47,33 @@ test('plain CSV, CRLF, epoch seconds and milliseconds, custom column names and a
   assert.equal(mapped.ts[0], Date.parse('2019-01-15T14:30:00Z'))
 })
 
+test('line breaks: a lone CR (old Mac) as well as LF and CRLF, also when a CRLF is split between read chunks', async () => {
+  const cr = await readRawBars(tempFile('mac.csv', (HEADER + ROWS).replace(/\n/g, '\r')))
+  assert.deepEqual([...cr.close], [10.5, 10.2])
+  assert.deepEqual([...cr.sourceRow], [2, 3])
+  const crGz = await readRawBars(tempFile('mac.csv.gz', (HEADER + ROWS).replace(/\n/g, '\r')))
+  assert.deepEqual([...crGz.close], [10.5, 10.2])
+  // The file is read in 64 KiB chunks: pad one line's volume with zeros so its CR is the chunk's last byte.
+  const line = (i: number, volume = '1') => `${new Date(Date.UTC(2023, 7, 1) + i * 60_000).toISOString()},1,2,1,2,${volume}\r\n`
+  let text = HEADER.replace('\n', '\r\n')
+  let i = 0
+  while (text.length + line(i).length < 65_536 - 60) text += line(i++)
+  text += line(i, '1'.padStart(65_538 - text.length - line(i).length, '0'))
+  assert.equal(text.indexOf('\r\n', 65_530), 65_535)
+  text += line(++i)
+  const split = await readRawBars(tempFile('split.csv', text))
+  assert.equal(split.length, i + 1)
+  assert.equal(split.sourceRow[i], i + 2) // no line counted twice or lost
+})
+
+test('bad input: a line longer than 64 KiB is refused at once, naming the line', async () => {
+  const path = tempFile('long.csv', HEADER + ROWS + '9'.repeat(10 * 1024 * 1024) + '\n' + ROWS)
+  const started = performance.now()
+  await rejects(path, /:4: line is longer than 64 KiB without a line break/)
+  assert.ok(performance.now() - started < 2000, `took ${performance.now() - started} ms`)
+  await rejects(tempFile('long.csv.gz', 'x'.repeat(100_000)), /:1: line is longer than 64 KiB/)
+})
+
 test('bad input: truncated gzip names the file and the last line read', async () => {
   const full = gzipSync(readFileSync(SAMPLE).length > 0 ? Buffer.from(HEADER + ROWS.repeat(2000)) : Buffer.alloc(0))
   const path = join(tempDir(), 'cut.csv.gz')
