@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { createGunzip } from 'node:zlib'
 import { BAR_FIELDS, type BarField } from './bars.js'
+import { detectDelimiter, splitQuotedLine } from './csv-line.js'
 import { NOT_A_NUMBER, parseDecimal } from './parse-number.js'
 import { resolveColumns, type RawBars, type SourceOptions } from './source.js'
 import {
@@ -15,6 +16,7 @@ import {
 
 const NEWLINE = 10
 const CR = 13
+const QUOTE = 34
 /** Longest line accepted: far above any bar line, low enough that a file without line breaks fails fast. */
 const MAX_LINE_BYTES = 64 * 1024
 
@@ -97,13 +99,21 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         `so this is not a bars CSV (or its line breaks are missing)`,
     )
 
-  const parseHeader = (text: string) => {
-    const trimmed = text.replace(/^\uFEFF/, '')
-    delimiter = trimmed.includes(',') ? 44 : trimmed.includes(';') ? 59 : trimmed.includes('\t') ? 9 : 44
-    const names = trimmed.split(String.fromCharCode(delimiter)).map((s) => s.trim())
-    const firstName = names[0].replace(/^"|"$/g, '')
-    if (/^\d/.test(firstName)) {
-      fail(1, `no header row: line 1 starts with "${firstName}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume])`)
+  /** Field k of the current line is fieldBytes[starts[k], ends[k]): the read buffer, or `quoted.bytes` for a quoted line. */
+  const quoted = { bytes: Buffer.allocUnsafe(MAX_LINE_BYTES), starts, ends }
+
+  const splitQuoted = (buf: Buffer, start: number, end: number, line: number): number => {
+    const n = splitQuotedLine(buf, start, end, delimiter, quoted)
+    return typeof n === 'string' ? fail(line, n) : n
+  }
+
+  const parseHeader = (buf: Buffer, start: number, end: number) => {
+    if (buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3 // UTF-8 byte order mark
+    delimiter = detectDelimiter(buf, start, end)
+    const n = splitQuoted(buf, start, end, 1)
+    const names = Array.from({ length: n }, (_, k) => quoted.bytes.toString('utf8', starts[k], ends[k]).trim())
+    if (/^\d/.test(names[0])) {
+      fail(1, `no header row: line 1 starts with "${names[0]}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume])`)
     }
     index = resolveColumns(names, options.columns, `${file}:1`)
     fieldCount = names.length
@@ -150,9 +160,10 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
     if (end === start) return // a blank line holds no data (trailing newlines, editors)
     sawBytes = true
     if (header === null) {
-      parseHeader(buf.toString('utf8', start, end))
+      parseHeader(buf, start, end)
       return
     }
+    let fields = buf
     let n = 0
     let fieldStart = start
     for (let i = start; i <= end; i++) {
@@ -163,10 +174,15 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         }
         n++
         fieldStart = i + 1
+      } else if (buf[i] === QUOTE) {
+        // Only lines holding a quote pay for RFC 4180 splitting.
+        n = splitQuoted(buf, start, end, lineNo)
+        fields = quoted.bytes
+        break
       }
     }
     if (n !== fieldCount) fail(lineNo, `has ${n} fields but the header has ${fieldCount} (${header.join(',')})`)
-    values[0] = parseTimestamp(buf, starts[index.ts], ends[index.ts], lineNo)
+    values[0] = parseTimestamp(fields, starts[index.ts], ends[index.ts], lineNo)
     for (let k = 1; k < BAR_FIELDS.length; k++) {
       const field = BAR_FIELDS[k]
       const col = index[field]
@@ -174,9 +190,9 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         values[k] = Number.NaN
         continue
       }
-      const v = parseDecimal(buf, starts[col], ends[col])
+      const v = parseDecimal(fields, starts[col], ends[col])
       if (v === NOT_A_NUMBER) {
-        fail(lineNo, `${field} "${buf.toString('latin1', starts[col], ends[col])}" is not a number`)
+        fail(lineNo, `${field} "${fields.toString('latin1', starts[col], ends[col])}" is not a number`)
       }
       values[k] = v as number
     }

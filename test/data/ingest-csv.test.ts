@@ -74,6 +74,27 @@ test('bad input: a line longer than 64 KiB is refused at once, naming the line',
   await rejects(tempFile('long.csv.gz', 'x'.repeat(100_000)), /:1: line is longer than 64 KiB/)
 })
 
+test('RFC 4180 quoting: quoted fields may hold the delimiter and doubled quotes; quoted numbers may group thousands', async () => {
+  const yahoo = await readRawBars(
+    tempFile(
+      'yahoo.csv',
+      'ts_utc,"open","high",low,close,"vol ""base"""\n' +
+        '2023-08-01T00:00:00Z,"1,234.56","1,240.00",1230,"1,235.5","12,345"\n' +
+        '"2023-08-01T00:01:00Z",1235.5, "-1,000",1230,1231,7\n',
+    ),
+    options({ columns: { volume: 'vol "base"' } }),
+  )
+  assert.deepEqual([...yahoo.open], [1234.56, 1235.5])
+  assert.deepEqual([...yahoo.high], [1240, -1000])
+  assert.deepEqual([...yahoo.close], [1235.5, 1231])
+  assert.deepEqual([...yahoo.volume], [12345, 7])
+  // Grouping is read only inside quotes, and only when it is a grouping: "1,2" may be a decimal comma.
+  await rejects(tempFile('comma.csv', HEADER + '2023-08-01T00:00:00Z,"1,2",2,1,2,3\n'), /:2: open "1,2" is not a number/)
+  await rejects(tempFile('unquoted.csv', HEADER + '2023-08-01T00:00:00Z,1,234.5,2,1,2,3\n'), /:2: has 7 fields but the header has 6/)
+  await rejects(tempFile('open.csv', HEADER + '2023-08-01T00:00:00Z,"1.5,2,1,2,3\n'), /:2: field 2 opens a quote that is not closed on this line/)
+  await rejects(tempFile('stray.csv', HEADER + '2023-08-01T00:00:00Z,1"5,2,1,2,3\n'), /:2: field 2 holds a quote but is not quoted/)
+})
+
 test('bad input: truncated gzip names the file and the last line read', async () => {
   const full = gzipSync(readFileSync(SAMPLE).length > 0 ? Buffer.from(HEADER + ROWS.repeat(2000)) : Buffer.alloc(0))
   const path = join(tempDir(), 'cut.csv.gz')
