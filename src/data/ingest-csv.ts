@@ -1,8 +1,11 @@
 import { createReadStream } from 'node:fs'
-import { createGunzip } from 'node:zlib'
+import { open } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
+import { constants, createGunzip, gunzipSync } from 'node:zlib'
 import { BAR_FIELDS, type BarField } from './bars.js'
 import { detectDelimiter, splitQuotedLine } from './csv-line.js'
 import { NOT_A_NUMBER, parseDecimal } from './parse-number.js'
+import { sniff } from './sniff.js'
 import { resolveColumns, type RawBars, type SourceOptions } from './source.js'
 import {
   epochIsWholeMinute,
@@ -13,6 +16,7 @@ import {
   type DetectedFormat,
   type TimestampFormat,
 } from './timestamp.js'
+import { listZip, openZipEntry, unreadableEntry, type ZipEntry } from './zip.js'
 
 const NEWLINE = 10
 const CR = 13
@@ -56,20 +60,75 @@ function describe(format: DetectedFormat): string {
   return format === 'iso' ? 'ISO-8601' : `epoch ${format.slice(6)}`
 }
 
+/** How many leading bytes are read to tell what a file is (enough compressed bytes to inflate SNIFF_BYTES of text). */
+const HEAD_BYTES = 64 * 1024
+
+async function readHead(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r')
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES)
+    const { bytesRead } = await handle.read(buf, 0, HEAD_BYTES, 0)
+    return buf.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+}
+
+function listEntries(entries: readonly ZipEntry[]): string {
+  const shown = entries.slice(0, 20).map((e) => e.name)
+  return shown.join(', ') + (entries.length > shown.length ? `, and ${entries.length - shown.length} more` : '')
+}
+
 /**
- * Streams a CSV or gzipped CSV (by the `.gz` suffix or the gzip magic bytes) into columnar bars without building
- * one big string. A line break is LF, CRLF or a lone CR (old Mac files). Every error names the file and line.
+ * The text content of a data file as a byte stream, told apart by its first bytes: plain text, gzip, or a ZIP
+ * archive holding exactly one file (itself plain or gzipped). Anything else is refused in one line saying what it is.
+ */
+async function openText(file: string): Promise<{ stream: Readable; compression: string | null }> {
+  const fail = (message: string): never => {
+    throw new Error(`${file}: ${message}`)
+  }
+  let head = await readHead(file)
+  let found = sniff(head)
+  let stream: Readable
+  let compression: string | null = null
+  if (found.kind === 'zip') {
+    const entries = await listZip(file).catch((e: Error) => fail(`cannot read: ${e.message}`))
+    if (entries.length === 0) fail('the ZIP archive holds no file')
+    if (entries.length > 1) {
+      fail(`the ZIP archive holds ${entries.length} files (${listEntries(entries)}); it must hold exactly one CSV, so unpack the one to read`)
+    }
+    const unreadable = unreadableEntry(entries[0])
+    if (unreadable !== null) fail(unreadable)
+    ;({ stream, head } = await openZipEntry(file, entries[0], HEAD_BYTES).catch((e: Error) => fail(`cannot read: ${e.message}`)))
+    compression = 'ZIP'
+    found = sniff(head)
+    if (found.kind === 'zip') fail(`the ZIP archive holds "${entries[0].name}", itself a ZIP archive; unpack it first`)
+  } else {
+    stream = createReadStream(file)
+  }
+  if (found.kind === 'gzip') {
+    try {
+      head = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH })
+    } catch (e) {
+      fail(`corrupt gzip data at the start of the file (${(e as Error).message}); re-download or re-export the file`)
+    }
+    const compressed = stream
+    stream = compressed.pipe(createGunzip())
+    compressed.on('error', (e) => stream.destroy(e))
+    compression ??= 'gzip'
+    found = sniff(head)
+  }
+  if (found.kind === 'binary') fail(`cannot read as CSV: this is ${found.what}`)
+  if (found.kind !== 'text') fail('cannot read as CSV: compressed data inside compressed data; decompress it first')
+  return { stream, compression }
+}
+
+/**
+ * Streams a CSV, gzipped or zipped, into columnar bars without building one big string. A line break is LF, CRLF or
+ * a lone CR (old Mac files). Every error names the file and line.
  */
 export async function readCsvBars(file: string, options: SourceOptions): Promise<RawBars> {
-  const stream = createReadStream(file)
-  const first = await new Promise<Buffer | null>((resolve, reject) => {
-    stream.once('readable', () => resolve(stream.read(2) as Buffer | null))
-    stream.once('error', reject)
-  })
-  if (first) stream.unshift(first)
-  const gzipped = file.endsWith('.gz') || (first !== null && first[0] === 0x1f && first[1] === 0x8b)
-  const source = gzipped ? stream.pipe(createGunzip()) : stream
-  if (gzipped) stream.on('error', (e) => source.destroy(e))
+  const { stream: source, compression } = await openText(file)
 
   const toUtc = wallToUtc(options.timestamp.timezone)
   const configuredFormat: TimestampFormat = options.timestamp.format
@@ -228,7 +287,9 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     if (e.code === 'Z_BUF_ERROR' || e.code === 'Z_DATA_ERROR' || /unexpected end of file/i.test(e.message)) {
-      throw new Error(`${file}: truncated or corrupt gzip data after line ${lineNo} (${e.message}); re-download or re-export the file`)
+      throw new Error(
+        `${file}: truncated or corrupt ${compression ?? 'compressed'} data after line ${lineNo} (${e.message}); re-download or re-export the file`,
+      )
     }
     if (e.code === 'ENOENT') throw new Error(`${file}: no such file`)
     throw err

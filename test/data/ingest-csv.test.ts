@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { dataConfigSchema, ingestFile, readRawBars } from '../../src/data/ingest.js'
-import { SAMPLE, tempDir, tempFile } from '../helpers.js'
+import { SAMPLE, tempDir, tempFile, zipArchive } from '../helpers.js'
 
 const HEADER = 'ts_utc,open,high,low,close,volume\n'
 const ROWS = '2023-08-01T00:00:00Z,10,11,9,10.5,100\n2023-08-01T00:01:00Z,10.5,10.7,10.1,10.2,50\n'
@@ -154,4 +154,37 @@ test('ingestFile on the sample: clean data passes every rule untouched', async (
   assert.equal(report.duplicates.timestamps + report.backward_steps + report.ohlc_violations + report.bad_prices, 0)
   assert.equal(report.gaps.intraday + report.gaps.session_break + report.gaps.weekend + report.gaps.holiday, 0)
   assert.match(report.fingerprint, /^[0-9a-f]{64}$/)
+})
+
+test('files are told apart by their first bytes: ZIP, Parquet and binary are named in one line', async () => {
+  await rejects(tempFile('data.csv', Buffer.from('PAR1\x15\x04\x15\x10binary...')), /^[^\n]*: cannot read as CSV: this is a Parquet file \(it starts with PAR1\); name it \.parquet or set data\.format: parquet$/)
+  const garbage = Buffer.alloc(2600, 0x41)
+  garbage[100] = 0
+  await rejects(tempFile('nul.csv', garbage), /: cannot read as CSV: this is binary data, not text \(a NUL byte at offset 100\)$/)
+  await rejects(tempFile('latin.csv', Buffer.from([0x74, 0x73, 0xe9, 0x2c, 0x6f])), /: cannot read as CSV: this is binary data or text that is not UTF-8 \(byte 0xe9 at offset 2\)/)
+  await rejects(tempFile('gz.csv.gz', garbage), /: cannot read as CSV: this is binary data, not text/) // checked after gunzip
+  await rejects(tempFile('bz.csv', Buffer.from('BZh91AY&SY')), /: cannot read as CSV: this is a bzip2 file/)
+})
+
+test('a ZIP archive holding one CSV (or .csv.gz) is read; encrypted, multi-file and unsupported archives are refused clearly', async () => {
+  const text = HEADER + ROWS
+  for (const [name, entry] of [
+    ['deflated.zip', { name: 'bars.csv', data: text }],
+    ['stored.zip', { name: 'bars.csv', data: text, store: true }],
+    ['gz.zip', { name: 'bars.csv.gz', data: gzipSync(text), store: true }],
+  ] as const) {
+    const raw = await readRawBars(tempFile(name, zipArchive([{ name: '__MACOSX/', data: '' }, entry])))
+    assert.deepEqual([...raw.close], [10.5, 10.2], name)
+  }
+  const many = tempFile('many.zip', zipArchive([{ name: 'a.csv', data: text }, { name: 'b.csv', data: text }, { name: 'readme.txt', data: 'hi' }]))
+  await rejects(many, /: the ZIP archive holds 3 files \(a\.csv, b\.csv, readme\.txt\); it must hold exactly one CSV/)
+  await rejects(tempFile('locked.zip', zipArchive([{ name: 'bars.csv', data: text, encrypted: true }])), /"bars\.csv" in the ZIP archive is encrypted/)
+  await rejects(tempFile('bz.zip', zipArchive([{ name: 'bars.csv', data: text, store: true, method: 12 }])), /"bars\.csv" in the ZIP archive is compressed with bzip2/)
+  await rejects(tempFile('empty.zip', zipArchive([])), /: the ZIP archive holds no file/)
+  const zip64 = zipArchive([{ name: 'bars.csv', data: text }])
+  zip64.writeUInt32LE(0xffffffff, zip64.length - 6) // the end record's directory offset: "look in the ZIP64 record"
+  await rejects(tempFile('z64.zip', zip64), /: cannot read: a ZIP64 archive/)
+  const cut = zipArchive([{ name: 'bars.csv', data: text }])
+  await rejects(tempFile('cut.zip', cut.subarray(0, cut.length - 30)), /: cannot read: a ZIP archive without its central directory/)
+  await rejects(tempFile('pq.zip', zipArchive([{ name: 'bars.parquet', data: 'PAR1xxxx', store: true }])), /: cannot read as CSV: this is a Parquet file/)
 })
