@@ -3,18 +3,21 @@ import { open } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { constants, createGunzip, gunzipSync } from 'node:zlib'
 import { BAR_FIELDS, type BarField } from './bars.js'
-import { detectDelimiter, splitQuotedLine } from './csv-line.js'
+import { DELIMITERS, detectDelimiter, splitQuotedLine } from './csv-line.js'
 import { NOT_A_NUMBER, parseDecimal } from './parse-number.js'
 import { sniff } from './sniff.js'
 import { resolveColumns, type RawBars, type SourceOptions } from './source.js'
 import {
+  compileTimestampPattern,
   epochIsWholeMinute,
   epochToMs,
   epochUnitOf,
   parseIso,
   wallToUtc,
   type DetectedFormat,
+  namedTimestampFormat,
   type TimestampFormat,
+  type TimestampPattern,
 } from './timestamp.js'
 import { listZip, openZipEntry, unreadableEntry, type ZipEntry } from './zip.js'
 
@@ -131,16 +134,22 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
   const { stream: source, compression } = await openText(file)
 
   const toUtc = wallToUtc(options.timestamp.timezone)
-  const configuredFormat: TimestampFormat = options.timestamp.format
-  let format: DetectedFormat | null = configuredFormat === 'auto' ? null : configuredFormat
+  const configuredFormat: TimestampFormat | null = namedTimestampFormat(options.timestamp.format)
+  const pattern = configuredFormat === null ? compileTimestampPattern(options.timestamp.format) : null
+  if (typeof pattern === 'string') throw new Error(`${file}: ${pattern}`) // the config schema refuses these first
+  let format: DetectedFormat | null = configuredFormat === 'auto' || configuredFormat === null ? null : configuredFormat
   let formatLine = 0
 
   const store = columnStore()
   const values = new Float64Array(BAR_FIELDS.length)
-  let header: string[] | null = null
-  let index: Record<BarField, number> = { ts: 0, open: 1, high: 2, low: 3, close: 4, volume: 5 }
-  let fieldCount = 0
-  let delimiter = 44
+  // Without a header row the columns come from data.names, so they are known before the first line.
+  let header: string[] | null = options.header ? null : options.names!
+  let index: Record<BarField, number> =
+    header === null ? { ts: 0, open: 1, high: 2, low: 3, close: 4, volume: 5 } : resolveColumns(header, options.columns, `${file} (data.names)`)
+  let fieldCount = header?.length ?? 0
+  const headerKind = header === null ? 'the header' : 'data.names'
+  let delimiter = options.delimiter === undefined ? -1 : DELIMITERS[options.delimiter]
+  let firstLine = true
   let lineNo = 0
   let sawBytes = false
   const starts = new Int32Array(256)
@@ -167,19 +176,27 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
   }
 
   const parseHeader = (buf: Buffer, start: number, end: number) => {
-    if (buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3 // UTF-8 byte order mark
-    delimiter = detectDelimiter(buf, start, end)
     const n = splitQuoted(buf, start, end, 1)
     const names = Array.from({ length: n }, (_, k) => quoted.bytes.toString('utf8', starts[k], ends[k]).trim())
     if (/^\d/.test(names[0])) {
-      fail(1, `no header row: line 1 starts with "${names[0]}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume])`)
+      fail(1, `no header row: line 1 starts with "${names[0]}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume]), or for a file without a header set data.header: false and data.names`)
     }
     index = resolveColumns(names, options.columns, `${file}:1`)
     fieldCount = names.length
     header = names
   }
 
+  const parseWithPattern = (p: TimestampPattern, buf: Buffer, s: number, e: number, line: number): number => {
+    const parsed = p.parse(buf, s, e)
+    const text = () => buf.toString('latin1', s, e)
+    if (parsed === null) return fail(line, `timestamp "${text()}" does not match data.timestamp.format "${p.pattern}"`)
+    if (typeof parsed === 'string') return fail(line, `timestamp "${text()}": ${parsed}`)
+    if (!parsed.wholeMinute) fail(line, `timestamp "${text()}" is not on a whole minute: bars open on whole minutes, so seconds must be zero`)
+    return toUtc(parsed.wallMs)
+  }
+
   const parseTimestamp = (buf: Buffer, s: number, e: number, line: number): number => {
+    if (pattern !== null) return parseWithPattern(pattern, buf, s, e, line)
     const iso = parseIso(buf, s, e)
     let kind: DetectedFormat
     let ms: number
@@ -196,7 +213,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         return fail(line, `timestamp "${buf.toString('latin1', s, e)}" is neither ISO-8601 nor an epoch number`)
       }
       // A configured epoch unit is trusted; in auto mode the unit follows the magnitude.
-      kind = configuredFormat !== 'auto' && configuredFormat !== 'iso' ? configuredFormat : epochUnitOf(v)
+      kind = configuredFormat !== null && configuredFormat !== 'auto' && configuredFormat !== 'iso' ? configuredFormat : epochUnitOf(v)
       ms = epochToMs(v, kind)
       wholeMinute = epochIsWholeMinute(v, kind)
     }
@@ -218,9 +235,14 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
     if (end - start > MAX_LINE_BYTES) tooLong(lineNo)
     if (end === start) return // a blank line holds no data (trailing newlines, editors)
     sawBytes = true
-    if (header === null) {
-      parseHeader(buf, start, end)
-      return
+    if (firstLine) {
+      firstLine = false
+      if (buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3 // UTF-8 byte order mark
+      if (delimiter < 0) delimiter = detectDelimiter(buf, start, end)
+      if (header === null) {
+        parseHeader(buf, start, end)
+        return
+      }
     }
     let fields = buf
     let n = 0
@@ -240,7 +262,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         break
       }
     }
-    if (n !== fieldCount) fail(lineNo, `has ${n} fields but the header has ${fieldCount} (${header.join(',')})`)
+    if (n !== fieldCount) fail(lineNo, `has ${n} fields but ${headerKind} has ${fieldCount} (${header!.join(',')})`)
     values[0] = parseTimestamp(fields, starts[index.ts], ends[index.ts], lineNo)
     for (let k = 1; k < BAR_FIELDS.length; k++) {
       const field = BAR_FIELDS[k]

@@ -1,10 +1,22 @@
 import { BAR_FIELDS, type BarField } from './bars.js'
 import { duckdb, quoteIdent, quoteString } from './parquet.js'
 import { resolveColumns, type RawBars, type SourceOptions } from './source.js'
-import { epochIsWholeMinute, epochToMs, epochUnitOf, parseIso, wallToUtc, type DetectedFormat } from './timestamp.js'
+import {
+  compileTimestampPattern,
+  epochIsWholeMinute,
+  epochToMs,
+  epochUnitOf,
+  namedTimestampFormat,
+  parseIso,
+  wallToUtc,
+  type DetectedFormat,
+  type IsoParse,
+} from './timestamp.js'
 
 /** Reads bars from a Parquet file through DuckDB, streaming its chunks into typed arrays. */
 export async function readParquetBars(file: string, options: SourceOptions): Promise<RawBars> {
+  const csvOnly = [!options.header && 'header', options.names && 'names', options.delimiter && 'delimiter'].filter(Boolean)
+  if (csvOnly.length > 0) throw new Error(`${file}: data.${csvOnly.join(', data.')} appl${csvOnly.length > 1 ? 'y' : 'ies'} to CSV files only; a Parquet file names and types its own columns`)
   const conn = await duckdb()
   const source = `read_parquet(${quoteString(file)})`
   let described
@@ -42,8 +54,13 @@ export async function readParquetBars(file: string, options: SourceOptions): Pro
   const result = await conn.stream(`SELECT ${select} FROM ${source}`)
 
   const toUtc = wallToUtc(options.timestamp.timezone)
-  const configured = options.timestamp.format
-  let unit: DetectedFormat | null = configured === 'auto' ? null : configured
+  const configured = namedTimestampFormat(options.timestamp.format)
+  const pattern = configured === null ? compileTimestampPattern(options.timestamp.format) : null
+  if (typeof pattern === 'string') throw new Error(`${file}: ${pattern}`) // the config schema refuses these first
+  if (pattern !== null && tsKind !== 'text') {
+    throw new Error(`${file}: data.timestamp.format "${pattern.pattern}" reads text, but column "${names[index.ts]}" is ${tsType}`)
+  }
+  let unit: DetectedFormat | null = configured === 'auto' || configured === 'iso' || configured === null ? null : configured
   const cols: number[][] = BAR_FIELDS.map(() => [])
   let row = 0
   const offMinute = (at: number, text: string): never => {
@@ -61,7 +78,7 @@ export async function readParquetBars(file: string, options: SourceOptions): Pro
       if (tsKind === 'ms') ts = Number(raw)
       else if (tsKind === 'number') {
         const v = Number(raw)
-        const u = unit ?? epochUnitOf(v)
+        const u: DetectedFormat = unit ?? epochUnitOf(v)
         if (unit === null) unit = u
         else if (configured === 'auto' && epochUnitOf(v) !== unit) {
           throw new Error(`${file}: row ${row}: mixed timestamp formats: ${v} is ${epochUnitOf(v)} but earlier rows were ${unit}`)
@@ -70,11 +87,12 @@ export async function readParquetBars(file: string, options: SourceOptions): Pro
         ts = epochToMs(v, u)
       } else {
         const text = Buffer.from(String(raw), 'latin1')
-        const iso = parseIso(text, 0, text.length)
+        const iso = pattern !== null ? pattern.parse(text, 0, text.length) : parseIso(text, 0, text.length)
         if (typeof iso === 'string') throw new Error(`${file}: row ${row}: timestamp "${String(raw)}": ${iso}`)
-        if (!iso) throw new Error(`${file}: row ${row}: timestamp "${String(raw)}" is not ISO-8601`)
+        if (!iso) throw new Error(`${file}: row ${row}: timestamp "${String(raw)}" is not ${pattern ? `in data.timestamp.format "${pattern.pattern}"` : 'ISO-8601'}`)
         if (!iso.wholeMinute) offMinute(row, String(raw))
-        ts = iso.offsetMinutes === null ? toUtc(iso.wallMs) : iso.wallMs - iso.offsetMinutes * 60_000
+        const offset = pattern === null ? (iso as IsoParse).offsetMinutes : null // a pattern has no offset
+        ts = offset === null ? toUtc(iso.wallMs) : iso.wallMs - offset * 60_000
       }
       if (tsKind === 'ms' && ts % 60_000 !== 0) offMinute(row, new Date(ts).toISOString())
       cols[0].push(ts)

@@ -1,10 +1,18 @@
 import { z } from 'zod'
 import { BAR_FIELDS, type BarField, type Bars } from './bars.js'
+import { DELIMITERS } from './csv-line.js'
+import { compileTimestampPattern, NAMED_TIMESTAMP_FORMATS, namedTimestampFormat } from './timestamp.js'
 
 /** How a source file maps onto bars: its format, column names and timestamp convention. */
 export const sourceOptionsSchema = z
   .object({
     format: z.enum(['auto', 'csv', 'parquet']).default('auto'),
+    /** CSV: whether the first line names the columns; without one, `names` gives the columns in order. */
+    header: z.boolean().default(true),
+    /** CSV without a header: the name of each column by position, read like header names (aliases, `columns`). */
+    names: z.array(z.string().min(1)).min(2).optional(),
+    /** CSV field delimiter; found on the first line among `,` `;` tab `|` when unset. */
+    delimiter: z.enum(Object.keys(DELIMITERS) as [string, ...string[]]).optional(),
     /** Source column name per bar field; unset fields are found by common names (ts_utc, timestamp, open_time, o...). */
     columns: z
       .object({
@@ -20,7 +28,8 @@ export const sourceOptionsSchema = z
       .default({}),
     timestamp: z
       .object({
-        format: z.enum(['auto', 'iso', 'epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns']).default('auto'),
+        /** auto, iso, epoch_s/ms/us/ns, or a strftime-style pattern such as '%Y%m%d %H%M%S' (see compileTimestampPattern). */
+        format: z.string().default('auto').superRefine(checkTimestampFormat),
         /** Timezone of timestamps that carry no offset: UTC, an offset like -05:00, or an IANA name. */
         timezone: z.string().default('UTC'),
       })
@@ -28,6 +37,24 @@ export const sourceOptionsSchema = z
       .default({ format: 'auto', timezone: 'UTC' }),
   })
   .strict()
+  .superRefine((o, ctx) => {
+    if (!o.header && o.names === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['names'], message: 'header: false needs names: the name of each column in order, e.g. [ts, open, high, low, close, volume]' })
+    }
+    if (o.header && o.names !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['names'], message: 'names is for files without a header row (header: false); a file with a header names its own columns (map them with columns)' })
+    }
+  })
+
+function checkTimestampFormat(format: string, ctx: z.RefinementCtx): void {
+  if (namedTimestampFormat(format) !== null) return
+  if (!format.includes('%')) {
+    ctx.addIssue({ code: 'custom', message: `unknown timestamp format "${format}": use ${NAMED_TIMESTAMP_FORMATS.join(', ')} or a pattern such as '%Y%m%d %H%M%S'` })
+    return
+  }
+  const compiled = compileTimestampPattern(format)
+  if (typeof compiled === 'string') ctx.addIssue({ code: 'custom', message: compiled })
+}
 
 export type SourceOptions = z.infer<typeof sourceOptionsSchema>
 

@@ -216,3 +216,89 @@ export function wallToUtc(timezone: string): (wallMs: number) => number {
     return wallMs - offset
   }
 }
+
+/** Named timestamp formats; any other configured format is a strftime-style pattern (see compileTimestampPattern). */
+export const NAMED_TIMESTAMP_FORMATS: readonly TimestampFormat[] = ['auto', 'iso', 'epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns']
+
+export function namedTimestampFormat(format: string): TimestampFormat | null {
+  return (NAMED_TIMESTAMP_FORMATS as readonly string[]).includes(format) ? (format as TimestampFormat) : null
+}
+
+/** A compiled timestamp pattern: reads wall-clock time from text laid out exactly as the pattern says. */
+export interface TimestampPattern {
+  readonly pattern: string
+  /** Wall-clock ms (UTC as if), a string saying why the date or time does not exist, or null when the text does not match. */
+  parse(buf: Uint8Array, start: number, end: number): { wallMs: number; wholeMinute: boolean } | string | null
+}
+
+/** The fields a pattern may hold: directive, width in digits, and its slot in [year, month, day, hour, minute, second]. */
+const DIRECTIVES: Record<string, { width: number; slot: number }> = {
+  Y: { width: 4, slot: 0 },
+  m: { width: 2, slot: 1 },
+  d: { width: 2, slot: 2 },
+  H: { width: 2, slot: 3 },
+  M: { width: 2, slot: 4 },
+  S: { width: 2, slot: 5 },
+}
+
+/**
+ * Compiles a strftime-style pattern of fixed-width fields: `%Y` (4-digit year), `%m`, `%d`, `%H`, `%M`, `%S` (2 digits
+ * each), `%%` (a percent sign); any other character stands for itself. HistData's `20180102 170000` is
+ * `%Y%m%d %H%M%S`. Year, month, day, hour and minute are required; seconds are optional. Returns a message when the
+ * pattern is not valid, so a config with a bad one is refused at load.
+ */
+export function compileTimestampPattern(pattern: string): TimestampPattern | string {
+  const steps: { literal: number; width: number; slot: number }[] = []
+  const seen = new Set<string>()
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '%') {
+      for (const byte of Buffer.from(pattern[i])) steps.push({ literal: byte, width: 0, slot: -1 })
+      continue
+    }
+    const directive = pattern[++i]
+    if (directive === '%') {
+      steps.push({ literal: 37, width: 0, slot: -1 })
+      continue
+    }
+    const known = directive === undefined ? undefined : DIRECTIVES[directive]
+    if (!known) {
+      return `timestamp format "${pattern}": unknown directive "%${directive ?? ''}"; use %Y %m %d %H %M %S (and %% for a percent sign)`
+    }
+    if (seen.has(directive)) return `timestamp format "${pattern}": %${directive} appears twice`
+    seen.add(directive)
+    steps.push({ literal: -1, ...known })
+  }
+  const missing = ['Y', 'm', 'd', 'H', 'M'].filter((d) => !seen.has(d))
+  if (missing.length > 0) {
+    return `timestamp format "${pattern}" lacks ${missing.map((d) => `%${d}`).join(' ')}; bars need year, month, day, hour and minute`
+  }
+  const fields = [0, 1, 1, 0, 0, 0]
+  const out = { wallMs: 0, wholeMinute: true } // reused: one parse per line
+  return {
+    pattern,
+    parse(buf, start, end) {
+      while (start < end && (buf[start] === 32 || buf[start] === 34)) start++
+      while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 34)) end--
+      let i = start
+      fields[5] = 0
+      for (const step of steps) {
+        if (step.slot < 0) {
+          if (buf[i] !== step.literal || i >= end) return null
+          i++
+          continue
+        }
+        const v = digitsAt(buf, i, step.width, end)
+        if (v < 0) return null
+        fields[step.slot] = v
+        i += step.width
+      }
+      if (i !== end) return null
+      const [y, mo, d, h, mi, s] = fields
+      const impossible = impossibleDateTime(y, mo, d, h, mi, s)
+      if (impossible !== null) return impossible
+      out.wallMs = daysFromCivil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi) * 60 + s) * 1000
+      out.wholeMinute = s === 0
+      return out
+    },
+  }
+}

@@ -188,3 +188,45 @@ test('a ZIP archive holding one CSV (or .csv.gz) is read; encrypted, multi-file 
   await rejects(tempFile('cut.zip', cut.subarray(0, cut.length - 30)), /: cannot read: a ZIP archive without its central directory/)
   await rejects(tempFile('pq.zip', zipArchive([{ name: 'bars.parquet', data: 'PAR1xxxx', store: true }])), /: cannot read as CSV: this is a Parquet file/)
 })
+
+test('header-less vendor files: HistData lines read with data.header: false, data.names and a timestamp pattern', async () => {
+  // The same three bars as HistData writes them (EST, UTC-5, no header) and as a plain UTC CSV.
+  const histData = '20180102 170000;2683.73;2684.0;2683.5;2683.73;0\n20180102 170100;2683.73;2684.25;2683.5;2684.0;0\n20180102 170200;2684.0;2684.0;2683.75;2683.75;0\n'
+  const plain =
+    'ts_utc,open,high,low,close,volume\n2018-01-02T22:00:00Z,2683.73,2684.0,2683.5,2683.73,0\n' +
+    '2018-01-02T22:01:00Z,2683.73,2684.25,2683.5,2684.0,0\n2018-01-02T22:02:00Z,2684.0,2684.0,2683.75,2683.75,0\n'
+  const vendor = { header: false, names: ['ts', 'open', 'high', 'low', 'close', 'volume'], timestamp: { format: '%Y%m%d %H%M%S', timezone: '-05:00' } }
+  const expected = await readRawBars(tempFile('plain.csv', plain))
+  const columnsOf = (raw: Awaited<ReturnType<typeof readRawBars>>) => [raw.ts, raw.open, raw.high, raw.low, raw.close, raw.volume].map((c) => [...c])
+  const detected = await readRawBars(tempFile('DAT_ASCII_SPXUSD_M1_2018.csv', histData), options(vendor)) // ';' detected
+  assert.deepEqual(columnsOf(detected), columnsOf(expected))
+  assert.deepEqual([...detected.sourceRow], [1, 2, 3]) // no header: the first bar is line 1
+  const piped = await readRawBars(tempFile('piped.csv', histData.replace(/;/g, '|')), options(vendor))
+  assert.deepEqual(columnsOf(piped), columnsOf(expected))
+  const tabbed = await readRawBars(tempFile('tab.csv', histData.replace(/;/g, '\t')), options({ ...vendor, delimiter: '\t' }))
+  assert.deepEqual(columnsOf(tabbed), columnsOf(expected))
+  // Names by position go through the usual aliases and column mapping; extra columns are allowed.
+  const named = await readRawBars(
+    tempFile('named.csv', histData.replace(/\n/g, ';x\n')),
+    options({ ...vendor, names: ['when', 'o', 'h', 'l', 'c', 'v', 'note'], columns: { ts: 'when' } }),
+  )
+  assert.deepEqual(columnsOf(named), columnsOf(expected))
+  await rejects(tempFile('bad.csv', histData + '2018-01-02 17:03;1;2;1;2;0\n'), /:4: timestamp "2018-01-02 17:03" does not match data\.timestamp\.format "%Y%m%d %H%M%S"/, vendor)
+  await rejects(tempFile('sec.csv', '20180102 170030;1;2;1;2;0\n'), /:1: .* not on a whole minute/, vendor)
+  await rejects(tempFile('day.csv', '20180231 170000;1;2;1;2;0\n'), /:1: .*impossible date: February 2018 has 28 days/, vendor)
+  await rejects(tempFile('short.csv', '20180102 170000;1;2;1;2\n'), /:1: has 5 fields but data\.names has 6/, vendor)
+  await rejects(tempFile('nohdr.csv', histData), /:1: no header row: .* set data\.header: false and data\.names/)
+})
+
+test('the source options are checked at load: names need header: false, delimiters and timestamp patterns are validated', () => {
+  // zod reports the messages inside JSON, where quotes are escaped.
+  const refused = (over: Record<string, unknown>, pattern: RegExp) => assert.throws(() => options(over), pattern)
+  refused({ header: false }, /header: false needs names/)
+  refused({ names: ['ts', 'open', 'high', 'low', 'close'] }, /names is for files without a header row/)
+  refused({ delimiter: ':' }, /delimiter/)
+  refused({ timestamp: { format: '%Y%m%d' } }, /timestamp format .*%Y%m%d.* lacks %H %M/)
+  refused({ timestamp: { format: '%Y%m%d %H%M%q' } }, /unknown directive .*%q/)
+  refused({ timestamp: { format: '%Y%m%d %H%M%M' } }, /%M appears twice/)
+  refused({ timestamp: { format: 'YYYYMMDD' } }, /unknown timestamp format .*YYYYMMDD/)
+  assert.equal(options({ timestamp: { format: '%d.%m.%Y %H:%M' } }).timestamp.format, '%d.%m.%Y %H:%M')
+})
