@@ -13,6 +13,50 @@ import {
   type IsoParse,
 } from './timestamp.js'
 
+const NUMBER = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\s*\d+\))$/
+const NAIVE_TIMESTAMP = /^TIMESTAMP(_S|_MS|_NS)?$/
+const TEXT = 'VARCHAR'
+const EXPECTED_NUMBER = 'a number (DOUBLE, FLOAT, DECIMAL or an integer type)'
+
+/** A DuckDB type name short enough for a message (a STRUCT's type lists all its fields). */
+function shortType(type: string): string {
+  return type.length > 60 ? `${type.slice(0, 57)}...` : type
+}
+
+/**
+ * Refuses columns whose Parquet type cannot hold what they are mapped to (a list, struct, blob or boolean price, a
+ * DATE timestamp), before any row is read, naming each such column, its type and what is expected.
+ */
+function checkColumnTypes(
+  file: string,
+  names: readonly string[],
+  types: readonly string[],
+  index: Record<BarField, number>,
+  format: string,
+): void {
+  const problems: string[] = []
+  const named = namedTimestampFormat(format)
+  const tsType = types[index.ts]
+  const isTimestamp = tsType === 'TIMESTAMP WITH TIME ZONE' || NAIVE_TIMESTAMP.test(tsType)
+  let tsExpected: string | null = null
+  if (named === null || named === 'iso') {
+    if (tsType !== TEXT && !isTimestamp) tsExpected = `text (data.timestamp.format is ${format}) or a TIMESTAMP`
+  } else if (named !== 'auto') {
+    if (!NUMBER.test(tsType)) tsExpected = `a number (data.timestamp.format is ${format})`
+  } else if (!isTimestamp && !NUMBER.test(tsType) && tsType !== TEXT) {
+    tsExpected = 'a TIMESTAMP, epoch numbers or ISO-8601 text'
+  }
+  if (tsExpected !== null && tsType === 'DATE') tsExpected += ' (a DATE holds days, not the minute a bar opens)'
+  if (tsExpected !== null) problems.push(`column "${names[index.ts]}" (ts) is ${shortType(tsType)}, expected ${tsExpected}`)
+  for (const field of BAR_FIELDS.slice(1)) {
+    const col = index[field]
+    if (col >= 0 && !NUMBER.test(types[col]) && types[col] !== TEXT) {
+      problems.push(`column "${names[col]}" (${field}) is ${shortType(types[col])}, expected ${EXPECTED_NUMBER}`)
+    }
+  }
+  if (problems.length > 0) throw new Error(`${file}: wrong column types: ${problems.join('; ')}`)
+}
+
 /** Reads bars from a Parquet file through DuckDB, streaming its chunks into typed arrays. */
 export async function readParquetBars(file: string, options: SourceOptions): Promise<RawBars> {
   const csvOnly = [!options.header && 'header', options.names && 'names', options.delimiter && 'delimiter'].filter(Boolean)
@@ -29,19 +73,20 @@ export async function readParquetBars(file: string, options: SourceOptions): Pro
   const names = rows.map((r) => String(r[0]))
   const types = rows.map((r) => String(r[1]).toUpperCase())
   const index = resolveColumns(names, options.columns, file)
+  checkColumnTypes(file, names, types, index, options.timestamp.format)
   const tsType = types[index.ts]
   const tsName = quoteIdent(names[index.ts])
   let tsExpr: string
   let tsKind: 'ms' | 'number' | 'text'
-  if (tsType.startsWith('TIMESTAMP WITH TIME ZONE') || tsType === 'TIMESTAMPTZ') {
+  if (tsType === 'TIMESTAMP WITH TIME ZONE') {
     tsExpr = `epoch_ms(${tsName})::DOUBLE`
     tsKind = 'ms'
-  } else if (tsType.startsWith('TIMESTAMP') || tsType === 'DATE') {
+  } else if (NAIVE_TIMESTAMP.test(tsType)) {
     // A naive timestamp is wall-clock time in the source timezone; it is converted below like naive ISO text.
     tsExpr = `epoch_ms(${tsName}::TIMESTAMP)::DOUBLE`
     tsKind = options.timestamp.timezone === 'UTC' ? 'ms' : 'text'
     if (tsKind === 'text') tsExpr = `strftime(${tsName}::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%g')`
-  } else if (/INT|DOUBLE|FLOAT|DECIMAL|REAL/.test(tsType)) {
+  } else if (NUMBER.test(tsType)) {
     tsExpr = `${tsName}::DOUBLE`
     tsKind = 'number'
   } else {
