@@ -50,3 +50,12 @@ test('Parquet refuses CSV-only source options instead of ignoring them', async (
   await rejects(path, /data\.delimiter applies to CSV files only/, { delimiter: ';' })
   await rejects(path, /data\.header, data\.names apply to CSV files only/, { header: false, names: ['ts', 'open', 'high', 'low', 'close'] })
 })
+
+test('Parquet timestamps off the whole minute or on dates that do not exist name the row', async () => {
+  const seconds = await parquetOf('sec.parquet', `TIMESTAMP '2023-08-01 00:00:00' + INTERVAL (i * 30) SECOND AS ts, ${PRICES}`)
+  await rejects(seconds, /: row 2: timestamp 2023-08-01T00:00:30\.000Z is not on a whole minute/)
+  const epochs = await parquetOf('epoch.parquet', `(1690848000 + 30 * i)::BIGINT AS ts, ${PRICES}`)
+  await rejects(epochs, /: row 2: timestamp 1690848030 is not on a whole minute/)
+  const text = await parquetOf('text.parquet', `['2023-09-30 00:00', '2023-09-31 00:00', '2023-10-01 00:00'][i + 1] AS ts, ${PRICES}`)
+  await rejects(text, /: row 2: timestamp "2023-09-31 00:00": impossible date: September 2023 has 30 days/)
+})
