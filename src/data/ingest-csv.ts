@@ -167,7 +167,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         `so this is not a bars CSV (or its line breaks are missing)`,
     )
 
-  /** Field k of the current line is fieldBytes[starts[k], ends[k]): the read buffer, or `quoted.bytes` for a quoted line. */
+  /** Where a line holding quotes is split to: field k is `quoted.bytes[starts[k], ends[k])`, unquoted. */
   const quoted = { bytes: Buffer.allocUnsafe(MAX_LINE_BYTES), starts, ends }
 
   const splitQuoted = (buf: Buffer, start: number, end: number, line: number): number => {
@@ -177,6 +177,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
 
   const parseHeader = (buf: Buffer, start: number, end: number) => {
     const n = splitQuoted(buf, start, end, 1)
+    if (n > starts.length) fail(1, `the header has ${n} columns; at most ${starts.length} are supported`)
     const names = Array.from({ length: n }, (_, k) => quoted.bytes.toString('utf8', starts[k], ends[k]).trim())
     if (/^\d/.test(names[0])) {
       fail(1, `no header row: line 1 starts with "${names[0]}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume]), or for a file without a header set data.header: false and data.names`)

@@ -10,7 +10,7 @@ export const sourceOptionsSchema = z
     /** CSV: whether the first line names the columns; without one, `names` gives the columns in order. */
     header: z.boolean().default(true),
     /** CSV without a header: the name of each column by position, read like header names (aliases, `columns`). */
-    names: z.array(z.string().min(1)).min(2).optional(),
+    names: z.array(z.string().min(1)).min(2).max(256).optional(),
     /** CSV field delimiter; found on the first line among `,` `;` tab `|` when unset. */
     delimiter: z.enum(Object.keys(DELIMITERS) as [string, ...string[]]).optional(),
     /** Source column name per bar field; unset fields are found by common names (ts_utc, timestamp, open_time, o...). */
