@@ -159,5 +159,8 @@ export function resolveColumns(
  * (`v`, `vol`) are left out of the near-miss test, which would otherwise match any short name such as a trade count `n`.
  */
 function volumeLookalike(unused: readonly string[]): string | null {
-  return unused.find((n) => n.includes('vol')) ?? unused.find((n) => editDistance(n, 'volume') <= 2) ?? null
+  // `vol` only as a word of its own (`vol_usdt`, `Vol (FIL)`), so that `volatility` or `volume_weighted_price`-like
+  // analytics columns are not taken for it; `volume` anywhere, except a volume-weighted figure.
+  const naming = (n: string) => /(^|[^a-z])vol([^a-z]|$)/.test(n) || (n.includes('volume') && !/weighted|vwap/.test(n))
+  return unused.find(naming) ?? unused.find((n) => editDistance(n, 'volume') <= 2) ?? null
 }

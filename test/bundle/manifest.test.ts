@@ -17,7 +17,11 @@ const fields = {
   models: [{ role: 'final', name: 'm', dir: 'model' }],
   calibrator: null,
   metrics: {},
-  signature: { inputs: { kind: 'bars' as const, interval: '1m', fields: ['ts'], warmup_bars: 0 }, outputs: ['p_up'], version: '1' },
+  signature: {
+    inputs: { kind: 'bars' as const, interval: '1m', fields: ['ts'], warmup_bars: 0 },
+    outputs: ['p_up'],
+    version: '1',
+  },
   runtime: {},
 }
 

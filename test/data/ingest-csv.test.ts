@@ -124,6 +124,11 @@ test('a volume column under another name is not dropped silently: it is named, w
   assert.equal(without.hasVolume, false)
   const counted = await readRawBars(tempFile('n.csv', 'ts_utc,open,high,low,close,n\n' + ROWS))
   assert.equal(counted.hasVolume, false) // a file with no volume column stays valid
+  // Analytics columns that merely start like it are not volume: such a file reads, without volume.
+  const analytics = ROWS.replace(/,(\d+)\n/g, ',$1,0.2,9.5\n')
+  const vol = await readRawBars(tempFile('vola.csv', 'ts_utc,open,high,low,close,n,volatility,volume_weighted_price\n' + analytics))
+  assert.equal(vol.hasVolume, false)
+  await rejects(tempFile('vol.csv', 'ts_utc,open,high,low,close,vol_usdt\n' + ROWS), /did you mean "vol_usdt"/)
 })
 
 test('bad input: mixed timestamp formats, non-numeric price and a short row name the line', async () => {
