@@ -71,6 +71,22 @@ test("the manifest's copy of the calibrator must be the calibrator", async () =>
   await assert.rejects(loadBundle(dir), /calibrator\.json and the manifest's copy of the calibrator differ/)
 })
 
+test('with the expected checksum, only the bundle the run made loads', async () => {
+  const { run } = await fixture
+  await loadBundle(run.bundleDir, run.bundleChecksum)
+  await assert.rejects(
+    loadBundle(run.bundleDir, 'f'.repeat(64)),
+    new RegExp(`its checksum is ${run.bundleChecksum.slice(0, 12)}…, not the expected ffffffffffff…`),
+  )
+  // A bundle edited and resealed is consistent in itself, and still not the run's.
+  const dir = await bundleCopy()
+  editManifest(dir, (m) => {
+    m.metrics = { xgboost: { accuracy: 0.99 } }
+  })
+  await loadBundle(dir)
+  await assert.rejects(loadBundle(dir, run.bundleChecksum), /not the expected/)
+})
+
 test('model.json is validated', async () => {
   const dir = await bundleCopy()
   replaceArtifact(dir, 'model.json', JSON.stringify({ name: 'xgboost', family: 'gbdt', features: 'all' }))

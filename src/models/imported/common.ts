@@ -4,6 +4,7 @@ import { basename, join } from 'node:path'
 import { z } from 'zod'
 import type { DataView, FeatureMatrixView } from '../../features/views/types.js'
 import type { ArtifactRefs, Outputs, Task } from '../contract.js'
+import { taskSchema } from '../persist.js'
 
 /**
  * What imported (pre-trained elsewhere) models share: their parameters name the model file; `save(dir)` copies the
@@ -52,27 +53,41 @@ export async function saveImported(
   return { files: [file, IMPORTED_META] }
 }
 
+const importedMetaSchema = z
+  .object({
+    format: z.literal('mlfactory.imported/1', { message: 'is not "mlfactory.imported/1"' }),
+    model: z.string(),
+    task: taskSchema,
+    file: z
+      .string()
+      .refine(
+        (f) => basename(f) === f && f !== '.' && f !== '..' && f !== '',
+        'must be a file name in the same directory',
+      ),
+    source: z.string(),
+  })
+  .strict()
+
 /** Read what `saveImported` wrote; errors name the file and the field. */
 export async function loadImported(
   dir: string,
   model: string,
 ): Promise<{ meta: ImportedMeta; path: string; bytes: Buffer }> {
   const metaPath = join(dir, IMPORTED_META)
-  let meta: ImportedMeta
+  let raw: unknown
   try {
-    meta = JSON.parse(await readFile(metaPath, 'utf8')) as ImportedMeta
+    raw = JSON.parse(await readFile(metaPath, 'utf8'))
   } catch (err) {
     throw new Error(`${metaPath}: cannot read imported-model metadata: ${(err as Error).message}`)
   }
-  const field = (name: string, msg: string): never => {
-    throw new Error(`${metaPath}: field "${name}" ${msg}`)
+  const parsed = importedMetaSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new Error(`${metaPath}: field "${issue.path.join('.') || '(root)'}" ${issue.message}`)
   }
-  if (meta.format !== 'mlfactory.imported/1')
-    field('format', `is ${JSON.stringify(meta.format)}, expected "mlfactory.imported/1"`)
-  if (meta.model !== model) field('model', `is ${JSON.stringify(meta.model)}, expected "${model}"`)
-  if (!meta.task || typeof meta.task.kind !== 'string') field('task', 'is missing')
-  if (typeof meta.file !== 'string' || basename(meta.file) !== meta.file)
-    field('file', 'must be a file name in the same directory')
+  const meta = parsed.data as ImportedMeta
+  if (meta.model !== model)
+    throw new Error(`${metaPath}: field "model" is ${JSON.stringify(meta.model)}, expected "${model}"`)
   const path = join(dir, meta.file)
   return { meta, path, bytes: readModelFile(path) }
 }

@@ -146,7 +146,13 @@ describe('imported XGBoost models (JSON and UBJ from XGBoost 1.7.4)', { skip }, 
     const meta = JSON.parse(readFileSync(join(dir, 'imported.meta.json'), 'utf8')) as Record<string, unknown>
     writeFileSync(join(dir, 'imported.meta.json'), JSON.stringify({ ...meta, model: 'lightgbm_model' }))
     await assert.rejects(xgboostModelEntry.load(dir), /imported\.meta\.json: field "model" is "lightgbm_model"/)
-    writeFileSync(join(dir, 'imported.meta.json'), JSON.stringify({ ...meta, file: '../x.ubj' }))
-    await assert.rejects(xgboostModelEntry.load(dir), /field "file" must be a file name/)
+    for (const file of ['../x.ubj', '..', '']) {
+      writeFileSync(join(dir, 'imported.meta.json'), JSON.stringify({ ...meta, file }))
+      await assert.rejects(xgboostModelEntry.load(dir), /field "file" must be a file name/, file)
+    }
+    writeFileSync(join(dir, 'imported.meta.json'), JSON.stringify({ ...meta, task: { kind: 'multiclass' } }))
+    await assert.rejects(xgboostModelEntry.load(dir), /imported\.meta\.json: field "task/)
+    writeFileSync(join(dir, 'imported.meta.json'), JSON.stringify({ ...meta, extra: true }))
+    await assert.rejects(xgboostModelEntry.load(dir), /imported\.meta\.json: field "\(root\)"/)
   })
 })
