@@ -87,7 +87,7 @@ export async function holdoutPredictions(
     foldOf.fill(0, start)
   }
   const fold = { fold: 0, test, trainRows: split.train.length, purged: split.purged, embargoed: split.embargoed }
-  return compact(spans, members, k, p, foldOf, [fold])
+  return compact(spans, members, k, p, foldOf, [fold], start)
 }
 
 /** Blending: stacking's meta-learner, fitted on a holdout slice at the end of the window instead of on folds. */

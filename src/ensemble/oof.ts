@@ -158,7 +158,7 @@ export async function outOfFoldPredictions(
   return compact(spans, members, k, p, foldOf, report)
 }
 
-/** Keep the predicted rows; the others are reported as unpredicted. */
+/** Keep the predicted rows; the other samples from position `from` on are reported as unpredicted. */
 export function compact(
   spans: LabelSpans,
   members: readonly MemberFitter[],
@@ -166,10 +166,11 @@ export function compact(
   p: readonly Float64Array[],
   foldOf: Int32Array,
   folds: readonly OofFold[],
+  from = 0,
 ): OofPredictions {
   const keep: number[] = []
   const missing: number[] = []
-  for (let s = 0; s < foldOf.length; s++) (foldOf[s] >= 0 ? keep : missing).push(s)
+  for (let s = from; s < foldOf.length; s++) (foldOf[s] >= 0 ? keep : missing).push(s)
   const rows = Int32Array.from(keep, (s) => spans.row[s])
   const fold = Int32Array.from(keep, (s) => foldOf[s])
   const kept = p.map((pm) => {
