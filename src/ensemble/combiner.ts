@@ -101,6 +101,13 @@ export function guardOnValidation(
   if (!rows || rows.length === 0) {
     throw new Error(`ensemble.guard: "${mode}" compares on validation rows, and none were given`)
   }
+  const lastTrain = input.spans.row[input.spans.row.length - 1]
+  const first = rows.reduce((a, b) => Math.min(a, b), Infinity)
+  if (first <= lastTrain) {
+    throw new Error(
+      `ensemble guard: validation row ${first} is not after the training window (its last row is ${lastTrain})`,
+    )
+  }
   const k = combiner.classes
   const y = classLabelsAt(input.y, rows, k, 'ensemble guard')
   const outs = members.map((m) => m.predict(rows))

@@ -13,6 +13,7 @@ import { classProbabilitiesOf } from '../../src/ensemble/probabilities.js'
 import { combinerRegistry, loadCombiner, parseCombinerConfig } from '../../src/ensemble/registry.js'
 import { votingCombiner } from '../../src/ensemble/voting-combiner.js'
 import type { MetaCombiner } from '../../src/ensemble/stacking.js'
+import { registry } from '../../src/models/registry.js'
 import { spansForHorizon } from '../../src/validation/spans.js'
 import { tempDir } from '../helpers.js'
 
@@ -171,7 +172,7 @@ test('guard: on pure-noise labels the fallback keeps the best single member when
   assert.ok(fellBack >= 1, 'on noise the stacker never lost to a member: the fallback was not exercised')
 })
 
-test('guard: "report" keeps the stacker and reports; the planted problem keeps it under "fallback" too', async () => {
+test('guard: "report" reports but keeps the stacker; a guard without validation rows is refused', async () => {
   const problem = plantedProblem(101, { noise: true })
   const fit = await fitCombiner({ method: 'stacking', meta_learner: 'logistic', guard: 'report' }, problem.input)
   assert.equal(fit.guard!.kept, 'combiner')
@@ -181,6 +182,10 @@ test('guard: "report" keeps the stacker and reports; the planted problem keeps i
   await assert.rejects(
     fitCombiner({ method: 'stacking', meta_learner: 'logistic', guard: 'fallback' }, noValidation),
     /ensemble.guard: "fallback" compares on validation rows, and none were given/,
+  )
+  await assert.rejects(
+    fitCombiner({ method: 'stacking', guard: 'report' }, { ...problem.input, validation: Int32Array.of(1500, 2100) }),
+    /ensemble guard: validation row 1500 is not after the training window \(its last row is 1999\)/,
   )
 })
 
@@ -233,4 +238,53 @@ test('a saved combiner is loaded through the registry, and a tampered artifact i
   writeFileSync(file, JSON.stringify({ ...saved, method: 'bagging' }))
   await assert.rejects(loadCombiner(dir), /unknown combiner method "bagging"/)
   assert.deepEqual([...combinerRegistry.keys()], ['voting', 'stacking', 'blending'])
+})
+
+test('tree and network meta-learners (shallow xgboost, small mlp) also stack the planted signal', async (t) => {
+  const problem = plantedProblem(5)
+  for (const [meta, metaParams] of [
+    ['xgboost', { n_estimators: 60, max_depth: 2 }],
+    ['mlp', { hidden: [8], epochs: 30, lr: 0.01 }],
+  ] as const) {
+    const availability = registry.get(meta)!.available()
+    if (!availability.ok) {
+      t.diagnostic(`${meta} skipped: ${availability.hint}`)
+      continue
+    }
+    const fit = await fitCombiner(
+      { method: 'stacking', meta_learner: meta, meta_params: metaParams, oof: { n_folds: 3 }, guard: 'report' },
+      problem.input,
+    )
+    const s = scoreOnTest(fit, problem)
+    for (const m of s.members) assert.ok(s.combiner.logLoss < m.logLoss - 0.05, `${meta}: ${JSON.stringify(s)}`)
+    const dir = tempDir()
+    await fit.combiner.save(dir)
+    const outs = fit.members.map((m) => m.predict(problem.testRows))
+    assert.deepEqual((await loadCombiner(dir)).predict(outs).p, fit.combiner.predict(outs).p, meta)
+  }
+})
+
+test("extra meta-features join the members' log-probabilities, and predicting without them is refused", async () => {
+  const problem = plantedProblem(13)
+  // A calendar-like extra input (no signal in it): it must still reach the meta-learner and its artifact.
+  const extra = {
+    names: ['hour_of_day'],
+    values: (rows: Int32Array) => Float64Array.from(rows, (r) => r % 24),
+  }
+  const fit = await fitCombiner(
+    { method: 'stacking', meta_learner: 'logistic', guard: 'off' },
+    { ...problem.input, extra },
+  )
+  const rows = problem.testRows
+  const outs = fit.members.map((m) => m.predict(rows))
+  assert.throws(() => fit.combiner.predict(outs), /fitted with extra meta-features \(hour_of_day\); none given/)
+  const p = fit.combiner.predict(outs, extra.values(rows)).p!
+  assert.equal(p.length, rows.length * 2)
+  const dir = tempDir()
+  await fit.combiner.save(dir)
+  const loaded = await loadCombiner(dir)
+  assert.deepEqual(loaded.predict(outs, extra.values(rows)).p, p)
+  // A different extra value changes the answer: the feature is really an input of the meta-learner.
+  assert.notDeepEqual(fit.combiner.predict(outs, new Float64Array(rows.length).fill(100)).p, p)
+  assert.throws(() => fit.combiner.predict(outs, new Float64Array(3)), /extra meta-features hold 3 values, expected/)
 })
