@@ -5,10 +5,13 @@
 #   - once per OpenBLAS build, with the system's BLAS alternatives (libblas.so.3, liblapack.so.3, libopenblas.so.0)
 #     pointing at it: the OpenMP build (what a fresh machine gets from setup.sh) and the pthread build (what a
 #     machine with other BLAS users, such as the benchmark peers, has).
+#   - optionally (--with-bench) once more after `setup.sh --bench` (the benchmark peers and their BLAS installed),
+#     with the alternatives in Debian's automatic mode.
 # The alternatives are put back as they were when it ends. Needs root (apt-get, update-alternatives), like setup.sh.
 #
 #   bash scripts/fresh-check.sh                   both builds (installs libopenblas0-pthread if it is missing)
 #   bash scripts/fresh-check.sh --blas openmp     one build
+#   bash scripts/fresh-check.sh --with-bench      both builds, then after setup.sh --bench (installs the peers)
 #   bash scripts/fresh-check.sh --keep            keep the clone and the logs
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,6 +21,7 @@ while (($# > 0)); do
   case "$1" in
     --blas) IFS=, read -r -a builds <<<"$2"; shift 2 ;;
     --keep) keep=1; shift ;;
+    --with-bench) builds+=(bench); shift ;;
     *) echo "fresh-check: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -50,19 +54,29 @@ echo "fresh-check: clone of $(git -C "$repo" rev-parse --short HEAD) in $tmp/mai
 summaries=()
 status=0
 for b in "${builds[@]}"; do
-  dir="/usr/lib/$triplet/openblas-$b"
-  if [[ ! -f "$dir/libopenblas.so.0" ]]; then
-    echo "fresh-check: installing libopenblas0-$b"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "libopenblas0-$b" >/dev/null
+  setup=(bash scripts/setup.sh)
+  if [[ "$b" == bench ]]; then
+    # What a developer's machine has: the peers installed by setup itself, Debian choosing among the builds.
+    setup+=(--bench)
+    (cd "$tmp/main" && CI=true "${setup[@]}") >"$tmp/bench-setup.log" 2>&1
+    for l in "${libs[@]}"; do $sudo update-alternatives --quiet --auto "$l-$triplet"; done
+    where="automatic mode ($(readlink -f "/usr/lib/$triplet/libopenblas.so.0"))"
+  else
+    dir="/usr/lib/$triplet/openblas-$b"
+    if [[ ! -f "$dir/libopenblas.so.0" ]]; then
+      echo "fresh-check: installing libopenblas0-$b"
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "libopenblas0-$b" >/dev/null
+    fi
+    for l in "${libs[@]}"; do $sudo update-alternatives --quiet --set "$l-$triplet" "$dir/$l"; done
+    where="$dir"
   fi
-  for l in "${libs[@]}"; do $sudo update-alternatives --quiet --set "$l-$triplet" "$dir/$l"; done
-  echo "fresh-check: BLAS alternatives -> $dir; running the README's commands (log: $tmp/$b.log)"
+  echo "fresh-check: BLAS alternatives -> $where; running the README's commands (log: $tmp/$b.log)"
   rc=0
   (
     cd "$tmp/main"
     export CI=true
-    bash scripts/setup.sh && npm start && bash scripts/setup.sh && npm test
+    "${setup[@]}" && npm start && "${setup[@]}" && npm test
   ) >"$tmp/$b.log" 2>&1 || rc=$?
   line="$b: exit $rc; $(grep -E '^# (tests|pass|fail|skipped) ' "$tmp/$b.log" | tr '\n' ' ')"
   summaries+=("$line")

@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 # libxgboost-dev: the XGBoost C API (bound with koffi); libtorch-dev: libtorch for the native torch binding;
 # libopenblas0-openmp: OpenBLAS on OpenMP's pool, which the engines load in place of the pthread build
-# (src/engines/native-runtime.ts). Where no other BLAS is installed (a fresh machine), Debian points the system's
-# libblas.so.3, liblapack.so.3 and libopenblas.so.0 at it; where one is, its alternatives stay as they are. Either
-# way this script says below what it changed.
+# (src/engines/native-runtime.ts). Debian's alternatives then point the system's libblas.so.3, liblapack.so.3 and
+# libopenblas.so.0 at the installed build of highest priority: this one on a fresh machine (over the reference BLAS
+# too), the pthread build where that is installed (the benchmark peers bring it); a choice made by hand is kept.
+# This script says below what it changed; the engines and the tests work with either build behind those links.
 packages=(libxgboost-dev libtorch-dev libopenblas0-openmp g++ make python3)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-pandas python3-sklearn python3-xgboost python3-torch)

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib'
 
 /** Repository root (tests compile to dist/test/..., data lives at the root). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -27,4 +27,60 @@ export function tempFile(name: string, text: string | Buffer): string {
   const data = typeof text === 'string' ? Buffer.from(text) : text
   writeFileSync(path, name.endsWith('.gz') ? gzipSync(data) : data)
   return path
+}
+
+export interface ZipFixtureEntry {
+  readonly name: string
+  readonly data: Buffer | string
+  /** Deflate (default) or store the data. */
+  readonly store?: boolean
+  /** Set the "encrypted" flag (the data is not really encrypted: enough to test refusal). */
+  readonly encrypted?: boolean
+  /** Override the compression method number (e.g. 12, bzip2) to test refusal. */
+  readonly method?: number
+}
+
+/** A ZIP archive built in memory (local headers, central directory, end record), for tests of the ZIP reader. */
+export function zipArchive(entries: readonly ZipFixtureEntry[]): Buffer {
+  const locals: Buffer[] = []
+  const centrals: Buffer[] = []
+  let offset = 0
+  for (const entry of entries) {
+    const raw = Buffer.from(entry.data)
+    const body = entry.store ? raw : deflateRawSync(raw)
+    const name = Buffer.from(entry.name)
+    const method = entry.method ?? (entry.store ? 0 : 8)
+    const flags = (entry.encrypted ? 1 : 0) | 0x800
+    const local = Buffer.alloc(30)
+    local.writeUInt32LE(0x04034b50, 0)
+    local.writeUInt16LE(20, 4)
+    local.writeUInt16LE(flags, 6)
+    local.writeUInt16LE(method, 8)
+    local.writeUInt32LE(crc32(raw), 14)
+    local.writeUInt32LE(body.length, 18)
+    local.writeUInt32LE(raw.length, 22)
+    local.writeUInt16LE(name.length, 26)
+    const central = Buffer.alloc(46)
+    central.writeUInt32LE(0x02014b50, 0)
+    central.writeUInt16LE(20, 4)
+    central.writeUInt16LE(20, 6)
+    central.writeUInt16LE(flags, 8)
+    central.writeUInt16LE(method, 10)
+    central.writeUInt32LE(crc32(raw), 16)
+    central.writeUInt32LE(body.length, 20)
+    central.writeUInt32LE(raw.length, 24)
+    central.writeUInt16LE(name.length, 28)
+    central.writeUInt32LE(offset, 42)
+    locals.push(local, name, body)
+    centrals.push(central, name)
+    offset += local.length + name.length + body.length
+  }
+  const directory = Buffer.concat(centrals)
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0)
+  end.writeUInt16LE(entries.length, 8)
+  end.writeUInt16LE(entries.length, 10)
+  end.writeUInt32LE(directory.length, 12)
+  end.writeUInt32LE(offset, 16)
+  return Buffer.concat([...locals, directory, end])
 }

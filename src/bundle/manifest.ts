@@ -118,9 +118,13 @@ function issuesText(error: z.ZodError): string {
 /**
  * Read a bundle's manifest and verify it: a plain file of the expected shape and version, its content matching its
  * checksum, every listed path confined to the bundle (relative, no `..`, no links) and present with its SHA-256,
- * and no unlisted file or link anywhere. Each failure names what is wrong. Returns the bundle checksum.
+ * and no unlisted file or link anywhere. Each failure names what is wrong. Returns the bundle checksum and the real
+ * path of the folder that was verified, which is where the caller must read the artifacts from (not `dir`, whose
+ * link may be re-pointed meanwhile).
  */
-export async function readBundleManifest(dir: string): Promise<{ manifest: BundleManifest; checksum: string }> {
+export async function readBundleManifest(
+  dir: string,
+): Promise<{ manifest: BundleManifest; checksum: string; root: string }> {
   const what = `bundle ${dir}`
   let root: string
   try {
@@ -160,15 +164,20 @@ export async function readBundleManifest(dir: string): Promise<{ manifest: Bundl
   const located = []
   for (const [file, ref] of files) located.push({ file, ref, at: await confinedFile(root, file, what) })
   for (const f of await bundleFiles(root, what)) {
-    if (f !== MANIFEST && !(f in manifest.files))
+    if (f !== MANIFEST && !Object.hasOwn(manifest.files, f))
       throw new Error(`${what}: unexpected file ${f} is not in the manifest`)
   }
   for (const { file, ref, at } of located) {
+    const size = (await lstat(at)).size
+    if (size !== ref.bytes)
+      throw new Error(
+        `${what}: ${file} has ${size} bytes, the manifest says ${ref.bytes}: the file was changed or corrupted`,
+      )
     const found = await sha256File(at)
     if (found !== ref.sha256)
       throw new Error(
         `${what}: checksum mismatch for ${file} (expected ${ref.sha256.slice(0, 12)}…, found ${found.slice(0, 12)}…): the file was changed or corrupted`,
       )
   }
-  return { manifest, checksum }
+  return { manifest, checksum, root }
 }

@@ -6,6 +6,11 @@
 import { lstat, readdir, realpath } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 
+/** A file with another name elsewhere may be a file outside the bundle: its bytes are not the bundle's to vouch for. */
+function hardLinkMessage(what: string, rel: string): string {
+  return `${what}: ${rel} is a hard link (it has other names, possibly outside the bundle); a bundle holds plain files only`
+}
+
 /** Why `path` is not a plain relative path inside a bundle, or null when it is. */
 export function unsafePathReason(path: string): string | null {
   if (path.length === 0) return 'it is empty'
@@ -40,6 +45,7 @@ export async function confinedFile(root: string, rel: string, what: string): Pro
     if (st.isSymbolicLink()) throw new Error(`${what}: ${shown} is a symbolic link; a bundle holds plain files only`)
     const last = i === parts.length - 1
     if (last && !st.isFile()) throw new Error(`${what}: ${shown} is not a regular file`)
+    if (last && st.nlink > 1) throw new Error(hardLinkMessage(what, shown))
     if (!last && !st.isDirectory()) throw new Error(`${what}: ${shown} is not a folder`)
   }
   // No link on the way, so the real path stays under the root; checked again in case the tree changed meanwhile.
@@ -60,8 +66,10 @@ export async function bundleFiles(root: string, what: string): Promise<string[]>
       const rel = relative(root, p).split(sep).join('/')
       if (entry.isSymbolicLink()) throw new Error(`${what}: ${rel} is a symbolic link; a bundle holds plain files only`)
       if (entry.isDirectory()) await walk(p)
-      else if (entry.isFile()) out.push(rel)
-      else throw new Error(`${what}: ${rel} is not a regular file`)
+      else if (entry.isFile()) {
+        if ((await lstat(p)).nlink > 1) throw new Error(hardLinkMessage(what, rel))
+        out.push(rel)
+      } else throw new Error(`${what}: ${rel} is not a regular file`)
     }
   }
   await walk(root)

@@ -10,8 +10,9 @@ export function register(program: Command): void {
     .requiredOption('--bundle <dir>', 'bundle directory (runs/<run-id>/bundle)')
     .requiredOption('--data <file>', 'bars file')
     .requiredOption('--out <file>', 'predictions CSV')
-    .action(async (opts: { bundle: string; data: string; out: string }) => {
-      const bundle = await loadBundle(opts.bundle)
+    .option('--checksum <sha256>', "refuse the bundle unless its checksum is this one (the run's bundle_checksum)")
+    .action(async (opts: { bundle: string; data: string; out: string; checksum?: string }) => {
+      const bundle = await loadBundle(opts.bundle, opts.checksum)
       const scored = await scoreWithBundle(bundle, opts.data)
       await writeFileAtomic(opts.out, predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals))
       process.stdout.write(

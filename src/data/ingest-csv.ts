@@ -1,19 +1,31 @@
 import { createReadStream } from 'node:fs'
-import { createGunzip } from 'node:zlib'
+import { open } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
+import { constants, createGunzip, gunzipSync } from 'node:zlib'
 import { BAR_FIELDS, type BarField } from './bars.js'
+import { DELIMITERS, detectDelimiter, splitQuotedLine } from './csv-line.js'
 import { NOT_A_NUMBER, parseDecimal } from './parse-number.js'
+import { sniff } from './sniff.js'
 import { resolveColumns, type RawBars, type SourceOptions } from './source.js'
 import {
+  compileTimestampPattern,
+  epochIsWholeMinute,
   epochToMs,
   epochUnitOf,
   parseIso,
   wallToUtc,
   type DetectedFormat,
+  namedTimestampFormat,
   type TimestampFormat,
+  type TimestampPattern,
 } from './timestamp.js'
+import { listZip, openZipEntry, unreadableEntry, type ZipEntry } from './zip.js'
 
 const NEWLINE = 10
 const CR = 13
+const QUOTE = 34
+/** Longest line accepted: far above any bar line, low enough that a file without line breaks fails fast. */
+const MAX_LINE_BYTES = 64 * 1024
 
 /** Growable float64 columns plus the source line of each row. */
 function columnStore() {
@@ -51,32 +63,93 @@ function describe(format: DetectedFormat): string {
   return format === 'iso' ? 'ISO-8601' : `epoch ${format.slice(6)}`
 }
 
+/** How many leading bytes are read to tell what a file is (enough compressed bytes to inflate SNIFF_BYTES of text). */
+const HEAD_BYTES = 64 * 1024
+
+async function readHead(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r')
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES)
+    const { bytesRead } = await handle.read(buf, 0, HEAD_BYTES, 0)
+    return buf.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+}
+
+function listEntries(entries: readonly ZipEntry[]): string {
+  const shown = entries.slice(0, 20).map((e) => e.name)
+  return shown.join(', ') + (entries.length > shown.length ? `, and ${entries.length - shown.length} more` : '')
+}
+
 /**
- * Streams a CSV or gzipped CSV (by the `.gz` suffix or the gzip magic bytes) into columnar bars without building
- * one big string. Every error names the file and line.
+ * The text content of a data file as a byte stream, told apart by its first bytes: plain text, gzip, or a ZIP
+ * archive holding exactly one file (itself plain or gzipped). Anything else is refused in one line saying what it is.
+ */
+async function openText(file: string): Promise<{ stream: Readable; compression: string | null }> {
+  const fail = (message: string): never => {
+    throw new Error(`${file}: ${message}`)
+  }
+  let head = await readHead(file)
+  let found = sniff(head)
+  let stream: Readable
+  let compression: string | null = null
+  if (found.kind === 'zip') {
+    const entries = await listZip(file).catch((e: Error) => fail(`cannot read: ${e.message}`))
+    if (entries.length === 0) fail('the ZIP archive holds no file')
+    if (entries.length > 1) {
+      fail(`the ZIP archive holds ${entries.length} files (${listEntries(entries)}); it must hold exactly one CSV, so unpack the one to read`)
+    }
+    const unreadable = unreadableEntry(entries[0])
+    if (unreadable !== null) fail(unreadable)
+    ;({ stream, head } = await openZipEntry(file, entries[0], HEAD_BYTES).catch((e: Error) => fail(`cannot read: ${e.message}`)))
+    compression = 'ZIP'
+    found = sniff(head)
+    if (found.kind === 'zip') fail(`the ZIP archive holds "${entries[0].name}", itself a ZIP archive; unpack it first`)
+  } else {
+    stream = createReadStream(file)
+  }
+  if (found.kind === 'gzip') {
+    try {
+      head = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH })
+    } catch (e) {
+      fail(`corrupt gzip data at the start of the file (${(e as Error).message}); re-download or re-export the file`)
+    }
+    const compressed = stream
+    stream = compressed.pipe(createGunzip())
+    compressed.on('error', (e) => stream.destroy(e))
+    compression ??= 'gzip'
+    found = sniff(head)
+  }
+  if (found.kind === 'binary') fail(`cannot read as CSV: this is ${found.what}`)
+  if (found.kind !== 'text') fail('cannot read as CSV: compressed data inside compressed data; decompress it first')
+  return { stream, compression }
+}
+
+/**
+ * Streams a CSV, gzipped or zipped, into columnar bars without building one big string. A line break is LF, CRLF or
+ * a lone CR (old Mac files). Every error names the file and line.
  */
 export async function readCsvBars(file: string, options: SourceOptions): Promise<RawBars> {
-  const stream = createReadStream(file)
-  const first = await new Promise<Buffer | null>((resolve, reject) => {
-    stream.once('readable', () => resolve(stream.read(2) as Buffer | null))
-    stream.once('error', reject)
-  })
-  if (first) stream.unshift(first)
-  const gzipped = file.endsWith('.gz') || (first !== null && first[0] === 0x1f && first[1] === 0x8b)
-  const source = gzipped ? stream.pipe(createGunzip()) : stream
-  if (gzipped) stream.on('error', (e) => source.destroy(e))
+  const { stream: source, compression } = await openText(file)
 
   const toUtc = wallToUtc(options.timestamp.timezone)
-  const configuredFormat: TimestampFormat = options.timestamp.format
-  let format: DetectedFormat | null = configuredFormat === 'auto' ? null : configuredFormat
+  const configuredFormat: TimestampFormat | null = namedTimestampFormat(options.timestamp.format)
+  const pattern = configuredFormat === null ? compileTimestampPattern(options.timestamp.format) : null
+  if (typeof pattern === 'string') throw new Error(`${file}: ${pattern}`) // the config schema refuses these first
+  let format: DetectedFormat | null = configuredFormat === 'auto' || configuredFormat === null ? null : configuredFormat
   let formatLine = 0
 
   const store = columnStore()
   const values = new Float64Array(BAR_FIELDS.length)
-  let header: string[] | null = null
-  let index: Record<BarField, number> = { ts: 0, open: 1, high: 2, low: 3, close: 4, volume: 5 }
-  let fieldCount = 0
-  let delimiter = 44
+  // Without a header row the columns come from data.names, so they are known before the first line.
+  let header: string[] | null = options.header ? null : options.names!
+  let index: Record<BarField, number> =
+    header === null ? { ts: 0, open: 1, high: 2, low: 3, close: 4, volume: 5 } : resolveColumns(header, options.columns, `${file} (data.names)`)
+  let fieldCount = header?.length ?? 0
+  const headerKind = header === null ? 'the header' : 'data.names'
+  let delimiter = options.delimiter === undefined ? -1 : DELIMITERS[options.delimiter]
+  let firstLine = true
   let lineNo = 0
   let sawBytes = false
   const starts = new Int32Array(256)
@@ -87,34 +160,66 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
     throw new Error(`${file}:${line}: ${message}`)
   }
 
-  const parseHeader = (text: string) => {
-    const trimmed = text.replace(/^\uFEFF/, '')
-    delimiter = trimmed.includes(',') ? 44 : trimmed.includes(';') ? 59 : trimmed.includes('\t') ? 9 : 44
-    const names = trimmed.split(String.fromCharCode(delimiter)).map((s) => s.trim())
-    const firstName = names[0].replace(/^"|"$/g, '')
-    if (/^\d/.test(firstName)) {
-      fail(1, `no header row: line 1 starts with "${firstName}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume])`)
+  const tooLong = (line: number): never =>
+    fail(
+      line,
+      `line is longer than ${MAX_LINE_BYTES / 1024} KiB without a line break; a bar line is far shorter, ` +
+        `so this is not a bars CSV (or its line breaks are missing)`,
+    )
+
+  /** Where a line holding quotes is split to: field k is `quoted.bytes[starts[k], ends[k])`, unquoted. */
+  const quoted = { bytes: Buffer.allocUnsafe(MAX_LINE_BYTES), starts, ends }
+
+  const splitQuoted = (buf: Buffer, start: number, end: number, line: number): number => {
+    const n = splitQuotedLine(buf, start, end, delimiter, quoted)
+    return typeof n === 'string' ? fail(line, n) : n
+  }
+
+  const parseHeader = (buf: Buffer, start: number, end: number) => {
+    const n = splitQuoted(buf, start, end, 1)
+    if (n > starts.length) fail(1, `the header has ${n} columns; at most ${starts.length} are supported`)
+    const names = Array.from({ length: n }, (_, k) => quoted.bytes.toString('utf8', starts[k], ends[k]).trim())
+    if (/^\d/.test(names[0])) {
+      fail(1, `no header row: line 1 starts with "${names[0]}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume]), or for a file without a header set data.header: false and data.names`)
     }
     index = resolveColumns(names, options.columns, `${file}:1`)
     fieldCount = names.length
     header = names
   }
 
+  const parseWithPattern = (p: TimestampPattern, buf: Buffer, s: number, e: number, line: number): number => {
+    const parsed = p.parse(buf, s, e)
+    const text = () => buf.toString('latin1', s, e)
+    if (parsed === null) return fail(line, `timestamp "${text()}" does not match data.timestamp.format "${p.pattern}"`)
+    if (typeof parsed === 'string') return fail(line, `timestamp "${text()}": ${parsed}`)
+    if (!parsed.wholeMinute) fail(line, `timestamp "${text()}" is not on a whole minute: bars open on whole minutes, so seconds must be zero`)
+    return toUtc(parsed.wallMs)
+  }
+
   const parseTimestamp = (buf: Buffer, s: number, e: number, line: number): number => {
+    if (pattern !== null) return parseWithPattern(pattern, buf, s, e, line)
     const iso = parseIso(buf, s, e)
     let kind: DetectedFormat
     let ms: number
-    if (iso) {
+    let wholeMinute: boolean
+    if (typeof iso === 'string') {
+      return fail(line, `timestamp "${buf.toString('latin1', s, e)}": ${iso}`)
+    } else if (iso) {
       kind = 'iso'
       ms = iso.offsetMinutes === null ? toUtc(iso.wallMs) : iso.wallMs - iso.offsetMinutes * 60_000
+      wholeMinute = iso.wholeMinute
     } else {
       const v = parseDecimal(buf, s, e)
       if (v === NOT_A_NUMBER || !Number.isFinite(v)) {
         return fail(line, `timestamp "${buf.toString('latin1', s, e)}" is neither ISO-8601 nor an epoch number`)
       }
       // A configured epoch unit is trusted; in auto mode the unit follows the magnitude.
-      kind = configuredFormat !== 'auto' && configuredFormat !== 'iso' ? configuredFormat : epochUnitOf(v)
+      kind = configuredFormat !== null && configuredFormat !== 'auto' && configuredFormat !== 'iso' ? configuredFormat : epochUnitOf(v)
       ms = epochToMs(v, kind)
+      wholeMinute = epochIsWholeMinute(v, kind)
+    }
+    if (!wholeMinute) {
+      fail(line, `timestamp "${buf.toString('latin1', s, e)}" is not on a whole minute: bars open on whole minutes, so seconds and fractions must be zero`)
     }
     if (format === null) {
       format = kind
@@ -128,13 +233,19 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
 
   const parseLine = (buf: Buffer, start: number, end: number) => {
     lineNo++
-    if (end > start && buf[end - 1] === CR) end--
+    if (end - start > MAX_LINE_BYTES) tooLong(lineNo)
     if (end === start) return // a blank line holds no data (trailing newlines, editors)
     sawBytes = true
-    if (header === null) {
-      parseHeader(buf.toString('utf8', start, end))
-      return
+    if (firstLine) {
+      firstLine = false
+      if (buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3 // UTF-8 byte order mark
+      if (delimiter < 0) delimiter = detectDelimiter(buf, start, end)
+      if (header === null) {
+        parseHeader(buf, start, end)
+        return
+      }
     }
+    let fields = buf
     let n = 0
     let fieldStart = start
     for (let i = start; i <= end; i++) {
@@ -145,10 +256,15 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         }
         n++
         fieldStart = i + 1
+      } else if (buf[i] === QUOTE) {
+        // Only lines holding a quote pay for RFC 4180 splitting.
+        n = splitQuoted(buf, start, end, lineNo)
+        fields = quoted.bytes
+        break
       }
     }
-    if (n !== fieldCount) fail(lineNo, `has ${n} fields but the header has ${fieldCount} (${header.join(',')})`)
-    values[0] = parseTimestamp(buf, starts[index.ts], ends[index.ts], lineNo)
+    if (n !== fieldCount) fail(lineNo, `has ${n} fields but ${headerKind} has ${fieldCount} (${header!.join(',')})`)
+    values[0] = parseTimestamp(fields, starts[index.ts], ends[index.ts], lineNo)
     for (let k = 1; k < BAR_FIELDS.length; k++) {
       const field = BAR_FIELDS[k]
       const col = index[field]
@@ -156,9 +272,9 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         values[k] = Number.NaN
         continue
       }
-      const v = parseDecimal(buf, starts[col], ends[col])
+      const v = parseDecimal(fields, starts[col], ends[col])
       if (v === NOT_A_NUMBER) {
-        fail(lineNo, `${field} "${buf.toString('latin1', starts[col], ends[col])}" is not a number`)
+        fail(lineNo, `${field} "${fields.toString('latin1', starts[col], ends[col])}" is not a number`)
       }
       values[k] = v as number
     }
@@ -173,23 +289,35 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
         carry = null
       }
       let lineStart = 0
-      let nl = buf.indexOf(NEWLINE, lineStart)
-      while (nl >= 0) {
-        parseLine(buf, lineStart, nl)
-        lineStart = nl + 1
-        nl = buf.indexOf(NEWLINE, lineStart)
+      // Next LF and next CR at or after lineStart (-1: none left in buf); each found once, so a chunk is scanned once.
+      let nextLf = buf.indexOf(NEWLINE)
+      let nextCr = buf.indexOf(CR)
+      for (;;) {
+        if (nextLf >= 0 && nextLf < lineStart) nextLf = buf.indexOf(NEWLINE, lineStart)
+        if (nextCr >= 0 && nextCr < lineStart) nextCr = buf.indexOf(CR, lineStart)
+        const brk = nextCr < 0 ? nextLf : nextLf < 0 ? nextCr : Math.min(nextLf, nextCr)
+        if (brk < 0) break
+        if (buf[brk] === CR && brk + 1 === buf.length) break // maybe the CR of a CRLF split across chunks
+        parseLine(buf, lineStart, brk)
+        lineStart = buf[brk] === CR && buf[brk + 1] === NEWLINE ? brk + 2 : brk + 1
       }
-      if (lineStart < buf.length) carry = Buffer.from(buf.subarray(lineStart))
+      if (lineStart < buf.length) {
+        // A line without a break so far is kept for the next chunk, up to the cap, so a huge line costs linear time.
+        if (buf.length - lineStart > MAX_LINE_BYTES) tooLong(lineNo + 1)
+        carry = Buffer.from(buf.subarray(lineStart))
+      }
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     if (e.code === 'Z_BUF_ERROR' || e.code === 'Z_DATA_ERROR' || /unexpected end of file/i.test(e.message)) {
-      throw new Error(`${file}: truncated or corrupt gzip data after line ${lineNo} (${e.message}); re-download or re-export the file`)
+      throw new Error(
+        `${file}: truncated or corrupt ${compression ?? 'compressed'} data after line ${lineNo} (${e.message}); re-download or re-export the file`,
+      )
     }
     if (e.code === 'ENOENT') throw new Error(`${file}: no such file`)
     throw err
   }
-  if (carry) parseLine(carry, 0, carry.length)
+  if (carry) parseLine(carry, 0, carry[carry.length - 1] === CR ? carry.length - 1 : carry.length)
 
   if (!sawBytes) throw new Error(`${file}: the file is empty (no header, no rows)`)
   if (store.length === 0) throw new Error(`${file}: the file has a header but no data rows`)

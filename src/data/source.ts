@@ -1,10 +1,18 @@
 import { z } from 'zod'
 import { BAR_FIELDS, type BarField, type Bars } from './bars.js'
+import { DELIMITERS } from './csv-line.js'
+import { compileTimestampPattern, NAMED_TIMESTAMP_FORMATS, namedTimestampFormat } from './timestamp.js'
 
 /** How a source file maps onto bars: its format, column names and timestamp convention. */
 export const sourceOptionsSchema = z
   .object({
     format: z.enum(['auto', 'csv', 'parquet']).default('auto'),
+    /** CSV: whether the first line names the columns; without one, `names` gives the columns in order. */
+    header: z.boolean().default(true),
+    /** CSV without a header: the name of each column by position, read like header names (aliases, `columns`). */
+    names: z.array(z.string().min(1)).min(2).max(256).optional(),
+    /** CSV field delimiter; found on the first line among `,` `;` tab `|` when unset. */
+    delimiter: z.enum(Object.keys(DELIMITERS) as [string, ...string[]]).optional(),
     /** Source column name per bar field; unset fields are found by common names (ts_utc, timestamp, open_time, o...). */
     columns: z
       .object({
@@ -13,13 +21,15 @@ export const sourceOptionsSchema = z
         high: z.string().optional(),
         low: z.string().optional(),
         close: z.string().optional(),
-        volume: z.string().optional(),
+        /** null: the file has no volume to read (a volume-like column it holds is then deliberately left out). */
+        volume: z.string().nullable().optional(),
       })
       .strict()
       .default({}),
     timestamp: z
       .object({
-        format: z.enum(['auto', 'iso', 'epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns']).default('auto'),
+        /** auto, iso, epoch_s/ms/us/ns, or a strftime-style pattern such as '%Y%m%d %H%M%S' (see compileTimestampPattern). */
+        format: z.string().default('auto').superRefine(checkTimestampFormat),
         /** Timezone of timestamps that carry no offset: UTC, an offset like -05:00, or an IANA name. */
         timezone: z.string().default('UTC'),
       })
@@ -27,6 +37,24 @@ export const sourceOptionsSchema = z
       .default({ format: 'auto', timezone: 'UTC' }),
   })
   .strict()
+  .superRefine((o, ctx) => {
+    if (!o.header && o.names === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['names'], message: 'header: false needs names: the name of each column in order, e.g. [ts, open, high, low, close, volume]' })
+    }
+    if (o.header && o.names !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['names'], message: 'names is for files without a header row (header: false); a file with a header names its own columns (map them with columns)' })
+    }
+  })
+
+function checkTimestampFormat(format: string, ctx: z.RefinementCtx): void {
+  if (namedTimestampFormat(format) !== null) return
+  if (!format.includes('%')) {
+    ctx.addIssue({ code: 'custom', message: `unknown timestamp format "${format}": use ${NAMED_TIMESTAMP_FORMATS.join(', ')} or a pattern such as '%Y%m%d %H%M%S'` })
+    return
+  }
+  const compiled = compileTimestampPattern(format)
+  if (typeof compiled === 'string') ctx.addIssue({ code: 'custom', message: compiled })
+}
 
 export type SourceOptions = z.infer<typeof sourceOptionsSchema>
 
@@ -82,9 +110,14 @@ export function resolveColumns(
 ): Record<BarField, number> {
   const names = header.map(normalize)
   const out = {} as Record<BarField, number>
+  const unused = names.filter((n) => !Object.values(ALIASES).some((a) => a.includes(n)))
   for (const field of BAR_FIELDS) {
     const wanted = columns[field]
     let index = -1
+    if (wanted === null) {
+      out[field] = -1 // only volume may be null (the schema)
+      continue
+    }
     if (wanted !== undefined) {
       index = names.indexOf(normalize(wanted))
       if (index < 0) {
@@ -95,8 +128,17 @@ export function resolveColumns(
     } else {
       index = names.findIndex((n) => ALIASES[field].includes(n))
     }
+    if (index < 0 && field === 'volume') {
+      const lookalike = volumeLookalike(unused)
+      if (lookalike !== null) {
+        const original = header[names.indexOf(lookalike)].trim()
+        throw new Error(
+          `${where}: header has no volume column; did you mean "${original}"? ` +
+            `Map it with data.columns.volume: "${original}", or set data.columns.volume: null to read the file without volume`,
+        )
+      }
+    }
     if (index < 0 && field !== 'volume') {
-      const unused = names.filter((n) => !Object.values(ALIASES).some((a) => a.includes(n)))
       const close = unused
         .map((n) => ({ n, d: Math.min(...ALIASES[field].map((a) => editDistance(n, a))) }))
         .sort((a, b) => a.d - b.d)[0]
@@ -109,4 +151,16 @@ export function resolveColumns(
     out[field] = index
   }
   return out
+}
+
+/**
+ * A header name (normalized, not an alias of any field) that is most likely the volume under another spelling: one
+ * naming volume (`Volume (FIL)`, `quote_volume`, `VolumeUSDT`) or a near-miss of `volume` (`volme`). Short aliases
+ * (`v`, `vol`) are left out of the near-miss test, which would otherwise match any short name such as a trade count `n`.
+ */
+function volumeLookalike(unused: readonly string[]): string | null {
+  // `vol` only as a word of its own (`vol_usdt`, `Vol (FIL)`), so that `volatility` or `volume_weighted_price`-like
+  // analytics columns are not taken for it; `volume` anywhere, except a volume-weighted figure.
+  const naming = (n: string) => /(^|[^a-z])vol([^a-z]|$)/.test(n) || (n.includes('volume') && !/weighted|vwap/.test(n))
+  return unused.find(naming) ?? unused.find((n) => editDistance(n, 'volume') <= 2) ?? null
 }

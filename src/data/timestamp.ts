@@ -22,6 +22,8 @@ export interface IsoParse {
   wallMs: number
   /** Offset in minutes given in the text (`Z` is 0), or null when the text had none. */
   offsetMinutes: number | null
+  /** Whether seconds and any fraction are zero (bars open on whole minutes). */
+  wholeMinute: boolean
 }
 
 function digitsAt(buf: Uint8Array, i: number, n: number, end: number): number {
@@ -35,37 +37,64 @@ function digitsAt(buf: Uint8Array, i: number, n: number, end: number): number {
   return v
 }
 
-const isoOut: IsoParse = { wallMs: 0, offsetMinutes: null }
+const isoOut: IsoParse = { wallMs: 0, offsetMinutes: null, wholeMinute: true }
 
-/** Parse an ISO-8601 timestamp in buf[start, end); returns null when the text is not one. Reuses one result object. */
-export function parseIso(buf: Uint8Array, start: number, end: number): IsoParse | null {
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
+
+export function daysInMonth(y: number, m: number): number {
+  if (m === 2) return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31
+}
+
+/**
+ * Why a calendar date and time of day does not exist (`2023-09-31`, `2023-02-29`, hour 24, minute 60), or null
+ * when it does. Such values must be refused, not rolled over into the next day or hour.
+ */
+export function impossibleDateTime(y: number, mo: number, d: number, h: number, mi: number, s: number): string | null {
+  if (mo < 1 || mo > 12) return `impossible date: month ${mo}`
+  const days = daysInMonth(y, mo)
+  if (d < 1 || d > days) return `impossible date: ${MONTHS[mo - 1]} ${y} has ${days} days, not day ${d}`
+  if (h > 23) return `impossible time: hour ${h} (hours run 00-23)`
+  if (mi > 59) return `impossible time: minute ${mi} (minutes run 00-59)`
+  if (s > 59) return `impossible time: second ${s} (seconds run 00-59)`
+  return null
+}
+
+/**
+ * Parse an ISO-8601 timestamp in buf[start, end). Returns null when the text is not shaped like one, a string
+ * saying why when it is shaped like one but names a date or time that does not exist, else the parse (one reused
+ * result object).
+ */
+export function parseIso(buf: Uint8Array, start: number, end: number): IsoParse | string | null {
   while (start < end && (buf[start] === 32 || buf[start] === 34)) start++
   while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 34)) end--
   const y = digitsAt(buf, start, 4, end)
   if (y < 0 || buf[start + 4] !== 45) return null
   const mo = digitsAt(buf, start + 5, 2, end)
-  if (mo < 1 || mo > 12 || buf[start + 7] !== 45) return null
+  if (mo < 0 || buf[start + 7] !== 45) return null
   const d = digitsAt(buf, start + 8, 2, end)
-  if (d < 1 || d > 31) return null
+  if (d < 0) return null
   let i = start + 10
   let h = 0
   let mi = 0
   let s = 0
   let frac = 0
+  let fracDigits = false
   if (i < end && (buf[i] === 84 /* T */ || buf[i] === 32)) {
     h = digitsAt(buf, i + 1, 2, end)
-    if (h < 0 || h > 23 || buf[i + 3] !== 58) return null
+    if (h < 0 || buf[i + 3] !== 58) return null
     mi = digitsAt(buf, i + 4, 2, end)
-    if (mi < 0 || mi > 59) return null
+    if (mi < 0) return null
     i += 6
     if (i < end && buf[i] === 58) {
       s = digitsAt(buf, i + 1, 2, end)
-      if (s < 0 || s > 60) return null
+      if (s < 0) return null
       i += 3
       if (i < end && (buf[i] === 46 || buf[i] === 44)) {
         i++
         let scale = 100
         while (i < end && buf[i] >= 48 && buf[i] <= 57) {
+          if (buf[i] !== 48) fracDigits = true
           frac += (buf[i] - 48) * scale
           scale /= 10
           i++
@@ -87,8 +116,11 @@ export function parseIso(buf: Uint8Array, start: number, end: number): IsoParse 
       offset = sign * (oh * 60 + om)
     } else return null
   }
+  const impossible = impossibleDateTime(y, mo, d, h, mi, s)
+  if (impossible !== null) return impossible
   isoOut.wallMs = daysFromCivil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi) * 60 + s) * 1000 + Math.round(frac)
   isoOut.offsetMinutes = offset
+  isoOut.wholeMinute = s === 0 && !fracDigits
   return isoOut
 }
 
@@ -114,6 +146,19 @@ export function epochToMs(value: number, unit: DetectedFormat): number {
     default:
       throw new Error(`not an epoch unit: ${unit}`)
   }
+}
+
+const UNITS_PER_MINUTE: Record<DetectedFormat, number> = {
+  iso: 60_000,
+  epoch_s: 60,
+  epoch_ms: 60_000,
+  epoch_us: 60_000_000,
+  epoch_ns: 60_000_000_000,
+}
+
+/** Whether an epoch number falls on a whole minute, judged in its own unit (before rounding to ms hides a fraction). */
+export function epochIsWholeMinute(value: number, unit: DetectedFormat): boolean {
+  return value % UNITS_PER_MINUTE[unit] === 0
 }
 
 /**
@@ -169,5 +214,91 @@ export function wallToUtc(timezone: string): (wallMs: number) => number {
       cache.set(hour, offset)
     }
     return wallMs - offset
+  }
+}
+
+/** Named timestamp formats; any other configured format is a strftime-style pattern (see compileTimestampPattern). */
+export const NAMED_TIMESTAMP_FORMATS: readonly TimestampFormat[] = ['auto', 'iso', 'epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns']
+
+export function namedTimestampFormat(format: string): TimestampFormat | null {
+  return (NAMED_TIMESTAMP_FORMATS as readonly string[]).includes(format) ? (format as TimestampFormat) : null
+}
+
+/** A compiled timestamp pattern: reads wall-clock time from text laid out exactly as the pattern says. */
+export interface TimestampPattern {
+  readonly pattern: string
+  /** Wall-clock ms (UTC as if), a string saying why the date or time does not exist, or null when the text does not match. */
+  parse(buf: Uint8Array, start: number, end: number): { wallMs: number; wholeMinute: boolean } | string | null
+}
+
+/** The fields a pattern may hold: directive, width in digits, and its slot in [year, month, day, hour, minute, second]. */
+const DIRECTIVES: Record<string, { width: number; slot: number }> = {
+  Y: { width: 4, slot: 0 },
+  m: { width: 2, slot: 1 },
+  d: { width: 2, slot: 2 },
+  H: { width: 2, slot: 3 },
+  M: { width: 2, slot: 4 },
+  S: { width: 2, slot: 5 },
+}
+
+/**
+ * Compiles a strftime-style pattern of fixed-width fields: `%Y` (4-digit year), `%m`, `%d`, `%H`, `%M`, `%S` (2 digits
+ * each), `%%` (a percent sign); any other character stands for itself. HistData's `20180102 170000` is
+ * `%Y%m%d %H%M%S`. Year, month, day, hour and minute are required; seconds are optional. Returns a message when the
+ * pattern is not valid, so a config with a bad one is refused at load.
+ */
+export function compileTimestampPattern(pattern: string): TimestampPattern | string {
+  const steps: { literal: number; width: number; slot: number }[] = []
+  const seen = new Set<string>()
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '%') {
+      for (const byte of Buffer.from(pattern[i])) steps.push({ literal: byte, width: 0, slot: -1 })
+      continue
+    }
+    const directive = pattern[++i]
+    if (directive === '%') {
+      steps.push({ literal: 37, width: 0, slot: -1 })
+      continue
+    }
+    const known = directive === undefined ? undefined : DIRECTIVES[directive]
+    if (!known) {
+      return `timestamp format "${pattern}": unknown directive "%${directive ?? ''}"; use %Y %m %d %H %M %S (and %% for a percent sign)`
+    }
+    if (seen.has(directive)) return `timestamp format "${pattern}": %${directive} appears twice`
+    seen.add(directive)
+    steps.push({ literal: -1, ...known })
+  }
+  const missing = ['Y', 'm', 'd', 'H', 'M'].filter((d) => !seen.has(d))
+  if (missing.length > 0) {
+    return `timestamp format "${pattern}" lacks ${missing.map((d) => `%${d}`).join(' ')}; bars need year, month, day, hour and minute`
+  }
+  const fields = [0, 1, 1, 0, 0, 0]
+  const out = { wallMs: 0, wholeMinute: true } // reused: one parse per line
+  return {
+    pattern,
+    parse(buf, start, end) {
+      while (start < end && (buf[start] === 32 || buf[start] === 34)) start++
+      while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 34)) end--
+      let i = start
+      fields[5] = 0
+      for (const step of steps) {
+        if (step.slot < 0) {
+          if (buf[i] !== step.literal || i >= end) return null
+          i++
+          continue
+        }
+        const v = digitsAt(buf, i, step.width, end)
+        if (v < 0) return null
+        fields[step.slot] = v
+        i += step.width
+      }
+      if (i !== end) return null
+      const [y, mo, d, h, mi, s] = fields
+      const impossible = impossibleDateTime(y, mo, d, h, mi, s)
+      if (impossible !== null) return impossible
+      out.wallMs = daysFromCivil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi) * 60 + s) * 1000
+      out.wholeMinute = s === 0
+      return out
+    },
   }
 }

@@ -98,13 +98,13 @@ export class ValidationError extends Error {
 /**
  * Prices must lie in [PRICE_MIN, PRICE_MAX] and volumes in [0, VOLUME_MAX]. Features reach models as float32 (at most
  * 3.4e38) and include squares and products of prices, returns and volumes: within these bounds a square of a price
- * (1e24) or a price times a volume (1e27) stays far inside float32, while a close of 1e40 would become infinite
- * inside a model. Both bounds are far outside any real instrument (sub-nano-priced tokens aside, which should be
- * rescaled before use).
+ * (1e24) or of a volume (1e36) and a price times a volume (1e30) stay inside float32, while a close of 1e40 would
+ * become infinite inside a model. Both bounds leave room for any real instrument, micro-priced tokens included
+ * (prices near 1e-9 traded in volumes near 1e16).
  */
-export const PRICE_MIN = 1e-9
+export const PRICE_MIN = 1e-12
 export const PRICE_MAX = 1e12
-export const VOLUME_MAX = 1e15
+export const VOLUME_MAX = 1e18
 
 const priceInRange = (p: number) => p >= PRICE_MIN && p <= PRICE_MAX
 

@@ -1,7 +1,5 @@
+import { firstBadDistribution } from '../core/probabilities.js'
 import type { Outputs } from '../models/contract.js'
-
-/** How far a row of class probabilities may sum from 1 (float error of softmax and clipping). */
-const SUM_TOLERANCE = 1e-6
 
 /**
  * A member's class probabilities as a row-major (n, k) array: its `p` when it has k classes, else (two classes) built
@@ -25,16 +23,8 @@ export function classProbabilitiesOf(o: Outputs, k: number, n: number, who: stri
 }
 
 export function checkDistributions(p: Float64Array, k: number, who: string): void {
-  const n = p.length / k
-  for (let i = 0; i < n; i++) {
-    let sum = 0
-    for (let c = 0; c < k; c++) {
-      const v = p[i * k + c]
-      if (!(v >= 0 && v <= 1)) throw new Error(`${who}: row ${i} class ${c} probability is ${v}`)
-      sum += v
-    }
-    if (Math.abs(sum - 1) > SUM_TOLERANCE) throw new Error(`${who}: row ${i} probabilities sum to ${sum}`)
-  }
+  const bad = firstBadDistribution(p, k)
+  if (bad) throw new Error(`${who}: gave no valid probabilities for row ${bad.row}: [${bad.values.join(', ')}]`)
 }
 
 /** Outputs for row-major (n, k) class probabilities: `p`, `classes`, and `p_up` (the last class). */

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { firstBadDistribution } from '../core/probabilities.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DataView, FeatureMatrixView, ViewSet } from '../features/views/types.js'
@@ -59,6 +60,9 @@ export function softVote(
   const p = new Float64Array(n * k)
   outs.forEach((o, m) => {
     const w = weights[m]
+    // A member that fails is named here: after averaging, only the ensemble could be.
+    const bad = o.p && o.classes === k ? firstBadDistribution(o.p, k) : null
+    if (bad) throw new Error(`${who(m)} gave no valid probabilities for sample ${bad.row}: [${bad.values.join(', ')}]`)
     if (o.p && o.classes === k) {
       for (let i = 0; i < n * k; i++) p[i] += w * o.p[i]
     } else if (o.p_up && k === 2) {

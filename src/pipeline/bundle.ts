@@ -105,18 +105,18 @@ const modelMetaSchema = z
   .strict()
 
 /** A JSON artifact of the bundle, parsed and validated against its schema; errors name the file and the field. */
-async function readArtifact<T>(dir: string, file: string, schema: z.ZodType<T>): Promise<T> {
+async function readArtifact<T>(dir: string, file: string, schema: z.ZodType<T>, shown = dir): Promise<T> {
   let raw: unknown
   try {
     raw = JSON.parse(await readFile(join(dir, file), 'utf8'))
   } catch (err) {
-    throw new Error(`bundle ${dir}: ${file} is not valid JSON (${(err as Error).message})`)
+    throw new Error(`bundle ${shown}: ${file} is not valid JSON (${(err as Error).message})`)
   }
   const parsed = schema.safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const field = issue.path.join('.') || '(the whole file)'
-    throw new Error(`bundle ${dir}: ${file} is invalid at ${field}: ${issue.message}`)
+    throw new Error(`bundle ${shown}: ${file} is invalid at ${field}: ${issue.message}`)
   }
   return parsed.data
 }
@@ -125,30 +125,38 @@ async function readArtifact<T>(dir: string, file: string, schema: z.ZodType<T>):
  * Load a bundle after verifying every checksum and validating every JSON artifact; the model is restored through
  * the registry, never by path.
  */
-export async function loadBundle(dir: string): Promise<LoadedBundle> {
-  const { manifest, checksum } = await readBundleManifest(dir)
-  const config = resolveConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), join(dir, 'config.json'))
+export async function loadBundle(dir: string, expectedChecksum?: string): Promise<LoadedBundle> {
+  const { manifest, checksum, root } = await readBundleManifest(dir)
+  if (expectedChecksum !== undefined && checksum !== expectedChecksum.toLowerCase()) {
+    throw new Error(
+      `bundle ${dir}: its checksum is ${checksum.slice(0, 12)}…, not the expected ${expectedChecksum.slice(0, 12)}… (another bundle, or one rebuilt or edited since)`,
+    )
+  }
+  // Everything below reads from the folder that was verified, not through `dir` (a link that may be re-pointed).
+  const configRaw = await readArtifact(root, 'config.json', z.record(z.string(), z.unknown()), dir)
+  const config = resolveConfig(configRaw, join(dir, 'config.json'))
   if (config.hash !== manifest.config_hash) {
     throw new Error(
       `bundle ${dir}: config.json hashes to ${config.hash.slice(0, 12)}…, the manifest says ${manifest.config_hash.slice(0, 12)}…`,
     )
   }
-  const meta = await readArtifact(dir, 'model.json', modelMetaSchema)
+  const meta = await readArtifact(root, 'model.json', modelMetaSchema, dir)
   const scaler = await readArtifact(
-    dir,
+    root,
     'calibrator.json',
     temperatureScalerSchema.refine((s) => s.classes === K, `${K} classes`).nullable(),
+    dir,
   )
   if (canonicalJson(scaler) !== canonicalJson(manifest.calibrator))
     throw new Error(`bundle ${dir}: calibrator.json and the manifest's copy of the calibrator differ`)
   let model: Model
-  if (meta.family === 'ensemble') model = await loadVotingEnsemble(join(dir, 'model'))
+  if (meta.family === 'ensemble') model = await loadVotingEnsemble(join(root, 'model'))
   else {
     const entry = registry.get(meta.name)
     if (!entry) throw new Error(`bundle ${dir}: model "${meta.name}" is not in this mlfactory's registry`)
     const availability = entry.available()
     if (!availability.ok) throw new Error(`bundle ${dir}: model "${meta.name}" is unavailable: ${availability.hint}`)
-    model = await entry.load(join(dir, 'model'))
+    model = await entry.load(join(root, 'model'))
   }
   return { dir, manifest, checksum, config, model, features: meta.features, scaler }
 }

@@ -5,6 +5,7 @@ import { windowTensor } from '../features/views/window.js'
 import type { Model } from '../models/contract.js'
 import { applyTemperature, type TemperatureScaler } from '../inference/calibration/temperature.js'
 import { matrixFor } from './dataset.js'
+import { firstBadDistribution } from '../core/probabilities.js'
 import { selectColumns } from '../ensemble/voting.js'
 
 export const K = 3
@@ -40,25 +41,6 @@ export function sampleMask(frame: FeatureFrame, opts: ViewOptions, needsWindow: 
     if (first < 0 || !frame.usable[first]) mask[r] = 0
   }
   return mask
-}
-
-/**
- * Where a link of the chain gave something that is not a probability distribution: the first bad row, or null.
- * Rows of `p` are (n, k), row-major; each must be finite, within [0, 1] and sum to 1.
- */
-export function firstBadDistribution(p: Float64Array, k: number): { row: number; values: number[] } | null {
-  for (let i = 0; i * k < p.length; i++) {
-    let sum = 0
-    let ok = true
-    for (let c = 0; c < k; c++) {
-      const v = p[i * k + c]
-      // Written so that NaN fails it.
-      if (!(v >= 0 && v <= 1)) ok = false
-      sum += v
-    }
-    if (!ok || !(Math.abs(sum - 1) <= 1e-6)) return { row: i, values: Array.from(p.subarray(i * k, i * k + k)) }
-  }
-  return null
 }
 
 /** Throw, naming the link, the row and its bar, unless every row of `p` is a probability distribution. */

@@ -1,10 +1,21 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { editManifest } from './reseal.js'
+import { tempPathFor } from '../../src/core/files.js'
 import { readBundleManifest, writeBundle } from '../../src/bundle/manifest.js'
 import { BUNDLE_VERSION, canRead } from '../../src/bundle/semver.js'
 import { tempDir } from '../helpers.js'
@@ -17,7 +28,11 @@ const fields = {
   models: [{ role: 'final', name: 'm', dir: 'model' }],
   calibrator: null,
   metrics: {},
-  signature: { inputs: { kind: 'bars' as const, interval: '1m', fields: ['ts'], warmup_bars: 0 }, outputs: ['p_up'], version: '1' },
+  signature: {
+    inputs: { kind: 'bars' as const, interval: '1m', fields: ['ts'], warmup_bars: 0 },
+    outputs: ['p_up'],
+    version: '1',
+  },
   runtime: {},
 }
 
@@ -27,7 +42,7 @@ test('writeBundle is atomic and deterministic; the checksum covers every file', 
   const c1 = await writeBundle(dir, fields, fill)
   const c2 = await writeBundle(dir, fields, fill)
   assert.equal(c1, c2)
-  assert.ok(!existsSync(`${dir}.tmp-${process.pid}`))
+  assert.ok(!existsSync(tempPathFor(dir)))
   const c3 = await writeBundle(dir, fields, async (tmp) => writeFile(join(tmp, 'a.txt'), 'beta'))
   assert.notEqual(c1, c3)
   const { manifest } = await readBundleManifest(dir)
@@ -149,12 +164,33 @@ test('links inside a bundle are refused, to files and to folders, listed or not'
 test('a killed writer leaves a temp folder that the next write removes, and only when its process is gone', async () => {
   const dir = join(tempDir(), 'bundle')
   // A pid that is not running: the largest pid the kernel can hand out is below 2^22.
-  const dead = `${dir}.tmp-${2 ** 22 + 7}`
-  const live = `${dir}.tmp-${process.ppid}`
+  const dead = `${dir}.tmp-${2 ** 22 + 7}-0a1b`
+  const live = `${dir}.tmp-${process.ppid}-0a1b`
   mkdirSync(dead, { recursive: true })
   mkdirSync(live, { recursive: true })
   writeFileSync(join(dead, 'half.bin'), 'x')
   await writeBundle(dir, fields, async (tmp) => writeFile(join(tmp, 'a.txt'), 'alpha'))
   assert.ok(!existsSync(dead), 'the dead writer left its temp folder')
   assert.ok(existsSync(live), "a live writer's temp folder was removed")
+})
+
+test('a hard link is refused, listed or not: its other name may be a file outside the bundle', async () => {
+  const outside = join(tempDir(), 'secret.txt')
+  writeFileSync(outside, 'weights')
+  let dir = await smallBundle()
+  // The listed file replaced by a hard link to an outside file of the same bytes: every hash matches.
+  rmSync(join(dir, 'model', 'm.bin'))
+  linkSync(outside, join(dir, 'model', 'm.bin'))
+  await assert.rejects(readBundleManifest(dir), /model\/m\.bin is a hard link/)
+  dir = await smallBundle()
+  linkSync(outside, join(dir, 'constructor'))
+  await assert.rejects(readBundleManifest(dir), /constructor is a hard link/)
+})
+
+test('an unlisted file is refused whatever its name, object property names included', async () => {
+  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    const dir = await smallBundle()
+    writeFileSync(join(dir, name), 'x')
+    await assert.rejects(readBundleManifest(dir), new RegExp(`unexpected file ${name} is not in the manifest`), name)
+  }
 })

@@ -53,12 +53,11 @@ test('a config that is not a mapping of sections is refused, never run with all 
 
 test('a config file above 1 MiB is refused by its size before parsing; aliases are bounded', () => {
   const big = tempFile('big.yaml', `symbol: "${'x'.repeat(MAX_CONFIG_BYTES)}"\n`)
-  const t0 = performance.now()
+  // The message comes from the size check, made before the file is read (the time it takes is bench material).
   assert.throws(
     () => loadConfig(big),
     new RegExp(`cannot read config ${big}: ${MAX_CONFIG_BYTES + 11} bytes is larger than a config can be`),
   )
-  assert.ok(performance.now() - t0 < 100, 'refused without parsing')
   // Nine levels of ten aliases each would expand to 10^9 strings (a "billion laughs").
   const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]']
   for (let k = 1; k < 9; k++)

@@ -68,20 +68,22 @@ test('OHLC violations and bad prices follow their policies; nothing is dropped s
   assert.deepEqual(dropped.report.findings.map((f) => f.row), [3, 4])
 })
 
-test('prices outside [1e-9, 1e12] and volumes outside [0, 1e15] fail naming the line: features would overflow float32', async () => {
+test('prices outside [1e-12, 1e12] and volumes outside [0, 1e18] fail naming the line: features would overflow float32', async () => {
   const ok = row(0, 10, 11, 9, 10)
   const huge = await failure(ok + row(1, 10, 1e41, 9, 1e41) + row(2, 10, 11, 9, 10))
   assert.match(huge.message, /1 bad price finding\(s\), first at line 3 .*close=1e\+41\); set validation\.bad_price to drop/)
-  const tiny = await failure(ok + row(1, 1e-12, 1e-12, 1e-12, 1e-12))
-  assert.match(tiny.message, /1 bad price finding\(s\), first at line 3 .*open=1e-12/)
+  const tiny = await failure(ok + row(1, 1e-14, 1e-14, 1e-14, 1e-14))
+  assert.match(tiny.message, /1 bad price finding\(s\), first at line 3 .*open=1e-14/)
   const vol = await failure(ok + row(1, 10, 11, 9, 10, 1e40) + row(2, 10, 11, 9, 10, -5))
-  assert.match(vol.message, /2 bad volume finding\(s\), first at line 3 .*volume 1e\+40 not in \[0, 1000000000000000\]/)
+  assert.match(vol.message, /2 bad volume finding\(s\), first at line 3 .*volume 1e\+40 not in \[0, 1000000000000000000\]/)
   assert.equal(vol.report.bad_volumes, 2)
   const dropped = await check(ok + row(1, 10, 11, 9, 10, 1e40), { bad_volume: 'drop' })
   assert.equal(dropped.bars.length, 1)
   assert.deepEqual(dropped.report.findings.map((f) => [f.kind, f.row, f.action]), [['bad_volume', 3, 'dropped']])
   // The bounds themselves are valid prices and volumes.
-  assert.equal((await check(ok + row(1, 1e12, 1e12, 1e-9, 1e-9, 1e15))).bars.length, 2)
+  assert.equal((await check(ok + row(1, 1e12, 1e12, 1e-12, 1e-12, 1e18))).bars.length, 2)
+  // A micro-priced token: prices near 1e-9, volumes near 1e16.
+  assert.equal((await check(row(0, 2e-9, 3e-9, 1e-9, 2e-9, 4e16) + row(1, 2e-9, 2e-9, 2e-9, 2e-9, 1e16))).bars.length, 2)
 })
 
 test('missing volume is kept and reported by default, or repaired to 0, or failed', async () => {

@@ -75,7 +75,12 @@ const flags = new Set(
  */
 function systemBlasFile(): string | null {
   const arch = process.arch === 'x64' ? 'x86-64' : process.arch === 'arm64' ? 'AArch64' : ''
-  const cache = execFileSync('/sbin/ldconfig', ['-p'], { encoding: 'utf8' })
+  let cache: string
+  try {
+    cache = execFileSync('/sbin/ldconfig', ['-p'], { encoding: 'utf8' })
+  } catch {
+    return null // no loader cache to read (not glibc Linux): the checks below then expect no system OpenBLAS
+  }
   const line = cache.split('\n').find((l) => l.trim().startsWith('libopenblas.so.0 ') && l.includes(arch))
   return line ? realpathSync(line.slice(line.indexOf('=> ') + 3).trim()) : null
 }

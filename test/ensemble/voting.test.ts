@@ -88,3 +88,26 @@ test('an ensemble needs at least two members with positive weights, and the view
   )
   assert.throws(() => selectColumns(matrix, ['c']), /feature "c" is not in the feature matrix/)
 })
+
+test('a member that gives no valid probabilities is named, not hidden in the average', () => {
+  const ensemble = votingEnsemble(
+    [
+      { name: 'good', weight: 1, model: constant([0.2, 0.3, 0.5]) },
+      { name: 'broken', weight: 1, model: constant([NaN, 0.5, 0.5]) },
+    ],
+    TASK,
+  )
+  assert.throws(
+    () => ensemble.predict(set as never),
+    /ensemble member "broken" gave no valid probabilities for sample 0/,
+  )
+  // Float32 engines drift from a sum of 1 by ~1e-7 per value: that is a distribution.
+  const drift = votingEnsemble(
+    [
+      { name: 'a', weight: 1, model: constant([0.2, 0.3, 0.5 + 3e-6]) },
+      { name: 'b', weight: 1, model: constant([0.2, 0.3, 0.5]) },
+    ],
+    TASK,
+  )
+  assert.equal(drift.predict(set as never).n, 2)
+})

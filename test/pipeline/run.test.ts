@@ -77,6 +77,13 @@ test('a corrupted file, a missing artifact or a changed feature schema is refuse
   const original = readFileSync(target)
 
   appendFileSync(target, 'x')
+  await assert.rejects(
+    loadBundle(run.bundleDir),
+    new RegExp(`model/${modelFiles[0]} has ${original.length + 1} bytes, the manifest says ${original.length}`),
+  )
+  const flipped = Buffer.from(original)
+  flipped[flipped.length >> 1] ^= 1
+  writeFileSync(target, flipped)
   await assert.rejects(loadBundle(run.bundleDir), new RegExp(`checksum mismatch for model/${modelFiles[0]}`))
   writeFileSync(target, original)
   await loadBundle(run.bundleDir)

@@ -17,8 +17,8 @@ const fixture = (async () => {
   const data = await sampleSlice(ROWS)
   const out = tempDir()
   // A run killed earlier in the same folder left a temp run folder and a half-written bundle folder.
-  const stale = join(out, `20260101T000000000-deadbeef.tmp-${2 ** 22 + 3}`)
-  mkdirSync(join(stale, 'bundle.tmp-1'), { recursive: true })
+  const stale = join(out, `20260101T000000000-deadbeef.tmp-${2 ** 22 + 3}-77`)
+  mkdirSync(join(stale, 'bundle.tmp-1-77'), { recursive: true })
   writeFileSync(join(stale, 'report.html'), '')
   const run = await runPipeline({ config: smallConfig(), dataFile: data, outDir: out })
   return { data, out, run, stale }
