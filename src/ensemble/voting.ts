@@ -47,6 +47,35 @@ function memberView(member: VotingMember, x: DataView | ViewSet): DataView {
 }
 
 /**
+ * Weighted average of the members' (n, k) class probabilities (from `p`, or `p_up` when k = 2); `weights` sum to 1.
+ * Shared by the voting model and the voting combiner. `who(m)` names member m in errors.
+ */
+export function softVote(
+  outs: readonly Outputs[],
+  weights: readonly number[],
+  k: number,
+  who: (m: number) => string,
+): Float64Array {
+  const n = outs[0].n
+  const p = new Float64Array(n * k)
+  outs.forEach((o, m) => {
+    const w = weights[m]
+    // A member that fails is named here: after averaging, only the ensemble could be.
+    const bad = o.p && o.classes === k ? firstBadDistribution(o.p, k) : null
+    if (bad) throw new Error(`${who(m)} gave no valid probabilities for sample ${bad.row}: [${bad.values.join(', ')}]`)
+    if (o.p && o.classes === k) {
+      for (let i = 0; i < n * k; i++) p[i] += w * o.p[i]
+    } else if (o.p_up && k === 2) {
+      for (let i = 0; i < n; i++) {
+        p[2 * i] += w * (1 - o.p_up[i])
+        p[2 * i + 1] += w * o.p_up[i]
+      }
+    } else throw new Error(`${who(m)} gives no class probabilities for ${k} classes`)
+  })
+  return p
+}
+
+/**
  * Weighted soft voting over fitted members: class probabilities (or E_r for regression) are averaged with weights
  * normalized to sum to 1. Members are fitted before they join; the ensemble itself has nothing to fit.
  */
@@ -80,24 +109,7 @@ export function votingEnsemble(
         return { n, E_r: er }
       }
       const k = task.kind === 'multiclass' ? task.classes : 2
-      const p = new Float64Array(n * k)
-      outs.forEach((o, m) => {
-        const w = weights[m]
-        // A member that fails is named here: after averaging, only the ensemble could be.
-        const bad = o.p && o.classes === k ? firstBadDistribution(o.p, k) : null
-        if (bad)
-          throw new Error(
-            `ensemble member "${members[m].name}" gave no valid probabilities for sample ${bad.row}: [${bad.values.join(', ')}]`,
-          )
-        if (o.p && o.classes === k) {
-          for (let i = 0; i < n * k; i++) p[i] += w * o.p[i]
-        } else if (o.p_up && k === 2) {
-          for (let i = 0; i < n; i++) {
-            p[2 * i] += w * (1 - o.p_up[i])
-            p[2 * i + 1] += w * o.p_up[i]
-          }
-        } else throw new Error(`ensemble member "${members[m].name}" gives no class probabilities for ${k} classes`)
-      })
+      const p = softVote(outs, weights, k, (m) => `ensemble member "${members[m].name}"`)
       const out: Outputs = { n, p, classes: k }
       out.p_up = Float64Array.from({ length: n }, (_, i) => p[i * k + k - 1])
       return out
