@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
@@ -15,6 +16,17 @@ export async function readJson<T>(dir: string, file: string, schema: z.ZodType<T
   let raw: unknown
   try {
     raw = JSON.parse(await readFile(path, 'utf8'))
+  } catch (e) {
+    throw new Error(`${path}: cannot read model JSON: ${(e as Error).message}`)
+  }
+  return parseWith(schema, raw, path)
+}
+
+/** readJson for loaders that run synchronously. */
+export function readJsonSync<T>(path: string, schema: z.ZodType<T>): T {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'))
   } catch (e) {
     throw new Error(`${path}: cannot read model JSON: ${(e as Error).message}`)
   }

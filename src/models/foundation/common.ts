@@ -12,7 +12,7 @@ import { createOnnxSession, onnxAvailability, type OnnxSession } from '../../eng
 import type { DataView, FoundationView } from '../../features/views/types.js'
 import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
-import { parseWith, taskSchema } from '../persist.js'
+import { readJsonSync, taskSchema } from '../persist.js'
 
 export const foundationParams = z.strictObject({
   /** Local path of the ONNX export (see docs/foundation-models.md). */
@@ -276,13 +276,7 @@ export function foundationEntry(a: FoundationAdapter): ModelEntry<FoundationPara
     create: (params, task) => createFoundationModel(a, params, task, params.path),
     async load(dir: string): Promise<Model> {
       const path = join(dir, 'model.json')
-      let raw: unknown
-      try {
-        raw = JSON.parse(readFileSync(path, 'utf8'))
-      } catch (err) {
-        throw new Error(`${path}: cannot read model JSON: ${(err as Error).message}`)
-      }
-      const m = parseWith(metaSchema, raw, path) as Meta
+      const m = readJsonSync(path, metaSchema) as Meta
       if (m.format !== FORMAT) throw new Error(`${path}: format "${m.format}" is not ${FORMAT}`)
       if (m.name !== a.spec.name) throw new Error(`${path}: holds model "${m.name}", not "${a.spec.name}"`)
       const parsed = foundationParams.safeParse(m.params)

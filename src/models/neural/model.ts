@@ -5,7 +5,7 @@
  * quantile: non-crossing q05/q50/q95 trained with the pinball loss). A model may bring its own head (e.g. a
  * likelihood) and may accept the multi_res view.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { noGrad, tidy, torch, torchAvailability, type Tensor } from '../../engines/torch/index.js'
@@ -29,7 +29,7 @@ import { monotoneQuantiles, type Layer } from './layers.js'
 import { disposeModule, loadStateDict, setTraining, stateDict } from './nn.js'
 import { trainLoop, type LoopData, type LossFn, type LoopResult } from './train.js'
 import { loadTensors, saveTensors } from './weights.js'
-import { parseWith, taskSchema } from '../persist.js'
+import { readJsonSync, taskSchema } from '../persist.js'
 import { applyCqr, fitCqr, type CqrCalibration } from '../../inference/conformal/cqr.js'
 
 /** Training parameters shared by all neural models. */
@@ -431,13 +431,7 @@ export function neuralEntry<P extends TrainingParams>(
     create: (params: P, task: Task) => createNeuralModel(spec, params, task, build, options),
     async load(dir: string): Promise<Model> {
       const path = join(dir, 'model.json')
-      let raw: unknown
-      try {
-        raw = JSON.parse(readFileSync(path, 'utf8'))
-      } catch (err) {
-        throw new Error(`${path}: cannot read model JSON: ${(err as Error).message}`)
-      }
-      const m = parseWith(metaSchema, raw, path) as Meta
+      const m = readJsonSync(path, metaSchema) as Meta
       if (m.format !== FORMAT) throw new Error(`${path}: format "${m.format}" is not ${FORMAT}`)
       if (m.name !== spec.name) throw new Error(`${path}: holds model "${m.name}", not "${spec.name}"`)
       const parsed = schema.safeParse(m.params)
