@@ -143,8 +143,29 @@ function classCounts(y: Float64Array): number[] {
  * val), optional voting ensemble, temperature scaling on val, threshold policy and a cost-aware backtest on test,
  * and a checksummed bundle. Deterministic for a given data file, config and seed.
  */
+/**
+ * What in a config this run cannot do, refused before any work: nothing in a config is accepted and then ignored.
+ * `splits.method` also picks what `mlf splits` reports; the run itself trains on one chronological split.
+ */
+export function runConfigProblems(config: ResolvedConfig): string[] {
+  const problems: string[] = []
+  if (config.splits.method !== 'chronological') {
+    problems.push(
+      `splits.method: ${config.splits.method} is not what mlf run does: it trains and evaluates on one chronological ` +
+        'train/val/test split (splits.method: chronological, with splits.chronological, embargoBars or ' +
+        `embargoFraction); ${config.splits.method} folds are reported by mlf splits --method ${config.splits.method}`,
+    )
+  }
+  return problems
+}
+
 export async function runPipeline(opts: RunOptions): Promise<RunResult & { report: ValidationReport }> {
   const { config } = opts
+  const problems = runConfigProblems(config)
+  if (problems.length > 0)
+    throw new Error(
+      `config${config.source ? ` ${config.source}` : ''} asks for what mlf run cannot do:\n  ${problems.join('\n  ')}`,
+    )
   const log = opts.log ?? (() => {})
   const timings: StageTiming[] = []
   let mark = performance.now()
