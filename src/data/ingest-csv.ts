@@ -130,6 +130,30 @@ async function openText(file: string): Promise<{ stream: Readable; compression: 
  * Streams a CSV, gzipped or zipped, into columnar bars without building one big string. A line break is LF, CRLF or
  * a lone CR (old Mac files). Every error names the file and line.
  */
+
+/** Bytes of a field an error message shows at most: enough to recognise it, never a flood. */
+const SHOWN_FIELD_BYTES = 40
+
+/** Text for an error message: at most SHOWN_FIELD_BYTES characters, quotes, control and non-ASCII escaped. */
+export function shownText(text: string): string {
+  let out = ''
+  for (const c of text.slice(0, SHOWN_FIELD_BYTES)) out += escapeChar(c)
+  return text.length > SHOWN_FIELD_BYTES ? `${out}…` : out
+}
+
+function escapeChar(c: string): string {
+  if (c === '"' || c === '\\') return `\\${c}`
+  const code = c.codePointAt(0)!
+  if (code >= 0x20 && code < 0x7f) return c
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`
+}
+
+/** A field of a line for an error message (see shownText), read as bytes. */
+function shownField(buf: Buffer, start: number, end: number): string {
+  // One byte past what is shown, so that shownText marks the cut.
+  return shownText(buf.toString('latin1', start, Math.min(end, start + SHOWN_FIELD_BYTES + 1)))
+}
+
 export async function readCsvBars(file: string, options: SourceOptions): Promise<RawBars> {
   const { stream: source, compression } = await openText(file)
 
@@ -180,7 +204,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
     if (n > starts.length) fail(1, `the header has ${n} columns; at most ${starts.length} are supported`)
     const names = Array.from({ length: n }, (_, k) => quoted.bytes.toString('utf8', starts[k], ends[k]).trim())
     if (/^\d/.test(names[0])) {
-      fail(1, `no header row: line 1 starts with "${names[0]}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume]), or for a file without a header set data.header: false and data.names`)
+      fail(1, `no header row: line 1 starts with "${shownText(names[0])}", which looks like data; the first line must name the columns (ts, open, high, low, close[, volume]), or for a file without a header set data.header: false and data.names`)
     }
     index = resolveColumns(names, options.columns, `${file}:1`)
     fieldCount = names.length
@@ -189,7 +213,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
 
   const parseWithPattern = (p: TimestampPattern, buf: Buffer, s: number, e: number, line: number): number => {
     const parsed = p.parse(buf, s, e)
-    const text = () => buf.toString('latin1', s, e)
+    const text = () => shownField(buf, s, e)
     if (parsed === null) return fail(line, `timestamp "${text()}" does not match data.timestamp.format "${p.pattern}"`)
     if (typeof parsed === 'string') return fail(line, `timestamp "${text()}": ${parsed}`)
     if (!parsed.wholeMinute) fail(line, `timestamp "${text()}" is not on a whole minute: bars open on whole minutes, so seconds must be zero`)
@@ -203,7 +227,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
     let ms: number
     let wholeMinute: boolean
     if (typeof iso === 'string') {
-      return fail(line, `timestamp "${buf.toString('latin1', s, e)}": ${iso}`)
+      return fail(line, `timestamp "${shownField(buf, s, e)}": ${iso}`)
     } else if (iso) {
       kind = 'iso'
       ms = iso.offsetMinutes === null ? toUtc(iso.wallMs) : iso.wallMs - iso.offsetMinutes * 60_000
@@ -211,7 +235,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
     } else {
       const v = parseDecimal(buf, s, e)
       if (v === NOT_A_NUMBER || !Number.isFinite(v)) {
-        return fail(line, `timestamp "${buf.toString('latin1', s, e)}" is neither ISO-8601 nor an epoch number`)
+        return fail(line, `timestamp "${shownField(buf, s, e)}" is neither ISO-8601 nor an epoch number`)
       }
       // A configured epoch unit is trusted; in auto mode the unit follows the magnitude.
       kind = configuredFormat !== null && configuredFormat !== 'auto' && configuredFormat !== 'iso' ? configuredFormat : epochUnitOf(v)
@@ -219,14 +243,14 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
       wholeMinute = epochIsWholeMinute(v, kind)
     }
     if (!wholeMinute) {
-      fail(line, `timestamp "${buf.toString('latin1', s, e)}" is not on a whole minute: bars open on whole minutes, so seconds and fractions must be zero`)
+      fail(line, `timestamp "${shownField(buf, s, e)}" is not on a whole minute: bars open on whole minutes, so seconds and fractions must be zero`)
     }
     if (format === null) {
       format = kind
       formatLine = line
     } else if (kind !== format) {
       const was = configuredFormat === 'auto' ? `line ${formatLine} was ${describe(format)}` : `data.timestamp.format is ${format}`
-      fail(line, `mixed timestamp formats: "${buf.toString('latin1', s, e)}" is ${describe(kind)} but ${was}`)
+      fail(line, `mixed timestamp formats: "${shownField(buf, s, e)}" is ${describe(kind)} but ${was}`)
     }
     return ms
   }
@@ -274,7 +298,7 @@ export async function readCsvBars(file: string, options: SourceOptions): Promise
       }
       const v = parseDecimal(fields, starts[col], ends[col])
       if (v === NOT_A_NUMBER) {
-        fail(lineNo, `${field} "${fields.toString('latin1', starts[col], ends[col])}" is not a number`)
+        fail(lineNo, `${field} "${shownField(fields, starts[col], ends[col])}" is not a number`)
       }
       values[k] = v as number
     }

@@ -14,7 +14,8 @@ import {
 } from './timestamp.js'
 
 const NUMBER = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\s*\d+\))$/
-const NAIVE_TIMESTAMP = /^TIMESTAMP(_S|_MS|_NS)?$/
+/** Wall-clock times without a zone; a DATE is its day's midnight (daily bars, data.interval: 1d). */
+const NAIVE_TIMESTAMP = /^(TIMESTAMP(_S|_MS|_NS)?|DATE)$/
 const TEXT = 'VARCHAR'
 const EXPECTED_NUMBER = 'a number (DOUBLE, FLOAT, DECIMAL or an integer type)'
 
@@ -42,11 +43,11 @@ function checkColumnTypes(
   if (named === null || named === 'iso') {
     if (tsType !== TEXT && !isTimestamp) tsExpected = `text (data.timestamp.format is ${format}) or a TIMESTAMP`
   } else if (named !== 'auto') {
-    if (!NUMBER.test(tsType)) tsExpected = `a number (data.timestamp.format is ${format})`
+    // A TIMESTAMP column carries its own unit, whatever format was named for text or numbers.
+    if (!NUMBER.test(tsType) && !isTimestamp) tsExpected = `a number (data.timestamp.format is ${format}) or a TIMESTAMP`
   } else if (!isTimestamp && !NUMBER.test(tsType) && tsType !== TEXT) {
     tsExpected = 'a TIMESTAMP, epoch numbers or ISO-8601 text'
   }
-  if (tsExpected !== null && tsType === 'DATE') tsExpected += ' (a DATE holds days, not the minute a bar opens)'
   if (tsExpected !== null) problems.push(`column "${names[index.ts]}" (ts) is ${shortType(tsType)}, expected ${tsExpected}`)
   for (const field of BAR_FIELDS.slice(1)) {
     const col = index[field]

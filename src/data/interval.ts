@@ -58,10 +58,15 @@ export function stepWords(ms: number): string {
   return `${ms / u.ms}-${u.word}`
 }
 
+/** Steps needed before a file without one step of the configured interval counts as another interval. */
+const MIN_EVIDENCE_STEPS = 20
+
 /**
- * Why the bars' interval disagrees with the configured one (null when it agrees or cannot be told from fewer than
- * two bars), e.g. `bars in x.csv are 5-minute (most common step 5m in 98% of steps) but data.interval is 1m; set
- * data.interval: 5m`.
+ * Why the bars' interval disagrees with the configured one, or null when it agrees or the file is too short or too
+ * sparse to tell, e.g. `bars in x.csv are 5-minute (most common step 5m in 98% of steps) but data.interval is 1m;
+ * set data.interval: 5m`. Refused: bars finer than the interval in at least half of the steps; or, over at least
+ * MIN_EVIDENCE_STEPS steps, another most common step in at least half of them, or not one step of the interval.
+ * Short files and thinly traded bars (gaps of a few bars more common than single steps) stay valid.
  */
 export function intervalMismatch(
   file: string,
@@ -70,6 +75,16 @@ export function intervalMismatch(
 ): string | null {
   const found = detectInterval(ts)
   if (!found || found.stepMs === interval.ms) return null
+  let finer = 0
+  let exact = 0
+  for (let i = 1; i < ts.length; i++) {
+    const step = ts[i] - ts[i - 1]
+    if (step > 0 && step < interval.ms) finer++
+    else if (step === interval.ms) exact++
+  }
+  const enough = found.steps >= MIN_EVIDENCE_STEPS
+  const refused = finer * 2 >= found.steps || (enough && (found.share >= 0.5 || exact === 0))
+  if (!refused) return null
   const pct = Math.floor(found.share * 1000) / 10
   const fix =
     found.stepMs % MINUTE_MS === 0

@@ -21,6 +21,23 @@ const MAGIC: readonly { readonly bytes: readonly number[]; readonly what: string
 
 const startsWith = (head: Uint8Array, bytes: readonly number[]) => bytes.every((b, i) => head[i] === b)
 
+/** Control characters that text files hold: tab, line feed, vertical tab, form feed, carriage return. */
+const TEXT_CONTROLS = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d])
+
+/** How many bytes of `head` break UTF-8, and the first of them (-1 when none). */
+export function invalidUtf8Count(head: Uint8Array): { count: number; first: number } {
+  let count = 0
+  let first = -1
+  for (let at = 0; at < head.length; ) {
+    const bad = firstInvalidUtf8(head.subarray(at))
+    if (bad < 0) break
+    if (first < 0) first = at + bad
+    count++
+    at += bad + 1
+  }
+  return { count, first }
+}
+
 /** Offset of the first byte that breaks UTF-8 in `head`, or -1 (a sequence cut off by the end of `head` is fine). */
 export function firstInvalidUtf8(head: Uint8Array): number {
   let i = 0
@@ -50,9 +67,15 @@ export function sniff(head: Uint8Array): Sniffed {
   const text = head.subarray(0, SNIFF_BYTES)
   const nul = text.indexOf(0)
   if (nul >= 0) return { kind: 'binary', what: `binary data, not text (a NUL byte at offset ${nul})` }
-  const invalid = firstInvalidUtf8(text)
-  if (invalid >= 0) {
-    return { kind: 'binary', what: `binary data or text that is not UTF-8 (byte 0x${text[invalid].toString(16)} at offset ${invalid}); save it as UTF-8 CSV` }
+  const control = text.findIndex((b) => (b < 0x20 && !TEXT_CONTROLS.has(b)) || b === 0x7f)
+  if (control >= 0) {
+    return { kind: 'binary', what: `binary data, not text (control byte 0x${text[control].toString(16)} at offset ${control})` }
+  }
+  // A few bytes that are not UTF-8 are text in another encoding (a latin-1 name in an unused column); mostly such
+  // bytes is binary.
+  const invalid = invalidUtf8Count(text)
+  if (invalid.count * 20 > text.length) {
+    return { kind: 'binary', what: `binary data or text that is not UTF-8 (byte 0x${text[invalid.first].toString(16)} at offset ${invalid.first}, and ${invalid.count - 1} more such bytes); save it as UTF-8 CSV` }
   }
   return { kind: 'text' }
 }

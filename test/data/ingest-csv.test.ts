@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { dataConfigSchema, ingestFile, readRawBars } from '../../src/data/ingest.js'
+import { shownText } from '../../src/data/ingest-csv.js'
 import { SAMPLE, tempDir, tempFile, zipArchive } from '../helpers.js'
 
 const HEADER = 'ts_utc,open,high,low,close,volume\n'
@@ -166,7 +167,12 @@ test('files are told apart by their first bytes: ZIP, Parquet and binary are nam
   const garbage = Buffer.alloc(2600, 0x41)
   garbage[100] = 0
   await rejects(tempFile('nul.csv', garbage), /: cannot read as CSV: this is binary data, not text \(a NUL byte at offset 100\)$/)
-  await rejects(tempFile('latin.csv', Buffer.from([0x74, 0x73, 0xe9, 0x2c, 0x6f])), /: cannot read as CSV: this is binary data or text that is not UTF-8 \(byte 0xe9 at offset 2\)/)
+  const highBytes = Buffer.from(Array.from({ length: 600 }, (_, i) => 0x80 + (i % 0x40)))
+  await rejects(tempFile('high.csv', highBytes), /: cannot read as CSV: this is binary data or text that is not UTF-8 \(byte 0x80 at offset 0, and \d+ more such bytes\)/)
+  await rejects(tempFile('esc.csv', Buffer.from('ts,open\x1b[0m\n')), /this is binary data, not text \(control byte 0x1b at offset 7\)/)
+  // A latin-1 name in a column the bars do not use is text in another encoding, not binary.
+  const latin = Buffer.concat([Buffer.from('ts_utc,open,high,low,close,volume,W'), Buffer.from([0xe4]), Buffer.from('hrung\n'), Buffer.from(ROWS.replace(/\n/g, ',EUR\n'))])
+  assert.equal((await readRawBars(tempFile('latin.csv', latin))).close.length, 2)
   await rejects(tempFile('gz.csv.gz', garbage), /: cannot read as CSV: this is binary data, not text/) // checked after gunzip
   await rejects(tempFile('bz.csv', Buffer.from('BZh91AY&SY')), /: cannot read as CSV: this is a bzip2 file/)
 })
@@ -234,4 +240,18 @@ test('the source options are checked at load: names need header: false, delimite
   refused({ timestamp: { format: '%Y%m%d %H%M%M' } }, /%M appears twice/)
   refused({ timestamp: { format: 'YYYYMMDD' } }, /unknown timestamp format .*YYYYMMDD/)
   assert.equal(options({ timestamp: { format: '%d.%m.%Y %H:%M' } }).timestamp.format, '%d.%m.%Y %H:%M')
+})
+
+test('a bad field is shown in an error at most 40 characters long, control bytes escaped', async () => {
+  const long = 'x'.repeat(60_000)
+  const err = await readRawBars(tempFile('long.csv', `${HEADER}${ROWS}2023-08-01T00:02:00Z,10,${long},9,10,1\n`)).then(
+    () => assert.fail('accepted'),
+    (e: Error) => e,
+  )
+  assert.match(err.message, /:4: high "x{40}…" is not a number$/)
+  // Past the first KB (which is checked for binary as a whole), a control byte in a field is escaped.
+  const rows = Array.from({ length: 40 }, (_, i) => `${new Date(Date.UTC(2023, 7, 1, 0, i)).toISOString()},10,11,9,10,1\n`)
+  const bytes = Buffer.from(`${HEADER}${rows.join('')}2023-08-01T00:40:00Z,10,1\u00071\u001b,9,10,1\n`)
+  await rejects(tempFile('bell.csv', bytes), /:42: high "1\\x071\\x1b" is not a number$/)
+  assert.equal(shownText('a"b\\c\u00e9\u20ac'), 'a\\"b\\\\c\\xe9\\u{20ac}')
 })

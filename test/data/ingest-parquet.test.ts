@@ -37,8 +37,12 @@ test('Parquet columns of the wrong type are named with their type and what is ex
     wrong,
     /wrong column types: column "open" \(open\) is DECIMAL\(2,1\)\[\], expected a number .*; column "high" \(high\) is STRUCT\(.*\.\.\., expected a number .*; column "low" \(low\) is BLOB, expected .*; column "close" \(close\) is BOOLEAN, expected a number \(DOUBLE, FLOAT, DECIMAL or an integer type\)$/,
   )
-  const dated = await parquetOf('date.parquet', `DATE '2023-08-01' + i::INTEGER AS ts, ${PRICES}`)
-  await rejects(dated, /column "ts" \(ts\) is DATE, expected a TIMESTAMP, epoch numbers or ISO-8601 text \(a DATE holds days/)
+  // A DATE is a day's midnight: daily bars (whether they are the configured interval is validation's to say).
+  const dated = await readRawBars(await parquetOf('date.parquet', `DATE '2023-08-01' + i::INTEGER AS ts, ${PRICES}`))
+  assert.deepEqual([...dated.ts], [0, 1, 2].map((d) => Date.UTC(2023, 7, 1 + d)))
+  // A TIMESTAMP column whatever format was named for text or numbers.
+  const stamped = await readRawBars(await parquetOf('stamped.parquet', `${TS}, ${PRICES}`), dataConfigSchema.parse({ timestamp: { format: 'epoch_ms' } }))
+  assert.equal(stamped.ts[1], Date.UTC(2023, 7, 1, 0, 1))
   const epochs = await parquetOf('epoch.parquet', `(1690848000 + 60 * i)::BIGINT AS ts, ${PRICES}`)
   await rejects(epochs, /column "ts" \(ts\) is BIGINT, expected text \(data\.timestamp\.format is iso\) or a TIMESTAMP/, {
     timestamp: { format: 'iso' },
