@@ -12,6 +12,9 @@ import { featureDefaultsFor, featuresConfigSchema, GROUP_NAMES } from '../featur
 import { labelsConfigSchema } from '../labels/config.js'
 import { splitsConfigSchema } from '../validation/config.js'
 import { registry } from '../models/registry.js'
+import { combinerRegistry } from '../ensemble/registry.js'
+import type { StackingParams } from '../ensemble/stacking.js'
+import type { BlendingParams } from '../ensemble/blending.js'
 import { thresholdPolicySchema } from '../policy/threshold.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 
@@ -66,7 +69,7 @@ const baseModelSchema = z
     }
   })
 
-const ensembleSchema = z
+const votingSchema = z
   .object({
     kind: z.literal('voting'),
     /** Member names (base model names, in base_models); all base models when absent. */
@@ -75,6 +78,31 @@ const ensembleSchema = z
     weights: z.union([z.enum(['uniform', 'val_accuracy']), z.array(z.number().positive())]).default('uniform'),
   })
   .strict()
+
+export type CombinerParams = StackingParams | BlendingParams
+
+/**
+ * `ensemble`: a voting ensemble (`kind: voting`), or a combiner fitted on the members' held-out predictions
+ * (`method: stacking | blending`), whose params its registry entry validates; defaults are filled in (and hashed).
+ */
+const ensembleSchema = z.unknown().transform((raw, ctx): z.infer<typeof votingSchema> | CombinerParams => {
+  const method = (raw as { method?: unknown } | null)?.method
+  const entry = typeof method === 'string' && method !== 'voting' ? combinerRegistry.get(method) : undefined
+  if (method !== undefined && !entry) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['method'],
+      message: `unknown combiner ${JSON.stringify(method)}; mlf run combines by stacking or blending (method), or voting (kind: voting)`,
+    })
+    return z.NEVER
+  }
+  const parsed = (entry ? entry.params : votingSchema).safeParse(raw)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message } as never)
+    return z.NEVER
+  }
+  return parsed.data as z.infer<typeof votingSchema> | CombinerParams
+})
 
 const timeframesSchema = z
   .array(z.string())
@@ -226,6 +254,19 @@ export const factoryConfigSchema = z.preprocess(
     checkTimeframesAgainstInterval(c, ctx)
     if (!c.ensemble) return
     const names = c.base_models.map((m) => m.name)
+    if (!('kind' in c.ensemble)) {
+      const method = c.ensemble.method
+      if (names.length < 2)
+        ctx.addIssue({ code: 'custom', path: ['ensemble'], message: `${method} needs at least 2 base_models` })
+      const twice = names.filter((n, i) => names.indexOf(n) !== i)
+      if (twice.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['base_models'],
+          message: `${method} names its members by model: ${twice.join(', ')} appears more than once`,
+        })
+      return
+    }
     const members = c.ensemble.members ?? names
     const missing = members.filter((m) => !names.includes(m))
     if (missing.length > 0) {

@@ -39,7 +39,7 @@ export function selectColumns(x: FeatureMatrixView, names: readonly string[]): F
   return { kind: 'feature_matrix', n: x.n, f: index.length, data, names: [...names] }
 }
 
-function memberView(member: VotingMember, x: DataView | ViewSet): DataView {
+export function memberView(member: Pick<VotingMember, 'name' | 'model' | 'features'>, x: DataView | ViewSet): DataView {
   const kind = member.model.spec.inputView
   const view = x.kind === 'view_set' ? x.views[kind] : x.kind === kind ? x : undefined
   if (!view) throw new Error(`ensemble member "${member.name}" needs a ${kind} view, which was not given`)

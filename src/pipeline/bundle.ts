@@ -7,7 +7,7 @@ import { ingestFile } from '../data/ingest.js'
 import type { FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
-import { loadVotingEnsemble } from '../ensemble/voting.js'
+import { loadEnsemble } from '../ensemble/combined.js'
 import { temperatureScalerSchema, type TemperatureScaler } from '../inference/calibration/temperature.js'
 import type { Model } from '../models/contract.js'
 import { registry } from '../models/registry.js'
@@ -150,7 +150,7 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
   if (canonicalJson(scaler) !== canonicalJson(manifest.calibrator))
     throw new Error(`bundle ${dir}: calibrator.json and the manifest's copy of the calibrator differ`)
   let model: Model
-  if (meta.family === 'ensemble') model = await loadVotingEnsemble(join(root, 'model'))
+  if (meta.family === 'ensemble') model = await loadEnsemble(join(root, 'model'))
   else {
     const entry = registry.get(meta.name)
     if (!entry) throw new Error(`bundle ${dir}: model "${meta.name}" is not in this mlfactory's registry`)

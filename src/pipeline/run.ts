@@ -10,6 +10,8 @@ import type { ValidationReport } from '../data/validate.js'
 import { createModel, registry } from '../models/registry.js'
 import type { Dataset, Model, ProgressSink, Task } from '../models/contract.js'
 import { selectColumns, votingEnsemble, type VotingMember } from '../ensemble/voting.js'
+import type { GuardReport } from '../ensemble/combiner.js'
+import { fitCombined } from './combine.js'
 import { fitTemperature, type TemperatureScaler } from '../inference/calibration/temperature.js'
 import { accuracy, auc, calibrationStats, logLoss, type CalibrationStats } from '../inference/calibration/metrics.js'
 import { thresholdSignals } from '../policy/threshold.js'
@@ -70,6 +72,8 @@ export interface RunSummary {
   labels: { classes: readonly string[]; counts: { split: 'train' | 'val' | 'test'; counts: number[] }[] }
   models: ModelMetrics[]
   ensemble_weights: Record<string, number> | null
+  /** Stacking or blending compared with its best member on validation (null without such a combiner). */
+  ensemble_guard: GuardReport | null
   calibration: {
     method: string
     params: Record<string, number>
@@ -201,39 +205,72 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
   const fitted: { name: string; model: Model; features?: readonly string[] }[] = []
   const models: ModelMetrics[] = []
   const probs = new Map<string, { val: Float64Array; test: Float64Array }>()
-  for (const [i, spec] of config.base_models.entries()) {
-    const model = createModel(spec.name, spec.config, TASK, `base_models.${i}.config`)
-    const bar = opts.progress?.(`fit ${spec.name}`)
-    const view = (rows: Int32Array) => {
-      const v = buildView(model.spec.inputView, lf.frame, rows, vopts)
-      return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
-    }
-    const train: Dataset = { x: view(split.train), y: y.train }
-    const val: Dataset = { x: view(split.val), y: y.val }
+  /** Validation and test probabilities of a fitted model, kept and reported under `name`. */
+  const evaluate = (name: string, kind: ModelMetrics['kind'], model: Model, features?: readonly string[]) => {
+    const pv = classProbabilities(model, lf.frame, split.val, vopts, features)
+    const pt = classProbabilities(model, lf.frame, split.test, vopts, features)
+    probs.set(name, { val: pv, test: pt })
+    models.push({ name, kind, metrics: { val: splitMetrics(pv, yTrue.val), test: splitMetrics(pt, yTrue.test) } })
+  }
+  const combinerParams = config.ensemble && !('kind' in config.ensemble) ? config.ensemble : null
+  let final: Model
+  let finalName: string
+  let ensembleWeights: Record<string, number> | null = null
+  let ensembleGuard: GuardReport | null = null
+  if (combinerParams) {
+    // The combiner fits the members itself (per fold, then on the whole training window).
+    const bar = opts.progress?.(`fit ${combinerParams.method}`)
+    let combined
     try {
-      await model.fit(train, val, { seed: config.seed, threads: config.threads, progress: bar })
+      combined = await fitCombined({
+        config,
+        params: combinerParams,
+        task: TASK,
+        lf,
+        vopts,
+        train: split.train,
+        val: split.val,
+        y,
+      })
     } finally {
       bar?.stop?.()
     }
-    const pv = classProbabilities(model, lf.frame, split.val, vopts, spec.features)
-    const pt = classProbabilities(model, lf.frame, split.test, vopts, spec.features)
-    probs.set(spec.name, { val: pv, test: pt })
-    models.push({
-      name: spec.name,
-      kind: 'base',
-      metrics: { val: splitMetrics(pv, yTrue.val), test: splitMetrics(pt, yTrue.test) },
-    })
-    fitted.push({ name: spec.name, model, features: spec.features })
-    stage(`fit ${spec.name}`)
+    for (const m of combined.model.members) {
+      fitted.push(m)
+      evaluate(m.name, 'base', m.model, m.features)
+    }
+    final = combined.model
+    finalName = combinerParams.method
+    ensembleGuard = combined.guard
+    evaluate(finalName, 'ensemble', final)
+    stage(`fit ${combinerParams.method}`)
+  } else {
+    for (const [i, spec] of config.base_models.entries()) {
+      const model = createModel(spec.name, spec.config, TASK, `base_models.${i}.config`)
+      const bar = opts.progress?.(`fit ${spec.name}`)
+      const view = (rows: Int32Array) => {
+        const v = buildView(model.spec.inputView, lf.frame, rows, vopts)
+        return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+      }
+      const train: Dataset = { x: view(split.train), y: y.train }
+      const val: Dataset = { x: view(split.val), y: y.val }
+      try {
+        await model.fit(train, val, { seed: config.seed, threads: config.threads, progress: bar })
+      } finally {
+        bar?.stop?.()
+      }
+      evaluate(spec.name, 'base', model, spec.features)
+      fitted.push({ name: spec.name, model, features: spec.features })
+      stage(`fit ${spec.name}`)
+    }
+    final = fitted[0].model
+    finalName = fitted[0].name
   }
-
-  let final: Model = fitted[0].model
-  let finalName = fitted[0].name
-  let ensembleWeights: Record<string, number> | null = null
-  if (config.ensemble) {
-    const names = config.ensemble.members ?? fitted.map((f) => f.name)
+  const voting = config.ensemble && 'kind' in config.ensemble ? config.ensemble : null
+  if (voting) {
+    const names = voting.members ?? fitted.map((f) => f.name)
     const chosen = names.map((n) => fitted.find((f) => f.name === n)!)
-    const w = config.ensemble.weights
+    const w = voting.weights
     const weights =
       w === 'uniform'
         ? chosen.map(() => 1)
@@ -250,14 +287,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     final = votingEnsemble(members, TASK)
     finalName = 'voting'
     ensembleWeights = Object.fromEntries(members.map((m) => [m.name, m.weight]))
-    const pv = classProbabilities(final, lf.frame, split.val, vopts)
-    const pt = classProbabilities(final, lf.frame, split.test, vopts)
-    probs.set('voting', { val: pv, test: pt })
-    models.push({
-      name: 'voting',
-      kind: 'ensemble',
-      metrics: { val: splitMetrics(pv, yTrue.val), test: splitMetrics(pt, yTrue.test) },
-    })
+    evaluate('voting', 'ensemble', final)
     stage('ensemble')
   }
 
@@ -347,6 +377,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     },
     models,
     ensemble_weights: ensembleWeights,
+    ensemble_guard: ensembleGuard,
     calibration,
     backtest: btMetrics,
     regimes,

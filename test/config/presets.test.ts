@@ -15,6 +15,15 @@ test('every preset validates against the schema (model parameters included)', ()
     assert.ok(config.base_models.length >= 1, file)
   }
   const ensemble = loadConfig(join(dir, 'tabular_ensemble.yaml'))
-  assert.equal(ensemble.ensemble?.kind, 'voting')
+  assert.ok(ensemble.ensemble && 'kind' in ensemble.ensemble && ensemble.ensemble.kind === 'voting')
   assert.ok(ensemble.base_models.length >= 2)
+  // Stacking's params are parsed in, defaults included, so they are hashed and written to config.resolved.yaml.
+  const stacking = loadConfig(join(dir, 'tabular_stacking.yaml'))
+  assert.deepEqual(stacking.ensemble, {
+    method: 'stacking',
+    meta_learner: 'ridge',
+    meta_params: { alpha: 1, fit_intercept: true, standardize: true },
+    oof: { n_folds: 5, purge_bars: 60, embargo_bars: 1440 },
+    guard: 'fallback',
+  })
 })

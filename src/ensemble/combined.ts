@@ -1,0 +1,119 @@
+/**
+ * A fitted combiner (stacking, blending) with its fitted members, as one model of the chain: views in, the
+ * combiner's class probabilities out. It saves and loads as one folder (members, then the combiner), the way a
+ * voting ensemble does, so a bundle holds it and scoring rebuilds it through the registries.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import type { DataView, ViewSet } from '../features/views/types.js'
+import type { ArtifactRefs, Model, ModelSpec, Outputs, Task } from '../models/contract.js'
+import { registry } from '../models/registry.js'
+import { parseWith, taskSchema } from '../models/persist.js'
+import type { Combiner } from './combiner.js'
+import { loadCombiner } from './registry.js'
+import { loadVotingEnsemble, memberView } from './voting.js'
+
+export interface CombinedMember {
+  readonly name: string
+  readonly model: Model
+  readonly features?: readonly string[]
+}
+
+export const ENSEMBLE_FILE = 'ensemble.json'
+const COMBINER_DIR = 'combiner'
+
+function combinedSpec(method: string): ModelSpec {
+  return {
+    name: method,
+    family: 'ensemble',
+    inputView: 'feature_matrix',
+    outputs: ['p_up', 'p'],
+    tasks: ['binary', 'multiclass'],
+    causal: true,
+    zeroShot: false,
+  }
+}
+
+export function combinedModel(
+  combiner: Combiner,
+  members: readonly CombinedMember[],
+  task: Task,
+): Model & { members: readonly CombinedMember[] } {
+  const names = members.map((m) => m.name)
+  if (names.join('\n') !== combiner.members.join('\n')) {
+    throw new Error(`${combiner.method}: members [${names.join(', ')}] are not its [${combiner.members.join(', ')}]`)
+  }
+  return {
+    spec: combinedSpec(combiner.method),
+    task,
+    members,
+    async fit() {
+      throw new Error(`a fitted ${combiner.method} ensemble is refitted by the run, not by fit()`)
+    },
+    predict(x: DataView | ViewSet): Outputs {
+      const out = combiner.predict(members.map((m) => m.model.predict(memberView(m, x))))
+      const k = combiner.classes
+      return out.p_up || !out.p
+        ? out
+        : { ...out, p_up: Float64Array.from({ length: out.n }, (_, i) => out.p![i * k + k - 1]) }
+    },
+    async save(dir: string): Promise<ArtifactRefs> {
+      const files: string[] = [ENSEMBLE_FILE]
+      const saved = []
+      for (const [i, m] of members.entries()) {
+        const sub = `member-${i}-${m.name}`
+        await mkdir(join(dir, sub), { recursive: true })
+        files.push(...(await m.model.save(join(dir, sub))).files.map((f) => `${sub}/${f}`))
+        saved.push({ name: m.name, features: m.features ?? null, dir: sub })
+      }
+      await mkdir(join(dir, COMBINER_DIR), { recursive: true })
+      files.push(...(await combiner.save(join(dir, COMBINER_DIR))).files.map((f) => `${COMBINER_DIR}/${f}`))
+      const meta = { kind: combiner.method, task, members: saved }
+      await writeFile(join(dir, ENSEMBLE_FILE), `${JSON.stringify(meta, null, 1)}\n`)
+      return { files }
+    },
+  }
+}
+
+const combinedMetaSchema = z
+  .object({
+    kind: z.enum(['stacking', 'blending']),
+    task: taskSchema,
+    members: z
+      .array(
+        z
+          .object({
+            name: z.string(),
+            features: z.array(z.string()).min(1).nullable(),
+            dir: z.string().regex(/^member-\d+-[\w.-]+$/, 'a member folder of this ensemble'),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict()
+
+/** Load any saved ensemble (voting, stacking, blending) by the kind its ensemble.json names. */
+export async function loadEnsemble(dir: string): Promise<Model> {
+  const file = join(dir, ENSEMBLE_FILE)
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON (${(err as Error).message})`)
+  }
+  if ((raw as { kind?: unknown } | null)?.kind === 'voting') return loadVotingEnsemble(dir)
+  const meta = parseWith(combinedMetaSchema, raw, file)
+  const members: CombinedMember[] = []
+  for (const m of meta.members) {
+    const entry = registry.get(m.name)
+    if (!entry) throw new Error(`${file}: member model "${m.name}" is not in the registry`)
+    const model = await entry.load(join(dir, m.dir))
+    members.push({ name: m.name, model, ...(m.features ? { features: m.features } : {}) })
+  }
+  const combiner = await loadCombiner(join(dir, COMBINER_DIR))
+  if (combiner.method !== meta.kind)
+    throw new Error(`${file}: kind ${meta.kind}, but the combiner is ${combiner.method}`)
+  return combinedModel(combiner, members, meta.task as Task)
+}

@@ -1,0 +1,106 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runPipeline } from '../../src/pipeline/run.js'
+import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
+import { predictionsCsv } from '../../src/pipeline/predict.js'
+import { resolveConfig } from '../../src/config/load.js'
+import { tempDir } from '../helpers.js'
+import { sampleSlice, smallConfig } from './fixture.js'
+
+const ROWS = 30_000
+
+/** Two small members stacked by ridge on 3 purged, embargoed folds. */
+function stackingConfig(over: Record<string, unknown> = {}) {
+  return smallConfig({
+    base_models: [
+      { name: 'xgboost', config: { n_estimators: 20, max_depth: 3, learning_rate: 0.2 } },
+      { name: 'logistic', config: { C: 0.1, max_iter: 100 } },
+    ],
+    ensemble: {
+      method: 'stacking',
+      meta_learner: 'ridge',
+      oof: { n_folds: 3, purge_bars: 30, embargo_bars: 240 },
+      guard: 'report',
+    },
+    ...over,
+  })
+}
+
+test('stacking runs end to end: deterministic bundle, guard reported, scored identically from the bundle alone', async () => {
+  const data = await sampleSlice(ROWS)
+  const out = tempDir()
+  const a = await runPipeline({ config: stackingConfig(), dataFile: data, outDir: out })
+  const b = await runPipeline({ config: stackingConfig(), dataFile: data, outDir: out })
+  assert.equal(a.bundleChecksum, b.bundleChecksum)
+  assert.deepEqual(
+    a.summary.models.map((m) => [m.name, m.kind]),
+    [
+      ['xgboost', 'base'],
+      ['logistic', 'base'],
+      ['stacking', 'ensemble'],
+      ['stacking+temperature', 'calibrated'],
+    ],
+  )
+  const guard = a.summary.ensemble_guard
+  assert.ok(guard, 'the guard compared the stacker with its members')
+  assert.equal(guard.rows, a.summary.samples.val)
+  assert.deepEqual(
+    guard.members.map((m) => m.name),
+    ['xgboost', 'logistic'],
+  )
+  assert.equal(guard.kept, 'combiner') // mode report: reported, never swapped
+  // The resolved config carries the combiner's params with their defaults.
+  const resolved = readFileSync(join(a.runDir, 'config.resolved.yaml'), 'utf8')
+  assert.match(resolved, /method: stacking/)
+  assert.match(resolved, /embargo_bars: 240/)
+
+  const bundle = await loadBundle(a.bundleDir, a.bundleChecksum)
+  const scored = await scoreWithBundle(bundle, data)
+  const byTs = new Map(
+    predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals)
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => [l.split(',')[0], l]),
+  )
+  const runLines = readFileSync(join(a.runDir, 'predictions', 'test.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+  assert.ok(runLines.length > 1000)
+  for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
+})
+
+test('stacking with shuffled labels: the leakage canary stays near 0.5', async () => {
+  const data = await sampleSlice(ROWS)
+  const run = await runPipeline({
+    config: stackingConfig({ seed: 3, control: { shuffle_labels: true } }),
+    dataFile: data,
+    outDir: tempDir(),
+  })
+  assert.ok(Math.abs(run.summary.canary.test_auc - 0.5) <= 0.05, `shuffled test AUC ${run.summary.canary.test_auc}`)
+})
+
+test('an ensemble section the run cannot do is refused at load, naming the field', () => {
+  const base = [{ name: 'xgboost' }, { name: 'logistic' }]
+  const refused: [Record<string, unknown>, RegExp][] = [
+    [{ method: 'stacking', meta_learner: 'knn' }, /ensemble\.meta_learner: meta_learner must be one of/],
+    [{ method: 'stacking', meta_learner: 'ridge', meta_params: { alpha: 0.01 } }, /ensemble\.meta_params\.alpha/],
+    [{ method: 'stacking', oof: { n_folds: 1 } }, /ensemble\.oof\.n_folds/],
+    [{ method: 'stacking', regime_features: ['vol'] }, /ensemble: Unrecognized key/i],
+    [{ method: 'bagging' }, /ensemble\.method: unknown combiner "bagging"/],
+  ]
+  for (const [ensemble, message] of refused) {
+    assert.throws(() => resolveConfig({ base_models: base, ensemble }), message, JSON.stringify(ensemble))
+  }
+  assert.throws(
+    () => resolveConfig({ base_models: [{ name: 'xgboost' }], ensemble: { method: 'blending' } }),
+    /blending needs at least 2 base_models/,
+  )
+  assert.throws(
+    () => resolveConfig({ base_models: [{ name: 'xgboost' }, { name: 'xgboost' }], ensemble: { method: 'stacking' } }),
+    /stacking names its members by model: xgboost appears more than once/,
+  )
+})
