@@ -1,9 +1,12 @@
-import { writeFileSync } from 'node:fs'
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { ingestFile } from '../../src/data/ingest.js'
 import { resolveConfig, type ResolvedConfig } from '../../src/config/load.js'
 import { SAMPLE, tempDir } from '../helpers.js'
+import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
+import { predictionsCsv } from '../../src/pipeline/predict.js'
 
 /** The first `rows` bars of the sample as a gzipped CSV (optionally without the volume column). */
 export async function sampleSlice(rows: number, withVolume = true): Promise<string> {
@@ -38,4 +41,23 @@ export function smallConfig(over: Record<string, unknown> = {}): ResolvedConfig 
     ],
     ...over,
   })
+}
+
+/**
+ * Score `data` from the run's bundle alone (through its checksum) and check that every test prediction the run wrote
+ * is reproduced string for string; returns how many were compared.
+ */
+export async function assertBundleReproducesRun(
+  run: { readonly bundleDir: string; readonly runDir: string; readonly bundleChecksum: string },
+  data: string,
+): Promise<number> {
+  const scored = await scoreWithBundle(await loadBundle(run.bundleDir, run.bundleChecksum), data)
+  const lines = predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals).trim().split('\n').slice(1)
+  const byTs = new Map(lines.map((l) => [l.split(',')[0], l]))
+  const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+  for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
+  return runLines.length
 }

@@ -4,11 +4,10 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runPipeline } from '../../src/pipeline/run.js'
-import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
-import { predictionsCsv } from '../../src/pipeline/predict.js'
 import { resolveConfig } from '../../src/config/load.js'
 import { ingestFile } from '../../src/data/ingest.js'
 import { repoRoot, tempDir, tempFile } from '../helpers.js'
+import { assertBundleReproducesRun } from './fixture.js'
 
 const DAY_MS = 86_400_000
 
@@ -62,19 +61,7 @@ test('daily bars with data.interval: 1d run end to end on a daily ladder and sco
   assert.ok(s.samples.train > 300 && s.samples.val > 50 && s.samples.test > 50, JSON.stringify(s.samples))
   assert.ok(s.backtest.trades > 0, 'the daily run trades')
 
-  const scored = await scoreWithBundle(await loadBundle(run.bundleDir), data)
-  const byTs = new Map(
-    predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals)
-      .trim()
-      .split('\n')
-      .map((l) => [l.split(',')[0], l]),
-  )
-  const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-  assert.ok(runLines.length > 50)
-  for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
+  assert.ok((await assertBundleReproducesRun(run, data)) > 50)
 })
 
 test('daily bars under the default 1m config are refused by mlf run, naming both intervals', () => {

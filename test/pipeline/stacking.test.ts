@@ -3,11 +3,9 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runPipeline } from '../../src/pipeline/run.js'
-import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
-import { predictionsCsv } from '../../src/pipeline/predict.js'
 import { resolveConfig } from '../../src/config/load.js'
 import { tempDir } from '../helpers.js'
-import { sampleSlice, smallConfig } from './fixture.js'
+import { assertBundleReproducesRun, sampleSlice, smallConfig } from './fixture.js'
 
 const ROWS = 30_000
 
@@ -56,21 +54,7 @@ test('stacking runs end to end: deterministic bundle, guard reported, scored ide
   assert.match(resolved, /method: stacking/)
   assert.match(resolved, /embargo_bars: 240/)
 
-  const bundle = await loadBundle(a.bundleDir, a.bundleChecksum)
-  const scored = await scoreWithBundle(bundle, data)
-  const byTs = new Map(
-    predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals)
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => [l.split(',')[0], l]),
-  )
-  const runLines = readFileSync(join(a.runDir, 'predictions', 'test.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-  assert.ok(runLines.length > 1000)
-  for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
+  assert.ok((await assertBundleReproducesRun(a, data)) > 1000)
 })
 
 test('stacking with shuffled labels: the leakage canary stays near 0.5', async () => {
@@ -103,4 +87,18 @@ test('an ensemble section the run cannot do is refused at load, naming the field
     () => resolveConfig({ base_models: [{ name: 'xgboost' }, { name: 'xgboost' }], ensemble: { method: 'stacking' } }),
     /stacking names its members by model: xgboost appears more than once/,
   )
+})
+
+test('blending runs end to end the same way, on a holdout at the end of the training window', async () => {
+  const data = await sampleSlice(ROWS)
+  const config = stackingConfig({
+    ensemble: { method: 'blending', meta_learner: 'logistic', holdout: { fraction: 0.25, purge_bars: 30 } },
+  })
+  const run = await runPipeline({ config, dataFile: data, outDir: tempDir() })
+  assert.deepEqual(
+    run.summary.models.map((m) => m.name),
+    ['xgboost', 'logistic', 'blending', 'blending+temperature'],
+  )
+  assert.ok(run.summary.ensemble_guard, 'guard: fallback (the default) compared on validation')
+  assert.ok((await assertBundleReproducesRun(run, data)) > 1000)
 })
