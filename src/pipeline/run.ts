@@ -143,11 +143,6 @@ function classCounts(y: Float64Array): number[] {
 }
 
 /**
- * The vertical slice: ingest, validate, features, labels, purged split, base models (fit on train, early-stopped on
- * val), optional voting ensemble, temperature scaling on val, threshold policy and a cost-aware backtest on test,
- * and a checksummed bundle. Deterministic for a given data file, config and seed.
- */
-/**
  * What in a config this run cannot do, refused before any work: nothing in a config is accepted and then ignored.
  * `splits.method` also picks what `mlf splits` reports; the run itself trains on one chronological split.
  */
@@ -163,6 +158,11 @@ export function runConfigProblems(config: ResolvedConfig): string[] {
   return problems
 }
 
+/**
+ * The run: ingest, validate, features, labels, purged split, base models (fit on train, early-stopped on val) or a
+ * stacking / blending combiner (members fitted per purged fold, then on the whole training window), optional voting
+ * ensemble, temperature scaling on val, threshold policy and a cost-aware backtest on test, and a checksummed bundle. Deterministic for a given data file, config and seed.
+ */
 export async function runPipeline(opts: RunOptions): Promise<RunResult & { report: ValidationReport }> {
   const { config } = opts
   const problems = runConfigProblems(config)
