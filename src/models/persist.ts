@@ -33,6 +33,24 @@ export function readJsonSync<T>(path: string, schema: z.ZodType<T>): T {
   return parseWith(schema, raw, path)
 }
 
+/**
+ * Read a model.json: its schema, then that it is of `format`, holds model `name`, and has params the entry's
+ * schema accepts. Errors name the file.
+ */
+export function readModelJson<M extends { format: string; name: string; params: unknown }, P>(
+  path: string,
+  schema: z.ZodType<M>,
+  expect: { readonly format: string; readonly name: string; readonly params: z.ZodType<P> },
+): { meta: M; params: P } {
+  const meta = readJsonSync(path, schema)
+  if (meta.format !== expect.format) throw new Error(`${path}: format "${meta.format}" is not ${expect.format}`)
+  if (meta.name !== expect.name) throw new Error(`${path}: holds model "${meta.name}", not "${expect.name}"`)
+  const parsed = expect.params.safeParse(meta.params)
+  if (!parsed.success)
+    throw new Error(`${path}: invalid params: ${parsed.error.issues.map((i) => i.message).join('; ')}`)
+  return { meta, params: parsed.data }
+}
+
 export function parseWith<T>(schema: z.ZodType<T>, raw: unknown, where: string): T {
   const parsed = schema.safeParse(raw)
   if (!parsed.success) {
@@ -48,6 +66,14 @@ export const taskSchema: z.ZodType<Task> = z.union([
   z.object({ kind: z.literal('regression') }),
   z.object({ kind: z.literal('quantile'), quantiles: z.array(z.number()) }),
 ])
+
+/** The fields a saved model.json of the torch and ONNX families starts with; each family adds its own. */
+export const savedModelFields = {
+  format: z.string(),
+  name: z.string(),
+  params: z.unknown(),
+  task: taskSchema,
+}
 
 export const preprocessSchema = z.object({
   names: z.array(z.string()),

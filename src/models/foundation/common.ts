@@ -12,7 +12,7 @@ import { createOnnxSession, onnxAvailability, type OnnxSession } from '../../eng
 import type { DataView, FoundationView } from '../../features/views/types.js'
 import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
-import { readJsonSync, taskSchema } from '../persist.js'
+import { readModelJson, savedModelFields } from '../persist.js'
 
 export const foundationParams = z.strictObject({
   /** Local path of the ONNX export (see docs/foundation-models.md). */
@@ -144,10 +144,7 @@ function sha256(path: string): string {
 
 const metaSchema = z
   .object({
-    format: z.string(),
-    name: z.string(),
-    params: z.unknown(),
-    task: taskSchema,
+    ...savedModelFields,
     onnxSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex'),
   })
   .strict()
@@ -276,13 +273,10 @@ export function foundationEntry(a: FoundationAdapter): ModelEntry<FoundationPara
     create: (params, task) => createFoundationModel(a, params, task, params.path),
     async load(dir: string): Promise<Model> {
       const path = join(dir, 'model.json')
-      const m = readJsonSync(path, metaSchema) as Meta
-      if (m.format !== FORMAT) throw new Error(`${path}: format "${m.format}" is not ${FORMAT}`)
-      if (m.name !== a.spec.name) throw new Error(`${path}: holds model "${m.name}", not "${a.spec.name}"`)
-      const parsed = foundationParams.safeParse(m.params)
-      if (!parsed.success)
-        throw new Error(`${path}: invalid params: ${parsed.error.issues.map((i) => i.message).join('; ')}`)
-      return createFoundationModel(a, parsed.data, m.task, join(dir, ONNX_FILE), m.onnxSha256)
+      const expect = { format: FORMAT, name: a.spec.name, params: foundationParams }
+      const { meta, params } = readModelJson(path, metaSchema, expect)
+      const m = meta as Meta
+      return createFoundationModel(a, params, m.task, join(dir, ONNX_FILE), m.onnxSha256)
     },
   }
 }

@@ -29,7 +29,7 @@ import { monotoneQuantiles, type Layer } from './layers.js'
 import { disposeModule, loadStateDict, setTraining, stateDict } from './nn.js'
 import { trainLoop, type LoopData, type LossFn, type LoopResult } from './train.js'
 import { loadTensors, saveTensors } from './weights.js'
-import { readJsonSync, taskSchema } from '../persist.js'
+import { readModelJson, savedModelFields } from '../persist.js'
 import { applyCqr, fitCqr, type CqrCalibration } from '../../inference/conformal/cqr.js'
 
 /** Training parameters shared by all neural models. */
@@ -93,10 +93,7 @@ const count = z.number().int().positive()
 /** model.json as load() accepts it: standardisation with positive scales, a layout of positive sizes. */
 const metaSchema = z
   .object({
-    format: z.string(),
-    name: z.string(),
-    params: z.unknown(),
-    task: taskSchema,
+    ...savedModelFields,
     layout: z
       .object({
         kind: z.enum(['window_tensor', 'multi_res', 'foundation', 'feature_matrix']),
@@ -431,13 +428,9 @@ export function neuralEntry<P extends TrainingParams>(
     create: (params: P, task: Task) => createNeuralModel(spec, params, task, build, options),
     async load(dir: string): Promise<Model> {
       const path = join(dir, 'model.json')
-      const m = readJsonSync(path, metaSchema) as Meta
-      if (m.format !== FORMAT) throw new Error(`${path}: format "${m.format}" is not ${FORMAT}`)
-      if (m.name !== spec.name) throw new Error(`${path}: holds model "${m.name}", not "${spec.name}"`)
-      const parsed = schema.safeParse(m.params)
-      if (!parsed.success)
-        throw new Error(`${path}: invalid params: ${parsed.error.issues.map((i) => i.message).join('; ')}`)
-      const model = createNeuralModel(spec, parsed.data, m.task, build, options)
+      const { meta, params } = readModelJson(path, metaSchema, { format: FORMAT, name: spec.name, params: schema })
+      const m = meta as Meta
+      const model = createNeuralModel(spec, params, m.task, build, options)
       model.restore(m, dir)
       return model
     },
