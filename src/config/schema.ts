@@ -10,12 +10,13 @@ import {
 } from '../data/timeframe.js'
 import { featureDefaultsFor, featuresConfigSchema, GROUP_NAMES } from '../features/config.js'
 import { labelsConfigSchema } from '../labels/config.js'
-import { splitsConfigSchema } from '../validation/config.js'
+import { evaluationConfigSchema, splitsConfigSchema } from '../validation/config.js'
 import { registry } from '../models/registry.js'
 import { combinerRegistry } from '../ensemble/registry.js'
 import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
-import { thresholdPolicySchema } from '../policy/threshold.js'
+import { policyConfigSchema } from '../policy/registry.js'
+import { postProcessorRegistry } from '../inference/post-processors.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 
 /** One base model: a registry name and its parameters (validated against that model's own schema). */
@@ -213,6 +214,7 @@ const factoryConfigObject = z
     features: featuresConfigSchema.prefault({}),
     labels: labelsConfigSchema.prefault({}),
     splits: splitsConfigSchema.prefault({}),
+    evaluation: evaluationConfigSchema.prefault({}),
     views: z
       .object({
         /** Bars of history each window_tensor sample holds (sequence models). */
@@ -228,10 +230,21 @@ const factoryConfigObject = z
       .default([{ name: 'xgboost', config: {} }]),
     ensemble: ensembleSchema.nullable().default(null),
     inference: z
-      .object({ calibrate: z.array(z.enum(['temperature'])).default(['temperature']) })
+      .object({
+        /** Post-processors (registry names), fitted in order on the final model's validation outputs. */
+        calibrate: z
+          .array(
+            z.string().refine((name) => postProcessorRegistry.has(name), {
+              error: (issue) =>
+                `unknown post-processor ${JSON.stringify(issue.input)}; available: ${[...postProcessorRegistry.keys()].join(', ')}`,
+            }),
+          )
+          .refine((names) => new Set(names).size === names.length, 'a post-processor appears twice')
+          .default(['temperature']),
+      })
       .strict()
       .prefault({}),
-    policy: thresholdPolicySchema.prefault({}),
+    policy: policyConfigSchema.prefault({}),
     backtest: backtestConfigSchema.prefault({}),
     /** Threads an engine may use (recorded in bundles: results of some engines depend on it). */
     threads: z.number().int().min(1).default(1),

@@ -11,7 +11,7 @@ import { loadEnsemble } from '../ensemble/combined.js'
 import { temperatureScalerSchema, type TemperatureScaler } from '../inference/calibration/temperature.js'
 import type { Model } from '../models/contract.js'
 import { registry } from '../models/registry.js'
-import { thresholdSignals } from '../policy/threshold.js'
+import { decide } from '../policy/registry.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ManifestFields } from '../bundle/manifest.js'
 import { z } from 'zod'
@@ -218,5 +218,5 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   }
   const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
   const p = calibrate(raw, bundle.scaler, bars.ts, rows)
-  return { bars, rows, p, signals: thresholdSignals(p, K, bundle.config.policy) }
+  return { bars, rows, p, signals: decide(p, K, bundle.config.policy) }
 }

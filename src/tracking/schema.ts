@@ -106,6 +106,38 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
       bytes: z.number().int().nonnegative(),
     }),
   ),
+  rows: z.number().int().nonnegative().optional(),
+  features: z.number().int().nonnegative().optional(),
+  featureSchemaHash: z.string().optional(),
+  samples: z
+    .object({
+      train: nonNegative,
+      val: nonNegative,
+      test: nonNegative,
+      purged: nonNegative,
+      embargoed: nonNegative,
+    })
+    .optional(),
+  ensembleWeights: z.record(z.string(), anyNumber).nullable().optional(),
+  ensembleGuard: z.record(z.string(), z.unknown()).nullable().optional(),
+  bundleChecksum: z.string().optional(),
+  evaluation: z
+    .object({
+      method: z.enum(['chronological', 'walk_forward']),
+      windows: z.array(
+        z.object({
+          key: z.string(),
+          trainStart: z.string(),
+          testStart: z.string(),
+          testEnd: z.string(),
+          samples: z.object({ train: nonNegative, val: nonNegative, test: nonNegative, purged: nonNegative }),
+          test: metricMap,
+          backtest: metricMap,
+        }),
+      ),
+      skipped: nonNegative,
+    })
+    .optional(),
 })
 
 /** The record, checked; throws an error listing each bad field by path. */

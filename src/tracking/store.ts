@@ -12,7 +12,32 @@ import type { RunRecord } from './types.js'
  */
 
 /** Bumped whenever the schema changes; MIGRATIONS[v] takes a database from version v to v + 1. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
+
+/**
+ * Backtest metrics kept as columns of `runs` (prefixed bt_), so runs can be filtered and ranked in plain SQL:
+ *   SELECT run_id, bt_sharpe FROM runs WHERE bt_trades >= 50 ORDER BY bt_sharpe DESC
+ * A metric a run does not have, or that is not finite, is NULL.
+ */
+export const BACKTEST_COLUMNS = [
+  'total_return',
+  'sharpe',
+  'sortino',
+  'max_drawdown',
+  'trades',
+  'win_rate',
+  'turnover_per_day',
+  'fee_share_of_gross',
+  'gross_return',
+  'exposure',
+] as const
+
+const addBacktestColumns = BACKTEST_COLUMNS.map(
+  (m) => `
+  ALTER TABLE runs ADD COLUMN bt_${m} REAL;
+  UPDATE runs SET bt_${m} = json_extract(record_json, '$.backtest.metrics.${m}')
+    WHERE json_type(record_json, '$.backtest.metrics.${m}') IN ('integer', 'real');`,
+).join('')
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -56,6 +81,11 @@ const MIGRATIONS: readonly string[] = [
     peak_rss_mib  REAL    NOT NULL,
     PRIMARY KEY (run_id, ord)
   );
+  `,
+  `${addBacktestColumns}
+  ALTER TABLE runs ADD COLUMN evaluation TEXT;
+  UPDATE runs SET evaluation = coalesce(json_extract(record_json, '$.evaluation.method'), 'chronological');
+  CREATE INDEX runs_bt_sharpe ON runs (bt_sharpe);
   `,
 ]
 
@@ -148,8 +178,10 @@ export function openRunStore(path: string): RunStore {
   }
 
   const insertRun = db.prepare(
-    `INSERT INTO runs (run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json, record_json)
-     VALUES (@runId, @createdAt, @configHash, @dataFingerprint, @codeVersion, @seed, @dataFile, @summary, @record)`,
+    `INSERT INTO runs (run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json,
+       record_json, evaluation, ${BACKTEST_COLUMNS.map((m) => `bt_${m}`).join(', ')})
+     VALUES (@runId, @createdAt, @configHash, @dataFingerprint, @codeVersion, @seed, @dataFile, @summary, @record,
+       @evaluation, ${BACKTEST_COLUMNS.map((m) => `@bt_${m}`).join(', ')})`,
   )
   const insertMetric = db.prepare(
     'INSERT INTO metrics (run_id, model, kind, split, name, value) VALUES (?, ?, ?, ?, ?, ?)',
@@ -179,6 +211,13 @@ export function openRunStore(path: string): RunStore {
       dataFile: run.dataFile,
       summary: encodeJson(summarize(run)),
       record: encodeJson(run),
+      evaluation: run.evaluation?.method ?? 'chronological',
+      ...Object.fromEntries(
+        BACKTEST_COLUMNS.map((m) => {
+          const v = run.backtest?.metrics[m]
+          return [`bt_${m}`, typeof v === 'number' && Number.isFinite(v) ? v : null]
+        }),
+      ),
     })
     for (const m of run.models) {
       for (const split of ['val', 'test'] as const) {

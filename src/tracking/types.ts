@@ -69,6 +69,20 @@ export interface RunEnvironment {
   engineEnv: Record<string, string>
 }
 
+/** One evaluation window of a run (walk-forward: one per refit; chronological: the one split). */
+export interface WindowRecord {
+  key: string
+  /** ISO 8601 times: training from trainStart, test [testStart, testEnd). */
+  trainStart: string
+  testStart: string
+  testEnd: string
+  samples: { train: number; val: number; test: number; purged: number }
+  /** The final model's test metrics in this window. */
+  test: Record<string, number>
+  /** This window's test rows backtested on their own. */
+  backtest: Record<string, number>
+}
+
 export interface RunRecord {
   runId: string
   /** ISO 8601 timestamp. */
@@ -96,4 +110,16 @@ export interface RunRecord {
   /** Sanity check: the same pipeline on shuffled labels should score near chance. */
   canary?: { shuffledLabels: boolean; testAuc: number }
   artifacts: ArtifactRecord[]
+  /** Bars in the data file, feature columns and the feature schema's hash (absent in older records). */
+  rows?: number
+  features?: number
+  featureSchemaHash?: string
+  samples?: { train: number; val: number; test: number; purged: number; embargoed: number }
+  /** Voting weights actually used (null without a voting ensemble). */
+  ensembleWeights?: Record<string, number> | null
+  /** Stacking or blending compared with its best member on validation (null without such a combiner). */
+  ensembleGuard?: Record<string, unknown> | null
+  bundleChecksum?: string
+  /** How the run was evaluated: its windows (one for a chronological split). */
+  evaluation?: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }
 }

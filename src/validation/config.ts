@@ -65,3 +65,60 @@ function deepFreeze<T>(x: T): T {
   }
   return x
 }
+
+/** A length of time: '90d', '12h', '30m', '2w', or a whole number of bars (converted with the bar interval). */
+export const windowLengthSchema = z.union([
+  z.string().regex(/^\d+(\.\d+)?(m|h|d|w)$/, "a length such as '90d', '12h', '30m' or '2w', or a number of bars"),
+  z.number().int().positive(),
+])
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }
+
+/** Milliseconds of a window length; bar counts are multiplied by the bar interval. */
+export function windowLengthMs(length: z.infer<typeof windowLengthSchema>, barMs: number): number {
+  if (typeof length === 'number') return length * barMs
+  const m = /^(\d+(?:\.\d+)?)(m|h|d|w)$/.exec(length)!
+  return Number(m[1]) * UNIT_MS[m[2]]
+}
+
+/**
+ * `evaluation`: how `mlf run` evaluates. `walk_forward` (with `splits.method: walk_forward`) refits the whole chain
+ * per window on a calendar grid and backtests the concatenated out-of-sample predictions as one stream.
+ */
+export const evaluationConfigSchema = z
+  .object({
+    walk_forward: z
+      .object({
+        /** rolling: each window trains on the `train` length before its test; expanding: on all history before it. */
+        mode: z.enum(['rolling', 'expanding']).default('rolling'),
+        train: windowLengthSchema,
+        test: windowLengthSchema,
+        /** Distance between test windows' starts; at least `test` (each bar is tested at most once). Default: test. */
+        step: windowLengthSchema.optional(),
+        /**
+         * The validation slice at the end of each training window (early stopping, calibration, the stacking guard):
+         * a fraction of its samples (< 1), a length, or a number of bars.
+         */
+        val: z.union([z.number().gt(0).lt(1), windowLengthSchema]).default(0.15),
+        /** The window grid's anchor (ISO 8601): windows never depend on where the data or the run starts. */
+        anchor: z
+          .string()
+          .refine((s) => Number.isFinite(Date.parse(s)), 'an ISO 8601 time')
+          .default('1970-01-01T00:00:00Z'),
+        /** Evaluate only test windows starting at or after this time (ISO 8601); the windows themselves stay the same. */
+        from: z
+          .string()
+          .refine((s) => Number.isFinite(Date.parse(s)), 'an ISO 8601 time')
+          .optional(),
+        /** Evaluate only test windows ending at or before this time (ISO 8601). */
+        to: z
+          .string()
+          .refine((s) => Number.isFinite(Date.parse(s)), 'an ISO 8601 time')
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+
+export type EvaluationConfig = z.infer<typeof evaluationConfigSchema>

@@ -128,13 +128,3 @@ test('a file shorter than the warm-up is an error saying how many bars the bundl
     new RegExp(`no bar can be scored: it has ${have} bars, and the bundle needs at least ${warmup + 1}`),
   )
 })
-
-test('splits: a method the run does not do is refused before any work', async () => {
-  for (const method of ['kfold', 'walk_forward', 'cpcv']) {
-    const config = smallConfig({ splits: { method, embargoBars: 1440 } })
-    await assert.rejects(
-      runPipeline({ config, dataFile: '/nonexistent/bars.csv', outDir: tempDir() }),
-      new RegExp(`asks for what mlf run cannot do:\\n  splits\\.method: ${method} is not what mlf run does`),
-    )
-  }
-})

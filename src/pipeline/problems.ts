@@ -1,0 +1,82 @@
+/**
+ * What in a config `mlf run` cannot do, refused before any work: nothing in a config is accepted and then ignored.
+ */
+import type { ResolvedConfig } from '../config/load.js'
+import { baseInterval } from '../config/schema.js'
+import { canonicalJson } from '../config/hash.js'
+import { postProcessorRegistry } from '../inference/post-processors.js'
+import { splitsConfigSchema, windowLengthMs } from '../validation/config.js'
+
+const SPLIT_DEFAULTS = splitsConfigSchema.parse({})
+
+export function runConfigProblems(config: ResolvedConfig): string[] {
+  const problems: string[] = []
+  const { splits } = config
+  const method = splits.method
+  if (method !== 'chronological' && method !== 'walk_forward') {
+    problems.push(
+      `splits.method: ${method} is not how mlf run evaluates: it trains on one purged chronological split ` +
+        '(splits.method: chronological) or refits per walk-forward window (splits.method: walk_forward with ' +
+        `evaluation.walk_forward); ${method} folds are reported by mlf splits --method ${method}`,
+    )
+  }
+  // Train rows always precede their val and test rows here, and an embargo only removes training rows that follow
+  // an evaluation block; label overlap is purged exactly. An embargo setting would change nothing, so it is refused.
+  if (splits.embargoBars !== undefined || splits.embargoFraction !== SPLIT_DEFAULTS.embargoFraction) {
+    problems.push(
+      'splits.embargoBars / splits.embargoFraction: mlf run trains only on rows before its validation and test rows, ' +
+        'so an embargo (which removes training rows after an evaluation block) would remove nothing; label overlap ' +
+        'is purged exactly. Remove it; for stacking folds set ensemble.oof.embargo_bars',
+    )
+  }
+  for (const section of ['kfold', 'cpcv', 'walkForward'] as const) {
+    if (canonicalJson(splits[section]) !== canonicalJson(SPLIT_DEFAULTS[section]))
+      problems.push(
+        `splits.${section}: used by mlf splits only; mlf run ` +
+          (section === 'walkForward'
+            ? 'walks forward with evaluation.walk_forward { train, test, step }'
+            : `does not evaluate by ${section}`),
+      )
+  }
+  if (method === 'walk_forward' && canonicalJson(splits.chronological) !== canonicalJson(SPLIT_DEFAULTS.chronological))
+    problems.push(
+      'splits.chronological: a walk-forward run splits each window itself (evaluation.walk_forward.val); remove it',
+    )
+  const wf = config.evaluation.walk_forward
+  if (method === 'walk_forward' && !wf)
+    problems.push('splits.method: walk_forward needs evaluation.walk_forward { train, test, step }')
+  if (wf && method !== 'walk_forward')
+    problems.push('evaluation.walk_forward: set splits.method: walk_forward to evaluate by walk-forward windows')
+  if (wf) {
+    const barMs = baseInterval(config).ms
+    const test = windowLengthMs(wf.test, barMs)
+    const step = wf.step === undefined ? test : windowLengthMs(wf.step, barMs)
+    const train = windowLengthMs(wf.train, barMs)
+    for (const [name, ms] of [
+      ['train', train],
+      ['test', test],
+      ['step', step],
+    ] as const) {
+      if (ms % barMs !== 0)
+        problems.push(`evaluation.walk_forward.${name}: not a whole number of ${config.data.interval} bars`)
+    }
+    if (step < test)
+      problems.push(
+        `evaluation.walk_forward.step (${wf.step}) is shorter than test (${wf.test}): test windows would overlap and ` +
+          'bars would be backtested twice',
+      )
+    if (typeof wf.val !== 'number' || wf.val >= 1) {
+      const val = windowLengthMs(wf.val as never, barMs)
+      if (wf.mode === 'rolling' && val >= train)
+        problems.push(`evaluation.walk_forward.val (${wf.val}) leaves no training rows in a ${wf.train} window`)
+    }
+  }
+  for (const name of config.inference.calibrate) {
+    const entry = postProcessorRegistry.get(name)
+    if (entry && entry.actsOn !== 'class_probabilities')
+      problems.push(
+        `inference.calibrate: ${name} acts on ${entry.actsOn}; mlf run's head gives class probabilities (down, flat, up)`,
+      )
+  }
+  return problems
+}

@@ -1,0 +1,52 @@
+/** Backtest stage: the test stream's signals through the cost-aware engine, with metrics per window and regime. */
+import { runBacktest, type BacktestResult } from '../../backtest/engine.js'
+import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
+import type { WindowRecord } from '../../tracking/types.js'
+import type { RunContext } from './context.js'
+import type { RunData } from './dataset.js'
+import { splitMetrics, type TestStream } from './evaluate.js'
+import type { WindowResult } from './chain.js'
+
+export interface BacktestOutcome {
+  readonly result: BacktestResult
+  readonly metrics: ReturnType<typeof backtestMetrics>
+  readonly regimes: ReturnType<typeof regimeBreakdown>
+}
+
+export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream): BacktestOutcome {
+  const { config } = ctx
+  const bt = runBacktest(
+    data.bars,
+    stream.signals,
+    stream.rows,
+    config.labels.tripleBarrier.maxHolding,
+    config.backtest,
+  )
+  // Indexed by absolute bar, like the trades' entry and exit indices.
+  const volAtRow = Float64Array.from(data.lf.vol, (v, i) => v / data.bars.close[i])
+  const out = { result: bt, metrics: backtestMetrics(bt), regimes: regimeBreakdown(bt, volAtRow) }
+  ctx.lap('policy+backtest')
+  return out
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** Each walk-forward window on its own: its sizes, the final model's test metrics and its own backtest. */
+export function windowRecords(ctx: RunContext, data: RunData, results: readonly WindowResult[]): WindowRecord[] {
+  const { config } = ctx
+  return results.map((r) => {
+    const w = r.window
+    const bt = runBacktest(data.bars, r.signals, w.test, config.labels.tripleBarrier.maxHolding, config.backtest)
+    const m = backtestMetrics(bt)
+    return {
+      key: w.key,
+      // Expanding windows train from the first bar (their calendar start is -Infinity).
+      trainStart: iso(Number.isFinite(w.trainStart) ? w.trainStart! : data.bars.ts[w.train[0]]),
+      testStart: iso(w.testStart ?? data.bars.ts[w.test[0]]),
+      testEnd: iso(w.testEnd ?? data.bars.ts[w.test[w.test.length - 1]]),
+      samples: { train: w.train.length, val: w.val.length, test: w.test.length, purged: w.purged },
+      test: splitMetrics(r.test, r.yTrue.test),
+      backtest: { total_return: m.total_return, sharpe: m.sharpe, trades: m.trades, max_drawdown: m.max_drawdown },
+    }
+  })
+}

@@ -1,0 +1,119 @@
+/**
+ * One window's chain: fit the base models (or let a stacking / blending combiner fit them), combine, post-process
+ * and decide. Every model of the chain is scored on the window's validation and test rows, so the run can report
+ * each one; nothing is fitted on test rows.
+ */
+import type { FittedPostProcessor } from '../../inference/post-processors.js'
+import type { Model, Task } from '../../models/contract.js'
+import { decide } from '../../policy/registry.js'
+import { classTargets, shuffled } from '../dataset.js'
+import { classProbabilities, K } from '../predict.js'
+import type { RunContext } from './context.js'
+import type { RunData } from './dataset.js'
+import { fitHeldOutCombiner, heldOutCombiner, vote, type Combination } from './combine.js'
+import { fitBaseModels, type FittedBase, type WindowTargets } from './fit.js'
+import { fitPostProcessors, postProcess } from './post-process.js'
+import type { EvalWindow } from './windows.js'
+
+export const TASK: Task = { kind: 'multiclass', classes: K }
+
+export type ModelKind = 'base' | 'ensemble' | 'calibrated'
+
+/** A model's class probabilities on the window's validation and test rows. */
+export interface Scored {
+  readonly name: string
+  readonly kind: ModelKind
+  readonly val: Float64Array
+  readonly test: Float64Array
+}
+
+export interface WindowResult {
+  readonly window: EvalWindow
+  /** True targets of val and test rows (never shuffled: the canary is scored against the truth). */
+  readonly yTrue: { readonly train: Float64Array; readonly val: Float64Array; readonly test: Float64Array }
+  /** Every model of the chain in order: base models, the combination, the post-processed final. */
+  readonly scored: readonly Scored[]
+  readonly final: Model
+  readonly finalName: string
+  readonly members: readonly FittedBase[]
+  readonly combination: Combination | null
+  readonly postProcessors: readonly FittedPostProcessor[]
+  /** The final model's raw and post-processed probabilities, and the policy's signals on test rows. */
+  readonly raw: { readonly val: Float64Array; readonly test: Float64Array }
+  readonly test: Float64Array
+  readonly signals: Int8Array
+}
+
+export async function runWindowChain(ctx: RunContext, data: RunData, window: EvalWindow): Promise<WindowResult> {
+  const { config } = ctx
+  const { lf, vopts } = data
+  if (window.val.length === 0)
+    throw new Error(
+      'the validation split is empty: calibration and early stopping need it (splits.chronological.val > 0)',
+    )
+  const yTrue = {
+    train: classTargets(lf.labels, window.train),
+    val: classTargets(lf.labels, window.val),
+    test: classTargets(lf.labels, window.test),
+  }
+  const shuffle = config.control.shuffle_labels
+  const y: WindowTargets = {
+    train: shuffle ? shuffled(yTrue.train, ctx.seed('canary', window.key, 'train')) : yTrue.train,
+    val: shuffle ? shuffled(yTrue.val, ctx.seed('canary', window.key, 'val')) : yTrue.val,
+  }
+  const scored: Scored[] = []
+  const score = (name: string, kind: ModelKind, model: Model, features?: readonly string[]) => {
+    const val = classProbabilities(model, lf.frame, window.val, vopts, features)
+    const test = classProbabilities(model, lf.frame, window.test, vopts, features)
+    const s = { name, kind, val, test }
+    scored.push(s)
+    return s
+  }
+
+  const heldOut = heldOutCombiner(config)
+  let members: readonly FittedBase[]
+  let combination: Combination | null = null
+  if (heldOut) {
+    combination = await fitHeldOutCombiner(ctx, data, window, y, heldOut, TASK)
+    members = combination.members
+    for (const m of members) score(m.name, 'base', m.model, m.features)
+  } else {
+    members = await fitBaseModels(ctx, data, window, y, TASK)
+    for (const m of members) score(m.name, 'base', m.model, m.features)
+    if (config.ensemble)
+      combination = vote(config, members, (name) => scored.find((s) => s.name === name)!.val, y.val, TASK)
+  }
+  const final = combination?.model ?? members[0].model
+  const finalName = combination?.name ?? members[0].name
+  const raw = combination ? score(finalName, 'ensemble', final) : scored[0]
+  if (window.key === 'all' && combination) ctx.lap(heldOut ? `fit ${finalName}` : 'ensemble')
+
+  const postProcessors = fitPostProcessors(ctx, raw.val, y.val)
+  const ts = data.bars.ts
+  const calibrated = {
+    val: postProcess(postProcessors, raw.val, ts, window.val),
+    test: postProcess(postProcessors, raw.test, ts, window.test),
+  }
+  if (postProcessors.length > 0) {
+    scored.push({
+      name: `${finalName}+${postProcessors.map((p) => p.name).join('+')}`,
+      kind: 'calibrated',
+      ...calibrated,
+    })
+  }
+  if (window.key === 'all') ctx.lap('calibration')
+  const signals = decide(calibrated.test, K, config.policy)
+  return {
+    window,
+    yTrue,
+    scored,
+    final,
+    finalName,
+    members,
+    combination,
+    postProcessors,
+    raw: { val: raw.val, test: raw.test },
+    test: calibrated.test,
+    signals,
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Combine stage. A voting ensemble averages members fitted by the fit stage. Stacking and blending fit their members
+ * themselves: every base model becomes a member fitter over dataset rows, the combiner's registry entry runs the
+ * purged folds (or the holdout), fits the meta-learner and refits the members on the whole training window.
+ */
+import type { CombinerParams } from '../../config/schema.js'
+import { combinedModel, type CombinedMember } from '../../ensemble/combined.js'
+import type { GuardReport } from '../../ensemble/combiner.js'
+import { modelFitter } from '../../ensemble/oof.js'
+import { combinerRegistry } from '../../ensemble/registry.js'
+import { selectColumns, votingEnsemble, type VotingMember } from '../../ensemble/voting.js'
+import { accuracy } from '../../inference/calibration/metrics.js'
+import type { Model, Task } from '../../models/contract.js'
+import { createModel } from '../../models/registry.js'
+import { spansFromT1Index } from '../../validation/spans.js'
+import { buildView, K } from '../predict.js'
+import type { RunContext } from './context.js'
+import type { RunData } from './dataset.js'
+import type { FittedBase, WindowTargets } from './fit.js'
+import type { EvalWindow } from './windows.js'
+
+export interface Combination {
+  readonly model: Model
+  readonly name: string
+  /** The members it combines, fitted on the whole training window. */
+  readonly members: readonly FittedBase[]
+  readonly weights: Record<string, number> | null
+  readonly guard: GuardReport | null
+}
+
+/** The `ensemble` section when it names a combiner fitted on held-out member predictions (stacking, blending). */
+export function heldOutCombiner(config: RunContext['config']): CombinerParams | null {
+  return config.ensemble && !('kind' in config.ensemble) ? config.ensemble : null
+}
+
+export async function fitHeldOutCombiner(
+  ctx: RunContext,
+  data: RunData,
+  window: EvalWindow,
+  y: WindowTargets,
+  params: CombinerParams,
+  task: Task,
+): Promise<Combination> {
+  const { config } = ctx
+  const { lf, vopts } = data
+  const n = lf.frame.length
+  // Targets by dataset row: the combiner's folds and guard index them by row.
+  const yRow = new Float64Array(n).fill(Number.NaN)
+  window.train.forEach((r, i) => (yRow[r] = y.train[i]))
+  window.val.forEach((r, i) => (yRow[r] = y.val[i]))
+  // The training window's samples and their label spans: the folds are purged and embargoed on these.
+  const t1 = new Int32Array(n).fill(-1)
+  for (const r of window.train) t1[r] = lf.labels.t1Index[r]
+  const spans = spansFromT1Index(t1)
+  const members = config.base_models.map((spec, i) => {
+    const kind = createModel(spec.name, spec.config, task, `base_models.${i}.config`).spec.inputView
+    return modelFitter({
+      name: spec.name,
+      create: () => createModel(spec.name, spec.config, task, `base_models.${i}.config`),
+      view: (rows) => {
+        const v = buildView(kind, lf.frame, rows, vopts)
+        return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+      },
+      y: yRow,
+    })
+  })
+  const entry = combinerRegistry.get(params.method)
+  if (!entry) throw new Error(`ensemble.method: no combiner "${params.method}"`)
+  const bar = ctx.progress?.(window.key === 'all' ? `fit ${params.method}` : `fit ${params.method} ${window.key}`)
+  let fit
+  try {
+    fit = await entry.fit(
+      params,
+      { task, spans, y: yRow, members, validation: window.val },
+      { seed: ctx.seed('combine', window.key), threads: ctx.threads, progress: bar },
+    )
+  } finally {
+    bar?.stop?.()
+  }
+  const fitted = fit.members.map((m, i): CombinedMember => {
+    if (!m.model) throw new Error(`${params.method}: member "${m.name}" came back without its model`)
+    const features = config.base_models[i].features
+    return { name: m.name, model: m.model, ...(features ? { features } : {}) }
+  })
+  return {
+    model: combinedModel(fit.combiner, fitted, task),
+    name: params.method,
+    members: fitted,
+    weights: null,
+    guard: fit.guard ?? null,
+  }
+}
+
+/**
+ * Voting over members already fitted, weighted uniformly, by validation accuracy above chance (never test), or by
+ * explicit weights.
+ */
+export function vote(
+  config: RunContext['config'],
+  fitted: readonly FittedBase[],
+  valProbabilities: (name: string) => Float64Array,
+  yVal: Float64Array,
+  task: Task,
+): Combination {
+  const voting = config.ensemble && 'kind' in config.ensemble ? config.ensemble : null
+  if (!voting) throw new Error('vote: the config has no voting ensemble')
+  const names = voting.members ?? fitted.map((f) => f.name)
+  const chosen = names.map((n) => fitted.find((f) => f.name === n)!)
+  const w = voting.weights
+  const weights =
+    w === 'uniform'
+      ? chosen.map(() => 1)
+      : w === 'val_accuracy'
+        ? // Floored so every member keeps a voice.
+          chosen.map((c) => Math.max(1e-3, accuracy(valProbabilities(c.name), yVal, K) - 1 / K))
+        : w
+  const members: VotingMember[] = chosen.map((c, k) => ({
+    name: c.name,
+    model: c.model,
+    weight: weights[k],
+    features: c.features,
+  }))
+  return {
+    model: votingEnsemble(members, task),
+    name: 'voting',
+    members: fitted,
+    weights: Object.fromEntries(members.map((m) => [m.name, m.weight])),
+    guard: null,
+  }
+}

@@ -1,0 +1,50 @@
+/** Fit stage: each base model on the window's training rows, early-stopped on its validation rows. */
+import { selectColumns } from '../../ensemble/voting.js'
+import type { Dataset, Model, Task } from '../../models/contract.js'
+import { createModel } from '../../models/registry.js'
+import { buildView } from '../predict.js'
+import type { RunContext } from './context.js'
+import type { RunData } from './dataset.js'
+import type { EvalWindow } from './windows.js'
+
+export interface FittedBase {
+  readonly name: string
+  readonly model: Model
+  /** The feature-matrix columns it takes (all when absent). */
+  readonly features?: readonly string[]
+}
+
+/** Targets of a window's training and validation rows (shuffled for the leakage canary). */
+export interface WindowTargets {
+  readonly train: Float64Array
+  readonly val: Float64Array
+}
+
+export async function fitBaseModels(
+  ctx: RunContext,
+  data: RunData,
+  window: EvalWindow,
+  y: WindowTargets,
+  task: Task,
+): Promise<FittedBase[]> {
+  const fitted: FittedBase[] = []
+  for (const [i, spec] of ctx.config.base_models.entries()) {
+    const model = createModel(spec.name, spec.config, task, `base_models.${i}.config`)
+    const view = (rows: Int32Array) => {
+      const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
+      return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+    }
+    const train: Dataset = { x: view(window.train), y: y.train }
+    const val: Dataset = { x: view(window.val), y: y.val }
+    const label = window.key === 'all' ? `fit ${spec.name}` : `fit ${spec.name} ${window.key.slice(0, 10)}`
+    const bar = ctx.progress?.(label)
+    try {
+      await model.fit(train, val, { seed: ctx.seed('fit', window.key, spec.name), threads: ctx.threads, progress: bar })
+    } finally {
+      bar?.stop?.()
+    }
+    fitted.push({ name: spec.name, model, ...(spec.features ? { features: spec.features } : {}) })
+    if (window.key === 'all') ctx.lap(`fit ${spec.name}`)
+  }
+  return fitted
+}

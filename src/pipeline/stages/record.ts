@@ -1,0 +1,210 @@
+/**
+ * Record stage: the one run record, from which summary.json, the report and the SQLite row are all derived, and the
+ * run folder's files. Everything is written into a temporary folder that is renamed into place once complete.
+ */
+import { rename, writeFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+import { readBundleManifest } from '../../bundle/manifest.js'
+import type { ResolvedConfig } from '../../config/load.js'
+import { drawdown } from '../../backtest/metrics.js'
+import type { Model } from '../../models/contract.js'
+import type { GuardReport } from '../../ensemble/combiner.js'
+import { renderReport } from '../../tracking/report.js'
+import { openRunStore } from '../../tracking/store.js'
+import type { RunEnvironment, RunRecord, StageTiming } from '../../tracking/types.js'
+import { CLASS_NAMES } from '../dataset.js'
+import { predictionsCsv } from '../predict.js'
+import type { BacktestOutcome } from './backtest.js'
+import type { RunContext } from './context.js'
+import type { RunData } from './dataset.js'
+import type { WindowResult } from './chain.js'
+import type { CalibrationReport, TestStream } from './evaluate.js'
+import type { ModelResult, WindowRecord } from '../../tracking/types.js'
+
+/** summary.json: the run record's headline, in snake_case, derived from the record (never built on its own). */
+export interface RunSummary {
+  run_id: string
+  config_hash: string
+  data_fingerprint: string
+  data_file: string
+  code_version: string
+  environment: RunEnvironment
+  seed: number
+  rows: number
+  features: number
+  feature_schema_hash: string
+  samples: { train: number; val: number; test: number; purged: number; embargoed: number }
+  labels: { classes: readonly string[]; counts: { split: 'train' | 'val' | 'test'; counts: number[] }[] }
+  models: ModelResult[]
+  ensemble_weights: Record<string, number> | null
+  /** Stacking or blending compared with its best member on validation (null without such a combiner). */
+  ensemble_guard: GuardReport | null
+  calibration: CalibrationReport | null
+  backtest: Record<string, number>
+  regimes: NonNullable<RunRecord['backtest']>['byRegime']
+  canary: { shuffled_labels: boolean; test_auc: number }
+  evaluation: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }
+  bundle_checksum: string
+  timings: StageTiming[]
+}
+
+export function runSummary(r: RunRecord): RunSummary {
+  return {
+    run_id: r.runId,
+    config_hash: r.configHash,
+    data_fingerprint: r.dataFingerprint,
+    data_file: r.dataFile,
+    code_version: r.codeVersion,
+    environment: r.environment!,
+    seed: r.seed,
+    rows: r.rows!,
+    features: r.features!,
+    feature_schema_hash: r.featureSchemaHash!,
+    samples: r.samples!,
+    labels: r.labels,
+    models: r.models,
+    ensemble_weights: r.ensembleWeights ?? null,
+    ensemble_guard: (r.ensembleGuard as GuardReport | null | undefined) ?? null,
+    calibration: r.calibration ?? null,
+    backtest: r.backtest!.metrics,
+    regimes: r.backtest!.byRegime,
+    canary: { shuffled_labels: r.canary!.shuffledLabels, test_auc: r.canary!.testAuc },
+    evaluation: r.evaluation!,
+    bundle_checksum: r.bundleChecksum!,
+    timings: r.timings,
+  }
+}
+
+/** The run's config as it ran: defaults filled in, and ensemble weights as the numbers actually used. */
+function resolvedConfigYaml(config: ResolvedConfig, weights: Record<string, number> | null): string {
+  const { source, hash, ...rest } = config
+  const out =
+    weights && rest.ensemble
+      ? { ...rest, ensemble: { ...rest.ensemble, members: Object.keys(weights), weights: Object.values(weights) } }
+      : rest
+  return `# resolved from ${source ?? 'defaults'} (config hash ${hash})\n${stringify(out)}`
+}
+
+/** Gain importance of the final model's tree parts (mean over the parts that expose it). */
+function featureImportance(model: Model, names: readonly string[]): { feature: string; gain: number }[] | undefined {
+  const parts = (model as Model & { members?: readonly { model: Model; features?: readonly string[] }[] }).members
+  const models = parts ? parts.filter((p) => !p.features).map((p) => p.model) : [model]
+  const gains = models
+    .map((m) => (m as Model & { importance?: (type: 'gain') => Float64Array }).importance?.call(m, 'gain'))
+    .filter((g): g is Float64Array => g?.length === names.length)
+  if (gains.length === 0) return undefined
+  return names
+    .map((feature, j) => ({ feature, gain: gains.reduce((s, g) => s + g[j], 0) / gains.length }))
+    .sort((a, b) => b.gain - a.gain)
+}
+
+function classCounts(y: Float64Array): number[] {
+  const c = new Array<number>(CLASS_NAMES.length).fill(0)
+  for (const v of y) c[v]++
+  return c
+}
+
+export interface RecordInput {
+  readonly runId: string
+  readonly dataFile: string
+  readonly environment: RunEnvironment
+  readonly codeVersion: string
+  readonly data: RunData
+  readonly results: readonly WindowResult[]
+  readonly method: 'chronological' | 'walk_forward'
+  readonly windows: WindowRecord[]
+  readonly skipped: number
+  readonly models: ModelResult[]
+  readonly calibration: CalibrationReport | null
+  readonly stream: TestStream
+  readonly backtest: BacktestOutcome
+  readonly canaryAuc: number
+  readonly bundleChecksum: string
+  readonly workDir: string
+}
+
+export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promise<RunRecord> {
+  const { config } = ctx
+  const { data, results } = input
+  const last = results[results.length - 1]
+  const sum = (f: (r: WindowResult) => number) => results.reduce((s, r) => s + f(r), 0)
+  const counts = (split: 'train' | 'val' | 'test') =>
+    results.map((r) => classCounts(r.yTrue[split])).reduce((a, b) => a.map((v, i) => v + b[i]))
+  const bt = input.backtest.result
+  return {
+    runId: input.runId,
+    createdAt: new Date().toISOString(),
+    configHash: config.hash,
+    dataFingerprint: data.report.fingerprint,
+    codeVersion: input.codeVersion,
+    environment: input.environment,
+    seed: config.seed,
+    config: { ...config, source: undefined },
+    dataFile: input.dataFile,
+    timings: ctx.timings,
+    labels: {
+      classes: [...CLASS_NAMES],
+      counts: [
+        { split: 'train', counts: counts('train') },
+        { split: 'val', counts: counts('val') },
+        { split: 'test', counts: counts('test') },
+      ],
+    },
+    models: input.models,
+    calibration: input.calibration ?? undefined,
+    featureImportance: featureImportance(last.final, data.lf.frame.names),
+    backtest: {
+      equity: { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) },
+      metrics: { ...input.backtest.metrics },
+      byRegime: input.backtest.regimes,
+    },
+    canary: { shuffledLabels: config.control.shuffle_labels, testAuc: input.canaryAuc },
+    artifacts: Object.entries((await readBundleManifest(join(input.workDir, 'bundle'))).manifest.files).map(
+      ([path, f]) => ({ path: `bundle/${path}`, ...f }),
+    ),
+    rows: data.bars.length,
+    features: data.lf.frame.names.length,
+    featureSchemaHash: data.lf.frame.schema.hash,
+    samples: {
+      train: sum((r) => r.window.train.length),
+      val: sum((r) => r.window.val.length),
+      test: sum((r) => r.window.test.length),
+      purged: sum((r) => r.window.purged),
+      embargoed: sum((r) => r.window.embargoed),
+    },
+    ensembleWeights: last.combination?.weights ?? null,
+    ensembleGuard: (last.combination?.guard as Record<string, unknown> | null | undefined) ?? null,
+    bundleChecksum: input.bundleChecksum,
+    evaluation: { method: input.method, windows: input.windows, skipped: input.skipped },
+  }
+}
+
+/** Writes the run folder from the record, renames it into place and stores the record. */
+export async function recordStage(
+  ctx: RunContext,
+  record: RunRecord,
+  input: Pick<RecordInput, 'data' | 'stream' | 'workDir'>,
+  runDir: string,
+  storePath: string,
+): Promise<RunSummary> {
+  const { workDir } = input
+  const summary = runSummary(record)
+  await mkdir(join(workDir, 'predictions'), { recursive: true })
+  await writeFile(
+    join(workDir, 'predictions', 'test.csv'),
+    predictionsCsv(input.data.bars, input.stream.rows, input.stream.p, input.stream.signals),
+  )
+  await writeFile(join(workDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
+  await writeFile(join(workDir, 'config.resolved.yaml'), resolvedConfigYaml(ctx.config, record.ensembleWeights ?? null))
+  await writeFile(join(workDir, 'report.html'), renderReport(record))
+  await rename(workDir, runDir)
+  const store = openRunStore(storePath)
+  try {
+    store.record(record)
+  } finally {
+    store.close()
+  }
+  ctx.lap('report+tracking')
+  return summary
+}

@@ -1,0 +1,96 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runPipeline } from '../../src/pipeline/run.js'
+import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
+import { predictionsCsv } from '../../src/pipeline/predict.js'
+import { openRunStore } from '../../src/tracking/store.js'
+import { tempDir } from '../helpers.js'
+import { sampleSlice, smallConfig } from './fixture.js'
+
+const ROWS = 12 * 1440
+
+/** Refit daily on the 3 days before, the last 20% of each training window for early stopping and calibration. */
+function walkConfig(walk: Record<string, unknown> = {}) {
+  return smallConfig({
+    splits: { method: 'walk_forward' },
+    evaluation: { walk_forward: { train: '3d', test: '1d', step: '1d', val: 0.2, ...walk } },
+  })
+}
+
+const predictionLines = (runDir: string) =>
+  readFileSync(join(runDir, 'predictions', 'test.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+
+test('walk-forward: the chain is refit per window, the windows are backtested as one stream and recorded', async () => {
+  const data = await sampleSlice(ROWS)
+  const out = tempDir()
+  const run = await runPipeline({ config: walkConfig(), dataFile: data, outDir: out })
+  const { evaluation, samples } = run.summary
+  assert.equal(evaluation.method, 'walk_forward')
+  // 12 days of data, 3 days of training before each test day: days 4 to 12 are tested (day 3's training window
+  // would start before the first bar and is skipped, as are the earlier ones).
+  assert.equal(evaluation.windows.length, 9)
+  assert.ok(evaluation.skipped >= 1)
+  const keys = evaluation.windows.map((w) => w.key)
+  for (let i = 1; i < keys.length; i++) assert.equal(Date.parse(keys[i]) - Date.parse(keys[i - 1]), 86_400_000)
+  for (const w of evaluation.windows) {
+    assert.equal(Date.parse(w.testEnd) - Date.parse(w.testStart), 86_400_000)
+    assert.equal(Date.parse(w.testStart) - Date.parse(w.trainStart), 3 * 86_400_000)
+    assert.ok(w.samples.train > 2000 && w.samples.val > 500 && w.samples.test > 1000, JSON.stringify(w.samples))
+    assert.ok(Number.isFinite(w.test.auc_dir) && Number.isFinite(w.backtest.total_return))
+  }
+  // One stream: every window's test rows once, in time order.
+  const lines = predictionLines(run.runDir)
+  assert.equal(lines.length, samples.test)
+  assert.equal(
+    samples.test,
+    evaluation.windows.reduce((s, w) => s + w.samples.test, 0),
+  )
+  const times = lines.map((l) => Date.parse(l.split(',')[0]))
+  for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1])
+  assert.ok(times[0] >= Date.parse(keys[0]) && times.at(-1)! < Date.parse(evaluation.windows.at(-1)!.testEnd))
+  // Stored with the backtest metrics as columns.
+  const store = openRunStore(join(out, 'mlf.sqlite'))
+  try {
+    const row = store.db.prepare('SELECT evaluation, bt_trades, bt_sharpe FROM runs WHERE run_id = ?').get(run.runId)
+    assert.deepEqual(row, {
+      evaluation: 'walk_forward',
+      bt_trades: run.summary.backtest.trades,
+      bt_sharpe: run.summary.backtest.sharpe,
+    })
+  } finally {
+    store.close()
+  }
+
+  // The bundle is the last window's chain: it reproduces that window's predictions exactly.
+  const last = evaluation.windows.at(-1)!
+  const scored = await scoreWithBundle(await loadBundle(run.bundleDir, run.bundleChecksum), data)
+  const byTs = new Map(
+    predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals)
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => [l.split(',')[0], l]),
+  )
+  const lastLines = lines.filter((l) => Date.parse(l.split(',')[0]) >= Date.parse(last.testStart))
+  assert.equal(lastLines.length, last.samples.test)
+  for (const line of lastLines) assert.equal(byTs.get(line.split(',')[0]), line)
+
+  // A window's predictions are the same whether the run covers every window or starts at that one.
+  const from = keys[4]
+  const later = await runPipeline({ config: walkConfig({ from }), dataFile: data, outDir: out })
+  assert.deepEqual(
+    later.summary.evaluation.windows.map((w) => w.key),
+    keys.slice(4),
+  )
+  assert.deepEqual(
+    later.summary.evaluation.windows.map((w) => w.samples),
+    evaluation.windows.slice(4).map((w) => w.samples),
+  )
+  const fromLines = lines.filter((l) => Date.parse(l.split(',')[0]) >= Date.parse(from))
+  assert.deepEqual(predictionLines(later.runDir), fromLines)
+})
