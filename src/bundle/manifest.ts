@@ -37,6 +37,26 @@ const signatureSchema = z
   })
   .strict()
 
+/**
+ * The chain the bundle holds, link by link with its role, in the order scoring runs it: the members (base models,
+ * with the view they take, their output head and feature slice), the combiner, the post-processors (with their
+ * fitted state) and the policy (with its params). Scoring rebuilds each link through its registry.
+ */
+const chainLinkSchema = z.discriminatedUnion('role', [
+  z
+    .object({
+      role: z.literal('member'),
+      name: z.string(),
+      view: z.string(),
+      head: z.string(),
+      features: z.array(z.string()).nullable(),
+    })
+    .strict(),
+  z.object({ role: z.literal('combiner'), name: z.string() }).strict(),
+  z.object({ role: z.literal('post_processor'), name: z.string(), state: z.record(z.string(), z.unknown()) }).strict(),
+  z.object({ role: z.literal('policy'), name: z.string(), params: z.record(z.string(), z.unknown()) }).strict(),
+])
+
 /** The manifest's content, everything but its own checksum. */
 const manifestContentSchema = z
   .object({
@@ -47,7 +67,7 @@ const manifestContentSchema = z
     data_fingerprint: z.string(),
     feature_schema: featureSchemaRefSchema,
     models: z.array(z.object({ role: z.string(), name: z.string(), dir: z.string() }).strict()).min(1),
-    calibrator: z.record(z.string(), z.unknown()).nullable(),
+    chain: z.array(chainLinkSchema).min(2),
     metrics: z.record(z.string(), z.unknown()),
     signature: signatureSchema,
     /** Threads and other settings that can change numeric results (ARCHITECTURE principle 3). */
@@ -58,6 +78,7 @@ const manifestContentSchema = z
 
 const manifestSchema = manifestContentSchema.extend({ checksum: sha256Schema }).strict()
 
+export type ChainLink = z.infer<typeof chainLinkSchema>
 export type FeatureSchemaRef = z.infer<typeof featureSchemaRefSchema>
 export type InferenceSignature = z.infer<typeof signatureSchema>
 export type BundleManifest = z.infer<typeof manifestSchema>
@@ -69,7 +90,7 @@ export const MANIFEST = 'manifest.json'
 /**
  * The bundle checksum: the SHA-256 of the manifest's canonical content without its checksum field. The manifest
  * lists the SHA-256 of every other file, so this one value covers the whole bundle, and any edit of the manifest
- * itself (metrics, the calibrator's copy, a file's hash) no longer matches the checksum it carries.
+ * itself (metrics, the chain's post-processor state, a file's hash) no longer matches the checksum it carries.
  */
 export function manifestChecksum(content: Omit<BundleManifest, 'checksum'>): string {
   return sha256Hex(canonicalJson(content))

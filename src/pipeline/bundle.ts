@@ -8,18 +8,22 @@ import type { FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
-import { temperatureScalerSchema, type TemperatureScaler } from '../inference/calibration/temperature.js'
+import { loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
 import type { Model } from '../models/contract.js'
 import { registry } from '../models/registry.js'
 import { decide } from '../policy/registry.js'
 import { parseTimeframe } from '../data/timeframe.js'
-import { readBundleManifest, type BundleManifest, type ManifestFields } from '../bundle/manifest.js'
+import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
 import { z } from 'zod'
-import { calibrate, classProbabilities, K, sampleMask, viewOptions } from './predict.js'
+import { classProbabilities, K, sampleMask, viewOptions } from './predict.js'
+import { postProcess } from './stages/post-process.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
 
 export const SIGNATURE_VERSION = '1'
+
+/** The fitted post-processors, in order, as [{ name, state }]; the manifest's chain carries the same. */
+export const POST_PROCESSORS_FILE = 'post_processors.json'
 
 /** The bundle's own copy of the resolved config (without where it was loaded from, which varies between machines). */
 function bundleConfig(config: ResolvedConfig): string {
@@ -32,7 +36,7 @@ export async function saveBundleArtifacts(
   config: ResolvedConfig,
   model: Model,
   name: string,
-  scaler: TemperatureScaler | null,
+  postProcessors: readonly FittedPostProcessor[],
   features: readonly string[] | null,
 ): Promise<void> {
   await writeFile(join(dir, 'config.json'), bundleConfig(config))
@@ -42,7 +46,7 @@ export async function saveBundleArtifacts(
     join(dir, 'model.json'),
     `${JSON.stringify({ name, family: model.spec.family, features }, null, 1)}\n`,
   )
-  await writeFile(join(dir, 'calibrator.json'), `${JSON.stringify(scaler, null, 1)}\n`)
+  await writeFile(join(dir, POST_PROCESSORS_FILE), `${JSON.stringify(postProcessors, null, 1)}\n`)
 }
 
 export function bundleManifestFields(
@@ -52,7 +56,7 @@ export function bundleManifestFields(
   volumeMode: VolumeMode,
   warmupBars: number,
   name: string,
-  scaler: TemperatureScaler | null,
+  chain: readonly ChainLink[],
   metrics: Record<string, unknown>,
 ): ManifestFields {
   return {
@@ -66,7 +70,7 @@ export function bundleManifestFields(
       volume_mode: volumeMode,
     },
     models: [{ role: 'final', name, dir: 'model' }],
-    calibrator: scaler ? { ...scaler } : null,
+    chain: [...chain],
     metrics,
     signature: {
       inputs: {
@@ -97,7 +101,7 @@ export interface LoadedBundle {
   model: Model
   /** Feature columns the final model takes (null: all). */
   features: readonly string[] | null
-  scaler: TemperatureScaler | null
+  postProcessors: FittedPostProcessor[]
 }
 
 const modelMetaSchema = z
@@ -141,14 +145,21 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
     )
   }
   const meta = await readArtifact(root, 'model.json', modelMetaSchema, dir)
-  const scaler = await readArtifact(
-    root,
-    'calibrator.json',
-    temperatureScalerSchema.refine((s) => s.classes === K, `${K} classes`).nullable(),
-    dir,
-  )
-  if (canonicalJson(scaler) !== canonicalJson(manifest.calibrator))
-    throw new Error(`bundle ${dir}: calibrator.json and the manifest's copy of the calibrator differ`)
+  const saved = await readArtifact(root, POST_PROCESSORS_FILE, z.array(z.unknown()), dir)
+  const postProcessors = saved.map((pp, i) => loadPostProcessor(pp, `bundle ${dir}: ${POST_PROCESSORS_FILE} [${i}]`))
+  for (const pp of postProcessors) {
+    const classes = pp.state.classes
+    if (classes !== undefined && classes !== K)
+      throw new Error(`bundle ${dir}: ${POST_PROCESSORS_FILE}: ${pp.name} was fitted on ${classes} classes, not ${K}`)
+  }
+  const inChain = manifest.chain
+    .filter((l) => l.role === 'post_processor')
+    .map((l) => ({ name: l.name, state: l.state }))
+  if (canonicalJson(postProcessors) !== canonicalJson(inChain))
+    throw new Error(`bundle ${dir}: ${POST_PROCESSORS_FILE} and the post-processors of the manifest's chain differ`)
+  const policy = manifest.chain.find((l) => l.role === 'policy')
+  if (!policy || canonicalJson(policy.params) !== canonicalJson(config.policy))
+    throw new Error(`bundle ${dir}: the manifest's policy link and config.json's policy differ`)
   let model: Model
   if (meta.family === 'ensemble') model = await loadEnsemble(join(root, 'model'))
   else {
@@ -158,7 +169,7 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
     if (!availability.ok) throw new Error(`bundle ${dir}: model "${meta.name}" is unavailable: ${availability.hint}`)
     model = await entry.load(join(root, 'model'))
   }
-  return { dir, manifest, checksum, config, model, features: meta.features, scaler }
+  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors }
 }
 
 function modelKinds(model: Model): string[] {
@@ -217,6 +228,6 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
     )
   }
   const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
-  const p = calibrate(raw, bundle.scaler, bars.ts, rows)
+  const p = postProcess(bundle.postProcessors, raw, bars.ts, rows)
   return { bars, rows, p, signals: decide(p, K, bundle.config.policy) }
 }

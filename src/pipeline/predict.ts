@@ -3,7 +3,6 @@ import type { FeatureFrame } from '../features/frame.js'
 import type { DataView, ViewKind, ViewSet } from '../features/views/types.js'
 import { windowTensor } from '../features/views/window.js'
 import type { Model } from '../models/contract.js'
-import { applyTemperature, type TemperatureScaler } from '../inference/calibration/temperature.js'
 import { matrixFor } from './dataset.js'
 import { firstBadDistribution } from '../core/probabilities.js'
 import { selectColumns } from '../ensemble/voting.js'
@@ -77,22 +76,6 @@ export function classProbabilities(
   }
   if (!out.p || out.classes !== K) throw new Error(`model ${model.spec.name} did not give ${K}-class probabilities`)
   return checkDistributions(out.p, `model ${model.spec.name}`, frame.ts, rows)
-}
-
-/** Calibrated probabilities (checked valid), or `p` itself without a calibrator. */
-export function calibrate(
-  p: Float64Array,
-  scaler: TemperatureScaler | null,
-  ts: Float64Array,
-  rows: Int32Array,
-): Float64Array {
-  if (!scaler) return p
-  return checkDistributions(
-    applyTemperature(p, K, scaler.temperature),
-    `calibrator temperature (T=${scaler.temperature})`,
-    ts,
-    rows,
-  )
 }
 
 /** CSV of predictions: the bar time (decision at its close), the three class probabilities, the signal. */

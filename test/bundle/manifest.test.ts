@@ -26,7 +26,10 @@ const fields = {
   data_fingerprint: 'd',
   feature_schema: { names: ['x'], dtypes: ['float64'], hash: 'h', volume_mode: 'present' as const },
   models: [{ role: 'final', name: 'm', dir: 'model' }],
-  calibrator: null,
+  chain: [
+    { role: 'member' as const, name: 'm', view: 'feature_matrix', head: 'class_probabilities', features: null },
+    { role: 'policy' as const, name: 'threshold', params: { kind: 'threshold', long: 0.6, short: 0.6 } },
+  ],
   metrics: {},
   signature: {
     inputs: { kind: 'bars' as const, interval: '1m', fields: ['ts'], warmup_bars: 0 },
@@ -61,8 +64,14 @@ test('a bundle from an incompatible version or with a broken manifest is refused
   await writeBundle(dir, fields, async (tmp) => writeFile(join(tmp, 'a.txt'), 'alpha'))
   const path = join(dir, 'manifest.json')
   const m = JSON.parse(readFileSync(path, 'utf8'))
-  writeFileSync(path, JSON.stringify({ ...m, bundle_version: '3.0.0' }))
-  await assert.rejects(readBundleManifest(dir), /version 3\.0\.0 cannot be read/)
+  // The previous major version (its calibrator.json is now the chain's post-processors) and a future one.
+  for (const version of ['2.0.0', '4.0.0']) {
+    writeFileSync(path, JSON.stringify({ ...m, bundle_version: version }))
+    await assert.rejects(
+      readBundleManifest(dir),
+      new RegExp(`version ${version.replaceAll('.', '\\.')} cannot be read`),
+    )
+  }
   writeFileSync(path, '{not json')
   await assert.rejects(readBundleManifest(dir), /manifest.json is not valid JSON/)
   assert.ok(canRead('1.2.0', '1.1.5'))
@@ -92,7 +101,7 @@ test('any edit of the manifest itself is refused, the checksum it carries no lon
   assert.equal(m.checksum, checksum)
   for (const edit of [
     { ...m, metrics: { accuracy: 0.99 } },
-    { ...m, calibrator: { method: 'temperature', temperature: 1, classes: 3 } },
+    { ...m, chain: [...m.chain, { role: 'post_processor', name: 'temperature', state: { temperature: 1 } }] },
     { ...m, runtime: { threads: 64 } },
     { ...m, files: { ...m.files, 'a.txt': { ...m.files['a.txt'], bytes: 6 } } },
   ]) {

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { runPipeline } from '../../src/pipeline/run.js'
 import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
-import { calibrate, checkDistributions } from '../../src/pipeline/predict.js'
+import { checkDistributions } from '../../src/pipeline/predict.js'
+import { postProcess } from '../../src/pipeline/stages/post-process.js'
 import { tempDir } from '../helpers.js'
 import { sampleSlice, smallConfig } from './fixture.js'
 import { editManifest, replaceArtifact } from '../bundle/reseal.js'
@@ -44,31 +45,69 @@ test('a run writes its folder whole: temp folders of killed runs are removed, no
   }
 })
 
-test('a calibrator with an impossible temperature is refused on load, naming the file and the field', async () => {
+/** The bundle's post-processors replaced by `chain`, in the file and in the manifest's chain alike. */
+function replacePostProcessors(dir: string, chain: unknown[]): void {
+  replaceArtifact(dir, 'post_processors.json', JSON.stringify(chain))
+  editManifest(dir, (m) => {
+    const links = m.chain.filter((l) => l.role !== 'post_processor' && l.role !== 'policy')
+    const policy = m.chain.filter((l) => l.role === 'policy')
+    m.chain = [...links, ...chain.map((c) => ({ role: 'post_processor', ...(c as object) })), ...policy] as never
+  })
+}
+
+test('a post-processor with an impossible state is refused on load, naming the file, the link and the field', async () => {
   for (const temperature of [0, 1e-320, -1, 'hot', null, 1e6]) {
     const dir = await bundleCopy()
-    const scaler = { method: 'temperature', temperature, classes: 3 }
-    replaceArtifact(dir, 'calibrator.json', JSON.stringify(scaler))
-    editManifest(dir, (m) => {
-      m.calibrator = scaler
-    })
-    await assert.rejects(loadBundle(dir), /calibrator\.json is invalid at temperature/, String(temperature))
+    replacePostProcessors(dir, [{ name: 'temperature', state: { method: 'temperature', temperature, classes: 3 } }])
+    await assert.rejects(
+      loadBundle(dir),
+      /post_processors\.json \[0\]: temperature state is invalid at temperature/,
+      String(temperature),
+    )
   }
-  // Another class count than the three the chain gives.
+  // Another class count than the three the chain gives, and a post-processor this mlfactory does not have.
   const dir = await bundleCopy()
-  const scaler = { method: 'temperature', temperature: 1.5, classes: 2 }
-  replaceArtifact(dir, 'calibrator.json', JSON.stringify(scaler))
-  editManifest(dir, (m) => {
-    m.calibrator = scaler
-  })
-  await assert.rejects(loadBundle(dir), /calibrator\.json is invalid at \(the whole file\): 3 classes/)
+  replacePostProcessors(dir, [{ name: 'temperature', state: { method: 'temperature', temperature: 1.5, classes: 2 } }])
+  await assert.rejects(loadBundle(dir), /post_processors\.json: temperature was fitted on 2 classes, not 3/)
+  const other = await bundleCopy()
+  replacePostProcessors(other, [{ name: 'isotonic', state: {} }])
+  await assert.rejects(loadBundle(other), /post_processors\.json \[0\]: unknown post-processor "isotonic"/)
 })
 
-test("the manifest's copy of the calibrator must be the calibrator", async () => {
+test("the manifest's chain must be the bundle's: post-processors and policy", async () => {
   const dir = await bundleCopy()
-  const scaler = JSON.parse(readFileSync(join(dir, 'calibrator.json'), 'utf8'))
-  replaceArtifact(dir, 'calibrator.json', JSON.stringify({ ...scaler, temperature: scaler.temperature * 1.01 }))
-  await assert.rejects(loadBundle(dir), /calibrator\.json and the manifest's copy of the calibrator differ/)
+  const [pp] = JSON.parse(readFileSync(join(dir, 'post_processors.json'), 'utf8'))
+  replaceArtifact(
+    dir,
+    'post_processors.json',
+    JSON.stringify([{ ...pp, state: { ...pp.state, temperature: pp.state.temperature * 1.01 } }]),
+  )
+  await assert.rejects(loadBundle(dir), /post_processors\.json and the post-processors of the manifest's chain differ/)
+  const other = await bundleCopy()
+  editManifest(other, (m) => {
+    for (const l of m.chain) if (l.role === 'policy') l.params = { ...l.params, long: 0.99 }
+  })
+  await assert.rejects(loadBundle(other), /the manifest's policy link and config\.json's policy differ/)
+})
+
+test('the manifest lists the chain with roles: members with view and head, post-processors, policy', async () => {
+  const { run } = await fixture
+  const { manifest } = await loadBundle(run.bundleDir)
+  assert.deepEqual(
+    manifest.chain.map((l) => [l.role, l.name]),
+    [
+      ['member', 'xgboost'],
+      ['post_processor', 'temperature'],
+      ['policy', 'threshold'],
+    ],
+  )
+  assert.deepEqual(manifest.chain[0], {
+    role: 'member',
+    name: 'xgboost',
+    view: 'feature_matrix',
+    head: 'class_probabilities',
+    features: null,
+  })
 })
 
 test('with the expected checksum, only the bundle the run made loads', async () => {
@@ -106,11 +145,11 @@ test('a non-finite or invalid probability stops scoring, naming the link of the 
     () => checkDistributions(Float64Array.from([0.2, 0.3, 0.6, 0.1, 0.1, 0.8]), 'model m', ts, rows),
     /row 1 /,
   )
-  // A temperature the loader refuses, applied anyway: every row underflows to NaN, and the calibrator is named.
-  const scaler = { method: 'temperature' as const, temperature: 1e-320, classes: 3 }
+  // A temperature the loader refuses, applied anyway: every row underflows to NaN, and the post-processor is named.
+  const state = { method: 'temperature', temperature: 1e-320, classes: 3 }
   assert.throws(
-    () => calibrate(good, scaler, ts, rows),
-    /calibrator temperature \(T=1e-320\) gave no valid probabilities for row 1/,
+    () => postProcess([{ name: 'temperature', state }], good, ts, rows),
+    /post-processor temperature \(temperature=1e-320, classes=3\) gave no valid probabilities for row 1/,
   )
 })
 

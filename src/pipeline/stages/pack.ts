@@ -2,7 +2,8 @@
 import { join } from 'node:path'
 import { writeBundle } from '../../bundle/manifest.js'
 import { baseInterval } from '../../config/schema.js'
-import type { TemperatureScaler } from '../../inference/calibration/temperature.js'
+import type { ChainLink } from '../../bundle/manifest.js'
+import type { Model } from '../../models/contract.js'
 import { bundleManifestFields, saveBundleArtifacts, warmupBars } from '../bundle.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
@@ -18,7 +19,6 @@ export async function packStage(
 ): Promise<string> {
   const { config } = ctx
   const { frame } = data.lf
-  const scaler = (last.postProcessors.find((p) => p.name === 'temperature')?.state ?? null) as TemperatureScaler | null
   const metrics = Object.fromEntries(models.map((m) => [m.name, m.metrics]))
   const checksum = await writeBundle(
     join(workDir, 'bundle'),
@@ -29,7 +29,7 @@ export async function packStage(
       frame.volumeMode,
       warmupBars(frame.specs, baseInterval(config).ms),
       last.finalName,
-      scaler,
+      chainLinks(ctx, last),
       metrics,
     ),
     (tmp) =>
@@ -38,10 +38,28 @@ export async function packStage(
         config,
         last.final,
         last.finalName,
-        scaler,
+        last.postProcessors,
         config.ensemble ? null : (last.members[0].features ?? null),
       ),
   )
   ctx.lap('bundle')
   return checksum
+}
+
+/** The chain as the manifest lists it: members (view, head, features), combiner, post-processors, policy. */
+export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
+  const member = (name: string, model: Model, features?: readonly string[]): ChainLink => ({
+    role: 'member',
+    name,
+    view: model.spec.inputView,
+    head: 'class_probabilities',
+    features: features ? [...features] : null,
+  })
+  const { policy } = ctx.config
+  return [
+    ...last.members.map((m) => member(m.name, m.model, m.features)),
+    ...(last.combination ? [{ role: 'combiner' as const, name: last.combination.name }] : []),
+    ...last.postProcessors.map((p) => ({ role: 'post_processor' as const, name: p.name, state: { ...p.state } })),
+    { role: 'policy', name: policy.kind, params: { ...policy } },
+  ]
 }
