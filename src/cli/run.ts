@@ -27,13 +27,28 @@ export function printSummary(s: RunSummary, write: (t: string) => void): void {
   }
   if (s.calibration) {
     const { before: b, after: a } = s.calibration
-    write(`\ncalibration (test, temperature ${s.calibration.params.temperature.toFixed(3)})\n`)
+    const params = Object.entries(s.calibration.params).map(([k, v]) => `${k} ${v.toFixed(3)}`)
+    write(`\ncalibration (test, ${s.calibration.method}${params.length ? `: ${params.join(', ')}` : ''})\n`)
     write(
       `  ECE ${b.ece.toFixed(4)} -> ${a.ece.toFixed(4)}   Brier ${b.brier.toFixed(4)} -> ${a.brier.toFixed(4)}   log-loss ${b.logLoss.toFixed(4)} -> ${a.logLoss.toFixed(4)}\n`,
     )
   }
+  const ev = s.evaluation
+  if (ev.method === 'walk_forward') {
+    write(`\nwalk-forward windows (${ev.windows.length}; ${ev.skipped} without a full training window skipped)\n`)
+    write(
+      `  ${'test from'.padEnd(12)} ${'train'.padStart(7)} ${'val'.padStart(6)} ${'test'.padStart(6)}   AUC    return  trades\n`,
+    )
+    for (const w of ev.windows) {
+      write(
+        `  ${w.testStart.slice(0, 10).padEnd(12)} ${String(w.samples.train).padStart(7)} ${String(w.samples.val).padStart(6)} ${String(w.samples.test).padStart(6)}  ${w.test.auc_dir.toFixed(3)} ${pct(w.backtest.total_return).padStart(8)} ${String(w.backtest.trades).padStart(7)}\n`,
+      )
+    }
+  }
   const bt = s.backtest
-  write(`\nbacktest (test split, after fees and slippage)\n`)
+  write(
+    `\nbacktest (${ev.method === 'walk_forward' ? "the windows' test rows as one stream" : 'test split'}, after fees and slippage)\n`,
+  )
   write(
     `  return ${pct(bt.total_return)}  Sharpe ${bt.sharpe.toFixed(2)}  Sortino ${bt.sortino.toFixed(2)}  max drawdown ${pct(bt.max_drawdown)}\n`,
   )

@@ -247,6 +247,52 @@ function backtestSection(run: RunRecord, charts: ChartData): string {
   return section('backtest', 'Backtest', body)
 }
 
+/** Walk-forward windows: each window's test AUC and its own backtest return, plotted and tabled. */
+function windowsSection(run: RunRecord, charts: ChartData): string {
+  const ev = run.evaluation
+  if (!ev || ev.method !== 'walk_forward') return ''
+  const w = ev.windows
+  charts.windows = {
+    keys: w.map((x) => x.testStart.slice(0, 10)),
+    aucDir: w.map((x) => x.test.auc_dir),
+    totalReturn: w.map((x) => x.backtest.total_return),
+  }
+  const note = `${w.length} windows, the chain refit in each${ev.skipped ? `; ${ev.skipped} skipped (no full training window)` : ''}.`
+  return section(
+    'windows',
+    'Walk-forward windows',
+    `<p>${escapeHtml(note)}</p>${chart('chart-windows', 360)}` +
+      table(
+        [
+          'test from',
+          'test to',
+          'train from',
+          'train',
+          'val',
+          'test',
+          'AUC (up/down)',
+          'log-loss',
+          'return',
+          'Sharpe',
+          'trades',
+        ],
+        w.map((x) => [
+          x.testStart,
+          x.testEnd,
+          x.trainStart,
+          x.samples.train,
+          x.samples.val,
+          x.samples.test,
+          x.test.auc_dir,
+          x.test.log_loss,
+          x.backtest.total_return,
+          x.backtest.sharpe,
+          x.backtest.trades,
+        ]),
+      ),
+  )
+}
+
 function timingsSection(run: RunRecord): string {
   if (run.timings.length === 0) return absent('timings', 'Timings', 'No stage timings were recorded.')
   const total = run.timings.reduce((a, t) => a + t.seconds, 0)
@@ -275,6 +321,7 @@ interface ChartData {
   reliability?: { before: number[][]; after: number[][] }
   importance?: { features: string[]; gain: number[] }
   labels?: { classes: string[]; splits: string[]; counts: number[][] }
+  windows?: { keys: string[]; aucDir: number[]; totalReturn: number[] }
 }
 
 /**
@@ -353,6 +400,21 @@ const CHART_SCRIPT = `
       })
     });
   }
+  if (data.windows) {
+    make('chart-windows', {
+      color: palette,
+      tooltip: { trigger: 'axis', renderMode: 'richText', axisPointer: { type: 'shadow' } },
+      legend: { top: 0, data: ['test AUC (up/down)', 'return'] },
+      grid: { left: 70, right: 70, top: 40, bottom: 40 },
+      xAxis: { type: 'category', data: data.windows.keys },
+      yAxis: [{ type: 'value', name: 'AUC', scale: true }, { type: 'value', name: 'return' }],
+      series: [
+        { name: 'test AUC (up/down)', type: 'line', data: data.windows.aucDir, yAxisIndex: 0,
+          markLine: { silent: true, symbol: 'none', data: [{ yAxis: 0.5 }], lineStyle: { type: 'dashed', color: '#888' } } },
+        { name: 'return', type: 'bar', data: data.windows.totalReturn, yAxisIndex: 1 }
+      ]
+    });
+  }
   window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
 })();
 `
@@ -391,6 +453,7 @@ export function renderReport(run: RunRecord): string {
     modelsSection(run),
     canarySection(run),
     backtestSection(run, charts),
+    windowsSection(run, charts),
     calibrationSection(run, charts),
     importanceSection(run, charts),
     labelsSection(run, charts),

@@ -53,6 +53,10 @@ test('walk-forward: the chain is refit per window, the windows are backtested as
   const times = lines.map((l) => Date.parse(l.split(',')[0]))
   for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1])
   assert.ok(times[0] >= Date.parse(keys[0]) && times.at(-1)! < Date.parse(evaluation.windows.at(-1)!.testEnd))
+  // The report plots and tables the windows.
+  const report = readFileSync(join(run.runDir, 'report.html'), 'utf8')
+  assert.match(report, /<section id="windows"><h2>Walk-forward windows<\/h2>/)
+  assert.match(report, /"windows":\{"keys":\["[0-9-]{10}"/)
   // Stored with the backtest metrics as columns.
   const store = openRunStore(join(out, 'mlf.sqlite'))
   try {

@@ -175,3 +175,53 @@ test('store: a store written by a newer schema version is refused', () => {
     new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this mlfactory supports \\(${SCHEMA_VERSION}\\)`),
   )
 })
+
+test('store: backtest metrics are columns of runs; a version-1 store is migrated and its rows backfilled', () => {
+  const path = freshStorePath()
+  const store = openRunStore(path)
+  const run = sampleRun('cols')
+  store.record(run)
+  const row = store.db.prepare(`SELECT bt_sharpe, bt_trades, evaluation FROM runs WHERE run_id = 'cols'`).get()
+  assert.deepEqual(row, {
+    bt_sharpe: run.backtest!.metrics.sharpe,
+    bt_trades: run.backtest!.metrics.trades,
+    evaluation: 'chronological',
+  })
+  store.close()
+
+  // A store written by schema version 1: the same row, without the columns; opening it adds and fills them.
+  const old = join(tempDir(), 'v1.sqlite')
+  const db = new Database(old)
+  db.exec(
+    `CREATE TABLE runs (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+      config_hash TEXT NOT NULL, data_fingerprint TEXT NOT NULL, code_version TEXT NOT NULL, seed INTEGER NOT NULL,
+      data_file TEXT NOT NULL, summary_json TEXT NOT NULL, record_json TEXT NOT NULL);
+     CREATE TABLE metrics (run_id TEXT, model TEXT, kind TEXT, split TEXT, name TEXT, value REAL);
+     CREATE TABLE artifacts (run_id TEXT, path TEXT, sha256 TEXT, bytes INTEGER);
+     CREATE TABLE timings (run_id TEXT, ord INTEGER, stage TEXT, seconds REAL, peak_rss_mib REAL);`,
+  )
+  const record = { ...run, backtest: { ...run.backtest!, metrics: { ...run.backtest!.metrics, sortino: Number.NaN } } }
+  db.prepare(
+    `INSERT INTO runs (run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json, record_json)
+     VALUES ('old', '2026-01-01T00:00:00.000Z', 'c', 'd', 'v', 1, 'f', '{}', ?)`,
+  ).run(
+    JSON.stringify(record, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? { $nonFinite: String(v) } : v)),
+  )
+  db.pragma('user_version = 1')
+  db.close()
+  const migrated = openRunStore(old)
+  try {
+    const r = migrated.db
+      .prepare(`SELECT bt_sharpe, bt_trades, bt_sortino, evaluation FROM runs WHERE run_id = 'old'`)
+      .get()
+    assert.deepEqual(r, {
+      bt_sharpe: run.backtest!.metrics.sharpe,
+      bt_trades: run.backtest!.metrics.trades,
+      bt_sortino: null,
+      evaluation: 'chronological',
+    })
+    assert.equal(migrated.db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+  } finally {
+    migrated.close()
+  }
+})
