@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict'
+import test from 'node:test'
+import {
+  applyPostProcessors,
+  fitPostProcessor,
+  loadPostProcessor,
+  postProcessorRegistry,
+} from '../../src/inference/post-processors.js'
+import type { Outputs } from '../../src/models/contract.js'
+
+/** A seeded uniform stream (mulberry32), so every fit below sees the same data. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Outputs and targets the entry acts on: over-confident 3-class probabilities, or a too-narrow quantile band. */
+function sample(actsOn: string, n: number, seed: number): { out: Outputs; y: Float64Array } {
+  const r = rng(seed)
+  const y = new Float64Array(n)
+  if (actsOn === 'class_probabilities') {
+    const p = new Float64Array(n * 3)
+    for (let i = 0; i < n; i++) {
+      const guess = Math.floor(r() * 3)
+      y[i] = r() < 0.5 ? guess : Math.floor(r() * 3)
+      for (let c = 0; c < 3; c++) p[i * 3 + c] = c === guess ? 0.9 : 0.05
+    }
+    return { out: { n, p, classes: 3 }, y }
+  }
+  const q05 = new Float64Array(n)
+  const q50 = new Float64Array(n)
+  const q95 = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const mid = r() * 10
+    y[i] = mid + (r() - 0.5) * 4
+    q50[i] = mid
+    q05[i] = mid - 0.5
+    q95[i] = mid + 0.5
+  }
+  return { out: { n, q05, q50, q95 }, y }
+}
+
+for (const [name, entry] of postProcessorRegistry) {
+  test(`post-processor ${name}: fitted on validation, its saved state round-trips and applies deterministically`, () => {
+    const val = sample(entry.actsOn, 2000, 1)
+    const fitted = fitPostProcessor(name, {}, val.out, val.y)
+    assert.equal(fitted.name, name)
+    const reloaded = loadPostProcessor(JSON.parse(JSON.stringify(fitted)), 'test')
+    assert.deepEqual(reloaded, fitted)
+    const test = sample(entry.actsOn, 2000, 2)
+    const a = applyPostProcessors([fitted], test.out)
+    const b = applyPostProcessors([reloaded], test.out)
+    assert.deepEqual(a, b)
+    for (const v of Object.values(a)) if (v instanceof Float64Array) assert.ok(v.every(Number.isFinite))
+    if (entry.actsOn === 'class_probabilities') {
+      for (let i = 0; i < a.n; i++) assert.ok(Math.abs(a.p![i * 3] + a.p![i * 3 + 1] + a.p![i * 3 + 2] - 1) < 1e-12)
+      // Over-confident inputs: the fitted post-processor lowers the top probability.
+      assert.ok(a.p![0 * 3] + a.p![1] + a.p![2] > 0 && Math.max(a.p![0], a.p![1], a.p![2]) < 0.9)
+    } else {
+      let covered = 0
+      for (let i = 0; i < a.n; i++) {
+        assert.ok(a.q05![i] <= a.q50![i] && a.q50![i] <= a.q95![i])
+        if (test.y[i] >= a.q05![i] && test.y[i] <= a.q95![i]) covered++
+      }
+      // The band was too narrow (covering 25%); conformalized it covers about the default 90% out of sample.
+      assert.ok(covered / a.n > 0.87 && covered / a.n < 0.93, String(covered / a.n))
+    }
+  })
+
+  test(`post-processor ${name}: a state that is not its own is refused, naming the field`, () => {
+    assert.throws(
+      () => loadPostProcessor({ name, state: { bogus: 1 } }, 'bundle x'),
+      /bundle x: .* state is invalid at/,
+    )
+    const other = sample(entry.actsOn === 'quantiles' ? 'class_probabilities' : 'quantiles', 10, 3)
+    assert.throws(() => fitPostProcessor(name, {}, other.out, other.y), new RegExp(`${name}: the model gives no`))
+  })
+}
+
+test('an unknown post-processor is refused by name', () => {
+  assert.throws(
+    () => loadPostProcessor({ name: 'isotonic', state: {} }, 'bundle x'),
+    /unknown post-processor "isotonic"/,
+  )
+  assert.throws(() => fitPostProcessor('isotonic', {}, { n: 0 }, new Float64Array()), /available: temperature, cqr/)
+})
