@@ -1,7 +1,8 @@
 /**
  * Composite models in the model contract: every composite of the codebase (the voting ensemble, and a combined model
  * for every combiner of the combiner registry: stacking, blending, ...) declares its parts, named and ordered as its
- * members, before and after a save/load round trip; and the helpers look through composites, nested ones included.
+ * members, before and after a save/load round trip; a wrapper (the conformal one) declares the model it wraps as its
+ * one inner part; and the helpers look through composites, nested ones included.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,6 +15,7 @@ import { combinedModel, loadEnsemble, type CombinedMember } from '../../src/ense
 import { allTrainingRows, modelFitter } from '../../src/ensemble/oof.js'
 import { combinerRegistry } from '../../src/ensemble/registry.js'
 import { votingEnsemble } from '../../src/ensemble/voting.js'
+import { conformalized } from '../../src/inference/conformal/model.js'
 import { spansForHorizon } from '../../src/validation/spans.js'
 import { tempDir } from '../helpers.js'
 
@@ -156,4 +158,25 @@ test('leafModels looks through nested composites, a part inheriting its composit
     { model: b.model, features: ['x0', 'x1'] },
     { model: single },
   ])
+})
+
+test('a wrapper declares the model it wraps as its one inner part, and leafModels looks through it', () => {
+  const inner: Model = {
+    spec: {
+      name: 'quantile_stub',
+      family: 'linear',
+      inputView: 'feature_matrix',
+      outputs: ['q05', 'q50', 'q95'],
+      tasks: ['quantile'],
+      causal: true,
+      zeroShot: true,
+    },
+    task: { kind: 'quantile', quantiles: [0.05, 0.5, 0.95] },
+    fit: async () => {},
+    predict: (x) => ({ n: x.n }),
+    save: async () => ({ files: [] }),
+  }
+  const wrapped = conformalized(inner)
+  assert.deepEqual(modelParts(wrapped), [{ name: 'quantile_stub', model: inner, role: 'inner' }])
+  assert.deepEqual(leafModels(wrapped, ['x0']), [{ model: inner, features: ['x0'] }])
 })
