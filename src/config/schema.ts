@@ -19,7 +19,11 @@ import { policyConfigSchema } from '../policy/registry.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 
-/** One base model: a registry name and its parameters (validated against that model's own schema). */
+/**
+ * One base model: a registry name and its parameters, validated against that model's own schema and parsed in: the
+ * resolved config holds them with defaults filled in, so defaults are hashed and written to config.resolved.yaml.
+ * (createModel parses them again; every entry's schema takes its own output back unchanged.)
+ */
 const baseModelSchema = z
   .object({
     name: z.string(),
@@ -30,44 +34,38 @@ const baseModelSchema = z
     config: z.record(z.string(), z.unknown()).default({}),
   })
   .strict()
-  .superRefine((m, ctx) => {
+  .transform((m, ctx) => {
+    let bad = false
+    const issue = (path: PropertyKey[], message: string) => {
+      bad = true
+      ctx.issues.push({ code: 'custom', path, message, input: m })
+    }
     const entry = registry.get(m.name)
     if (!entry) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['name'],
-        message: `unknown model "${m.name}"; available: ${[...registry.keys()].sort().join(', ')}`,
-      })
-      return
+      issue(['name'], `unknown model "${m.name}"; available: ${[...registry.keys()].sort().join(', ')}`)
+      return z.NEVER
     }
     const parsed = entry.params.safeParse(m.config)
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        ctx.addIssue({ code: 'custom', path: ['config', ...issue.path.map(String)], message: issue.message })
-      }
+      for (const i of parsed.error.issues) issue(['config', ...i.path], i.message)
     }
     if (entry.spec.inputView !== 'feature_matrix' && entry.spec.inputView !== 'window_tensor') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['name'],
-        message: `model "${m.name}" takes a ${entry.spec.inputView} view, which mlf run does not build yet (feature_matrix and window_tensor models are supported)`,
-      })
+      issue(
+        ['name'],
+        `model "${m.name}" takes a ${entry.spec.inputView} view, which mlf run does not build yet (feature_matrix and window_tensor models are supported)`,
+      )
     }
     if (m.features && entry.spec.inputView !== 'feature_matrix') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['features'],
-        message:
-          'a feature slice applies to feature_matrix models only (window features are set in views.window_features)',
-      })
+      issue(
+        ['features'],
+        'a feature slice applies to feature_matrix models only (window features are set in views.window_features)',
+      )
     }
     if (m.view && m.view !== entry.spec.inputView) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['view'],
-        message: `model "${m.name}" takes ${entry.spec.inputView}, not ${m.view}`,
-      })
+      issue(['view'], `model "${m.name}" takes ${entry.spec.inputView}, not ${m.view}`)
     }
+    if (bad || !parsed.success) return z.NEVER
+    return { ...m, config: parsed.data as Readonly<Record<string, unknown>> }
   })
 
 const votingSchema = z
@@ -227,7 +225,8 @@ const factoryConfigObject = z
     base_models: z
       .array(baseModelSchema)
       .min(1)
-      .default([{ name: 'xgboost', config: {} }]),
+      // prefault: the default goes through the schema, so its model parameters are parsed in like any other.
+      .prefault([{ name: 'xgboost' }]),
     ensemble: ensembleSchema.nullable().default(null),
     inference: z
       .object({

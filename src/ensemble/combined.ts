@@ -12,7 +12,7 @@ import { registry } from '../models/registry.js'
 import { parseWith, taskSchema } from '../models/persist.js'
 import type { Combiner } from './combiner.js'
 import { loadCombiner } from './registry.js'
-import { loadVotingEnsemble, memberView } from './voting.js'
+import { loadVotingEnsemble, memberParts, memberView } from './voting.js'
 
 export interface CombinedMember {
   readonly name: string
@@ -48,6 +48,7 @@ export function combinedModel(
     spec: combinedSpec(combiner.method),
     task,
     members,
+    parts: memberParts(members),
     async fit() {
       throw new Error(`a fitted ${combiner.method} ensemble is refitted by the run, not by fit()`)
     },

@@ -3,7 +3,16 @@ import { firstBadDistribution } from '../core/probabilities.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DataView, FeatureMatrixView, ViewSet } from '../features/views/types.js'
-import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../models/contract.js'
+import type {
+  ArtifactRefs,
+  Dataset,
+  FitContext,
+  Model,
+  ModelPart,
+  ModelSpec,
+  Outputs,
+  Task,
+} from '../models/contract.js'
 import { registry } from '../models/registry.js'
 
 export interface VotingMember {
@@ -75,6 +84,16 @@ export function softVote(
   return p
 }
 
+/** An ensemble's members as the parts of the model contract, in member order. */
+export function memberParts(members: readonly Pick<VotingMember, 'name' | 'model' | 'features'>[]): ModelPart[] {
+  return members.map((m) => ({
+    name: m.name,
+    model: m.model,
+    role: 'member',
+    ...(m.features ? { features: m.features } : {}),
+  }))
+}
+
 /**
  * Weighted soft voting over fitted members: class probabilities (or E_r for regression) are averaged with weights
  * normalized to sum to 1. Members are fitted before they join; the ensemble itself has nothing to fit.
@@ -94,6 +113,7 @@ export function votingEnsemble(
     spec: VOTING_SPEC,
     task,
     members,
+    parts: memberParts(members),
     async fit(_train: Dataset, _val: Dataset | undefined, _ctx: FitContext) {
       throw new Error('a voting ensemble combines fitted members; fit the members instead')
     },

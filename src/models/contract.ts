@@ -86,6 +86,27 @@ export interface Model {
   fit(train: Dataset, val: Dataset | undefined, ctx: FitContext): Promise<void>
   predict(x: DataView): Outputs
   save(dir: string): Promise<ArtifactRefs>
+  /** The models a composite is made of, in its order (see ModelPart); absent for a single model. */
+  readonly parts?: readonly ModelPart[]
+  /** Gain importance per input column (tree models), zero for columns never split on. */
+  importance?(type: 'gain'): Float64Array
+}
+
+/**
+ * A model inside a composite model. Composites declare their parts so the chain can look through them (feature
+ * importance, the views members need, what a bundle holds) without knowing each kind of composite.
+ */
+export interface ModelPart {
+  /** The part's registry name. */
+  readonly name: string
+  readonly model: Model
+  /**
+   * `member`: one of several models whose outputs the composite combines (voting, stacking, blending);
+   * `inner`: the one model a wrapper transforms the outputs of (a conformal band around a quantile model).
+   */
+  readonly role: 'member' | 'inner'
+  /** Feature-matrix columns (by name) the part sees; all columns of the composite's input when absent. */
+  readonly features?: readonly string[]
 }
 
 export type Availability = { readonly ok: true } | { readonly ok: false; readonly hint: string }

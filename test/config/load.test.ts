@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { loadConfig, MAX_CONFIG_BYTES, resolveConfig } from '../../src/config/load.js'
+import { parseModelParams } from '../../src/models/registry.js'
 import { tempFile } from '../helpers.js'
 
 test('a config validates, is frozen, and its hash ignores key order but not values', () => {
@@ -68,4 +69,33 @@ test('a config file above 1 MiB is refused by its size before parsing; aliases a
     )
   const bomb = tempFile('bomb.yaml', `${levels.join('\n')}\n`)
   assert.throws(() => loadConfig(bomb), new RegExp(`${bomb}: cannot expand the YAML: .*alias`, 'i'))
+})
+
+test('model parameters are parsed into the resolved config: defaults filled in, hashed, frozen', () => {
+  const implicit = resolveConfig({ base_models: [{ name: 'xgboost', config: {} }] })
+  // 500 rounds is xgboost's default: spelling it out is the same config, so the same hash.
+  const explicit = resolveConfig({ base_models: [{ name: 'xgboost', config: { n_estimators: 500 } }] })
+  const other = resolveConfig({ base_models: [{ name: 'xgboost', config: { n_estimators: 499 } }] })
+  assert.equal(implicit.base_models[0].config.n_estimators, 500)
+  assert.deepEqual(implicit.base_models[0].config, parseModelParams('xgboost', {}))
+  assert.equal(implicit.hash, explicit.hash)
+  assert.notEqual(implicit.hash, other.hash)
+  // The default base model goes through the same parsing.
+  assert.equal(resolveConfig({}).hash, implicit.hash)
+  assert.ok(Object.isFrozen(implicit.base_models[0].config))
+  // What a run writes to config.resolved.yaml resolves to itself (the bundle reloads it and checks the hash).
+  const { hash, source: _source, ...rest } = implicit
+  assert.equal(resolveConfig(JSON.parse(JSON.stringify(rest))).hash, hash)
+})
+
+test('list-valued model parameters are parsed in, and errors inside them name the file, line and element', () => {
+  const hidden = Array.from({ length: 16 }, (_, i) => 8 + i)
+  const config = resolveConfig({ base_models: [{ name: 'mlp', config: { hidden, epochs: 3 } }] })
+  assert.deepEqual(config.base_models[0].config.hidden, hidden)
+  assert.equal(config.base_models[0].config.batchSize, 256)
+  const path = tempFile(
+    'nested.yaml',
+    'base_models:\n  - name: resnet1d\n    config:\n      channels: [8, 8]\n      kernels:\n        - 5\n        - -3\n',
+  )
+  assert.throws(() => loadConfig(path), new RegExp(`${path}:7: base_models\\.0\\.config\\.kernels\\.1: Too small`))
 })

@@ -30,7 +30,6 @@ import { disposeModule, loadStateDict, setTraining, stateDict } from './nn.js'
 import { trainLoop, type LoopData, type LossFn, type LoopResult } from './train.js'
 import { loadTensors, saveTensors } from './weights.js'
 import { readModelJson, savedModelFields } from '../persist.js'
-import { applyCqr, fitCqr, type CqrCalibration } from '../../inference/conformal/cqr.js'
 
 /** Training parameters shared by all neural models. */
 
@@ -57,11 +56,6 @@ export const trainingParams = {
   patience: z.number().int().min(0).default(5),
   minDelta: z.number().min(0).default(0),
   dropout: z.number().min(0).max(0.9).default(0),
-  /**
-   * Quantile tasks: 'cqr' conformalizes [q05, q95] on the validation set (when fit is given one) so that it covers
-   * 90% of new targets; 'none' keeps the raw pinball-loss band, which under-covers out of sample.
-   */
-  conformal: z.enum(['cqr', 'none']).default('cqr'),
   /** Resumable per-epoch checkpoints go here when set. */
   checkpointDir: z.string().min(1).optional(),
 }
@@ -82,36 +76,62 @@ interface Meta {
   readonly mean: number[]
   readonly std: number[]
   readonly target: { readonly mean: number; readonly std: number }
-  /** The CQR margin of [q05, q95] (quantile tasks fitted with a validation set and conformal 'cqr'). */
-  readonly conformal?: CqrCalibration
 }
 
 const finite = z.number().finite()
 const positive = z.number().finite().positive()
 const count = z.number().int().positive()
 
+const isRecord = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x)
+
+/**
+ * Models saved while CQR lived inside neural models. One with a margin (`conformal` in model.json) predicted a
+ * conformalized band, which this model no longer gives: it is refused, never loaded with a silently narrower band.
+ * One without (a classifier, or no validation set, or `conformal: none`) predicts exactly as before; only its
+ * params still name the retired `conformal` option, which is dropped.
+ */
+function retiredConformal(raw: unknown, ctx: z.RefinementCtx): unknown {
+  if (!isRecord(raw)) return raw
+  const { conformal, ...rest } = raw
+  if (conformal !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['conformal'],
+      message:
+        'this model was saved with a conformal (CQR) margin inside it; neural models no longer conformalize their ' +
+        'band themselves: re-run, wrapping the quantile model in the conformal wrapper (conformalized, ' +
+        'inference/conformal/model.ts), to get a calibrated band',
+    })
+    return rest
+  }
+  if (isRecord(raw.params) && 'conformal' in raw.params) {
+    const { conformal: _retired, ...params } = raw.params
+    return { ...raw, params }
+  }
+  return raw
+}
+
 /** model.json as load() accepts it: standardisation with positive scales, a layout of positive sizes. */
-const metaSchema = z
-  .object({
-    ...savedModelFields,
-    layout: z
-      .object({
-        kind: z.enum(['window_tensor', 'multi_res', 'foundation', 'feature_matrix']),
-        steps: count,
-        f: count,
-        parts: z.array(z.object({ timeframe: z.string(), steps: count, f: count }).strict()).optional(),
-      })
-      .strict(),
-    mean: z.array(finite),
-    std: z.array(positive),
-    target: z.object({ mean: finite, std: positive }).strict(),
-    conformal: z
-      .object({ margin: finite, n: z.number().int().nonnegative(), coverage: z.number().gt(0).lt(1) })
-      .strict()
-      .optional(),
-  })
-  .strict()
-  .refine((m) => m.mean.length === m.std.length, 'mean and std differ in length')
+const metaSchema = z.preprocess(
+  retiredConformal,
+  z
+    .object({
+      ...savedModelFields,
+      layout: z
+        .object({
+          kind: z.enum(['window_tensor', 'multi_res', 'foundation', 'feature_matrix']),
+          steps: count,
+          f: count,
+          parts: z.array(z.object({ timeframe: z.string(), steps: count, f: count }).strict()).optional(),
+        })
+        .strict(),
+      mean: z.array(finite),
+      std: z.array(positive),
+      target: z.object({ mean: finite, std: positive }).strict(),
+    })
+    .strict()
+    .refine((m) => m.mean.length === m.std.length, 'mean and std differ in length'),
+)
 
 /** The quantiles a quantile task must ask for: the ones the Outputs contract names. */
 export const CONTRACT_QUANTILES = [0.05, 0.5, 0.95] as const
@@ -231,8 +251,6 @@ function loopData(
 interface NeuralModel extends Model {
   /** The last fit's per-epoch history (for reports and tests). */
   readonly lastFit: LoopResult | null
-  /** The conformal calibration of [q05, q95] in use, or null (not a quantile task, no validation set, or 'none'). */
-  readonly conformal: CqrCalibration | null
 }
 
 /** Options of a neural registry entry beyond spec, params and network. */
@@ -275,9 +293,6 @@ function createNeuralModel<P extends TrainingParams>(
     get lastFit() {
       return lastFit
     },
-    get conformal() {
-      return meta?.conformal ?? null
-    },
     async fit(train: Dataset, val: Dataset | undefined, ctx: FitContext): Promise<void> {
       const t = torch()
       const tv = asNeuralView(train.x, spec.name, multiRes)
@@ -319,12 +334,6 @@ function createNeuralModel<P extends TrainingParams>(
         vv && val ? loopData(vv, val, task, s, target, params.batchSize) : undefined,
         { ...params, seed: ctx.seed, progress: ctx.progress, signal: ctx.signal },
       )
-      if (task.kind === 'quantile' && params.conformal === 'cqr' && val && vv) {
-        const out = model.predict(val.x)
-        // The same validation rows chose the early-stopping epoch; one choice among the epochs barely biases CQR.
-        const coverage = 1 - 2 * CONTRACT_QUANTILES[0] // 0.9 exactly (0.95 - 0.05 is 0.8999...)
-        meta = { ...meta!, conformal: fitCqr(out.q05!, out.q95!, val.y, coverage) }
-      }
     },
     predict(x: DataView): Outputs {
       if (!net || !meta) throw new Error(`model "${spec.name}" is not fitted`)
@@ -383,11 +392,6 @@ function createNeuralModel<P extends TrainingParams>(
         for (let i = 0; i < v.n; i++) col[i] = raw[i * k + c] * scale + shift
         ;(outputs as unknown as Record<string, Float64Array>)[name] = col
       })
-      if (m.conformal && outputs.q05 && outputs.q50 && outputs.q95) {
-        const band = applyCqr(m.conformal, outputs.q05, outputs.q50, outputs.q95)
-        outputs.q05 = band.lo
-        outputs.q95 = band.hi
-      }
       return outputs
     },
     async save(dir: string): Promise<ArtifactRefs> {

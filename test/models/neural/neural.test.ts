@@ -204,6 +204,34 @@ describe('neural models', () => {
     await assert.rejects(entry.load(dir), /weights\.json: tensor ".*" holds a non-finite value \(NaN\) at 0/)
   })
 
+  it('a model saved when CQR lived inside neural models: refused with its margin, loaded as before without', async () => {
+    const task: Task = { kind: 'quantile', quantiles: [0.05, 0.5, 0.95] }
+    const m = createModel('quantile_rnn', { hidden: 8, epochs: 1, batchSize: 64 }, task)
+    const test = windows(50, 10, 3, 7, task)
+    await m.fit(windows(200, 10, 3, 5, task), windows(60, 10, 3, 6, task), ctx(3))
+    const dir = tempDir('mlf-neural-cqr-')
+    await m.save(dir)
+    const entry = registry.get('quantile_rnn')!
+    const metaPath = join(dir, 'model.json')
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8'))
+    assert.equal('conformal' in meta.params, false, 'conformal is no longer a neural parameter')
+    // Without a margin (conformal: none, or no validation set) the old model predicted the raw band: it still does.
+    writeFileSync(metaPath, JSON.stringify({ ...meta, params: { ...meta.params, conformal: 'none' } }))
+    assert.deepEqual((await entry.load(dir)).predict(test.x), m.predict(test.x))
+    // With one, it predicted a conformalized band this model no longer gives: refused, naming the wrapper.
+    const old = {
+      ...meta,
+      params: { ...meta.params, conformal: 'cqr' },
+      conformal: { margin: 0.3, n: 60, coverage: 0.9 },
+    }
+    writeFileSync(metaPath, JSON.stringify(old))
+    await assert.rejects(
+      entry.load(dir),
+      /model\.json: invalid model file:\n {2}conformal: this model was saved with a conformal \(CQR\) margin inside it;.*re-run, wrapping the quantile model in the conformal wrapper/,
+    )
+    assert.throws(() => createModel('quantile_rnn', { conformal: 'cqr' }, task), /conformal/)
+  })
+
   it('resumes from its checkpoint after an abort and ends exactly where an uninterrupted run ends', async () => {
     const train = windows(300, 8, 3, 9)
     const val = windows(100, 8, 3, 10)

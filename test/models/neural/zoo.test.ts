@@ -1,7 +1,8 @@
 /**
  * The neural zoo beyond the baselines: every model learns a planted lead-lag signal and beats a shuffled-label
- * control; quantile heads never cross and cover [q05, q95] about 90% of the time on held-out data; predictions and
- * causal token outputs ignore the future; multi-resolution input; N-BEATS decomposition.
+ * control; quantile heads never cross and, wrapped in the conformal wrapper, cover [q05, q95] about 90% of the time
+ * on held-out data; predictions and causal token outputs ignore the future; multi-resolution input; N-BEATS
+ * decomposition.
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -9,6 +10,7 @@ import { tidy, torch, torchUnavailableReason } from '../../../src/engines/torch/
 import type { Dataset, Outputs, Task } from '../../../src/models/contract.js'
 import type { MultiResView, WindowTensorView } from '../../../src/features/views/types.js'
 import { createModel, registry } from '../../../src/models/registry.js'
+import { conformalized, loadConformalized } from '../../../src/inference/conformal/model.js'
 import { monotoneQuantiles } from '../../../src/models/neural/layers.js'
 import { patchtstNetwork, patchtstParams } from '../../../src/models/neural/patchtst.js'
 import { nbeatsNetwork, nbeatsParams } from '../../../src/models/neural/nbeats.js'
@@ -199,10 +201,14 @@ describe('neural zoo', () => {
       const train = leadLag(3000, 11, quantileTask)
       const val = leadLag(600, 12, quantileTask)
       const test = leadLag(1500, 13, quantileTask)
-      const m = createModel(
-        name,
-        { ...LIGHT[name], ...extra, epochs: 25, batchSize: 128, lr: 5e-3, patience: 4 },
-        quantileTask,
+      // The band is conformalized on the validation set by the conformal wrapper (CQR).
+      const m = conformalized(
+        createModel(
+          name,
+          { ...LIGHT[name], ...extra, epochs: 25, batchSize: 128, lr: 5e-3, patience: 4 },
+          quantileTask,
+        ),
+        { coverage: 0.9 },
       )
       await m.fit(train, val, { seed: 2, threads: 1 })
       const out = m.predict(test.x)
@@ -210,12 +216,11 @@ describe('neural zoo', () => {
       for (let i = 0; i < test.x.n; i++) inside += out.q05![i] <= test.y[i] && test.y[i] <= out.q95![i] ? 1 : 0
       const coverage = inside / test.x.n
       assert.ok(Math.abs(coverage - 0.9) <= 0.05, `${name}: coverage ${coverage.toFixed(3)} not within 0.90 +- 0.05`)
-      // The band is conformalized on the validation set (CQR), and the margin travels with the saved model.
-      const conformal = (m as unknown as { conformal: { n: number; coverage: number } | null }).conformal
-      assert.equal(conformal?.n, 600, `${name}: CQR calibrated on the 600 validation rows`)
+      assert.equal(m.calibration?.n, 600, `${name}: CQR calibrated on the 600 validation rows`)
+      // The margin travels with the saved wrapper, the inner model in its folder.
       const dir = tempDir('mlf-zoo-cqr-')
       await m.save(dir)
-      assert.deepEqual((await registry.get(name)!.load(dir)).predict(test.x).q95, out.q95, `${name}: q95 after reload`)
+      assert.deepEqual((await loadConformalized(dir)).predict(test.x).q95, out.q95, `${name}: q95 after reload`)
       if (!PROBABILISTIC.has(name)) return
       // Wider intervals where the planted noise is larger (|x2| at the window end).
       const noise = Float64Array.from(test.x.end, (e) => Math.abs(test.x.base[e * F + 2]))
