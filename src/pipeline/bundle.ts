@@ -10,6 +10,7 @@ import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
 import { loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
 import type { Model } from '../models/contract.js'
+import { leafModels } from '../models/composite.js'
 import { registry } from '../models/registry.js'
 import { decide } from '../policy/registry.js'
 import { parseTimeframe } from '../data/timeframe.js'
@@ -173,8 +174,7 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
 }
 
 function modelKinds(model: Model): string[] {
-  const members = (model as Model & { members?: readonly { model: Model }[] }).members
-  return members ? members.map((m) => m.model.spec.inputView) : [model.spec.inputView]
+  return leafModels(model).map((l) => l.model.spec.inputView)
 }
 
 export interface Scored {

@@ -3,6 +3,7 @@ import type { FeatureFrame } from '../features/frame.js'
 import type { DataView, ViewKind, ViewSet } from '../features/views/types.js'
 import { windowTensor } from '../features/views/window.js'
 import type { Model } from '../models/contract.js'
+import { isComposite, leafModels } from '../models/composite.js'
 import { matrixFor } from './dataset.js'
 import { firstBadDistribution } from '../core/probabilities.js'
 import { selectColumns } from '../ensemble/voting.js'
@@ -64,9 +65,9 @@ export function classProbabilities(
   features?: readonly string[],
 ): Float64Array {
   let out
-  const members = (model as Model & { members?: readonly { model: Model }[] }).members
-  if (model.spec.family === 'ensemble' && members) {
-    const kinds = [...new Set(members.map((m) => m.model.spec.inputView))]
+  // Ensemble members may take different views: they get one view set. A wrapper takes its inner model's view.
+  if (model.spec.family === 'ensemble' && isComposite(model)) {
+    const kinds = [...new Set(leafModels(model).map((l) => l.model.spec.inputView))]
     const views = Object.fromEntries(kinds.map((k) => [k, buildView(k, frame, rows, opts)]))
     const set: ViewSet = { kind: 'view_set', n: rows.length, views }
     out = model.predict(set as never)

@@ -9,6 +9,7 @@ import { readBundleManifest } from '../../bundle/manifest.js'
 import type { ResolvedConfig } from '../../config/load.js'
 import { drawdown } from '../../backtest/metrics.js'
 import type { Model } from '../../models/contract.js'
+import { leafModels } from '../../models/composite.js'
 import type { GuardReport } from '../../ensemble/combiner.js'
 import { renderReport } from '../../tracking/report.js'
 import { openRunStore } from '../../tracking/store.js'
@@ -86,12 +87,12 @@ function resolvedConfigYaml(config: ResolvedConfig, weights: Record<string, numb
   return `# resolved from ${source ?? 'defaults'} (config hash ${hash})\n${stringify(out)}`
 }
 
-/** Gain importance of the final model's tree parts (mean over the parts that expose it). */
+/** Gain importance of the final model's single models that expose it (their mean). */
 function featureImportance(model: Model, names: readonly string[]): { feature: string; gain: number }[] | undefined {
-  const parts = (model as Model & { members?: readonly { model: Model; features?: readonly string[] }[] }).members
-  const models = parts ? parts.filter((p) => !p.features).map((p) => p.model) : [model]
-  const gains = models
-    .map((m) => (m as Model & { importance?: (type: 'gain') => Float64Array }).importance?.call(m, 'gain'))
+  // Only the parts that see every column: a slice's importances are indexed by its own columns.
+  const gains = leafModels(model)
+    .filter((l) => !l.features)
+    .map((l) => l.model.importance?.('gain'))
     .filter((g): g is Float64Array => g?.length === names.length)
   if (gains.length === 0) return undefined
   return names
