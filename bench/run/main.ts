@@ -49,15 +49,30 @@ function printStages(name: string, timings: Timing[]) {
     )
 }
 
-/** Presets run on the sample beside fast_baseline, and those also run on SPX (BENCH_RUN_PRESETS=none skips them). */
-const OTHER_PRESETS = ['tabular_ensemble', 'tabular_stacking']
-const SPX_PRESETS = ['tabular_stacking']
+/**
+ * Presets run on the sample beside fast_baseline, and those also run on SPX. BENCH_RUN_PRESETS=none skips them, a
+ * comma-separated list runs only those.
+ */
+const OTHER_PRESETS = ['tabular_ensemble', 'tabular_stacking', 'walk_forward']
+const SPX_PRESETS = ['tabular_stacking', 'walk_forward']
+
+function presetsToRun(): string[] {
+  const chosen = process.env.BENCH_RUN_PRESETS
+  if (chosen === undefined) return OTHER_PRESETS
+  if (chosen === 'none') return []
+  const names = chosen.split(',').map((n) => n.trim())
+  const unknown = names.filter((n) => !OTHER_PRESETS.includes(n))
+  if (unknown.length)
+    throw new Error(`BENCH_RUN_PRESETS: unknown ${unknown.join(', ')}; presets: ${OTHER_PRESETS.join(', ')}`)
+  return names
+}
 
 const peakOf = (timings: Timing[]) => Math.max(...timings.map((t) => t.peakRssMiB))
 
 /**
  * fast_baseline end to end: the built-in sample (goal: under 60 s) and the 618,735-bar SPX file (goal: under 300 s);
- * then the other presets on the sample, and tabular_stacking on SPX (goal: under 300 s), each with per-stage time and
+ * then the other presets on the sample (walk_forward goal: under 300 s), and tabular_stacking (goal: under 300 s) and
+ * walk_forward on SPX, each with per-stage time and
  * peak memory. There is no peer program doing the same end-to-end job, so the peer figure is the goal budget and the
  * ratio is the share of the budget used (below 1 meets the goal).
  */
@@ -80,12 +95,22 @@ export default async function run(): Promise<void> {
     extra.spx_peak_mib = peakOf(x.timings)
     extra.spx_ratio = x.seconds / 300
   } else process.stdout.write(`spx: skipped, ${spxPath} is absent\n`)
-  const others = process.env.BENCH_RUN_PRESETS === 'none' ? [] : OTHER_PRESETS
+  const others = presetsToRun()
+  // BENCH_RUN_CANARY=1: each preset again on the sample with shuffled labels; the test AUC must be within 0.02 of 0.5.
+  const canary = process.env.BENCH_RUN_CANARY === '1'
+  const canaryAuc = (preset: string) => {
+    const c = runOnce(sample, { control: { shuffle_labels: true } }, preset)
+    const auc = (c.summary.canary as { test_auc: number }).test_auc
+    process.stdout.write(`${preset} canary: shuffled-label test AUC ${auc.toFixed(4)}\n`)
+    return Number(auc.toFixed(4))
+  }
+  if (canary) extra.fast_baseline_canary_auc_dir = canaryAuc('fast_baseline')
   for (const preset of others) {
     const r = runOnce(sample, {}, preset)
     printStages(`${preset} sample`, r.timings)
     extra[`${preset}_sample_s`] = r.seconds
     extra[`${preset}_sample_peak_mib`] = peakOf(r.timings)
+    if (canary) extra[`${preset}_canary_auc_dir`] = canaryAuc(preset)
     if (spx && SPX_PRESETS.includes(preset)) {
       const x = runOnce(spxPath, spxOverrides, preset)
       printStages(`${preset} spx`, x.timings)
