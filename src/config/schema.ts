@@ -95,16 +95,6 @@ const ensembleSchema = z.unknown().transform((raw, ctx): z.infer<typeof votingSc
     })
     return z.NEVER
   }
-  if (entry && raw && typeof raw === 'object' && 'regime_features' in raw) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['regime_features'],
-      message:
-        'regime_features is not built into mlf run yet: its combiners take extra meta-features only through the ' +
-        'library (CombinerFitInput.extra); remove it',
-    })
-    return z.NEVER
-  }
   const parsed = (entry ? entry.params : votingSchema).safeParse(raw)
   if (!parsed.success) {
     for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message } as never)

@@ -12,7 +12,7 @@ import { registry } from '../models/registry.js'
 import { parseWith, taskSchema } from '../models/persist.js'
 import type { Combiner } from './combiner.js'
 import { loadCombiner } from './registry.js'
-import { loadVotingEnsemble, memberParts, memberView } from './voting.js'
+import { loadVotingEnsemble, memberParts, memberView, selectColumns } from './voting.js'
 
 export interface CombinedMember {
   readonly name: string
@@ -35,6 +35,16 @@ function combinedSpec(method: string): ModelSpec {
   }
 }
 
+/** The combiner's extra meta-features (row-major) from the feature matrix it is given; none when it has none. */
+function extraMetaFeatures(combiner: Combiner, x: DataView | ViewSet): Float64Array | undefined {
+  const names = combiner.extraFeatures
+  if (names.length === 0) return undefined
+  const matrix = x.kind === 'view_set' ? x.views.feature_matrix : x
+  if (!matrix || matrix.kind !== 'feature_matrix')
+    throw new Error(`${combiner.method}: its meta-features (${names.join(', ')}) need a feature_matrix view`)
+  return selectColumns(matrix, names).data
+}
+
 export function combinedModel(
   combiner: Combiner,
   members: readonly CombinedMember[],
@@ -53,7 +63,8 @@ export function combinedModel(
       throw new Error(`a fitted ${combiner.method} ensemble is refitted by the run, not by fit()`)
     },
     predict(x: DataView | ViewSet): Outputs {
-      const out = combiner.predict(members.map((m) => m.model.predict(memberView(m, x))))
+      const outs = members.map((m) => m.model.predict(memberView(m, x)))
+      const out = combiner.predict(outs, extraMetaFeatures(combiner, x))
       const k = combiner.classes
       return out.p_up || !out.p
         ? out

@@ -11,6 +11,8 @@ export interface Combiner {
   readonly method: string
   readonly members: readonly string[]
   readonly classes: number
+  /** Names of the extra meta-features it was fitted with (none for most); `predict` then needs them. */
+  readonly extraFeatures: readonly string[]
   /** `extra`: row-major (n, extra features) meta-features, for a combiner fitted with some. */
   predict(memberOutputs: readonly Outputs[], extra?: Float64Array): Outputs
   save(dir: string): Promise<ArtifactRefs>

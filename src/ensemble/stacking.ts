@@ -65,9 +65,18 @@ export const metaShape = {
     .default('logistic'),
   meta_params: z.record(z.string(), z.unknown()).default({}),
   guard: guardSchema,
+  /**
+   * Feature columns (by name) the meta-learner sees beside the members' log-probabilities, e.g. a volatility regime,
+   * so that it can weigh the members differently by regime.
+   */
+  regime_features: z
+    .array(z.string().min(1))
+    .default([])
+    .refine((names) => new Set(names).size === names.length, 'a regime feature appears twice'),
 }
 
 export interface MetaParams {
+  readonly regime_features: readonly string[]
   readonly meta_learner: MetaLearnerName
   readonly meta_params: Readonly<Record<string, unknown>>
   readonly guard: z.infer<typeof guardSchema>
@@ -289,6 +298,7 @@ function metaCombiner(state: MetaCombinerState, meta: MetaLearner): MetaCombiner
     method: state.method,
     members: state.members,
     classes: k,
+    extraFeatures: state.extra_features,
     metaLearner: state.meta_learner,
     guard: state.guard,
     selectedMember: selected >= 0 ? state.members[selected] : null,

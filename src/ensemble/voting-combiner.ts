@@ -42,6 +42,7 @@ export function votingCombiner(state: VotingState): Combiner {
     method: 'voting',
     members: state.members,
     classes: state.classes,
+    extraFeatures: [],
     predict(outs: readonly Outputs[]): Outputs {
       if (outs.length !== state.members.length) {
         throw new Error(`voting: got outputs of ${outs.length} members, expected ${state.members.length}`)

@@ -67,7 +67,8 @@ export function classProbabilities(
   let out
   // Ensemble members may take different views: they get one view set. A wrapper takes its inner model's view.
   if (model.spec.family === 'ensemble' && isComposite(model)) {
-    const kinds = [...new Set(leafModels(model).map((l) => l.model.spec.inputView))]
+    // The ensemble's own view too: a combiner with meta-features reads them from the feature matrix.
+    const kinds = [...new Set([model.spec.inputView, ...leafModels(model).map((l) => l.model.spec.inputView)])]
     const views = Object.fromEntries(kinds.map((k) => [k, buildView(k, frame, rows, opts)]))
     const set: ViewSet = { kind: 'view_set', n: rows.length, views }
     out = model.predict(set as never)

@@ -17,6 +17,7 @@ test('the config of the issue validates, with defaults filled in', () => {
     meta_params: { alpha: 1, fit_intercept: true, standardize: true },
     oof: { n_folds: 5, purge_bars: 60, embargo_bars: 1440 },
     guard: 'fallback',
+    regime_features: [],
   })
   const blending = parseCombinerConfig({ method: 'blending' }).params as Record<string, unknown>
   assert.deepEqual(blending.holdout, { fraction: 0.2, purge_bars: 0 })

@@ -71,13 +71,6 @@ test('config sections the code does not have are refused at load, naming them', 
     [{ evaluation: { cpcv: {} } }, /evaluation\.cpcv: Unrecognized key/],
     [{ evaluation: { walk_forward: { train: '90 days', test: '7d' } } }, /evaluation\.walk_forward\.train/],
     [{ ensemble: { method: 'voting' } }, /unknown combiner "voting"/],
-    [
-      {
-        base_models: [{ name: 'xgboost' }, { name: 'logistic' }],
-        ensemble: { method: 'stacking', regime_features: ['x'] },
-      },
-      /ensemble\.regime_features: regime_features is not built into mlf run yet/,
-    ],
   ] as const) {
     assert.throws(() => resolveConfig(over), why)
   }

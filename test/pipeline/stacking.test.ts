@@ -73,7 +73,10 @@ test('an ensemble section the run cannot do is refused at load, naming the field
     [{ method: 'stacking', meta_learner: 'knn' }, /ensemble\.meta_learner: meta_learner must be one of/],
     [{ method: 'stacking', meta_learner: 'ridge', meta_params: { alpha: 0.01 } }, /ensemble\.meta_params\.alpha/],
     [{ method: 'stacking', oof: { n_folds: 1 } }, /ensemble\.oof\.n_folds/],
-    [{ method: 'stacking', regime_features: ['vol'] }, /ensemble: Unrecognized key/i],
+    [
+      { method: 'stacking', regime_features: ['vol_z_1m', 'vol_z_1m'] },
+      /ensemble\.regime_features: a regime feature appears twice/,
+    ],
     [{ method: 'bagging' }, /ensemble\.method: unknown combiner "bagging"/],
   ]
   for (const [ensemble, message] of refused) {
@@ -101,4 +104,35 @@ test('blending runs end to end the same way, on a holdout at the end of the trai
   )
   assert.ok(run.summary.ensemble_guard, 'guard: fallback (the default) compared on validation')
   assert.ok((await assertBundleReproducesRun(run, data)) > 1000)
+})
+
+test('regime features join the meta-learner through mlf run, and scoring reads them back from the bundle', async () => {
+  const data = await sampleSlice(ROWS)
+  const regime = ['vol_regime_1m', 'vol_z_1m']
+  const run = await runPipeline({
+    config: stackingConfig({
+      ensemble: {
+        method: 'stacking',
+        meta_learner: 'ridge',
+        oof: { n_folds: 3 },
+        guard: 'report',
+        regime_features: regime,
+      },
+    }),
+    dataFile: data,
+    outDir: tempDir(),
+  })
+  const saved = JSON.parse(readFileSync(join(run.bundleDir, 'model', 'combiner', 'combiner.json'), 'utf8'))
+  assert.deepEqual(saved.extra_features, regime)
+  assert.match(readFileSync(join(run.runDir, 'config.resolved.yaml'), 'utf8'), /regime_features:\n\s+- vol_regime_1m/)
+  // The bundle's combined model takes the regime columns from the feature matrix it is given.
+  assert.ok((await assertBundleReproducesRun(run, data)) > 1000)
+  await assert.rejects(
+    runPipeline({
+      config: stackingConfig({ ensemble: { method: 'stacking', regime_features: ['vol_regime_5h'] } }),
+      dataFile: data,
+      outDir: tempDir(),
+    }),
+    /ensemble\.regime_features: vol_regime_5h is not a feature of this run \(similar: .*vol_regime_1m/,
+  )
 })

@@ -5,7 +5,7 @@
  */
 import type { CombinerParams } from '../../config/schema.js'
 import { combinedModel, type CombinedMember } from '../../ensemble/combined.js'
-import type { GuardReport } from '../../ensemble/combiner.js'
+import type { GuardReport, MetaFeatureSource } from '../../ensemble/combiner.js'
 import { modelFitter } from '../../ensemble/oof.js'
 import { combinerRegistry } from '../../ensemble/registry.js'
 import { selectColumns, votingEnsemble, type VotingMember } from '../../ensemble/voting.js'
@@ -14,6 +14,7 @@ import type { Model, Task } from '../../models/contract.js'
 import { createModel } from '../../models/registry.js'
 import { spansFromT1Index } from '../../validation/spans.js'
 import { buildView, K } from '../predict.js'
+import { matrixFor } from '../dataset.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { FittedBase, WindowTargets } from './fit.js'
@@ -66,12 +67,13 @@ export async function fitHeldOutCombiner(
   })
   const entry = combinerRegistry.get(params.method)
   if (!entry) throw new Error(`ensemble.method: no combiner "${params.method}"`)
+  const extra = regimeFeatures(params.regime_features, data)
   const bar = ctx.progress?.(window.key === 'all' ? `fit ${params.method}` : `fit ${params.method} ${window.key}`)
   let fit
   try {
     fit = await entry.fit(
       params,
-      { task, spans, y: yRow, members, validation: window.val },
+      { task, spans, y: yRow, members, validation: window.val, ...(extra ? { extra } : {}) },
       { seed: ctx.seed('combine', window.key), threads: ctx.threads, progress: bar },
     )
   } finally {
@@ -89,6 +91,21 @@ export async function fitHeldOutCombiner(
     weights: null,
     guard: fit.guard ?? null,
   }
+}
+
+/** `ensemble.regime_features`: feature columns the meta-learner sees beside the members' outputs, by dataset row. */
+function regimeFeatures(names: readonly string[], data: RunData): MetaFeatureSource | undefined {
+  if (names.length === 0) return undefined
+  const { frame } = data.lf
+  const missing = names.filter((n) => !frame.names.includes(n))
+  if (missing.length > 0) {
+    const near = frame.names.filter((n) => missing.some((m) => n.includes(m.split('_')[0]))).slice(0, 8)
+    throw new Error(
+      `ensemble.regime_features: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not a feature of this run` +
+        `${near.length ? ` (similar: ${near.join(', ')})` : ''}; mlf features lists them`,
+    )
+  }
+  return { names, values: (rows) => selectColumns(matrixFor(frame, rows), names).data }
 }
 
 /**
