@@ -84,3 +84,13 @@ export function zipArchive(entries: readonly ZipFixtureEntry[]): Buffer {
   end.writeUInt32LE(offset, 16)
   return Buffer.concat([...locals, directory, end])
 }
+
+/** A seeded standard normal stream (an LCG through Box-Muller): the same seed always gives the same values. */
+export function gauss(seed: number): () => number {
+  let s = seed >>> 0
+  const u = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    return (s + 0.5) / 4294967296
+  }
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
+}

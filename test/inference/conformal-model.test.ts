@@ -13,19 +13,10 @@ import type { Dataset, Model, Outputs, Task } from '../../src/models/contract.js
 import { leafModels, modelParts } from '../../src/models/composite.js'
 import { createModel } from '../../src/models/registry.js'
 import { CONFORMAL_FILE, conformalized, loadConformalized } from '../../src/inference/conformal/model.js'
-import { tempDir } from '../helpers.js'
+import { gauss, tempDir } from '../helpers.js'
 
 const QUANTILE: Task = { kind: 'quantile', quantiles: [0.05, 0.5, 0.95] }
 const CTX = { seed: 3, threads: 1 }
-
-function gauss(seed: number): () => number {
-  let s = seed >>> 0
-  const u = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return (s + 0.5) / 4294967296
-  }
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
-}
 
 function coverage(out: Outputs, y: Float64Array): number {
   let inside = 0

@@ -11,19 +11,10 @@ import { createModel, registry } from '../../../src/models/registry.js'
 import { tcnNetwork, tcnParams } from '../../../src/models/neural/tcn.js'
 import { lstm, gru } from '../../../src/models/neural/layers.js'
 import { disposeModule } from '../../../src/models/neural/nn.js'
-import { tempDir } from '../../helpers.js'
+import { gauss, tempDir } from '../../helpers.js'
 
 const reason = torchUnavailableReason()
 const NEURAL = ['lstm', 'gru', 'tcn', 'dlinear', 'mlp']
-
-function gauss(seed: number): () => number {
-  let s = seed >>> 0
-  const u = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return (s + 0.5) / 4294967296
-  }
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
-}
 
 /** Windows over a random base; y = 1 when feature 0 at the window's third-to-last step is positive (a lagged cue). */
 function windows(

@@ -16,18 +16,9 @@ import { patchtstNetwork, patchtstParams } from '../../../src/models/neural/patc
 import { nbeatsNetwork, nbeatsParams } from '../../../src/models/neural/nbeats.js'
 import { tftNetwork, tftParams } from '../../../src/models/neural/tft.js'
 import { disposeModule } from '../../../src/models/neural/nn.js'
-import { tempDir } from '../../helpers.js'
+import { gauss, tempDir } from '../../helpers.js'
 
 const reason = torchUnavailableReason()
-
-function gauss(seed: number): () => number {
-  let s = seed >>> 0
-  const u = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return (s + 0.5) / 4294967296
-  }
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
-}
 
 const STEPS = 16
 const F = 3
