@@ -7,6 +7,7 @@
 // test holds far fewer independent rows than it has rows), and the mean of independent shuffles spreads less.
 // Usage: npm run build && node scripts/preset-checks.mjs [--data FILE] [preset ...]
 import { spawnSync } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
