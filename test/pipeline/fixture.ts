@@ -8,15 +8,15 @@ import { SAMPLE, tempDir } from '../helpers.js'
 import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
 import { predictionsCsv } from '../../src/pipeline/predict.js'
 
-/** The first `rows` bars of the sample as a gzipped CSV (optionally without the volume column). */
-export async function sampleSlice(rows: number, withVolume = true): Promise<string> {
+/** `rows` bars of the sample from bar `start` (default the first) as a gzipped CSV (optionally without volume). */
+export async function sampleSlice(rows: number, withVolume = true, start = 0): Promise<string> {
   const { bars } = await ingestFile(SAMPLE)
   const lines = [withVolume ? 'ts_utc,open,high,low,close,volume' : 'ts_utc,open,high,low,close']
-  for (let i = 0; i < rows; i++) {
+  for (let i = start; i < start + rows; i++) {
     const base = `${new Date(bars.ts[i]).toISOString()},${bars.open[i]},${bars.high[i]},${bars.low[i]},${bars.close[i]}`
     lines.push(withVolume ? `${base},${bars.volume[i]}` : base)
   }
-  const path = join(tempDir(), withVolume ? 'slice.csv.gz' : 'slice-novol.csv.gz')
+  const path = join(tempDir(), `slice-${start}${withVolume ? '' : '-novol'}.csv.gz`)
   writeFileSync(path, gzipSync(`${lines.join('\n')}\n`))
   return path
 }

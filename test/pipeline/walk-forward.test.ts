@@ -31,9 +31,9 @@ test('walk-forward: the chain is refit per window, the windows are backtested as
   const run = await runPipeline({ config: walkConfig(), dataFile: data, outDir: out })
   const { evaluation, samples } = run.summary
   assert.equal(evaluation.method, 'walk_forward')
-  // 12 days of data, 3 days of training before each test day: days 4 to 12 are tested (day 3's training window
-  // would start before the first bar and is skipped, as are the earlier ones).
-  assert.equal(evaluation.windows.length, 9)
+  // 12 days of data (days 0 to 11), 3 days of training before each test day: days 4 to 11 are tested. Day 3's
+  // training window starts at the first bar, inside the features' warm-up, so it would train on fewer rows: skipped.
+  assert.equal(evaluation.windows.length, 8)
   assert.ok(evaluation.skipped >= 1)
   const keys = evaluation.windows.map((w) => w.key)
   for (let i = 1; i < keys.length; i++) assert.equal(Date.parse(keys[i]) - Date.parse(keys[i - 1]), 86_400_000)
@@ -97,4 +97,34 @@ test('walk-forward: the chain is refit per window, the windows are backtested as
   )
   const fromLines = lines.filter((l) => Date.parse(l.split(',')[0]) >= Date.parse(from))
   assert.deepEqual(predictionLines(later.runDir), fromLines)
+})
+
+test('walk-forward: a file that starts later gives the same windows, rows and seeds from its first full window', async () => {
+  // Bars from day 3 on: the window whose training starts there is skipped (its first bars are the features'
+  // warm-up), and from the next one on the windows are the full file's.
+  const full = await sampleSlice(ROWS)
+  const late = await sampleSlice(ROWS - 3 * 1440, true, 3 * 1440)
+  const a = await runPipeline({ config: walkConfig(), dataFile: full, outDir: tempDir() })
+  const b = await runPipeline({ config: walkConfig(), dataFile: late, outDir: tempDir() })
+  const wa = a.summary.evaluation.windows
+  const wb = b.summary.evaluation.windows
+  const offset = wa.findIndex((w) => w.key === wb[0].key)
+  assert.ok(offset > 0, 'the later file starts at a later window')
+  assert.deepEqual(
+    wb.map((w) => [w.key, w.trainStart, w.testEnd]),
+    wa.slice(offset).map((w) => [w.key, w.trainStart, w.testEnd]),
+  )
+  // The same sample rows: the features' warm-up lies before the training window in both files.
+  assert.deepEqual(
+    wb.map((w) => w.samples),
+    wa.slice(offset).map((w) => w.samples),
+  )
+  // Predictions agree closely but not bit for bit: recursive indicators (EMAs, Wilder smoothing) carry a trace of
+  // every earlier bar, and the later file has fewer of them.
+  const la = predictionLines(a.runDir).filter((l) => l >= wb[0].key)
+  const lb = predictionLines(b.runDir)
+  assert.equal(lb.length, la.length)
+  const p = (l: string) => l.split(',').slice(1, 4).map(Number)
+  const drift = Math.max(...la.map((l, i) => Math.max(...p(l).map((v, k) => Math.abs(v - p(lb[i])[k])))))
+  assert.ok(drift < 0.05, `largest probability difference ${drift}`)
 })

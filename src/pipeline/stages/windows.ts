@@ -70,13 +70,15 @@ export function walkForwardWindows(config: ResolvedConfig, data: RunData): { win
   )
   const from = wf.from === undefined ? -Infinity : Date.parse(wf.from)
   const to = wf.to === undefined ? Infinity : Date.parse(wf.to)
-  const firstBar = ts[0]
+  // The first sample, not the first bar: the bars before it are the features' warm-up, which a training window
+  // must not need in order to be full (else a file starting at a window's start would train it on fewer rows).
+  const firstSample = time[0]
   const windows: EvalWindow[] = []
   let skipped = 0
   for (const f of folds) {
     if (f.testStart < from || f.testEnd > to) continue
-    // A rolling window whose training window starts before the data would train on less than `train`: not evaluated.
-    if (wf.mode === 'rolling' && f.trainStart < firstBar) {
+    // A rolling window whose training window starts before the samples would train on less than `train`: skipped.
+    if (wf.mode === 'rolling' && f.trainStart < firstSample) {
       skipped++
       continue
     }
