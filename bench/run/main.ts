@@ -117,6 +117,23 @@ export default async function run(): Promise<void> {
       extra[`${preset}_spx_s`] = x.seconds
       extra[`${preset}_spx_peak_mib`] = peakOf(x.timings)
       extra[`${preset}_spx_ratio`] = x.seconds / 300
+      if (preset === 'tabular_stacking') {
+        // The same members fitted once each on the whole training window (a uniform vote): what stacking's K folds
+        // and refit cost beyond that is the ratio the goal bounds by K + 1.2.
+        const alone = runOnce(spxPath, { ...spxOverrides, ensemble: { kind: 'voting', weights: 'uniform' } }, preset)
+        printStages(`${preset} members alone spx`, alone.timings)
+        const stageSeconds = (r: typeof x, test: (stage: string) => boolean) =>
+          r.timings.filter((t) => test(t.stage)).reduce((sum, t) => sum + t.seconds, 0)
+        const stacking = stageSeconds(x, (stage) => stage === 'fit stacking')
+        const members = stageSeconds(alone, (stage) => stage.startsWith('fit ') && stage !== 'fit stacking')
+        const presetFile = join(repoRoot, `configs/presets/${preset}.yaml`)
+        const folds = (parse(readFileSync(presetFile, 'utf8')) as { ensemble: { oof: { n_folds: number } } }).ensemble.oof
+          .n_folds
+        extra.tabular_stacking_members_alone_spx_fit_s = members
+        extra.tabular_stacking_spx_fit_s = stacking
+        extra.tabular_stacking_oof_cost_ratio = stacking / members
+        extra.tabular_stacking_oof_cost_goal = folds + 1.2
+      }
     }
   }
   process.stdout.write(`${benchLine('run', s.seconds, 60, { peer: 'goal_budget', ...extra })}\n`)

@@ -31,18 +31,7 @@ export function createDMatrix(input: DMatrixInput): DMatrix {
   const f32 = data instanceof Float32Array ? data : Float32Array.from(data)
   const out: [Handle | null] = [null]
   check(lib.dmatrixFromMat(f32, rows, cols, NaN, out, input.nthread ?? 0), 'XGDMatrixCreateFromMat_omp')
-  const handle = out[0] as Handle
-  let freed = false
-  const dm: DMatrix = {
-    handle,
-    rows,
-    cols,
-    free() {
-      if (freed) return
-      freed = true
-      check(lib.dmatrixFree(handle), 'XGDMatrixFree')
-    },
-  }
+  const dm = owned(out[0] as Handle, rows, cols)
   try {
     if (input.label) setFloatInfo(dm, 'label', input.label)
     if (input.weight) setFloatInfo(dm, 'weight', input.weight)
@@ -53,8 +42,51 @@ export function createDMatrix(input: DMatrixInput): DMatrix {
   return dm
 }
 
-function setFloatInfo(dm: DMatrix, field: string, values: ArrayLike<number>): void {
-  if (values.length !== dm.rows) throw new Error(`DMatrix: ${field} has ${values.length} values, expected ${dm.rows}`)
+function owned(handle: Handle, rows: number, cols: number): DMatrix {
+  let freed = false
+  return {
+    handle,
+    rows,
+    cols,
+    free() {
+      if (freed) return
+      freed = true
+      check(xgb().dmatrixFree(handle), 'XGDMatrixFree')
+    },
+  }
+}
+
+/**
+ * A new DMatrix holding rows `positions` of `dm`, copied by XGBoost as it stores them (missing values included): the
+ * same values as a DMatrix built from those rows, without converting them again. Labels and weights are left unset.
+ */
+export function sliceDMatrix(dm: DMatrix, positions: Int32Array): DMatrix {
+  for (let i = 0; i < positions.length; i++) {
+    const p = positions[i]
+    if (!(p >= 0 && p < dm.rows)) throw new Error(`DMatrix slice: row ${p} is outside 0..${dm.rows - 1}`)
+  }
+  const out: [Handle | null] = [null]
+  check(xgb().dmatrixSlice(dm.handle, positions, positions.length, out), 'XGDMatrixSliceDMatrix')
+  const sliced = owned(out[0] as Handle, positions.length, dm.cols)
+  try {
+    // The slice copies the source's labels and weights, if any; the caller sets its own.
+    setFloatInfo(sliced, 'label', [], true)
+    setFloatInfo(sliced, 'weight', [], true)
+  } catch (err) {
+    sliced.free()
+    throw err
+  }
+  return sliced
+}
+
+/** Replace the labels of `dm` (a shared training matrix that another model used before). */
+export function setLabels(dm: DMatrix, label: ArrayLike<number>): void {
+  setFloatInfo(dm, 'label', label)
+}
+
+function setFloatInfo(dm: DMatrix, field: string, values: ArrayLike<number>, clear = false): void {
+  if (!clear && values.length !== dm.rows)
+    throw new Error(`DMatrix: ${field} has ${values.length} values, expected ${dm.rows}`)
   const f32 = Float32Array.from(values)
   for (let i = 0; i < f32.length; i++) {
     if (!Number.isFinite(f32[i])) throw new Error(`DMatrix: ${field}[${i}] is not finite (${values[i]})`)

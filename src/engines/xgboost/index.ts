@@ -1,5 +1,5 @@
 export { xgboostAvailability, xgb, check, loadedXgboostVersion, XGBOOST_INSTALL_HINT, type Handle } from './library.js'
-export { createDMatrix, withDMatrix, type DMatrix, type DMatrixInput } from './dmatrix.js'
+export { createDMatrix, setLabels, sliceDMatrix, withDMatrix, type DMatrix, type DMatrixInput } from './dmatrix.js'
 export {
   createBooster,
   loadBooster,

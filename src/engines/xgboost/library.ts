@@ -27,6 +27,7 @@ export interface XgbLib {
   readonly dmatrixNumRow: Fn
   readonly dmatrixNumCol: Fn
   readonly dmatrixFree: Fn
+  readonly dmatrixSlice: Fn
   readonly boosterCreate: Fn
   readonly boosterFree: Fn
   readonly boosterSetParam: Fn
@@ -84,6 +85,7 @@ function bind(path: string, koffi: typeof import('koffi')): XgbLib {
       `int XGDMatrixCreateFromMat_omp(const float *data, uint64_t nrow, uint64_t ncol, float missing, _Out_ ${H} *out, int nthread)`,
     ),
     dmatrixSetFloatInfo: f(`int XGDMatrixSetFloatInfo(${H} h, const char *field, const float *a, uint64_t len)`),
+    dmatrixSlice: f(`int XGDMatrixSliceDMatrix(${H} h, const int *idxset, uint64_t len, _Out_ ${H} *out)`),
     dmatrixNumRow: f(`int XGDMatrixNumRow(${H} h, _Out_ uint64_t *out)`),
     dmatrixNumCol: f(`int XGDMatrixNumCol(${H} h, _Out_ uint64_t *out)`),
     dmatrixFree: f(`int XGDMatrixFree(${H} h)`),

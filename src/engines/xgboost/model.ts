@@ -4,7 +4,8 @@ import { z } from 'zod'
 import type { DataView, FeatureMatrixView } from '../../features/views/types.js'
 import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../../models/contract.js'
 import { loadBooster, type Booster, type BoosterParams, type ImportanceType } from './booster.js'
-import { withDMatrix, type DMatrixInput } from './dmatrix.js'
+import { isSubsetView } from '../../features/views/shared.js'
+import { createDMatrix, setLabels, sliceDMatrix, withDMatrix, type DMatrix, type DMatrixInput } from './dmatrix.js'
 import { trainBooster } from './train.js'
 import { fitThreads, scoringThreads } from '../threads.js'
 
@@ -106,6 +107,56 @@ function dmInput(ds: Dataset | DataView, who: string, nthread: number): DMatrixI
   return 'x' in ds ? { ...base, label: ds.y, weight: ds.weight } : base
 }
 
+const SHARED_KEY = 'xgboost.dmatrix'
+
+interface HeldMatrix {
+  readonly dm: DMatrix
+  /** Frees the matrix unless a shared matrix owns it. */
+  release(): void
+}
+
+const ownedMatrix = (dm: DMatrix): HeldMatrix => ({ dm, release: () => dm.free() })
+
+/**
+ * The XGBoost copy of a shared matrix's base (made once) and of `x`'s rows within it, or null when `x` is no subset
+ * of a live shared matrix. `keep` asks the shared matrix to hold the subset's copy (a training subset that the next
+ * model may reuse, with the quantised matrix XGBoost keeps inside it); otherwise the caller owns it.
+ */
+function sharedMatrixFor(x: FeatureMatrixView, nthread: number, keep: boolean): HeldMatrix | null {
+  if (!isSubsetView(x)) return null
+  const { shared, positions } = x.subsetOf
+  const { base } = shared
+  const free = (dm: DMatrix) => dm.free()
+  const whole = shared.engineCopy(
+    base,
+    SHARED_KEY,
+    () => createDMatrix({ data: base.data, rows: base.n, cols: base.f, nthread }),
+    free,
+  )
+  if (!whole) return null
+  const held = (dm: DMatrix): HeldMatrix => ({ dm, release: () => {} })
+  if (positions.length === base.n) return held(whole)
+  if (!keep) return ownedMatrix(sliceDMatrix(whole, positions))
+  return held(shared.engineCopy(x, SHARED_KEY, () => sliceDMatrix(whole, positions), free)!)
+}
+
+/**
+ * The training matrix. Unweighted fits on a subset of a shared matrix take a slice of its XGBoost copy, and a model
+ * fitted next on the same subset reuses that slice with new labels (weights change XGBoost's quantiles, so weighted
+ * fits build their own).
+ */
+function trainMatrix(train: Dataset, who: string, nthread: number): HeldMatrix {
+  const x = featureMatrix(train.x, who)
+  const shared = train.weight ? null : sharedMatrixFor(x, nthread, true)
+  if (!shared) return ownedMatrix(createDMatrix(dmInput(train, who, nthread)))
+  setLabels(shared.dm, train.y)
+  return shared
+}
+
+function scoringMatrix(x: FeatureMatrixView, who: string, nthread: number): HeldMatrix {
+  return sharedMatrixFor(x, nthread, false) ?? ownedMatrix(createDMatrix(dmInput(x, who, nthread)))
+}
+
 function toOutputs(values: Float32Array, n: number, task: Task): Outputs {
   const v = Float64Array.from(values)
   if (task.kind === 'binary') return { n, p_up: v }
@@ -164,12 +215,14 @@ function xgbModel(
         nthread: threads,
         verbosity: 0,
       }
-      const result = withDMatrix(dmInput(train, spec.name, threads), (dtrain) => {
+      const dtrain = trainMatrix(train, spec.name, threads)
+      let result
+      try {
         const run = (dval?: Parameters<typeof trainBooster>[0]['val']) =>
           trainBooster({
             params: boosterParams,
             rounds: plan.rounds,
-            train: dtrain,
+            train: dtrain.dm,
             val: dval,
             earlyStoppingRounds: dval ? plan.earlyStoppingRounds : undefined,
             signal: ctx.signal,
@@ -177,8 +230,10 @@ function xgbModel(
               ? (done, total, metric) => ctx.progress!.update(done, total, metric === undefined ? {} : { val: metric })
               : undefined,
           })
-        return val ? withDMatrix(dmInput(val, spec.name, threads), run) : run()
-      })
+        result = val ? withDMatrix(dmInput(val, spec.name, threads), run) : run()
+      } finally {
+        dtrain.release()
+      }
       booster?.free()
       booster = result.booster
       meta = {
@@ -197,7 +252,13 @@ function xgbModel(
       const x = featureMatrix(view, spec.name)
       checkWidth(x)
       const b = fitted().booster
-      const pred = withDMatrix(dmInput(x, spec.name, threadsFor()), (dm) => b.predict(dm))
+      const input = scoringMatrix(x, spec.name, threadsFor())
+      let pred
+      try {
+        pred = b.predict(input.dm)
+      } finally {
+        input.release()
+      }
       return toOutputs(pred.values, x.n, task)
     },
     contributions(view: DataView) {

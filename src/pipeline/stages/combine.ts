@@ -8,6 +8,7 @@ import { combinedModel, type CombinedMember } from '../../ensemble/combined.js'
 import type { GuardReport, MetaFeatureSource } from '../../ensemble/combiner.js'
 import { modelFitter } from '../../ensemble/oof.js'
 import { combinerRegistry } from '../../ensemble/registry.js'
+import { sharedMatrix, type SharedMatrix } from '../../features/views/shared.js'
 import { selectColumns, votingEnsemble, type VotingMember } from '../../ensemble/voting.js'
 import { accuracy } from '../../inference/calibration/metrics.js'
 import type { Model, Task } from '../../models/contract.js'
@@ -53,12 +54,29 @@ export async function fitHeldOutCombiner(
   const t1 = new Int32Array(n).fill(-1)
   for (const r of window.train) t1[r] = lf.labels.t1Index[r]
   const spans = spansFromT1Index(t1)
+  // Every fold and the refit fit on training-window rows: feature-matrix members share one matrix of them per
+  // feature selection, so each fold's rows are sliced from it rather than gathered and converted again.
+  const shared = new Map<string, SharedMatrix>()
+  const sharedFor = (features: readonly string[] | undefined): SharedMatrix => {
+    const key = features ? JSON.stringify(features) : '*'
+    let m = shared.get(key)
+    if (!m) {
+      const all = matrixFor(lf.frame, spans.row)
+      m = sharedMatrix(features ? selectColumns(all, features) : all, spans.row)
+      shared.set(key, m)
+    }
+    return m
+  }
   const members = config.base_models.map((spec, i) => {
     const kind = createModel(spec.name, spec.config, task, `base_models.${i}.config`).spec.inputView
     return modelFitter({
       name: spec.name,
       create: () => createModel(spec.name, spec.config, task, `base_models.${i}.config`),
       view: (rows) => {
+        if (kind === 'feature_matrix') {
+          const subset = sharedFor(spec.features).subset(rows)
+          if (subset) return subset
+        }
         const v = buildView(kind, lf.frame, rows, vopts)
         return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
       },
@@ -78,6 +96,7 @@ export async function fitHeldOutCombiner(
     )
   } finally {
     bar?.stop?.()
+    for (const m of shared.values()) m.dispose()
   }
   const fitted = fit.members.map((m, i): CombinedMember => {
     if (!m.model) throw new Error(`${params.method}: member "${m.name}" came back without its model`)

@@ -7,6 +7,7 @@ import type { XgbModel } from '../../../src/engines/xgboost/model.js'
 import type { Dataset } from '../../../src/models/contract.js'
 import type { FeatureMatrixView } from '../../../src/features/views/types.js'
 import { createModel, registry } from '../../../src/models/registry.js'
+import { sharedMatrix } from '../../../src/features/views/shared.js'
 import { tempDir } from '../../helpers.js'
 import { syntheticSplit } from '../contract-data.js'
 
@@ -157,5 +158,65 @@ describe('XGBoost-backed models', { skip: availability.ok ? false : availability
     writeFileSync(metaPath, JSON.stringify(meta))
     writeFileSync(join(dir, 'model.ubj'), 'garbage')
     await assert.rejects(registry.get('xgboost')!.load(dir), /model\.ubj/)
+  })
+
+  it('a fold of a shared matrix fits and scores exactly as its gathered rows, models in turn sharing one slice', async () => {
+    // 3 classes, 6 features (0 and 1 carry the signal), 5% missing; dataset rows are even numbers.
+    const n = 900
+    const f = 6
+    let s = 7
+    const u = () => (s = (s * 1103515245 + 12345) >>> 0) / 4294967296
+    const data = Float64Array.from({ length: n * f }, () => (u() < 0.05 ? NaN : u() * 2 - 1))
+    const yAll = Float64Array.from({ length: n }, (_, i) => {
+      const v = (data[i * f] || 0) + 0.5 * (data[i * f + 1] || 0) + 0.4 * (u() - 0.5)
+      return v > 0.3 ? 2 : v < -0.3 ? 0 : 1
+    })
+    const names = Array.from({ length: f }, (_, j) => `f${j}`)
+    const rows = Int32Array.from({ length: n }, (_, i) => 2 * i)
+    const gathered = (keep: (i: number) => boolean) => {
+      const at = Array.from({ length: n }, (_, i) => i).filter(keep)
+      const x = new Float64Array(at.length * f)
+      at.forEach((p, k) => x.set(data.subarray(p * f, (p + 1) * f), k * f))
+      const view: FeatureMatrixView = { kind: 'feature_matrix', n: at.length, f, data: x, names }
+      return { view, rows: Int32Array.from(at, (p) => rows[p]), y: Float64Array.from(at, (p) => yAll[p]) }
+    }
+    const train = gathered((i) => i % 5 !== 0)
+    const test = gathered((i) => i % 5 === 0)
+    const task = { kind: 'multiclass', classes: 3 } as const
+    const params = {
+      xgboost: { n_estimators: 20, max_depth: 3 },
+      xgboost_leafwise: { n_estimators: 20, max_leaves: 7 },
+    }
+    const saved = async (m: XgbModel) => {
+      const dir = tempDir()
+      await m.save(dir)
+      return readFileSync(join(dir, 'model.ubj'))
+    }
+    const shared = sharedMatrix({ kind: 'feature_matrix', n, f, data, names }, rows)
+    const sub = shared.subset(train.rows)!
+    const subTest = shared.subset(test.rows)!
+    const weight = Float64Array.from(train.y, (_, i) => 1 + (i % 3))
+    for (const [name, p] of Object.entries(params)) {
+      for (const w of [undefined, weight]) {
+        const what = `${name}${w ? ' weighted' : ''}`
+        const plain = createModel(name, p, task) as XgbModel
+        await plain.fit({ x: train.view, y: train.y, ...(w ? { weight: w } : {}) }, undefined, CTX)
+        const fromShared = createModel(name, p, task) as XgbModel
+        await fromShared.fit({ x: sub, y: train.y, ...(w ? { weight: w } : {}) }, undefined, CTX)
+        assert.deepEqual(await saved(fromShared), await saved(plain), `${what}: the same trees`)
+        assert.deepEqual(fromShared.predict(subTest).p, plain.predict(test.view).p, `${what}: the same scores`)
+      }
+    }
+    // The whole base (a refit) trains on the base's copy itself.
+    const all = shared.subset(rows)!
+    const refit = createModel('xgboost', params.xgboost, task) as XgbModel
+    await refit.fit({ x: all, y: yAll }, undefined, CTX)
+    const plainAll = createModel('xgboost', params.xgboost, task) as XgbModel
+    await plainAll.fit({ x: { kind: 'feature_matrix', n, f, data, names }, y: yAll }, undefined, CTX)
+    assert.deepEqual(await saved(refit), await saved(plainAll))
+    // Once the shared matrix is disposed its views are scored from their data, with the same result.
+    const before = refit.predict(subTest).p
+    shared.dispose()
+    assert.deepEqual(refit.predict(subTest).p, before)
   })
 })
