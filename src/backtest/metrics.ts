@@ -31,6 +31,13 @@ function dailyReturns(ts: Float64Array, equity: Float64Array): number[] {
   return out
 }
 
+/** The smallest value, 0 for none; a loop, since spreading a long stream into Math.min overflows the call stack. */
+function lowest(values: Float64Array): number {
+  let min = 0
+  for (let i = 0; i < values.length; i++) if (values[i] < min) min = values[i]
+  return min
+}
+
 export function drawdown(equity: Float64Array): Float64Array {
   const dd = new Float64Array(equity.length)
   let peak = -Infinity
@@ -65,7 +72,7 @@ export function backtestMetrics(r: BacktestResult): BacktestMetrics {
     total_return: r.equity.length ? r.equity[r.equity.length - 1] - 1 : 0,
     sharpe: sd > 0 ? (mean / sd) * Math.sqrt(periodsPerYear) : 0,
     sortino: downside > 0 ? (mean / downside) * Math.sqrt(periodsPerYear) : 0,
-    max_drawdown: dd.length ? Math.min(...dd) : 0,
+    max_drawdown: lowest(dd),
     trades: r.trades.length,
     win_rate: r.trades.length ? r.trades.filter((t) => t.net > 0).length / r.trades.length : 0,
     turnover_per_day: changes / spanDays,

@@ -109,3 +109,11 @@ test('regime breakdown: trades grouped by the volatility tercile at their decisi
     8,
   )
 })
+
+test('metrics of a two-year 1-minute stream (a walk-forward run on SPX): no call-stack overflow', () => {
+  const n = 1_100_000
+  const equity = Float64Array.from({ length: n }, (_, i) => 1 + 0.1 * Math.sin(i / 5000))
+  const ts = Float64Array.from({ length: n }, (_, i) => Date.UTC(2018, 0, 1) + i * 60_000)
+  const m = backtestMetrics({ trades: [], equity, ts, position: new Int8Array(n) })
+  assert.ok(Math.abs(m.max_drawdown - (0.9 / 1.1 - 1)) < 1e-6, String(m.max_drawdown))
+})
