@@ -6,6 +6,8 @@
 import { z } from 'zod'
 import type { Outputs, Task } from '../models/contract.js'
 import { applyTemperature, fitTemperature, temperatureScalerSchema } from './calibration/temperature.js'
+import { betaEntry } from './calibration/beta.js'
+import { dirichletEntry } from './calibration/dirichlet.js'
 import { applyCqr, fitCqr } from './conformal/cqr.js'
 
 export interface FittedPostProcessor {
@@ -83,7 +85,7 @@ const cqrEntry: PostProcessorEntry<z.infer<typeof cqrParams>, z.infer<typeof cqr
 
 // Adding a post-processor: one entry, one line here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const entries: readonly PostProcessorEntry<any, any>[] = [temperatureEntry, cqrEntry]
+const entries: readonly PostProcessorEntry<any, any>[] = [temperatureEntry, cqrEntry, betaEntry, dirichletEntry]
 
 export const postProcessorRegistry: ReadonlyMap<string, PostProcessorEntry> = new Map(
   entries.map((e) => [e.name, e as PostProcessorEntry]),
