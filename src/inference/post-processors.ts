@@ -7,6 +7,8 @@ import { z } from 'zod'
 import type { Outputs, Task } from '../models/contract.js'
 import { applyTemperature, fitTemperature, temperatureScalerSchema } from './calibration/temperature.js'
 import { applyCqr, fitCqr } from './conformal/cqr.js'
+import { isotonicEntry } from './calibration/isotonic.js'
+import { plattEntry } from './calibration/platt.js'
 
 export interface FittedPostProcessor {
   readonly name: string
@@ -83,7 +85,7 @@ const cqrEntry: PostProcessorEntry<z.infer<typeof cqrParams>, z.infer<typeof cqr
 
 // Adding a post-processor: one entry, one line here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const entries: readonly PostProcessorEntry<any, any>[] = [temperatureEntry, cqrEntry]
+const entries: readonly PostProcessorEntry<any, any>[] = [temperatureEntry, cqrEntry, plattEntry, isotonicEntry]
 
 export const postProcessorRegistry: ReadonlyMap<string, PostProcessorEntry> = new Map(
   entries.map((e) => [e.name, e as PostProcessorEntry]),
