@@ -16,6 +16,7 @@ const benchmarks = new Map<string, () => Promise<Benchmark>>([
   ['torch', async () => (await import('./torch/main.js')).default],
   ['torch_patchtst', async () => (await import('./torch/zoo.js')).patchtstBench],
   ['torch_nhits', async () => (await import('./torch/zoo.js')).nhitsBench],
+  ['calibration', async () => (await import('./calibration/main.js')).default],
 ])
 
 const name = process.argv[2]

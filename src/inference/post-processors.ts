@@ -9,6 +9,8 @@ import { applyTemperature, fitTemperature, temperatureScalerSchema } from './cal
 import { betaEntry } from './calibration/beta.js'
 import { dirichletEntry } from './calibration/dirichlet.js'
 import { applyCqr, fitCqr } from './conformal/cqr.js'
+import { isotonicEntry } from './calibration/isotonic.js'
+import { plattEntry } from './calibration/platt.js'
 
 export interface FittedPostProcessor {
   readonly name: string
@@ -85,7 +87,14 @@ const cqrEntry: PostProcessorEntry<z.infer<typeof cqrParams>, z.infer<typeof cqr
 
 // Adding a post-processor: one entry, one line here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const entries: readonly PostProcessorEntry<any, any>[] = [temperatureEntry, cqrEntry, betaEntry, dirichletEntry]
+const entries: readonly PostProcessorEntry<any, any>[] = [
+  temperatureEntry,
+  plattEntry,
+  isotonicEntry,
+  betaEntry,
+  dirichletEntry,
+  cqrEntry,
+]
 
 export const postProcessorRegistry: ReadonlyMap<string, PostProcessorEntry> = new Map(
   entries.map((e) => [e.name, e as PostProcessorEntry]),

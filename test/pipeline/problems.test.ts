@@ -67,7 +67,10 @@ test('the defaults, and a complete walk-forward section, raise no problem', () =
 test('config sections the code does not have are refused at load, naming them', () => {
   for (const [over, why] of [
     [{ policy: { kind: 'kelly' } }, /policy\.kind: unknown policy "kelly"; available: threshold/],
-    [{ inference: { calibrate: ['isotonic'] } }, /unknown post-processor "isotonic"; available: temperature, cqr/],
+    [
+      { inference: { calibrate: ['no_such'] } },
+      /unknown post-processor "no_such"; available: temperature, platt, isotonic, beta, dirichlet, cqr/,
+    ],
     [{ evaluation: { cpcv: {} } }, /evaluation\.cpcv: Unrecognized key/],
     [{ evaluation: { walk_forward: { train: '90 days', test: '7d' } } }, /evaluation\.walk_forward\.train/],
     [{ ensemble: { method: 'voting' } }, /unknown combiner "voting"/],
