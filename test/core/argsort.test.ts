@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict'
 import test from 'node:test'
 import { argsortFloat64 } from '../../src/core/argsort.js'
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { uniform } from '../helpers.js'
 
 /** The stable order a comparator sort gives (ties by row). */
 function reference(x: Float64Array): number[] {
@@ -18,7 +9,7 @@ function reference(x: Float64Array): number[] {
 }
 
 test('argsort: stable ascending order, by radix on large inputs and by comparator on small ones', () => {
-  const r = rng(5)
+  const r = uniform(5)
   for (const n of [0, 1, 2, 10, 2047, 2048, 20_000]) {
     // Negative and positive values over many magnitudes, many exact ties, both zeros, huge and tiny values.
     const x = Float64Array.from({ length: n }, (_, i) => {

@@ -8,20 +8,11 @@ import {
   type FittedPostProcessor,
 } from '../../src/inference/post-processors.js'
 import type { Outputs } from '../../src/models/contract.js'
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { uniform } from '../helpers.js'
 
 /** Labels drawn from true 3-class probabilities (softmax of z), and a model that reports softmax(3 z): over-confident. */
 function overconfident(n: number, seed: number): { out: Outputs; y: Float64Array } {
-  const r = rng(seed)
+  const r = uniform(seed)
   const p = new Float64Array(n * 3)
   const y = new Float64Array(n)
   for (let i = 0; i < n; i++) {

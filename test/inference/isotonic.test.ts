@@ -4,19 +4,9 @@ import test from 'node:test'
 import { fitIsotonic, isotonicEntry, predictIsotonic } from '../../src/inference/calibration/isotonic.js'
 import { loadPostProcessor } from '../../src/inference/post-processors.js'
 import type { Outputs } from '../../src/models/contract.js'
-import { SHARED_MISSING, sharedFile } from '../helpers.js'
+import { SHARED_MISSING, sharedFile, uniform } from '../helpers.js'
 
 const FIXTURE = 'fixtures/calibration/calibration_vectors.json'
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const f64 = (xs: readonly number[]) => Float64Array.from(xs)
 
@@ -64,7 +54,7 @@ test('isotonic tie rule: equal scores are pooled to their weighted mean and alwa
 })
 
 test('isotonic ranking: never reversed, ties kept, ordered scores only merge into flat steps', () => {
-  const r = rng(2)
+  const r = uniform(2)
   const n = 5000
   const x = Float64Array.from({ length: n }, () => Math.round(r() * 200) / 200)
   const y = Float64Array.from(x, (v) => (r() < v * v ? 1 : 0))

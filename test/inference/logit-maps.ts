@@ -2,17 +2,10 @@
 import assert from 'node:assert/strict'
 import { solveSpd } from '../../src/inference/calibration/damped-newton.js'
 import { applyPostProcessors, fitPostProcessor, loadPostProcessor } from '../../src/inference/post-processors.js'
+import { uniform } from '../helpers.js'
 
-/** A seeded uniform stream (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded uniform stream (mulberry32), as the tests elsewhere use. */
+export const rng = uniform
 
 /** Softmax of each row of row-major (n, k) logits. */
 export function softmaxRows(z: Float64Array, k: number): Float64Array {

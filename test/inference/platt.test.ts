@@ -4,19 +4,9 @@ import test from 'node:test'
 import { fitPlatt, logit, plattEntry, plattProbability } from '../../src/inference/calibration/platt.js'
 import { loadPostProcessor } from '../../src/inference/post-processors.js'
 import type { Outputs } from '../../src/models/contract.js'
-import { SHARED_MISSING, sharedFile } from '../helpers.js'
+import { SHARED_MISSING, sharedFile, uniform } from '../helpers.js'
 
 const FIXTURE = 'fixtures/calibration/calibration_vectors.json'
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 test("platt: libsvm's coefficients on its decision values, to 1e-6 (sign convention mapped: a = -A, b = -B)", (t) => {
   const path = sharedFile(FIXTURE)
@@ -54,7 +44,7 @@ test('platt: a tighter tolerance reaches the exact optimum, where the gradient o
 })
 
 test('platt: recovers a planted sigmoid; an integer weight is a repeated row', () => {
-  const r = rng(3)
+  const r = uniform(3)
   const n = 20_000
   const s = Float64Array.from({ length: n }, () => (r() - 0.5) * 8)
   const y = Float64Array.from(s, (v) => (r() < plattProbability(0.7, -0.4, v) ? 1 : 0))
@@ -115,7 +105,7 @@ test('platt: bad inputs are refused, naming the row', () => {
 })
 
 test('platt entry: binary calibrates the positive class on its logit, and is the identity on a calibrated model', () => {
-  const r = rng(9)
+  const r = uniform(9)
   const n = 40_000
   const p = new Float64Array(n * 2)
   const y = new Float64Array(n)

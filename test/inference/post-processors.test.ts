@@ -7,21 +7,11 @@ import {
   postProcessorRegistry,
 } from '../../src/inference/post-processors.js'
 import type { Outputs } from '../../src/models/contract.js'
-
-/** A seeded uniform stream (mulberry32), so every fit below sees the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { uniform } from '../helpers.js'
 
 /** Outputs and targets the entry acts on: over-confident 3-class probabilities, or a too-narrow quantile band. */
 function sample(actsOn: string, n: number, seed: number): { out: Outputs; y: Float64Array } {
-  const r = rng(seed)
+  const r = uniform(seed)
   const y = new Float64Array(n)
   if (actsOn === 'class_probabilities') {
     const p = new Float64Array(n * 3)

@@ -1,4 +1,4 @@
-/** Small helpers shared by the class-probability calibrators (beta, dirichlet): reading and rewriting Outputs. */
+/** Small helpers shared by the class-probability calibrators: reading and rewriting Outputs. */
 import type { Outputs } from '../../models/contract.js'
 
 /** Row-major (n, k) class probabilities of `out`; the error names the calibrator. */

@@ -15,7 +15,6 @@
  */
 import { z } from 'zod'
 import { sortFloat64 } from '../../core/argsort.js'
-import type { Outputs } from '../../models/contract.js'
 import type { PostProcessorEntry } from '../post-processors.js'
 import {
   assembleRows,
@@ -26,6 +25,7 @@ import {
   lastClass,
   oneVsRest,
 } from './one-vs-rest.js'
+import { classProbabilitiesOf } from './class-outputs.js'
 
 /** A fitted isotonic function: breakpoints with x strictly increasing and y non-decreasing. */
 export interface IsotonicCurve {
@@ -207,11 +207,6 @@ export const isotonicState = z
 
 export type IsotonicState = z.infer<typeof isotonicState>
 
-function classesOf(out: Outputs): { p: Float64Array; k: number } {
-  if (!out.p || !out.classes) throw new Error('isotonic: the model gives no class probabilities (p)')
-  return { p: out.p, k: out.classes }
-}
-
 /** The `isotonic` post-processor: fitted on validation outputs only (see post-processors.ts). */
 export const isotonicEntry: PostProcessorEntry<z.infer<typeof isotonicParams>, IsotonicState> = {
   name: 'isotonic',
@@ -220,7 +215,7 @@ export const isotonicEntry: PostProcessorEntry<z.infer<typeof isotonicParams>, I
   params: isotonicParams,
   state: isotonicState,
   fit(_params, val, y) {
-    const { p, k } = classesOf(val)
+    const { p, k } = classProbabilitiesOf(val, 'isotonic')
     checkFitInputs('isotonic', p, y, k)
     const curves = Array.from({ length: calibratedClasses(k) }, (_, j) => {
       const c = classOf(j, k)
@@ -230,7 +225,7 @@ export const isotonicEntry: PostProcessorEntry<z.infer<typeof isotonicParams>, I
     return { method: 'isotonic', classes: k, curves }
   },
   apply(state, out) {
-    const { p, k } = classesOf(out)
+    const { p, k } = classProbabilitiesOf(out, 'isotonic')
     if (k !== state.classes) throw new Error(`isotonic: fitted on ${state.classes} classes, given ${k}`)
     const q = state.curves.map((curve, j) => predictIsotonic(curve, classColumn(p, k, classOf(j, k))))
     const calibrated = assembleRows(q, p, k)

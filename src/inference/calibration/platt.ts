@@ -17,7 +17,6 @@
  * is left alone. Multiclass: one-vs-rest on each class's logit, then rows renormalised (one-vs-rest.ts).
  */
 import { z } from 'zod'
-import type { Outputs } from '../../models/contract.js'
 import type { PostProcessorEntry } from '../post-processors.js'
 import {
   assembleRows,
@@ -28,6 +27,7 @@ import {
   lastClass,
   oneVsRest,
 } from './one-vs-rest.js'
+import { classProbabilitiesOf } from './class-outputs.js'
 
 export interface PlattFit {
   readonly a: number
@@ -206,11 +206,6 @@ export const plattState = z
 
 export type PlattState = z.infer<typeof plattState>
 
-function classesOf(out: Outputs): { p: Float64Array; k: number } {
-  if (!out.p || !out.classes) throw new Error('platt: the model gives no class probabilities (p)')
-  return { p: out.p, k: out.classes }
-}
-
 /** The `platt` post-processor: fitted on validation outputs only (see post-processors.ts). */
 export const plattEntry: PostProcessorEntry<z.infer<typeof plattParams>, PlattState> = {
   name: 'platt',
@@ -219,7 +214,7 @@ export const plattEntry: PostProcessorEntry<z.infer<typeof plattParams>, PlattSt
   params: plattParams,
   state: plattState,
   fit(params, val, y) {
-    const { p, k } = classesOf(val)
+    const { p, k } = classProbabilitiesOf(val, 'platt')
     checkFitInputs('platt', p, y, k)
     const a: number[] = []
     const b: number[] = []
@@ -233,7 +228,7 @@ export const plattEntry: PostProcessorEntry<z.infer<typeof plattParams>, PlattSt
     return { method: 'platt', classes: k, a, b }
   },
   apply(state, out) {
-    const { p, k } = classesOf(out)
+    const { p, k } = classProbabilitiesOf(out, 'platt')
     if (k !== state.classes) throw new Error(`platt: fitted on ${state.classes} classes, given ${k}`)
     const q = state.a.map((a, j) => {
       const c = classOf(j, k)
