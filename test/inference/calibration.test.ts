@@ -5,25 +5,18 @@ import {
   auc,
   brier,
   calibrationStats,
+  classCalibration,
+  classwiseCalibration,
   logLoss,
   reliability,
+  topLabelCalibration,
 } from '../../src/inference/calibration/metrics.js'
 import { applyTemperature, fitTemperature } from '../../src/inference/calibration/temperature.js'
-
-function mulberry(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { uniform } from '../helpers.js'
 
 /** Labels drawn from true 3-class probabilities, and a model that reports them sharpened (logits x 3). */
 function overconfident(n: number, seed: number) {
-  const r = mulberry(seed)
+  const r = uniform(seed)
   const truth = new Float64Array(n * 3)
   const y = new Float64Array(n)
   for (let i = 0; i < n; i++) {
@@ -75,4 +68,70 @@ test('AUC: perfect, reversed and tied rankings', () => {
   assert.equal(auc(Float64Array.from([0.9, 0.8, 0.2, 0.1]), pos), 0)
   assert.equal(auc(Float64Array.from([0.5, 0.5, 0.5, 0.5]), pos), 0.5)
   assert.equal(auc(Float64Array.from([0.1, 0.6, 0.6, 0.9]), pos), 0.875)
+})
+
+test('binary ECE on the frequency of positives, MCE and empty bins: a hand-computed case', () => {
+  // P(up) 0.1, 0.2 (bin [0, 0.5)) and 0.8, 0.9 (bin [0.5, 1]); outcomes 0, 1 and 1, 1.
+  const pUp = [0.1, 0.2, 0.8, 0.9]
+  const p = Float64Array.from(pUp.flatMap((q) => [1 - q, q]))
+  const y = Float64Array.from([0, 1, 1, 1])
+  const r = classCalibration(p, y, 2, 1, 2)
+  // |0.5 - 0.15| = 0.35 and |1 - 0.85| = 0.15, each bin half the rows.
+  assert.ok(Math.abs(r.ece - 0.25) < 1e-12, String(r.ece))
+  assert.ok(Math.abs(r.mce - 0.35) < 1e-12, String(r.mce))
+  assert.equal(r.emptyBins, 0)
+  assert.deepEqual(
+    r.bins.map((b) => b.count),
+    [2, 2],
+  )
+  // With ten bins the same rows fill four: six are empty, and say so.
+  const ten = classCalibration(p, y, 2, 1, 10)
+  assert.equal(ten.emptyBins, 6)
+  assert.equal(ten.rows, 4)
+  // Class 0 mirrors class 1 for two classes.
+  assert.ok(Math.abs(classCalibration(p, y, 2, 0, 2).ece - r.ece) < 1e-12)
+})
+
+test('classwise and top-label calibration: near 0 for calibrated probabilities, large for over-confident ones', () => {
+  const u = uniform(9)
+  const n = 50_000
+  const calibrated = new Float64Array(n * 3)
+  const y = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const a = u()
+    const b = u() * (1 - a)
+    const row = [a, b, 1 - a - b]
+    calibrated.set(row, i * 3)
+    const v = u()
+    y[i] = v < row[0] ? 0 : v < row[0] + row[1] ? 1 : 2
+  }
+  const good = classwiseCalibration(calibrated, y, 3)
+  assert.ok(good.ece < 0.01 && good.mce < 0.05, JSON.stringify({ ece: good.ece, mce: good.mce }))
+  assert.ok(topLabelCalibration(calibrated, y, 3).ece < 0.01)
+  const over = applyTemperature(calibrated, 3, 1 / 3)
+  const bad = classwiseCalibration(over, y, 3)
+  assert.ok(bad.ece > 0.05 && bad.mce > bad.ece, JSON.stringify({ ece: bad.ece, mce: bad.mce }))
+  assert.ok(topLabelCalibration(over, y, 3).ece > 0.05)
+  // The top-label ECE is what reliability reports.
+  assert.equal(topLabelCalibration(over, y, 3).ece, reliability(over, y, 3).ece)
+})
+
+test('calibration metrics are numbers on single-class, tiny and empty sets, and refuse non-probabilities by row', () => {
+  const p = Float64Array.from([0.7, 0.2, 0.1])
+  for (const y of [Float64Array.of(0), Float64Array.of(2)]) {
+    const c = classwiseCalibration(p, y, 3)
+    assert.ok(Number.isFinite(c.ece) && Number.isFinite(c.mce))
+    assert.ok(c.perClass.every((r) => r.emptyBins === 9 && r.rows === 1))
+    const t = topLabelCalibration(p, y, 3)
+    assert.ok(Number.isFinite(t.ece) && Number.isFinite(t.mce))
+  }
+  const none = classwiseCalibration(new Float64Array(0), new Float64Array(0), 3)
+  assert.deepEqual([none.ece, none.mce], [0, 0])
+  assert.ok(none.perClass.every((r) => r.emptyBins === 10 && r.rows === 0))
+  // Rounding just past 1 is a probability; NaN or 1.1 is a bug upstream, named by row.
+  assert.equal(classCalibration(Float64Array.of(1 + 1e-15, 0), Float64Array.of(0), 2, 0).bins[9].count, 1)
+  assert.throws(() => classCalibration(Float64Array.of(0.5, 0.5, NaN, 1), Float64Array.of(0, 1), 2, 0), /row 1/)
+  assert.throws(() => topLabelCalibration(Float64Array.of(1.1, -0.1), Float64Array.of(0), 2), /row 0 .*outside/)
+  assert.throws(() => classCalibration(p, Float64Array.of(0), 3, 3), /no class 3/)
+  assert.throws(() => classCalibration(p, Float64Array.of(0), 3, 0, 0), /bins must be/)
 })
