@@ -127,8 +127,8 @@ export default async function run(): Promise<void> {
         const stacking = stageSeconds(x, (stage) => stage === 'fit stacking')
         const members = stageSeconds(alone, (stage) => stage.startsWith('fit ') && stage !== 'fit stacking')
         const presetFile = join(repoRoot, `configs/presets/${preset}.yaml`)
-        const folds = (parse(readFileSync(presetFile, 'utf8')) as { ensemble: { oof: { n_folds: number } } }).ensemble.oof
-          .n_folds
+        const folds = (parse(readFileSync(presetFile, 'utf8')) as { ensemble: { oof: { n_folds: number } } }).ensemble
+          .oof.n_folds
         extra.tabular_stacking_members_alone_spx_fit_s = members
         extra.tabular_stacking_spx_fit_s = stacking
         extra.tabular_stacking_oof_cost_ratio = stacking / members
