@@ -6,6 +6,8 @@
  * probability at least `coverage`, whatever the model.
  */
 
+import { conformalQuantile, minCalibrationScores } from './quantile.js'
+
 export interface CqrCalibration {
   /** Added to hi and subtracted from lo, in the targets' units; negative when the model's band was too wide. */
   readonly margin: number
@@ -21,22 +23,15 @@ export function fitCqr(lo: Float64Array, hi: Float64Array, y: Float64Array, cove
   if (lo.length !== n || hi.length !== n) {
     throw new Error(`conformal: ${lo.length} lower and ${hi.length} upper bounds for ${n} targets`)
   }
-  if (!(coverage > 0 && coverage < 1)) throw new Error(`conformal: coverage ${coverage} is not in (0, 1)`)
-  // The finite-sample guarantee takes the ceil((n + 1) coverage)-th smallest score; it exists only for n large enough.
-  const rank = Math.ceil((n + 1) * coverage)
-  if (rank > n) {
-    let need = n + 1
-    while (Math.ceil((need + 1) * coverage) > need) need++
-    throw new Error(`conformal: ${n} calibration rows are too few for coverage ${coverage} (need at least ${need})`)
-  }
   const scores = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    const s = Math.max(lo[i] - y[i], y[i] - hi[i])
-    if (!Number.isFinite(s)) throw new Error(`conformal: calibration row ${i} is not finite`)
-    scores[i] = s
-  }
-  scores.sort()
-  return { margin: scores[rank - 1], n, coverage }
+  for (let i = 0; i < n; i++) scores[i] = Math.max(lo[i] - y[i], y[i] - hi[i])
+  const margin = conformalQuantile(scores, coverage)
+  // An unbounded band tells the policy nothing and cannot be saved: too few rows is an error, with the number needed.
+  if (margin === Infinity)
+    throw new Error(
+      `conformal: ${n} calibration rows are too few for coverage ${coverage} (need at least ${minCalibrationScores(coverage)})`,
+    )
+  return { margin, n, coverage }
 }
 
 /**
