@@ -10,7 +10,7 @@ import type { FeatureMatrixView, ViewSet } from '../../src/features/views/types.
 import type { Model, Task } from '../../src/models/contract.js'
 import { isComposite, leafModels, modelParts } from '../../src/models/composite.js'
 import { createModel } from '../../src/models/registry.js'
-import { seededRandom } from '../../src/models/tabular/linear/random.js'
+import { seededRandom } from '../../src/core/random.js'
 import { combinedModel, loadEnsemble, type CombinedMember } from '../../src/ensemble/combined.js'
 import { allTrainingRows, modelFitter } from '../../src/ensemble/oof.js'
 import { combinerRegistry } from '../../src/ensemble/registry.js'

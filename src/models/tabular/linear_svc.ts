@@ -9,7 +9,7 @@ import { parallelKernel } from './linear/parallel.js'
 import { minimizeLbfgs } from './linear/lbfgs.js'
 import { effectiveWeights, linearObjective, totalWeight, type LogisticProblem } from './linear/logloss.js'
 import { applyPreprocessor, fitPreprocessor, imputedData, imputeOnly } from './linear/preprocess.js'
-import { seededRandom } from './linear/random.js'
+import { seededRandom } from '../../core/random.js'
 import { loadLinear, saveLinear } from './linear/scorer-file.js'
 import type { FitReport, LinearClassifier } from './logistic.js'
 
