@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib'
+import { seededRandom } from '../src/core/random.js'
 
 /** Repository root (tests compile to dist/test/..., data lives at the root). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -87,15 +88,7 @@ export function zipArchive(entries: readonly ZipFixtureEntry[]): Buffer {
 
 /** A seeded standard normal stream (an LCG through Box-Muller): the same seed always gives the same values. */
 /** A seeded uniform stream on [0, 1) (mulberry32): the same seed always gives the same numbers. */
-export function uniform(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const uniform = seededRandom
 
 export function gauss(seed: number): () => number {
   let s = seed >>> 0

@@ -7,6 +7,7 @@ import { foundationView, foundationWindow } from './views/foundation.js'
 import { featureMatrix } from './views/matrix.js'
 import { multiResView, readStacked } from './views/multi-res.js'
 import { windowOf, windowTensor } from './views/window.js'
+import { seededRandom } from '../core/random.js'
 
 /**
  * Something computed from bars whose samples belong to 1m rows: sample i must depend only on bars up to rowOf(i).
@@ -47,18 +48,6 @@ export interface AuditResult {
 export interface AuditOptions {
   readonly cuts?: number
   readonly seed?: number
-}
-
-/** Small seeded generator (mulberry32): audits are reproducible from their seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** A copy of `bars` whose rows after `cut` have prices scaled by a random factor per bar and volume rescaled. */
