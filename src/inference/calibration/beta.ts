@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { sigmoid, softmaxRows } from '../../models/tabular/linear/classifier.js'
 import type { PostProcessorEntry } from '../post-processors.js'
 import { checkClasses, classLabelsOf, classProbabilitiesOf, withProbabilities } from './class-outputs.js'
 import { minimiseNewton, type ConvexObjective } from './damped-newton.js'
@@ -75,12 +76,6 @@ const clip = (p: number): number => Math.min(1 - BETA_EPS, Math.max(BETA_EPS, p)
 /** log(1 + e^z) without overflow. */
 function softplus(z: number): number {
   return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))
-}
-
-function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z))
-  const e = Math.exp(z)
-  return e / (1 + e)
 }
 
 /**
@@ -210,21 +205,11 @@ export function applyBeta(state: BetaCalibrator, p: Float64Array, k: number): Fl
     }
     return out
   }
+  // Log sigmoid per class, then a stable softmax: the log-space renormalisation.
   for (let i = 0; i < n; i++) {
-    let max = -Infinity
-    for (let c = 0; c < k; c++) {
-      const ls = -softplus(-betaLogit(state.maps[c], p[i * k + c]))
-      out[i * k + c] = ls
-      if (ls > max) max = ls
-    }
-    let sum = 0
-    for (let c = 0; c < k; c++) {
-      const e = Math.exp(out[i * k + c] - max)
-      out[i * k + c] = e
-      sum += e
-    }
-    for (let c = 0; c < k; c++) out[i * k + c] /= sum
+    for (let c = 0; c < k; c++) out[i * k + c] = -softplus(-betaLogit(state.maps[c], p[i * k + c]))
   }
+  softmaxRows(out, k)
   return out
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { softmaxRows } from '../../models/tabular/linear/classifier.js'
 import type { PostProcessorEntry } from '../post-processors.js'
 import { checkClasses, classLabelsOf, classProbabilitiesOf, withProbabilities } from './class-outputs.js'
 import { minimiseNewton, type ConvexObjective } from './damped-newton.js'
@@ -201,21 +202,13 @@ export function applyDirichlet(state: DirichletCalibrator, p: Float64Array, k: n
   const out = new Float64Array(p.length)
   const { weights: w, intercept: b } = state
   for (let i = 0; i < n; i++) {
-    let max = -Infinity
     for (let j = 0; j < k; j++) {
       let s = b[j]
       for (let m = 0; m < k; m++) s += w[j * k + m] * lnP[i * k + m]
       out[i * k + j] = s
-      if (s > max) max = s
     }
-    let sum = 0
-    for (let j = 0; j < k; j++) {
-      const e = Math.exp(out[i * k + j] - max)
-      out[i * k + j] = e
-      sum += e
-    }
-    for (let j = 0; j < k; j++) out[i * k + j] /= sum
   }
+  softmaxRows(out, k)
   return out
 }
 

@@ -28,6 +28,7 @@ import {
   oneVsRest,
 } from './one-vs-rest.js'
 import { classProbabilitiesOf } from './class-outputs.js'
+import { sigmoid } from '../../models/tabular/linear/classifier.js'
 
 export interface PlattFit {
   readonly a: number
@@ -160,10 +161,7 @@ export function fitPlatt(s: Float64Array, y: ArrayLike<number>, w?: Float64Array
 
 /** sigmoid(a s + b) without overflow for any finite a s + b. */
 export function plattProbability(a: number, b: number, s: number): number {
-  const z = a * s + b
-  if (z >= 0) return 1 / (1 + Math.exp(-z))
-  const e = Math.exp(z)
-  return e / (1 + e)
+  return sigmoid(a * s + b)
 }
 
 /** Probabilities are clipped to [CLIP, 1 - CLIP] before the logit, so 0 and 1 map to about -/+27.6, not infinity. */

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { logLoss } from './metrics.js'
+import { softmaxRows } from '../../models/tabular/linear/classifier.js'
 
 /**
  * Temperature scaling (Guo et al., 2017): one scalar T > 0 divides the log-probabilities before a softmax,
@@ -36,20 +37,9 @@ export function applyTemperature(p: Float64Array, k: number, temperature: number
   const n = p.length / k
   const out = new Float64Array(p.length)
   for (let i = 0; i < n; i++) {
-    let max = -Infinity
-    for (let c = 0; c < k; c++) {
-      const z = Math.log(Math.max(CLIP, p[i * k + c])) / temperature
-      out[i * k + c] = z
-      if (z > max) max = z
-    }
-    let sum = 0
-    for (let c = 0; c < k; c++) {
-      const e = Math.exp(out[i * k + c] - max)
-      out[i * k + c] = e
-      sum += e
-    }
-    for (let c = 0; c < k; c++) out[i * k + c] /= sum
+    for (let c = 0; c < k; c++) out[i * k + c] = Math.log(Math.max(CLIP, p[i * k + c])) / temperature
   }
+  softmaxRows(out, k)
   return out
 }
 
