@@ -26,11 +26,24 @@ export function printSummary(s: RunSummary, write: (t: string) => void): void {
     )
   }
   if (s.calibration) {
-    const { before: b, after: a } = s.calibration
-    const params = Object.entries(s.calibration.params).map(([k, v]) => `${k} ${v.toFixed(3)}`)
-    write(`\ncalibration (test, ${s.calibration.method}${params.length ? `: ${params.join(', ')}` : ''})\n`)
+    const c = s.calibration
+    const params = Object.entries(c.params).map(([k, v]) => `${k} ${v.toFixed(3)}`)
+    const fit = c.fitOn
+      ? `; fitted on ${c.fitOn.rows} ${c.fitOn.source === 'oof' ? 'out-of-fold training' : 'validation'} rows`
+      : ''
+    write(`\ncalibration (test${fit}; ${c.method}${params.length ? `: ${params.join(', ')}` : ''})\n`)
+    write(`  ${'step'.padEnd(28)} log-loss   Brier  ECE top  ECE classwise  MCE top\n`)
+    for (const st of c.steps ?? []) {
+      write(
+        `  ${st.name.padEnd(28)} ${st.logLoss.toFixed(4)}  ${st.brier.toFixed(4)}   ${st.topLabel.ece.toFixed(4)}         ${st.classwise.ece.toFixed(4)}   ${st.topLabel.mce.toFixed(4)}\n`,
+      )
+    }
+  }
+  if (s.prediction_sets) {
+    const ps = s.prediction_sets
     write(
-      `  ECE ${b.ece.toFixed(4)} -> ${a.ece.toFixed(4)}   Brier ${b.brier.toFixed(4)} -> ${a.brier.toFixed(4)}   log-loss ${b.logLoss.toFixed(4)} -> ${a.logLoss.toFixed(4)}\n`,
+      `\nprediction sets (${ps.method}, target ${ps.target}): coverage ${ps.coverage.toFixed(3)} over ${ps.rows} test rows, ` +
+        `mean size ${ps.meanSize.toFixed(2)}; rows by size ${ps.sizes.map((n, k) => `${k}:${n}`).join(' ')}\n`,
     )
   }
   const ev = s.evaluation

@@ -16,7 +16,7 @@ import { combinerRegistry } from '../ensemble/registry.js'
 import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
 import { policyConfigSchema } from '../policy/registry.js'
-import { postProcessorRegistry } from '../inference/post-processors.js'
+import { inferenceConfigSchema } from './inference.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 
 /**
@@ -228,21 +228,7 @@ const factoryConfigObject = z
       // prefault: the default goes through the schema, so its model parameters are parsed in like any other.
       .prefault([{ name: 'xgboost' }]),
     ensemble: ensembleSchema.nullable().default(null),
-    inference: z
-      .object({
-        /** Post-processors (registry names), fitted in order on the final model's validation outputs. */
-        calibrate: z
-          .array(
-            z.string().refine((name) => postProcessorRegistry.has(name), {
-              error: (issue) =>
-                `unknown post-processor ${JSON.stringify(issue.input)}; available: ${[...postProcessorRegistry.keys()].join(', ')}`,
-            }),
-          )
-          .refine((names) => new Set(names).size === names.length, 'a post-processor appears twice')
-          .default(['temperature']),
-      })
-      .strict()
-      .prefault({}),
+    inference: inferenceConfigSchema.prefault({}),
     policy: policyConfigSchema.prefault({}),
     backtest: backtestConfigSchema.prefault({}),
     /** Threads an engine may use (recorded in bundles: results of some engines depend on it). */

@@ -1,6 +1,7 @@
+import { z } from 'zod'
 import { deriveSeed } from '../core/seeds.js'
 import type { DataView } from '../features/views/types.js'
-import type { FitContext, Model, Outputs } from '../models/contract.js'
+import type { FitContext, Model, Outputs, ProgressSink } from '../models/contract.js'
 import { type TrainIndices, gatherRows } from '../validation/indices.js'
 import { purgedKFold } from '../validation/kfold.js'
 import { purgeAndEmbargo } from '../validation/purge.js'
@@ -51,6 +52,17 @@ export function modelFitter(member: {
   }
 }
 
+/** Config of purged out-of-fold predictions (stacking's `oof`, calibration's `inference.oof`). */
+export const oofFoldsSchema = z.strictObject({
+  n_folds: z.int().min(2).max(50).default(5),
+  /** Extra bars between a training label span and a predicted row's span, beyond no overlap. */
+  purge_bars: z.int().min(0).default(0),
+  embargo_bars: z.int().min(0).default(0),
+})
+/** The same with every default filled in when the section is absent. */
+export const oofConfigSchema = oofFoldsSchema.prefault({})
+export type OofConfig = z.infer<typeof oofConfigSchema>
+
 export interface OofOptions {
   readonly classes: number
   readonly nFolds: number
@@ -61,6 +73,8 @@ export interface OofOptions {
   readonly seed: number
   readonly threads: number
   readonly signal?: AbortSignal
+  /** Told after each member's fit of each fold. */
+  readonly progress?: ProgressSink
 }
 
 export interface OofFold {
@@ -133,6 +147,7 @@ export async function outOfFoldPredictions(
   const p = members.map(() => new Float64Array(n * k))
   const foldOf = new Int32Array(n).fill(-1)
   const report: OofFold[] = []
+  let done = 0
   for (const f of folds) {
     const positions = f.test.map((row) => positionOf(spans.row, row))
     report.push({ fold: f.fold, test: f.test, trainRows: f.train.length, purged: f.purged, embargoed: f.embargoed })
@@ -148,6 +163,7 @@ export async function outOfFoldPredictions(
       const who = `member "${member.name}" (oof fold ${f.fold})`
       const probs = classProbabilitiesOf(fitted.predict(f.test), k, f.test.length, who)
       for (let i = 0; i < positions.length; i++) p[m].set(probs.subarray(i * k, (i + 1) * k), positions[i] * k)
+      opts.progress?.update(++done, folds.length * members.length, { fold: f.fold })
     }
     for (const s of positions) {
       if (foldOf[s] >= 0)

@@ -22,7 +22,7 @@ import {
   type CombinerFitInput,
   type GuardReport,
 } from './combiner.js'
-import { outOfFoldPredictions, type OofPredictions } from './oof.js'
+import { oofConfigSchema, outOfFoldPredictions, type OofPredictions } from './oof.js'
 import { classLabelsAt, classProbabilitiesOf, probabilityOutputs } from './probabilities.js'
 
 /**
@@ -98,14 +98,7 @@ export const stackingParams = z
   .strictObject({
     method: z.literal('stacking'),
     ...metaShape,
-    oof: z
-      .strictObject({
-        n_folds: z.int().min(2).max(50).default(5),
-        /** Extra bars between a training label span and a predicted row's span, beyond no overlap. */
-        purge_bars: z.int().min(0).default(0),
-        embargo_bars: z.int().min(0).default(0),
-      })
-      .prefault({}),
+    oof: oofConfigSchema,
   })
   .transform(parseMetaParams)
 export type StackingParams = z.infer<typeof stackingParams>
@@ -416,6 +409,7 @@ export async function fitStacking(
     seed: ctx.seed,
     threads: ctx.threads,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.progress ? { progress: ctx.progress } : {}),
   })
   const fitted = await fitMetaCombiner('stacking', oof, input, params, ctx)
   return finishMetaCombiner(fitted, oof, input, params, ctx)

@@ -11,6 +11,7 @@ import { dirichletEntry } from './calibration/dirichlet.js'
 import { applyCqr, fitCqr } from './conformal/cqr.js'
 import { isotonicEntry } from './calibration/isotonic.js'
 import { plattEntry } from './calibration/platt.js'
+import { apsEntry, lacEntry, rapsEntry } from './conformal/sets.js'
 
 export interface FittedPostProcessor {
   readonly name: string
@@ -19,6 +20,8 @@ export interface FittedPostProcessor {
 
 export interface PostProcessorEntry<P = unknown, S = unknown> {
   readonly name: string
+  /** `inference.calibrate` takes calibrators (they rewrite probabilities); `inference.uncertainty` the rest. */
+  readonly role: 'calibration' | 'uncertainty'
   /** The outputs it needs and rewrites: class probabilities `p`, or the quantile band q05/q50/q95. */
   readonly actsOn: 'class_probabilities' | 'quantiles'
   readonly tasks: readonly Task['kind'][]
@@ -36,6 +39,7 @@ function classesOf(out: Outputs, name: string): { p: Float64Array; k: number } {
 
 const temperatureEntry: PostProcessorEntry<Record<string, never>, z.infer<typeof temperatureScalerSchema>> = {
   name: 'temperature',
+  role: 'calibration',
   actsOn: 'class_probabilities',
   tasks: ['binary', 'multiclass'],
   params: z.object({}).strict(),
@@ -70,6 +74,7 @@ function bandOf(out: Outputs, name: string): { lo: Float64Array; mid: Float64Arr
 /** Conformalized quantile regression around any quantile model (Romano et al., 2019); see conformal/cqr.ts. */
 const cqrEntry: PostProcessorEntry<z.infer<typeof cqrParams>, z.infer<typeof cqrState>> = {
   name: 'cqr',
+  role: 'uncertainty',
   actsOn: 'quantiles',
   tasks: ['quantile'],
   params: cqrParams,
@@ -94,6 +99,9 @@ const entries: readonly PostProcessorEntry<any, any>[] = [
   betaEntry,
   dirichletEntry,
   cqrEntry,
+  lacEntry,
+  apsEntry,
+  rapsEntry,
 ]
 
 export const postProcessorRegistry: ReadonlyMap<string, PostProcessorEntry> = new Map(

@@ -52,7 +52,10 @@ export interface Outputs {
   q50?: Float64Array
   q95?: Float64Array
   regime_score?: Float64Array
+  /** Interval width, or for classification the size of the conformal prediction set. */
   uncertainty?: Float64Array
+  /** Conformal prediction sets: row-major (n, classes) membership, 1 when the class is in the row's set. */
+  sets?: Uint8Array
 }
 
 export interface Dataset {

@@ -181,6 +181,8 @@ export interface Scored {
   bars: Bars
   rows: Int32Array
   p: Float64Array
+  /** Conformal prediction sets, row-major (n, 3), when the bundle's chain has an uncertainty method. */
+  sets?: Uint8Array
   signals: Int8Array
 }
 
@@ -228,6 +230,6 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
     )
   }
   const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
-  const p = postProcess(bundle.postProcessors, raw, bars.ts, rows)
-  return { bars, rows, p, signals: decide(p, K, bundle.config.policy) }
+  const { p, sets } = postProcess(bundle.postProcessors, raw, bars.ts, rows)
+  return { bars, rows, p, ...(sets ? { sets } : {}), signals: decide(p, K, bundle.config.policy) }
 }

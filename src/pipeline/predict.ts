@@ -81,10 +81,20 @@ export function classProbabilities(
 }
 
 /** CSV of predictions: the bar time (decision at its close), the three class probabilities, the signal. */
-export function predictionsCsv(bars: Bars, rows: Int32Array, p: Float64Array, signals: Int8Array): string {
-  const lines = ['ts_utc,p_down,p_flat,p_up,signal']
+export function predictionsCsv(
+  bars: Bars,
+  rows: Int32Array,
+  p: Float64Array,
+  signals: Int8Array,
+  sets?: Uint8Array,
+): string {
+  // Set membership columns only when the chain makes sets: files of runs without them keep their bytes.
+  const lines = [`ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}`]
   for (let i = 0; i < rows.length; i++) {
-    lines.push(`${new Date(bars.ts[rows[i]]).toISOString()},${p[i * K]},${p[i * K + 1]},${p[i * K + 2]},${signals[i]}`)
+    const inSet = sets ? `,${sets[i * K]},${sets[i * K + 1]},${sets[i * K + 2]}` : ''
+    lines.push(
+      `${new Date(bars.ts[rows[i]]).toISOString()},${p[i * K]},${p[i * K + 1]},${p[i * K + 2]},${signals[i]}${inSet}`,
+    )
   }
   return `${lines.join('\n')}\n`
 }

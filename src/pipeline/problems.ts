@@ -4,7 +4,6 @@
 import type { ResolvedConfig } from '../config/load.js'
 import { baseInterval } from '../config/schema.js'
 import { canonicalJson } from '../config/hash.js'
-import { postProcessorRegistry } from '../inference/post-processors.js'
 import { splitsConfigSchema, windowLengthMs } from '../validation/config.js'
 
 const SPLIT_DEFAULTS = splitsConfigSchema.parse({})
@@ -71,12 +70,11 @@ export function runConfigProblems(config: ResolvedConfig): string[] {
         problems.push(`evaluation.walk_forward.val (${wf.val}) leaves no training rows in a ${wf.train} window`)
     }
   }
-  for (const name of config.inference.calibrate) {
-    const entry = postProcessorRegistry.get(name)
-    if (entry && entry.actsOn !== 'class_probabilities')
-      problems.push(
-        `inference.calibrate: ${name} acts on ${entry.actsOn}; mlf run's head gives class probabilities (down, flat, up)`,
-      )
-  }
+  const { inference } = config
+  if (inference.fit_on === 'oof' && config.ensemble && !('kind' in config.ensemble))
+    problems.push(
+      `inference.fit_on: oof with ensemble.method ${config.ensemble.method}: the combiner's own out-of-fold ` +
+        'predictions would need nested folds; fit the post-processors on validation (fit_on: validation)',
+    )
   return problems
 }

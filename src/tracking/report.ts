@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import type { CalibrationStats, RunRecord } from './types.js'
+import type { RunRecord } from './types.js'
 
 /**
  * One self-contained HTML report per run: tables are plain HTML, plots are drawn by the echarts library inlined into
@@ -172,28 +172,94 @@ function labelsSection(run: RunRecord, charts: ChartData): string {
   )
 }
 
+type Bins = readonly { meanPredicted: number; observed: number; count: number }[]
+const points = (bins: Bins) => bins.filter((b) => b.count > 0).map((b) => [b.meanPredicted, b.observed, b.count])
+
 function calibrationSection(run: RunRecord, charts: ChartData): string {
   const c = run.calibration
   if (!c) return absent('calibration', 'Calibration', 'No calibration step in this run.')
-  const points = (s: CalibrationStats) =>
-    s.reliability.filter((b) => b.count > 0).map((b) => [b.meanPredicted, b.observed, b.count])
-  charts.reliability = { before: points(c.before), after: points(c.after) }
   const params = Object.entries(c.params)
     .map(([k, v]) => `${k} = ${fmt(v)}`)
     .join(', ')
-  const stats = table(
-    ['', 'ECE', 'Brier', 'log loss'],
-    [
-      ['before', c.before.ece, c.before.brier, c.before.logLoss],
-      ['after', c.after.ece, c.after.brier, c.after.logLoss],
-    ],
+  const fitOn = c.fitOn
+    ? ` Fitted on ${fmt(c.fitOn.rows)} ${c.fitOn.source === 'oof' ? 'purged out-of-fold training rows' : 'validation rows'}` +
+      `${c.fitOn.unpredicted ? ` (${fmt(c.fitOn.unpredicted)} training rows no fold could predict)` : ''}; measured on the test rows.`
+    : ''
+  const intro =
+    `<p>Method <code>${escapeHtml(c.method)}</code>${params ? ` (${escapeHtml(params)})` : ''}.${escapeHtml(fitOn)} ` +
+    'Reliability of the top-class confidence and of each class, raw and after each calibrator in turn; the diagonal is ' +
+    'perfect calibration, empty bins are not drawn (their count is in the table).</p>'
+  // Older records hold only the top-label before / after.
+  const steps = c.steps ?? []
+  if (steps.length === 0) {
+    charts.reliability = [
+      {
+        id: 'chart-reliability-top',
+        title: 'top label',
+        series: [
+          { name: 'before', points: points(c.before.reliability) },
+          { name: 'after', points: points(c.after.reliability) },
+        ],
+      },
+    ]
+    const stats = table(
+      ['', 'ECE', 'Brier', 'log loss'],
+      [
+        ['before', c.before.ece, c.before.brier, c.before.logLoss],
+        ['after', c.after.ece, c.after.brier, c.after.logLoss],
+      ],
+    )
+    return section('calibration', 'Calibration', intro + chart('chart-reliability-top', 380) + stats)
+  }
+  const classes = steps[0].perClass.map((k) => k.class)
+  charts.reliability = [
+    {
+      id: 'chart-reliability-top',
+      title: 'top label',
+      series: steps.map((st) => ({ name: st.name, points: points(st.topLabel.reliability) })),
+    },
+    ...classes.map((name, k) => ({
+      id: `chart-reliability-${k}`,
+      title: `P(${name})`,
+      series: steps.map((st) => ({ name: st.name, points: points(st.perClass[k].reliability) })),
+    })),
+  ]
+  const summary = table(
+    ['step', 'log loss', 'Brier', 'ECE top', 'MCE top', 'ECE classwise', 'MCE classwise', 'empty bins (top)'],
+    steps.map((st) => [
+      code(st.name),
+      st.logLoss,
+      st.brier,
+      st.topLabel.ece,
+      st.topLabel.mce,
+      st.classwise.ece,
+      st.classwise.mce,
+      st.topLabel.emptyBins,
+    ]),
   )
+  const perClass = table(
+    ['step', ...classes.flatMap((k) => [`ECE ${k}`, `MCE ${k}`, `empty ${k}`])],
+    steps.map((st) => [code(st.name), ...st.perClass.flatMap((k) => [k.ece, k.mce, k.emptyBins])]),
+  )
+  const grid = charts.reliability.map((panel) => chart(panel.id, 320)).join('')
+  return section('calibration', 'Calibration', intro + `<div class="grid2">${grid}</div>` + summary + perClass)
+}
+
+function predictionSetsSection(run: RunRecord): string {
+  const s = run.predictionSets
+  if (!s) return ''
+  const sizes = s.sizes.map((n, k) => [`${k} class${k === 1 ? '' : 'es'}`, n, s.rows ? n / s.rows : 0] as Cell[])
   return section(
-    'calibration',
-    'Calibration',
-    `<p>Method <code>${escapeHtml(c.method)}</code>${params ? ` (${escapeHtml(params)})` : ''}. Reliability of the top-class confidence; the diagonal is perfect calibration, empty bins are not drawn.</p>` +
-      chart('chart-reliability', 420) +
-      stats,
+    'sets',
+    'Prediction sets',
+    `<p>Conformal prediction sets (<code>${escapeHtml(s.method)}</code>, target coverage ${escapeHtml(fmt(s.target))}) ` +
+      `on ${escapeHtml(fmt(s.rows))} test rows: the set holds the true class on ${escapeHtml(fmt(s.coverage))} of them, ` +
+      `with ${escapeHtml(fmt(s.meanSize))} classes on average. Coverage holds on average over rows, not for each class.</p>` +
+      table(['set size', 'rows', 'share'], sizes) +
+      table(
+        ['true class', 'rows', 'coverage'],
+        s.perClass.map((c) => [c.class, c.rows, c.coverage]),
+      ),
   )
 }
 
@@ -318,7 +384,7 @@ function artifactsSection(run: RunRecord): string {
 
 interface ChartData {
   equity?: { equity: number[][]; drawdown: number[][] }
-  reliability?: { before: number[][]; after: number[][] }
+  reliability?: { id: string; title: string; series: { name: string; points: number[][] }[] }[]
   importance?: { features: string[]; gain: number[] }
   labels?: { classes: string[]; splits: string[]; counts: number[][] }
   windows?: { keys: string[]; aucDir: number[]; totalReturn: number[] }
@@ -358,25 +424,25 @@ const CHART_SCRIPT = `
       ]
     });
   }
-  if (data.reliability) {
-    make('chart-reliability', {
+  (data.reliability || []).forEach(function (panel) {
+    var names = panel.series.map(function (x) { return x.name; });
+    make(panel.id, {
       color: palette,
+      title: { text: panel.title, left: 'center', top: 0, textStyle: { fontSize: 13 } },
       tooltip: { trigger: 'item', renderMode: 'richText', formatter: function (p) {
         return p.seriesName + '\\npredicted ' + p.value[0].toFixed(3) + '\\nobserved ' + p.value[1].toFixed(3) +
           (p.value.length > 2 ? '\\nrows ' + p.value[2] : '');
       } },
-      legend: { top: 0, data: ['before', 'after', 'perfect'] },
-      grid: { left: 70, right: 30, top: 40, bottom: 50 },
-      xAxis: { type: 'value', min: 0, max: 1, name: 'mean predicted', nameLocation: 'middle', nameGap: 30 },
+      legend: { bottom: 0, data: names.concat(['perfect']) },
+      grid: { left: 55, right: 20, top: 30, bottom: 80 },
+      xAxis: { type: 'value', min: 0, max: 1, name: 'mean predicted', nameLocation: 'middle', nameGap: 25 },
       yAxis: { type: 'value', min: 0, max: 1, name: 'observed' },
-      series: [
-        { name: 'before', type: 'line', data: data.reliability.before, symbolSize: 8 },
-        { name: 'after', type: 'line', data: data.reliability.after, symbolSize: 8 },
-        { name: 'perfect', type: 'line', data: [[0, 0], [1, 1]], showSymbol: false, color: '#888',
-          lineStyle: { type: 'dashed', width: 1 } }
-      ]
+      series: panel.series.map(function (x) {
+        return { name: x.name, type: 'line', data: x.points, symbolSize: 7 };
+      }).concat([{ name: 'perfect', type: 'line', data: [[0, 0], [1, 1]], showSymbol: false, color: '#888',
+        lineStyle: { type: 'dashed', width: 1 } }])
     });
-  }
+  });
   if (data.importance) {
     make('chart-importance', {
       color: palette,
@@ -441,6 +507,7 @@ table.kv td.num { text-align: left; }
 code, pre { font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace; font-size: 12.5px; word-break: break-all; }
 pre { background: #f3f4f6; padding: 12px; border-radius: 6px; overflow: auto; max-height: 400px; }
 .chart { width: 100%; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
 .absent { color: var(--muted); font-style: italic; }
 .muted { color: var(--muted); }
 `
@@ -455,6 +522,7 @@ export function renderReport(run: RunRecord): string {
     backtestSection(run, charts),
     windowsSection(run, charts),
     calibrationSection(run, charts),
+    predictionSetsSection(run),
     importanceSection(run, charts),
     labelsSection(run, charts),
     timingsSection(run),

@@ -26,6 +26,17 @@ const calibrationStats = z.object({
   reliability: z.array(reliabilityBin),
 })
 
+const binned = { ece: anyNumber, mce: anyNumber, emptyBins: nonNegative, reliability: z.array(reliabilityBin) }
+
+const calibrationStep = z.object({
+  name: z.string(),
+  logLoss: anyNumber,
+  brier: anyNumber,
+  topLabel: z.object(binned),
+  classwise: z.object({ ece: anyNumber, mce: anyNumber }),
+  perClass: z.array(z.object({ class: z.string(), ...binned })),
+})
+
 const backtest = z
   .object({
     equity: z.object({ ts: z.array(finite), equity: z.array(anyNumber), drawdown: z.array(anyNumber) }),
@@ -92,8 +103,23 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
     .object({
       method: z.string(),
       params: z.record(z.string(), anyNumber),
+      fitOn: z
+        .object({ source: z.enum(['validation', 'oof']), rows: nonNegative, unpredicted: nonNegative })
+        .optional(),
       before: calibrationStats,
       after: calibrationStats,
+      steps: z.array(calibrationStep).optional(),
+    })
+    .optional(),
+  predictionSets: z
+    .object({
+      method: z.string(),
+      target: anyNumber,
+      coverage: anyNumber,
+      meanSize: anyNumber,
+      rows: nonNegative,
+      sizes: z.array(nonNegative),
+      perClass: z.array(z.object({ class: z.string(), coverage: anyNumber, rows: nonNegative })),
     })
     .optional(),
   featureImportance: z.array(z.object({ feature: z.string(), gain: anyNumber })).optional(),

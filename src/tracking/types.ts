@@ -22,6 +22,49 @@ export interface CalibrationStats {
   reliability: ReliabilityBin[]
 }
 
+/** Calibration measured in equal-width bins; emptyBins says how many had nothing to judge. */
+export interface BinnedRecord {
+  ece: number
+  mce: number
+  emptyBins: number
+  reliability: ReliabilityBin[]
+}
+
+/** Probability quality of the test rows at one step of the chain: raw, then after each calibrator in turn. */
+export interface CalibrationStep {
+  /** `raw`, or the calibrators applied so far joined by `+`. */
+  name: string
+  logLoss: number
+  brier: number
+  topLabel: BinnedRecord
+  /** Mean of the per-class ECEs, and the largest per-class MCE. */
+  classwise: { ece: number; mce: number }
+  perClass: (BinnedRecord & { class: string })[]
+}
+
+export interface CalibrationRecord {
+  method: string
+  params: Record<string, number>
+  /** The rows the post-processors were fitted on: validation or purged out-of-fold (summed over windows). */
+  fitOn?: { source: 'validation' | 'oof'; rows: number; unpredicted: number }
+  before: CalibrationStats
+  after: CalibrationStats
+  steps?: CalibrationStep[]
+}
+
+export interface PredictionSetsRecord {
+  method: string
+  /** The target coverage, and the share of test rows whose set holds the true class. */
+  target: number
+  coverage: number
+  meanSize: number
+  rows: number
+  /** Test rows by set size 0..classes. */
+  sizes: number[]
+  /** Coverage among the test rows of each true class (rows: how many). */
+  perClass: { class: string; coverage: number; rows: number }[]
+}
+
 export interface StageTiming {
   stage: string
   seconds: number
@@ -99,12 +142,9 @@ export interface RunRecord {
   timings: StageTiming[]
   labels: { classes: string[]; counts: { split: Split; counts: number[] }[] }
   models: ModelResult[]
-  calibration?: {
-    method: string
-    params: Record<string, number>
-    before: CalibrationStats
-    after: CalibrationStats
-  }
+  calibration?: CalibrationRecord
+  /** Conformal prediction sets on the test rows (absent without an uncertainty method). */
+  predictionSets?: PredictionSetsRecord
   featureImportance?: { feature: string; gain: number }[]
   backtest?: BacktestResult
   /** Sanity check: the same pipeline on shuffled labels should score near chance. */

@@ -3,6 +3,7 @@ import test from 'node:test'
 import {
   fitConformalSets,
   predictionSets,
+  rowHashUniform,
   setCoverage,
   type SetOptions,
 } from '../../src/inference/conformal/classification.js'
@@ -85,4 +86,38 @@ test('set coverage over 200 repetitions of 300 calibration rows, 5 classes: lac,
     assert.ok(Math.abs(m.coverage - 0.9) < 0.01, `${methods[j].method}: ${JSON.stringify(m)}`)
   // lac gives the smallest sets; raps's penalty keeps its sets no larger than aps's.
   assert.ok(mean[0].size < mean[1].size && mean[2].size <= mean[1].size, JSON.stringify(mean))
+})
+
+test('row-hash draws: a row gets the same u wherever it is scored, and aps and raps still cover their target over 200 repetitions', () => {
+  const r = uniform(47)
+  const k = 4
+  const { p } = calibrated(r, 50, k)
+  // The same row, alone or among others, in any position, gets the same draw; other rows or seeds get others.
+  const u = (rows: Float64Array, i: number, seed = 3) => rowHashUniform(rows, i, k, seed)
+  const row7 = p.slice(7 * k, 8 * k)
+  assert.equal(u(row7, 0), u(p, 7))
+  assert.notEqual(u(p, 7), u(p, 8))
+  assert.notEqual(u(p, 7), u(p, 7, 4))
+  const draws = Array.from({ length: 50 }, (_, i) => u(p, i))
+  assert.ok(draws.every((v) => v >= 0 && v < 1))
+  const sets = fitConformalSets(p, calibrated(r, 50, k).y, k, { method: 'aps', coverage: 0.8, draw: 'row_hash' })
+  const opts: SetOptions = { method: 'aps', coverage: 0.8, draw: 'row_hash' }
+  const all = predictionSets(sets, p, opts)
+  assert.deepEqual([...predictionSets(sets, row7, opts)], [...all.subarray(7 * k, 8 * k)])
+
+  const reps = 200
+  const methods: SetOptions[] = [
+    { method: 'aps', coverage: 0.9, draw: 'row_hash' },
+    { method: 'raps', coverage: 0.9, lambda: 0.05, kReg: 1, draw: 'row_hash' },
+  ]
+  const mean = methods.map(() => 0)
+  for (let rep = 0; rep < reps; rep++) {
+    const cal = calibrated(r, 299, 5)
+    const fresh = calibrated(r, 300, 5)
+    methods.forEach((o, j) => {
+      const fitted = fitConformalSets(cal.p, cal.y, 5, { ...o, seed: rep })
+      mean[j] += setCoverage(predictionSets(fitted, fresh.p, { ...o, seed: rep }), fresh.y, 5).coverage / reps
+    })
+  }
+  for (const [j, m] of mean.entries()) assert.ok(Math.abs(m - 0.9) < 0.01, `${methods[j].method}: ${m}`)
 })

@@ -47,7 +47,17 @@ for (const [name, entry] of postProcessorRegistry) {
     const b = applyPostProcessors([reloaded], test.out)
     assert.deepEqual(a, b)
     for (const v of Object.values(a)) if (v instanceof Float64Array) assert.ok(v.every(Number.isFinite))
-    if (entry.actsOn === 'class_probabilities') {
+    if (entry.actsOn === 'class_probabilities' && entry.role === 'uncertainty') {
+      // Prediction sets leave the probabilities alone; sizes are the uncertainty; they cover about the target.
+      assert.deepEqual(a.p, test.out.p)
+      let covered = 0
+      for (let i = 0; i < a.n; i++) {
+        const row = a.sets!.subarray(i * 3, i * 3 + 3)
+        assert.equal(a.uncertainty![i], row[0] + row[1] + row[2])
+        if (row[test.y[i]] === 1) covered++
+      }
+      assert.ok(covered / a.n > 0.87, `${name} covers ${covered / a.n}`)
+    } else if (entry.actsOn === 'class_probabilities') {
       for (let i = 0; i < a.n; i++) assert.ok(Math.abs(a.p![i * 3] + a.p![i * 3 + 1] + a.p![i * 3 + 2] - 1) < 1e-12)
       // Over-confident inputs: the fitted post-processor lowers the top probability.
       assert.ok(a.p![0 * 3] + a.p![1] + a.p![2] > 0 && Math.max(a.p![0], a.p![1], a.p![2]) < 0.9)
@@ -76,6 +86,6 @@ test('an unknown post-processor is refused by name', () => {
   assert.throws(() => loadPostProcessor({ name: 'no_such', state: {} }, 'bundle x'), /unknown post-processor "no_such"/)
   assert.throws(
     () => fitPostProcessor('no_such', {}, { n: 0 }, new Float64Array()),
-    /available: temperature, platt, isotonic, beta, dirichlet, cqr/,
+    /available: temperature, platt, isotonic, beta, dirichlet, cqr, lac, aps, raps/,
   )
 })

@@ -39,7 +39,15 @@ const CASES: [string, Record<string, unknown>, RegExp][] = [
     },
     /splits\.chronological: a walk-forward run splits each window itself/,
   ],
-  ['a quantile post-processor on class probabilities', { inference: { calibrate: ['cqr'] } }, /cqr acts on quantiles/],
+  [
+    'post-processors fitted out of fold behind a stacking combiner',
+    {
+      base_models: [{ name: 'logistic' }, { name: 'gaussian_nb' }],
+      ensemble: { method: 'stacking' },
+      inference: { fit_on: 'oof' },
+    },
+    /inference\.fit_on: oof with ensemble\.method stacking/,
+  ],
 ]
 
 for (const [what, over, why] of CASES) {
@@ -69,7 +77,11 @@ test('config sections the code does not have are refused at load, naming them', 
     [{ policy: { kind: 'kelly' } }, /policy\.kind: unknown policy "kelly"; available: threshold/],
     [
       { inference: { calibrate: ['no_such'] } },
-      /unknown post-processor "no_such"; available: temperature, platt, isotonic, beta, dirichlet, cqr/,
+      /inference\.calibrate\.0: unknown post-processor "no_such"; available: temperature, platt, isotonic, beta, dirichlet$/m,
+    ],
+    [
+      { inference: { uncertainty: { method: 'cqr' } } },
+      /inference\.uncertainty\.method: cqr gives intervals for a regression or quantile head/,
     ],
     [{ evaluation: { cpcv: {} } }, /evaluation\.cpcv: Unrecognized key/],
     [{ evaluation: { walk_forward: { train: '90 days', test: '7d' } } }, /evaluation\.walk_forward\.train/],

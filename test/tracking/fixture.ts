@@ -1,4 +1,4 @@
-import type { CalibrationStats, RunRecord } from '../../src/tracking/types.js'
+import type { CalibrationStats, CalibrationStep, RunRecord } from '../../src/tracking/types.js'
 
 /** Deterministic PRNG (mulberry32) so the sample record is the same on every run. */
 function rng(seed: number): () => number {
@@ -24,6 +24,23 @@ function calibration(rand: () => number, skew: number): CalibrationStats {
     }
   })
   return { ece: Math.abs(skew) * 0.1, brier: 0.6 + skew * 0.01, logLoss: 1.05 + skew * 0.02, reliability }
+}
+
+/** One step of the chain: its top-label and per-class reliability, with empty bins. */
+function step(rand: () => number, name: string, skew: number): CalibrationStep {
+  const binned = () => {
+    const c = calibration(rand, skew)
+    return { ece: c.ece, mce: c.ece * 2, emptyBins: 3, reliability: c.reliability }
+  }
+  const perClass = ['down', 'flat', 'up'].map((k) => ({ class: k, ...binned() }))
+  return {
+    name,
+    logLoss: 1.05 + skew * 0.02,
+    brier: 0.6 + skew * 0.01,
+    topLabel: binned(),
+    classwise: { ece: perClass.reduce((s, c) => s + c.ece, 0) / 3, mce: Math.max(...perClass.map((c) => c.mce)) },
+    perClass,
+  }
 }
 
 /** A plausible, fully populated run record (every optional section present). */
@@ -95,10 +112,29 @@ export function sampleRun(runId = 'run-20240101-000000-abc123', seed = 7): RunRe
       },
     ],
     calibration: {
-      method: 'temperature',
+      method: 'isotonic+temperature',
       params: { temperature: 1.37 },
+      fitOn: { source: 'oof', rows: 48_000, unpredicted: 12 },
       before: calibration(rand, 0.6),
       after: calibration(rand, 0.05),
+      steps: [
+        ['raw', 0.6],
+        ['isotonic', 0.2],
+        ['isotonic+temperature', 0.05],
+      ].map(([name, skew]) => step(rand, name as string, skew as number)),
+    },
+    predictionSets: {
+      method: 'aps',
+      target: 0.9,
+      coverage: 0.904,
+      meanSize: 2.31,
+      rows: 1000,
+      sizes: [0, 120, 330, 550],
+      perClass: [
+        { class: 'down', coverage: 0.93, rows: 150 },
+        { class: 'flat', coverage: 0.89, rows: 700 },
+        { class: '<up>', coverage: 0.92, rows: 150 },
+      ],
     },
     featureImportance: features,
     backtest: {

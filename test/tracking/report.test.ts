@@ -44,7 +44,7 @@ function chartData(html: string): Record<string, unknown> {
 function runChartScript(html: string): Map<string, Record<string, unknown>> {
   const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1])
   const chartScript = scripts[scripts.length - 1]
-  const ids = new Set([...html.matchAll(/<div class="chart" id="([a-z-]+)"/g)].map((m) => m[1]))
+  const ids = new Set([...html.matchAll(/<div class="chart" id="([a-z0-9-]+)"/g)].map((m) => m[1]))
   const dataText = /id="mlf-chart-data">([\s\S]*?)<\/script>/.exec(html)![1]
   const options = new Map<string, Record<string, unknown>>()
   const document = {
@@ -93,6 +93,7 @@ test('report: the markup is well formed (every element closed, in order) and has
     'canary',
     'backtest',
     'calibration',
+    'sets',
     'importance',
     'labels',
     'timings',
@@ -120,11 +121,12 @@ test('report: the markup is well formed (every element closed, in order) and has
 test('report: each chart has its container and its data, and the chart script wires them up', () => {
   const run = sampleRun()
   const html = renderReport(run)
-  for (const id of ['chart-equity', 'chart-reliability', 'chart-importance', 'chart-labels'])
+  const reliabilityIds = ['top', '0', '1', '2'].map((k) => `chart-reliability-${k}`)
+  for (const id of ['chart-equity', ...reliabilityIds, 'chart-importance', 'chart-labels'])
     assert.ok(html.includes(`<div class="chart" id="${id}"`), id)
   const data = chartData(html) as {
     equity: { equity: number[][]; drawdown: number[][] }
-    reliability: { before: number[][]; after: number[][] }
+    reliability: { id: string; title: string; series: { name: string; points: number[][] }[] }[]
     importance: { features: string[]; gain: number[] }
     labels: { classes: string[]; splits: string[]; counts: number[][] }
   }
@@ -137,15 +139,29 @@ test('report: each chart has its container and its data, and the chart script wi
     data.equity.drawdown,
     eq.ts.map((t, i) => [t, eq.drawdown[i]]),
   )
-  // Reliability: non-empty bins only, as (mean predicted, observed, count).
-  const expectedBefore = run.calibration!.before.reliability.filter((b) => b.count > 0)
-  assert.equal(data.reliability.before.length, expectedBefore.length)
-  assert.ok(expectedBefore.length < run.calibration!.before.reliability.length, 'the fixture has empty bins')
-  assert.deepEqual(data.reliability.before[0], [
-    expectedBefore[0].meanPredicted,
-    expectedBefore[0].observed,
-    expectedBefore[0].count,
-  ])
+  // Reliability: a panel for the top label and one per class, a line per step of the chain, non-empty bins only,
+  // as (mean predicted, observed, count).
+  const steps = run.calibration!.steps!
+  assert.deepEqual(
+    data.reliability.map((p) => [p.id, p.title]),
+    [
+      ['chart-reliability-top', 'top label'],
+      ['chart-reliability-0', 'P(down)'],
+      ['chart-reliability-1', 'P(flat)'],
+      ['chart-reliability-2', 'P(up)'],
+    ],
+  )
+  for (const panel of data.reliability)
+    assert.deepEqual(
+      panel.series.map((x) => x.name),
+      ['raw', 'isotonic', 'isotonic+temperature'],
+    )
+  const flatAfter = steps[2].perClass[1].reliability.filter((b) => b.count > 0)
+  assert.ok(flatAfter.length < steps[2].perClass[1].reliability.length, 'the fixture has empty bins')
+  assert.deepEqual(
+    data.reliability[2].series[2].points,
+    flatAfter.map((b) => [b.meanPredicted, b.observed, b.count]),
+  )
   // Importance: the top 30 by gain, descending.
   const top = [...run.featureImportance!].sort((a, b) => b.gain - a.gain).slice(0, TOP_FEATURES)
   assert.equal(data.importance.features.length, TOP_FEATURES)
@@ -168,7 +184,10 @@ test('report: each chart has its container and its data, and the chart script wi
     'chart-equity',
     'chart-importance',
     'chart-labels',
-    'chart-reliability',
+    'chart-reliability-0',
+    'chart-reliability-1',
+    'chart-reliability-2',
+    'chart-reliability-top',
   ])
   const series = (id: string) => options.get(id)!.series as { name: string; type: string; data: unknown }[]
   assert.deepEqual(
@@ -176,12 +195,13 @@ test('report: each chart has its container and its data, and the chart script wi
     ['equity', 'drawdown'],
   )
   assert.deepEqual(series('chart-equity')[0].data, data.equity.equity)
-  const reliability = series('chart-reliability')
+  const reliability = series('chart-reliability-top')
   assert.deepEqual(
     reliability.map((s) => s.name),
-    ['before', 'after', 'perfect'],
+    ['raw', 'isotonic', 'isotonic+temperature', 'perfect'],
   )
-  assert.deepEqual(reliability[2].data, [
+  assert.deepEqual(reliability[1].data, data.reliability[0].series[1].points)
+  assert.deepEqual(reliability[3].data, [
     [0, 0],
     [1, 1],
   ])
@@ -216,9 +236,29 @@ test('report: tables show metrics, regimes, timings, metadata and artifact check
     `<code>${'ab'.repeat(32)}</code>`,
     '<td class="num">123,456</td>',
     'Top 30 of 40 features by gain.',
-    'Method <code>temperature</code> (temperature = 1.37)',
+    'Method <code>isotonic+temperature</code> (temperature = 1.37). Fitted on 48,000 purged out-of-fold training rows (12 training rows no fold could predict); measured on the test rows.',
+    '<th>ECE classwise</th>',
+    '<th>ECE flat</th><th>MCE flat</th><th>empty flat</th>',
+    '<td><code>isotonic+temperature</code></td>',
+    'Conformal prediction sets (<code>aps</code>, target coverage 0.9) on 1,000 test rows: the set holds the true class on 0.904 of them, with 2.31 classes on average.',
+    '<td>3 classes</td><td class="num">550</td><td class="num">0.55</td>',
+    '<td>&#60;up&#62;</td><td class="num">150</td><td class="num">0.92</td>',
   ])
     assert.ok(html.includes(text), text)
+})
+
+test('report: a record from before per-step calibration shows its top-label before and after', () => {
+  const run = sampleRun()
+  delete run.calibration!.steps
+  delete run.calibration!.fitOn
+  const html = renderReport(run)
+  parseTags(html)
+  assert.ok(html.includes('<div class="chart" id="chart-reliability-top"'))
+  assert.ok(!html.includes('chart-reliability-0'))
+  const options = runChartScript(html)
+  const names = (options.get('chart-reliability-top')!.series as { name: string }[]).map((s) => s.name)
+  assert.deepEqual(names, ['before', 'after', 'perfect'])
+  assert.match(html, /<th>ECE<\/th><th>Brier<\/th><th>log loss<\/th>.*<td>before<\/td>.*<td>after<\/td>/)
 })
 
 test('report: text from the record is escaped everywhere (model, feature, class, regime, run id, config)', () => {

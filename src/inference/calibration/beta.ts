@@ -227,6 +227,7 @@ const betaParams = z
 /** The `beta` post-processor (registry entry). */
 export const betaEntry: PostProcessorEntry<z.infer<typeof betaParams>, z.infer<typeof betaCalibratorSchema>> = {
   name: 'beta',
+  role: 'calibration',
   actsOn: 'class_probabilities',
   tasks: ['binary', 'multiclass'],
   params: betaParams,

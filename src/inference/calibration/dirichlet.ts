@@ -233,6 +233,7 @@ export const dirichletEntry: PostProcessorEntry<
   z.infer<typeof dirichletCalibratorSchema>
 > = {
   name: 'dirichlet',
+  role: 'calibration',
   actsOn: 'class_probabilities',
   tasks: ['binary', 'multiclass'],
   params: dirichletParams,

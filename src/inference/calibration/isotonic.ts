@@ -210,6 +210,7 @@ export type IsotonicState = z.infer<typeof isotonicState>
 /** The `isotonic` post-processor: fitted on validation outputs only (see post-processors.ts). */
 export const isotonicEntry: PostProcessorEntry<z.infer<typeof isotonicParams>, IsotonicState> = {
   name: 'isotonic',
+  role: 'calibration',
   actsOn: 'class_probabilities',
   tasks: ['binary', 'multiclass'],
   params: isotonicParams,

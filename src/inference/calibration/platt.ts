@@ -207,6 +207,7 @@ export type PlattState = z.infer<typeof plattState>
 /** The `platt` post-processor: fitted on validation outputs only (see post-processors.ts). */
 export const plattEntry: PostProcessorEntry<z.infer<typeof plattParams>, PlattState> = {
   name: 'platt',
+  role: 'calibration',
   actsOn: 'class_probabilities',
   tasks: ['binary', 'multiclass'],
   params: plattParams,

@@ -10,7 +10,9 @@
  * - raps (Angelopoulos et al., 2021): aps plus lambda * max(0, rank - k_reg), which keeps the long tail of unlikely
  *   classes out of the sets.
  *
- * Randomisation draws are seeded (one per row, in row order), so sets are reproducible.
+ * Randomisation draws are seeded, so sets are reproducible: one per row in row order from a stream, or (`draw:
+ * 'row_hash'`) a hash of the row's own probabilities, which gives a row the same draw wherever it is scored (in a run,
+ * by mlf predict, live), whatever rows come before it.
  */
 import { seededRandom } from '../../core/random.js'
 import { deriveSeed } from '../../core/seeds.js'
@@ -29,6 +31,8 @@ export interface SetOptions {
   readonly lambda?: number
   /** raps: ranks free of penalty. */
   readonly kReg?: number
+  /** Source of each row's u: a seeded stream in row order (default), or a seeded hash of the row's probabilities. */
+  readonly draw?: 'stream' | 'row_hash'
 }
 
 /** The fitted threshold: a new row's set is every class whose score is at most `threshold` (+Infinity: all). */
@@ -69,11 +73,39 @@ function rowScores(p: Float64Array, i: number, k: number, u: number, opts: SetOp
   }
 }
 
-/** The u of each row in turn: uniform draws from a stream of their own for calibration and for new rows, or 1. */
-function draws(opts: SetOptions, stream: 'calibration' | 'sets'): () => number {
+type Draw = (p: Float64Array, i: number, k: number) => number
+
+/** The u of row i: uniform draws from a stream of their own for calibration and for new rows, a row hash, or 1. */
+function draws(opts: SetOptions, stream: 'calibration' | 'sets'): Draw {
   const randomized = opts.method !== 'lac' && (opts.randomized ?? true)
   if (!randomized) return () => 1
-  return seededRandom(deriveSeed(opts.seed ?? 0, 'conformal', stream))
+  if (opts.draw === 'row_hash') {
+    const seed = deriveSeed(opts.seed ?? 0, 'conformal', 'row_hash')
+    return (p, i, k) => rowHashUniform(p, i, k, seed)
+  }
+  const next = seededRandom(deriveSeed(opts.seed ?? 0, 'conformal', stream))
+  return () => next()
+}
+
+const hashFloat = new Float64Array(1)
+const hashWords = new Uint32Array(hashFloat.buffer)
+
+/** A uniform [0, 1) from the bits of row i's k probabilities and a seed (murmur3-style mixing, fmix32 finish). */
+export function rowHashUniform(p: Float64Array, i: number, k: number, seed: number): number {
+  let h = seed >>> 0
+  for (let c = 0; c < k; c++) {
+    hashFloat[0] = p[i * k + c]
+    for (let w = 0; w < 2; w++) {
+      let x = Math.imul(hashWords[w], 0xcc9e2d51)
+      x = Math.imul((x << 15) | (x >>> 17), 0x1b873593)
+      h ^= x
+      h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64
+    }
+  }
+  h ^= k * 8
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296
 }
 
 /** Fit the threshold on calibration probabilities (row-major (n, k)) and their true classes. */
@@ -92,7 +124,7 @@ export function fitConformalSets(p: Float64Array, y: Float64Array, k: number, op
     const yi = y[i]
     if (!(Number.isInteger(yi) && yi >= 0 && yi < k))
       throw new Error(`conformal sets: target ${yi} at row ${i} is not a class 0..${k - 1}`)
-    rowScores(p, i, k, u(), opts, row)
+    rowScores(p, i, k, u(p, i, k), opts, row)
     scores[i] = row[yi]
   }
   return {
@@ -112,7 +144,7 @@ export function predictionSets(sets: ConformalSets, p: Float64Array, opts: SetOp
   const out = new Uint8Array(m * k)
   const row = new Float64Array(k)
   for (let i = 0; i < m; i++) {
-    rowScores(p, i, k, u(), opts, row)
+    rowScores(p, i, k, u(p, i, k), opts, row)
     for (let c = 0; c < k; c++) out[i * k + c] = row[c] <= sets.threshold ? 1 : 0
   }
   return out

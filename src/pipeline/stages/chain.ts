@@ -12,7 +12,8 @@ import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import { fitHeldOutCombiner, heldOutCombiner, vote, type Combination } from './combine.js'
 import { fitBaseModels, type FittedBase, type WindowTargets } from './fit.js'
-import { fitPostProcessors, postProcess } from './post-process.js'
+import { calibrationRows } from './calibration-rows.js'
+import { calibrationSteps, fitPostProcessors, postProcess } from './post-process.js'
 import type { EvalWindow } from './windows.js'
 
 export const TASK: Task = { kind: 'multiclass', classes: K }
@@ -41,6 +42,16 @@ export interface WindowResult {
   /** The final model's raw and post-processed probabilities, and the policy's signals on test rows. */
   readonly raw: { readonly val: Float64Array; readonly test: Float64Array }
   readonly test: Float64Array
+  /** Conformal prediction sets on test rows, row-major (n, 3), when the chain has an uncertainty method. */
+  readonly sets?: Uint8Array
+  /** Test probabilities after each calibrator in turn (the last is `test`). */
+  readonly calibrationSteps: readonly { readonly name: string; readonly p: Float64Array }[]
+  /** What the post-processors were fitted on: validation or out-of-fold rows, how many, and how many no fold could predict. */
+  readonly calibrationRows: {
+    readonly source: 'validation' | 'oof'
+    readonly rows: number
+    readonly unpredicted: number
+  }
   readonly signals: Int8Array
 }
 
@@ -88,7 +99,8 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
   const raw = combination ? score(finalName, 'ensemble', final) : scored[0]
   if (window.key === 'all' && combination) ctx.lap(heldOut ? `fit ${finalName}` : 'ensemble')
 
-  const postProcessors = fitPostProcessors(ctx, raw.val, y.val)
+  const cal = await calibrationRows(ctx, data, window, y, raw.val, combination, TASK)
+  const postProcessors = fitPostProcessors(ctx, cal.p, cal.y)
   const ts = data.bars.ts
   const calibrated = {
     val: postProcess(postProcessors, raw.val, ts, window.val),
@@ -98,11 +110,12 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
     scored.push({
       name: `${finalName}+${postProcessors.map((p) => p.name).join('+')}`,
       kind: 'calibrated',
-      ...calibrated,
+      val: calibrated.val.p,
+      test: calibrated.test.p,
     })
   }
   if (window.key === 'all') ctx.lap('calibration')
-  const signals = decide(calibrated.test, K, config.policy)
+  const signals = decide(calibrated.test.p, K, config.policy)
   return {
     window,
     yTrue,
@@ -113,7 +126,10 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
     combination,
     postProcessors,
     raw: { val: raw.val, test: raw.test },
-    test: calibrated.test,
+    test: calibrated.test.p,
+    ...(calibrated.test.sets ? { sets: calibrated.test.sets } : {}),
+    calibrationSteps: calibrationSteps(postProcessors, raw.test),
+    calibrationRows: { source: cal.source, rows: cal.y.length, unpredicted: cal.unpredicted },
     signals,
   }
 }

@@ -6,14 +6,14 @@
 import type { CombinerParams } from '../../config/schema.js'
 import { combinedModel, type CombinedMember } from '../../ensemble/combined.js'
 import type { GuardReport, MetaFeatureSource } from '../../ensemble/combiner.js'
-import { modelFitter } from '../../ensemble/oof.js'
+import { modelFitter, type MemberFitter } from '../../ensemble/oof.js'
 import { combinerRegistry } from '../../ensemble/registry.js'
 import { sharedMatrix, type SharedMatrix } from '../../features/views/shared.js'
 import { selectColumns, votingEnsemble, type VotingMember } from '../../ensemble/voting.js'
 import { accuracy } from '../../inference/calibration/metrics.js'
 import type { Model, Task } from '../../models/contract.js'
 import { createModel } from '../../models/registry.js'
-import { spansFromT1Index } from '../../validation/spans.js'
+import { spansFromT1Index, type LabelSpans } from '../../validation/spans.js'
 import { buildView, K } from '../predict.js'
 import { matrixFor } from '../dataset.js'
 import type { RunContext } from './context.js'
@@ -44,18 +44,69 @@ export async function fitHeldOutCombiner(
   task: Task,
 ): Promise<Combination> {
   const { config } = ctx
-  const { lf, vopts } = data
+  const { yRow, spans } = trainingWindowTargets(data, window, y)
+  const { fitters: members, dispose } = memberFitters(ctx, data, yRow, spans, task)
+  const entry = combinerRegistry.get(params.method)
+  if (!entry) throw new Error(`ensemble.method: no combiner "${params.method}"`)
+  const extra = regimeFeatures(params.regime_features, data)
+  const bar = ctx.progress?.(window.key === 'all' ? `fit ${params.method}` : `fit ${params.method} ${window.key}`)
+  let fit
+  try {
+    fit = await entry.fit(
+      params,
+      { task, spans, y: yRow, members, validation: window.val, ...(extra ? { extra } : {}) },
+      { seed: ctx.seed('combine', window.key), threads: ctx.threads, progress: bar },
+    )
+  } finally {
+    bar?.stop?.()
+    dispose()
+  }
+  const fitted = fit.members.map((m, i): CombinedMember => {
+    if (!m.model) throw new Error(`${params.method}: member "${m.name}" came back without its model`)
+    const features = config.base_models[i].features
+    return { name: m.name, model: m.model, ...(features ? { features } : {}) }
+  })
+  return {
+    model: combinedModel(fit.combiner, fitted, task),
+    name: params.method,
+    members: fitted,
+    weights: null,
+    guard: fit.guard ?? null,
+  }
+}
+
+/** Targets by dataset row (training and validation rows of the window) and the training rows' label spans. */
+export function trainingWindowTargets(
+  data: RunData,
+  window: EvalWindow,
+  y: WindowTargets,
+): { yRow: Float64Array; spans: LabelSpans } {
+  const { lf } = data
   const n = lf.frame.length
-  // Targets by dataset row: the combiner's folds and guard index them by row.
+  // Targets by dataset row: folds and guards index them by row.
   const yRow = new Float64Array(n).fill(Number.NaN)
   window.train.forEach((r, i) => (yRow[r] = y.train[i]))
   window.val.forEach((r, i) => (yRow[r] = y.val[i]))
-  // The training window's samples and their label spans: the folds are purged and embargoed on these.
+  // The training window's samples and their label spans: folds are purged and embargoed on these.
   const t1 = new Int32Array(n).fill(-1)
   for (const r of window.train) t1[r] = lf.labels.t1Index[r]
-  const spans = spansFromT1Index(t1)
-  // Every fold and the refit fit on training-window rows: feature-matrix members share one matrix of them per
-  // feature selection, so each fold's rows are sliced from it rather than gathered and converted again.
+  return { yRow, spans: spansFromT1Index(t1) }
+}
+
+/**
+ * A fitter per base model over dataset rows of the training window, for out-of-fold folds and refits. Feature-matrix
+ * members share one matrix of the window's rows per feature selection, so each fold's rows are sliced from it
+ * rather than gathered and converted again; `dispose` frees those matrices.
+ */
+export function memberFitters(
+  ctx: RunContext,
+  data: RunData,
+  yRow: Float64Array,
+  spans: LabelSpans,
+  task: Task,
+): { fitters: MemberFitter[]; dispose: () => void } {
+  const { config } = ctx
+  const { lf, vopts } = data
   const shared = new Map<string, SharedMatrix>()
   const sharedFor = (features: readonly string[] | undefined): SharedMatrix => {
     const key = features ? JSON.stringify(features) : '*'
@@ -67,7 +118,7 @@ export async function fitHeldOutCombiner(
     }
     return m
   }
-  const members = config.base_models.map((spec, i) => {
+  const fitters = config.base_models.map((spec, i) => {
     const kind = createModel(spec.name, spec.config, task, `base_models.${i}.config`).spec.inputView
     return modelFitter({
       name: spec.name,
@@ -83,33 +134,7 @@ export async function fitHeldOutCombiner(
       y: yRow,
     })
   })
-  const entry = combinerRegistry.get(params.method)
-  if (!entry) throw new Error(`ensemble.method: no combiner "${params.method}"`)
-  const extra = regimeFeatures(params.regime_features, data)
-  const bar = ctx.progress?.(window.key === 'all' ? `fit ${params.method}` : `fit ${params.method} ${window.key}`)
-  let fit
-  try {
-    fit = await entry.fit(
-      params,
-      { task, spans, y: yRow, members, validation: window.val, ...(extra ? { extra } : {}) },
-      { seed: ctx.seed('combine', window.key), threads: ctx.threads, progress: bar },
-    )
-  } finally {
-    bar?.stop?.()
-    for (const m of shared.values()) m.dispose()
-  }
-  const fitted = fit.members.map((m, i): CombinedMember => {
-    if (!m.model) throw new Error(`${params.method}: member "${m.name}" came back without its model`)
-    const features = config.base_models[i].features
-    return { name: m.name, model: m.model, ...(features ? { features } : {}) }
-  })
-  return {
-    model: combinedModel(fit.combiner, fitted, task),
-    name: params.method,
-    members: fitted,
-    weights: null,
-    guard: fit.guard ?? null,
-  }
+  return { fitters, dispose: () => shared.forEach((m) => m.dispose()) }
 }
 
 /** `ensemble.regime_features`: feature columns the meta-learner sees beside the members' outputs, by dataset row. */

@@ -1,6 +1,23 @@
 /** Evaluation: every model's metrics over the run's validation and test rows (all windows, concatenated). */
-import { accuracy, auc, calibrationStats, logLoss, type CalibrationStats } from '../../inference/calibration/metrics.js'
-import type { ModelResult } from '../../tracking/types.js'
+import {
+  accuracy,
+  auc,
+  brier,
+  calibrationStats,
+  classwiseCalibration,
+  logLoss,
+  topLabelCalibration,
+  type BinnedCalibration,
+} from '../../inference/calibration/metrics.js'
+import { setCoverage } from '../../inference/conformal/classification.js'
+import type {
+  BinnedRecord,
+  CalibrationRecord,
+  CalibrationStep,
+  ModelResult,
+  PredictionSetsRecord,
+} from '../../tracking/types.js'
+import { CLASS_NAMES } from '../dataset.js'
 import { K } from '../predict.js'
 import type { WindowResult } from './chain.js'
 
@@ -29,7 +46,7 @@ export function splitMetrics(p: Float64Array, y: Float64Array): Record<string, n
   }
 }
 
-export function concat<T extends Float64Array | Int32Array | Int8Array>(parts: readonly T[]): T {
+export function concat<T extends Float64Array | Int32Array | Int8Array | Uint8Array>(parts: readonly T[]): T {
   const n = parts.reduce((s, p) => s + p.length, 0)
   const out = new (parts[0].constructor as new (n: number) => T)(n)
   let at = 0
@@ -47,15 +64,19 @@ export interface TestStream {
   readonly raw: Float64Array
   readonly signals: Int8Array
   readonly y: Float64Array
+  /** Conformal prediction sets, row-major (n, 3), when the chain makes them. */
+  readonly sets?: Uint8Array
 }
 
 export function testStream(results: readonly WindowResult[]): TestStream {
+  const sets = results.every((r) => r.sets) ? concat(results.map((r) => r.sets!)) : undefined
   return {
     rows: concat(results.map((r) => r.window.test)),
     p: concat(results.map((r) => r.test)),
     raw: concat(results.map((r) => r.raw.test)),
     signals: concat(results.map((r) => r.signals)),
     y: concat(results.map((r) => r.yTrue.test)),
+    ...(sets ? { sets } : {}),
   }
 }
 
@@ -73,24 +94,81 @@ export function modelResults(results: readonly WindowResult[]): ModelResult[] {
   })
 }
 
-export interface CalibrationReport {
-  method: string
-  params: Record<string, number>
-  before: CalibrationStats
-  after: CalibrationStats
+export type CalibrationReport = CalibrationRecord
+
+function binned(b: BinnedCalibration): BinnedRecord {
+  return { ece: b.ece, mce: b.mce, emptyBins: b.emptyBins, reliability: b.bins }
 }
 
-/** The post-processors' effect on the test stream; params are the last window's (the bundle's). */
+/** Probability quality of `p` on the test rows: log-loss, Brier, top-label and per-class reliability. */
+export function calibrationStep(name: string, p: Float64Array, y: Float64Array): CalibrationStep {
+  const classwise = classwiseCalibration(p, y, K)
+  return {
+    name,
+    logLoss: logLoss(p, y, K),
+    brier: brier(p, y, K),
+    topLabel: binned(topLabelCalibration(p, y, K)),
+    classwise: { ece: classwise.ece, mce: classwise.mce },
+    perClass: classwise.perClass.map((c, i) => ({ class: CLASS_NAMES[i], ...binned(c) })),
+  }
+}
+
+/**
+ * The post-processors' effect on the test stream, raw and after each calibrator in turn; params are the last
+ * window's (the bundle's). Null when the chain has no calibrator.
+ */
 export function calibrationReport(results: readonly WindowResult[], stream: TestStream): CalibrationReport | null {
   const last = results[results.length - 1]
-  if (last.postProcessors.length === 0) return null
+  const names = last.calibrationSteps.map((s) => s.name)
+  if (names.length === 0) return null
   const params: Record<string, number> = {}
   for (const pp of last.postProcessors)
     for (const [k, v] of Object.entries(pp.state)) if (typeof v === 'number' && k !== 'classes') params[k] = v
+  const steps = [
+    calibrationStep('raw', stream.raw, stream.y),
+    ...names.map((name, j) => calibrationStep(name, concat(results.map((r) => r.calibrationSteps[j].p)), stream.y)),
+  ]
+  const rows = results.map((r) => r.calibrationRows)
   return {
-    method: last.postProcessors.map((p) => p.name).join('+'),
+    method: names[names.length - 1],
     params,
+    fitOn: {
+      source: rows[0].source,
+      rows: rows.reduce((s, r) => s + r.rows, 0),
+      unpredicted: rows.reduce((s, r) => s + r.unpredicted, 0),
+    },
     before: calibrationStats(stream.raw, stream.y, K),
     after: calibrationStats(stream.p, stream.y, K),
+    steps,
+  }
+}
+
+/** Coverage and size of the test rows' conformal prediction sets, overall and per true class. */
+export function predictionSetsReport(
+  results: readonly WindowResult[],
+  stream: TestStream,
+): PredictionSetsRecord | null {
+  if (!stream.sets) return null
+  const pp = results[results.length - 1].postProcessors.at(-1)!
+  const sets = stream.sets
+  const { coverage, meanSize } = setCoverage(sets, stream.y, K)
+  const sizes = new Array<number>(K + 1).fill(0)
+  const hits = new Array<number>(K).fill(0)
+  const count = new Array<number>(K).fill(0)
+  for (let i = 0; i < stream.y.length; i++) {
+    let size = 0
+    for (let c = 0; c < K; c++) size += sets[i * K + c]
+    sizes[size]++
+    count[stream.y[i]]++
+    hits[stream.y[i]] += sets[i * K + stream.y[i]]
+  }
+  return {
+    method: pp.name,
+    target: pp.state.coverage as number,
+    coverage,
+    meanSize,
+    rows: stream.y.length,
+    sizes,
+    perClass: CLASS_NAMES.map((c, i) => ({ class: c, coverage: count[i] ? hits[i] / count[i] : 0, rows: count[i] })),
   }
 }

@@ -1,4 +1,7 @@
-/** Post-process stage: the configured post-processors, fitted in order on the final model's validation outputs. */
+/**
+ * Post-process stage: the configured calibrators in order, then the uncertainty method (conformal prediction sets),
+ * each fitted on the calibration rows' outputs of the chain before it (validation or purged out-of-fold; never test).
+ */
 import { applyPostProcessors, fitPostProcessor, type FittedPostProcessor } from '../../inference/post-processors.js'
 import type { Outputs } from '../../models/contract.js'
 import { checkDistributions, K } from '../predict.js'
@@ -6,26 +9,69 @@ import type { RunContext } from './context.js'
 
 const asOutputs = (p: Float64Array): Outputs => ({ n: p.length / K, p, classes: K })
 
-/** Each post-processor is fitted on the validation outputs of the chain before it (never on test). */
-export function fitPostProcessors(ctx: RunContext, valP: Float64Array, yVal: Float64Array): FittedPostProcessor[] {
+/** The configured steps as (name, params), calibrators first. */
+export function postProcessorSteps(
+  inference: RunContext['config']['inference'],
+): { name: string; params: Readonly<Record<string, unknown>> }[] {
+  const steps = inference.calibrate.map((c) => ({ name: c.name, params: c.params }))
+  if (inference.uncertainty) {
+    const { method, ...params } = inference.uncertainty
+    steps.push({ name: method, params })
+  }
+  return steps
+}
+
+/** Each post-processor is fitted on the calibration rows' outputs of the chain before it (never on test). */
+export function fitPostProcessors(ctx: RunContext, calP: Float64Array, calY: Float64Array): FittedPostProcessor[] {
   const chain: FittedPostProcessor[] = []
-  for (const name of ctx.config.inference.calibrate) {
-    chain.push(fitPostProcessor(name, {}, applyPostProcessors(chain, asOutputs(valP)), yVal))
+  for (const step of postProcessorSteps(ctx.config.inference)) {
+    chain.push(fitPostProcessor(step.name, step.params, applyPostProcessors(chain, asOutputs(calP)), calY))
   }
   return chain
 }
 
-/** Class probabilities after the chain, checked valid: the error names the post-processors, the row and its bar. */
+export interface PostProcessed {
+  /** Class probabilities after the chain, checked valid. */
+  readonly p: Float64Array
+  /** Conformal prediction sets, row-major (n, 3), when the chain ends with an uncertainty method. */
+  readonly sets?: Uint8Array
+}
+
+/** Outputs after the chain, checked valid: the error names the post-processors, the row and its bar. */
 export function postProcess(
   chain: readonly FittedPostProcessor[],
   p: Float64Array,
   ts: Float64Array,
   rows: Int32Array,
-): Float64Array {
-  if (chain.length === 0) return p
+): PostProcessed {
+  if (chain.length === 0) return { p }
   const out = applyPostProcessors(chain, asOutputs(p))
   const link = chain.map((c) => `${c.name}${describeState(c.state)}`).join(' then ')
-  return checkDistributions(out.p!, `post-processor ${link}`, ts, rows)
+  const checked = checkDistributions(out.p!, `post-processor ${link}`, ts, rows)
+  return out.sets ? { p: checked, sets: out.sets } : { p: checked }
+}
+
+/** Probabilities after each calibrator in turn (prefixes of the chain), for the report's before/after. */
+export function calibrationSteps(
+  chain: readonly FittedPostProcessor[],
+  p: Float64Array,
+): { name: string; p: Float64Array }[] {
+  const steps: { name: string; p: Float64Array }[] = []
+  let out = asOutputs(p)
+  for (const [i, pp] of chain.entries()) {
+    const next = applyPostProcessors([pp], out)
+    // A step that leaves probabilities alone (prediction sets) adds no reliability curve.
+    if (next.p === out.p) continue
+    out = next
+    steps.push({
+      name: chain
+        .slice(0, i + 1)
+        .map((c) => c.name)
+        .join('+'),
+      p: out.p!,
+    })
+  }
+  return steps
 }
 
 function describeState(state: Record<string, unknown>): string {

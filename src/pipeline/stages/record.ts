@@ -20,8 +20,8 @@ import type { BacktestOutcome } from './backtest.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
-import type { CalibrationReport, TestStream } from './evaluate.js'
-import type { ModelResult, WindowRecord } from '../../tracking/types.js'
+import { predictionSetsReport, type CalibrationReport, type TestStream } from './evaluate.js'
+import type { ModelResult, PredictionSetsRecord, WindowRecord } from '../../tracking/types.js'
 
 /** summary.json: the run record's headline, in snake_case, derived from the record (never built on its own). */
 export interface RunSummary {
@@ -42,6 +42,7 @@ export interface RunSummary {
   /** Stacking or blending compared with its best member on validation (null without such a combiner). */
   ensemble_guard: GuardReport | null
   calibration: CalibrationReport | null
+  prediction_sets: PredictionSetsRecord | null
   backtest: Record<string, number>
   regimes: NonNullable<RunRecord['backtest']>['byRegime']
   canary: { shuffled_labels: boolean; test_auc: number }
@@ -68,6 +69,7 @@ export function runSummary(r: RunRecord): RunSummary {
     ensemble_weights: r.ensembleWeights ?? null,
     ensemble_guard: (r.ensembleGuard as GuardReport | null | undefined) ?? null,
     calibration: r.calibration ?? null,
+    prediction_sets: r.predictionSets ?? null,
     backtest: r.backtest!.metrics,
     regimes: r.backtest!.byRegime,
     canary: { shuffled_labels: r.canary!.shuffledLabels, test_auc: r.canary!.testAuc },
@@ -154,6 +156,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     },
     models: input.models,
     calibration: input.calibration ?? undefined,
+    predictionSets: predictionSetsReport(results, input.stream) ?? undefined,
     featureImportance: featureImportance(last.final, data.lf.frame.names),
     backtest: {
       equity: { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) },
@@ -194,7 +197,7 @@ export async function recordStage(
   await mkdir(join(workDir, 'predictions'), { recursive: true })
   await writeFile(
     join(workDir, 'predictions', 'test.csv'),
-    predictionsCsv(input.data.bars, input.stream.rows, input.stream.p, input.stream.signals),
+    predictionsCsv(input.data.bars, input.stream.rows, input.stream.p, input.stream.signals, input.stream.sets),
   )
   await writeFile(join(workDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
   await writeFile(join(workDir, 'config.resolved.yaml'), resolvedConfigYaml(ctx.config, record.ensembleWeights ?? null))
