@@ -52,7 +52,10 @@ export async function assertBundleReproducesRun(
   data: string,
 ): Promise<number> {
   const scored = await scoreWithBundle(await loadBundle(run.bundleDir, run.bundleChecksum), data)
-  const lines = predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals, scored.sets).trim().split('\n').slice(1)
+  const lines = predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals, scored.sets)
+    .trim()
+    .split('\n')
+    .slice(1)
   const byTs = new Map(lines.map((l) => [l.split(',')[0], l]))
   const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
     .trim()
