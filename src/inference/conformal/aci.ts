@@ -23,7 +23,7 @@
  */
 import { z } from 'zod'
 import { admitPrediction, emptyFeed, feedFields, replayOrder, takeOutcome, type Feed } from './label-feed.js'
-import { conformalRank } from './quantile.js'
+import { scoreWindow, type ScoreWindow } from './score-window.js'
 
 export const aciParams = z.strictObject({
   /** Long-run share of outcomes inside the interval. */
@@ -88,35 +88,18 @@ function parseParams(params: unknown): AciParams {
   return parsed.data
 }
 
-/**
- * The half-width at level alpha_t from the scores in increasing order, by the shared rank rule: +Infinity at or below
- * 0 (or when the rank is above n), -1 (the empty set) at or above 1.
- */
-function margin(sorted: readonly number[], alphaT: number): number {
+/** The half-width at level alpha_t: +Infinity at or below 0, -1 (the empty set) at or above 1. */
+function margin(window: ScoreWindow, alphaT: number): number {
   if (alphaT <= 0) return Infinity
   if (alphaT >= 1) return -1
-  const rank = conformalRank(sorted.length, 1 - alphaT)
-  return rank > sorted.length ? Infinity : sorted[rank - 1]
-}
-
-/** The first index of `sorted` whose value is >= v. */
-function lowerBound(sorted: readonly number[], v: number): number {
-  let a = 0
-  let b = sorted.length
-  while (a < b) {
-    const mid = (a + b) >> 1
-    if (sorted[mid] < v) a = mid + 1
-    else b = mid
-  }
-  return a
+  return window.quantile(1 - alphaT)
 }
 
 function machine(s: AciState): Aci {
   const feed = s as Feed<AciPending>
   const target = 1 - s.params.coverage
-  // The scores in increasing order, kept beside the state (derived from it, so never saved): one sort, then an
-  // insertion and a removal per outcome instead of a sort per prediction.
-  const sorted = [...s.scores].sort((a, b) => a - b)
+  // A fixed set never takes a score; its window is never pushed.
+  const window = scoreWindow(s.scores, s.params.window)
   return {
     get alpha() {
       return s.alpha
@@ -124,7 +107,7 @@ function machine(s: AciState): Aci {
     predict(row, prediction, now, closesAt) {
       if (!Number.isFinite(prediction)) throw new Error(`aci: row ${row}'s prediction is ${prediction}`)
       admitPrediction(feed, row, now, closesAt, WHO)
-      const h = margin(sorted, s.alpha)
+      const h = margin(window, s.alpha)
       s.pending.push({ row, closesAt, prediction, alpha: s.alpha, margin: h === Infinity ? null : Math.max(h, 0) })
       if (h < 0) return { lo: prediction, hi: prediction }
       return { lo: prediction - h, hi: prediction + h }
@@ -141,11 +124,7 @@ function machine(s: AciState): Aci {
       s.alpha += s.params.gamma * (target - (miss ? 1 : 0))
       s.outcomes++
       if (miss) s.misses++
-      if (s.params.window !== null) {
-        s.scores.push(score)
-        sorted.splice(lowerBound(sorted, score), 0, score)
-        if (s.scores.length > s.params.window) sorted.splice(lowerBound(sorted, s.scores.shift()!), 1)
-      }
+      if (s.params.window !== null) window.push(score)
       return miss
     },
     state: () => structuredClone(s),
