@@ -70,6 +70,8 @@ test('aci takes an outcome only once its label has closed, in the order labels c
   assert.throws(() => createAci({ coverage: 1.2 }, Float64Array.of(1)), /invalid parameters: coverage/)
   assert.throws(() => createAci({ coverage: 0.9, method: 'split' } as never, Float64Array.of(1)), /invalid parameters/)
   assert.throws(() => resumeAci({ ...aci.state(), format: 'mlfactory.enbpi/1' }), /not a saved ACI state: format/)
+  assert.throws(() => resumeAci({ ...aci.state(), scores: [] }), /fixed calibration set without scores/)
+  assert.throws(() => resumeAci({ ...aci.state(), alpha: null }), /not a saved ACI state: alpha/)
   // The batch replay feeds outcomes at the time their label closes, never earlier.
   assert.deepEqual(
     replayOrder(Float64Array.of(0, 1, 2, 3), Float64Array.of(2, 3, 4, 5)).map((e) => `${e.kind[0]}${e.row}`),

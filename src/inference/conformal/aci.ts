@@ -161,6 +161,8 @@ export function resumeAci(saved: unknown): Aci {
     throw new Error(`aci: not a saved ACI state: ${issues.join('; ')}`)
   }
   const s = parsed.data
+  if (s.params.window === null && s.scores.length === 0)
+    throw new Error('aci: the saved state has a fixed calibration set without scores')
   if (s.params.window !== null && s.scores.length > s.params.window)
     throw new Error(`aci: the saved state holds ${s.scores.length} scores, more than its window of ${s.params.window}`)
   return machine(s)
