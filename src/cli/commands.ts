@@ -8,6 +8,7 @@ import { register as splits } from './splits.js'
 import { register as features } from './features.js'
 import { register as audit } from './audit.js'
 import { register as models } from './models.js'
+import { register as couple } from './couple.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
@@ -22,4 +23,5 @@ export const commands: readonly RegisterCommand[] = [
   features,
   audit,
   models,
+  couple,
 ]

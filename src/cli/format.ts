@@ -63,3 +63,12 @@ export function userMessage(err: unknown): string {
   }
   return lines.join('\n').trimEnd()
 }
+
+/** A table with a header row, the first column left-aligned and the rest right-aligned (numbers). */
+export function grid(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const all = [header, ...rows].map((r) => r.map(String))
+  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)))
+  return all
+    .map((r) => `  ${r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')}`)
+    .join('\n')
+}
