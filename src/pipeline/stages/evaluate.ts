@@ -10,6 +10,7 @@ import {
   type BinnedCalibration,
 } from '../../inference/calibration/metrics.js'
 import { setCoverage } from '../../inference/conformal/classification.js'
+import { postProcessorRegistry } from '../../inference/post-processors.js'
 import type {
   BinnedRecord,
   CalibrationRecord,
@@ -122,7 +123,8 @@ export function calibrationReport(results: readonly WindowResult[], stream: Test
   const names = last.calibrationSteps.map((s) => s.name)
   if (names.length === 0) return null
   const params: Record<string, number> = {}
-  for (const pp of last.postProcessors)
+  const calibrators = last.postProcessors.filter((pp) => postProcessorRegistry.get(pp.name)?.role === 'calibration')
+  for (const pp of calibrators)
     for (const [k, v] of Object.entries(pp.state)) if (typeof v === 'number' && k !== 'classes') params[k] = v
   const steps = [
     calibrationStep('raw', stream.raw, stream.y),
