@@ -92,8 +92,9 @@ export async function bracketPredictions(
     t1: Float64Array.from(events, (e) => e.settleRow),
   }
   const split = chronologicalSplit(spans, options.fractions ?? { train: 0.6, val: 0.2, test: 0.2 })
-  const names = frame.names.filter((x) => (options.featurePattern ?? /_1h$/).test(x))
-  if (names.length === 0) throw new Error(`bracket dataset: no feature column matches ${options.featurePattern}`)
+  const pattern = options.featurePattern ?? /_1h$/
+  const names = frame.names.filter((x) => pattern.test(x))
+  if (names.length === 0) throw new Error(`bracket dataset: no feature column matches ${pattern}`)
   const x = (rows: Int32Array): FeatureMatrixView => withSigma(frame, names, events, rows)
   const hit = (rows: Int32Array, r: number) => Float64Array.from(rows, (i) => (events[i].outcome === r ? 1 : 0))
   const xTrain = x(split.train)
