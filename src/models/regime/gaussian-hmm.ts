@@ -90,6 +90,7 @@ export interface BaumWelchResult {
   readonly logLikelihood: number
   /** M-steps applied */
   readonly iterations: number
+  /** whether the tolerance stopped the fit (false when it ran out of iterations, or tol was 0) */
   readonly converged: boolean
 }
 
@@ -491,7 +492,7 @@ export function baumWelch(
     backward(m, n, w, xi, beta, next)
     m = maximise(m, x, n, w, xi, options.minVariance)
   }
-  return { model: m, logLikelihood: forward(m, x, n, w), iterations: options.maxIter, converged: options.tol === 0 }
+  return { model: m, logLikelihood: forward(m, x, n, w), iterations: options.maxIter, converged: false }
 }
 
 /** Volatility of state k: the trace of its covariance. */
