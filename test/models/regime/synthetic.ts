@@ -1,0 +1,36 @@
+export { sampleHmm } from '../../../src/models/regime/simulate.js'
+import type { GaussianHmm } from '../../../src/models/regime/gaussian-hmm.js'
+
+/** The known 2-state models of the tests: a calm state 0 and a volatile state 1. */
+export function twoStateModel(covariance: 'diag' | 'full'): GaussianHmm {
+  return {
+    states: 2,
+    dim: 2,
+    covariance,
+    startProb: Float64Array.from([0.6, 0.4]),
+    transmat: Float64Array.from([0.97, 0.03, 0.06, 0.94]),
+    means: Float64Array.from([0.1, 0, -0.4, 0.8]),
+    covars:
+      covariance === 'diag'
+        ? Float64Array.from([0.5, 0.4, 2.0, 1.5])
+        : Float64Array.from([0.5, 0.25, 0.25, 0.4, 2.0, -0.9, -0.9, 1.5]),
+  }
+}
+
+/** Share of rows whose most probable filtered state is the true one. */
+export function accuracy(probs: Float64Array, states: Int32Array, K: number): number {
+  let hit = 0
+  for (let t = 0; t < states.length; t++) {
+    let best = 0
+    for (let k = 1; k < K; k++) if (probs[t * K + k] > probs[t * K + best]) best = k
+    if (best === states[t]) hit++
+  }
+  return hit / states.length
+}
+
+export function sameBits(a: Float64Array, b: Float64Array): boolean {
+  return (
+    a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  )
+}
