@@ -50,7 +50,7 @@ export interface BracketPredictionRow {
   readonly happened: 0 | 1
   readonly split: 'dev' | 'test'
   /** The prior close C0. */
-  readonly price: number
+  readonly prior_close: number
 }
 
 export interface BracketDatasetSummary {
@@ -170,7 +170,7 @@ export const PREDICTION_COLUMNS = [
   'p_calibrated',
   'happened',
   'split',
-  'price',
+  'prior_close',
 ] as const
 
 /** CSV text of the rows; an open end of a range (lo of r0, hi of the last) is an empty field. */
@@ -201,7 +201,7 @@ function eventRows(
       p_calibrated: cal[i * K + r],
       happened: e.outcome === r ? 1 : 0,
       split,
-      price: e.c0,
+      prior_close: e.c0,
     }
   })
 }

@@ -29,7 +29,7 @@ test('bracket example on the sample: one row per range and event, one outcome ea
       assert.ok(r.p_raw > 0 && r.p_raw < 1 && r.p_calibrated > 0 && r.p_calibrated < 1, `${ts} ${r.bracket_key}`)
       assert.ok(r.lo < r.hi)
     }
-    assert.ok(rows[0].lo === -Infinity && rows[5].hi === Infinity && rows[3].lo === rows[0].price)
+    assert.ok(rows[0].lo === -Infinity && rows[5].hi === Infinity && rows[3].lo === rows[0].prior_close)
   }
   const dev = a.rows.filter((r) => r.split === 'dev').at(-1)!
   const test = a.rows.find((r) => r.split === 'test')!
