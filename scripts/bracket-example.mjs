@@ -44,8 +44,10 @@ process.stdout.write(
     `test log-loss (n ${s.split.test}): train base rates ${f3(s.testLogLoss.climatology)}, ` +
       `raw renormalised ${f3(s.testLogLoss.raw)}, calibrated renormalised ${f3(s.testLogLoss.calibrated)}`,
     `wrote ${rows.length} rows to ${out}`,
-    `next: mlf couple --in ${out} --group event_date,timestamp --outcome bracket_key --p p_calibrated --label happened ` +
-      `--method softmax_logit --tau auto --out coupled.csv`,
+    // Tune on the dev events' raw probabilities: their p_calibrated is in-sample (Platt was fitted on them).
+    `next: mlf couple --in ${out} --group event_date,timestamp --outcome bracket_key --p p_raw --label happened ` +
+      `--method softmax_logit --tau auto --dev-fraction ${(s.split.dev / (s.split.dev + s.split.test)).toFixed(2)} ` +
+      `--out coupled.csv (dev events tune, test events are scored; see docs/coupling.md)`,
     '',
   ].join('\n'),
 )
