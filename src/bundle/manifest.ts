@@ -53,7 +53,15 @@ const chainLinkSchema = z.discriminatedUnion('role', [
     })
     .strict(),
   z.object({ role: z.literal('combiner'), name: z.string() }).strict(),
-  z.object({ role: z.literal('post_processor'), name: z.string(), state: z.record(z.string(), z.unknown()) }).strict(),
+  z
+    .object({
+      role: z.literal('post_processor'),
+      name: z.string(),
+      /** The head it acts on when not p (E_r, quantiles). */
+      head: z.string().optional(),
+      state: z.record(z.string(), z.unknown()),
+    })
+    .strict(),
   z.object({ role: z.literal('policy'), name: z.string(), params: z.record(z.string(), z.unknown()) }).strict(),
 ])
 

@@ -14,7 +14,10 @@ export function register(program: Command): void {
     .action(async (opts: { bundle: string; data: string; out: string; checksum?: string }) => {
       const bundle = await loadBundle(opts.bundle, opts.checksum)
       const scored = await scoreWithBundle(bundle, opts.data)
-      await writeFileAtomic(opts.out, predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals, scored.sets))
+      await writeFileAtomic(
+        opts.out,
+        predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals, scored.sets, scored.heads),
+      )
       process.stdout.write(
         `  ${scored.rows.length} predictions -> ${opts.out} (bundle ${bundle.checksum.slice(0, 12)}…)\n`,
       )

@@ -39,6 +39,17 @@ export function printSummary(s: RunSummary, write: (t: string) => void): void {
       )
     }
   }
+  for (const h of s.heads) {
+    const fmt = (m: Record<string, number>) =>
+      Object.entries(m)
+        .filter(([k]) => k !== 'rows')
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join('  ')
+    const pp = h.postProcessors.length ? ` + ${h.postProcessors.join(' + ')}` : ''
+    write(`\n${h.head} head (${h.model}${pp}; ${h.metrics.test.rows} test rows)\n`)
+    write(`  val   ${fmt(h.metrics.val)}\n  test  ${fmt(h.metrics.test)}\n`)
+    if (pp) write(`  raw   ${fmt(h.metrics.test_raw)}\n`)
+  }
   if (s.prediction_sets) {
     const ps = s.prediction_sets
     write(

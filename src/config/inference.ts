@@ -14,9 +14,12 @@ import { z } from 'zod'
 import { oofFoldsSchema } from '../ensemble/oof.js'
 import { postProcessorRegistry, type PostProcessorEntry } from '../inference/post-processors.js'
 
-/** Conformal regression methods (src/inference/conformal/): they need a regression or quantile head, which mlf run
- * does not train yet. */
-const REGRESSION_METHODS = new Set(['split', 'cv_plus', 'jackknife_plus', 'jackknife_plus_ab', 'aci', 'enbpi', 'cqr'])
+/**
+ * Conformal regression methods of src/inference/conformal/ that need more than a head's outputs: per-fold or
+ * bootstrap models saved with the bundle (cv_plus, jackknife_plus, jackknife_plus_ab, enbpi) or outcomes fed online
+ * (aci). mlf run does not build those yet; `split` (E_r) and `cqr` (q05/q95) are post-processors it runs.
+ */
+const LIBRARY_ONLY = new Set(['cv_plus', 'jackknife_plus', 'jackknife_plus_ab', 'aci', 'enbpi'])
 
 const namesOf = (role: PostProcessorEntry['role']) =>
   [...postProcessorRegistry.values()].filter((e) => e.role === role).map((e) => e.name)
@@ -26,18 +29,17 @@ type Issue = (path: PropertyKey[], message: string) => void
 /** The entry `name` of `role`, or an issue that says what the name is and what is available. */
 function entryFor(name: string, role: PostProcessorEntry['role'], issue: Issue) {
   const entry = postProcessorRegistry.get(name)
-  // mlf run's one head gives class probabilities: a post-processor of another head is refused here.
-  if (entry?.role === role && entry.actsOn === 'class_probabilities') return entry
-  if (REGRESSION_METHODS.has(name) || entry?.actsOn === 'quantiles')
+  if (entry?.role === role) return entry
+  if (LIBRARY_ONLY.has(name))
     issue(
       ['method'],
-      `${name} gives intervals for a regression or quantile head (E_r, q05/q95); mlf run's head gives class ` +
-        `probabilities (down, flat, up), whose conformal prediction sets are ${namesOf('uncertainty').join(', ')}`,
+      `${name} needs per-fold or bootstrap models in the bundle (or outcomes fed online), which mlf run does not ` +
+        `build yet; its post-processors are ${namesOf('uncertainty').join(', ')}`,
     )
   else if (entry)
     issue(
       [],
-      `${name} is ${role === 'calibration' ? 'an uncertainty method: set it in inference.uncertainty.method' : 'a calibrator: list it in inference.calibrate'}`,
+      `${name} is ${role === 'calibration' ? 'an uncertainty method: set it in inference.uncertainty' : 'a calibrator: list it in inference.calibrate'}`,
     )
   else issue([], `unknown post-processor ${JSON.stringify(name)}; available: ${namesOf(role).join(', ')}`)
   return null
@@ -63,14 +65,33 @@ const calibrateStepSchema = z
 export type CalibrateStep = z.infer<typeof calibrateStepSchema>
 
 /** `{ method, coverage, ...the method's params }`, resolved to the same shape with defaults filled in. */
-const uncertaintySchema = z.looseObject({ method: z.string() }).transform((raw, ctx) => {
+const uncertaintyStepSchema = z.looseObject({ method: z.string() }).transform((raw, ctx) => {
   const issue: Issue = (path, message) => ctx.issues.push({ code: 'custom', path, message, input: raw })
   const entry = entryFor(raw.method, 'uncertainty', (path, message) => issue(path.length ? path : ['method'], message))
   const { method, ...rest } = raw
   const params = entry && parseParams(entry, rest, [], issue)
   return params ? { method, ...params } : z.NEVER
 })
-export type UncertaintyConfig = z.infer<typeof uncertaintySchema>
+export type UncertaintyConfig = z.infer<typeof uncertaintyStepSchema>
+
+/** One method or a list of them, at most one per head (what each acts on); resolved to a list. */
+const uncertaintySchema = z
+  .preprocess((u) => (u === undefined || Array.isArray(u) ? u : [u]), z.array(uncertaintyStepSchema))
+  .transform((steps, ctx) => {
+    const heads = steps.map((s) => postProcessorRegistry.get(s.method)!.actsOn)
+    const twice = heads.find((h, i) => heads.indexOf(h) !== i)
+    if (twice)
+      ctx.issues.push({
+        code: 'custom',
+        path: [],
+        message: `two uncertainty methods act on ${twice}: ${steps
+          .filter((_, i) => heads[i] === twice)
+          .map((s) => s.method)
+          .join(', ')}; keep one`,
+        input: steps,
+      })
+    return steps
+  })
 
 export const inferenceConfigSchema = z
   .strictObject({
@@ -79,8 +100,11 @@ export const inferenceConfigSchema = z
       .array(calibrateStepSchema)
       .refine((steps) => new Set(steps.map((s) => s.name)).size === steps.length, 'a calibrator appears twice')
       .prefault(['temperature']),
-    /** Conformal prediction sets after the calibrators (null: none). */
-    uncertainty: uncertaintySchema.nullable().default(null),
+    /**
+     * Conformal methods after the calibrators, each on the head it acts on: prediction sets of p (lac, aps, raps),
+     * an interval around E_r (split), the quantile band conformalized (cqr).
+     */
+    uncertainty: uncertaintySchema.default([]),
     /**
      * The rows the post-processors are fitted on: the validation window's predictions of the final model, or purged
      * out-of-fold predictions over the training window (models refitted per fold, as stacking's members are).

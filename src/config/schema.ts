@@ -17,6 +17,7 @@ import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
+import { checkHeadMembers, parseHeads } from './heads.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 
 /**
@@ -32,6 +33,8 @@ const baseModelSchema = z
     /** Feature-matrix columns this model uses (by name); all when absent. */
     features: z.array(z.string()).min(1).optional(),
     config: z.record(z.string(), z.unknown()).default({}),
+    /** Output heads this model trains, one fitted model per head (see src/pipeline/heads.ts). */
+    outputs: z.array(z.string()).min(1).default(['p']),
   })
   .strict()
   .transform((m, ctx) => {
@@ -64,8 +67,10 @@ const baseModelSchema = z
     if (m.view && m.view !== entry.spec.inputView) {
       issue(['view'], `model "${m.name}" takes ${entry.spec.inputView}, not ${m.view}`)
     }
-    if (bad || !parsed.success) return z.NEVER
-    return { ...m, config: parsed.data as Readonly<Record<string, unknown>> }
+    const heads = parseHeads(m.outputs, entry.spec.tasks, m.name)
+    if (typeof heads === 'string') issue(['outputs'], heads)
+    if (bad || !parsed.success || typeof heads === 'string') return z.NEVER
+    return { ...m, outputs: heads, config: parsed.data as Readonly<Record<string, unknown>> }
   })
 
 const votingSchema = z
@@ -250,8 +255,10 @@ export const factoryConfigSchema = z.preprocess(
   withIntervalDefaults,
   factoryConfigObject.superRefine((c, ctx) => {
     checkTimeframesAgainstInterval(c, ctx)
+    checkHeadMembers(c, ctx)
     if (!c.ensemble) return
-    const names = c.base_models.map((m) => m.name)
+    // The ensemble combines the class-probability members; other heads have one member each.
+    const names = c.base_models.filter((m) => m.outputs.includes('p')).map((m) => m.name)
     if (!('kind' in c.ensemble)) {
       const method = c.ensemble.method
       if (names.length < 2)
@@ -271,7 +278,7 @@ export const factoryConfigSchema = z.preprocess(
       ctx.addIssue({
         code: 'custom',
         path: ['ensemble', 'members'],
-        message: `ensemble members not in base_models: ${missing.join(', ')} (base_models: ${names.join(', ')}; registry: ${[...registry.keys()].sort().join(', ')})`,
+        message: `ensemble members not among the base_models with outputs [p]: ${missing.join(', ')} (those: ${names.join(', ')}; registry: ${[...registry.keys()].sort().join(', ')})`,
       })
     }
     if (members.length < 2)

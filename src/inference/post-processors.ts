@@ -12,6 +12,7 @@ import { applyCqr, fitCqr } from './conformal/cqr.js'
 import { isotonicEntry } from './calibration/isotonic.js'
 import { plattEntry } from './calibration/platt.js'
 import { apsEntry, lacEntry, rapsEntry } from './conformal/sets.js'
+import { splitEntry } from './conformal/split.js'
 
 export interface FittedPostProcessor {
   readonly name: string
@@ -22,8 +23,8 @@ export interface PostProcessorEntry<P = unknown, S = unknown> {
   readonly name: string
   /** `inference.calibrate` takes calibrators (they rewrite probabilities); `inference.uncertainty` the rest. */
   readonly role: 'calibration' | 'uncertainty'
-  /** The outputs it needs and rewrites: class probabilities `p`, or the quantile band q05/q50/q95. */
-  readonly actsOn: 'class_probabilities' | 'quantiles'
+  /** The outputs it needs and rewrites: class probabilities `p`, the point forecast `E_r`, or q05/q50/q95. */
+  readonly actsOn: 'class_probabilities' | 'regression' | 'quantiles'
   readonly tasks: readonly Task['kind'][]
   readonly params: z.ZodType<P, unknown>
   readonly state: z.ZodType<S, unknown>
@@ -86,7 +87,7 @@ const cqrEntry: PostProcessorEntry<z.infer<typeof cqrParams>, z.infer<typeof cqr
   apply(state, out) {
     const { lo, mid, hi } = bandOf(out, 'cqr')
     const band = applyCqr(state, lo, mid, hi)
-    return { ...out, q05: band.lo, q95: band.hi }
+    return { ...out, q05: band.lo, q95: band.hi, uncertainty: band.hi.map((h, i) => h - band.lo[i]) }
   },
 }
 
@@ -98,6 +99,7 @@ const entries: readonly PostProcessorEntry<any, any>[] = [
   isotonicEntry,
   betaEntry,
   dirichletEntry,
+  splitEntry,
   cqrEntry,
   lacEntry,
   apsEntry,

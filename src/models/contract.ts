@@ -17,7 +17,7 @@ export type Family =
   | 'imported'
 
 /** Names of model outputs (ARCHITECTURE "Outputs contract"). */
-export type OutputName = 'p_up' | 'p' | 'E_r' | 'q05' | 'q50' | 'q95' | 'regime_score' | 'uncertainty'
+export type OutputName = 'p_up' | 'p' | 'E_r' | 'q05' | 'q50' | 'q95' | 'q_lo' | 'q_hi' | 'regime_score' | 'uncertainty'
 
 /** What the model is asked to learn. Class labels arrive as 0..classes-1 (e.g. {-1,0,1} -> {0,1,2}). */
 export type Task =
@@ -51,6 +51,9 @@ export interface Outputs {
   q05?: Float64Array
   q50?: Float64Array
   q95?: Float64Array
+  /** A conformal interval around E_r at the configured coverage. */
+  q_lo?: Float64Array
+  q_hi?: Float64Array
   regime_score?: Float64Array
   /** Interval width, or for classification the size of the conformal prediction set. */
   uncertainty?: Float64Array

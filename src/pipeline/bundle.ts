@@ -8,8 +8,8 @@ import type { FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
-import { loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
-import type { Model } from '../models/contract.js'
+import { applyPostProcessors, loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
+import type { Model, Outputs } from '../models/contract.js'
 import { leafModels } from '../models/composite.js'
 import { registry } from '../models/registry.js'
 import { decide } from '../policy/registry.js'
@@ -18,10 +18,13 @@ import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestF
 import { z } from 'zod'
 import { classProbabilities, K, sampleMask, viewOptions } from './predict.js'
 import { postProcess } from './stages/post-process.js'
+import { headCsvColumns, OTHER_HEADS, predictHead, type OtherHead } from './stages/heads.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
 
 export const SIGNATURE_VERSION = '1'
+
+type PostProcessorLink = Extract<ChainLink, { role: 'post_processor' }>
 
 /** The fitted post-processors, in order, as [{ name, state }]; the manifest's chain carries the same. */
 export const POST_PROCESSORS_FILE = 'post_processors.json'
@@ -32,15 +35,24 @@ function bundleConfig(config: ResolvedConfig): string {
   return `${JSON.stringify(JSON.parse(canonicalJson(rest)), null, 1)}\n`
 }
 
-export async function saveBundleArtifacts(
+/** A head other than p as a bundle holds it: its one model and its post-processors, in `heads/<head>/`. */
+export interface BundleHead {
+  readonly head: OtherHead
+  readonly name: string
+  readonly model: Model
+  readonly features: readonly string[] | null
+  readonly postProcessors: readonly FittedPostProcessor[]
+}
+
+export const headDir = (head: OtherHead) => join('heads', head)
+
+async function saveModel(
   dir: string,
-  config: ResolvedConfig,
   model: Model,
   name: string,
-  postProcessors: readonly FittedPostProcessor[],
   features: readonly string[] | null,
+  postProcessors: readonly FittedPostProcessor[],
 ): Promise<void> {
-  await writeFile(join(dir, 'config.json'), bundleConfig(config))
   await mkdir(join(dir, 'model'), { recursive: true })
   await model.save(join(dir, 'model'))
   await writeFile(
@@ -48,6 +60,20 @@ export async function saveBundleArtifacts(
     `${JSON.stringify({ name, family: model.spec.family, features }, null, 1)}\n`,
   )
   await writeFile(join(dir, POST_PROCESSORS_FILE), `${JSON.stringify(postProcessors, null, 1)}\n`)
+}
+
+export async function saveBundleArtifacts(
+  dir: string,
+  config: ResolvedConfig,
+  model: Model,
+  name: string,
+  postProcessors: readonly FittedPostProcessor[],
+  features: readonly string[] | null,
+  heads: readonly BundleHead[] = [],
+): Promise<void> {
+  await writeFile(join(dir, 'config.json'), bundleConfig(config))
+  await saveModel(dir, model, name, features, postProcessors)
+  for (const h of heads) await saveModel(join(dir, headDir(h.head)), h.model, h.name, h.features, h.postProcessors)
 }
 
 export function bundleManifestFields(
@@ -59,6 +85,7 @@ export function bundleManifestFields(
   name: string,
   chain: readonly ChainLink[],
   metrics: Record<string, unknown>,
+  heads: readonly Pick<BundleHead, 'head' | 'name'>[] = [],
 ): ManifestFields {
   return {
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
@@ -70,7 +97,10 @@ export function bundleManifestFields(
       hash: schema.hash,
       volume_mode: volumeMode,
     },
-    models: [{ role: 'final', name, dir: 'model' }],
+    models: [
+      { role: 'final', name, dir: 'model' },
+      ...heads.map((h) => ({ role: `head:${h.head}`, name: h.name, dir: join(headDir(h.head), 'model') })),
+    ],
     chain: [...chain],
     metrics,
     signature: {
@@ -80,7 +110,13 @@ export function bundleManifestFields(
         fields: ['ts', 'open', 'high', 'low', 'close', 'volume'],
         warmup_bars: warmupBars,
       },
-      outputs: ['p_down', 'p_flat', 'p_up', 'signal'],
+      outputs: [
+        'p_down',
+        'p_flat',
+        'p_up',
+        'signal',
+        ...heads.flatMap((h) => headCsvColumns(h.head, config.inference)),
+      ],
       version: SIGNATURE_VERSION,
     },
     runtime: { seed: config.seed, threads: config.threads },
@@ -103,6 +139,8 @@ export interface LoadedBundle {
   /** Feature columns the final model takes (null: all). */
   features: readonly string[] | null
   postProcessors: FittedPostProcessor[]
+  /** Heads other than p, each with its model and post-processors. */
+  heads: BundleHead[]
 }
 
 const modelMetaSchema = z
@@ -154,23 +192,52 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
       throw new Error(`bundle ${dir}: ${POST_PROCESSORS_FILE}: ${pp.name} was fitted on ${classes} classes, not ${K}`)
   }
   const inChain = manifest.chain
-    .filter((l) => l.role === 'post_processor')
+    .filter((l): l is PostProcessorLink => l.role === 'post_processor' && !l.head)
     .map((l) => ({ name: l.name, state: l.state }))
   if (canonicalJson(postProcessors) !== canonicalJson(inChain))
     throw new Error(`bundle ${dir}: ${POST_PROCESSORS_FILE} and the post-processors of the manifest's chain differ`)
   const policy = manifest.chain.find((l) => l.role === 'policy')
   if (!policy || canonicalJson(policy.params) !== canonicalJson(config.policy))
     throw new Error(`bundle ${dir}: the manifest's policy link and config.json's policy differ`)
-  let model: Model
-  if (meta.family === 'ensemble') model = await loadEnsemble(join(root, 'model'))
-  else {
-    const entry = registry.get(meta.name)
-    if (!entry) throw new Error(`bundle ${dir}: model "${meta.name}" is not in this mlfactory's registry`)
-    const availability = entry.available()
-    if (!availability.ok) throw new Error(`bundle ${dir}: model "${meta.name}" is unavailable: ${availability.hint}`)
-    model = await entry.load(join(root, 'model'))
+  const model =
+    meta.family === 'ensemble'
+      ? await loadEnsemble(join(root, 'model'))
+      : await loadRegistryModel(root, '.', meta.name, dir)
+  const heads = await loadHeads(root, dir, manifest)
+  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads }
+}
+
+async function loadRegistryModel(root: string, sub: string, name: string, dir: string): Promise<Model> {
+  const entry = registry.get(name)
+  if (!entry) throw new Error(`bundle ${dir}: model "${name}" is not in this mlfactory's registry`)
+  const availability = entry.available()
+  if (!availability.ok) throw new Error(`bundle ${dir}: model "${name}" is unavailable: ${availability.hint}`)
+  return entry.load(join(root, sub, 'model'))
+}
+
+/** The heads the manifest lists (`head:<name>` models), each checked against its chain links. */
+async function loadHeads(root: string, dir: string, manifest: BundleManifest): Promise<BundleHead[]> {
+  const heads: BundleHead[] = []
+  for (const m of manifest.models.filter((x) => x.role.startsWith('head:'))) {
+    const head = m.role.slice('head:'.length) as OtherHead
+    if (!OTHER_HEADS.includes(head)) throw new Error(`bundle ${dir}: manifest model role "${m.role}" is not a head`)
+    const sub = headDir(head)
+    const meta = await readArtifact(root, join(sub, 'model.json'), modelMetaSchema, dir)
+    const saved = await readArtifact(root, join(sub, POST_PROCESSORS_FILE), z.array(z.unknown()), dir)
+    const postProcessors = saved.map((pp, i) =>
+      loadPostProcessor(pp, `bundle ${dir}: ${sub}/${POST_PROCESSORS_FILE} [${i}]`),
+    )
+    const inChain = manifest.chain
+      .filter((l): l is PostProcessorLink => l.role === 'post_processor' && l.head === head)
+      .map((l) => ({ name: l.name, state: l.state }))
+    if (canonicalJson(postProcessors) !== canonicalJson(inChain))
+      throw new Error(
+        `bundle ${dir}: ${sub}/${POST_PROCESSORS_FILE} and the ${head} post-processors of the manifest's chain differ`,
+      )
+    const model = await loadRegistryModel(root, sub, meta.name, dir)
+    heads.push({ head, name: meta.name, model, features: meta.features, postProcessors })
   }
-  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors }
+  return heads
 }
 
 function modelKinds(model: Model): string[] {
@@ -183,6 +250,8 @@ export interface Scored {
   p: Float64Array
   /** Conformal prediction sets, row-major (n, 3), when the bundle's chain has an uncertainty method. */
   sets?: Uint8Array
+  /** The other heads' outputs (E_r, q_lo, q_hi, q05, q50, q95), when the bundle has such heads. */
+  heads?: Outputs
   signals: Int8Array
 }
 
@@ -231,5 +300,21 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   }
   const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
   const { p, sets } = postProcess(bundle.postProcessors, raw, bars.ts, rows)
-  return { bars, rows, p, ...(sets ? { sets } : {}), signals: decide(p, K, bundle.config.policy) }
+  const heads = bundle.heads.length
+    ? bundle.heads.reduce<Outputs>(
+        (all, h) => {
+          const out = predictHead(h.model, h.head, h.features ?? undefined, frame, vopts, rows)
+          return { ...all, ...applyPostProcessors(h.postProcessors, out), n: rows.length }
+        },
+        { n: rows.length },
+      )
+    : undefined
+  return {
+    bars,
+    rows,
+    p,
+    ...(sets ? { sets } : {}),
+    ...(heads ? { heads } : {}),
+    signals: decide(p, K, bundle.config.policy),
+  }
 }

@@ -2,7 +2,9 @@ import type { Bars } from '../data/bars.js'
 import { computeFeatures, type FeatureFrame } from '../features/frame.js'
 import { featureMatrix } from '../features/views/matrix.js'
 import type { FeatureMatrixView } from '../features/views/types.js'
+import { forwardReturn } from '../labels/targets.js'
 import { tripleBarrier, type TripleBarrierLabels } from '../labels/triple-barrier.js'
+import { headsOf } from '../config/heads.js'
 import { volatility } from '../labels/volatility.js'
 import { chronologicalSplit, type ChronologicalSplit } from '../validation/chronological.js'
 import { embargoFor } from '../validation/config.js'
@@ -17,6 +19,16 @@ export interface LabeledFrame {
   frame: FeatureFrame
   labels: TripleBarrierLabels
   vol: Float64Array
+  /**
+   * The forward return at the triple barrier's horizon (the target of the E_r and quantile heads), when the run
+   * trains one of those heads; NaN where the horizon passes the end of the data.
+   */
+  forward: Float64Array | null
+  /**
+   * Last bar of each row's label span over every head the run trains (-1: not a sample): the triple barrier's t1,
+   * or t + horizon when a return head is trained. Splits, folds and purging work on these spans.
+   */
+  spanEnd: Int32Array
 }
 
 /** Features and labels over all bars. Rows that are feature warm-up or have no label event are not samples. */
@@ -24,12 +36,19 @@ export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFr
   const frame = computeFeatures(bars, config.features, undefined, originMs(config), baseInterval(config))
   const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
   const labels = tripleBarrier(bars, vol, config.labels.tripleBarrier)
-  return { frame, labels, vol }
+  const returnHeads = config.base_models.some((m) => headsOf(m.outputs).some((h) => h !== 'p'))
+  if (!returnHeads) return { frame, labels, vol, forward: null, spanEnd: labels.t1Index }
+  const h = config.labels.tripleBarrier.maxHolding
+  const forward = forwardReturn(bars, h)
+  const spanEnd = Int32Array.from(labels.t1Index, (t1, t) =>
+    t1 >= 0 && Number.isFinite(forward[t]) ? Math.max(t1, t + h) : -1,
+  )
+  return { frame, labels, vol, forward, spanEnd }
 }
 
 /** Purged, embargoed chronological split over the rows that are samples (usable features and a label event). */
 export function splitSamples(lf: LabeledFrame, config: ResolvedConfig, mask: Uint8Array): ChronologicalSplit {
-  const t1 = Int32Array.from(lf.labels.t1Index, (t, i) => (mask[i] ? t : -1))
+  const t1 = Int32Array.from(lf.spanEnd, (t, i) => (mask[i] ? t : -1))
   const spans = spansFromT1Index(t1)
   const c = config.splits.chronological
   return chronologicalSplit(

@@ -2,7 +2,7 @@ import type { Bars } from '../data/bars.js'
 import type { FeatureFrame } from '../features/frame.js'
 import type { DataView, ViewKind, ViewSet } from '../features/views/types.js'
 import { windowTensor } from '../features/views/window.js'
-import type { Model } from '../models/contract.js'
+import type { Model, Outputs } from '../models/contract.js'
 import { isComposite, leafModels } from '../models/composite.js'
 import { matrixFor } from './dataset.js'
 import { firstBadDistribution } from '../core/probabilities.js'
@@ -81,19 +81,27 @@ export function classProbabilities(
 }
 
 /** CSV of predictions: the bar time (decision at its close), the three class probabilities, the signal. */
+/** Columns the other heads may add to predictions, in this order. */
+const HEAD_CSV_COLUMNS = ['E_r', 'q_lo', 'q_hi', 'q05', 'q50', 'q95'] as const
+
 export function predictionsCsv(
   bars: Bars,
   rows: Int32Array,
   p: Float64Array,
   signals: Int8Array,
   sets?: Uint8Array,
+  heads?: Outputs,
 ): string {
-  // Set membership columns only when the chain makes sets: files of runs without them keep their bytes.
-  const lines = [`ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}`]
+  // Set and head columns only when the chain makes them: files of runs without them keep their bytes.
+  const extra = HEAD_CSV_COLUMNS.filter((c) => heads?.[c] instanceof Float64Array)
+  const cols = extra.map((c) => heads![c] as Float64Array)
+  const header = `ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}${extra.map((c) => `,${c}`).join('')}`
+  const lines = [header]
   for (let i = 0; i < rows.length; i++) {
     const inSet = sets ? `,${sets[i * K]},${sets[i * K + 1]},${sets[i * K + 2]}` : ''
+    const more = cols.map((c) => `,${c[i]}`).join('')
     lines.push(
-      `${new Date(bars.ts[rows[i]]).toISOString()},${p[i * K]},${p[i * K + 1]},${p[i * K + 2]},${signals[i]}${inSet}`,
+      `${new Date(bars.ts[rows[i]]).toISOString()},${p[i * K]},${p[i * K + 1]},${p[i * K + 2]},${signals[i]}${inSet}${more}`,
     )
   }
   return `${lines.join('\n')}\n`

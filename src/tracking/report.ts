@@ -245,6 +245,34 @@ function calibrationSection(run: RunRecord, charts: ChartData): string {
   return section('calibration', 'Calibration', intro + `<div class="grid2">${grid}</div>` + summary + perClass)
 }
 
+function headsSection(run: RunRecord): string {
+  const heads = run.heads ?? []
+  if (heads.length === 0) return ''
+  const body = heads
+    .map((h) => {
+      const keys = Object.keys(h.metrics.test)
+      const rows: Cell[][] = [
+        ['validation', ...keys.map((k) => h.metrics.val[k] ?? '')],
+        ['test', ...keys.map((k) => h.metrics.test[k])],
+      ]
+      if (h.postProcessors.length)
+        rows.push(['test, before ' + h.postProcessors.join(' + '), ...keys.map((k) => h.metrics.test_raw[k] ?? '')])
+      return (
+        `<h3>${escapeHtml(h.head)}: <code>${escapeHtml(h.model)}</code>${h.postProcessors.length ? ` + ${h.postProcessors.map((p) => `<code>${escapeHtml(p)}</code>`).join(' + ')}` : ''}</h3>` +
+        table(['', ...keys], rows)
+      )
+    })
+    .join('')
+  return section(
+    'heads',
+    'Other heads',
+    "<p>Heads beside the class probabilities, one member each, against the forward return at the triple barrier's " +
+      'horizon: MAE, information coefficient (Spearman) and directional hit rate for E_r, with the coverage and width ' +
+      'of its interval; coverage and width of [q05, q95] and the pinball loss per level for the band.</p>' +
+      body,
+  )
+}
+
 function predictionSetsSection(run: RunRecord): string {
   const s = run.predictionSets
   if (!s) return ''
@@ -523,6 +551,7 @@ export function renderReport(run: RunRecord): string {
     windowsSection(run, charts),
     calibrationSection(run, charts),
     predictionSetsSection(run),
+    headsSection(run),
     importanceSection(run, charts),
     labelsSection(run, charts),
     timingsSection(run),

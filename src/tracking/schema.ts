@@ -111,6 +111,16 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
       steps: z.array(calibrationStep).optional(),
     })
     .optional(),
+  heads: z
+    .array(
+      z.object({
+        head: z.string(),
+        model: z.string(),
+        postProcessors: z.array(z.string()),
+        metrics: z.object({ val: metricMap, test: metricMap, test_raw: metricMap }),
+      }),
+    )
+    .optional(),
   predictionSets: z
     .object({
       method: z.string(),

@@ -65,6 +65,16 @@ export interface PredictionSetsRecord {
   perClass: { class: string; coverage: number; rows: number }[]
 }
 
+/** A head other than p (E_r, the quantile band): its one member and its metrics. */
+export interface HeadRecord {
+  head: string
+  model: string
+  /** Its uncertainty post-processors (split, cqr), in order. */
+  postProcessors: string[]
+  /** Validation and test metrics after the post-processors, and the test metrics of the raw outputs. */
+  metrics: { val: Record<string, number>; test: Record<string, number>; test_raw: Record<string, number> }
+}
+
 export interface StageTiming {
   stage: string
   seconds: number
@@ -143,6 +153,8 @@ export interface RunRecord {
   labels: { classes: string[]; counts: { split: Split; counts: number[] }[] }
   models: ModelResult[]
   calibration?: CalibrationRecord
+  /** Heads other than p, one member each (absent or empty when the run trains only p). */
+  heads?: HeadRecord[]
   /** Conformal prediction sets on the test rows (absent without an uncertainty method). */
   predictionSets?: PredictionSetsRecord
   featureImportance?: { feature: string; gain: number }[]

@@ -19,7 +19,7 @@ test('inference.calibrate: names and { name, params } resolve to the same shape,
   assert.equal(c.inference.calibrate[1].params.l2, 0.5)
   assert.deepEqual(c.inference.calibrate[2].params, {})
   assert.equal(c.inference.fit_on, 'validation')
-  assert.equal(c.inference.uncertainty, null)
+  assert.deepEqual(c.inference.uncertainty, [])
   assert.ok(!('oof' in c.inference))
   // The default chain is temperature alone, and a name equals its object form in the hash.
   assert.deepEqual(resolveConfig({}).inference.calibrate, [{ name: 'temperature', params: {} }])
@@ -36,14 +36,14 @@ test('inference.calibrate: unknown names, wrong params and misplaced methods are
   fails({ calibrate: [{ name: 'beta', params: { l3: 1 } }] }, /inference\.calibrate\.0\.params.*beta: .*l3/)
   fails({ calibrate: [{ name: 'beta', params: { l2: -1 } }] }, /inference\.calibrate\.0\.params\.l2.*beta:/)
   fails({ calibrate: [{ name: 'beta', parms: {} }] }, /inference\.calibrate\.0/)
-  fails({ calibrate: ['aps'] }, /aps is an uncertainty method: set it in inference\.uncertainty\.method/)
+  fails({ calibrate: ['aps'] }, /aps is an uncertainty method: set it in inference\.uncertainty/)
   fails({ calibrate: ['isotonic', 'isotonic'] }, /a calibrator appears twice/)
-  fails({ uncertainty: { method: 'isotonic' } }, /inference\.uncertainty\.method.*isotonic is a calibrator/)
+  fails({ uncertainty: { method: 'isotonic' } }, /inference\.uncertainty\.0\.method: isotonic is a calibrator/)
   fails(
     { uncertainty: { method: 'jackknife_plus', coverage: 0.95 } },
-    /jackknife_plus gives intervals for a regression or quantile head.*lac, aps, raps/,
+    /inference\.uncertainty\.0\.method: jackknife_plus needs per-fold or bootstrap models in the bundle.*post-processors are split, cqr, lac, aps, raps/,
   )
-  fails({ uncertainty: { method: 'aps', coverage: 1.5 } }, /inference\.uncertainty\.coverage/)
+  fails({ uncertainty: { method: 'aps', coverage: 1.5 } }, /inference\.uncertainty\.0\.coverage: aps:/)
   fails({ uncertainty: { method: 'lac', lambda: 0.1 } }, /inference\.uncertainty.*lac: .*lambda/)
   fails({ oof: { n_folds: 3 } }, /inference\.oof applies with fit_on: oof/)
   fails({ fit_on: 'test' }, /inference\.fit_on/)
@@ -51,14 +51,16 @@ test('inference.calibrate: unknown names, wrong params and misplaced methods are
 
 test('inference.uncertainty: the method and its params, defaults filled in; fit_on oof fills in its folds', () => {
   const c = load({ uncertainty: { method: 'raps', coverage: 0.8 }, fit_on: 'oof' })
-  assert.deepEqual(c.inference.uncertainty, {
-    method: 'raps',
-    coverage: 0.8,
-    randomized: true,
-    seed: 0,
-    lambda: 0.01,
-    k_reg: 1,
-  })
+  assert.deepEqual(c.inference.uncertainty, [
+    {
+      method: 'raps',
+      coverage: 0.8,
+      randomized: true,
+      seed: 0,
+      lambda: 0.01,
+      k_reg: 1,
+    },
+  ])
   assert.deepEqual(c.inference.oof, { n_folds: 5, purge_bars: 0, embargo_bars: 0 })
   assert.deepEqual(load({ fit_on: 'oof', oof: { n_folds: 3 } }).inference.oof, {
     n_folds: 3,

@@ -22,6 +22,15 @@ function sample(actsOn: string, n: number, seed: number): { out: Outputs; y: Flo
     }
     return { out: { n, p, classes: 3 }, y }
   }
+  if (actsOn === 'regression') {
+    // A point forecast off by uniform noise of width 4: the split interval should hold about 90% of new targets.
+    const E_r = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      E_r[i] = r() * 10
+      y[i] = E_r[i] + (r() - 0.5) * 4
+    }
+    return { out: { n, E_r }, y }
+  }
   const q05 = new Float64Array(n)
   const q50 = new Float64Array(n)
   const q95 = new Float64Array(n)
@@ -61,6 +70,14 @@ for (const [name, entry] of postProcessorRegistry) {
       for (let i = 0; i < a.n; i++) assert.ok(Math.abs(a.p![i * 3] + a.p![i * 3 + 1] + a.p![i * 3 + 2] - 1) < 1e-12)
       // Over-confident inputs: the fitted post-processor lowers the top probability.
       assert.ok(a.p![0 * 3] + a.p![1] + a.p![2] > 0 && Math.max(a.p![0], a.p![1], a.p![2]) < 0.9)
+    } else if (entry.actsOn === 'regression') {
+      let covered = 0
+      for (let i = 0; i < a.n; i++) {
+        assert.ok(a.q_lo![i] <= a.E_r![i] && a.E_r![i] <= a.q_hi![i])
+        assert.equal(a.uncertainty![i], a.q_hi![i] - a.q_lo![i])
+        if (test.y[i] >= a.q_lo![i] && test.y[i] <= a.q_hi![i]) covered++
+      }
+      assert.ok(covered / a.n > 0.87 && covered / a.n < 0.93, String(covered / a.n))
     } else {
       let covered = 0
       for (let i = 0; i < a.n; i++) {
@@ -77,7 +94,7 @@ for (const [name, entry] of postProcessorRegistry) {
       () => loadPostProcessor({ name, state: { bogus: 1 } }, 'bundle x'),
       /bundle x: .* state is invalid at/,
     )
-    const other = sample(entry.actsOn === 'quantiles' ? 'class_probabilities' : 'quantiles', 10, 3)
+    const other = sample(entry.actsOn === 'class_probabilities' ? 'quantiles' : 'class_probabilities', 10, 3)
     assert.throws(() => fitPostProcessor(name, {}, other.out, other.y), new RegExp(`${name}: the model gives no`))
   })
 }
@@ -86,6 +103,6 @@ test('an unknown post-processor is refused by name', () => {
   assert.throws(() => loadPostProcessor({ name: 'no_such', state: {} }, 'bundle x'), /unknown post-processor "no_such"/)
   assert.throws(
     () => fitPostProcessor('no_such', {}, { n: 0 }, new Float64Array()),
-    /available: temperature, platt, isotonic, beta, dirichlet, cqr, lac, aps, raps/,
+    /available: temperature, platt, isotonic, beta, dirichlet, split, cqr, lac, aps, raps/,
   )
 })

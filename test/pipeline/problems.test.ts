@@ -81,7 +81,7 @@ test('config sections the code does not have are refused at load, naming them', 
     ],
     [
       { inference: { uncertainty: { method: 'cqr' } } },
-      /inference\.uncertainty\.method: cqr gives intervals for a regression or quantile head/,
+      /inference\.uncertainty\.0\.method: cqr acts on the q05\/q50\/q95 head, which no base model outputs/,
     ],
     [{ evaluation: { cpcv: {} } }, /evaluation\.cpcv: Unrecognized key/],
     [{ evaluation: { walk_forward: { train: '90 days', test: '7d' } } }, /evaluation\.walk_forward\.train/],

@@ -132,7 +132,7 @@ test('config errors: unknown ensemble members name what is missing and what exis
         base_models: [{ name: 'xgboost' }, { name: 'random_forest' }],
         ensemble: { kind: 'voting', members: ['xgboost', 'catboost'] },
       }),
-    /ensemble\.members: ensemble members not in base_models: catboost \(base_models: xgboost, random_forest; registry: .*xgboost/,
+    /ensemble\.members: ensemble members not among the base_models with outputs \[p\]: catboost \(those: xgboost, random_forest; registry: .*xgboost/,
   )
   assert.throws(
     () => resolveConfig({ base_models: [{ name: 'xgboost', config: { max_depth: -1 } }] }),

@@ -7,6 +7,7 @@
  * that stops early on validation runs its full rounds there: its out-of-fold outputs are those of a slightly
  * different fit, as in any cross-validated calibration. Test rows are never among them.
  */
+import { membersOf } from '../../config/heads.js'
 import { outOfFoldPredictions } from '../../ensemble/oof.js'
 import type { Task } from '../../models/contract.js'
 import { K } from '../predict.js'
@@ -40,7 +41,7 @@ export async function calibrationRows(
     throw new Error(`inference.fit_on: oof is not available with ensemble.method ${combination.name}`)
   const oofConfig = inference.oof!
   // The final model's parts and their weights: the voting members, or the first base model alone.
-  const weights: Record<string, number> = combination?.weights ?? { [ctx.config.base_models[0].name]: 1 }
+  const weights: Record<string, number> = combination?.weights ?? { [membersOf(ctx.config, 'p')[0].spec.name]: 1 }
   const { yRow, spans } = trainingWindowTargets(data, window, y)
   const { fitters, dispose } = memberFitters(ctx, data, yRow, spans, task)
   const parts = fitters.filter((f) => f.name in weights)

@@ -13,6 +13,7 @@ import type { RunData } from './dataset.js'
 import { fitHeldOutCombiner, heldOutCombiner, vote, type Combination } from './combine.js'
 import { fitBaseModels, type FittedBase, type WindowTargets } from './fit.js'
 import { calibrationRows } from './calibration-rows.js'
+import { fitOtherHeads, type HeadResult } from './heads.js'
 import { calibrationSteps, fitPostProcessors, postProcess } from './post-process.js'
 import type { EvalWindow } from './windows.js'
 
@@ -52,6 +53,8 @@ export interface WindowResult {
     readonly rows: number
     readonly unpredicted: number
   }
+  /** The E_r and quantile heads, one member each (none when the run trains only p). */
+  readonly heads: readonly HeadResult[]
   readonly signals: Int8Array
 }
 
@@ -115,6 +118,7 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
     })
   }
   if (window.key === 'all') ctx.lap('calibration')
+  const heads = await fitOtherHeads(ctx, data, window)
   const signals = decide(calibrated.test.p, K, config.policy)
   return {
     window,
@@ -130,6 +134,7 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
     ...(calibrated.test.sets ? { sets: calibrated.test.sets } : {}),
     calibrationSteps: calibrationSteps(postProcessors, raw.test),
     calibrationRows: { source: cal.source, rows: cal.y.length, unpredicted: cal.unpredicted },
+    heads,
     signals,
   }
 }

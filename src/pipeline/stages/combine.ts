@@ -3,6 +3,7 @@
  * themselves: every base model becomes a member fitter over dataset rows, the combiner's registry entry runs the
  * purged folds (or the holdout), fits the meta-learner and refits the members on the whole training window.
  */
+import { membersOf } from '../../config/heads.js'
 import type { CombinerParams } from '../../config/schema.js'
 import { combinedModel, type CombinedMember } from '../../ensemble/combined.js'
 import type { GuardReport, MetaFeatureSource } from '../../ensemble/combiner.js'
@@ -63,7 +64,7 @@ export async function fitHeldOutCombiner(
   }
   const fitted = fit.members.map((m, i): CombinedMember => {
     if (!m.model) throw new Error(`${params.method}: member "${m.name}" came back without its model`)
-    const features = config.base_models[i].features
+    const features = membersOf(config, 'p')[i].spec.features
     return { name: m.name, model: m.model, ...(features ? { features } : {}) }
   })
   return {
@@ -89,12 +90,12 @@ export function trainingWindowTargets(
   window.val.forEach((r, i) => (yRow[r] = y.val[i]))
   // The training window's samples and their label spans: folds are purged and embargoed on these.
   const t1 = new Int32Array(n).fill(-1)
-  for (const r of window.train) t1[r] = lf.labels.t1Index[r]
+  for (const r of window.train) t1[r] = lf.spanEnd[r]
   return { yRow, spans: spansFromT1Index(t1) }
 }
 
 /**
- * A fitter per base model over dataset rows of the training window, for out-of-fold folds and refits. Feature-matrix
+ * A fitter per base model of the p head over dataset rows of the training window, for out-of-fold folds and refits. Feature-matrix
  * members share one matrix of the window's rows per feature selection, so each fold's rows are sliced from it
  * rather than gathered and converted again; `dispose` frees those matrices.
  */
@@ -118,7 +119,7 @@ export function memberFitters(
     }
     return m
   }
-  const fitters = config.base_models.map((spec, i) => {
+  const fitters = membersOf(config, 'p').map(({ spec, index: i }) => {
     const kind = createModel(spec.name, spec.config, task, `base_models.${i}.config`).spec.inputView
     return modelFitter({
       name: spec.name,

@@ -11,10 +11,19 @@ import {
 } from '../../inference/calibration/metrics.js'
 import { setCoverage } from '../../inference/conformal/classification.js'
 import { postProcessorRegistry } from '../../inference/post-processors.js'
+import {
+  directionalHitRate,
+  informationCoefficient,
+  intervalCoverage,
+  meanAbsoluteError,
+  pinballLoss,
+} from '../../metrics/regression.js'
+import type { Outputs } from '../../models/contract.js'
 import type {
   BinnedRecord,
   CalibrationRecord,
   CalibrationStep,
+  HeadRecord,
   ModelResult,
   PredictionSetsRecord,
 } from '../../tracking/types.js'
@@ -67,11 +76,18 @@ export interface TestStream {
   readonly y: Float64Array
   /** Conformal prediction sets, row-major (n, 3), when the chain makes them. */
   readonly sets?: Uint8Array
+  /** The other heads' outputs on the test rows (E_r, q_lo, q_hi, q05, q50, q95), when the run trains them. */
+  readonly heads?: Outputs
 }
 
 export function testStream(results: readonly WindowResult[]): TestStream {
   const sets = results.every((r) => r.sets) ? concat(results.map((r) => r.sets!)) : undefined
+  const n = results.reduce((s, r) => s + r.window.test.length, 0)
+  const heads = results[0].heads.length
+    ? results[0].heads.reduce<Outputs>((all, _, j) => ({ ...all, ...headTestOutputs(results, j), n }), { n })
+    : undefined
   return {
+    ...(heads ? { heads } : {}),
     rows: concat(results.map((r) => r.window.test)),
     p: concat(results.map((r) => r.test)),
     raw: concat(results.map((r) => r.raw.test)),
@@ -173,4 +189,86 @@ export function predictionSetsReport(
     sizes,
     perClass: CLASS_NAMES.map((c, i) => ({ class: c, coverage: count[i] ? hits[i] / count[i] : 0, rows: count[i] })),
   }
+}
+
+/** Metrics of the E_r point forecast, and of its interval when it has one. */
+export function returnMetrics(out: Outputs, y: Float64Array): Record<string, number> {
+  const pred = out.E_r!
+  const m: Record<string, number> = {
+    rows: y.length,
+    mae: meanAbsoluteError(pred, y),
+    ic: informationCoefficient(pred, y),
+    hit_rate: directionalHitRate(pred, y),
+  }
+  if (out.q_lo && out.q_hi) {
+    const c = intervalCoverage(out.q_lo, out.q_hi, y)
+    m.coverage = c.coverage
+    m.width = c.width
+  }
+  return m
+}
+
+/** Metrics of a q05/q50/q95 band: coverage and width of [q05, q95], pinball loss per level, the median's MAE. */
+export function bandMetrics(out: Outputs, y: Float64Array): Record<string, number> {
+  const c = intervalCoverage(out.q05!, out.q95!, y)
+  return {
+    rows: y.length,
+    coverage: c.coverage,
+    width: c.width,
+    pinball_q05: pinballLoss(out.q05!, y, 0.05),
+    pinball_q50: pinballLoss(out.q50!, y, 0.5),
+    pinball_q95: pinballLoss(out.q95!, y, 0.95),
+    mae_q50: meanAbsoluteError(out.q50!, y),
+  }
+}
+
+function concatOutputs(parts: readonly Outputs[], columns: readonly (keyof Outputs)[]): Outputs {
+  const out: Record<string, unknown> = { n: parts.reduce((s, p) => s + p.n, 0) }
+  for (const col of columns) {
+    if (parts.every((p) => p[col] instanceof Float64Array)) out[col] = concat(parts.map((p) => p[col] as Float64Array))
+  }
+  return out as unknown as Outputs
+}
+
+const HEAD_COLUMNS: readonly (keyof Outputs)[] = ['E_r', 'q_lo', 'q_hi', 'q05', 'q50', 'q95']
+
+/** A head's outputs over every window's test rows, in time order (for predictions and the backtest stream). */
+export function headTestOutputs(results: readonly WindowResult[], j: number): Outputs {
+  return concatOutputs(
+    results.map((r) => r.heads[j].test),
+    HEAD_COLUMNS,
+  )
+}
+
+/** Each other head's metrics over all windows, on validation and test rows, raw and after its post-processors. */
+export function headRecords(results: readonly WindowResult[]): HeadRecord[] {
+  return results[0].heads.map((first, j) => {
+    const metrics = first.head === 'E_r' ? returnMetrics : bandMetrics
+    const pick = (f: (h: WindowResult['heads'][number]) => Outputs) =>
+      concatOutputs(
+        results.map((r) => f(r.heads[j])),
+        HEAD_COLUMNS,
+      )
+    const yVal = concat(results.map((r) => r.heads[j].yVal))
+    const yTest = concat(results.map((r) => r.heads[j].yTest))
+    return {
+      head: first.head === 'E_r' ? 'E_r' : 'q05/q50/q95',
+      model: first.name,
+      postProcessors: first.postProcessors.map((p) => p.name),
+      metrics: {
+        val: metrics(
+          pick((h) => h.val),
+          yVal,
+        ),
+        test: metrics(
+          pick((h) => h.test),
+          yTest,
+        ),
+        test_raw: metrics(
+          pick((h) => h.raw.test),
+          yTest,
+        ),
+      },
+    }
+  })
 }

@@ -1,4 +1,5 @@
-/** Fit stage: each base model on the window's training rows, early-stopped on its validation rows. */
+/** Fit stage: each base model of the p head on the window's training rows, early-stopped on its validation rows. */
+import { membersOf } from '../../config/heads.js'
 import { selectColumns } from '../../ensemble/voting.js'
 import type { Dataset, Model, Task } from '../../models/contract.js'
 import { createModel } from '../../models/registry.js'
@@ -28,7 +29,7 @@ export async function fitBaseModels(
   task: Task,
 ): Promise<FittedBase[]> {
   const fitted: FittedBase[] = []
-  for (const [i, spec] of ctx.config.base_models.entries()) {
+  for (const { index: i, spec } of membersOf(ctx.config, 'p')) {
     const model = createModel(spec.name, spec.config, task, `base_models.${i}.config`)
     const view = (rows: Int32Array) => {
       const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)

@@ -31,6 +31,7 @@ export async function packStage(
       last.finalName,
       chainLinks(ctx, last),
       metrics,
+      last.heads,
     ),
     (tmp) =>
       saveBundleArtifacts(
@@ -40,19 +41,34 @@ export async function packStage(
         last.finalName,
         last.postProcessors,
         config.ensemble ? null : (last.members[0].features ?? null),
+        last.heads.map((h) => ({
+          head: h.head,
+          name: h.name,
+          model: h.model,
+          features: h.features ?? null,
+          postProcessors: h.postProcessors,
+        })),
       ),
   )
   ctx.lap('bundle')
   return checksum
 }
 
-/** The chain as the manifest lists it: members (view, head, features), combiner, post-processors, policy. */
+/**
+ * The chain as the manifest lists it: members (view, head, features), combiner, post-processors, policy; then each
+ * other head's member and post-processors.
+ */
 export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
-  const member = (name: string, model: Model, features?: readonly string[]): ChainLink => ({
+  const member = (
+    name: string,
+    model: Model,
+    features?: readonly string[],
+    head = 'class_probabilities',
+  ): ChainLink => ({
     role: 'member',
     name,
     view: model.spec.inputView,
-    head: 'class_probabilities',
+    head,
     features: features ? [...features] : null,
   })
   const { policy } = ctx.config
@@ -61,5 +77,15 @@ export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
     ...(last.combination ? [{ role: 'combiner' as const, name: last.combination.name }] : []),
     ...last.postProcessors.map((p) => ({ role: 'post_processor' as const, name: p.name, state: { ...p.state } })),
     { role: 'policy', name: policy.kind, params: { ...policy } },
+    // The other heads after the p chain: each member, then its post-processors.
+    ...last.heads.flatMap((h): ChainLink[] => [
+      member(h.name, h.model, h.features, h.head),
+      ...h.postProcessors.map((p) => ({
+        role: 'post_processor' as const,
+        name: p.name,
+        head: h.head,
+        state: { ...p.state },
+      })),
+    ]),
   ]
 }

@@ -2,23 +2,37 @@
  * Post-process stage: the configured calibrators in order, then the uncertainty method (conformal prediction sets),
  * each fitted on the calibration rows' outputs of the chain before it (validation or purged out-of-fold; never test).
  */
-import { applyPostProcessors, fitPostProcessor, type FittedPostProcessor } from '../../inference/post-processors.js'
+import {
+  applyPostProcessors,
+  fitPostProcessor,
+  postProcessorRegistry,
+  type FittedPostProcessor,
+  type PostProcessorEntry,
+} from '../../inference/post-processors.js'
 import type { Outputs } from '../../models/contract.js'
 import { checkDistributions, K } from '../predict.js'
 import type { RunContext } from './context.js'
 
 const asOutputs = (p: Float64Array): Outputs => ({ n: p.length / K, p, classes: K })
 
-/** The configured steps as (name, params), calibrators first. */
-export function postProcessorSteps(
+type Step = { name: string; params: Readonly<Record<string, unknown>> }
+
+/** The configured uncertainty methods acting on `actsOn` (at most one, the config checks), as (name, params). */
+export function uncertaintySteps(
   inference: RunContext['config']['inference'],
-): { name: string; params: Readonly<Record<string, unknown>> }[] {
-  const steps = inference.calibrate.map((c) => ({ name: c.name, params: c.params }))
-  if (inference.uncertainty) {
-    const { method, ...params } = inference.uncertainty
-    steps.push({ name: method, params })
-  }
-  return steps
+  actsOn: PostProcessorEntry['actsOn'],
+): Step[] {
+  return inference.uncertainty
+    .filter((u) => postProcessorRegistry.get(u.method)?.actsOn === actsOn)
+    .map(({ method, ...params }) => ({ name: method, params }))
+}
+
+/** The class-probability chain as (name, params): the calibrators, then prediction sets. */
+export function postProcessorSteps(inference: RunContext['config']['inference']): Step[] {
+  return [
+    ...inference.calibrate.map((c) => ({ name: c.name, params: c.params })),
+    ...uncertaintySteps(inference, 'class_probabilities'),
+  ]
 }
 
 /** Each post-processor is fitted on the calibration rows' outputs of the chain before it (never on test). */

@@ -20,8 +20,8 @@ import type { BacktestOutcome } from './backtest.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
-import { predictionSetsReport, type CalibrationReport, type TestStream } from './evaluate.js'
-import type { ModelResult, PredictionSetsRecord, WindowRecord } from '../../tracking/types.js'
+import { headRecords, predictionSetsReport, type CalibrationReport, type TestStream } from './evaluate.js'
+import type { HeadRecord, ModelResult, PredictionSetsRecord, WindowRecord } from '../../tracking/types.js'
 
 /** summary.json: the run record's headline, in snake_case, derived from the record (never built on its own). */
 export interface RunSummary {
@@ -43,6 +43,8 @@ export interface RunSummary {
   ensemble_guard: GuardReport | null
   calibration: CalibrationReport | null
   prediction_sets: PredictionSetsRecord | null
+  /** Heads other than p (E_r, q05/q50/q95), one member each. */
+  heads: HeadRecord[]
   backtest: Record<string, number>
   regimes: NonNullable<RunRecord['backtest']>['byRegime']
   canary: { shuffled_labels: boolean; test_auc: number }
@@ -70,6 +72,7 @@ export function runSummary(r: RunRecord): RunSummary {
     ensemble_guard: (r.ensembleGuard as GuardReport | null | undefined) ?? null,
     calibration: r.calibration ?? null,
     prediction_sets: r.predictionSets ?? null,
+    heads: r.heads ?? [],
     backtest: r.backtest!.metrics,
     regimes: r.backtest!.byRegime,
     canary: { shuffled_labels: r.canary!.shuffledLabels, test_auc: r.canary!.testAuc },
@@ -157,6 +160,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     models: input.models,
     calibration: input.calibration ?? undefined,
     predictionSets: predictionSetsReport(results, input.stream) ?? undefined,
+    heads: headRecords(results),
     featureImportance: featureImportance(last.final, data.lf.frame.names),
     backtest: {
       equity: { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) },
@@ -197,7 +201,14 @@ export async function recordStage(
   await mkdir(join(workDir, 'predictions'), { recursive: true })
   await writeFile(
     join(workDir, 'predictions', 'test.csv'),
-    predictionsCsv(input.data.bars, input.stream.rows, input.stream.p, input.stream.signals, input.stream.sets),
+    predictionsCsv(
+      input.data.bars,
+      input.stream.rows,
+      input.stream.p,
+      input.stream.signals,
+      input.stream.sets,
+      input.stream.heads,
+    ),
   )
   await writeFile(join(workDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
   await writeFile(join(workDir, 'config.resolved.yaml'), resolvedConfigYaml(ctx.config, record.ensembleWeights ?? null))

@@ -28,9 +28,9 @@ export interface EvalWindow {
   readonly testEnd?: number
 }
 
-/** The samples (usable rows with a label event) and their label spans, in bar-index units. */
+/** The samples (usable rows with a label event) and their label spans over every head, in bar-index units. */
 function sampleSpans(data: RunData): LabelSpans {
-  const t1 = Int32Array.from(data.lf.labels.t1Index, (t, i) => (data.mask[i] ? t : -1))
+  const t1 = Int32Array.from(data.lf.spanEnd, (t, i) => (data.mask[i] ? t : -1))
   return spansFromT1Index(t1)
 }
 

@@ -1,0 +1,116 @@
+/**
+ * Output heads of `base_models[].outputs` that mlf run trains, and the task each asks of a model:
+ *
+ * - `p`: the 3-class triple-barrier label (down, flat, up); the policy trades on it, so every run has one.
+ * - `E_r`: the simple forward return from the next open to the close `labels.tripleBarrier.maxHolding` bars later.
+ * - `q05`, `q50`, `q95`: quantiles of that same return, always the three together (one quantile model).
+ *
+ * A model listing several heads is fitted once per head. The class-probability members may form an ensemble; each
+ * other head has one member.
+ */
+import type { z } from 'zod'
+import { postProcessorRegistry } from '../inference/post-processors.js'
+import type { Task } from '../models/contract.js'
+
+export type Head = 'p' | 'E_r' | 'quantiles'
+
+export const QUANTILES = [0.05, 0.5, 0.95] as const
+const QUANTILE_NAMES = ['q05', 'q50', 'q95']
+
+/** The task a model fits for `head`. */
+export function headTask(head: Head): Task {
+  if (head === 'p') return { kind: 'multiclass', classes: 3 }
+  if (head === 'E_r') return { kind: 'regression' }
+  return { kind: 'quantile', quantiles: [...QUANTILES] }
+}
+
+const NOT_YET = new Set(['p_up', 'regime_score', 'uncertainty', 'tradeable', 'direction', 'strength', 'reach'])
+
+function headOf(o: string): Head | null {
+  return o === 'p' ? 'p' : o === 'E_r' ? 'E_r' : QUANTILE_NAMES.includes(o) ? 'quantiles' : null
+}
+
+/** The heads of a resolved `outputs` list. */
+export function headsOf(outputs: readonly string[]): Head[] {
+  return [...new Set(outputs.map((o) => headOf(o)!))]
+}
+
+/**
+ * `outputs` checked against what the model can do and resolved to a canonical list (p, E_r, then q05 q50 q95: the
+ * form a bundle's config holds and parses again), or a message saying what is wrong (naming the model).
+ */
+export function parseHeads(
+  outputs: readonly string[],
+  tasks: readonly Task['kind'][],
+  model: string,
+): string[] | string {
+  const quantiles = outputs.filter((o) => QUANTILE_NAMES.includes(o))
+  if (quantiles.length > 0 && new Set(quantiles).size < 3)
+    return `${quantiles.join(', ')}: the quantile head is q05, q50 and q95 together (one quantile model)`
+  const seen = new Set<string>()
+  for (const o of outputs) {
+    const head = headOf(o)
+    if (!head)
+      return NOT_YET.has(o)
+        ? `head "${o}" is not trained by mlf run yet; it trains p, E_r and q05/q50/q95`
+        : `unknown head "${o}"; mlf run trains p, E_r and q05/q50/q95`
+    if (seen.has(o)) return `head "${o}" is listed twice`
+    seen.add(o)
+    const kind = headTask(head).kind
+    if (!tasks.includes(kind))
+      return `model "${model}" cannot produce ${head === 'quantiles' ? 'q05/q50/q95' : head} (a ${kind} task); it supports ${tasks.join(', ')}`
+  }
+  return ['p', 'E_r', ...QUANTILE_NAMES].filter((o) => seen.has(o))
+}
+
+/** Every run has a class-probability member; each other head has at most one member. */
+export function checkHeadMembers(
+  c: {
+    base_models: readonly { name: string; outputs: readonly string[] }[]
+    inference: { fit_on: string; uncertainty: readonly { method: string }[] }
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const withHead = (h: Head) => c.base_models.filter((m) => headsOf(m.outputs).includes(h)).map((m) => m.name)
+  if (withHead('p').length === 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['base_models'],
+      message: "no base model has outputs [p]: mlf run's policy trades on the class probabilities of the p head",
+    })
+  for (const h of ['E_r', 'quantiles'] as const) {
+    const names = withHead(h)
+    if (names.length > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['base_models'],
+        message: `${names.join(', ')} all output ${h === 'quantiles' ? 'q05/q50/q95' : h}: mlf run combines only the p head; give each other head one member`,
+      })
+  }
+  // Each uncertainty method acts on a head the run trains.
+  const headFor = { class_probabilities: 'p', regression: 'E_r', quantiles: 'quantiles' } as const
+  for (const [i, u] of c.inference.uncertainty.entries()) {
+    const actsOn = postProcessorRegistry.get(u.method)!.actsOn
+    const head = headFor[actsOn]
+    if (withHead(head).length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['inference', 'uncertainty', i, 'method'],
+        message: `${u.method} acts on the ${head === 'quantiles' ? 'q05/q50/q95' : head} head, which no base model outputs (base_models[].outputs)`,
+      })
+    else if (head !== 'p' && c.inference.fit_on === 'oof')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['inference', 'fit_on'],
+        message: `fit_on: oof applies to the p head's post-processors; ${u.method} on ${head} is fitted on validation, so fit_on: oof with it is refused rather than half applied`,
+      })
+  }
+}
+
+/** The base models that output `head`, with their index in base_models (for error paths and seeds). */
+export function membersOf<M extends { outputs: readonly string[] }>(
+  config: { base_models: readonly M[] },
+  head: Head,
+): { index: number; spec: M }[] {
+  return config.base_models.flatMap((spec, index) => (headsOf(spec.outputs).includes(head) ? [{ index, spec }] : []))
+}

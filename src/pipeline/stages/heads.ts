@@ -1,0 +1,142 @@
+/**
+ * The other heads of a window (config/heads.ts): the E_r point forecast and the q05/q50/q95 band, one member each,
+ * fitted on the window's training rows (early-stopped on its validation rows) against the forward return at the
+ * triple barrier's horizon; their uncertainty method (split around E_r, cqr on the band) is fitted on the validation
+ * outputs. Scored on validation and test rows; nothing is fitted on test rows.
+ */
+import { headTask, membersOf, type Head } from '../../config/heads.js'
+import { selectColumns } from '../../ensemble/voting.js'
+import {
+  applyPostProcessors,
+  fitPostProcessor,
+  type FittedPostProcessor,
+  type PostProcessorEntry,
+} from '../../inference/post-processors.js'
+import type { Model, Outputs } from '../../models/contract.js'
+import { createModel } from '../../models/registry.js'
+import { shuffled } from '../dataset.js'
+import type { FeatureFrame } from '../../features/frame.js'
+import { buildView, type ViewOptions } from '../predict.js'
+import type { RunContext } from './context.js'
+import type { RunData } from './dataset.js'
+import type { EvalWindow } from './windows.js'
+import { uncertaintySteps } from './post-process.js'
+
+export type OtherHead = Exclude<Head, 'p'>
+export const OTHER_HEADS: readonly OtherHead[] = ['E_r', 'quantiles']
+
+export const ACTS_ON: Record<OtherHead, PostProcessorEntry['actsOn']> = { E_r: 'regression', quantiles: 'quantiles' }
+
+export interface HeadResult {
+  readonly head: OtherHead
+  /** The member's registry name and its base_models index. */
+  readonly name: string
+  readonly index: number
+  readonly model: Model
+  readonly features?: readonly string[]
+  readonly postProcessors: readonly FittedPostProcessor[]
+  /** Outputs on validation and test rows, raw and after the post-processors. */
+  readonly raw: { readonly val: Outputs; readonly test: Outputs }
+  readonly val: Outputs
+  readonly test: Outputs
+  /** True forward returns of validation and test rows (never shuffled). */
+  readonly yVal: Float64Array
+  readonly yTest: Float64Array
+}
+
+/** The output arrays of a head, by name. */
+export function headColumns(head: OtherHead): readonly (keyof Outputs)[] {
+  return head === 'E_r' ? ['E_r'] : ['q05', 'q50', 'q95']
+}
+
+/** `out` checked: every value of the head's columns finite, the error naming the model, column and row. */
+export function checkHeadOutputs(out: Outputs, head: OtherHead, who: string, rows: Int32Array): Outputs {
+  for (const col of headColumns(head)) {
+    const v = out[col] as Float64Array | undefined
+    if (!v || v.length !== out.n) throw new Error(`${who} gave no ${String(col)} output`)
+    for (let i = 0; i < v.length; i++)
+      if (!Number.isFinite(v[i])) throw new Error(`${who} gave ${String(col)} = ${v[i]} for dataset row ${rows[i]}`)
+  }
+  return out
+}
+
+/** Predictions of one head's member on dataset rows. */
+export function predictHead(
+  model: Model,
+  head: OtherHead,
+  features: readonly string[] | undefined,
+  frame: FeatureFrame,
+  vopts: ViewOptions,
+  rows: Int32Array,
+): Outputs {
+  const v = buildView(model.spec.inputView, frame, rows, vopts)
+  const x = features && v.kind === 'feature_matrix' ? selectColumns(v, features) : v
+  return checkHeadOutputs(model.predict(x), head, `model ${model.spec.name} (${head} head)`, rows)
+}
+
+export async function fitOtherHeads(ctx: RunContext, data: RunData, window: EvalWindow): Promise<HeadResult[]> {
+  const { config } = ctx
+  const forward = data.lf.forward
+  const results: HeadResult[] = []
+  for (const head of OTHER_HEADS) {
+    const [member] = membersOf(config, head)
+    if (!member) continue
+    if (!forward) throw new Error(`the ${head} head needs forward returns, which the dataset stage did not build`)
+    const { spec, index } = member
+    const target = (rows: Int32Array) => Float64Array.from(rows, (r) => forward[r])
+    const yTrue = { train: target(window.train), val: target(window.val), test: target(window.test) }
+    const shuffle = config.control.shuffle_labels
+    const y = {
+      train: shuffle ? shuffled(yTrue.train, ctx.seed('canary', window.key, 'train', head)) : yTrue.train,
+      val: shuffle ? shuffled(yTrue.val, ctx.seed('canary', window.key, 'val', head)) : yTrue.val,
+    }
+    const model = createModel(spec.name, spec.config, headTask(head), `base_models.${index}.config`)
+    const view = (rows: Int32Array) => {
+      const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
+      return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+    }
+    const label = `fit ${spec.name} ${head}${window.key === 'all' ? '' : ` ${window.key.slice(0, 10)}`}`
+    const bar = ctx.progress?.(label)
+    try {
+      await model.fit(
+        { x: view(window.train), y: y.train },
+        { x: view(window.val), y: y.val },
+        {
+          seed: ctx.seed('fit', window.key, spec.name, head),
+          threads: ctx.threads,
+          progress: bar,
+        },
+      )
+    } finally {
+      bar?.stop?.()
+    }
+    const raw = {
+      val: predictHead(model, head, spec.features, data.lf.frame, data.vopts, window.val),
+      test: predictHead(model, head, spec.features, data.lf.frame, data.vopts, window.test),
+    }
+    const postProcessors: FittedPostProcessor[] = []
+    for (const step of uncertaintySteps(config.inference, ACTS_ON[head]))
+      postProcessors.push(fitPostProcessor(step.name, step.params, applyPostProcessors(postProcessors, raw.val), y.val))
+    results.push({
+      head,
+      name: spec.name,
+      index,
+      model,
+      ...(spec.features ? { features: spec.features } : {}),
+      postProcessors,
+      raw,
+      val: applyPostProcessors(postProcessors, raw.val),
+      test: applyPostProcessors(postProcessors, raw.test),
+      yVal: yTrue.val,
+      yTest: yTrue.test,
+    })
+    if (window.key === 'all') ctx.lap(`fit ${spec.name} ${head}`)
+  }
+  return results
+}
+
+/** The CSV columns a head adds to predictions: E_r (and q_lo, q_hi with an interval), or q05, q50, q95. */
+export function headCsvColumns(head: OtherHead, inference: RunContext['config']['inference']): string[] {
+  if (head === 'quantiles') return ['q05', 'q50', 'q95']
+  return uncertaintySteps(inference, 'regression').length > 0 ? ['E_r', 'q_lo', 'q_hi'] : ['E_r']
+}
