@@ -13,6 +13,7 @@
 import { z } from 'zod'
 import { oofFoldsSchema } from '../ensemble/oof.js'
 import { postProcessorRegistry, type PostProcessorEntry } from '../inference/post-processors.js'
+import { didYouMean } from '../core/suggest.js'
 
 /** Conformal regression methods (src/inference/conformal/): they need a regression or quantile head, which mlf run
  * does not train yet. */
@@ -39,7 +40,11 @@ function entryFor(name: string, role: PostProcessorEntry['role'], issue: Issue) 
       [],
       `${name} is ${role === 'calibration' ? 'an uncertainty method: set it in inference.uncertainty.method' : 'a calibrator: list it in inference.calibrate'}`,
     )
-  else issue([], `unknown post-processor ${JSON.stringify(name)}; available: ${namesOf(role).join(', ')}`)
+  else
+    issue(
+      [],
+      `unknown post-processor ${JSON.stringify(name)}; ${didYouMean(name, namesOf(role), ' ')}available: ${namesOf(role).join(', ')}`,
+    )
   return null
 }
 

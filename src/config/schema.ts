@@ -17,6 +17,7 @@ import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
+import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 
 /**
@@ -42,7 +43,10 @@ const baseModelSchema = z
     }
     const entry = registry.get(m.name)
     if (!entry) {
-      issue(['name'], `unknown model "${m.name}"; available: ${[...registry.keys()].sort().join(', ')}`)
+      issue(
+        ['name'],
+        `unknown model "${m.name}"; ${didYouMean(m.name, registry.keys(), ' ')}available: ${[...registry.keys()].sort().join(', ')}`,
+      )
       return z.NEVER
     }
     const parsed = entry.params.safeParse(m.config)
@@ -91,7 +95,7 @@ const ensembleSchema = z.unknown().transform((raw, ctx): z.infer<typeof votingSc
     ctx.addIssue({
       code: 'custom',
       path: ['method'],
-      message: `unknown combiner ${JSON.stringify(method)}; mlf run combines by stacking or blending (method), or voting (kind: voting)`,
+      message: `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerRegistry.keys(), ' ')}mlf run combines by stacking or blending (method), or voting (kind: voting)`,
     })
     return z.NEVER
   }
