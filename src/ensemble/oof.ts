@@ -171,7 +171,7 @@ export async function outOfFoldPredictions(
       const who = `member "${member.name}" (oof fold ${f.fold})`
       const probs = classProbabilitiesOf(fitted.predict(f.test), k, f.test.length, who)
       for (let i = 0; i < positions.length; i++) p[m].set(probs.subarray(i * k, (i + 1) * k), positions[i] * k)
-      opts.progress?.update(++done, folds.length * members.length, { fold: f.fold })
+      opts.progress?.update(++done, folds.length * members.length, { unit: 'fit', fold: f.fold })
     }
     for (const s of positions) {
       if (foldOf[s] >= 0)
