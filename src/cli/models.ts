@@ -1,5 +1,10 @@
 import type { Command } from 'commander'
+import type { z } from 'zod'
+import { describeParams, formatParams, type ParamInfo } from '../config/describe.js'
+import { combinerRegistry } from '../ensemble/registry.js'
+import { postProcessorRegistry } from '../inference/post-processors.js'
 import { registry, type ModelEntry } from '../models/registry.js'
+import { policyRegistry } from '../policy/registry.js'
 
 interface ModelRow {
   readonly name: string
@@ -13,6 +18,8 @@ interface ModelRow {
   readonly hint?: string
   /** Defaults of every parameter, or the validation message when some parameter has no default (e.g. a path). */
   readonly defaults: Record<string, unknown> | string
+  /** Every parameter: meaning, type, range and default. */
+  readonly params: readonly ParamInfo[]
 }
 
 function describeEntry(entry: ModelEntry): ModelRow {
@@ -31,6 +38,7 @@ function describeEntry(entry: ModelEntry): ModelRow {
     defaults: parsed.success
       ? (parsed.data as Record<string, unknown>)
       : `required: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+    params: describeParams(entry.params),
   }
 }
 
@@ -41,25 +49,52 @@ function formatRow(r: ModelRow, withParams: boolean): string {
       `${r.causal ? 'causal' : 'non-causal'}${r.zeroShot ? '; zero-shot (no training)' : ''}`,
   ]
   if (r.hint) lines.push(`  install: ${r.hint}`)
-  if (withParams) {
-    lines.push(
-      typeof r.defaults === 'string'
-        ? `  params: ${r.defaults}`
-        : `  params: ${
-            Object.entries(r.defaults)
-              .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-              .join(' ') || '(none)'
-          }`,
-    )
-  }
+  if (withParams) lines.push('  params:', ...paramLines(r.params))
   return lines.join('\n')
+}
+
+function paramLines(params: readonly ParamInfo[]): string[] {
+  return params.length > 0 ? formatParams(params) : ['    (none)']
+}
+
+/** One entry of another registry: its name, a note, and its parameters (less the key that names the entry). */
+function entryBlock(name: string, note: string, schema: z.ZodType, discriminator?: string): string {
+  const params = describeParams(schema).filter((p) => p.name !== discriminator)
+  return [`${name}${note ? `  ${note}` : ''}`, ...paramLines(params)].join('\n')
+}
+
+/** The parameters of the combiners, post-processors and policies a config names, one section each. */
+export function otherRegistries(): string {
+  const combiners = [...combinerRegistry.values()]
+    .filter((e) => e.name !== 'voting') // a config votes with ensemble.kind: voting (members, weights)
+    .map((e) => entryBlock(e.name, '', e.params, 'method'))
+  const posts = (role: 'calibration' | 'uncertainty') =>
+    [...postProcessorRegistry.values()]
+      .filter((e) => e.role === role)
+      .map((e) =>
+        entryBlock(e.name, e.actsOn === 'quantiles' ? '(a quantile head; mlf run trains none yet)' : '', e.params),
+      )
+  const policies = [...policyRegistry.values()].map((e) => entryBlock(e.kind, '', e.params, 'kind'))
+  return [
+    '\ncombiners (ensemble: { method: <name>, ...params }; voting is ensemble: { kind: voting, members, weights })',
+    ...combiners,
+    '\ncalibrators (inference.calibrate: [<name> or { name: <name>, params: {...} }, ...])',
+    ...posts('calibration'),
+    '\nuncertainty methods (inference.uncertainty: { method: <name>, ...params })',
+    ...posts('uncertainty'),
+    '\npolicies (policy: { kind: <name>, ...params })',
+    ...policies,
+  ].join('\n')
 }
 
 export function register(program: Command): void {
   program
     .command('models')
     .description('list the model registry: each model spec, whether its engine is installed (or how to install it)')
-    .option('--params', 'also show every parameter with its default')
+    .option(
+      '--params',
+      'also show every parameter: its meaning, type, range and default (and those of combiners, post-processors, policies)',
+    )
     .option('--json', 'print JSON instead of text')
     .option('--family <family>', 'only models of this family')
     .action((opts: { params?: boolean; json?: boolean; family?: string }) => {
@@ -75,5 +110,6 @@ export function register(program: Command): void {
       process.stdout.write(
         `${rows.map((r) => formatRow(r, !!opts.params)).join('\n')}\n${available}/${rows.length} models available\n`,
       )
+      if (opts.params && !opts.family) process.stdout.write(`${otherRegistries()}\n`)
     })
 }

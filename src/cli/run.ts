@@ -93,28 +93,33 @@ export function register(program: Command): void {
     .option('--data <file>', 'bars file (default: the config data.path, else the built-in sample)')
     .option('--out <dir>', 'runs directory', 'runs')
     .option('--shuffle-labels', 'leakage canary: shuffle train/val labels (test AUC should be near 0.5)')
-    .option('--json', 'print the summary as JSON')
+    .option('--json', 'print the summary as JSON (stdout holds only it; progress stays on stderr)')
+    .option('--quiet', 'no progress (bar or status lines on stderr) and no stage log; the summary still prints')
     .action(
       async (
         configPath: string | undefined,
-        opts: { data?: string; out: string; json?: boolean; shuffleLabels?: boolean },
+        opts: { data?: string; out: string; json?: boolean; quiet?: boolean; shuffleLabels?: boolean },
       ) => {
         const config = loadConfig(
           configPath ?? DEFAULT_PRESET,
           opts.shuffleLabels ? { control: { shuffle_labels: true } } : {},
         )
         const file = opts.data ?? config.data.path ?? SAMPLE_DATA
-        const quiet = Boolean(opts.json)
         const write = (t: string) => {
-          if (!quiet) process.stdout.write(t)
+          if (!opts.json) process.stdout.write(t)
         }
-        write(`mlf run: ${config.source} on ${file}\n`)
+        // The stage log goes to stdout with the text summary; --json keeps stdout to the JSON alone.
+        const log = (t: string) => {
+          if (!opts.quiet) write(t)
+        }
+        log(`mlf run: ${config.source} on ${file}\n`)
         const result = await runPipeline({
           config,
           dataFile: file,
           outDir: opts.out,
-          log: (l) => write(`${l}\n`),
-          progress: (label) => createProgress(label, { enabled: !quiet }),
+          log: (l) => log(`${l}\n`),
+          // Progress is on stderr: a bar on a terminal, status lines when piped, nothing in CI or with --quiet.
+          progress: (label) => createProgress(label, { enabled: !opts.quiet }),
         })
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`)

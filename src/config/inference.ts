@@ -13,6 +13,7 @@
 import { z } from 'zod'
 import { oofFoldsSchema } from '../ensemble/oof.js'
 import { postProcessorRegistry, type PostProcessorEntry } from '../inference/post-processors.js'
+import { didYouMean } from '../core/suggest.js'
 
 /**
  * Conformal regression methods of src/inference/conformal/ that need more than a head's outputs: per-fold or
@@ -41,7 +42,11 @@ function entryFor(name: string, role: PostProcessorEntry['role'], issue: Issue) 
       [],
       `${name} is ${role === 'calibration' ? 'an uncertainty method: set it in inference.uncertainty' : 'a calibrator: list it in inference.calibrate'}`,
     )
-  else issue([], `unknown post-processor ${JSON.stringify(name)}; available: ${namesOf(role).join(', ')}`)
+  else
+    issue(
+      [],
+      `unknown post-processor ${JSON.stringify(name)}; ${didYouMean(name, namesOf(role), ' ')}available: ${namesOf(role).join(', ')}`,
+    )
   return null
 }
 

@@ -4,6 +4,10 @@ import type { z } from 'zod'
 import { factoryConfigSchema, type FactoryConfig } from './schema.js'
 import { canonicalJson, deepFreeze, sha256Hex } from './hash.js'
 import { threadsProblem } from '../engines/threads.js'
+import { installKeyHints } from './key-hints.js'
+
+// An unknown key anywhere in a config is reported with the known key it is closest to.
+installKeyHints()
 
 export type ResolvedConfig = Readonly<FactoryConfig> & { readonly hash: string; readonly source: string | null }
 

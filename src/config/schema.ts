@@ -18,6 +18,7 @@ import type { BlendingParams } from '../ensemble/blending.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, parseHeads } from './heads.js'
+import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 
 /**
@@ -33,7 +34,7 @@ const baseModelSchema = z
     /** Feature-matrix columns this model uses (by name); all when absent. */
     features: z.array(z.string()).min(1).optional(),
     config: z.record(z.string(), z.unknown()).default({}),
-    /** Output heads this model trains, one fitted model per head (see src/pipeline/heads.ts). */
+    /** Output heads this model trains, one fitted model per head (see src/config/heads.ts). */
     outputs: z.array(z.string()).min(1).default(['p']),
   })
   .strict()
@@ -45,7 +46,10 @@ const baseModelSchema = z
     }
     const entry = registry.get(m.name)
     if (!entry) {
-      issue(['name'], `unknown model "${m.name}"; available: ${[...registry.keys()].sort().join(', ')}`)
+      issue(
+        ['name'],
+        `unknown model "${m.name}"; ${didYouMean(m.name, registry.keys(), ' ')}available: ${[...registry.keys()].sort().join(', ')}`,
+      )
       return z.NEVER
     }
     const parsed = entry.params.safeParse(m.config)
@@ -96,7 +100,7 @@ const ensembleSchema = z.unknown().transform((raw, ctx): z.infer<typeof votingSc
     ctx.addIssue({
       code: 'custom',
       path: ['method'],
-      message: `unknown combiner ${JSON.stringify(method)}; mlf run combines by stacking or blending (method), or voting (kind: voting)`,
+      message: `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerRegistry.keys(), ' ')}mlf run combines by stacking or blending (method), or voting (kind: voting)`,
     })
     return z.NEVER
   }

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { BAR_FIELDS, type BarField, type Bars } from './bars.js'
 import { DELIMITERS } from './csv-line.js'
 import { compileTimestampPattern, NAMED_TIMESTAMP_FORMATS, namedTimestampFormat } from './timestamp.js'
+import { editDistance } from '../core/suggest.js'
 
 /** How a source file maps onto bars: its format, column names and timestamp convention. */
 export const sourceOptionsSchema = z
@@ -83,20 +84,6 @@ function normalize(name: string): string {
     .replace(/^"|"$/g, '')
     .trim()
     .toLowerCase()
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return row[b.length]
 }
 
 /**

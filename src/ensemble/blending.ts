@@ -22,14 +22,24 @@ export const blendingParams = z
     holdout: z
       .strictObject({
         /** Share of the training window's samples, at its end, that the meta-learner is fitted on. */
-        fraction: z.number().gt(0).max(0.5).default(0.2),
+        fraction: z
+          .number()
+          .gt(0)
+          .max(0.5)
+          .default(0.2)
+          .describe("Share of the training window's samples, at its end, in the holdout"),
         /**
          * Extra bars between the labels of the rows before the holdout and the holdout's. No embargo: the holdout
          * ends the window, so no training row follows it for an embargo to remove.
          */
-        purge_bars: z.int().min(0).default(0),
+        purge_bars: z
+          .int()
+          .min(0)
+          .default(0)
+          .describe("Extra bars between the labels of the rows before the holdout and the holdout's"),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The slice at the end of the training window the meta-learner is fitted on'),
   })
   .transform(parseMetaParams)
 export type BlendingParams = z.infer<typeof blendingParams>

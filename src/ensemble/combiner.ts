@@ -67,7 +67,12 @@ export interface CombinerEntry<P = unknown> {
 
 export const COMBINER_FILE = 'combiner.json'
 
-export const guardSchema = z.enum(['off', 'report', 'fallback']).default('fallback')
+export const guardSchema = z
+  .enum(['off', 'report', 'fallback'])
+  .default('fallback')
+  .describe(
+    'Compare the combiner with the best single member on validation rows: off, report, or fallback to that member when it wins',
+  )
 export type GuardMode = z.infer<typeof guardSchema>
 
 export function classesOf(task: Task, who: string): number {

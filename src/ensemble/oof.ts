@@ -54,10 +54,18 @@ export function modelFitter(member: {
 
 /** Config of purged out-of-fold predictions (stacking's `oof`, calibration's `inference.oof`). */
 export const oofFoldsSchema = z.strictObject({
-  n_folds: z.int().min(2).max(50).default(5),
+  n_folds: z.int().min(2).max(50).default(5).describe('Folds of the training window'),
   /** Extra bars between a training label span and a predicted row's span, beyond no overlap. */
-  purge_bars: z.int().min(0).default(0),
-  embargo_bars: z.int().min(0).default(0),
+  purge_bars: z
+    .int()
+    .min(0)
+    .default(0)
+    .describe("Extra bars between a training label span and a predicted row's span, beyond no overlap"),
+  embargo_bars: z
+    .int()
+    .min(0)
+    .default(0)
+    .describe("Bars after a predicted row's label end in which no training label may start"),
 })
 /** The same with every default filled in when the section is absent. */
 export const oofConfigSchema = oofFoldsSchema.prefault({})
@@ -163,7 +171,7 @@ export async function outOfFoldPredictions(
       const who = `member "${member.name}" (oof fold ${f.fold})`
       const probs = classProbabilitiesOf(fitted.predict(f.test), k, f.test.length, who)
       for (let i = 0; i < positions.length; i++) p[m].set(probs.subarray(i * k, (i + 1) * k), positions[i] * k)
-      opts.progress?.update(++done, folds.length * members.length, { fold: f.fold })
+      opts.progress?.update(++done, folds.length * members.length, { unit: 'fit', fold: f.fold })
     }
     for (const s of positions) {
       if (foldOf[s] >= 0)

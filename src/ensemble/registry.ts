@@ -4,6 +4,7 @@ import { readJson } from '../models/persist.js'
 import { blendingEntry } from './blending.js'
 import { COMBINER_FILE, zodIssues, type Combiner, type CombinerEntry } from './combiner.js'
 import { stackingEntry } from './stacking.js'
+import { didYouMean } from '../core/suggest.js'
 import { votingCombinerEntry } from './voting-combiner.js'
 
 // Adding a combiner: one file, one line here. (Entries' params types differ; the registry erases them, and
@@ -24,7 +25,9 @@ export function parseCombinerConfig(raw: unknown, path = 'ensemble'): { entry: C
   const entry = typeof method === 'string' ? combinerRegistry.get(method) : undefined
   if (!entry) {
     const known = [...combinerRegistry.keys()].join(', ')
-    throw new Error(`${path}.method: unknown combiner ${JSON.stringify(method)}; available: ${known}`)
+    throw new Error(
+      `${path}.method: unknown combiner ${JSON.stringify(method)}; ${typeof method === 'string' ? didYouMean(method, combinerRegistry.keys(), ' ') : ''}available: ${known}`,
+    )
   }
   const parsed = entry.params.safeParse(raw)
   if (!parsed.success) throw new Error(`invalid ${method} ensemble:\n  ${zodIssues(parsed.error, path)}`)

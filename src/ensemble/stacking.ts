@@ -62,8 +62,12 @@ export const metaShape = {
         `meta_learner must be one of ${META_LEARNERS.join(', ')} (got ${JSON.stringify(issue.input)}): ` +
         'a stacking meta-learner is a simple, regularised model',
     })
-    .default('logistic'),
-  meta_params: z.record(z.string(), z.unknown()).default({}),
+    .default('logistic')
+    .describe("Model fitted on the members' out-of-sample log-probabilities"),
+  meta_params: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe('Parameters of the meta-learner (its own model parameters)'),
   guard: guardSchema,
   /**
    * Feature columns (by name) the meta-learner sees beside the members' log-probabilities, e.g. a volatility regime,
@@ -72,7 +76,8 @@ export const metaShape = {
   regime_features: z
     .array(z.string().min(1))
     .default([])
-    .refine((names) => new Set(names).size === names.length, 'a regime feature appears twice'),
+    .refine((names) => new Set(names).size === names.length, 'a regime feature appears twice')
+    .describe("Feature columns the meta-learner sees beside the members' log-probabilities (e.g. a volatility regime)"),
 }
 
 export interface MetaParams {
@@ -98,7 +103,7 @@ export const stackingParams = z
   .strictObject({
     method: z.literal('stacking'),
     ...metaShape,
-    oof: oofConfigSchema,
+    oof: oofConfigSchema.describe('Purged out-of-fold predictions the meta-learner is fitted on'),
   })
   .transform(parseMetaParams)
 export type StackingParams = z.infer<typeof stackingParams>

@@ -17,7 +17,11 @@ import { softVote } from './voting.js'
 export const votingParams = z.strictObject({
   method: z.literal('voting'),
   /** One weight per member, in member order; equal weights when absent. */
-  weights: z.array(z.number().positive().finite()).min(1).optional(),
+  weights: z
+    .array(z.number().positive().finite())
+    .min(1)
+    .optional()
+    .describe('One weight per member, in member order; equal weights when absent'),
 })
 export type VotingParams = z.infer<typeof votingParams>
 

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { firstBadDistribution } from '../core/probabilities.js'
+import { didYouMean } from '../core/suggest.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DataView, FeatureMatrixView, ViewSet } from '../features/views/types.js'
@@ -38,7 +39,10 @@ export const VOTING_SPEC: ModelSpec = {
 export function selectColumns(x: FeatureMatrixView, names: readonly string[]): FeatureMatrixView {
   const index = names.map((name) => {
     const j = x.names.indexOf(name)
-    if (j < 0) throw new Error(`feature "${name}" is not in the feature matrix`)
+    if (j < 0)
+      throw new Error(
+        `feature "${name}" is not in the feature matrix${didYouMean(name, x.names).replace(/^./, '; $&')}`,
+      )
     return j
   })
   const data = new Float64Array(x.n * index.length)

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Bar, Bars } from '../data/bars.js'
 import { ONE_MINUTE, type Timeframe } from '../data/timeframe.js'
 import type { FeaturesConfig } from './config.js'
+import { similar } from '../core/suggest.js'
 import { createFeatureEngine, planFeatures, type ColumnSpec, type EnginePlan } from './engine.js'
 import type { VolumeMode } from './indicators/volume.js'
 
@@ -248,7 +249,7 @@ function identityIndex(n: number): Int32Array {
 export function column(frame: Pick<FeatureFrame, 'names' | 'columns'>, name: string): Float64Array {
   const k = frame.names.indexOf(name)
   if (k < 0) {
-    const near = frame.names.filter((n) => n.startsWith(name.split('_')[0])).slice(0, 8)
+    const near = similar(name, frame.names, 8)
     throw new Error(`feature ${name} is not in the frame${near.length ? `; similar: ${near.join(', ')}` : ''}`)
   }
   return frame.columns[k]

@@ -58,7 +58,9 @@ const temperatureEntry: PostProcessorEntry<Record<string, never>, z.infer<typeof
   },
 }
 
-const cqrParams = z.object({ coverage: z.number().gt(0).lt(1).default(0.9) }).strict()
+const cqrParams = z
+  .object({ coverage: z.number().gt(0).lt(1).default(0.9).describe('Target coverage of the conformalized band') })
+  .strict()
 const cqrState = z
   .object({
     margin: z.number().refine(Number.isFinite, 'a finite margin'),

@@ -69,7 +69,7 @@ export interface Dataset {
 }
 
 export interface ProgressSink {
-  /** Work done so far out of `total` (e.g. boosting rounds, epochs). */
+  /** Work done so far out of `total` (e.g. boosting rounds, epochs); `info.unit` names the unit (`epoch`). */
   update(done: number, total: number, info?: Record<string, number | string>): void
 }
 

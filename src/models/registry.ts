@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { Availability, Model, ModelSpec, Task } from './contract.js'
+import { didYouMean } from '../core/suggest.js'
 import { xgboostEntry } from './tabular/xgboost.js'
 import { xgboostLeafwiseEntry } from './tabular/xgboost_leafwise.js'
 import { randomForestEntry } from './tabular/random_forest.js'
@@ -86,7 +87,9 @@ export const registry: ReadonlyMap<string, ModelEntry> = new Map(entries.map((e)
 export function parseModelParams(name: string, raw: unknown, path = `models.${name}`): unknown {
   const entry = registry.get(name)
   if (!entry) {
-    throw new Error(`${path}: unknown model "${name}"; available: ${[...registry.keys()].sort().join(', ')}`)
+    throw new Error(
+      `${path}: unknown model "${name}"; ${didYouMean(name, registry.keys(), ' ')}available: ${[...registry.keys()].sort().join(', ')}`,
+    )
   }
   const parsed = entry.params.safeParse(raw ?? {})
   if (!parsed.success) {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { thresholdPolicySchema, thresholdSignals } from './threshold.js'
+import { didYouMean } from '../core/suggest.js'
 
 /**
  * Policies turn calibrated class probabilities into positions (+1 long, -1 short, 0 flat per row). One entry per
@@ -33,7 +34,7 @@ export const policyConfigSchema = z.unknown().transform((raw, ctx): { kind: stri
     ctx.addIssue({
       code: 'custom',
       path: ['kind'],
-      message: `unknown policy ${JSON.stringify(kind)}; available: ${[...policyRegistry.keys()].join(', ')}`,
+      message: `unknown policy ${JSON.stringify(kind)}; ${didYouMean(String(kind), policyRegistry.keys(), ' ')}available: ${[...policyRegistry.keys()].join(', ')}`,
     })
     return z.NEVER
   }

@@ -4,9 +4,14 @@ export const thresholdPolicySchema = z
   .object({
     kind: z.literal('threshold').default('threshold'),
     /** Go long when P(up) is at least this (and above P(down)). */
-    long: z.number().gt(0).lte(1).default(0.55),
+    long: z.number().gt(0).lte(1).default(0.55).describe('Go long when P(up) is at least this (and above P(down))'),
     /** Go short when P(down) is at least this (and above P(up)); 1 disables shorts. */
-    short: z.number().gt(0).lte(1).default(0.55),
+    short: z
+      .number()
+      .gt(0)
+      .lte(1)
+      .default(0.55)
+      .describe('Go short when P(down) is at least this (and above P(up)); 1 disables shorts'),
   })
   .strict()
 

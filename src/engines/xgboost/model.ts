@@ -227,7 +227,12 @@ function xgbModel(
             earlyStoppingRounds: dval ? plan.earlyStoppingRounds : undefined,
             signal: ctx.signal,
             onRound: ctx.progress
-              ? (done, total, metric) => ctx.progress!.update(done, total, metric === undefined ? {} : { val: metric })
+              ? (done, total, metric) =>
+                  ctx.progress!.update(
+                    done,
+                    total,
+                    metric === undefined ? { unit: 'round' } : { unit: 'round', val: metric },
+                  )
               : undefined,
           })
         result = val ? withDMatrix(dmInput(val, spec.name, threads), run) : run()

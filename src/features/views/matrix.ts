@@ -1,5 +1,6 @@
 import type { FeatureFrame } from '../frame.js'
 import type { FeatureMatrixView } from './types.js'
+import { didYouMean } from '../../core/suggest.js'
 
 /** Rows where every feature is past its warm-up. */
 export function usableRows(frame: Pick<FeatureFrame, 'usable'>): Int32Array {
@@ -13,7 +14,10 @@ export function columnIndices(frame: Pick<FeatureFrame, 'names'>, names: readonl
   return Int32Array.from(
     names.map((n) => {
       const k = index.get(n)
-      if (k === undefined) throw new Error(`view: feature ${n} is not in the frame (${frame.names.length} features)`)
+      if (k === undefined)
+        throw new Error(
+          `view: feature ${n} is not in the frame (${frame.names.length} features)${didYouMean(n, frame.names).replace(/^./, '; $&')}`,
+        )
       return k
     }),
   )

@@ -16,13 +16,25 @@ import { readModelJson, savedModelFields } from '../persist.js'
 
 export const foundationParams = z.strictObject({
   /** Local path of the ONNX export (see docs/foundation-models.md). */
-  path: z.string().min(1),
+  path: z.string().min(1).describe('Local path of the ONNX export (see docs/foundation-models.md)'),
   /** Forecast step (in 1m bars ahead) whose quantiles become the outputs; must lie within the model's horizon. */
-  horizon: z.number().int().min(1).max(1024).default(1),
+  horizon: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(1)
+    .describe("Forecast step (bars ahead) whose quantiles become the outputs; within the model's horizon"),
   /** Samples per ONNX run. */
-  batchSize: z.number().int().min(1).max(4096).default(64),
+  batchSize: z.number().int().min(1).max(4096).default(64).describe('Samples per ONNX run'),
   /** onnxruntime intra-op threads (1 keeps results independent of the machine). */
-  threads: z.number().int().min(1).max(256).default(1),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(1)
+    .describe('onnxruntime intra-op threads (1 keeps results independent of the machine)'),
 })
 export type FoundationParams = z.infer<typeof foundationParams>
 

@@ -13,7 +13,7 @@ import { taskSchema } from '../persist.js'
 export const importedParams = z
   .strictObject({
     /** The model file trained elsewhere. */
-    path: z.string().min(1),
+    path: z.string().min(1).describe('Path of the model file trained elsewhere'),
   })
   .readonly()
 export type ImportedParams = z.infer<typeof importedParams>

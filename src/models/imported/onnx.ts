@@ -14,11 +14,11 @@ import { requireModelFormat } from './format.js'
  */
 export const onnxModelParams = z
   .strictObject({
-    path: z.string().min(1),
+    path: z.string().min(1).describe('Path of the .onnx model file'),
     /** Input tensor name; default: the model's only input. */
-    input: z.string().min(1).optional(),
+    input: z.string().min(1).optional().describe("Input tensor name; default: the model's only input"),
     /** Output tensor name; default: the model's first output. */
-    output: z.string().min(1).optional(),
+    output: z.string().min(1).optional().describe("Output tensor name; default: the model's first output"),
   })
   .readonly()
 export type OnnxModelParams = z.infer<typeof onnxModelParams>

@@ -8,12 +8,21 @@ import { neuralEntry, trainingParams, weightedMean, type Head } from './model.js
 
 export const deeparParams = z.strictObject({
   ...trainingParams,
-  cell: z.enum(['lstm', 'gru']).default('lstm'),
-  hidden: z.number().int().min(1).max(4096).default(40),
-  layers: z.number().int().min(1).max(8).default(2),
-  likelihood: z.enum(['gaussian', 'student_t']).default('gaussian'),
+  cell: z.enum(['lstm', 'gru']).default('lstm').describe('Recurrent cell'),
+  hidden: z.number().int().min(1).max(4096).default(40).describe('Hidden units per recurrent layer'),
+  layers: z.number().int().min(1).max(8).default(2).describe('Stacked recurrent layers'),
+  likelihood: z
+    .enum(['gaussian', 'student_t'])
+    .default('gaussian')
+    .describe('Distribution of the next value the network outputs'),
   /** Samples drawn per prediction to read off the quantiles. */
-  samples: z.number().int().min(50).max(20000).default(1000),
+  samples: z
+    .number()
+    .int()
+    .min(50)
+    .max(20000)
+    .default(1000)
+    .describe('Sample paths drawn per prediction to read the quantiles off'),
 })
 
 type DeeparParams = z.infer<typeof deeparParams>

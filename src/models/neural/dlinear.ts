@@ -7,9 +7,20 @@ import { neuralEntry, trainingParams } from './model.js'
 export const dlinearParams = z.strictObject({
   ...trainingParams,
   // A linear model takes larger steps than the deep ones (as in the DLinear paper's setup).
-  lr: z.number().positive().max(10).default(1e-2),
+  lr: z
+    .number()
+    .positive()
+    .max(10)
+    .default(1e-2)
+    .describe("Learning rate (larger than the deep models', as in the DLinear paper)"),
   /** Moving-average length of the trend (clipped to the window length). */
-  kernel: z.number().int().min(1).max(1024).default(25),
+  kernel: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(25)
+    .describe('Moving-average length of the trend (clipped to the window length)'),
 })
 
 /**

@@ -8,12 +8,35 @@ import { batchNorm1d, conv1dSame } from './resnet1d.js'
 export const inceptionTimeParams = z.strictObject({
   ...trainingParams,
   /** Filters per parallel branch; a module outputs 4x this many channels. */
-  filters: z.number().int().min(1).max(256).default(32),
+  filters: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(32)
+    .describe('Filters per parallel branch (a module outputs 4x as many channels)'),
   /** Kernel sizes of the parallel convolutions (odd, longest first as in the paper's 39/19/9 family). */
-  kernels: z.array(z.number().int().min(1).max(63)).min(1).max(4).default([39, 19, 9]),
-  bottleneck: z.number().int().min(1).max(256).default(32),
+  kernels: z
+    .array(z.number().int().min(1).max(63))
+    .min(1)
+    .max(4)
+    .default([39, 19, 9])
+    .describe('Kernel sizes of the parallel convolutions, longest first'),
+  bottleneck: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(32)
+    .describe('Channels of the 1x1 bottleneck before the convolutions'),
   /** Inception modules; a residual shortcut is added after every third. */
-  depth: z.number().int().min(1).max(12).default(6),
+  depth: z
+    .number()
+    .int()
+    .min(1)
+    .max(12)
+    .default(6)
+    .describe('Inception modules (a residual shortcut after every third)'),
 })
 
 type P = z.infer<typeof inceptionTimeParams>

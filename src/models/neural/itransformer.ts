@@ -7,10 +7,16 @@ import { neuralEntry, trainingParams } from './model.js'
 
 export const itransformerParams = z.strictObject({
   ...trainingParams,
-  dModel: z.number().int().min(4).max(1024).default(64),
-  heads: z.number().int().min(1).max(32).default(4),
-  layers: z.number().int().min(1).max(12).default(2),
-  ff: z.number().int().min(4).max(4096).default(128),
+  dModel: z
+    .number()
+    .int()
+    .min(4)
+    .max(1024)
+    .default(64)
+    .describe('Width of the token embedding of each feature (variate)'),
+  heads: z.number().int().min(1).max(32).default(4).describe('Attention heads'),
+  layers: z.number().int().min(1).max(12).default(2).describe('Transformer encoder layers'),
+  ff: z.number().int().min(4).max(4096).default(128).describe('Hidden width of the feed-forward blocks'),
 })
 
 /**

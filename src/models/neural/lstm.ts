@@ -6,8 +6,8 @@ import { neuralEntry, trainingParams } from './model.js'
 
 export const lstmParams = z.strictObject({
   ...trainingParams,
-  hidden: z.number().int().min(1).max(4096).default(64),
-  layers: z.number().int().min(1).max(8).default(1),
+  hidden: z.number().int().min(1).max(4096).default(64).describe('Hidden units per recurrent layer'),
+  layers: z.number().int().min(1).max(8).default(1).describe('Stacked recurrent layers'),
 })
 
 /** LSTM over the window; the last step's hidden state feeds a linear head. */

@@ -7,7 +7,12 @@ import { neuralEntry, trainingParams } from './model.js'
 export const mlpParams = z.strictObject({
   ...trainingParams,
   /** Widths of the hidden layers. */
-  hidden: z.array(z.number().int().min(1).max(8192)).min(1).max(16).default([64, 32]),
+  hidden: z
+    .array(z.number().int().min(1).max(8192))
+    .min(1)
+    .max(16)
+    .default([64, 32])
+    .describe('Widths of the hidden layers'),
 })
 
 /** Multi-layer perceptron baseline on the feature matrix: (linear, ReLU, dropout) per hidden layer, linear head. */

@@ -44,20 +44,29 @@ function sampleAnchors(v: DataView): Int32Array | null {
 }
 
 export const trainingParams = {
-  epochs: z.number().int().min(1).max(10000).default(20),
-  batchSize: z.number().int().min(1).default(256),
-  lr: z.number().positive().max(10).default(1e-3),
-  optimizer: z.enum(['adam', 'adamw', 'sgd']).default('adam'),
-  weightDecay: z.number().min(0).default(0),
-  momentum: z.number().min(0).max(1).default(0.9),
-  clipNorm: z.number().min(0).default(1),
-  schedule: z.enum(['constant', 'cosine']).default('constant'),
-  warmupSteps: z.number().int().min(0).default(0),
-  patience: z.number().int().min(0).default(5),
-  minDelta: z.number().min(0).default(0),
-  dropout: z.number().min(0).max(0.9).default(0),
+  epochs: z.number().int().min(1).max(10000).default(20).describe('Maximum passes over the training set'),
+  batchSize: z.number().int().min(1).default(256).describe('Samples per gradient step'),
+  lr: z.number().positive().max(10).default(1e-3).describe('Learning rate'),
+  optimizer: z.enum(['adam', 'adamw', 'sgd']).default('adam').describe('Gradient optimizer'),
+  weightDecay: z.number().min(0).default(0).describe('Weight decay (L2 penalty; decoupled with adamw)'),
+  momentum: z.number().min(0).max(1).default(0.9).describe('Momentum of sgd (unused by adam and adamw)'),
+  clipNorm: z.number().min(0).default(1).describe('Gradient-norm clip per step; 0: no clipping'),
+  schedule: z.enum(['constant', 'cosine']).default('constant').describe('Learning-rate schedule over the steps'),
+  warmupSteps: z.number().int().min(0).default(0).describe('Steps of linear learning-rate warm-up'),
+  patience: z
+    .number()
+    .int()
+    .min(0)
+    .default(5)
+    .describe('Epochs without a validation improvement before stopping; 0: no early stopping'),
+  minDelta: z.number().min(0).default(0).describe('Smallest validation-loss decrease that counts as an improvement'),
+  dropout: z.number().min(0).max(0.9).default(0).describe('Dropout rate'),
   /** Resumable per-epoch checkpoints go here when set. */
-  checkpointDir: z.string().min(1).optional(),
+  checkpointDir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Directory for resumable per-epoch checkpoints; none when unset'),
 }
 
 export type TrainingParams = z.infer<z.ZodObject<typeof trainingParams>>

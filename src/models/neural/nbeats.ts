@@ -12,14 +12,31 @@ export type NbeatsStack = (typeof NBEATS_STACKS)[number]
 export const nbeatsParams = z.strictObject({
   ...trainingParams,
   /** Stacks in order; the interpretable configuration is trend then seasonality, a generic stack takes the rest. */
-  stacks: z.array(z.enum(NBEATS_STACKS)).min(1).max(8).default(['trend', 'seasonality', 'generic']),
-  blocksPerStack: z.number().int().min(1).max(8).default(1),
+  stacks: z
+    .array(z.enum(NBEATS_STACKS))
+    .min(1)
+    .max(8)
+    .default(['trend', 'seasonality', 'generic'])
+    .describe('Stacks in order (interpretable: trend, then seasonality; generic takes the rest)'),
+  blocksPerStack: z.number().int().min(1).max(8).default(1).describe('Blocks in each stack'),
   /** Length of the latent forecast path each channel produces (mapped to the task's outputs by the head). */
-  horizon: z.number().int().min(1).max(256).default(8),
-  units: z.number().int().min(1).max(2048).default(64),
-  fcLayers: z.number().int().min(1).max(8).default(2),
-  trendDegree: z.number().int().min(0).max(8).default(2),
-  harmonics: z.number().int().min(1).max(32).default(3),
+  horizon: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(8)
+    .describe("Length of the latent forecast path (mapped to the task's outputs by the head)"),
+  units: z
+    .number()
+    .int()
+    .min(1)
+    .max(2048)
+    .default(64)
+    .describe('Hidden units of the fully connected layers of a block'),
+  fcLayers: z.number().int().min(1).max(8).default(2).describe('Fully connected layers per block'),
+  trendDegree: z.number().int().min(0).max(8).default(2).describe('Polynomial degree of the trend basis'),
+  harmonics: z.number().int().min(1).max(32).default(3).describe('Fourier harmonics of the seasonality basis'),
 })
 
 export type NbeatsParams = z.infer<typeof nbeatsParams>

@@ -9,14 +9,36 @@ import { channelSeries, fcStack, interpolationMatrix } from './basis.js'
 export const nhitsParams = z.strictObject({
   ...trainingParams,
   /** Max-pooling kernel of each stack's input (multi-rate sampling: coarse first). */
-  poolKernels: z.array(z.number().int().min(1).max(256)).min(1).max(8).default([4, 2, 1]),
+  poolKernels: z
+    .array(z.number().int().min(1).max(256))
+    .min(1)
+    .max(8)
+    .default([4, 2, 1])
+    .describe("Max-pooling kernel of each stack's input (coarse first)"),
   /** Each stack emits horizon/downsample forecast coefficients, interpolated up to the horizon. */
-  downsample: z.array(z.number().int().min(1).max(256)).min(1).max(8).default([4, 2, 1]),
-  blocksPerStack: z.number().int().min(1).max(8).default(1),
+  downsample: z
+    .array(z.number().int().min(1).max(256))
+    .min(1)
+    .max(8)
+    .default([4, 2, 1])
+    .describe('Per stack: the forecast path is horizon/downsample coefficients, interpolated up'),
+  blocksPerStack: z.number().int().min(1).max(8).default(1).describe('Blocks in each stack'),
   /** Length of the latent forecast path each channel produces (mapped to the task's outputs by the head). */
-  horizon: z.number().int().min(1).max(256).default(8),
-  units: z.number().int().min(1).max(2048).default(64),
-  fcLayers: z.number().int().min(1).max(8).default(2),
+  horizon: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(8)
+    .describe("Length of the latent forecast path (mapped to the task's outputs by the head)"),
+  units: z
+    .number()
+    .int()
+    .min(1)
+    .max(2048)
+    .default(64)
+    .describe('Hidden units of the fully connected layers of a block'),
+  fcLayers: z.number().int().min(1).max(8).default(2).describe('Fully connected layers per block'),
 })
 
 export type NhitsParams = z.infer<typeof nhitsParams>

@@ -10,14 +10,20 @@ import { partsOf, patchPlan, splitParts, toPatches } from './patching.js'
 export const patchtstParams = z.strictObject({
   ...trainingParams,
   /** Steps per patch and between patch starts (clipped to the window length). */
-  patchLen: z.number().int().min(1).max(512).default(16),
-  stride: z.number().int().min(1).max(512).default(8),
-  dModel: z.number().int().min(4).max(1024).default(128),
-  heads: z.number().int().min(1).max(32).default(8),
-  layers: z.number().int().min(1).max(12).default(3),
-  ff: z.number().int().min(4).max(4096).default(256),
+  patchLen: z.number().int().min(1).max(512).default(16).describe('Steps per patch (clipped to the window length)'),
+  stride: z.number().int().min(1).max(512).default(8).describe('Steps between patch starts'),
+  dModel: z.number().int().min(4).max(1024).default(128).describe('Width of the token embeddings'),
+  heads: z.number().int().min(1).max(32).default(8).describe('Attention heads'),
+  layers: z.number().int().min(1).max(12).default(3).describe('Transformer encoder layers'),
+  ff: z.number().int().min(4).max(4096).default(256).describe('Hidden width of the feed-forward blocks'),
   /** Width each channel's flattened patch tokens are projected to before the channels are combined. */
-  headDim: z.number().int().min(1).max(256).default(16),
+  headDim: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(16)
+    .describe("Width each channel's flattened patch tokens are projected to before the channels are combined"),
 })
 
 export type PatchtstParams = z.infer<typeof patchtstParams>

@@ -6,9 +6,9 @@ import { neuralEntry, trainingParams } from './model.js'
 
 export const quantileRnnParams = z.strictObject({
   ...trainingParams,
-  cell: z.enum(['lstm', 'gru']).default('lstm'),
-  hidden: z.number().int().min(1).max(4096).default(64),
-  layers: z.number().int().min(1).max(8).default(1),
+  cell: z.enum(['lstm', 'gru']).default('lstm').describe('Recurrent cell'),
+  hidden: z.number().int().min(1).max(4096).default(64).describe('Hidden units per recurrent layer'),
+  layers: z.number().int().min(1).max(8).default(1).describe('Stacked recurrent layers'),
 })
 
 /**

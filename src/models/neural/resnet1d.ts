@@ -36,9 +36,18 @@ export function conv1dSame(m: Module, name: string, cin: number, cout: number, k
 export const resnet1dParams = z.strictObject({
   ...trainingParams,
   /** Channels of each residual block. */
-  channels: z.array(z.number().int().min(1).max(1024)).min(1).max(8).default([64, 128, 128]),
+  channels: z
+    .array(z.number().int().min(1).max(1024))
+    .min(1)
+    .max(8)
+    .default([64, 128, 128])
+    .describe('Channels of each residual block'),
   /** Kernel sizes of the three convolutions inside a block. */
-  kernels: z.array(z.number().int().min(1).max(31)).length(3).default([7, 5, 3]),
+  kernels: z
+    .array(z.number().int().min(1).max(31))
+    .length(3)
+    .default([7, 5, 3])
+    .describe('Kernel sizes of the three convolutions inside a block'),
 })
 
 /**

@@ -7,10 +7,15 @@ import { neuralEntry, trainingParams } from './model.js'
 
 export const tcnParams = z.strictObject({
   ...trainingParams,
-  channels: z.number().int().min(1).max(1024).default(64),
-  kernel: z.number().int().min(1).max(16).default(3),
+  channels: z.number().int().min(1).max(1024).default(64).describe('Channels of each causal convolution'),
+  kernel: z.number().int().min(1).max(16).default(3).describe('Kernel size of each causal convolution'),
   /** One causal conv layer per dilation. */
-  dilations: z.array(z.number().int().min(1).max(1024)).min(1).max(16).default([1, 2, 4]),
+  dilations: z
+    .array(z.number().int().min(1).max(1024))
+    .min(1)
+    .max(16)
+    .default([1, 2, 4])
+    .describe('One causal convolution layer per dilation'),
 })
 
 /**

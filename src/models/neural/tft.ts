@@ -8,14 +8,24 @@ import { neuralEntry, trainingParams } from './model.js'
 
 export const tftParams = z.strictObject({
   ...trainingParams,
-  hidden: z.number().int().min(2).max(1024).default(32),
-  heads: z.number().int().min(1).max(16).default(4),
+  hidden: z
+    .number()
+    .int()
+    .min(2)
+    .max(1024)
+    .default(32)
+    .describe('Hidden width of the gated residual networks and the LSTM'),
+  heads: z.number().int().min(1).max(16).default(4).describe('Attention heads'),
   /**
    * Indices of features that are static per sample (e.g. instrument or regime descriptors): read from the window's
    * last row, they feed the static encoders that condition selection, the LSTM's initial state and enrichment.
    * Every other feature is an observed input of the encoder.
    */
-  staticFeatures: z.array(z.number().int().min(0)).max(64).default([]),
+  staticFeatures: z
+    .array(z.number().int().min(0))
+    .max(64)
+    .default([])
+    .describe("Indices of per-sample static features (read from the window's last row) that condition the network"),
 })
 
 type TftParams = z.infer<typeof tftParams>

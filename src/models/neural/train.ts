@@ -204,7 +204,7 @@ export async function trainLoop(
         history: [...state.history, { epoch, trainLoss, valLoss, lr }],
       }
       if (ckpt) writeCheckpoint(ckpt, net, opt, best, state)
-      o.progress?.update(epoch, o.epochs, { trainLoss, ...(valLoss !== null ? { valLoss } : {}) })
+      o.progress?.update(epoch, o.epochs, { unit: 'epoch', trainLoss, ...(valLoss !== null ? { valLoss } : {}) })
       await yieldToEventLoop()
       if (o.patience > 0 && valLoss !== null && wait >= o.patience) {
         stoppedEarly = true

@@ -9,9 +9,9 @@ import { partsOf, splitParts } from './patching.js'
 export const tsmixerParams = z.strictObject({
   ...trainingParams,
   /** Mixer blocks per resolution. */
-  blocks: z.number().int().min(1).max(16).default(2),
+  blocks: z.number().int().min(1).max(16).default(2).describe('Mixer blocks per resolution'),
   /** Hidden width of the feature-mixing MLPs. */
-  ff: z.number().int().min(1).max(4096).default(64),
+  ff: z.number().int().min(1).max(4096).default(64).describe('Hidden width of the feature-mixing MLPs'),
 })
 
 export type TsmixerParams = z.infer<typeof tsmixerParams>

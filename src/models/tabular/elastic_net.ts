@@ -18,13 +18,17 @@ import {
  * `standardize` (default) the penalty applies to z-scored features. NaN inputs are imputed with train medians.
  */
 export const elasticNetParams = z.strictObject({
-  alpha: z.number().nonnegative().default(1e-3),
-  l1_ratio: z.number().min(0).max(1).default(0.5),
-  fit_intercept: z.boolean().default(true),
-  standardize: z.boolean().default(true),
-  max_iter: z.number().int().positive().default(10000),
+  alpha: z.number().nonnegative().default(1e-3).describe('Penalty strength'),
+  l1_ratio: z.number().min(0).max(1).default(0.5).describe('L1 share of the penalty (0: ridge, 1: lasso)'),
+  fit_intercept: z.boolean().default(true).describe('Fit an intercept (unpenalised)'),
+  standardize: z.boolean().default(true).describe('Z-score the features with training statistics before fitting'),
+  max_iter: z.number().int().positive().default(10000).describe('Maximum solver iterations'),
   /** Stop when no coefficient moves more than tol x the largest coefficient in a sweep. */
-  tol: z.number().positive().default(1e-10),
+  tol: z
+    .number()
+    .positive()
+    .default(1e-10)
+    .describe('Convergence: no coefficient moves more than tol x the largest in a sweep'),
 })
 export type ElasticNetParams = z.infer<typeof elasticNetParams>
 

@@ -20,7 +20,11 @@ import {
  * (weighted) class frequencies. NaN inputs are imputed with train medians.
  */
 export const gaussianNbParams = z.strictObject({
-  var_smoothing: z.number().nonnegative().default(1e-9),
+  var_smoothing: z
+    .number()
+    .nonnegative()
+    .default(1e-9)
+    .describe('Share of the largest feature variance added to every variance, for stability'),
 })
 export type GaussianNbParams = z.infer<typeof gaussianNbParams>
 

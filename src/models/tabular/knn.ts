@@ -25,13 +25,31 @@ import {
  * saved with the model, so a loaded model answers exactly as the fitted one.
  */
 export const knnParams = z.strictObject({
-  k: z.number().int().positive().default(25),
-  weights: z.enum(['uniform', 'distance']).default('uniform'),
-  exact_max_rows: z.number().int().nonnegative().default(20_000),
-  hnsw_m: z.number().int().min(2).default(16),
-  hnsw_ef_construction: z.number().int().positive().default(200),
+  k: z.number().int().positive().default(25).describe('Neighbours per prediction'),
+  weights: z
+    .enum(['uniform', 'distance'])
+    .default('uniform')
+    .describe('uniform, or distance: weight neighbours by inverse distance'),
+  exact_max_rows: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(20_000)
+    .describe('Exact search up to this many training rows; an HNSW graph above'),
+  hnsw_m: z.number().int().min(2).default(16).describe('HNSW graph: links per node'),
+  hnsw_ef_construction: z
+    .number()
+    .int()
+    .positive()
+    .default(200)
+    .describe('HNSW graph: candidate list size while building'),
   /** Candidate list size at query time (at least k is used). */
-  hnsw_ef_search: z.number().int().positive().default(100),
+  hnsw_ef_search: z
+    .number()
+    .int()
+    .positive()
+    .default(100)
+    .describe('HNSW graph: candidate list size at query time (at least k)'),
 })
 export type KnnParams = z.infer<typeof knnParams>
 

@@ -24,14 +24,24 @@ import type { FitReport, LinearClassifier } from './logistic.js'
  * probabilities matter. NaN inputs are imputed with train medians; `standardize` (default) z-scores features first.
  */
 export const linearSvcParams = z.strictObject({
-  C: z.number().positive().default(1),
-  multi_class: z.enum(['ovr', 'crammer_singer']).default('ovr'),
-  class_weight: z.enum(['none', 'balanced']).default('none'),
-  fit_intercept: z.boolean().default(true),
-  standardize: z.boolean().default(true),
-  max_iter: z.number().int().positive().default(1000),
+  C: z.number().positive().default(1).describe('Inverse regularisation strength (smaller: stronger penalty)'),
+  multi_class: z
+    .enum(['ovr', 'crammer_singer'])
+    .default('ovr')
+    .describe('ovr: one binary SVM per class; crammer_singer: one joint multi-class SVM'),
+  class_weight: z
+    .enum(['none', 'balanced'])
+    .default('none')
+    .describe('none, or balanced: weight classes inversely to their frequency'),
+  fit_intercept: z.boolean().default(true).describe('Fit an intercept (unpenalised)'),
+  standardize: z.boolean().default(true).describe('Z-score the features with training statistics before fitting'),
+  max_iter: z.number().int().positive().default(1000).describe('Maximum solver iterations'),
   /** ovr: largest gradient component (objective / total weight); crammer_singer: largest dual KKT violation. */
-  tol: z.number().positive().default(1e-6),
+  tol: z
+    .number()
+    .positive()
+    .default(1e-6)
+    .describe('Convergence: ovr largest gradient component, crammer_singer largest dual KKT violation'),
 })
 export type LinearSvcParams = z.infer<typeof linearSvcParams>
 

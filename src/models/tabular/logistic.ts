@@ -18,15 +18,22 @@ import { loadLinear, saveLinear } from './linear/scorer-file.js'
  * (default) the penalty applies to z-scored features, otherwise to raw ones (scikit-learn's behaviour).
  */
 export const logisticParams = z.strictObject({
-  C: z.number().positive().default(1),
-  penalty: z.enum(['l2', 'elasticnet']).default('l2'),
-  l1_ratio: z.number().min(0).max(1).default(0.5),
-  class_weight: z.enum(['none', 'balanced']).default('none'),
-  fit_intercept: z.boolean().default(true),
-  standardize: z.boolean().default(true),
-  max_iter: z.number().int().positive().default(1000),
+  C: z.number().positive().default(1).describe('Inverse regularisation strength (smaller: stronger penalty)'),
+  penalty: z.enum(['l2', 'elasticnet']).default('l2').describe('Penalty: l2, or elasticnet (mixed by l1_ratio)'),
+  l1_ratio: z.number().min(0).max(1).default(0.5).describe('L1 share of an elasticnet penalty (0: ridge, 1: lasso)'),
+  class_weight: z
+    .enum(['none', 'balanced'])
+    .default('none')
+    .describe('none, or balanced: weight classes inversely to their frequency'),
+  fit_intercept: z.boolean().default(true).describe('Fit an intercept (unpenalised)'),
+  standardize: z.boolean().default(true).describe('Z-score the features with training statistics before fitting'),
+  max_iter: z.number().int().positive().default(1000).describe('Maximum solver iterations'),
   /** Largest absolute gradient component (objective divided by total sample weight) at convergence. */
-  tol: z.number().positive().default(1e-6),
+  tol: z
+    .number()
+    .positive()
+    .default(1e-6)
+    .describe('Convergence: largest absolute gradient component (objective / total weight)'),
 })
 export type LogisticParams = z.infer<typeof logisticParams>
 

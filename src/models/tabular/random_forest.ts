@@ -10,13 +10,26 @@ import { createXgbModel, loadXgbModel } from '../../engines/xgboost/model.js'
  */
 export const randomForestParams = z
   .strictObject({
-    n_estimators: z.int().min(1).max(10_000).default(200),
-    max_depth: z.int().min(1).max(32).default(8),
-    subsample: z.number().gt(0).lt(1).default(0.632),
-    colsample_bynode: z.number().gt(0).lte(1).default(0.8),
-    min_child_weight: z.number().min(0).default(1),
-    reg_lambda: z.number().min(0).default(1e-5),
-    max_bin: z.int().min(2).max(65_535).default(256),
+    n_estimators: z.int().min(1).max(10_000).default(200).describe('Trees in the forest'),
+    max_depth: z.int().min(1).max(32).default(8).describe('Maximum depth of a tree'),
+    subsample: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.632)
+      .describe('Share of the rows each tree is fitted on (sampled without replacement)'),
+    colsample_bynode: z.number().gt(0).lte(1).default(0.8).describe('Share of the features considered at each split'),
+    min_child_weight: z
+      .number()
+      .min(0)
+      .default(1)
+      .describe('Minimum hessian (weight) sum in a child for a split to be made'),
+    reg_lambda: z
+      .number()
+      .min(0)
+      .default(1e-5)
+      .describe('L2 penalty on leaf weights (near 0: leaves are plain averages)'),
+    max_bin: z.int().min(2).max(65_535).default(256).describe('Histogram bins per feature'),
   })
   .readonly()
 

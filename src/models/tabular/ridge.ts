@@ -18,9 +18,9 @@ import {
  * z-scored features; false gives scikit-learn's Ridge on raw features. NaN inputs are imputed with train medians.
  */
 export const ridgeParams = z.strictObject({
-  alpha: z.number().nonnegative().default(1),
-  fit_intercept: z.boolean().default(true),
-  standardize: z.boolean().default(true),
+  alpha: z.number().nonnegative().default(1).describe('L2 penalty strength'),
+  fit_intercept: z.boolean().default(true).describe('Fit an intercept (unpenalised)'),
+  standardize: z.boolean().default(true).describe('Z-score the features with training statistics before fitting'),
 })
 export type RidgeParams = z.infer<typeof ridgeParams>
 

@@ -10,20 +10,41 @@ import { createXgbModel, loadXgbModel } from '../../engines/xgboost/model.js'
  */
 export const xgboostLeafwiseParams = z
   .strictObject({
-    n_estimators: z.int().min(1).max(100_000).default(500),
-    learning_rate: z.number().gt(0).lte(1).default(0.05),
-    max_leaves: z.int().min(2).max(131_072).default(31),
+    n_estimators: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(500)
+      .describe('Boosting rounds (trees); early stopping may end sooner'),
+    learning_rate: z.number().gt(0).lte(1).default(0.05).describe('Shrinkage of each new tree (eta)'),
+    max_leaves: z.int().min(2).max(131_072).default(31).describe('Maximum leaves per tree (grown best leaf first)'),
     /** 0 = unlimited depth (leaf count is the limit). */
-    max_depth: z.int().min(0).max(64).default(0),
-    min_child_weight: z.number().min(0).default(1),
-    subsample: z.number().gt(0).lte(1).default(1),
-    colsample_bytree: z.number().gt(0).lte(1).default(1),
-    reg_lambda: z.number().min(0).default(1),
-    reg_alpha: z.number().min(0).default(0),
-    gamma: z.number().min(0).default(0),
-    max_bin: z.int().min(2).max(65_535).default(256),
-    early_stopping_rounds: z.int().min(1).default(50),
-    eval_metric: z.enum(['logloss', 'mlogloss', 'error', 'merror', 'auc', 'aucpr', 'rmse', 'mae']).optional(),
+    max_depth: z
+      .int()
+      .min(0)
+      .max(64)
+      .default(0)
+      .describe('Maximum depth of a tree; 0: unlimited (max_leaves bounds it)'),
+    min_child_weight: z
+      .number()
+      .min(0)
+      .default(1)
+      .describe('Minimum hessian (weight) sum in a child for a split to be made'),
+    subsample: z.number().gt(0).lte(1).default(1).describe('Share of the rows sampled for each tree'),
+    colsample_bytree: z.number().gt(0).lte(1).default(1).describe('Share of the features sampled for each tree'),
+    reg_lambda: z.number().min(0).default(1).describe('L2 penalty on leaf weights'),
+    reg_alpha: z.number().min(0).default(0).describe('L1 penalty on leaf weights'),
+    gamma: z.number().min(0).default(0).describe('Minimum loss reduction for a split to be made'),
+    max_bin: z.int().min(2).max(65_535).default(256).describe('Histogram bins per feature'),
+    early_stopping_rounds: z
+      .int()
+      .min(1)
+      .default(50)
+      .describe('Rounds without a validation improvement before stopping (with a validation set)'),
+    eval_metric: z
+      .enum(['logloss', 'mlogloss', 'error', 'merror', 'auc', 'aucpr', 'rmse', 'mae'])
+      .optional()
+      .describe("Metric watched for early stopping; default: the objective's own (logloss, mlogloss, rmse)"),
   })
   .readonly()
 

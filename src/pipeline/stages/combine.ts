@@ -12,6 +12,7 @@ import { combinerRegistry } from '../../ensemble/registry.js'
 import { sharedMatrix, type SharedMatrix } from '../../features/views/shared.js'
 import { selectColumns, votingEnsemble, type VotingMember } from '../../ensemble/voting.js'
 import { accuracy } from '../../inference/calibration/metrics.js'
+import { similar } from '../../core/suggest.js'
 import type { Model, Task } from '../../models/contract.js'
 import { createModel } from '../../models/registry.js'
 import { spansFromT1Index, type LabelSpans } from '../../validation/spans.js'
@@ -144,7 +145,7 @@ function regimeFeatures(names: readonly string[], data: RunData): MetaFeatureSou
   const { frame } = data.lf
   const missing = names.filter((n) => !frame.names.includes(n))
   if (missing.length > 0) {
-    const near = frame.names.filter((n) => missing.some((m) => n.includes(m.split('_')[0]))).slice(0, 8)
+    const near = [...new Set(missing.flatMap((m) => similar(m, frame.names)))].slice(0, 8)
     throw new Error(
       `ensemble.regime_features: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not a feature of this run` +
         `${near.length ? ` (similar: ${near.join(', ')})` : ''}; mlf features lists them`,
