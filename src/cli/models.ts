@@ -3,6 +3,7 @@ import type { z } from 'zod'
 import { describeParams, formatParams, type ParamInfo } from '../config/describe.js'
 import { combinerRegistry } from '../ensemble/registry.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
+import { headTask } from '../config/heads.js'
 import { registry, type ModelEntry } from '../models/registry.js'
 import { policyRegistry } from '../policy/registry.js'
 
@@ -16,6 +17,8 @@ interface ModelRow {
   readonly zeroShot: boolean
   readonly available: boolean
   readonly hint?: string
+  /** The heads mlf run can train with this model (base_models[].outputs), or why it can take no part in a run. */
+  readonly run: { readonly heads: readonly string[] } | { readonly refused: string }
   /** Defaults of every parameter, or the validation message when some parameter has no default (e.g. a path). */
   readonly defaults: Record<string, unknown> | string
   /** Every parameter: meaning, type, range and default. */
@@ -35,6 +38,7 @@ function describeEntry(entry: ModelEntry): ModelRow {
     zeroShot: entry.spec.zeroShot,
     available: a.ok,
     ...(a.ok ? {} : { hint: a.hint }),
+    run: runReadiness(entry),
     defaults: parsed.success
       ? (parsed.data as Record<string, unknown>)
       : `required: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
@@ -42,9 +46,21 @@ function describeEntry(entry: ModelEntry): ModelRow {
   }
 }
 
+/** Heads a model can train in mlf run: those of its tasks mlf run trains, with a view mlf run builds. */
+export function runReadiness(entry: ModelEntry): ModelRow['run'] {
+  const { spec } = entry
+  if (spec.inputView !== 'feature_matrix' && spec.inputView !== 'window_tensor')
+    return { refused: `takes a ${spec.inputView} view, which mlf run does not build yet` }
+  const heads = (['p', 'E_r', 'quantiles'] as const)
+    .filter((h) => spec.tasks.includes(headTask(h).kind))
+    .map((h) => (h === 'quantiles' ? 'q05/q50/q95' : h))
+  return heads.length ? { heads } : { refused: `none of its tasks (${spec.tasks.join(', ')}) is a head mlf run trains` }
+}
+
 function formatRow(r: ModelRow, withParams: boolean): string {
+  const run = 'heads' in r.run ? `mlf run: outputs ${r.run.heads.join(', ')}` : `mlf run: no (${r.run.refused})`
   const lines = [
-    `${r.name}  [${r.family}]  ${r.available ? 'available' : 'UNAVAILABLE'}`,
+    `${r.name}  [${r.family}]  ${r.available ? 'available' : 'UNAVAILABLE'}  ${run}`,
     `  view ${r.view}; tasks ${r.tasks.join(', ')}; outputs ${r.outputs.join(', ')}; ` +
       `${r.causal ? 'causal' : 'non-causal'}${r.zeroShot ? '; zero-shot (no training)' : ''}`,
   ]
@@ -72,7 +88,13 @@ export function otherRegistries(): string {
     [...postProcessorRegistry.values()]
       .filter((e) => e.role === role)
       .map((e) =>
-        entryBlock(e.name, e.actsOn === 'quantiles' ? '(a quantile head; mlf run trains none yet)' : '', e.params),
+        entryBlock(
+          e.name,
+          { class_probabilities: '(the p head)', regression: '(the E_r head)', quantiles: '(the q05/q50/q95 head)' }[
+            e.actsOn
+          ],
+          e.params,
+        ),
       )
   const policies = [...policyRegistry.values()].map((e) => entryBlock(e.kind, '', e.params, 'kind'))
   return [
@@ -80,7 +102,7 @@ export function otherRegistries(): string {
     ...combiners,
     '\ncalibrators (inference.calibrate: [<name> or { name: <name>, params: {...} }, ...])',
     ...posts('calibration'),
-    '\nuncertainty methods (inference.uncertainty: { method: <name>, ...params })',
+    '\nuncertainty methods (inference.uncertainty: { method: <name>, ...params }, or a list: one per head)',
     ...posts('uncertainty'),
     '\npolicies (policy: { kind: <name>, ...params })',
     ...policies,
@@ -97,18 +119,22 @@ export function register(program: Command): void {
     )
     .option('--json', 'print JSON instead of text')
     .option('--family <family>', 'only models of this family')
-    .action((opts: { params?: boolean; json?: boolean; family?: string }) => {
+    .option('--run-ready', 'only models that can take part in mlf run (with the heads each can output)')
+    .action((opts: { params?: boolean; json?: boolean; family?: string; runReady?: boolean }) => {
       const rows = [...registry.values()]
         .map(describeEntry)
         .filter((r) => !opts.family || r.family === opts.family)
+        .filter((r) => !opts.runReady || 'heads' in r.run)
         .sort((a, b) => a.family.localeCompare(b.family) || a.name.localeCompare(b.name))
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
         return
       }
       const available = rows.filter((r) => r.available).length
+      const ready = rows.filter((r) => 'heads' in r.run).length
       process.stdout.write(
-        `${rows.map((r) => formatRow(r, !!opts.params)).join('\n')}\n${available}/${rows.length} models available\n`,
+        `${rows.map((r) => formatRow(r, !!opts.params)).join('\n')}\n${available}/${rows.length} models available; ` +
+          `${ready} can take part in mlf run\n`,
       )
       if (opts.params && !opts.family) process.stdout.write(`${otherRegistries()}\n`)
     })
