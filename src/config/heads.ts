@@ -9,6 +9,7 @@
  * other head has one member.
  */
 import type { z } from 'zod'
+import { didYouMean } from '../core/suggest.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import type { Task } from '../models/contract.js'
 
@@ -53,7 +54,7 @@ export function parseHeads(
     if (!head)
       return NOT_YET.has(o)
         ? `head "${o}" is not trained by mlf run yet; it trains p, E_r and q05/q50/q95`
-        : `unknown head "${o}"; mlf run trains p, E_r and q05/q50/q95`
+        : `unknown head "${o}"; ${didYouMean(o, ['p', 'E_r', ...QUANTILE_NAMES], ' ')}mlf run trains p, E_r and q05/q50/q95`
     if (seen.has(o)) return `head "${o}" is listed twice`
     seen.add(o)
     const kind = headTask(head).kind

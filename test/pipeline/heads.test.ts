@@ -30,7 +30,10 @@ test('heads a model cannot produce, or that mlf run does not train, are refused 
     /q05, q95: the quantile head is q05, q50 and q95 together/,
   )
   fails({ base_models: [{ name: 'xgboost', outputs: ['p', 'p_up'] }] }, /head "p_up" is not trained by mlf run yet/)
-  fails({ base_models: [{ name: 'xgboost', outputs: ['p', 'Er'] }] }, /unknown head "Er"/)
+  fails(
+    { base_models: [{ name: 'xgboost', outputs: ['p', 'Er'] }] },
+    /unknown head "Er"; did you mean "E_r"\? mlf run trains p, E_r and q05\/q50\/q95/,
+  )
   fails({ base_models: [{ name: 'ridge', outputs: ['E_r'] }] }, /no base model has outputs \[p\]/)
   fails(
     {
