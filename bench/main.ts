@@ -18,6 +18,7 @@ const benchmarks = new Map<string, () => Promise<Benchmark>>([
   ['torch_nhits', async () => (await import('./torch/zoo.js')).nhitsBench],
   ['calibration', async () => (await import('./calibration/main.js')).default],
   ['hmm', async () => (await import('./hmm/main.js')).default],
+  ['msw', async () => (await import('./msw/main.js')).default],
 ])
 
 const name = process.argv[2]

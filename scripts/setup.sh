@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 packages=(libxgboost-dev libtorch-dev libopenblas0-openmp g++ make python3)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-pandas python3-sklearn python3-xgboost python3-torch)
+  packages+=(python3-statsmodels) # bench/msw: MarkovRegression
 fi
 
 missing=()

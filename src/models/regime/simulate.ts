@@ -1,5 +1,6 @@
 import { seededRandom } from '../../core/random.js'
 import type { GaussianHmm } from './gaussian-hmm.js'
+import type { MarkovSwitching } from './markov-switching.js'
 
 /**
  * Draws n rows (and their true states) from a Gaussian HMM with a seeded generator: synthetic data for the tests
@@ -47,4 +48,40 @@ export function sampleHmm(m: GaussianHmm, n: number, seed: number): { x: Float64
     }
   }
   return { x, states }
+}
+
+/**
+ * Draws n returns (and their true regimes) from a Markov switching model with a seeded generator; with an AR term
+ * the first return's lag is 0.
+ */
+export function sampleMarkovSwitching(
+  m: MarkovSwitching,
+  n: number,
+  seed: number,
+): { r: Float64Array; regimes: Int32Array } {
+  const rand = seededRandom(seed)
+  const K = m.regimes
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
+  const pick = (p: Float64Array, o: number) => {
+    const u = rand()
+    let acc = 0
+    for (let k = 0; k < K - 1; k++) {
+      acc += p[o + k]
+      if (u < acc) return k
+    }
+    return K - 1
+  }
+  const sd = Float64Array.from(m.variances, Math.sqrt)
+  const r = new Float64Array(n)
+  const regimes = new Int32Array(n)
+  let s = pick(m.startProb, 0)
+  let lag = 0
+  for (let t = 0; t < n; t++) {
+    if (t > 0) s = pick(m.transmat, s * K)
+    regimes[t] = s
+    const v = m.intercepts[s] + (m.ar ? m.arCoefs[s] * lag : 0) + sd[s] * normal()
+    r[t] = v
+    lag = v
+  }
+  return { r, regimes }
 }

@@ -1,5 +1,7 @@
 export { sampleHmm } from '../../../src/models/regime/simulate.js'
+export { sampleMarkovSwitching } from '../../../src/models/regime/simulate.js'
 import type { GaussianHmm } from '../../../src/models/regime/gaussian-hmm.js'
+import type { MarkovSwitching } from '../../../src/models/regime/markov-switching.js'
 
 /** The known 2-state models of the tests: a calm state 0 and a volatile state 1. */
 export function twoStateModel(covariance: 'diag' | 'full'): GaussianHmm {
@@ -33,4 +35,21 @@ export function sameBits(a: Float64Array, b: Float64Array): boolean {
     a.length === b.length &&
     Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
   )
+}
+
+/**
+ * The known 2-regime Markov switching model of the tests, in daily-return-like percent units: a calm regime 0
+ * (mean 0.05, variance 0.5) and a volatile regime 1 (mean -0.1, variance 4); with `ar`, AR(1) coefficients 0.4 and
+ * -0.1 on the previous return (the intercepts then chosen so that the regime means stay near those above).
+ */
+export function twoRegimeModel(ar = false): MarkovSwitching {
+  return {
+    regimes: 2,
+    ar,
+    startProb: Float64Array.from([0.5, 0.5]),
+    transmat: Float64Array.from([0.98, 0.02, 0.05, 0.95]),
+    intercepts: Float64Array.from(ar ? [0.03, -0.11] : [0.05, -0.1]),
+    arCoefs: Float64Array.from(ar ? [0.4, -0.1] : []),
+    variances: Float64Array.from([0.5, 4]),
+  }
 }
