@@ -5,8 +5,8 @@
  * - `E_r`: the simple forward return from the next open to the close `labels.tripleBarrier.maxHolding` bars later.
  * - `q05`, `q50`, `q95`: quantiles of that same return, always the three together (one quantile model).
  *
- * A model listing several heads is fitted once per head. The class-probability members may form an ensemble; each
- * other head has one member.
+ * A model listing several heads is fitted once per head. The class-probability members may form an ensemble (the
+ * `ensemble` section); several members of another head are averaged (src/pipeline/stages/heads.ts).
  */
 import type { z } from 'zod'
 import { didYouMean } from '../core/suggest.js'
@@ -64,7 +64,7 @@ export function parseHeads(
   return ['p', 'E_r', ...QUANTILE_NAMES].filter((o) => seen.has(o))
 }
 
-/** Every run has a class-probability member; each other head has at most one member. */
+/** Every run has a class-probability member, and each uncertainty method a member on the head it acts on. */
 export function checkHeadMembers(
   c: {
     base_models: readonly { name: string; outputs: readonly string[] }[]
@@ -79,15 +79,6 @@ export function checkHeadMembers(
       path: ['base_models'],
       message: "no base model has outputs [p]: mlf run's policy trades on the class probabilities of the p head",
     })
-  for (const h of ['E_r', 'quantiles'] as const) {
-    const names = withHead(h)
-    if (names.length > 1)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['base_models'],
-        message: `${names.join(', ')} all output ${h === 'quantiles' ? 'q05/q50/q95' : h}: mlf run combines only the p head; give each other head one member`,
-      })
-  }
   // Each uncertainty method acts on a head the run trains.
   const headFor = { class_probabilities: 'p', regression: 'E_r', quantiles: 'quantiles' } as const
   for (const [i, u] of c.inference.uncertainty.entries()) {

@@ -18,7 +18,7 @@ import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestF
 import { z } from 'zod'
 import { classProbabilities, K, sampleMask, viewOptions } from './predict.js'
 import { postProcess } from './stages/post-process.js'
-import { headCsvColumns, OTHER_HEADS, predictHead, type OtherHead } from './stages/heads.js'
+import { headCsvColumns, OTHER_HEADS, predictMembers, type OtherHead } from './stages/heads.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
 
@@ -35,32 +35,34 @@ function bundleConfig(config: ResolvedConfig): string {
   return `${JSON.stringify(JSON.parse(canonicalJson(rest)), null, 1)}\n`
 }
 
-/** A head other than p as a bundle holds it: its one model and its post-processors, in `heads/<head>/`. */
+/**
+ * A head other than p as a bundle holds it, in `heads/<head>/`: its post-processors, and each member's model and
+ * model.json in `members/<k>/` (in base_models order; scoring averages them as the run did).
+ */
 export interface BundleHead {
   readonly head: OtherHead
-  readonly name: string
-  readonly model: Model
-  readonly features: readonly string[] | null
+  readonly members: readonly {
+    readonly name: string
+    readonly model: Model
+    readonly features: readonly string[] | null
+  }[]
   readonly postProcessors: readonly FittedPostProcessor[]
 }
 
 export const headDir = (head: OtherHead) => join('heads', head)
+const memberDir = (head: OtherHead, k: number) => join(headDir(head), 'members', String(k))
 
-async function saveModel(
-  dir: string,
-  model: Model,
-  name: string,
-  features: readonly string[] | null,
-  postProcessors: readonly FittedPostProcessor[],
-): Promise<void> {
+async function saveModel(dir: string, model: Model, name: string, features: readonly string[] | null): Promise<void> {
   await mkdir(join(dir, 'model'), { recursive: true })
   await model.save(join(dir, 'model'))
   await writeFile(
     join(dir, 'model.json'),
     `${JSON.stringify({ name, family: model.spec.family, features }, null, 1)}\n`,
   )
-  await writeFile(join(dir, POST_PROCESSORS_FILE), `${JSON.stringify(postProcessors, null, 1)}\n`)
 }
+
+const writePostProcessors = (dir: string, chain: readonly FittedPostProcessor[]) =>
+  writeFile(join(dir, POST_PROCESSORS_FILE), `${JSON.stringify(chain, null, 1)}\n`)
 
 export async function saveBundleArtifacts(
   dir: string,
@@ -72,8 +74,13 @@ export async function saveBundleArtifacts(
   heads: readonly BundleHead[] = [],
 ): Promise<void> {
   await writeFile(join(dir, 'config.json'), bundleConfig(config))
-  await saveModel(dir, model, name, features, postProcessors)
-  for (const h of heads) await saveModel(join(dir, headDir(h.head)), h.model, h.name, h.features, h.postProcessors)
+  await saveModel(dir, model, name, features)
+  await writePostProcessors(dir, postProcessors)
+  for (const h of heads) {
+    for (const [k, m] of h.members.entries())
+      await saveModel(join(dir, memberDir(h.head, k)), m.model, m.name, m.features)
+    await writePostProcessors(join(dir, headDir(h.head)), h.postProcessors)
+  }
 }
 
 export function bundleManifestFields(
@@ -85,7 +92,7 @@ export function bundleManifestFields(
   name: string,
   chain: readonly ChainLink[],
   metrics: Record<string, unknown>,
-  heads: readonly Pick<BundleHead, 'head' | 'name'>[] = [],
+  heads: readonly { readonly head: OtherHead; readonly members: readonly { readonly name: string }[] }[] = [],
 ): ManifestFields {
   return {
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
@@ -99,7 +106,9 @@ export function bundleManifestFields(
     },
     models: [
       { role: 'final', name, dir: 'model' },
-      ...heads.map((h) => ({ role: `head:${h.head}`, name: h.name, dir: join(headDir(h.head), 'model') })),
+      ...heads.flatMap((h) =>
+        h.members.map((m, k) => ({ role: `head:${h.head}`, name: m.name, dir: join(memberDir(h.head, k), 'model') })),
+      ),
     ],
     chain: [...chain],
     metrics,
@@ -215,14 +224,26 @@ async function loadRegistryModel(root: string, sub: string, name: string, dir: s
   return entry.load(join(root, sub, 'model'))
 }
 
-/** The heads the manifest lists (`head:<name>` models), each checked against its chain links. */
+/** The heads the manifest lists (`head:<name>` models, in member order), each checked against its chain links. */
 async function loadHeads(root: string, dir: string, manifest: BundleManifest): Promise<BundleHead[]> {
   const heads: BundleHead[] = []
-  for (const m of manifest.models.filter((x) => x.role.startsWith('head:'))) {
-    const head = m.role.slice('head:'.length) as OtherHead
-    if (!OTHER_HEADS.includes(head)) throw new Error(`bundle ${dir}: manifest model role "${m.role}" is not a head`)
+  const listed = manifest.models.filter((x) => x.role.startsWith('head:'))
+  for (const head of OTHER_HEADS) {
+    const entries = listed.filter((x) => x.role === `head:${head}`)
+    if (entries.length === 0) continue
+    const members = []
+    for (const [k, m] of entries.entries()) {
+      const sub = memberDir(head, k)
+      if (m.dir !== join(sub, 'model'))
+        throw new Error(`bundle ${dir}: ${head} member ${k} is at ${m.dir}, not ${sub}/model`)
+      const meta = await readArtifact(root, join(sub, 'model.json'), modelMetaSchema, dir)
+      members.push({
+        name: meta.name,
+        model: await loadRegistryModel(root, sub, meta.name, dir),
+        features: meta.features,
+      })
+    }
     const sub = headDir(head)
-    const meta = await readArtifact(root, join(sub, 'model.json'), modelMetaSchema, dir)
     const saved = await readArtifact(root, join(sub, POST_PROCESSORS_FILE), z.array(z.unknown()), dir)
     const postProcessors = saved.map((pp, i) =>
       loadPostProcessor(pp, `bundle ${dir}: ${sub}/${POST_PROCESSORS_FILE} [${i}]`),
@@ -234,9 +255,10 @@ async function loadHeads(root: string, dir: string, manifest: BundleManifest): P
       throw new Error(
         `bundle ${dir}: ${sub}/${POST_PROCESSORS_FILE} and the ${head} post-processors of the manifest's chain differ`,
       )
-    const model = await loadRegistryModel(root, sub, meta.name, dir)
-    heads.push({ head, name: meta.name, model, features: meta.features, postProcessors })
+    heads.push({ head, members, postProcessors })
   }
+  const unknown = listed.filter((x) => !OTHER_HEADS.some((h) => x.role === `head:${h}`))
+  if (unknown.length) throw new Error(`bundle ${dir}: manifest model role "${unknown[0].role}" is not a head`)
   return heads
 }
 
@@ -303,7 +325,8 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   const heads = bundle.heads.length
     ? bundle.heads.reduce<Outputs>(
         (all, h) => {
-          const out = predictHead(h.model, h.head, h.features ?? undefined, frame, vopts, rows)
+          const members = h.members.map((m) => ({ model: m.model, features: m.features ?? undefined }))
+          const out = predictMembers(members, h.head, frame, vopts, rows)
           return { ...all, ...applyPostProcessors(h.postProcessors, out), n: rows.length }
         },
         { n: rows.length },

@@ -8,7 +8,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { resolveConfig } from '../../src/config/load.js'
-import { loadBundle } from '../../src/pipeline/bundle.js'
+import { baseInterval, originMs } from '../../src/config/schema.js'
+import { computeFeatures } from '../../src/features/frame.js'
+import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
+import { viewOptions } from '../../src/pipeline/predict.js'
+import { predictHead } from '../../src/pipeline/stages/heads.js'
 import { runPipeline } from '../../src/pipeline/run.js'
 import { tempDir } from '../helpers.js'
 import { assertBundleReproducesRun, sampleSlice, smallConfig } from './fixture.js'
@@ -35,16 +39,6 @@ test('heads a model cannot produce, or that mlf run does not train, are refused 
     /unknown head "Er"; did you mean "E_r"\? mlf run trains p, E_r and q05\/q50\/q95/,
   )
   fails({ base_models: [{ name: 'ridge', outputs: ['E_r'] }] }, /no base model has outputs \[p\]/)
-  fails(
-    {
-      base_models: [
-        { name: 'xgboost' },
-        { name: 'ridge', outputs: ['E_r'] },
-        { name: 'elastic_net', outputs: ['E_r'] },
-      ],
-    },
-    /ridge, elastic_net all output E_r: mlf run combines only the p head/,
-  )
   fails({ inference: { uncertainty: { method: 'split' } } }, /split acts on the E_r head, which no base model outputs/)
   fails(
     {
@@ -67,11 +61,12 @@ test('heads a model cannot produce, or that mlf run does not train, are refused 
   ])
 })
 
-test('E_r and q05/q50/q95 heads from YAML: per-head metrics, split and cqr intervals, bundle and predict reproduce every column', async () => {
+test('E_r (two members, averaged) and q05/q50/q95 heads from YAML: per-head metrics, split and cqr intervals, bundle and predict reproduce every column', async () => {
   const data = await sampleSlice(30_000)
   const config = smallConfig({
     base_models: [
       { name: 'xgboost', config: XGB, outputs: ['p', 'E_r'] },
+      { name: 'ridge', outputs: ['E_r'] },
       { name: 'quantile_rnn', config: { hidden: 16, epochs: 2, lr: 1e-2 }, outputs: ['q05', 'q50', 'q95'] },
     ],
     inference: { calibrate: ['temperature'], uncertainty: [{ method: 'split', coverage: 0.8 }, { method: 'cqr' }] },
@@ -81,7 +76,7 @@ test('E_r and q05/q50/q95 heads from YAML: per-head metrics, split and cqr inter
   assert.deepEqual(
     heads.map((h) => [h.head, h.model, h.postProcessors]),
     [
-      ['E_r', 'xgboost', ['split']],
+      ['E_r', 'xgboost + ridge', ['split']],
       ['q05/q50/q95', 'quantile_rnn', ['cqr']],
     ],
   )
@@ -89,8 +84,14 @@ test('E_r and q05/q50/q95 heads from YAML: per-head metrics, split and cqr inter
   assert.equal(er.metrics.test.rows, run.summary.samples.test)
   for (const k of ['mae', 'ic', 'hit_rate', 'coverage', 'width']) assert.ok(Number.isFinite(er.metrics.test[k]), k)
   assert.ok(er.metrics.test.mae > 0 && Math.abs(er.metrics.test.ic) < 1)
-  // The split interval is fitted on validation residuals: near its 0.8 target on test (another stretch of market).
-  assert.ok(Math.abs(er.metrics.test.coverage - 0.8) < 0.1, `E_r interval coverage ${er.metrics.test.coverage}`)
+  // The split interval is fitted on validation residuals and holds 0.8 of them; test rows are another stretch of
+  // market (calmer or wilder), so only roughly that on test, and it is far wider than the raw point forecast's 0.
+  assert.ok(
+    er.metrics.test.coverage > 0.7 && er.metrics.test.coverage < 0.95,
+    `E_r interval coverage ${er.metrics.test.coverage}`,
+  )
+  assert.equal(er.metrics.test_raw.coverage, undefined)
+  assert.ok(Math.abs(er.metrics.val.coverage - 0.8) < 0.01, `validation coverage ${er.metrics.val.coverage}`)
   assert.ok(Math.abs(band.metrics.test.coverage - 0.9) < 0.1, `band coverage ${band.metrics.test.coverage}`)
   assert.ok(band.metrics.test.width > 0)
   // The return heads' horizon lengthens every sample's label span: purging covers it.
@@ -103,8 +104,9 @@ test('E_r and q05/q50/q95 heads from YAML: per-head metrics, split and cqr inter
     bundle.manifest.models.map((m) => [m.role, m.name, m.dir]),
     [
       ['final', 'xgboost', 'model'],
-      ['head:E_r', 'xgboost', 'heads/E_r/model'],
-      ['head:quantiles', 'quantile_rnn', 'heads/quantiles/model'],
+      ['head:E_r', 'xgboost', 'heads/E_r/members/0/model'],
+      ['head:E_r', 'ridge', 'heads/E_r/members/1/model'],
+      ['head:quantiles', 'quantile_rnn', 'heads/quantiles/members/0/model'],
     ],
   )
   assert.deepEqual(
@@ -114,6 +116,7 @@ test('E_r and q05/q50/q95 heads from YAML: per-head metrics, split and cqr inter
       ['post_processor', 'temperature', null],
       ['policy', 'threshold', null],
       ['member', 'xgboost', 'E_r'],
+      ['member', 'ridge', 'E_r'],
       ['post_processor', 'split', 'E_r'],
       ['member', 'quantile_rnn', 'quantiles'],
       ['post_processor', 'cqr', 'quantiles'],
@@ -132,6 +135,21 @@ test('E_r and q05/q50/q95 heads from YAML: per-head metrics, split and cqr inter
     'q95',
   ])
   assert.ok((await assertBundleReproducesRun(run, data)) > 1000)
+  // Two members on E_r: the head is their mean, row by row.
+  const { bars, rows, heads: scored } = await scoreWithBundle(bundle, data)
+  const frame = computeFeatures(
+    bars,
+    bundle.config.features,
+    undefined,
+    originMs(bundle.config),
+    baseInterval(bundle.config),
+  )
+  const tail = rows.length - 50
+  const some = rows.subarray(tail)
+  const each = bundle.heads[0].members.map(
+    (m) => predictHead(m.model, 'E_r', undefined, frame, viewOptions(bundle.config), some).E_r!,
+  )
+  for (let i = 0; i < some.length; i++) assert.equal(scored!.E_r![tail + i], (each[0][i] + each[1][i]) / 2)
   const report = readFileSync(join(run.runDir, 'report.html'), 'utf8')
   assert.ok(report.includes('<section id="heads">'))
 })

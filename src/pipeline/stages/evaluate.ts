@@ -253,7 +253,7 @@ export function headRecords(results: readonly WindowResult[]): HeadRecord[] {
     const yTest = concat(results.map((r) => r.heads[j].yTest))
     return {
       head: first.head === 'E_r' ? 'E_r' : 'q05/q50/q95',
-      model: first.name,
+      model: first.members.map((m) => m.name).join(' + '),
       postProcessors: first.postProcessors.map((p) => p.name),
       metrics: {
         val: metrics(

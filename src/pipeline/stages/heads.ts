@@ -1,8 +1,10 @@
 /**
- * The other heads of a window (config/heads.ts): the E_r point forecast and the q05/q50/q95 band, one member each,
+ * The other heads of a window (config/heads.ts): the E_r point forecast and the q05/q50/q95 band. Each member is
  * fitted on the window's training rows (early-stopped on its validation rows) against the forward return at the
- * triple barrier's horizon; their uncertainty method (split around E_r, cqr on the band) is fitted on the validation
- * outputs. Scored on validation and test rows; nothing is fitted on test rows.
+ * triple barrier's horizon; a head with several members averages them (E_r the mean of the forecasts, the band the
+ * mean of each quantile level: quantiles combined as quantiles, and order kept since every member's is). The head's
+ * uncertainty method (split around E_r, cqr on the band) is fitted on the combined validation outputs. Scored on
+ * validation and test rows; nothing is fitted on test rows.
  */
 import { headTask, membersOf, type Head } from '../../config/heads.js'
 import { selectColumns } from '../../ensemble/voting.js'
@@ -27,13 +29,17 @@ export const OTHER_HEADS: readonly OtherHead[] = ['E_r', 'quantiles']
 
 export const ACTS_ON: Record<OtherHead, PostProcessorEntry['actsOn']> = { E_r: 'regression', quantiles: 'quantiles' }
 
-export interface HeadResult {
-  readonly head: OtherHead
-  /** The member's registry name and its base_models index. */
+/** A fitted member of a head: its registry name, base_models index, model and feature slice. */
+export interface HeadMember {
   readonly name: string
   readonly index: number
   readonly model: Model
   readonly features?: readonly string[]
+}
+
+export interface HeadResult {
+  readonly head: OtherHead
+  readonly members: readonly HeadMember[]
   readonly postProcessors: readonly FittedPostProcessor[]
   /** Outputs on validation and test rows, raw and after the post-processors. */
   readonly raw: { readonly val: Outputs; readonly test: Outputs }
@@ -60,6 +66,37 @@ export function checkHeadOutputs(out: Outputs, head: OtherHead, who: string, row
   return out
 }
 
+/** The head's combined outputs: the members' mean, column by column. */
+export function combineHead(outs: readonly Outputs[], head: OtherHead): Outputs {
+  if (outs.length === 1) return outs[0]
+  const n = outs[0].n
+  const combined: Record<string, unknown> = { n }
+  for (const col of headColumns(head)) {
+    const mean = new Float64Array(n)
+    for (const o of outs) {
+      const v = o[col] as Float64Array
+      for (let i = 0; i < n; i++) mean[i] += v[i]
+    }
+    for (let i = 0; i < n; i++) mean[i] /= outs.length
+    combined[col] = mean
+  }
+  return combined as unknown as Outputs
+}
+
+/** The combined outputs of a head's members on dataset rows. */
+export function predictMembers(
+  members: readonly Pick<HeadMember, 'model' | 'features'>[],
+  head: OtherHead,
+  frame: FeatureFrame,
+  vopts: ViewOptions,
+  rows: Int32Array,
+): Outputs {
+  return combineHead(
+    members.map((m) => predictHead(m.model, head, m.features, frame, vopts, rows)),
+    head,
+  )
+}
+
 /** Predictions of one head's member on dataset rows. */
 export function predictHead(
   model: Model,
@@ -79,10 +116,9 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
   const forward = data.lf.forward
   const results: HeadResult[] = []
   for (const head of OTHER_HEADS) {
-    const [member] = membersOf(config, head)
-    if (!member) continue
+    const specs = membersOf(config, head)
+    if (specs.length === 0) continue
     if (!forward) throw new Error(`the ${head} head needs forward returns, which the dataset stage did not build`)
-    const { spec, index } = member
     const target = (rows: Int32Array) => Float64Array.from(rows, (r) => forward[r])
     const yTrue = { train: target(window.train), val: target(window.val), test: target(window.test) }
     const shuffle = config.control.shuffle_labels
@@ -90,39 +126,41 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
       train: shuffle ? shuffled(yTrue.train, ctx.seed('canary', window.key, 'train', head)) : yTrue.train,
       val: shuffle ? shuffled(yTrue.val, ctx.seed('canary', window.key, 'val', head)) : yTrue.val,
     }
-    const model = createModel(spec.name, spec.config, headTask(head), `base_models.${index}.config`)
-    const view = (rows: Int32Array) => {
-      const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
-      return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
-    }
-    const label = `fit ${spec.name} ${head}${window.key === 'all' ? '' : ` ${window.key.slice(0, 10)}`}`
-    const bar = ctx.progress?.(label)
-    try {
-      await model.fit(
-        { x: view(window.train), y: y.train },
-        { x: view(window.val), y: y.val },
-        {
-          seed: ctx.seed('fit', window.key, spec.name, head),
-          threads: ctx.threads,
-          progress: bar,
-        },
-      )
-    } finally {
-      bar?.stop?.()
+    const members: HeadMember[] = []
+    for (const { spec, index } of specs) {
+      const model = createModel(spec.name, spec.config, headTask(head), `base_models.${index}.config`)
+      const view = (rows: Int32Array) => {
+        const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
+        return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+      }
+      const label = `fit ${spec.name} ${head}${window.key === 'all' ? '' : ` ${window.key.slice(0, 10)}`}`
+      const bar = ctx.progress?.(label)
+      try {
+        await model.fit(
+          { x: view(window.train), y: y.train },
+          { x: view(window.val), y: y.val },
+          {
+            seed: ctx.seed('fit', window.key, spec.name, head),
+            threads: ctx.threads,
+            progress: bar,
+          },
+        )
+      } finally {
+        bar?.stop?.()
+      }
+      members.push({ name: spec.name, index, model, ...(spec.features ? { features: spec.features } : {}) })
+      if (window.key === 'all') ctx.lap(`fit ${spec.name} ${head}`)
     }
     const raw = {
-      val: predictHead(model, head, spec.features, data.lf.frame, data.vopts, window.val),
-      test: predictHead(model, head, spec.features, data.lf.frame, data.vopts, window.test),
+      val: predictMembers(members, head, data.lf.frame, data.vopts, window.val),
+      test: predictMembers(members, head, data.lf.frame, data.vopts, window.test),
     }
     const postProcessors: FittedPostProcessor[] = []
     for (const step of uncertaintySteps(config.inference, ACTS_ON[head]))
       postProcessors.push(fitPostProcessor(step.name, step.params, applyPostProcessors(postProcessors, raw.val), y.val))
     results.push({
       head,
-      name: spec.name,
-      index,
-      model,
-      ...(spec.features ? { features: spec.features } : {}),
+      members,
       postProcessors,
       raw,
       val: applyPostProcessors(postProcessors, raw.val),
@@ -130,7 +168,6 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
       yVal: yTrue.val,
       yTest: yTrue.test,
     })
-    if (window.key === 'all') ctx.lap(`fit ${spec.name} ${head}`)
   }
   return results
 }

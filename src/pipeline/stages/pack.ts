@@ -31,7 +31,7 @@ export async function packStage(
       last.finalName,
       chainLinks(ctx, last),
       metrics,
-      last.heads,
+      last.heads.map((h) => ({ head: h.head, members: h.members.map((m) => ({ name: m.name })) })),
     ),
     (tmp) =>
       saveBundleArtifacts(
@@ -43,9 +43,7 @@ export async function packStage(
         config.ensemble ? null : (last.members[0].features ?? null),
         last.heads.map((h) => ({
           head: h.head,
-          name: h.name,
-          model: h.model,
-          features: h.features ?? null,
+          members: h.members.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
           postProcessors: h.postProcessors,
         })),
       ),
@@ -79,7 +77,7 @@ export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
     { role: 'policy', name: policy.kind, params: { ...policy } },
     // The other heads after the p chain: each member, then its post-processors.
     ...last.heads.flatMap((h): ChainLink[] => [
-      member(h.name, h.model, h.features, h.head),
+      ...h.members.map((m) => member(m.name, m.model, m.features, h.head)),
       ...h.postProcessors.map((p) => ({
         role: 'post_processor' as const,
         name: p.name,
