@@ -1,3 +1,4 @@
+import { goldenSectionBracket } from '../../core/golden-section.js'
 import { z } from 'zod'
 import { logLoss } from './metrics.js'
 import { softmaxRows } from '../../models/tabular/linear/classifier.js'
@@ -50,27 +51,6 @@ export function applyTemperature(p: Float64Array, k: number, temperature: number
 export function fitTemperature(p: Float64Array, y: Float64Array, k: number): TemperatureScaler {
   if (y.length === 0) throw new Error('temperature scaling: the validation split is empty')
   const loss = (logT: number) => logLoss(applyTemperature(p, k, Math.exp(logT)), y, k)
-  const phi = (Math.sqrt(5) - 1) / 2
-  let a = -LOG_T_RANGE
-  let b = LOG_T_RANGE
-  let c = b - phi * (b - a)
-  let d = a + phi * (b - a)
-  let fc = loss(c)
-  let fd = loss(d)
-  for (let it = 0; it < 80 && b - a > 1e-7; it++) {
-    if (fc <= fd) {
-      b = d
-      d = c
-      fd = fc
-      c = b - phi * (b - a)
-      fc = loss(c)
-    } else {
-      a = c
-      c = d
-      fc = fd
-      d = a + phi * (b - a)
-      fd = loss(d)
-    }
-  }
+  const { a, b } = goldenSectionBracket(loss, -LOG_T_RANGE, LOG_T_RANGE)
   return { method: 'temperature', temperature: Math.exp((a + b) / 2), classes: k }
 }

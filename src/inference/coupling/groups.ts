@@ -3,6 +3,7 @@
  * exclusive outcome, each saying P(this outcome)) into one distribution over the K outcomes. Input and output are
  * row-major (n groups, K) Float64Arrays; every output row sums to 1 within 1e-12 and holds no NaN.
  */
+import { goldenSectionBracket } from '../../core/golden-section.js'
 import { logLoss } from '../calibration/metrics.js'
 
 /**
@@ -98,7 +99,6 @@ export interface LogScaleSearch {
 
 /** Grid points of the coarse scan before the golden-section refinement. */
 const GRID = 33
-const PHI = (Math.sqrt(5) - 1) / 2
 
 /**
  * Minimises `loss(exp(s))` over s in [lo, hi]: a scan of 33 evenly spaced points finds the best cell (so a loss that
@@ -118,28 +118,8 @@ export function minimiseOnLogScale(loss: (param: number) => number, range: LogSc
       best = g
     }
   }
-  let a = lo + Math.max(0, best - 1) * step
-  let b = lo + Math.min(GRID - 1, best + 1) * step
   const f = (s: number) => loss(Math.exp(s))
-  let c = b - PHI * (b - a)
-  let d = a + PHI * (b - a)
-  let fc = f(c)
-  let fd = f(d)
-  for (let it = 0; it < 80 && b - a > 1e-7; it++) {
-    if (fc <= fd) {
-      b = d
-      d = c
-      fd = fc
-      c = b - PHI * (b - a)
-      fc = f(c)
-    } else {
-      a = c
-      c = d
-      fc = fd
-      d = a + PHI * (b - a)
-      fd = f(d)
-    }
-  }
+  const { a, b } = goldenSectionBracket(f, lo + Math.max(0, best - 1) * step, lo + Math.min(GRID - 1, best + 1) * step)
   const refined = (a + b) / 2
   // Golden section keeps the bracket around the grid's best; never return worse than that grid point.
   return f(refined) <= bestLoss ? Math.exp(refined) : Math.exp(lo + best * step)
