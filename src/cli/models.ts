@@ -51,7 +51,7 @@ export function runReadiness(entry: ModelEntry): ModelRow['run'] {
   const { spec } = entry
   if (spec.inputView !== 'feature_matrix' && spec.inputView !== 'window_tensor')
     return { refused: `takes a ${spec.inputView} view, which mlf run does not build yet` }
-  const heads = (['p', 'E_r', 'quantiles'] as const)
+  const heads = (['p', 'p_up', 'E_r', 'quantiles'] as const)
     .filter((h) => spec.tasks.includes(headTask(h).kind))
     .map((h) => (h === 'quantiles' ? 'q05/q50/q95' : h))
   return heads.length ? { heads } : { refused: `none of its tasks (${spec.tasks.join(', ')}) is a head mlf run trains` }

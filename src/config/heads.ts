@@ -2,6 +2,7 @@
  * Output heads of `base_models[].outputs` that mlf run trains, and the task each asks of a model:
  *
  * - `p`: the 3-class triple-barrier label (down, flat, up); the policy trades on it, so every run has one.
+ * - `p_up`: the same label as a binary question, up against the rest (a binary model; column `p_up_binary`).
  * - `E_r`: the simple forward return from the next open to the close `labels.tripleBarrier.maxHolding` bars later.
  * - `q05`, `q50`, `q95`: quantiles of that same return, always the three together (one quantile model).
  *
@@ -13,7 +14,7 @@ import { didYouMean } from '../core/suggest.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import type { Task } from '../models/contract.js'
 
-export type Head = 'p' | 'E_r' | 'quantiles'
+export type Head = 'p' | 'p_up' | 'E_r' | 'quantiles'
 
 export const QUANTILES = [0.05, 0.5, 0.95] as const
 const QUANTILE_NAMES = ['q05', 'q50', 'q95']
@@ -21,14 +22,16 @@ const QUANTILE_NAMES = ['q05', 'q50', 'q95']
 /** The task a model fits for `head`. */
 export function headTask(head: Head): Task {
   if (head === 'p') return { kind: 'multiclass', classes: 3 }
+  if (head === 'p_up') return { kind: 'binary' }
   if (head === 'E_r') return { kind: 'regression' }
   return { kind: 'quantile', quantiles: [...QUANTILES] }
 }
 
-const NOT_YET = new Set(['p_up', 'regime_score', 'uncertainty', 'tradeable', 'direction', 'strength', 'reach'])
+const NOT_YET = new Set(['regime_score', 'uncertainty', 'tradeable', 'direction', 'strength', 'reach'])
 
 function headOf(o: string): Head | null {
-  return o === 'p' ? 'p' : o === 'E_r' ? 'E_r' : QUANTILE_NAMES.includes(o) ? 'quantiles' : null
+  if (o === 'p' || o === 'p_up' || o === 'E_r') return o
+  return QUANTILE_NAMES.includes(o) ? 'quantiles' : null
 }
 
 /** The heads of a resolved `outputs` list. */
@@ -37,7 +40,7 @@ export function headsOf(outputs: readonly string[]): Head[] {
 }
 
 /**
- * `outputs` checked against what the model can do and resolved to a canonical list (p, E_r, then q05 q50 q95: the
+ * `outputs` checked against what the model can do and resolved to a canonical list (p, p_up, E_r, q05 q50 q95: the
  * form a bundle's config holds and parses again), or a message saying what is wrong (naming the model).
  */
 export function parseHeads(
@@ -54,14 +57,14 @@ export function parseHeads(
     if (!head)
       return NOT_YET.has(o)
         ? `head "${o}" is not trained by mlf run yet; it trains p, E_r and q05/q50/q95`
-        : `unknown head "${o}"; ${didYouMean(o, ['p', 'E_r', ...QUANTILE_NAMES], ' ')}mlf run trains p, E_r and q05/q50/q95`
+        : `unknown head "${o}"; ${didYouMean(o, ['p', 'p_up', 'E_r', ...QUANTILE_NAMES], ' ')}mlf run trains p, p_up, E_r and q05/q50/q95`
     if (seen.has(o)) return `head "${o}" is listed twice`
     seen.add(o)
     const kind = headTask(head).kind
     if (!tasks.includes(kind))
       return `model "${model}" cannot produce ${head === 'quantiles' ? 'q05/q50/q95' : head} (a ${kind} task); it supports ${tasks.join(', ')}`
   }
-  return ['p', 'E_r', ...QUANTILE_NAMES].filter((o) => seen.has(o))
+  return ['p', 'p_up', 'E_r', ...QUANTILE_NAMES].filter((o) => seen.has(o))
 }
 
 /** Every run has a class-probability member, and each uncertainty method a member on the head it acts on. */

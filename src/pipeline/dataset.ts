@@ -36,7 +36,7 @@ export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFr
   const frame = computeFeatures(bars, config.features, undefined, originMs(config), baseInterval(config))
   const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
   const labels = tripleBarrier(bars, vol, config.labels.tripleBarrier)
-  const returnHeads = config.base_models.some((m) => headsOf(m.outputs).some((h) => h !== 'p'))
+  const returnHeads = config.base_models.some((m) => headsOf(m.outputs).some((h) => h === 'E_r' || h === 'quantiles'))
   if (!returnHeads) return { frame, labels, vol, forward: null, spanEnd: labels.t1Index }
   const h = config.labels.tripleBarrier.maxHolding
   const forward = forwardReturn(bars, h)

@@ -81,8 +81,17 @@ export function classProbabilities(
 }
 
 /** CSV of predictions: the bar time (decision at its close), the three class probabilities, the signal. */
-/** Columns the other heads may add to predictions, in this order. */
-const HEAD_CSV_COLUMNS = ['E_r', 'q_lo', 'q_hi', 'q05', 'q50', 'q95'] as const
+/** Columns the other heads may add to predictions, in this order: (output, CSV header). */
+const HEAD_CSV_COLUMNS = [
+  // The p head's P(up) is already p_up: the binary head's column is named apart.
+  ['p_up', 'p_up_binary'],
+  ['E_r', 'E_r'],
+  ['q_lo', 'q_lo'],
+  ['q_hi', 'q_hi'],
+  ['q05', 'q05'],
+  ['q50', 'q50'],
+  ['q95', 'q95'],
+] as const
 
 export function predictionsCsv(
   bars: Bars,
@@ -93,9 +102,9 @@ export function predictionsCsv(
   heads?: Outputs,
 ): string {
   // Set and head columns only when the chain makes them: files of runs without them keep their bytes.
-  const extra = HEAD_CSV_COLUMNS.filter((c) => heads?.[c] instanceof Float64Array)
-  const cols = extra.map((c) => heads![c] as Float64Array)
-  const header = `ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}${extra.map((c) => `,${c}`).join('')}`
+  const extra = HEAD_CSV_COLUMNS.filter(([c]) => heads?.[c] instanceof Float64Array)
+  const cols = extra.map(([c]) => heads![c] as Float64Array)
+  const header = `ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}${extra.map(([, h]) => `,${h}`).join('')}`
   const lines = [header]
   for (let i = 0; i < rows.length; i++) {
     const inSet = sets ? `,${sets[i * K]},${sets[i * K + 1]},${sets[i * K + 2]}` : ''

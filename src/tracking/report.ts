@@ -266,9 +266,10 @@ function headsSection(run: RunRecord): string {
   return section(
     'heads',
     'Other heads',
-    "<p>Heads beside the class probabilities, one member each, against the forward return at the triple barrier's " +
-      'horizon: MAE, information coefficient (Spearman) and directional hit rate for E_r, with the coverage and width ' +
-      'of its interval; coverage and width of [q05, q95] and the pinball loss per level for the band.</p>' +
+    '<p>Heads beside the class probabilities (several members of a head are averaged): p_up, up against the rest, ' +
+      "with log-loss, Brier, AUC and ECE; E_r, the forward return at the triple barrier's horizon, with MAE, the " +
+      "information coefficient (Spearman), the directional hit rate and its interval's coverage and width; the " +
+      'q05/q50/q95 band with the coverage and width of [q05, q95] and the pinball loss per level.</p>' +
       body,
   )
 }

@@ -12,7 +12,12 @@ import { resolveConfig } from '../../src/config/load.js'
 import { registry } from '../../src/models/registry.js'
 import { repoRoot } from '../helpers.js'
 
-const OUTPUTS: Record<string, string[]> = { p: ['p'], E_r: ['E_r'], 'q05/q50/q95': ['q05', 'q50', 'q95'] }
+const OUTPUTS: Record<string, string[]> = {
+  p: ['p'],
+  p_up: ['p_up'],
+  E_r: ['E_r'],
+  'q05/q50/q95': ['q05', 'q50', 'q95'],
+}
 
 /** The load error of a config with this member beside an xgboost p member, or null when it loads. */
 function loadError(name: string, outputs: string[]): string | null {
@@ -51,7 +56,7 @@ test('mlf models --run-ready lists only run-ready models, each with its heads', 
   })
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /\nridge +\[linear\] +available +mlf run: outputs E_r\n/)
-  assert.match(r.stdout, /xgboost +\[gradient_boosting\] +available +mlf run: outputs p, E_r\n/)
+  assert.match(r.stdout, /xgboost +\[gradient_boosting\] +available +mlf run: outputs p, p_up, E_r\n/)
   assert.match(r.stdout, /quantile_rnn .*mlf run: outputs q05\/q50\/q95\n/)
   assert.doesNotMatch(r.stdout, /chronos_bolt|mlf run: no/)
   assert.match(r.stdout, /models available; \d+ can take part in mlf run\n$/)

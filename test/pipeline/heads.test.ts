@@ -33,10 +33,17 @@ test('heads a model cannot produce, or that mlf run does not train, are refused 
     { base_models: [{ name: 'xgboost' }, { name: 'quantile_rnn', outputs: ['q05', 'q95'] }] },
     /q05, q95: the quantile head is q05, q50 and q95 together/,
   )
-  fails({ base_models: [{ name: 'xgboost', outputs: ['p', 'p_up'] }] }, /head "p_up" is not trained by mlf run yet/)
+  fails(
+    { base_models: [{ name: 'xgboost', outputs: ['p', 'regime_score'] }] },
+    /head "regime_score" is not trained by mlf run yet/,
+  )
+  fails(
+    { base_models: [{ name: 'xgboost' }, { name: 'ridge', outputs: ['p_up'] }] },
+    /model "ridge" cannot produce p_up \(a binary task\)/,
+  )
   fails(
     { base_models: [{ name: 'xgboost', outputs: ['p', 'Er'] }] },
-    /unknown head "Er"; did you mean "E_r"\? mlf run trains p, E_r and q05\/q50\/q95/,
+    /unknown head "Er"; did you mean "E_r"\? mlf run trains p, p_up, E_r and q05\/q50\/q95/,
   )
   fails({ base_models: [{ name: 'ridge', outputs: ['E_r'] }] }, /no base model has outputs \[p\]/)
   fails({ inference: { uncertainty: { method: 'split' } } }, /split acts on the E_r head, which no base model outputs/)
@@ -67,6 +74,7 @@ test('E_r (two members, averaged) and q05/q50/q95 heads from YAML: per-head metr
     base_models: [
       { name: 'xgboost', config: XGB, outputs: ['p', 'E_r'] },
       { name: 'ridge', outputs: ['E_r'] },
+      { name: 'logistic', outputs: ['p_up'] },
       { name: 'quantile_rnn', config: { hidden: 16, epochs: 2, lr: 1e-2 }, outputs: ['q05', 'q50', 'q95'] },
     ],
     inference: { calibrate: ['temperature'], uncertainty: [{ method: 'split', coverage: 0.8 }, { method: 'cqr' }] },
@@ -76,11 +84,15 @@ test('E_r (two members, averaged) and q05/q50/q95 heads from YAML: per-head metr
   assert.deepEqual(
     heads.map((h) => [h.head, h.model, h.postProcessors]),
     [
+      ['p_up', 'logistic', []],
       ['E_r', 'xgboost + ridge', ['split']],
       ['q05/q50/q95', 'quantile_rnn', ['cqr']],
     ],
   )
-  const [er, band] = heads
+  const [up, er, band] = heads
+  // The binary head: up against the rest, scored as probabilities.
+  for (const k of ['log_loss', 'brier', 'auc', 'ece']) assert.ok(Number.isFinite(up.metrics.test[k]), k)
+  assert.ok(up.metrics.test.auc > 0.3 && up.metrics.test.auc < 0.7 && up.metrics.test.log_loss < 1)
   assert.equal(er.metrics.test.rows, run.summary.samples.test)
   for (const k of ['mae', 'ic', 'hit_rate', 'coverage', 'width']) assert.ok(Number.isFinite(er.metrics.test[k]), k)
   assert.ok(er.metrics.test.mae > 0 && Math.abs(er.metrics.test.ic) < 1)
@@ -98,12 +110,13 @@ test('E_r (two members, averaged) and q05/q50/q95 heads from YAML: per-head metr
   assert.ok(run.summary.samples.purged > 0)
 
   const header = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8').split('\n')[0]
-  assert.equal(header, 'ts_utc,p_down,p_flat,p_up,signal,E_r,q_lo,q_hi,q05,q50,q95')
+  assert.equal(header, 'ts_utc,p_down,p_flat,p_up,signal,p_up_binary,E_r,q_lo,q_hi,q05,q50,q95')
   const bundle = await loadBundle(run.bundleDir, run.bundleChecksum)
   assert.deepEqual(
     bundle.manifest.models.map((m) => [m.role, m.name, m.dir]),
     [
       ['final', 'xgboost', 'model'],
+      ['head:p_up', 'logistic', 'heads/p_up/members/0/model'],
       ['head:E_r', 'xgboost', 'heads/E_r/members/0/model'],
       ['head:E_r', 'ridge', 'heads/E_r/members/1/model'],
       ['head:quantiles', 'quantile_rnn', 'heads/quantiles/members/0/model'],
@@ -115,6 +128,7 @@ test('E_r (two members, averaged) and q05/q50/q95 heads from YAML: per-head metr
       ['member', 'xgboost', 'class_probabilities'],
       ['post_processor', 'temperature', null],
       ['policy', 'threshold', null],
+      ['member', 'logistic', 'p_up'],
       ['member', 'xgboost', 'E_r'],
       ['member', 'ridge', 'E_r'],
       ['post_processor', 'split', 'E_r'],
@@ -127,6 +141,7 @@ test('E_r (two members, averaged) and q05/q50/q95 heads from YAML: per-head metr
     'p_flat',
     'p_up',
     'signal',
+    'p_up_binary',
     'E_r',
     'q_lo',
     'q_hi',
@@ -146,7 +161,7 @@ test('E_r (two members, averaged) and q05/q50/q95 heads from YAML: per-head metr
   )
   const tail = rows.length - 50
   const some = rows.subarray(tail)
-  const each = bundle.heads[0].members.map(
+  const each = bundle.heads[1].members.map(
     (m) => predictHead(m.model, 'E_r', undefined, frame, viewOptions(bundle.config), some).E_r!,
   )
   for (let i = 0; i < some.length; i++) assert.equal(scored!.E_r![tail + i], (each[0][i] + each[1][i]) / 2)

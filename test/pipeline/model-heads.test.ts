@@ -35,7 +35,12 @@ const LIGHT: Record<string, Record<string, unknown>> = {
   tcn: { channels: 16 },
   mlp: { hidden: [32] },
 }
-const OUTPUTS: Record<string, string[]> = { p: ['p'], E_r: ['E_r'], 'q05/q50/q95': ['q05', 'q50', 'q95'] }
+const OUTPUTS: Record<string, string[]> = {
+  p: ['p'],
+  p_up: ['p_up'],
+  E_r: ['E_r'],
+  'q05/q50/q95': ['q05', 'q50', 'q95'],
+}
 
 const data = sampleSlice(ROWS)
 

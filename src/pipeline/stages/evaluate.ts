@@ -4,6 +4,7 @@ import {
   auc,
   brier,
   calibrationStats,
+  classCalibration,
   classwiseCalibration,
   logLoss,
   topLabelCalibration,
@@ -191,6 +192,26 @@ export function predictionSetsReport(
   }
 }
 
+/** Metrics of the binary p_up head against up (1) or not (0): log-loss, Brier, AUC, ECE and MCE (10 bins). */
+export function upMetrics(out: Outputs, y: Float64Array): Record<string, number> {
+  const pUp = out.p_up!
+  const p = new Float64Array(2 * y.length)
+  for (let i = 0; i < y.length; i++) {
+    p[2 * i] = 1 - pUp[i]
+    p[2 * i + 1] = pUp[i]
+  }
+  const cal = classCalibration(p, y, 2, 1)
+  return {
+    rows: y.length,
+    log_loss: logLoss(p, y, 2),
+    brier: brier(p, y, 2) / 2,
+    auc: auc(pUp, Uint8Array.from(y)),
+    ece: cal.ece,
+    mce: cal.mce,
+    empty_bins: cal.emptyBins,
+  }
+}
+
 /** Metrics of the E_r point forecast, and of its interval when it has one. */
 export function returnMetrics(out: Outputs, y: Float64Array): Record<string, number> {
   const pred = out.E_r!
@@ -230,7 +251,7 @@ function concatOutputs(parts: readonly Outputs[], columns: readonly (keyof Outpu
   return out as unknown as Outputs
 }
 
-const HEAD_COLUMNS: readonly (keyof Outputs)[] = ['E_r', 'q_lo', 'q_hi', 'q05', 'q50', 'q95']
+const HEAD_COLUMNS: readonly (keyof Outputs)[] = ['p_up', 'E_r', 'q_lo', 'q_hi', 'q05', 'q50', 'q95']
 
 /** A head's outputs over every window's test rows, in time order (for predictions and the backtest stream). */
 export function headTestOutputs(results: readonly WindowResult[], j: number): Outputs {
@@ -243,7 +264,7 @@ export function headTestOutputs(results: readonly WindowResult[], j: number): Ou
 /** Each other head's metrics over all windows, on validation and test rows, raw and after its post-processors. */
 export function headRecords(results: readonly WindowResult[]): HeadRecord[] {
   return results[0].heads.map((first, j) => {
-    const metrics = first.head === 'E_r' ? returnMetrics : bandMetrics
+    const metrics = first.head === 'p_up' ? upMetrics : first.head === 'E_r' ? returnMetrics : bandMetrics
     const pick = (f: (h: WindowResult['heads'][number]) => Outputs) =>
       concatOutputs(
         results.map((r) => f(r.heads[j])),
@@ -252,7 +273,7 @@ export function headRecords(results: readonly WindowResult[]): HeadRecord[] {
     const yVal = concat(results.map((r) => r.heads[j].yVal))
     const yTest = concat(results.map((r) => r.heads[j].yTest))
     return {
-      head: first.head === 'E_r' ? 'E_r' : 'q05/q50/q95',
+      head: first.head === 'quantiles' ? 'q05/q50/q95' : first.head,
       model: first.members.map((m) => m.name).join(' + '),
       postProcessors: first.postProcessors.map((p) => p.name),
       metrics: {

@@ -1,7 +1,7 @@
 /**
- * The other heads of a window (config/heads.ts): the E_r point forecast and the q05/q50/q95 band. Each member is
- * fitted on the window's training rows (early-stopped on its validation rows) against the forward return at the
- * triple barrier's horizon; a head with several members averages them (E_r the mean of the forecasts, the band the
+ * The other heads of a window (config/heads.ts): the binary p_up, the E_r point forecast and the q05/q50/q95 band.
+ * Each member is fitted on the window's training rows (early-stopped on its validation rows) against its target (up
+ * against the rest for p_up, the forward return at the triple barrier's horizon for the others); a head with several members averages them (E_r the mean of the forecasts, the band the
  * mean of each quantile level: quantiles combined as quantiles, and order kept since every member's is). The head's
  * uncertainty method (split around E_r, cqr on the band) is fitted on the combined validation outputs. Scored on
  * validation and test rows; nothing is fitted on test rows.
@@ -25,9 +25,13 @@ import type { EvalWindow } from './windows.js'
 import { uncertaintySteps } from './post-process.js'
 
 export type OtherHead = Exclude<Head, 'p'>
-export const OTHER_HEADS: readonly OtherHead[] = ['E_r', 'quantiles']
+export const OTHER_HEADS: readonly OtherHead[] = ['p_up', 'E_r', 'quantiles']
 
-export const ACTS_ON: Record<OtherHead, PostProcessorEntry['actsOn']> = { E_r: 'regression', quantiles: 'quantiles' }
+/** The post-processors' `actsOn` of each head that has any (p_up takes none). */
+export const ACTS_ON: Partial<Record<OtherHead, PostProcessorEntry['actsOn']>> = {
+  E_r: 'regression',
+  quantiles: 'quantiles',
+}
 
 /** A fitted member of a head: its registry name, base_models index, model and feature slice. */
 export interface HeadMember {
@@ -52,7 +56,7 @@ export interface HeadResult {
 
 /** The output arrays of a head, by name. */
 export function headColumns(head: OtherHead): readonly (keyof Outputs)[] {
-  return head === 'E_r' ? ['E_r'] : ['q05', 'q50', 'q95']
+  return head === 'p_up' ? ['p_up'] : head === 'E_r' ? ['E_r'] : ['q05', 'q50', 'q95']
 }
 
 /** `out` checked: every value of the head's columns finite, the error naming the model, column and row. */
@@ -61,15 +65,18 @@ export function checkHeadOutputs(out: Outputs, head: OtherHead, who: string, row
     const v = out[col] as Float64Array | undefined
     if (!v || v.length !== out.n) throw new Error(`${who} gave no ${String(col)} output`)
     for (let i = 0; i < v.length; i++)
-      if (!Number.isFinite(v[i])) throw new Error(`${who} gave ${String(col)} = ${v[i]} for dataset row ${rows[i]}`)
+      if (!Number.isFinite(v[i]) || (head === 'p_up' && !(v[i] >= 0 && v[i] <= 1)))
+        throw new Error(`${who} gave ${String(col)} = ${v[i]} for dataset row ${rows[i]}`)
   }
   return out
 }
 
 /** The head's combined outputs: the members' mean, column by column. */
 export function combineHead(outs: readonly Outputs[], head: OtherHead): Outputs {
-  if (outs.length === 1) return outs[0]
   const n = outs[0].n
+  // Only the head's columns travel on (a binary model's 2-class p is not the run's p).
+  if (outs.length === 1)
+    return Object.fromEntries([['n', n], ...headColumns(head).map((c) => [c, outs[0][c]])]) as unknown as Outputs
   const combined: Record<string, unknown> = { n }
   for (const col of headColumns(head)) {
     const mean = new Float64Array(n)
@@ -118,8 +125,12 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
   for (const head of OTHER_HEADS) {
     const specs = membersOf(config, head)
     if (specs.length === 0) continue
-    if (!forward) throw new Error(`the ${head} head needs forward returns, which the dataset stage did not build`)
-    const target = (rows: Int32Array) => Float64Array.from(rows, (r) => forward[r])
+    if (head !== 'p_up' && !forward)
+      throw new Error(`the ${head} head needs forward returns, which the dataset stage did not build`)
+    const label = data.lf.labels.label
+    // p_up: the triple-barrier label, up (1) against down and flat (0); the others: the forward return.
+    const target = (rows: Int32Array) =>
+      Float64Array.from(rows, (r) => (head === 'p_up' ? (label[r] === 1 ? 1 : 0) : forward![r]))
     const yTrue = { train: target(window.train), val: target(window.val), test: target(window.test) }
     const shuffle = config.control.shuffle_labels
     const y = {
@@ -156,7 +167,8 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
       test: predictMembers(members, head, data.lf.frame, data.vopts, window.test),
     }
     const postProcessors: FittedPostProcessor[] = []
-    for (const step of uncertaintySteps(config.inference, ACTS_ON[head]))
+    const actsOn = ACTS_ON[head]
+    for (const step of actsOn ? uncertaintySteps(config.inference, actsOn) : [])
       postProcessors.push(fitPostProcessor(step.name, step.params, applyPostProcessors(postProcessors, raw.val), y.val))
     results.push({
       head,
@@ -172,8 +184,12 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
   return results
 }
 
-/** The CSV columns a head adds to predictions: E_r (and q_lo, q_hi with an interval), or q05, q50, q95. */
+/**
+ * The CSV columns a head adds to predictions: p_up_binary (named apart from the p head's p_up), E_r (and q_lo, q_hi
+ * with an interval), or q05, q50, q95.
+ */
 export function headCsvColumns(head: OtherHead, inference: RunContext['config']['inference']): string[] {
+  if (head === 'p_up') return ['p_up_binary']
   if (head === 'quantiles') return ['q05', 'q50', 'q95']
   return uncertaintySteps(inference, 'regression').length > 0 ? ['E_r', 'q_lo', 'q_hi'] : ['E_r']
 }
