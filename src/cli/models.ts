@@ -4,6 +4,7 @@ import { describeParams, formatParams, type ParamInfo } from '../config/describe
 import { combinerRegistry } from '../ensemble/registry.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import { headTask } from '../config/heads.js'
+import { RUN_VIEWS } from '../config/schema.js'
 import { registry, type ModelEntry } from '../models/registry.js'
 import { policyRegistry } from '../policy/registry.js'
 
@@ -49,7 +50,7 @@ function describeEntry(entry: ModelEntry): ModelRow {
 /** Heads a model can train in mlf run: those of its tasks mlf run trains, with a view mlf run builds. */
 export function runReadiness(entry: ModelEntry): ModelRow['run'] {
   const { spec } = entry
-  if (spec.inputView !== 'feature_matrix' && spec.inputView !== 'window_tensor')
+  if (!RUN_VIEWS.includes(spec.inputView))
     return { refused: `takes a ${spec.inputView} view, which mlf run does not build yet` }
   const heads = (['p', 'E_r', 'quantiles'] as const)
     .filter((h) => spec.tasks.includes(headTask(h).kind))

@@ -20,6 +20,10 @@ import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, parseHeads } from './heads.js'
 import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
+import type { ViewKind } from '../features/views/types.js'
+
+/** The views mlf run builds for its base models (src/pipeline/predict.ts buildView). */
+export const RUN_VIEWS: readonly ViewKind[] = ['feature_matrix', 'window_tensor', 'foundation']
 
 /**
  * One base model: a registry name and its parameters, validated against that model's own schema and parsed in: the
@@ -54,12 +58,19 @@ const baseModelSchema = z
     }
     const parsed = entry.params.safeParse(m.config)
     if (!parsed.success) {
-      for (const i of parsed.error.issues) issue(['config', ...i.path], i.message)
+      for (const i of parsed.error.issues) {
+        // A zero-shot model is never trained: say so when it is given a parameter it does not have (e.g. epochs).
+        const why =
+          entry.spec.zeroShot && i.code === 'unrecognized_keys'
+            ? `; "${m.name}" is zero-shot (used as exported, never trained), so it takes no training parameters`
+            : ''
+        issue(['config', ...i.path], i.message + why)
+      }
     }
-    if (entry.spec.inputView !== 'feature_matrix' && entry.spec.inputView !== 'window_tensor') {
+    if (!RUN_VIEWS.includes(entry.spec.inputView)) {
       issue(
         ['name'],
-        `model "${m.name}" takes a ${entry.spec.inputView} view, which mlf run does not build yet (feature_matrix and window_tensor models are supported)`,
+        `model "${m.name}" takes a ${entry.spec.inputView} view, which mlf run does not build yet (${RUN_VIEWS.join(', ')} models are supported)`,
       )
     }
     if (m.features && entry.spec.inputView !== 'feature_matrix') {
@@ -205,6 +216,25 @@ function checkTimeframesAgainstInterval(c: FactoryConfigObject, ctx: z.Refinemen
   }
 }
 
+/**
+ * A foundation model forecasts `horizon` bars ahead; on a return head (E_r, q05/q50/q95) it is scored against the
+ * return over labels.tripleBarrier.maxHolding bars, so the two must agree (else it would be scored on another
+ * quantity than it forecasts).
+ */
+function checkForecastHorizons(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  const target = c.labels.tripleBarrier.maxHolding
+  c.base_models.forEach((m, i) => {
+    if (registry.get(m.name)?.spec.family !== 'foundation' || !m.outputs.some((o) => o !== 'p')) return
+    const horizon = m.config.horizon
+    if (horizon !== target)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['base_models', i, 'config', 'horizon'],
+        message: `${m.name} forecasts ${String(horizon)} bar(s) ahead, but its heads (${m.outputs.join(', ')}) are the return over labels.tripleBarrier.maxHolding = ${target} bars; set horizon: ${target}`,
+      })
+  })
+}
+
 const factoryConfigObject = z
   .object({
     symbol: z.string().default('UNKNOWN'),
@@ -228,6 +258,11 @@ const factoryConfigObject = z
         window_steps: z.number().int().min(1).max(4096).default(60),
         /** 1m feature columns of the window; default: the standard ~25 sequence features present in the frame. */
         window_features: z.array(z.string()).min(1).optional(),
+        /**
+         * Bars (of data.interval) of OHLC history each foundation sample holds: the context zero-shot foundation
+         * models forecast from. With such a model in base_models a row is a sample only with that many bars behind it.
+         */
+        foundation_context: z.number().int().min(2).max(8192).default(512),
       })
       .strict()
       .prefault({}),
@@ -260,6 +295,7 @@ export const factoryConfigSchema = z.preprocess(
   factoryConfigObject.superRefine((c, ctx) => {
     checkTimeframesAgainstInterval(c, ctx)
     checkHeadMembers(c, ctx)
+    checkForecastHorizons(c, ctx)
     if (!c.ensemble) return
     // The ensemble combines the class-probability members; other heads have one member each.
     const names = c.base_models.filter((m) => m.outputs.includes('p')).map((m) => m.name)

@@ -2,8 +2,10 @@ import type { Bars } from '../data/bars.js'
 import type { FeatureFrame } from '../features/frame.js'
 import type { DataView, ViewKind, ViewSet } from '../features/views/types.js'
 import { windowTensor } from '../features/views/window.js'
+import { foundationView } from '../features/views/foundation.js'
 import type { Model, Outputs } from '../models/contract.js'
 import { isComposite, leafModels } from '../models/composite.js'
+import { registry } from '../models/registry.js'
 import { matrixFor } from './dataset.js'
 import { firstBadDistribution } from '../core/probabilities.js'
 import { selectColumns } from '../ensemble/voting.js'
@@ -13,12 +15,24 @@ export const K = 3
 export interface ViewOptions {
   readonly windowSteps: number
   readonly windowFeatures?: readonly string[]
+  /** Bars of OHLC history per foundation sample (views.foundation_context). */
+  readonly foundationContext: number
+  /** The bars the frame was computed from (one per frame row): what the foundation view reads. */
+  readonly bars?: Bars
 }
 
-export function viewOptions(config: {
-  views: { window_steps: number; window_features?: readonly string[] }
-}): ViewOptions {
-  return { windowSteps: config.views.window_steps, windowFeatures: config.views.window_features }
+export function viewOptions(
+  config: {
+    views: { window_steps: number; window_features?: readonly string[]; foundation_context: number }
+  },
+  bars?: Bars,
+): ViewOptions {
+  return {
+    windowSteps: config.views.window_steps,
+    windowFeatures: config.views.window_features,
+    foundationContext: config.views.foundation_context,
+    ...(bars ? { bars } : {}),
+  }
 }
 
 /** The view a model of `kind` takes, over `rows` of the frame. */
@@ -26,19 +40,43 @@ export function buildView(kind: ViewKind, frame: FeatureFrame, rows: Int32Array,
   if (kind === 'feature_matrix') return matrixFor(frame, rows)
   if (kind === 'window_tensor')
     return windowTensor(frame, { steps: opts.windowSteps, names: opts.windowFeatures, rows })
+  if (kind === 'foundation') {
+    if (!opts.bars || opts.bars.length !== frame.length)
+      throw new Error('the foundation view reads the bars the features were computed from; none were given')
+    return foundationView(opts.bars, { context: opts.foundationContext, rows })
+  }
   throw new Error(`mlf run does not build ${kind} views yet`)
 }
 
 /**
- * Rows that can be samples for every model: usable features and, when window models take part, a whole window of
- * usable history behind the row.
+ * The history a row needs behind it for the views the config's base models take (every head's): a window, a
+ * foundation context, or neither. The run and scoring through a bundle (its config) both ask this, so they keep the
+ * same rows.
  */
-export function sampleMask(frame: FeatureFrame, opts: ViewOptions, needsWindow: boolean): Uint8Array {
+export function viewNeeds(config: { base_models: readonly { name: string }[] }): {
+  window: boolean
+  foundation: boolean
+} {
+  const kinds = new Set(config.base_models.map((m) => registry.get(m.name)?.spec.inputView))
+  return { window: kinds.has('window_tensor'), foundation: kinds.has('foundation') }
+}
+
+/**
+ * Rows that can be samples for every model: usable features and, when window models take part, a whole window of
+ * usable history behind the row; when foundation models take part, a whole context of bars behind it.
+ */
+export function sampleMask(
+  frame: FeatureFrame,
+  opts: ViewOptions,
+  needs: { readonly window: boolean; readonly foundation: boolean },
+): Uint8Array {
   const mask = Uint8Array.from(frame.usable)
-  if (!needsWindow) return mask
   for (let r = 0; r < mask.length; r++) {
-    const first = r - opts.windowSteps + 1
-    if (first < 0 || !frame.usable[first]) mask[r] = 0
+    if (needs.window) {
+      const first = r - opts.windowSteps + 1
+      if (first < 0 || !frame.usable[first]) mask[r] = 0
+    }
+    if (needs.foundation && r < opts.foundationContext - 1) mask[r] = 0
   }
   return mask
 }
