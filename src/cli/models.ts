@@ -12,6 +12,8 @@ interface ModelRow {
   readonly name: string
   readonly family: string
   readonly view: string
+  /** Other views base_models[].view may pick for it (multi_res for PatchTST and TSMixer). */
+  readonly alsoTakes: readonly string[]
   readonly tasks: readonly string[]
   readonly outputs: readonly string[]
   readonly causal: boolean
@@ -33,6 +35,7 @@ function describeEntry(entry: ModelEntry): ModelRow {
     name: entry.spec.name,
     family: entry.spec.family,
     view: entry.spec.inputView,
+    alsoTakes: entry.spec.alsoTakes ?? [],
     tasks: entry.spec.tasks,
     outputs: entry.spec.outputs,
     causal: entry.spec.causal,
@@ -62,7 +65,7 @@ function formatRow(r: ModelRow, withParams: boolean): string {
   const run = 'heads' in r.run ? `mlf run: outputs ${r.run.heads.join(', ')}` : `mlf run: no (${r.run.refused})`
   const lines = [
     `${r.name}  [${r.family}]  ${r.available ? 'available' : 'UNAVAILABLE'}  ${run}`,
-    `  view ${r.view}; tasks ${r.tasks.join(', ')}; outputs ${r.outputs.join(', ')}; ` +
+    `  view ${r.view}${r.alsoTakes.length ? ` (or ${r.alsoTakes.join(', ')} with base_models[].view)` : ''}; tasks ${r.tasks.join(', ')}; outputs ${r.outputs.join(', ')}; ` +
       `${r.causal ? 'causal' : 'non-causal'}${r.zeroShot ? '; zero-shot (no training)' : ''}`,
   ]
   if (r.hint) lines.push(`  install: ${r.hint}`)

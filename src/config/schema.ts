@@ -11,7 +11,7 @@ import {
 import { featureDefaultsFor, featuresConfigSchema, GROUP_NAMES } from '../features/config.js'
 import { labelsConfigSchema } from '../labels/config.js'
 import { evaluationConfigSchema, splitsConfigSchema } from '../validation/config.js'
-import { registry } from '../models/registry.js'
+import { registry, viewsOf } from '../models/registry.js'
 import { combinerRegistry } from '../ensemble/registry.js'
 import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
@@ -21,9 +21,10 @@ import { checkHeadMembers, parseHeads } from './heads.js'
 import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 import type { ViewKind } from '../features/views/types.js'
+import { DEFAULT_MULTI_RES_FEATURES, DEFAULT_MULTI_RES_PARTS } from '../features/views/multi-res.js'
 
 /** The views mlf run builds for its base models (src/pipeline/predict.ts buildView). */
-export const RUN_VIEWS: readonly ViewKind[] = ['feature_matrix', 'window_tensor', 'foundation']
+export const RUN_VIEWS: readonly ViewKind[] = ['feature_matrix', 'window_tensor', 'multi_res', 'foundation']
 
 /**
  * One base model: a registry name and its parameters, validated against that model's own schema and parsed in: the
@@ -33,7 +34,10 @@ export const RUN_VIEWS: readonly ViewKind[] = ['feature_matrix', 'window_tensor'
 const baseModelSchema = z
   .object({
     name: z.string(),
-    /** Defaults to the model's own input view. */
+    /**
+     * The view the model takes: its own input view (the default), or another it can take instead (multi_res for
+     * PatchTST and TSMixer; `mlf models` lists them), built from views.multi_res.
+     */
     view: z.enum(['feature_matrix', 'window_tensor', 'multi_res', 'foundation']).optional(),
     /** Feature-matrix columns this model uses (by name); all when absent. */
     features: z.array(z.string()).min(1).optional(),
@@ -79,8 +83,8 @@ const baseModelSchema = z
         'a feature slice applies to feature_matrix models only (window features are set in views.window_features)',
       )
     }
-    if (m.view && m.view !== entry.spec.inputView) {
-      issue(['view'], `model "${m.name}" takes ${entry.spec.inputView}, not ${m.view}`)
+    if (m.view && !viewsOf(entry.spec).includes(m.view)) {
+      issue(['view'], `model "${m.name}" takes ${viewsOf(entry.spec).join(' or ')}, not ${m.view}`)
     }
     const heads = parseHeads(m.outputs, entry.spec.tasks, m.name)
     if (typeof heads === 'string') issue(['outputs'], heads)
@@ -235,6 +239,23 @@ function checkForecastHorizons(c: FactoryConfigObject, ctx: z.RefinementCtx): vo
   })
 }
 
+/** With a multi_res member, every part of views.multi_res is on the ladder (features exist only there), once. */
+function checkMultiRes(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  if (!c.base_models.some((m) => m.view === 'multi_res')) return
+  const seen = new Set<string>()
+  c.views.multi_res.parts.forEach((p, k) => {
+    const path = ['views', 'multi_res', 'parts', k, 'timeframe']
+    if (!c.timeframes.includes(p.timeframe))
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${p.timeframe} is not on the ladder (timeframes: ${c.timeframes.join(', ')}); multi_res parts read its features`,
+      })
+    if (seen.has(p.timeframe)) ctx.addIssue({ code: 'custom', path, message: `${p.timeframe} is listed twice` })
+    seen.add(p.timeframe)
+  })
+}
+
 const factoryConfigObject = z
   .object({
     symbol: z.string().default('UNKNOWN'),
@@ -263,6 +284,24 @@ const factoryConfigObject = z
          * models forecast from. With such a model in base_models a row is a sample only with that many bars behind it.
          */
         foundation_context: z.number().int().min(2).max(8192).default(512),
+        /**
+         * The multi_res view (base_models[].view: multi_res): for each part, the last `steps` closed bars of its
+         * timeframe (a ladder timeframe) as seen from the sample's row, over the same feature kinds on every part.
+         */
+        multi_res: z
+          .object({
+            parts: z
+              .array(z.object({ timeframe: z.string(), steps: z.number().int().min(1).max(4096) }).strict())
+              .min(1)
+              .default(DEFAULT_MULTI_RES_PARTS.map((p) => ({ ...p }))),
+            /** Feature kinds without the timeframe suffix (rsi, atr, ...), each computed on every part's timeframe. */
+            features: z
+              .array(z.string())
+              .min(1)
+              .default([...DEFAULT_MULTI_RES_FEATURES]),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -296,6 +335,7 @@ export const factoryConfigSchema = z.preprocess(
     checkTimeframesAgainstInterval(c, ctx)
     checkHeadMembers(c, ctx)
     checkForecastHorizons(c, ctx)
+    checkMultiRes(c, ctx)
     if (!c.ensemble) return
     // The ensemble combines the class-probability members; other heads have one member each.
     const names = c.base_models.filter((m) => m.outputs.includes('p')).map((m) => m.name)

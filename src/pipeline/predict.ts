@@ -3,6 +3,7 @@ import type { FeatureFrame } from '../features/frame.js'
 import type { DataView, ViewKind, ViewSet } from '../features/views/types.js'
 import { windowTensor } from '../features/views/window.js'
 import { foundationView } from '../features/views/foundation.js'
+import { multiResView } from '../features/views/multi-res.js'
 import type { Model, Outputs } from '../models/contract.js'
 import { isComposite, leafModels } from '../models/composite.js'
 import { registry } from '../models/registry.js'
@@ -17,13 +18,23 @@ export interface ViewOptions {
   readonly windowFeatures?: readonly string[]
   /** Bars of OHLC history per foundation sample (views.foundation_context). */
   readonly foundationContext: number
+  /** The multi_res view's parts and feature kinds (views.multi_res). */
+  readonly multiRes: {
+    readonly parts: readonly { readonly timeframe: string; readonly steps: number }[]
+    readonly features: readonly string[]
+  }
   /** The bars the frame was computed from (one per frame row): what the foundation view reads. */
   readonly bars?: Bars
 }
 
 export function viewOptions(
   config: {
-    views: { window_steps: number; window_features?: readonly string[]; foundation_context: number }
+    views: {
+      window_steps: number
+      window_features?: readonly string[]
+      foundation_context: number
+      multi_res: ViewOptions['multiRes']
+    }
   },
   bars?: Bars,
 ): ViewOptions {
@@ -31,6 +42,7 @@ export function viewOptions(
     windowSteps: config.views.window_steps,
     windowFeatures: config.views.window_features,
     foundationContext: config.views.foundation_context,
+    multiRes: config.views.multi_res,
     ...(bars ? { bars } : {}),
   }
 }
@@ -45,32 +57,40 @@ export function buildView(kind: ViewKind, frame: FeatureFrame, rows: Int32Array,
       throw new Error('the foundation view reads the bars the features were computed from; none were given')
     return foundationView(opts.bars, { context: opts.foundationContext, rows })
   }
+  if (kind === 'multi_res') return multiResView(frame, { ...opts.multiRes, rows })
   throw new Error(`mlf run does not build ${kind} views yet`)
 }
 
+/** What history a row needs behind it to be a sample for every model of a run. */
+export interface ViewNeeds {
+  readonly window: boolean
+  readonly foundation: boolean
+  readonly multiRes: boolean
+}
+
 /**
- * The history a row needs behind it for the views the config's base models take (every head's): a window, a
- * foundation context, or neither. The run and scoring through a bundle (its config) both ask this, so they keep the
- * same rows.
+ * The history a row needs behind it for the views the config's base models take (every head's, base_models[].view
+ * or the model's own): a window, a foundation context, multi-resolution windows. The run and scoring through a
+ * bundle (its config) both ask this, so they keep the same rows.
  */
-export function viewNeeds(config: { base_models: readonly { name: string }[] }): {
-  window: boolean
-  foundation: boolean
-} {
-  const kinds = new Set(config.base_models.map((m) => registry.get(m.name)?.spec.inputView))
-  return { window: kinds.has('window_tensor'), foundation: kinds.has('foundation') }
+export function viewNeeds(config: { base_models: readonly { name: string; view?: ViewKind }[] }): ViewNeeds {
+  const kinds = new Set(config.base_models.map((m) => m.view ?? registry.get(m.name)?.spec.inputView))
+  return { window: kinds.has('window_tensor'), foundation: kinds.has('foundation'), multiRes: kinds.has('multi_res') }
 }
 
 /**
  * Rows that can be samples for every model: usable features and, when window models take part, a whole window of
- * usable history behind the row; when foundation models take part, a whole context of bars behind it.
+ * usable history behind the row; when foundation models take part, a whole context of bars behind it; when
+ * multi_res models take part, every part's window of closed higher-timeframe bars past warm-up.
  */
-export function sampleMask(
-  frame: FeatureFrame,
-  opts: ViewOptions,
-  needs: { readonly window: boolean; readonly foundation: boolean },
-): Uint8Array {
+export function sampleMask(frame: FeatureFrame, opts: ViewOptions, needs: ViewNeeds): Uint8Array {
   const mask = Uint8Array.from(frame.usable)
+  if (needs.multiRes) {
+    // Rows where every part's window of closed bars is past its features' warm-up.
+    const ok = new Uint8Array(mask.length)
+    for (const r of multiResView(frame, opts.multiRes).rows) ok[r] = 1
+    for (let r = 0; r < mask.length; r++) mask[r] &= ok[r]
+  }
   for (let r = 0; r < mask.length; r++) {
     if (needs.window) {
       const first = r - opts.windowSteps + 1

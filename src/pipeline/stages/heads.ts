@@ -128,7 +128,7 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
     }
     const members: HeadMember[] = []
     for (const { spec, index } of specs) {
-      const model = createModel(spec.name, spec.config, headTask(head), `base_models.${index}.config`)
+      const model = createModel(spec.name, spec.config, headTask(head), `base_models.${index}.config`, spec.view)
       if (model.spec.zeroShot) {
         // Zero-shot (a foundation model): used as exported, never fitted; it only forecasts the val and test rows.
         // (The run logs this once, when it checks the model before any work: src/pipeline/zero-shot.ts.)
