@@ -4,6 +4,7 @@ import { describeParams, formatParams, type ParamInfo } from '../config/describe
 import { combinerRegistry } from '../ensemble/registry.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import { headTask } from '../config/heads.js'
+import { RUN_VIEWS } from '../config/schema.js'
 import { registry, type ModelEntry } from '../models/registry.js'
 import { policyRegistry } from '../policy/registry.js'
 
@@ -11,6 +12,8 @@ interface ModelRow {
   readonly name: string
   readonly family: string
   readonly view: string
+  /** Other views base_models[].view may pick for it (multi_res for PatchTST and TSMixer). */
+  readonly alsoTakes: readonly string[]
   readonly tasks: readonly string[]
   readonly outputs: readonly string[]
   readonly causal: boolean
@@ -32,6 +35,7 @@ function describeEntry(entry: ModelEntry): ModelRow {
     name: entry.spec.name,
     family: entry.spec.family,
     view: entry.spec.inputView,
+    alsoTakes: entry.spec.alsoTakes ?? [],
     tasks: entry.spec.tasks,
     outputs: entry.spec.outputs,
     causal: entry.spec.causal,
@@ -49,10 +53,12 @@ function describeEntry(entry: ModelEntry): ModelRow {
 /** Heads a model can train in mlf run: those of its tasks mlf run trains, with a view mlf run builds. */
 export function runReadiness(entry: ModelEntry): ModelRow['run'] {
   const { spec } = entry
-  if (spec.inputView !== 'feature_matrix' && spec.inputView !== 'window_tensor')
+  if (!RUN_VIEWS.includes(spec.inputView))
     return { refused: `takes a ${spec.inputView} view, which mlf run does not build yet` }
   const heads = (['p', 'p_up', 'E_r', 'quantiles'] as const)
     .filter((h) => spec.tasks.includes(headTask(h).kind))
+    // A forecaster's P(return > 0) is not the triple barrier's p_up (the config refuses it too).
+    .filter((h) => !(h === 'p_up' && spec.inputView === 'foundation'))
     .map((h) => (h === 'quantiles' ? 'q05/q50/q95' : h))
   return heads.length ? { heads } : { refused: `none of its tasks (${spec.tasks.join(', ')}) is a head mlf run trains` }
 }
@@ -61,7 +67,7 @@ function formatRow(r: ModelRow, withParams: boolean): string {
   const run = 'heads' in r.run ? `mlf run: outputs ${r.run.heads.join(', ')}` : `mlf run: no (${r.run.refused})`
   const lines = [
     `${r.name}  [${r.family}]  ${r.available ? 'available' : 'UNAVAILABLE'}  ${run}`,
-    `  view ${r.view}; tasks ${r.tasks.join(', ')}; outputs ${r.outputs.join(', ')}; ` +
+    `  view ${r.view}${r.alsoTakes.length ? ` (or ${r.alsoTakes.join(', ')} with base_models[].view)` : ''}; tasks ${r.tasks.join(', ')}; outputs ${r.outputs.join(', ')}; ` +
       `${r.causal ? 'causal' : 'non-causal'}${r.zeroShot ? '; zero-shot (no training)' : ''}`,
   ]
   if (r.hint) lines.push(`  install: ${r.hint}`)

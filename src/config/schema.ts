@@ -11,7 +11,7 @@ import {
 import { featureDefaultsFor, featuresConfigSchema, GROUP_NAMES } from '../features/config.js'
 import { labelsConfigSchema } from '../labels/config.js'
 import { evaluationConfigSchema, splitsConfigSchema } from '../validation/config.js'
-import { registry } from '../models/registry.js'
+import { registry, viewsOf } from '../models/registry.js'
 import { combinerRegistry } from '../ensemble/registry.js'
 import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
@@ -20,6 +20,11 @@ import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, parseHeads } from './heads.js'
 import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
+import type { ViewKind } from '../features/views/types.js'
+import { DEFAULT_MULTI_RES_FEATURES, DEFAULT_MULTI_RES_PARTS } from '../features/views/multi-res.js'
+
+/** The views mlf run builds for its base models (src/pipeline/predict.ts buildView). */
+export const RUN_VIEWS: readonly ViewKind[] = ['feature_matrix', 'window_tensor', 'multi_res', 'foundation']
 
 /**
  * One base model: a registry name and its parameters, validated against that model's own schema and parsed in: the
@@ -29,7 +34,10 @@ import { backtestConfigSchema } from '../backtest/engine.js'
 const baseModelSchema = z
   .object({
     name: z.string(),
-    /** Defaults to the model's own input view. */
+    /**
+     * The view the model takes: its own input view (the default), or another it can take instead (multi_res for
+     * PatchTST and TSMixer; `mlf models` lists them), built from views.multi_res.
+     */
     view: z.enum(['feature_matrix', 'window_tensor', 'multi_res', 'foundation']).optional(),
     /** Feature-matrix columns this model uses (by name); all when absent. */
     features: z.array(z.string()).min(1).optional(),
@@ -54,12 +62,19 @@ const baseModelSchema = z
     }
     const parsed = entry.params.safeParse(m.config)
     if (!parsed.success) {
-      for (const i of parsed.error.issues) issue(['config', ...i.path], i.message)
+      for (const i of parsed.error.issues) {
+        // A zero-shot model is never trained: say so when it is given a parameter it does not have (e.g. epochs).
+        const why =
+          entry.spec.zeroShot && i.code === 'unrecognized_keys'
+            ? `; "${m.name}" is zero-shot (used as exported, never trained), so it takes no training parameters`
+            : ''
+        issue(['config', ...i.path], i.message + why)
+      }
     }
-    if (entry.spec.inputView !== 'feature_matrix' && entry.spec.inputView !== 'window_tensor') {
+    if (!RUN_VIEWS.includes(entry.spec.inputView)) {
       issue(
         ['name'],
-        `model "${m.name}" takes a ${entry.spec.inputView} view, which mlf run does not build yet (feature_matrix and window_tensor models are supported)`,
+        `model "${m.name}" takes a ${entry.spec.inputView} view, which mlf run does not build yet (${RUN_VIEWS.join(', ')} models are supported)`,
       )
     }
     if (m.features && entry.spec.inputView !== 'feature_matrix') {
@@ -68,11 +83,14 @@ const baseModelSchema = z
         'a feature slice applies to feature_matrix models only (window features are set in views.window_features)',
       )
     }
-    if (m.view && m.view !== entry.spec.inputView) {
-      issue(['view'], `model "${m.name}" takes ${entry.spec.inputView}, not ${m.view}`)
+    if (m.view && !viewsOf(entry.spec).includes(m.view)) {
+      issue(['view'], `model "${m.name}" takes ${viewsOf(entry.spec).join(' or ')}, not ${m.view}`)
     }
     const heads = parseHeads(m.outputs, entry.spec.tasks, m.name)
     if (typeof heads === 'string') issue(['outputs'], heads)
+    // A forecaster's P(up) is P(return > 0) at its horizon, not the triple barrier's up-first label p_up asks for.
+    else if (entry.spec.inputView === 'foundation' && heads.includes('p_up'))
+      issue(['outputs'], `model "${m.name}" forecasts returns; its P(return > 0) is not the triple-barrier p_up head`)
     if (bad || !parsed.success || typeof heads === 'string') return z.NEVER
     return { ...m, outputs: heads, config: parsed.data as Readonly<Record<string, unknown>> }
   })
@@ -205,6 +223,42 @@ function checkTimeframesAgainstInterval(c: FactoryConfigObject, ctx: z.Refinemen
   }
 }
 
+/**
+ * A foundation model forecasts `horizon` bars ahead; on a return head (E_r, q05/q50/q95) it is scored against the
+ * return over labels.tripleBarrier.maxHolding bars, so the two must agree (else it would be scored on another
+ * quantity than it forecasts).
+ */
+function checkForecastHorizons(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  const target = c.labels.tripleBarrier.maxHolding
+  c.base_models.forEach((m, i) => {
+    if (registry.get(m.name)?.spec.family !== 'foundation' || !m.outputs.some((o) => o !== 'p')) return
+    const horizon = m.config.horizon
+    if (horizon !== target)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['base_models', i, 'config', 'horizon'],
+        message: `${m.name} forecasts ${String(horizon)} bar(s) ahead, but its heads (${m.outputs.join(', ')}) are the return over labels.tripleBarrier.maxHolding = ${target} bars; set horizon: ${target}`,
+      })
+  })
+}
+
+/** With a multi_res member, every part of views.multi_res is on the ladder (features exist only there), once. */
+function checkMultiRes(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  if (!c.base_models.some((m) => m.view === 'multi_res')) return
+  const seen = new Set<string>()
+  c.views.multi_res.parts.forEach((p, k) => {
+    const path = ['views', 'multi_res', 'parts', k, 'timeframe']
+    if (!c.timeframes.includes(p.timeframe))
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${p.timeframe} is not on the ladder (timeframes: ${c.timeframes.join(', ')}); multi_res parts read its features`,
+      })
+    if (seen.has(p.timeframe)) ctx.addIssue({ code: 'custom', path, message: `${p.timeframe} is listed twice` })
+    seen.add(p.timeframe)
+  })
+}
+
 const factoryConfigObject = z
   .object({
     symbol: z.string().default('UNKNOWN'),
@@ -228,6 +282,29 @@ const factoryConfigObject = z
         window_steps: z.number().int().min(1).max(4096).default(60),
         /** 1m feature columns of the window; default: the standard ~25 sequence features present in the frame. */
         window_features: z.array(z.string()).min(1).optional(),
+        /**
+         * Bars (of data.interval) of OHLC history each foundation sample holds: the context zero-shot foundation
+         * models forecast from. With such a model in base_models a row is a sample only with that many bars behind it.
+         */
+        foundation_context: z.number().int().min(2).max(8192).default(512),
+        /**
+         * The multi_res view (base_models[].view: multi_res): for each part, the last `steps` closed bars of its
+         * timeframe (a ladder timeframe) as seen from the sample's row, over the same feature kinds on every part.
+         */
+        multi_res: z
+          .object({
+            parts: z
+              .array(z.object({ timeframe: z.string(), steps: z.number().int().min(1).max(4096) }).strict())
+              .min(1)
+              .default(DEFAULT_MULTI_RES_PARTS.map((p) => ({ ...p }))),
+            /** Feature kinds without the timeframe suffix (rsi, atr, ...), each computed on every part's timeframe. */
+            features: z
+              .array(z.string())
+              .min(1)
+              .default([...DEFAULT_MULTI_RES_FEATURES]),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -260,6 +337,8 @@ export const factoryConfigSchema = z.preprocess(
   factoryConfigObject.superRefine((c, ctx) => {
     checkTimeframesAgainstInterval(c, ctx)
     checkHeadMembers(c, ctx)
+    checkForecastHorizons(c, ctx)
+    checkMultiRes(c, ctx)
     if (!c.ensemble) return
     // The ensemble combines the class-probability members; other heads have one member each.
     const names = c.base_models.filter((m) => m.outputs.includes('p')).map((m) => m.name)

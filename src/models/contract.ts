@@ -30,6 +30,11 @@ export interface ModelSpec {
   readonly name: string
   readonly family: Family
   readonly inputView: ViewKind
+  /**
+   * Other views the model can be created to take instead (base_models[].view), e.g. multi_res for PatchTST and
+   * TSMixer; the model created so has that view as its inputView.
+   */
+  readonly alsoTakes?: readonly ViewKind[]
   readonly outputs: readonly OutputName[]
   readonly tasks: readonly Task['kind'][]
   /** Output at row t depends only on inputs up to t. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { Availability, Model, ModelSpec, Task } from './contract.js'
+import type { ViewKind } from '../features/views/types.js'
 import { didYouMean } from '../core/suggest.js'
 import { xgboostEntry } from './tabular/xgboost.js'
 import { xgboostLeafwiseEntry } from './tabular/xgboost_leafwise.js'
@@ -41,7 +42,8 @@ export interface ModelEntry<P = unknown> {
   readonly params: z.ZodType<P>
   /** Whether the engine behind the model is installed; when not, the hint says how to install it. */
   available(): Availability
-  create(params: P, task: Task): Model
+  /** `view`: one of spec.alsoTakes, to take that view instead of spec.inputView (absent: spec.inputView). */
+  create(params: P, task: Task, view?: ViewKind): Model
   load(dir: string): Promise<Model>
 }
 
@@ -99,8 +101,11 @@ export function parseModelParams(name: string, raw: unknown, path = `models.${na
   return Object.freeze(parsed.data)
 }
 
-/** Create a model by name, failing with the install hint when its engine is missing. */
-export function createModel(name: string, raw: unknown, task: Task, path?: string): Model {
+/**
+ * Create a model by name, failing with the install hint when its engine is missing; `view` picks another view the
+ * model takes (spec.alsoTakes) instead of its own inputView.
+ */
+export function createModel(name: string, raw: unknown, task: Task, path?: string, view?: ViewKind): Model {
   const params = parseModelParams(name, raw, path)
   const entry = registry.get(name)!
   const availability = entry.available()
@@ -108,5 +113,13 @@ export function createModel(name: string, raw: unknown, task: Task, path?: strin
   if (!entry.spec.tasks.includes(task.kind)) {
     throw new Error(`model "${name}" does not support task "${task.kind}" (supports: ${entry.spec.tasks.join(', ')})`)
   }
-  return entry.create(params, task)
+  if (view === undefined || view === entry.spec.inputView) return entry.create(params, task)
+  if (!entry.spec.alsoTakes?.includes(view))
+    throw new Error(`model "${name}" takes ${viewsOf(entry.spec).join(' or ')}, not ${view}`)
+  return entry.create(params, task, view)
+}
+
+/** The views a model can take: its own inputView, then the others it can be created to take. */
+export function viewsOf(spec: ModelSpec): ViewKind[] {
+  return [spec.inputView, ...(spec.alsoTakes ?? [])]
 }

@@ -10,13 +10,12 @@ import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
 import { applyPostProcessors, loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
 import type { Model, Outputs } from '../models/contract.js'
-import { leafModels } from '../models/composite.js'
 import { registry } from '../models/registry.js'
 import { decide } from '../policy/registry.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
 import { z } from 'zod'
-import { classProbabilities, K, sampleMask, viewOptions } from './predict.js'
+import { classProbabilities, K, sampleMask, viewNeeds, viewOptions } from './predict.js'
 import { postProcess } from './stages/post-process.js'
 import { headCsvColumns, OTHER_HEADS, predictMembers, type OtherHead } from './stages/heads.js'
 import type { Bars } from '../data/bars.js'
@@ -262,10 +261,6 @@ async function loadHeads(root: string, dir: string, manifest: BundleManifest): P
   return heads
 }
 
-function modelKinds(model: Model): string[] {
-  return leafModels(model).map((l) => l.model.spec.inputView)
-}
-
 export interface Scored {
   bars: Bars
   rows: Int32Array
@@ -309,12 +304,15 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
       `bundle ${bundle.dir}: feature schema mismatch: data gives ${frame.schema.hash.slice(0, 12)}…, the model was trained on ${expected.hash.slice(0, 12)}…${detail}`,
     )
   }
-  const vopts = viewOptions(bundle.config)
-  const needsWindow = modelKinds(bundle.model).includes('window_tensor')
-  const mask = sampleMask(frame, vopts, needsWindow)
+  const vopts = viewOptions(bundle.config, bars)
+  const needs = viewNeeds(bundle.config)
+  const mask = sampleMask(frame, vopts, needs)
   const rows = Int32Array.from(mask.keys()).filter((r) => mask[r] === 1)
   if (rows.length === 0) {
-    const needed = bundle.manifest.signature.inputs.warmup_bars + (needsWindow ? vopts.windowSteps : 0)
+    const needed = Math.max(
+      bundle.manifest.signature.inputs.warmup_bars + (needs.window ? vopts.windowSteps : 0),
+      needs.foundation ? vopts.foundationContext - 1 : 0,
+    )
     throw new Error(
       `${dataFile}: no bar can be scored: it has ${bars.length} bars, and the bundle needs at least ${needed + 1} ` +
         `(${needed} bars of warm-up before its first prediction)`,

@@ -2,8 +2,11 @@ import type { Bars } from '../data/bars.js'
 import type { FeatureFrame } from '../features/frame.js'
 import type { DataView, ViewKind, ViewSet } from '../features/views/types.js'
 import { windowTensor } from '../features/views/window.js'
+import { foundationView } from '../features/views/foundation.js'
+import { multiResView } from '../features/views/multi-res.js'
 import type { Model, Outputs } from '../models/contract.js'
 import { isComposite, leafModels } from '../models/composite.js'
+import { registry } from '../models/registry.js'
 import { matrixFor } from './dataset.js'
 import { firstBadDistribution } from '../core/probabilities.js'
 import { selectColumns } from '../ensemble/voting.js'
@@ -13,12 +16,35 @@ export const K = 3
 export interface ViewOptions {
   readonly windowSteps: number
   readonly windowFeatures?: readonly string[]
+  /** Bars of OHLC history per foundation sample (views.foundation_context). */
+  readonly foundationContext: number
+  /** The multi_res view's parts and feature kinds (views.multi_res). */
+  readonly multiRes: {
+    readonly parts: readonly { readonly timeframe: string; readonly steps: number }[]
+    readonly features: readonly string[]
+  }
+  /** The bars the frame was computed from (one per frame row): what the foundation view reads. */
+  readonly bars?: Bars
 }
 
-export function viewOptions(config: {
-  views: { window_steps: number; window_features?: readonly string[] }
-}): ViewOptions {
-  return { windowSteps: config.views.window_steps, windowFeatures: config.views.window_features }
+export function viewOptions(
+  config: {
+    views: {
+      window_steps: number
+      window_features?: readonly string[]
+      foundation_context: number
+      multi_res: ViewOptions['multiRes']
+    }
+  },
+  bars?: Bars,
+): ViewOptions {
+  return {
+    windowSteps: config.views.window_steps,
+    windowFeatures: config.views.window_features,
+    foundationContext: config.views.foundation_context,
+    multiRes: config.views.multi_res,
+    ...(bars ? { bars } : {}),
+  }
 }
 
 /** The view a model of `kind` takes, over `rows` of the frame. */
@@ -26,19 +52,51 @@ export function buildView(kind: ViewKind, frame: FeatureFrame, rows: Int32Array,
   if (kind === 'feature_matrix') return matrixFor(frame, rows)
   if (kind === 'window_tensor')
     return windowTensor(frame, { steps: opts.windowSteps, names: opts.windowFeatures, rows })
+  if (kind === 'foundation') {
+    if (!opts.bars || opts.bars.length !== frame.length)
+      throw new Error('the foundation view reads the bars the features were computed from; none were given')
+    return foundationView(opts.bars, { context: opts.foundationContext, rows })
+  }
+  if (kind === 'multi_res') return multiResView(frame, { ...opts.multiRes, rows })
   throw new Error(`mlf run does not build ${kind} views yet`)
+}
+
+/** What history a row needs behind it to be a sample for every model of a run. */
+export interface ViewNeeds {
+  readonly window: boolean
+  readonly foundation: boolean
+  readonly multiRes: boolean
+}
+
+/**
+ * The history a row needs behind it for the views the config's base models take (every head's, base_models[].view
+ * or the model's own): a window, a foundation context, multi-resolution windows. The run and scoring through a
+ * bundle (its config) both ask this, so they keep the same rows.
+ */
+export function viewNeeds(config: { base_models: readonly { name: string; view?: ViewKind }[] }): ViewNeeds {
+  const kinds = new Set(config.base_models.map((m) => m.view ?? registry.get(m.name)?.spec.inputView))
+  return { window: kinds.has('window_tensor'), foundation: kinds.has('foundation'), multiRes: kinds.has('multi_res') }
 }
 
 /**
  * Rows that can be samples for every model: usable features and, when window models take part, a whole window of
- * usable history behind the row.
+ * usable history behind the row; when foundation models take part, a whole context of bars behind it; when
+ * multi_res models take part, every part's window of closed higher-timeframe bars past warm-up.
  */
-export function sampleMask(frame: FeatureFrame, opts: ViewOptions, needsWindow: boolean): Uint8Array {
+export function sampleMask(frame: FeatureFrame, opts: ViewOptions, needs: ViewNeeds): Uint8Array {
   const mask = Uint8Array.from(frame.usable)
-  if (!needsWindow) return mask
+  if (needs.multiRes) {
+    // Rows where every part's window of closed bars is past its features' warm-up.
+    const ok = new Uint8Array(mask.length)
+    for (const r of multiResView(frame, opts.multiRes).rows) ok[r] = 1
+    for (let r = 0; r < mask.length; r++) mask[r] &= ok[r]
+  }
   for (let r = 0; r < mask.length; r++) {
-    const first = r - opts.windowSteps + 1
-    if (first < 0 || !frame.usable[first]) mask[r] = 0
+    if (needs.window) {
+      const first = r - opts.windowSteps + 1
+      if (first < 0 || !frame.usable[first]) mask[r] = 0
+    }
+    if (needs.foundation && r < opts.foundationContext - 1) mask[r] = 0
   }
   return mask
 }

@@ -1,9 +1,11 @@
 /**
  * What in a config `mlf run` cannot do, refused before any work: nothing in a config is accepted and then ignored.
  */
+import { statSync } from 'node:fs'
 import type { ResolvedConfig } from '../config/load.js'
 import { baseInterval } from '../config/schema.js'
 import { canonicalJson } from '../config/hash.js'
+import { registry } from '../models/registry.js'
 import { splitsConfigSchema, windowLengthMs } from '../validation/config.js'
 
 const SPLIT_DEFAULTS = splitsConfigSchema.parse({})
@@ -76,5 +78,24 @@ export function runConfigProblems(config: ResolvedConfig): string[] {
       `inference.fit_on: oof with ensemble.method ${config.ensemble.method}: the combiner's own out-of-fold ` +
         'predictions would need nested folds; fit the post-processors on validation (fit_on: validation)',
     )
+  // A model file (an imported model, a foundation model's ONNX export) is read when the model is created, so a run
+  // would find it missing only after other models have trained. (Not a schema check: a bundle's config names the
+  // file it was trained from, which the machine scoring the bundle need not have; the bundle holds its own copy.)
+  for (const [i, m] of config.base_models.entries()) {
+    const path = m.config.path
+    if (typeof path === 'string' && !isFile(path))
+      problems.push(
+        `base_models.${i}.config.path: ${m.name} reads ${path}, which is not a file (relative paths are from the ` +
+          `working directory${registry.get(m.name)?.spec.family === 'foundation' ? '; export the checkpoint as docs/foundation-models.md describes' : ''})`,
+      )
+  }
   return problems
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
 }

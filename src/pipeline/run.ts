@@ -21,6 +21,7 @@ import { packStage } from './stages/pack.js'
 import { buildRunRecord, recordStage, type RunSummary } from './stages/record.js'
 import { chronologicalWindow, walkForwardWindows, type EvalWindow } from './stages/windows.js'
 import { runConfigProblems } from './problems.js'
+import { checkZeroShotMembers } from './zero-shot.js'
 
 export type { RunSummary } from './stages/record.js'
 export { directionalAuc } from './stages/evaluate.js'
@@ -51,6 +52,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
       `config${config.source ? ` ${config.source}` : ''} asks for what mlf run cannot do:\n  ${problems.join('\n  ')}`,
     )
   const ctx = createRunContext(config, opts)
+  for (const line of checkZeroShotMembers(config)) ctx.log(`  ${line}`)
 
   const data = datasetStage(ctx, await ingestStage(ctx, opts.dataFile))
   const walk = config.splits.method === 'walk_forward'

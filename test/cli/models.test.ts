@@ -58,6 +58,9 @@ test('mlf models --run-ready lists only run-ready models, each with its heads', 
   assert.match(r.stdout, /\nridge +\[linear\] +available +mlf run: outputs E_r\n/)
   assert.match(r.stdout, /xgboost +\[gradient_boosting\] +available +mlf run: outputs p, p_up, E_r\n/)
   assert.match(r.stdout, /quantile_rnn .*mlf run: outputs q05\/q50\/q95\n/)
-  assert.doesNotMatch(r.stdout, /chronos_bolt|mlf run: no/)
+  // Zero-shot foundation models take part on the return heads (their tasks have no 3-class p).
+  assert.match(r.stdout, /chronos_bolt +\[foundation\] +available +mlf run: outputs E_r, q05\/q50\/q95\n/)
+  assert.match(r.stdout, /timesfm +\[foundation\] +available +mlf run: outputs E_r, q05\/q50\/q95\n/)
+  assert.doesNotMatch(r.stdout, /mlf run: no/)
   assert.match(r.stdout, /models available; \d+ can take part in mlf run\n$/)
 })

@@ -1,15 +1,18 @@
 /**
  * The model contract through mlf run: every registry model that can take part in a run (`mlf models --run-ready`),
  * on every head it can output, trained from a small YAML-shaped config on a slice of the sample, with every output
- * finite and the bundle reproducing the run's test predictions string for string. Imported models are left out:
- * they are pre-trained on other feature sets, so no run's features fit them (their parity tests cover them).
+ * finite and the bundle reproducing the run's test predictions string for string. Foundation models run zero-shot
+ * on the tiny ONNX fixtures of test/fixtures/foundation (8-bar horizon, so their runs use maxHolding 8). Imported
+ * models are left out: they are pre-trained on other feature sets, so no run's features fit them (their parity tests
+ * cover them).
  */
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { runReadiness } from '../../src/cli/models.js'
 import { registry } from '../../src/models/registry.js'
 import { runPipeline } from '../../src/pipeline/run.js'
-import { tempDir } from '../helpers.js'
+import { repoRoot, tempDir } from '../helpers.js'
 import { assertBundleReproducesRun, sampleSlice, smallConfig } from './fixture.js'
 
 const ROWS = 8_000
@@ -35,6 +38,10 @@ const LIGHT: Record<string, Record<string, unknown>> = {
   tcn: { channels: 16 },
   mlp: { hidden: [32] },
 }
+const FOUNDATION: Record<string, string> = {
+  chronos_bolt: join(repoRoot, 'test/fixtures/foundation/chronos_bolt_tiny.onnx'),
+  timesfm: join(repoRoot, 'test/fixtures/foundation/timesfm_tiny.onnx'),
+}
 const OUTPUTS: Record<string, string[]> = {
   p: ['p'],
   p_up: ['p_up'],
@@ -51,11 +58,15 @@ for (const [name, entry] of registry) {
   for (const head of run.heads) {
     test(`mlf run trains ${name} on the ${head} head from a config, and its bundle reproduces the test predictions`, async () => {
       const neural = entry.spec.inputView === 'window_tensor'
-      const params = { ...(LIGHT[name] ?? {}), ...(neural ? { epochs: 1, batchSize: 128 } : {}) }
+      const foundation = FOUNDATION[name]
+      const params = foundation
+        ? { path: foundation, horizon: 8 }
+        : { ...(LIGHT[name] ?? {}), ...(neural ? { epochs: 1, batchSize: 128 } : {}) }
       const member = { name, config: params, outputs: OUTPUTS[head] }
       const xgboost = { name: 'xgboost', config: LIGHT.xgboost }
       const config = smallConfig({
-        views: { window_steps: 16 },
+        ...(foundation ? { labels: { tripleBarrier: { maxHolding: 8, costBps: 5 } } } : {}),
+        views: { window_steps: 16, foundation_context: 64 },
         base_models: head === 'p' ? [member] : [xgboost, member],
         inference: { calibrate: ['temperature'] },
       })

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { noGrad, tidy, torch, torchAvailability, type Tensor } from '../../engines/torch/index.js'
 import { fitThreads } from '../../engines/threads.js'
-import type { DataView } from '../../features/views/types.js'
+import type { DataView, ViewKind } from '../../features/views/types.js'
 import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, OutputName, Outputs, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
 import {
@@ -429,21 +429,38 @@ function createNeuralModel<P extends TrainingParams>(
  * architecture parameters.
  */
 export function neuralEntry<P extends TrainingParams>(
-  spec: ModelSpec,
+  base: ModelSpec,
   schema: z.ZodType<P>,
   build: NetBuilder<P>,
   options: NeuralOptions<P> = {},
 ): ModelEntry<P> {
+  const spec: ModelSpec = options.multiRes ? { ...base, alsoTakes: ['multi_res'] } : base
+  // A model created to take multi_res (base_models[].view) says so in its spec, so the run builds that view for it.
+  const specFor = (view: ViewKind | undefined): ModelSpec => {
+    if (view === undefined || view === spec.inputView) return spec
+    if (view !== 'multi_res' || !options.multiRes)
+      throw new Error(
+        `model "${spec.name}" takes ${spec.inputView}${options.multiRes ? ' or multi_res' : ''}, not ${view}`,
+      )
+    return { ...spec, inputView: view }
+  }
   return {
     spec,
     params: schema,
     available: torchAvailability,
-    create: (params: P, task: Task) => createNeuralModel(spec, params, task, build, options),
+    create: (params: P, task: Task, view?: ViewKind) => createNeuralModel(specFor(view), params, task, build, options),
     async load(dir: string): Promise<Model> {
       const path = join(dir, 'model.json')
       const { meta, params } = readModelJson(path, metaSchema, { format: FORMAT, name: spec.name, params: schema })
       const m = meta as Meta
-      const model = createNeuralModel(spec, params, m.task, build, options)
+      // The view it was fitted on is the one it takes (a multi_res layout: created to take multi_res).
+      const model = createNeuralModel(
+        specFor(m.layout.kind === 'multi_res' ? 'multi_res' : undefined),
+        params,
+        m.task,
+        build,
+        options,
+      )
       model.restore(m, dir)
       return model
     },

@@ -121,10 +121,10 @@ export function memberFitters(
     return m
   }
   const fitters = membersOf(config, 'p').map(({ spec, index: i }) => {
-    const kind = createModel(spec.name, spec.config, task, `base_models.${i}.config`).spec.inputView
+    const kind = createModel(spec.name, spec.config, task, `base_models.${i}.config`, spec.view).spec.inputView
     return modelFitter({
       name: spec.name,
-      create: () => createModel(spec.name, spec.config, task, `base_models.${i}.config`),
+      create: () => createModel(spec.name, spec.config, task, `base_models.${i}.config`, spec.view),
       view: (rows) => {
         if (kind === 'feature_matrix') {
           const subset = sharedFor(spec.features).subset(rows)

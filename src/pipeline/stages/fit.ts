@@ -30,7 +30,7 @@ export async function fitBaseModels(
 ): Promise<FittedBase[]> {
   const fitted: FittedBase[] = []
   for (const { index: i, spec } of membersOf(ctx.config, 'p')) {
-    const model = createModel(spec.name, spec.config, task, `base_models.${i}.config`)
+    const model = createModel(spec.name, spec.config, task, `base_models.${i}.config`, spec.view)
     const view = (rows: Int32Array) => {
       const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
       return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v

@@ -1,7 +1,8 @@
 /**
  * The other heads of a window (config/heads.ts): the binary p_up, the E_r point forecast and the q05/q50/q95 band.
  * Each member is fitted on the window's training rows (early-stopped on its validation rows) against its target (up
- * against the rest for p_up, the forward return at the triple barrier's horizon for the others); a head with several members averages them (E_r the mean of the forecasts, the band the
+ * against the rest for p_up, the forward return at the triple barrier's horizon for the others), except a zero-shot
+ * one (a foundation model), which is used as exported and never fitted; a head with several members averages them (E_r the mean of the forecasts, the band the
  * mean of each quantile level: quantiles combined as quantiles, and order kept since every member's is). The head's
  * uncertainty method (split around E_r, cqr on the band) is fitted on the combined validation outputs. Scored on
  * validation and test rows; nothing is fitted on test rows.
@@ -139,7 +140,13 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
     }
     const members: HeadMember[] = []
     for (const { spec, index } of specs) {
-      const model = createModel(spec.name, spec.config, headTask(head), `base_models.${index}.config`)
+      const model = createModel(spec.name, spec.config, headTask(head), `base_models.${index}.config`, spec.view)
+      if (model.spec.zeroShot) {
+        // Zero-shot (a foundation model): used as exported, never fitted; it only forecasts the val and test rows.
+        // (The run logs this once, when it checks the model before any work: src/pipeline/zero-shot.ts.)
+        members.push({ name: spec.name, index, model })
+        continue
+      }
       const view = (rows: Int32Array) => {
         const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
         return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
