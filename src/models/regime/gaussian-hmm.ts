@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { seededRandom } from '../../core/random.js'
-import { deriveSeed } from '../../core/seeds.js'
+import { bestOfRestarts, emParamsShape, parseRegimeParams } from './restarts.js'
 import { gaussianEmission, logDensities, type CovarianceType, type GaussianEmission } from './emission.js'
 
 /**
@@ -34,20 +34,7 @@ export const gaussianHmmParams = z.strictObject({
     .default(4)
     .describe("largest number of states tried when states is 'bic'"),
   covariance: z.enum(['diag', 'full']).default('diag').describe('covariance of each state: diagonal or full'),
-  restarts: z
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(5)
-    .describe('seeded initialisations; the best log-likelihood wins'),
-  max_iter: z.number().int().min(1).max(10_000).default(100).describe('Baum-Welch iterations at most'),
-  tol: z
-    .number()
-    .nonnegative()
-    .default(1e-6)
-    .describe('stop when the log-likelihood per row gains less than this (0: always run max_iter iterations)'),
-  seed: z.number().int().nonnegative().default(0).describe('root seed of the restarts'),
+  ...emParamsShape({ maxIter: 100, maxIterLimit: 10_000, tol: 1e-6, what: 'Baum-Welch' }),
   min_variance: z
     .number()
     .positive()
@@ -58,12 +45,7 @@ export type GaussianHmmParams = z.infer<typeof gaussianHmmParams>
 
 /** Parse raw params; errors name the field. */
 export function parseGaussianHmmParams(raw: unknown): GaussianHmmParams {
-  const parsed = gaussianHmmParams.safeParse(raw ?? {})
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    throw new Error(`gaussian HMM params: ${issues.join('; ')}`)
-  }
-  return parsed.data
+  return parseRegimeParams(gaussianHmmParams, raw, 'gaussian HMM')
 }
 
 /** A Gaussian HMM's parameters, row-major: transmat (K, K), means (K, d), covars diag (K, d) or full (K, d, d). */
@@ -538,16 +520,10 @@ export function bic(logL: number, K: number, d: number, covariance: CovarianceTy
 /** Fit with a fixed number of states: every restart, the best kept, states ordered by volatility. */
 function fitFixed(x: Float64Array, n: number, d: number, K: number, p: GaussianHmmParams): GaussianHmmFit {
   const options = { maxIter: p.max_iter, tol: p.tol, minVariance: p.min_variance }
-  const restarts: GaussianHmmFit['restarts'][number][] = []
-  let best: BaumWelchResult | null = null
-  for (let r = 0; r < p.restarts; r++) {
-    const seed = deriveSeed(p.seed, 'gaussian_hmm', 'restart', r)
-    const init = initialParams(x, n, d, K, p.covariance, seed, p.min_variance)
-    const res = baumWelch(x, n, d, init, options)
-    restarts.push({ seed, logLikelihood: res.logLikelihood, iterations: res.iterations, converged: res.converged })
-    if (!best || res.logLikelihood > best.logLikelihood) best = res
-  }
-  return { ...best!, model: orderByVolatility(best!.model), restarts }
+  const { best, restarts } = bestOfRestarts(p.restarts, p.seed, 'gaussian_hmm', (seed) =>
+    baumWelch(x, n, d, initialParams(x, n, d, K, p.covariance, seed, p.min_variance), options),
+  )
+  return { ...best, model: orderByVolatility(best.model), restarts }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { seededRandom } from '../../core/random.js'
-import { deriveSeed } from '../../core/seeds.js'
+import { bestOfRestarts, emParamsShape, parseRegimeParams } from './restarts.js'
 
 /**
  * A Markov switching model of returns (Hamilton 1989): K hidden regimes following a first-order Markov chain, and
@@ -40,20 +40,7 @@ export const markovSwitchingParams = z.strictObject({
     .enum(['none', 'switching'])
     .default('none')
     .describe("'switching': an AR(1) term on the previous return, its coefficient one per regime"),
-  restarts: z
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(5)
-    .describe('seeded initialisations; the best log-likelihood wins'),
-  max_iter: z.number().int().min(1).max(100_000).default(1000).describe('EM iterations at most'),
-  tol: z
-    .number()
-    .nonnegative()
-    .default(1e-9)
-    .describe('stop when the log-likelihood per row gains less than this (0: always run max_iter iterations)'),
-  seed: z.number().int().nonnegative().default(0).describe('root seed of the restarts'),
+  ...emParamsShape({ maxIter: 1000, maxIterLimit: 100_000, tol: 1e-9, what: 'EM' }),
   min_variance_ratio: z
     .number()
     .positive()
@@ -65,12 +52,7 @@ export type MarkovSwitchingParams = z.infer<typeof markovSwitchingParams>
 
 /** Parse raw params; errors name the field. */
 export function parseMarkovSwitchingParams(raw: unknown): MarkovSwitchingParams {
-  const parsed = markovSwitchingParams.safeParse(raw ?? {})
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    throw new Error(`markov switching params: ${issues.join('; ')}`)
-  }
-  return parsed.data
+  return parseRegimeParams(markovSwitchingParams, raw, 'markov switching')
 }
 
 /** A Markov switching model's parameters: transmat (K, K) row-major, P(next = j | now = i) at [i * K + j]. */
@@ -579,16 +561,10 @@ export function fitMarkovSwitching(r: Float64Array, n: number, params: MarkovSwi
     )
   const minVariance = varianceFloor(r, n, params.min_variance_ratio)
   const options = { maxIter: params.max_iter, tol: params.tol, minVariance }
-  const restarts: MarkovSwitchingFit['restarts'][number][] = []
-  let best: EmResult | null = null
-  for (let i = 0; i < params.restarts; i++) {
-    const seed = deriveSeed(params.seed, 'markov_switching', 'restart', i)
-    const init = initialParams(r, n, K, ar, seed, minVariance)
-    const res = expectationMaximisation(r, n, init, options)
-    restarts.push({ seed, logLikelihood: res.logLikelihood, iterations: res.iterations, converged: res.converged })
-    if (!best || res.logLikelihood > best.logLikelihood) best = res
-  }
-  return { ...best!, model: orderByVariance(best!.model), restarts, minVariance }
+  const { best, restarts } = bestOfRestarts(params.restarts, params.seed, 'markov_switching', (seed) =>
+    expectationMaximisation(r, n, initialParams(r, n, K, ar, seed, minVariance), options),
+  )
+  return { ...best, model: orderByVariance(best.model), restarts, minVariance }
 }
 
 const finite = z.number().refine(Number.isFinite, 'must be finite')
