@@ -43,7 +43,7 @@ export function printSummary(s: RunSummary, write: (t: string) => void): void {
     const fmt = (m: Record<string, number>) =>
       Object.entries(m)
         .filter(([k]) => k !== 'rows')
-        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
         .join('  ')
     const pp = h.postProcessors.length ? ` + ${h.postProcessors.join(' + ')}` : ''
     write(`\n${h.head} head (${h.model}${pp}; ${h.metrics.test.rows} test rows)\n`)

@@ -46,3 +46,31 @@ test('every preset is a run mlf run can do: nothing in it refused', () => {
     anchor: '1970-01-01T00:00:00Z',
   })
 })
+
+test('heterogeneous_trio: a head changed to one its member cannot produce is refused at load, before any training', () => {
+  const file = join(repoRoot, 'configs/presets/heterogeneous_trio.yaml')
+  const trio = loadConfig(file)
+  assert.deepEqual(
+    trio.base_models.map((m) => [m.name, m.outputs]),
+    [
+      ['xgboost_leafwise', ['p']],
+      ['tcn', ['E_r']],
+      ['patchtst', ['p', 'E_r']],
+    ],
+  )
+  const swapped = (i: number, outputs: string[]) => ({
+    base_models: trio.base_models.map((m, k) => ({
+      name: m.name,
+      config: m.config,
+      outputs: k === i ? outputs : m.outputs,
+    })),
+  })
+  assert.throws(
+    () => loadConfig(file, swapped(1, ['q05', 'q50', 'q95'])),
+    /base_models\.1\.outputs: model "tcn" cannot produce q05\/q50\/q95/,
+  )
+  assert.throws(
+    () => loadConfig(file, swapped(0, ['E_r', 'q05', 'q50', 'q95'])),
+    /model "xgboost_leafwise" cannot produce q05\/q50\/q95/,
+  )
+})
