@@ -2,6 +2,7 @@ import type { Bars } from '../data/bars.js'
 import { computeFeatures, type FeatureFrame } from '../features/frame.js'
 import { featureMatrix } from '../features/views/matrix.js'
 import type { FeatureMatrixView } from '../features/views/types.js'
+import { seededRandom } from '../core/random.js'
 import { forwardReturn } from '../labels/targets.js'
 import { tripleBarrier, type TripleBarrierLabels } from '../labels/triple-barrier.js'
 import { headsOf } from '../config/heads.js'
@@ -67,16 +68,9 @@ export function matrixFor(frame: FeatureFrame, rows: Int32Array): FeatureMatrixV
   return featureMatrix(frame, { rows })
 }
 
-/** A seeded permutation (mulberry32 + Fisher-Yates): the same seed always gives the same order. */
+/** A seeded permutation (core/random.ts + Fisher-Yates): the same seed always gives the same order. */
 export function shuffled(values: Float64Array, seed: number): Float64Array {
-  let a = seed >>> 0
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rand = seededRandom(seed)
   const out = values.slice()
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1))

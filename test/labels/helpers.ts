@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { allocBars, type Bars } from '../../src/data/bars.js'
+import { seededRandom } from '../../src/core/random.js'
 
 /** Repository root (tests compile to dist/test/labels/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -30,14 +31,7 @@ export function barsFrom(rows: readonly (readonly [number, number, number, numbe
 
 /** Deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  return seededRandom(seed)
 }
 
 /** A random walk with occasional gaps between one bar's close and the next open. */

@@ -14,6 +14,7 @@ import type {
   ViewKind,
   WindowTensorView,
 } from '../../src/features/views/types.js'
+import { seededRandom } from '../../src/core/random.js'
 
 export interface Split {
   readonly train: Dataset
@@ -230,14 +231,7 @@ function sklearnInputs(): Split {
 
 /** Deterministic PRNG (mulberry32) and a standard normal from it. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  return seededRandom(seed)
 }
 
 export function normal(rand: () => number): () => number {

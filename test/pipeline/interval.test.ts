@@ -8,18 +8,13 @@ import { resolveConfig } from '../../src/config/load.js'
 import { ingestFile } from '../../src/data/ingest.js'
 import { repoRoot, tempDir, tempFile } from '../helpers.js'
 import { assertBundleReproducesRun } from './fixture.js'
+import { seededRandom } from '../../src/core/random.js'
 
 const DAY_MS = 86_400_000
 
 /** Weekday daily bars (open time 00:00 UTC) of a seeded random walk with some trend, as CSV. */
 function dailyCsv(days: number, seed = 3): string {
-  let a = seed >>> 0
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rand = seededRandom(seed)
   const lines = ['ts_utc,open,high,low,close,volume']
   let close = 2000
   let ts = Date.UTC(2015, 0, 5) // a Monday

@@ -1,15 +1,9 @@
 import type { CalibrationStats, CalibrationStep, RunRecord } from '../../src/tracking/types.js'
+import { seededRandom } from '../../src/core/random.js'
 
 /** Deterministic PRNG (mulberry32) so the sample record is the same on every run. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  return seededRandom(seed)
 }
 
 function calibration(rand: () => number, skew: number): CalibrationStats {

@@ -63,9 +63,10 @@ export async function fitHeldOutCombiner(
     bar?.stop?.()
     dispose()
   }
+  const specs = membersOf(config, 'p')
   const fitted = fit.members.map((m, i): CombinedMember => {
     if (!m.model) throw new Error(`${params.method}: member "${m.name}" came back without its model`)
-    const features = membersOf(config, 'p')[i].spec.features
+    const features = specs[i].spec.features
     return { name: m.name, model: m.model, ...(features ? { features } : {}) }
   })
   return {

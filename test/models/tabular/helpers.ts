@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FeatureMatrixView } from '../../../src/features/views/types.js'
 import type { Dataset, FitContext } from '../../../src/models/contract.js'
+import { seededRandom } from '../../../src/core/random.js'
 
 /** Repository root (tests compile to dist/test/..., fixtures live in test/...). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..')
@@ -53,14 +54,7 @@ export const ctx: FitContext = { seed: 7, threads: 1 }
 
 /** Deterministic uniform [0, 1) generator (mulberry32). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  return seededRandom(seed)
 }
 
 export function gaussian(u: () => number): () => number {
