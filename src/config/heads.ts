@@ -97,7 +97,7 @@ export function checkHeadMembers(
       ctx.addIssue({
         code: 'custom',
         path: ['inference', 'fit_on'],
-        message: `fit_on: oof applies to the p head's post-processors; ${u.method} on ${head} is fitted on validation, so fit_on: oof with it is refused rather than half applied`,
+        message: `fit_on: oof applies to the p head's post-processors; ${u.method} on ${head} is fitted on ${postProcessorRegistry.get(u.method)!.resampling ? 'its own resamples of the training window' : 'validation'}, so fit_on: oof with it is refused rather than half applied`,
       })
   }
 }

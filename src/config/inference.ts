@@ -16,11 +16,16 @@ import { postProcessorRegistry, type PostProcessorEntry } from '../inference/pos
 import { didYouMean } from '../core/suggest.js'
 
 /**
- * Conformal regression methods of src/inference/conformal/ that need more than a head's outputs: per-fold or
- * bootstrap models saved with the bundle (cv_plus, jackknife_plus, jackknife_plus_ab, enbpi) or outcomes fed online
- * (aci). mlf run does not build those yet; `split` (E_r) and `cqr` (q05/q95) are post-processors it runs.
+ * Conformal regression methods of src/inference/conformal/ that mlf run does not build, with the reason. Jackknife+
+ * refits the head once per training row (leave-one-out): on a window of 1-minute bars that is 10^5 fits.
  */
-const LIBRARY_ONLY = new Set(['cv_plus', 'jackknife_plus', 'jackknife_plus_ab', 'aci', 'enbpi'])
+const LIBRARY_ONLY = new Map([
+  [
+    'jackknife_plus',
+    'jackknife_plus refits the head once per training row (leave-one-out), which a window of bars cannot afford; ' +
+      'cv_plus (K purged folds, the same guarantee) and jackknife_plus_ab (jackknife+ from bootstrap models) are its run forms',
+  ],
+])
 
 const namesOf = (role: PostProcessorEntry['role']) =>
   [...postProcessorRegistry.values()].filter((e) => e.role === role).map((e) => e.name)
@@ -31,12 +36,7 @@ type Issue = (path: PropertyKey[], message: string) => void
 function entryFor(name: string, role: PostProcessorEntry['role'], issue: Issue) {
   const entry = postProcessorRegistry.get(name)
   if (entry?.role === role) return entry
-  if (LIBRARY_ONLY.has(name))
-    issue(
-      ['method'],
-      `${name} needs per-fold or bootstrap models in the bundle (or outcomes fed online), which mlf run does not ` +
-        `build yet; its post-processors are ${namesOf('uncertainty').join(', ')}`,
-    )
+  if (LIBRARY_ONLY.has(name)) issue(['method'], LIBRARY_ONLY.get(name)!)
   else if (entry)
     issue(
       [],

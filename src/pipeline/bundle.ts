@@ -4,20 +4,27 @@ import { canonicalJson } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
 import { baseInterval, originMs } from '../config/schema.js'
 import { ingestFile } from '../data/ingest.js'
-import type { FeatureSchema } from '../features/frame.js'
+import type { FeatureFrame, FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
-import { applyPostProcessors, loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
+import {
+  applyPostProcessors,
+  loadPostProcessor,
+  postProcessorRegistry,
+  type FittedPostProcessor,
+} from '../inference/post-processors.js'
 import type { Model, Outputs } from '../models/contract.js'
 import { registry } from '../models/registry.js'
 import { decide } from '../policy/registry.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
 import { z } from 'zod'
-import { classProbabilities, K, sampleMask, viewNeeds, viewOptions } from './predict.js'
+import { classProbabilities, K, sampleMask, viewNeeds, viewOptions, type ViewOptions } from './predict.js'
 import { postProcess } from './stages/post-process.js'
-import { headCsvColumns, OTHER_HEADS, predictMembers, type OtherHead } from './stages/heads.js'
+import { headCsvColumns, OTHER_HEADS, predictMembers, strip, type OtherHead } from './stages/heads.js'
+import { predictResamples } from './stages/head-resamples.js'
+import { barLabels, outcomeTimeline } from './dataset.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
 
@@ -46,10 +53,16 @@ export interface BundleHead {
     readonly features: readonly string[] | null
   }[]
   readonly postProcessors: readonly FittedPostProcessor[]
+  /** Per resample of the training window, the members refitted on it (cv_plus, jackknife_plus_ab, enbpi). */
+  readonly resamples?: readonly BundleHead['members'][]
 }
 
 export const headDir = (head: OtherHead) => join('heads', head)
 const memberDir = (head: OtherHead, k: number) => join(headDir(head), 'members', String(k))
+const resampleDir = (head: OtherHead, k: number, j: number) =>
+  join(headDir(head), 'resamples', String(k), 'members', String(j))
+/** The manifest role of resample k's models of a head. */
+const resampleRole = (head: OtherHead, k: number) => `resample:${head}:${k}`
 
 async function saveModel(dir: string, model: Model, name: string, features: readonly string[] | null): Promise<void> {
   await mkdir(join(dir, 'model'), { recursive: true })
@@ -78,6 +91,9 @@ export async function saveBundleArtifacts(
   for (const h of heads) {
     for (const [k, m] of h.members.entries())
       await saveModel(join(dir, memberDir(h.head, k)), m.model, m.name, m.features)
+    for (const [k, members] of (h.resamples ?? []).entries())
+      for (const [j, m] of members.entries())
+        await saveModel(join(dir, resampleDir(h.head, k, j)), m.model, m.name, m.features)
     await writePostProcessors(join(dir, headDir(h.head)), h.postProcessors)
   }
 }
@@ -91,7 +107,11 @@ export function bundleManifestFields(
   name: string,
   chain: readonly ChainLink[],
   metrics: Record<string, unknown>,
-  heads: readonly { readonly head: OtherHead; readonly members: readonly { readonly name: string }[] }[] = [],
+  heads: readonly {
+    readonly head: OtherHead
+    readonly members: readonly { readonly name: string }[]
+    readonly resamples?: readonly (readonly { readonly name: string }[])[]
+  }[] = [],
 ): ManifestFields {
   return {
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
@@ -107,6 +127,15 @@ export function bundleManifestFields(
       { role: 'final', name, dir: 'model' },
       ...heads.flatMap((h) =>
         h.members.map((m, k) => ({ role: `head:${h.head}`, name: m.name, dir: join(memberDir(h.head, k), 'model') })),
+      ),
+      ...heads.flatMap((h) =>
+        (h.resamples ?? []).flatMap((members, k) =>
+          members.map((m, j) => ({
+            role: resampleRole(h.head, k),
+            name: m.name,
+            dir: join(resampleDir(h.head, k, j), 'model'),
+          })),
+        ),
       ),
     ],
     chain: [...chain],
@@ -242,6 +271,7 @@ async function loadHeads(root: string, dir: string, manifest: BundleManifest): P
         features: meta.features,
       })
     }
+    const resamples = await loadResamples(root, dir, manifest, head)
     const sub = headDir(head)
     const saved = await readArtifact(root, join(sub, POST_PROCESSORS_FILE), z.array(z.unknown()), dir)
     const postProcessors = saved.map((pp, i) =>
@@ -254,11 +284,63 @@ async function loadHeads(root: string, dir: string, manifest: BundleManifest): P
       throw new Error(
         `bundle ${dir}: ${sub}/${POST_PROCESSORS_FILE} and the ${head} post-processors of the manifest's chain differ`,
       )
-    heads.push({ head, members, postProcessors })
+    heads.push({ head, members, postProcessors, ...(resamples.length ? { resamples } : {}) })
   }
   const unknown = listed.filter((x) => !OTHER_HEADS.some((h) => x.role === `head:${h}`))
   if (unknown.length) throw new Error(`bundle ${dir}: manifest model role "${unknown[0].role}" is not a head`)
+  const stray = manifest.models.find(
+    (x) => x.role.startsWith('resample:') && !heads.some((h) => x.role.startsWith(`resample:${h.head}:`)),
+  )
+  if (stray) throw new Error(`bundle ${dir}: manifest model role "${stray.role}" is a resample of no head`)
   return heads
+}
+
+/** A head's resamples (`resample:<head>:<k>` models, k = 0, 1, ... in order), each member at its own folder. */
+async function loadResamples(
+  root: string,
+  dir: string,
+  manifest: BundleManifest,
+  head: OtherHead,
+): Promise<BundleHead['members'][]> {
+  const resamples: BundleHead['members'][] = []
+  const listed = manifest.models.filter((x) => x.role.startsWith(`resample:${head}:`))
+  for (let k = 0; listed.some((x) => x.role === resampleRole(head, k)); k++) {
+    const members = []
+    for (const [j, m] of listed.filter((x) => x.role === resampleRole(head, k)).entries()) {
+      const sub = resampleDir(head, k, j)
+      if (m.dir !== join(sub, 'model'))
+        throw new Error(`bundle ${dir}: ${head} resample ${k} member ${j} is at ${m.dir}, not ${sub}/model`)
+      const meta = await readArtifact(root, join(sub, 'model.json'), modelMetaSchema, dir)
+      members.push({
+        name: meta.name,
+        model: await loadRegistryModel(root, sub, meta.name, dir),
+        features: meta.features,
+      })
+    }
+    resamples.push(members)
+  }
+  const counted = resamples.reduce((c, r) => c + r.length, 0)
+  if (counted !== listed.length)
+    throw new Error(`bundle ${dir}: the ${head} resamples in the manifest are not numbered 0, 1, ... in order`)
+  return resamples
+}
+
+/** What a head's post-processors read besides its outputs: the resamples' predictions, the outcome timeline. */
+function postProcessorInputs(
+  bundle: LoadedBundle,
+  h: BundleHead,
+  scored: { frame: FeatureFrame; vopts: ViewOptions; bars: Bars },
+  rows: Int32Array,
+): Partial<Outputs> {
+  const resamples = h.resamples?.map((members) =>
+    members.map((m) => ({ model: m.model, features: m.features ?? undefined })),
+  )
+  const online = h.postProcessors.some((pp) => postProcessorRegistry.get(pp.name)?.online)
+  return {
+    ...(resamples ? { resampled: predictResamples(resamples, h.head, { lf: scored, vopts: scored.vopts }, rows) } : {}),
+    // Outcomes come from the scored bars themselves, through the labels the run trained on.
+    ...(online ? { timeline: outcomeTimeline(scored.bars.ts, barLabels(scored.bars, bundle.config), rows) } : {}),
+  }
 }
 
 export interface Scored {
@@ -325,7 +407,8 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         (all, h) => {
           const members = h.members.map((m) => ({ model: m.model, features: m.features ?? undefined }))
           const out = predictMembers(members, h.head, frame, vopts, rows)
-          return { ...all, ...applyPostProcessors(h.postProcessors, out), n: rows.length }
+          const inputs = postProcessorInputs(bundle, h, { frame, vopts, bars }, rows)
+          return { ...all, ...strip(applyPostProcessors(h.postProcessors, { ...out, ...inputs })), n: rows.length }
         },
         { n: rows.length },
       )

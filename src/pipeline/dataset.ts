@@ -4,6 +4,7 @@ import { featureMatrix } from '../features/views/matrix.js'
 import type { FeatureMatrixView } from '../features/views/types.js'
 import { seededRandom } from '../core/random.js'
 import { forwardReturn } from '../labels/targets.js'
+import type { Outputs } from '../models/contract.js'
 import { tripleBarrier, type TripleBarrierLabels } from '../labels/triple-barrier.js'
 import { headsOf } from '../config/heads.js'
 import { volatility } from '../labels/volatility.js'
@@ -35,16 +36,40 @@ export interface LabeledFrame {
 /** Features and labels over all bars. Rows that are feature warm-up or have no label event are not samples. */
 export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFrame {
   const frame = computeFeatures(bars, config.features, undefined, originMs(config), baseInterval(config))
+  return { frame, ...barLabels(bars, config) }
+}
+
+/** The labels of every bar (what buildLabeledFrame adds to the features); scoring builds outcomes with it too. */
+export function barLabels(bars: Bars, config: ResolvedConfig): Omit<LabeledFrame, 'frame'> {
   const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
   const labels = tripleBarrier(bars, vol, config.labels.tripleBarrier)
   const returnHeads = config.base_models.some((m) => headsOf(m.outputs).some((h) => h === 'E_r' || h === 'quantiles'))
-  if (!returnHeads) return { frame, labels, vol, forward: null, spanEnd: labels.t1Index }
+  if (!returnHeads) return { labels, vol, forward: null, spanEnd: labels.t1Index }
   const h = config.labels.tripleBarrier.maxHolding
   const forward = forwardReturn(bars, h)
   const spanEnd = Int32Array.from(labels.t1Index, (t1, t) =>
     t1 >= 0 && Number.isFinite(forward[t]) ? Math.max(t1, t + h) : -1,
   )
-  return { frame, labels, vol, forward, spanEnd }
+  return { labels, vol, forward, spanEnd }
+}
+
+/**
+ * The outcome timeline of `rows` for online conformal methods: each row's bar time, the time its label span closes
+ * (Number.MAX_VALUE when it does not within the bars) and its forward return (NaN then).
+ */
+export function outcomeTimeline(
+  ts: Float64Array,
+  labels: Pick<LabeledFrame, 'forward' | 'spanEnd'>,
+  rows: Int32Array,
+): NonNullable<Outputs['timeline']> {
+  const { forward, spanEnd } = labels
+  if (!forward) throw new Error('an online conformal method needs forward returns, which the labels do not have')
+  const known = (r: number) => spanEnd[r] >= 0 && Number.isFinite(forward[r])
+  return {
+    time: Float64Array.from(rows, (r) => ts[r]),
+    closesAt: Float64Array.from(rows, (r) => (known(r) ? ts[spanEnd[r]] : Number.MAX_VALUE)),
+    y: Float64Array.from(rows, (r) => (known(r) ? forward[r] : Number.NaN)),
+  }
 }
 
 /** Purged, embargoed chronological split over the rows that are samples (usable features and a label event). */

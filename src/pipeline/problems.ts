@@ -6,6 +6,8 @@ import type { ResolvedConfig } from '../config/load.js'
 import { baseInterval } from '../config/schema.js'
 import { canonicalJson } from '../config/hash.js'
 import { registry } from '../models/registry.js'
+import { membersOf } from '../config/heads.js'
+import { postProcessorRegistry } from '../inference/post-processors.js'
 import { splitsConfigSchema, windowLengthMs } from '../validation/config.js'
 
 const SPLIT_DEFAULTS = splitsConfigSchema.parse({})
@@ -78,6 +80,16 @@ export function runConfigProblems(config: ResolvedConfig): string[] {
       `inference.fit_on: oof with ensemble.method ${config.ensemble.method}: the combiner's own out-of-fold ` +
         'predictions would need nested folds; fit the post-processors on validation (fit_on: validation)',
     )
+  // Refitting on resamples needs members that are fitted at all.
+  for (const u of inference.uncertainty) {
+    if (!postProcessorRegistry.get(u.method)?.resampling) continue
+    for (const { spec, index } of membersOf(config, 'E_r'))
+      if (registry.get(spec.name)?.spec.zeroShot)
+        problems.push(
+          `inference.uncertainty: ${u.method} refits the E_r head's models on resamples of the training window, but ` +
+            `base_models.${index} (${spec.name}) is zero-shot and never fitted; use split or aci on that head`,
+        )
+  }
   // A model file (an imported model, a foundation model's ONNX export) is read when the model is created, so a run
   // would find it missing only after other models have trained. (Not a schema check: a bundle's config names the
   // file it was trained from, which the machine scoring the bundle need not have; the bundle holds its own copy.)

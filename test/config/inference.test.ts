@@ -41,7 +41,7 @@ test('inference.calibrate: unknown names, wrong params and misplaced methods are
   fails({ uncertainty: { method: 'isotonic' } }, /inference\.uncertainty\.0\.method: isotonic is a calibrator/)
   fails(
     { uncertainty: { method: 'jackknife_plus', coverage: 0.95 } },
-    /inference\.uncertainty\.0\.method: jackknife_plus needs per-fold or bootstrap models in the bundle.*post-processors are split, cqr, lac, aps, raps/,
+    /inference\.uncertainty\.0\.method: jackknife_plus refits the head once per training row \(leave-one-out\).*cv_plus.*jackknife_plus_ab/,
   )
   fails({ uncertainty: { method: 'aps', coverage: 1.5 } }, /inference\.uncertainty\.0\.coverage: aps:/)
   fails({ uncertainty: { method: 'lac', lambda: 0.1 } }, /inference\.uncertainty.*lac: .*lambda/)

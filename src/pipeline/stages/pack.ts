@@ -31,7 +31,11 @@ export async function packStage(
       last.finalName,
       chainLinks(ctx, last),
       metrics,
-      last.heads.map((h) => ({ head: h.head, members: h.members.map((m) => ({ name: m.name })) })),
+      last.heads.map((h) => ({
+        head: h.head,
+        members: h.members.map((m) => ({ name: m.name })),
+        ...(h.resamples ? { resamples: h.resamples.map((r) => r.map((m) => ({ name: m.name }))) } : {}),
+      })),
     ),
     (tmp) =>
       saveBundleArtifacts(
@@ -45,6 +49,13 @@ export async function packStage(
           head: h.head,
           members: h.members.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
           postProcessors: h.postProcessors,
+          ...(h.resamples
+            ? {
+                resamples: h.resamples.map((r) =>
+                  r.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
+                ),
+              }
+            : {}),
         })),
       ),
   )
