@@ -15,18 +15,6 @@ import { oofFoldsSchema } from '../ensemble/oof.js'
 import { postProcessorRegistry, type PostProcessorEntry } from '../inference/post-processors.js'
 import { didYouMean } from '../core/suggest.js'
 
-/**
- * Conformal regression methods of src/inference/conformal/ that mlf run does not build, with the reason. Jackknife+
- * refits the head once per training row (leave-one-out): on a window of 1-minute bars that is 10^5 fits.
- */
-const LIBRARY_ONLY = new Map([
-  [
-    'jackknife_plus',
-    'jackknife_plus refits the head once per training row (leave-one-out), which a window of bars cannot afford; ' +
-      'cv_plus (K purged folds, the same guarantee) and jackknife_plus_ab (jackknife+ from bootstrap models) are its run forms',
-  ],
-])
-
 const namesOf = (role: PostProcessorEntry['role']) =>
   [...postProcessorRegistry.values()].filter((e) => e.role === role).map((e) => e.name)
 
@@ -36,8 +24,7 @@ type Issue = (path: PropertyKey[], message: string) => void
 function entryFor(name: string, role: PostProcessorEntry['role'], issue: Issue) {
   const entry = postProcessorRegistry.get(name)
   if (entry?.role === role) return entry
-  if (LIBRARY_ONLY.has(name)) issue(['method'], LIBRARY_ONLY.get(name)!)
-  else if (entry)
+  if (entry)
     issue(
       [],
       `${name} is ${role === 'calibration' ? 'an uncertainty method: set it in inference.uncertainty' : 'a calibrator: list it in inference.calibrate'}`,

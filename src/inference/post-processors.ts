@@ -13,7 +13,7 @@ import { isotonicEntry } from './calibration/isotonic.js'
 import { plattEntry } from './calibration/platt.js'
 import { apsEntry, lacEntry, rapsEntry } from './conformal/sets.js'
 import { splitEntry } from './conformal/split.js'
-import { cvPlusEntry, jackknifePlusAbEntry } from './conformal/plus.js'
+import { cvPlusEntry, jackknifePlusAbEntry, jackknifePlusEntry } from './conformal/plus.js'
 import { aciEntry, enbpiEntry } from './conformal/online.js'
 
 /** What a post-processor may need beyond its calibration rows. */
@@ -38,10 +38,10 @@ export interface PostProcessorEntry<P = unknown, S = unknown> {
   readonly state: z.ZodType<S, unknown>
   /**
    * Needs the head's models refitted on resamples of the training window, and is fitted on their held-out
-   * predictions there (Outputs.resampled) instead of validation outputs: purged folds (cv_plus) or block-bootstrap
-   * bags (jackknife_plus_ab, enbpi). The run reads the resample settings from the method's params.
+   * predictions there (Outputs.resampled) instead of validation outputs: purged folds (cv_plus), one purged
+   * leave-one-out refit per training sample (jackknife_plus) or block-bootstrap bags (jackknife_plus_ab, enbpi). The run reads the resample settings from the method's params.
    */
-  readonly resampling?: 'folds' | 'bags'
+  readonly resampling?: 'folds' | 'leave_one_out' | 'bags'
   /** Learns outcomes as it goes (Outputs.timeline): its stream starts at FitContext.onlineFrom. */
   readonly online?: boolean
   /** Fits on validation outputs and targets only: nothing after the validation window is seen. */
@@ -119,6 +119,7 @@ const entries: readonly PostProcessorEntry<any, any>[] = [
   dirichletEntry,
   splitEntry,
   cvPlusEntry,
+  jackknifePlusEntry,
   jackknifePlusAbEntry,
   aciEntry,
   enbpiEntry,

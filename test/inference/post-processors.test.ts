@@ -67,7 +67,7 @@ function withInputs(
         models: RESAMPLES,
         predictions: Float64Array.from({ length: n * RESAMPLES }, (_, j) => {
           const [i, k] = [Math.floor(j / RESAMPLES), j % RESAMPLES]
-          const seen = entry.resampling === 'folds' ? i % RESAMPLES !== k : r() > 0.37
+          const seen = entry.resampling === 'bags' ? r() > 0.37 : i % RESAMPLES !== k
           return calibration && seen ? NaN : E_r[i]
         }),
       }
@@ -137,6 +137,6 @@ test('an unknown post-processor is refused by name', () => {
   assert.throws(() => loadPostProcessor({ name: 'no_such', state: {} }, 'bundle x'), /unknown post-processor "no_such"/)
   assert.throws(
     () => fitPostProcessor('no_such', {}, { n: 0 }, new Float64Array()),
-    /available: temperature, platt, isotonic, beta, dirichlet, split, cv_plus, jackknife_plus_ab, aci, enbpi, cqr, lac, aps, raps/,
+    /available: temperature, platt, isotonic, beta, dirichlet, split, cv_plus, jackknife_plus, jackknife_plus_ab, aci, enbpi, cqr, lac, aps, raps/,
   )
 })

@@ -2,7 +2,7 @@
  * The conformal methods that refit the E_r head on resamples of the training window (cv_plus on purged folds,
  * jackknife_plus_ab and enbpi on purged block-bootstrap bags) and the online ones (aci, enbpi) through mlf run: every
  * resample's models are in the bundle, `mlf predict` reproduces the run's test intervals string for string, the
- * fitted state and resample models never see a test label (poisoning the test window changes none of them), and a
+ * fitted state and resample models never see a test label, jackknife+ refits once per sample within max_refits (poisoning the test window changes none of them), and a
  * run is deterministic to the bundle checksum.
  */
 import assert from 'node:assert/strict'
@@ -98,11 +98,37 @@ test('a resampled run is deterministic: the same config and data give the same b
   assert.equal(a.bundleChecksum, b.bundleChecksum)
 })
 
-test('jackknife_plus is refused with its reason, and resampling methods refuse a zero-shot member', () => {
-  assert.throws(
-    () => config({ method: 'jackknife_plus' }),
-    /jackknife_plus refits the head once per training row .* cv_plus .* jackknife_plus_ab/,
+test('jackknife_plus refits once per training sample: a window with more than max_refits is refused before any model trains', async () => {
+  const file = await data
+  const t0 = Date.now()
+  await assert.rejects(
+    runPipeline({ config: config({ method: 'jackknife_plus' }), dataFile: file, outDir: tempDir() }),
+    /jackknife_plus refits the E_r head once per training sample, and a training window here has 79\d\d \(max_refits is 1000\); use cv_plus .* or jackknife_plus_ab/,
   )
+  assert.ok(Date.now() - t0 < 20_000, 'refused before the models train')
+})
+
+test('jackknife_plus on a small window: one purged leave-one-out refit per sample, reproduced by mlf predict', async () => {
+  const small = await sampleSlice(1_900)
+  const c = smallConfig({
+    base_models: [
+      { name: 'xgboost', config: { n_estimators: 10, max_depth: 2 } },
+      { name: 'ridge', outputs: ['E_r'] },
+    ],
+    inference: { calibrate: ['temperature'], uncertainty: { method: 'jackknife_plus', purge_bars: 5 } },
+  })
+  const run = await runPipeline({ config: c, dataFile: small, outDir: tempDir() })
+  const manifest = JSON.parse(readFileSync(join(run.bundleDir, 'manifest.json'), 'utf8'))
+  const refits = manifest.models.filter((m: { role: string }) => m.role.startsWith('resample:E_r:')).length
+  assert.equal(refits, run.summary.samples.train)
+  const state = JSON.parse(readFileSync(join(run.bundleDir, 'heads/E_r/post_processors.json'), 'utf8'))[0].state
+  // Every sample is held out by its own refit alone: one group per calibration row.
+  assert.equal(state.groups.length, state.n)
+  assert.ok(state.groups.every((g: { heldOutBy: number[] }) => g.heldOutBy.length === 1))
+  assert.equal(await assertBundleReproducesRun(run, small), run.summary.samples.test)
+})
+
+test('resampling methods refuse a zero-shot member before any work', () => {
   const zeroShot = resolveConfig({
     base_models: [
       { name: 'xgboost' },

@@ -1,7 +1,8 @@
 /**
- * CV+ and jackknife+-after-bootstrap as post-processors of the E_r head (`inference.uncertainty: {method: cv_plus}`
- * or `{method: jackknife_plus_ab}`): the run refits the head's members on resamples of the training window (purged
- * K folds for CV+, moving-block bootstrap bags for J+aB; src/pipeline/stages/head-resamples.ts), and hands these
+ * CV+, jackknife+ and jackknife+-after-bootstrap as post-processors of the E_r head (`inference.uncertainty:
+ * {method: cv_plus}`, `jackknife_plus` or `jackknife_plus_ab`): the run refits the head's members on resamples of the
+ * training window (purged K folds for CV+, purged leave-one-out for jackknife+, moving-block bootstrap bags for J+aB;
+ * src/pipeline/stages/head-resamples.ts), and hands these
  * post-processors each resample's prediction at every row, with NaN where the resample saw the row (it trained on it,
  * or on a row whose label span meets it or starts within the embargo after it).
  *
@@ -38,6 +39,16 @@ const resampleFolds = {
 export const cvPlusParams = z.strictObject({
   coverage: z.number().gt(0).lt(1).default(0.9).describe('share of new targets the interval should hold'),
   n_folds: z.int().min(2).max(50).default(5).describe('folds of the training window, one refit of the head each'),
+  ...resampleFolds,
+})
+
+export const jackknifePlusParams = z.strictObject({
+  coverage: z.number().gt(0).lt(1).default(0.9).describe('share of new targets the interval should hold'),
+  max_refits: z
+    .int()
+    .min(2)
+    .default(1000)
+    .describe('most training samples a window may have: jackknife+ refits the head once per sample'),
   ...resampleFolds,
 })
 
@@ -224,6 +235,22 @@ export const cvPlusEntry: PostProcessorEntry<z.infer<typeof cvPlusParams>, PlusS
   state: plusState,
   fit: (params, val, y) => fitPlus(val, y, { coverage: params.coverage, aggregate: 'mean' }, 'cv_plus'),
   apply: (state, out) => applyPlus(state, out, 'cv_plus'),
+}
+
+/**
+ * Jackknife+ (Barber et al., 2021): CV+ with every training sample its own fold, its leave-one-out refit purged of
+ * the samples whose labels come near it. One refit per sample: for windows of daily bars, not of minutes.
+ */
+export const jackknifePlusEntry: PostProcessorEntry<z.infer<typeof jackknifePlusParams>, PlusState> = {
+  name: 'jackknife_plus',
+  role: 'uncertainty',
+  actsOn: 'regression',
+  tasks: ['regression'],
+  resampling: 'leave_one_out',
+  params: jackknifePlusParams,
+  state: plusState,
+  fit: (params, val, y) => fitPlus(val, y, { coverage: params.coverage, aggregate: 'mean' }, 'jackknife_plus'),
+  apply: (state, out) => applyPlus(state, out, 'jackknife_plus'),
 }
 
 export const jackknifePlusAbEntry: PostProcessorEntry<z.infer<typeof jabParams>, PlusState> = {

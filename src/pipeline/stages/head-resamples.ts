@@ -7,7 +7,7 @@
  * rows get every resample's prediction. Seeds derive from (run, 'resample', window, head, resample, model).
  */
 import { blockBootstrapBags } from '../../inference/conformal/bootstrap.js'
-import type { PostProcessorEntry } from '../../inference/post-processors.js'
+import { postProcessorRegistry, type PostProcessorEntry } from '../../inference/post-processors.js'
 import type { Outputs } from '../../models/contract.js'
 import { createModel } from '../../models/registry.js'
 import { selectColumns } from '../../ensemble/voting.js'
@@ -35,6 +35,7 @@ export interface HeadResamples {
 
 export interface ResampleParams {
   readonly n_folds?: number
+  readonly max_refits?: number
   readonly models?: number
   readonly block?: number
   readonly purge_bars: number
@@ -51,8 +52,9 @@ function resampleSets(
   seed: number,
 ): { train: TrainIndices; heldOut: Uint8Array }[] {
   const n = spans.row.length
-  if (kind === 'folds') {
-    const folds = purgedKFold(widenSpans(spans, params.purge_bars), params.n_folds!, params.embargo_bars)
+  if (kind === 'folds' || kind === 'leave_one_out') {
+    const k = kind === 'folds' ? params.n_folds! : n
+    const folds = purgedKFold(widenSpans(spans, params.purge_bars), k, params.embargo_bars)
     return folds.map((f) => {
       const heldOut = new Uint8Array(n)
       let s = 0
@@ -140,4 +142,23 @@ export function predictResamples(
     out.E_r!.forEach((v, i) => (predictions[i * K + k] = v))
   })
   return { models: K, predictions }
+}
+
+/**
+ * jackknife_plus refits the head once per training sample; a window with more samples than its max_refits is refused
+ * (naming the count) before any model trains, rather than after hours of refits.
+ */
+export function leaveOneOutProblems(config: RunContext['config'], windows: readonly EvalWindow[]): string | null {
+  const step = config.inference.uncertainty.find(
+    (u) => postProcessorRegistry.get(u.method)?.resampling === 'leave_one_out',
+  )
+  if (!step) return null
+  const max = (step as unknown as ResampleParams).max_refits!
+  const largest = windows.reduce((m, w) => Math.max(m, w.train.length), 0)
+  if (largest <= max) return null
+  return (
+    `inference.uncertainty: ${step.method} refits the E_r head once per training sample, and a training window here ` +
+    `has ${largest} (max_refits is ${max}); use cv_plus (K purged folds) or jackknife_plus_ab (bootstrap refits), ` +
+    'or raise max_refits'
+  )
 }
