@@ -5,6 +5,8 @@
  * - `p_up`: the same label as a binary question, up against the rest (a binary model; column `p_up_binary`).
  * - `E_r`: the simple forward return from the next open to the close `labels.tripleBarrier.maxHolding` bars later.
  * - `q05`, `q50`, `q95`: quantiles of that same return, always the three together (one quantile model).
+ * - `tradeable`, `direction`, `strength`, `reach`: the multi-head targets at `labels.targets.horizons`
+ *   (config/targets.ts), one fit per target.
  *
  * A model listing several heads is fitted once per head. The class-probability members may form an ensemble (the
  * `ensemble` section); several members of another head are averaged (src/pipeline/stages/heads.ts).
@@ -13,8 +15,9 @@ import type { z } from 'zod'
 import { didYouMean } from '../core/suggest.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import type { Task } from '../models/contract.js'
+import { isTargetHead, TARGET_HEADS, targetTask, type TargetHead } from './targets.js'
 
-export type Head = 'p' | 'p_up' | 'E_r' | 'quantiles'
+export type Head = 'p' | 'p_up' | 'E_r' | 'quantiles' | TargetHead
 
 export const QUANTILES = [0.05, 0.5, 0.95] as const
 const QUANTILE_NAMES = ['q05', 'q50', 'q95']
@@ -24,15 +27,21 @@ export function headTask(head: Head): Task {
   if (head === 'p') return { kind: 'multiclass', classes: 3 }
   if (head === 'p_up') return { kind: 'binary' }
   if (head === 'E_r') return { kind: 'regression' }
+  if (isTargetHead(head)) return targetTask(head)
   return { kind: 'quantile', quantiles: [...QUANTILES] }
 }
 
-const NOT_YET = new Set(['regime_score', 'uncertainty', 'tradeable', 'direction', 'strength', 'reach'])
+const NOT_YET = new Set(['regime_score', 'uncertainty'])
+
+/** Every output name mlf run trains, in the canonical order of a resolved `outputs` list. */
+const OUTPUT_NAMES = ['p', 'p_up', 'E_r', ...QUANTILE_NAMES, ...TARGET_HEADS]
 
 function headOf(o: string): Head | null {
-  if (o === 'p' || o === 'p_up' || o === 'E_r') return o
+  if (o === 'p' || o === 'p_up' || o === 'E_r' || isTargetHead(o)) return o
   return QUANTILE_NAMES.includes(o) ? 'quantiles' : null
 }
+
+const TRAINED = `p, p_up, E_r, q05/q50/q95 and ${TARGET_HEADS.join(', ')}`
 
 /** The heads of a resolved `outputs` list. */
 export function headsOf(outputs: readonly string[]): Head[] {
@@ -56,15 +65,15 @@ export function parseHeads(
     const head = headOf(o)
     if (!head)
       return NOT_YET.has(o)
-        ? `head "${o}" is not trained by mlf run yet; it trains p, E_r and q05/q50/q95`
-        : `unknown head "${o}"; ${didYouMean(o, ['p', 'p_up', 'E_r', ...QUANTILE_NAMES], ' ')}mlf run trains p, p_up, E_r and q05/q50/q95`
+        ? `head "${o}" is not trained by mlf run yet; it trains ${TRAINED}`
+        : `unknown head "${o}"; ${didYouMean(o, OUTPUT_NAMES, ' ')}mlf run trains ${TRAINED}`
     if (seen.has(o)) return `head "${o}" is listed twice`
     seen.add(o)
     const kind = headTask(head).kind
     if (!tasks.includes(kind))
       return `model "${model}" cannot produce ${head === 'quantiles' ? 'q05/q50/q95' : head} (a ${kind} task); it supports ${tasks.join(', ')}`
   }
-  return ['p', 'p_up', 'E_r', ...QUANTILE_NAMES].filter((o) => seen.has(o))
+  return OUTPUT_NAMES.filter((o) => seen.has(o))
 }
 
 /** Every run has a class-probability member, and each uncertainty method a member on the head it acts on. */

@@ -75,6 +75,8 @@ export interface Outputs {
    * within the data) and its outcome (NaN when unknown), times in epoch milliseconds.
    */
   timeline?: { readonly time: Float64Array; readonly closesAt: Float64Array; readonly y: Float64Array }
+  /** The multi-head targets (tradeable, direction, strength, reach) by column name (config/targets.ts). */
+  targets?: Readonly<Record<string, Float64Array>>
 }
 
 export interface Dataset {

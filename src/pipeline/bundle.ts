@@ -24,6 +24,7 @@ import { classProbabilities, K, sampleMask, viewNeeds, viewOptions, type ViewOpt
 import { postProcess } from './stages/post-process.js'
 import { headCsvColumns, OTHER_HEADS, predictMembers, strip, type OtherHead } from './stages/heads.js'
 import { predictResamples } from './stages/head-resamples.js'
+import { configTargets, predictTargetMembers } from './stages/target-heads.js'
 import { barLabels, outcomeTimeline } from './dataset.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
@@ -61,6 +62,13 @@ export const headDir = (head: OtherHead) => join('heads', head)
 const memberDir = (head: OtherHead, k: number) => join(headDir(head), 'members', String(k))
 const resampleDir = (head: OtherHead, k: number, j: number) =>
   join(headDir(head), 'resamples', String(k), 'members', String(j))
+/** A multi-head target as a bundle holds it: each member's model in `targets/<column>/members/<k>/`. */
+export interface BundleTarget {
+  readonly column: string
+  readonly members: BundleHead['members']
+}
+const targetMemberDir = (column: string, k: number) => join('targets', column, 'members', String(k))
+
 /** The manifest role of resample k's models of a head. */
 const resampleRole = (head: OtherHead, k: number) => `resample:${head}:${k}`
 
@@ -84,6 +92,7 @@ export async function saveBundleArtifacts(
   postProcessors: readonly FittedPostProcessor[],
   features: readonly string[] | null,
   heads: readonly BundleHead[] = [],
+  targets: readonly BundleTarget[] = [],
 ): Promise<void> {
   await writeFile(join(dir, 'config.json'), bundleConfig(config))
   await saveModel(dir, model, name, features)
@@ -96,6 +105,9 @@ export async function saveBundleArtifacts(
         await saveModel(join(dir, resampleDir(h.head, k, j)), m.model, m.name, m.features)
     await writePostProcessors(join(dir, headDir(h.head)), h.postProcessors)
   }
+  for (const t of targets)
+    for (const [k, m] of t.members.entries())
+      await saveModel(join(dir, targetMemberDir(t.column, k)), m.model, m.name, m.features)
 }
 
 export function bundleManifestFields(
@@ -112,6 +124,7 @@ export function bundleManifestFields(
     readonly members: readonly { readonly name: string }[]
     readonly resamples?: readonly (readonly { readonly name: string }[])[]
   }[] = [],
+  targets: readonly { readonly column: string; readonly members: readonly { readonly name: string }[] }[] = [],
 ): ManifestFields {
   return {
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
@@ -137,6 +150,13 @@ export function bundleManifestFields(
           })),
         ),
       ),
+      ...targets.flatMap((t) =>
+        t.members.map((m, k) => ({
+          role: `target:${t.column}`,
+          name: m.name,
+          dir: join(targetMemberDir(t.column, k), 'model'),
+        })),
+      ),
     ],
     chain: [...chain],
     metrics,
@@ -153,6 +173,7 @@ export function bundleManifestFields(
         'p_up',
         'signal',
         ...heads.flatMap((h) => headCsvColumns(h.head, config.inference)),
+        ...targets.map((t) => t.column),
       ],
       version: SIGNATURE_VERSION,
     },
@@ -178,6 +199,8 @@ export interface LoadedBundle {
   postProcessors: FittedPostProcessor[]
   /** Heads other than p, each with its model and post-processors. */
   heads: BundleHead[]
+  /** The multi-head targets, in the order the run trained them. */
+  targets: BundleTarget[]
 }
 
 const modelMetaSchema = z
@@ -241,7 +264,8 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
       ? await loadEnsemble(join(root, 'model'))
       : await loadRegistryModel(root, '.', meta.name, dir)
   const heads = await loadHeads(root, dir, manifest)
-  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads }
+  const targets = await loadTargets(root, dir, manifest, config)
+  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads, targets }
 }
 
 async function loadRegistryModel(root: string, sub: string, name: string, dir: string): Promise<Model> {
@@ -293,6 +317,38 @@ async function loadHeads(root: string, dir: string, manifest: BundleManifest): P
   )
   if (stray) throw new Error(`bundle ${dir}: manifest model role "${stray.role}" is a resample of no head`)
   return heads
+}
+
+/** The config's multi-head targets, each with its `target:<column>` models in member order. */
+async function loadTargets(
+  root: string,
+  dir: string,
+  manifest: BundleManifest,
+  config: ResolvedConfig,
+): Promise<BundleTarget[]> {
+  const targets: BundleTarget[] = []
+  const columns = configTargets(config).map((t) => t.column)
+  for (const column of columns) {
+    const entries = manifest.models.filter((x) => x.role === `target:${column}`)
+    if (entries.length === 0)
+      throw new Error(`bundle ${dir}: the config trains ${column}, the manifest has no model for it`)
+    const members = []
+    for (const [k, m] of entries.entries()) {
+      const sub = targetMemberDir(column, k)
+      if (m.dir !== join(sub, 'model'))
+        throw new Error(`bundle ${dir}: ${column} member ${k} is at ${m.dir}, not ${sub}/model`)
+      const meta = await readArtifact(root, join(sub, 'model.json'), modelMetaSchema, dir)
+      members.push({
+        name: meta.name,
+        model: await loadRegistryModel(root, sub, meta.name, dir),
+        features: meta.features,
+      })
+    }
+    targets.push({ column, members })
+  }
+  const stray = manifest.models.find((x) => x.role.startsWith('target:') && !columns.includes(x.role.slice(7)))
+  if (stray) throw new Error(`bundle ${dir}: manifest model role "${stray.role}" is not a target of its config`)
+  return targets
 }
 
 /** A head's resamples (`resample:<head>:<k>` models, k = 0, 1, ... in order), each member at its own folder. */
@@ -402,17 +458,31 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   }
   const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
   const { p, sets } = postProcess(bundle.postProcessors, raw, bars.ts, rows)
-  const heads = bundle.heads.length
-    ? bundle.heads.reduce<Outputs>(
-        (all, h) => {
-          const members = h.members.map((m) => ({ model: m.model, features: m.features ?? undefined }))
-          const out = predictMembers(members, h.head, frame, vopts, rows)
-          const inputs = postProcessorInputs(bundle, h, { frame, vopts, bars }, rows)
-          return { ...all, ...strip(applyPostProcessors(h.postProcessors, { ...out, ...inputs })), n: rows.length }
-        },
-        { n: rows.length },
-      )
-    : undefined
+  const specs = new Map(configTargets(bundle.config).map((t) => [t.column, t]))
+  const targets = Object.fromEntries(
+    bundle.targets.map((t) => [
+      t.column,
+      predictTargetMembers(
+        t.members.map((m) => ({ model: m.model, features: m.features ?? undefined })),
+        specs.get(t.column)!,
+        frame,
+        vopts,
+        rows,
+      ),
+    ]),
+  )
+  const heads =
+    bundle.heads.length || bundle.targets.length
+      ? bundle.heads.reduce<Outputs>(
+          (all, h) => {
+            const members = h.members.map((m) => ({ model: m.model, features: m.features ?? undefined }))
+            const out = predictMembers(members, h.head, frame, vopts, rows)
+            const inputs = postProcessorInputs(bundle, h, { frame, vopts, bars }, rows)
+            return { ...all, ...strip(applyPostProcessors(h.postProcessors, { ...out, ...inputs })), n: rows.length }
+          },
+          { n: rows.length, ...(bundle.targets.length ? { targets } : {}) },
+        )
+      : undefined
   return {
     bars,
     rows,

@@ -3,7 +3,8 @@ import { computeFeatures, type FeatureFrame } from '../features/frame.js'
 import { featureMatrix } from '../features/views/matrix.js'
 import type { FeatureMatrixView } from '../features/views/types.js'
 import { seededRandom } from '../core/random.js'
-import { forwardReturn } from '../labels/targets.js'
+import { forwardReturn, multiHeadTargets, type MultiHeadTargets } from '../labels/targets.js'
+import { TARGET_HEADS } from '../config/targets.js'
 import type { Outputs } from '../models/contract.js'
 import { tripleBarrier, type TripleBarrierLabels } from '../labels/triple-barrier.js'
 import { headsOf } from '../config/heads.js'
@@ -31,6 +32,8 @@ export interface LabeledFrame {
    * or t + horizon when a return head is trained. Splits, folds and purging work on these spans.
    */
   spanEnd: Int32Array
+  /** The multi-head targets per horizon of labels.targets.horizons, when the run trains a target head. */
+  multiHead?: ReadonlyMap<number, MultiHeadTargets>
 }
 
 /** Features and labels over all bars. Rows that are feature warm-up or have no label event are not samples. */
@@ -42,15 +45,31 @@ export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFr
 /** The labels of every bar (what buildLabeledFrame adds to the features); scoring builds outcomes with it too. */
 export function barLabels(bars: Bars, config: ResolvedConfig): Omit<LabeledFrame, 'frame'> {
   const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
-  const labels = tripleBarrier(bars, vol, config.labels.tripleBarrier)
-  const returnHeads = config.base_models.some((m) => headsOf(m.outputs).some((h) => h === 'E_r' || h === 'quantiles'))
-  if (!returnHeads) return { labels, vol, forward: null, spanEnd: labels.t1Index }
-  const h = config.labels.tripleBarrier.maxHolding
-  const forward = forwardReturn(bars, h)
-  const spanEnd = Int32Array.from(labels.t1Index, (t1, t) =>
-    t1 >= 0 && Number.isFinite(forward[t]) ? Math.max(t1, t + h) : -1,
+  const tb = config.labels.tripleBarrier
+  const labels = tripleBarrier(bars, vol, tb)
+  const heads = new Set(config.base_models.flatMap((m) => headsOf(m.outputs)))
+  const returnHeads = heads.has('E_r') || heads.has('quantiles')
+  const t = config.labels.targets
+  const targetHorizons = TARGET_HEADS.some((h) => heads.has(h)) ? t.horizons : []
+  if (!returnHeads && targetHorizons.length === 0) return { labels, vol, forward: null, spanEnd: labels.t1Index }
+  const forward = returnHeads ? forwardReturn(bars, tb.maxHolding) : null
+  // Every head's label must fit in the data, so all heads share one set of samples.
+  const h = Math.max(returnHeads ? tb.maxHolding : 0, ...targetHorizons)
+  const spanEnd = Int32Array.from(labels.t1Index, (t1, r) =>
+    t1 >= 0 && r + h < bars.length && (!forward || Number.isFinite(forward[r])) ? Math.max(t1, r + h) : -1,
   )
-  return { labels, vol, forward, spanEnd }
+  const multiHead = new Map(
+    targetHorizons.map((horizon) => [
+      horizon,
+      multiHeadTargets(bars, vol, {
+        horizon,
+        tradeableReturn: t.tradeableReturn,
+        reachThresholds: t.reachThresholds,
+        entry: tb.entry,
+      }),
+    ]),
+  )
+  return { labels, vol, forward, spanEnd, ...(multiHead.size ? { multiHead } : {}) }
 }
 
 /**

@@ -36,6 +36,7 @@ export async function packStage(
         members: h.members.map((m) => ({ name: m.name })),
         ...(h.resamples ? { resamples: h.resamples.map((r) => r.map((m) => ({ name: m.name }))) } : {}),
       })),
+      last.targets.map((t) => ({ column: t.spec.column, members: t.members.map((m) => ({ name: m.name })) })),
     ),
     (tmp) =>
       saveBundleArtifacts(
@@ -56,6 +57,10 @@ export async function packStage(
                 ),
               }
             : {}),
+        })),
+        last.targets.map((t) => ({
+          column: t.spec.column,
+          members: t.members.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
         })),
       ),
   )
@@ -96,5 +101,6 @@ export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
         state: { ...p.state },
       })),
     ]),
+    ...last.targets.flatMap((t) => t.members.map((m) => member(m.name, m.model, m.features, t.spec.column))),
   ]
 }
