@@ -269,7 +269,9 @@ function headsSection(run: RunRecord): string {
     '<p>Heads beside the class probabilities (several members of a head are averaged): p_up, up against the rest, ' +
       "with log-loss, Brier, AUC and ECE; E_r, the forward return at the triple barrier's horizon, with MAE, the " +
       "information coefficient (Spearman), the directional hit rate and its interval's coverage and width; the " +
-      'q05/q50/q95 band with the coverage and width of [q05, q95] and the pinball loss per level.</p>' +
+      'q05/q50/q95 band with the coverage and width of [q05, q95] and the pinball loss per level; the multi-head ' +
+      'targets (tradeable, direction given tradeable, strength, reach; one per horizon, threshold and side) with the ' +
+      "binary metrics, or strength with E_r's, on the rows where each target is defined.</p>" +
       body,
   )
 }
