@@ -232,6 +232,7 @@ export function returnMetrics(out: Outputs, y: Float64Array): Record<string, num
     const c = intervalCoverage(out.q_lo, out.q_hi, y)
     m.coverage = c.coverage
     m.width = c.width
+    if (c.unbounded > 0) m.unbounded = c.unbounded
   }
   return m
 }
