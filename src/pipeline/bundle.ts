@@ -8,16 +8,15 @@ import type { FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
-import { applyPostProcessors, loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
-import type { Model, Outputs } from '../models/contract.js'
+import { loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
+import type { Model } from '../models/contract.js'
 import { registry } from '../models/registry.js'
-import { decide } from '../policy/registry.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
 import { z } from 'zod'
-import { classProbabilities, K, sampleMask, viewNeeds, viewOptions } from './predict.js'
-import { postProcess } from './stages/post-process.js'
-import { headCsvColumns, OTHER_HEADS, predictMembers, type OtherHead } from './stages/heads.js'
+import { K, viewNeeds, viewOptions } from './predict.js'
+import { headCsvColumns, OTHER_HEADS, type OtherHead } from './stages/heads.js'
+import { assertFeatureSchema, sampleRows, scoreRows, type ChainScores } from './scoring.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
 
@@ -261,15 +260,9 @@ async function loadHeads(root: string, dir: string, manifest: BundleManifest): P
   return heads
 }
 
-export interface Scored {
+export interface Scored extends ChainScores {
   bars: Bars
   rows: Int32Array
-  p: Float64Array
-  /** Conformal prediction sets, row-major (n, 3), when the bundle's chain has an uncertainty method. */
-  sets?: Uint8Array
-  /** The other heads' outputs (E_r, q_lo, q_hi, q05, q50, q95), when the bundle has such heads. */
-  heads?: Outputs
-  signals: Int8Array
 }
 
 /**
@@ -293,22 +286,11 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
     originMs(bundle.config),
     baseInterval(bundle.config),
   )
-  if (frame.schema.hash !== expected.hash) {
-    const missing = expected.names.filter((n) => !frame.names.includes(n))
-    const extra = frame.names.filter((n) => !expected.names.includes(n))
-    const detail =
-      missing.length || extra.length
-        ? ` (missing: ${missing.slice(0, 5).join(', ') || '-'}; unexpected: ${extra.slice(0, 5).join(', ') || '-'})`
-        : ' (same names, different parameters or volume mode)'
-    throw new Error(
-      `bundle ${bundle.dir}: feature schema mismatch: data gives ${frame.schema.hash.slice(0, 12)}…, the model was trained on ${expected.hash.slice(0, 12)}…${detail}`,
-    )
-  }
-  const vopts = viewOptions(bundle.config, bars)
-  const needs = viewNeeds(bundle.config)
-  const mask = sampleMask(frame, vopts, needs)
-  const rows = Int32Array.from(mask.keys()).filter((r) => mask[r] === 1)
+  assertFeatureSchema(bundle, frame.schema.hash, frame.names)
+  const rows = sampleRows(bundle, frame, bars)
   if (rows.length === 0) {
+    const vopts = viewOptions(bundle.config, bars)
+    const needs = viewNeeds(bundle.config)
     const needed = Math.max(
       bundle.manifest.signature.inputs.warmup_bars + (needs.window ? vopts.windowSteps : 0),
       needs.foundation ? vopts.foundationContext - 1 : 0,
@@ -318,24 +300,5 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         `(${needed} bars of warm-up before its first prediction)`,
     )
   }
-  const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
-  const { p, sets } = postProcess(bundle.postProcessors, raw, bars.ts, rows)
-  const heads = bundle.heads.length
-    ? bundle.heads.reduce<Outputs>(
-        (all, h) => {
-          const members = h.members.map((m) => ({ model: m.model, features: m.features ?? undefined }))
-          const out = predictMembers(members, h.head, frame, vopts, rows)
-          return { ...all, ...applyPostProcessors(h.postProcessors, out), n: rows.length }
-        },
-        { n: rows.length },
-      )
-    : undefined
-  return {
-    bars,
-    rows,
-    p,
-    ...(sets ? { sets } : {}),
-    ...(heads ? { heads } : {}),
-    signals: decide(p, K, bundle.config.policy),
-  }
+  return { bars, rows, ...scoreRows(bundle, frame, rows, bars) }
 }
