@@ -140,7 +140,7 @@ export function classProbabilities(
 
 /** CSV of predictions: the bar time (decision at its close), the three class probabilities, the signal. */
 /** Columns the other heads may add to predictions, in this order: (output, CSV header). */
-const HEAD_CSV_COLUMNS = [
+export const HEAD_CSV_COLUMNS = [
   // The p head's P(up) is already p_up: the binary head's column is named apart.
   ['p_up', 'p_up_binary'],
   ['E_r', 'E_r'],
