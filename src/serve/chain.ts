@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks'
 import { userMessage } from '../core/messages.js'
 import type { FeatureFrame } from '../features/frame.js'
 import type { LoadedBundle } from '../pipeline/bundle.js'
-import { HEAD_CSV_COLUMNS, K } from '../pipeline/predict.js'
+import { HEAD_CSV_COLUMNS, InvalidOutputError, K } from '../pipeline/predict.js'
 import { scoreRows, type ChainScores } from '../pipeline/scoring.js'
 
 /** The neutral link's name: the answer when no bundle could give one. */
@@ -108,7 +108,8 @@ export function answerThroughChain(
     try {
       scores = scoreRows(step.bundle, step.frame, step.rows)
     } catch (err) {
-      fail({ link: step.name, kind: 'error', reason: userMessage(err) })
+      const kind = err instanceof InvalidOutputError && err.nonFinite ? 'non_finite' : 'error'
+      fail({ link: step.name, kind, reason: userMessage(err) })
       continue
     }
     const ms = performance.now() - started

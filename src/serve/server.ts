@@ -165,6 +165,9 @@ export async function createServer(
     },
   })
 
+  // Bodies are JSON only: a text body would reach the schemas as a string.
+  app.removeContentTypeParser('text/plain')
+
   const observe = (row: ScoredRow): void => {
     for (const o of deps.observers ?? []) {
       try {
