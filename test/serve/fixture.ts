@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { ResolvedConfig } from '../../src/config/load.js'
 import { dataConfigSchema, ingestFile } from '../../src/data/ingest.js'
-import type { Bars } from '../../src/data/bars.js'
+import { barAt, type Bars } from '../../src/data/bars.js'
 import { runPipeline } from '../../src/pipeline/run.js'
 import { parseServeOptions, type ServeOptions } from '../../src/serve/options.js'
 import { createServer, type MlfServer, type ServeDependencies, type ServeSources } from '../../src/serve/server.js'
@@ -105,16 +105,7 @@ export async function call(
 }
 
 /** Bar i of `bars` as a client sends it. */
-export function barJson(bars: Bars, i: number): Record<string, number> {
-  return {
-    ts: bars.ts[i],
-    open: bars.open[i],
-    high: bars.high[i],
-    low: bars.low[i],
-    close: bars.close[i],
-    volume: bars.volume[i],
-  }
-}
+export const barJson = (bars: Bars, i: number): Record<string, number> => ({ ...barAt(bars, i) })
 
 /** A bar's answer as `mlf predict` writes its CSV line (same columns, same number formatting). */
 export function answerLine(ts: string, outputs: Record<string, number>, columns: readonly string[]): string {

@@ -73,3 +73,15 @@ export function predictRows(fast: FastPredictor, x: Float64Array, n: number): Fl
   for (let i = 0; i < n; i++) p.set(fast.predict(x, i * features), i * classes)
   return p
 }
+
+const predictors = new WeakMap<object, FastPredictor>()
+
+/** The single-row predictor of a fitted model's parameters, made once per parameter object and kept while it lives. */
+export function predictorOf<S extends object>(state: S, make: (state: S) => FastPredictor): FastPredictor {
+  let fast = predictors.get(state)
+  if (!fast) {
+    fast = make(state)
+    predictors.set(state, fast)
+  }
+  return fast
+}

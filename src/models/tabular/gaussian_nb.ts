@@ -3,8 +3,7 @@ import type { DataView } from '../../features/views/types.js'
 import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
 import { fastFromGaussianNb } from '../fast/gaussian_nb.js'
-import { predictRows } from '../fast/row.js'
-import type { FastPredictor } from '../fast/types.js'
+import { predictorOf, predictRows } from '../fast/row.js'
 import { classificationOutputs } from './linear/classifier.js'
 import { classCount, classLabels, featureMatrix, sampleWeights, trainingMatrix } from './linear/data.js'
 import { preprocessSchema, readJson, taskSchema, writeJson } from '../persist.js'
@@ -117,8 +116,6 @@ export function fitGaussianNb(
   return { theta, variance, logPrior }
 }
 
-const fastPredictors = new WeakMap<GaussianNbState, FastPredictor>()
-
 /**
  * Class probabilities (n, K): softmax over k of log prior_k - 0.5 sum_j [ln(2 pi var_kj) + (x_j - theta_kj)^2 / var_kj],
  * each row through the state's single-row fast predictor (models/fast), so that a batch and a live row one at a time
@@ -129,11 +126,7 @@ export function gaussianNbProbabilities(s: GaussianNbState, view: DataView, mode
   const f = s.preprocess.medians.length
   if (m.f !== f) throw new Error(`${model}: input has ${m.f} features, the model was fitted on ${f}`)
   assertFiniteOrNaN(m, model)
-  let fast = fastPredictors.get(s)
-  if (!fast) {
-    fast = fastFromGaussianNb(s)
-    fastPredictors.set(s, fast)
-  }
+  const fast = predictorOf(s, fastFromGaussianNb)
   return predictRows(fast, m.data, m.n)
 }
 

@@ -3,8 +3,7 @@ import type { Outputs, Task } from '../../contract.js'
 import { featureMatrix } from './data.js'
 import { assertFiniteOrNaN, type Preprocessor } from './preprocess.js'
 import { fastFromScorer } from '../../fast/linear.js'
-import { predictRows } from '../../fast/row.js'
-import type { FastPredictor } from '../../fast/types.js'
+import { predictorOf, predictRows } from '../../fast/row.js'
 
 /**
  * A fitted linear scorer over preprocessed inputs: rows of `coef` (rows, f) plus `intercept` (rows).
@@ -47,8 +46,6 @@ export function linearScores(
   return { n: m.n, rows, z }
 }
 
-const fastPredictors = new WeakMap<LinearScorer, FastPredictor>()
-
 /**
  * Class probabilities (n, K) from a linear scorer, using its link: each row through the scorer's single-row fast
  * predictor (models/fast), so that a batch and a live row one at a time give the same numbers, bit for bit.
@@ -63,11 +60,7 @@ export function linearProbabilities(
   const f = s.preprocess.medians.length
   if (m.f !== f) throw new Error(`${model}: input has ${m.f} features, the model was fitted on ${f}`)
   assertFiniteOrNaN(m, model)
-  let fast = fastPredictors.get(s)
-  if (!fast) {
-    fast = fastFromScorer(s)
-    fastPredictors.set(s, fast)
-  }
+  const fast = predictorOf(s, fastFromScorer)
   return { n: m.n, classes: fast.classes, p: predictRows(fast, m.data, m.n) }
 }
 
