@@ -45,7 +45,12 @@ const predictBodySchema = (max: number) =>
     additionalProperties: false,
     properties: {
       model: { type: 'string', minLength: 1 },
-      rows: { type: 'array', minItems: 1, maxItems: max, items: { type: 'array', items: { type: 'number' } } },
+      rows: {
+        type: 'array',
+        minItems: 1,
+        maxItems: max,
+        items: { type: 'array', items: { type: ['number', 'null'] } },
+      },
       bars: { type: 'array', minItems: 1, maxItems: max, items: barSchema },
     },
   }) as const
@@ -62,8 +67,15 @@ const reloadBodySchema = {
   properties: { bundle: { type: 'string', minLength: 1 }, fallback: { type: ['string', 'null'], minLength: 1 } },
 } as const
 
-/** A frame over feature rows a client sent (in the model's schema order), every value checked finite. */
-export function frameFromRows(rows: readonly (readonly number[])[], model: ServedModel, field: string): FeatureFrame {
+/**
+ * A frame over feature rows a client sent (in the model's schema order): numbers, or null for a missing value (NaN,
+ * as in a frame: tree models take it, linear ones impute it); anything infinite is refused naming it.
+ */
+export function frameFromRows(
+  rows: readonly (readonly (number | null)[])[],
+  model: ServedModel,
+  field: string,
+): FeatureFrame {
   const schema = model.bundle.manifest.feature_schema
   const f = schema.names.length
   const n = rows.length
@@ -76,13 +88,14 @@ export function frameFromRows(rows: readonly (readonly number[])[], model: Serve
         `${field}[${i}]`,
       )
     for (let j = 0; j < f; j++) {
-      if (!Number.isFinite(row[j]))
+      const v = row[j]
+      if (v !== null && !Number.isFinite(v))
         throw new RequestError(
           400,
           `${field}[${i}][${j}] (${schema.names[j]}) is not a finite number`,
           `${field}[${i}][${j}]`,
         )
-      columns[j][i] = row[j]
+      columns[j][i] = v ?? Number.NaN
     }
   }
   return {
@@ -195,7 +208,7 @@ export function registerV1(app: FastifyInstance, server: MlfServer): void {
     '/v1/predict',
     { schema: { body: predictBodySchema(server.options.max_bars_per_request) } },
     async (request: FastifyRequest) => {
-      const body = request.body as { model?: string; rows?: number[][]; bars?: BarInput[] }
+      const body = request.body as { model?: string; rows?: (number | null)[][]; bars?: BarInput[] }
       const start = body.model ?? PRIMARY
       const given = served(start)
       if ((body.rows === undefined) === (body.bars === undefined))

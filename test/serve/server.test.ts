@@ -3,6 +3,9 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { ingestFile } from '../../src/data/ingest.js'
 import { loadBundle } from '../../src/pipeline/bundle.js'
+import { baseInterval, originMs } from '../../src/config/schema.js'
+import { computeFeatures } from '../../src/features/frame.js'
+import type { ScoredRow } from '../../src/serve/server.js'
 import { SAMPLE, SHARED_MISSING, SPX } from '../helpers.js'
 import {
   answerLine,
@@ -98,4 +101,77 @@ test('live parity on the shared SPX file (gaps, session breaks, no volume)', asy
   const data = await fileSlice(SPX, 6000, 200_000)
   const n = await assertLiveParity(await trainBundle(data), data)
   assert.ok(n > 4000, `${n} rows scored`)
+})
+
+test('/v1/predict on feature rows and on a window of bars answers as mlf predict; observers see each scored row', async () => {
+  const data = await sample
+  const bundle = await trainBundle(data)
+  const expected = mlfPredict(bundle, data)
+  const loaded = await loadBundle(bundle)
+  const { bars } = await ingestFile(data, loaded.config.data)
+  const seen: ScoredRow[] = []
+  const running = await startServer(
+    { bundle },
+    { timeout_ms: 30_000, max_bars_per_request: 10_000, body_limit_bytes: 8 * 1024 * 1024 },
+    {
+      observers: [
+        (row) => void seen.push(row),
+        () => {
+          throw new Error('an observer that fails changes no answer')
+        },
+      ],
+    },
+  )
+  try {
+    // The whole file as a window: the prediction at its last bar's close.
+    const all = Array.from({ length: bars.length }, (_, i) => barJson(bars, i))
+    const window = await call(running.url, '/v1/predict', { bars: all })
+    assert.equal(window.status, 200, JSON.stringify(window.body))
+    const lastTs = new Date(bars.ts[bars.length - 1]).toISOString()
+    assert.equal(window.body.ts, lastTs)
+    const [out] = window.body.outputs as Record<string, number>[]
+    assert.equal(answerLine(lastTs, out, expected.columns), expected.byTs.get(lastTs))
+    // Too short a window is warming up, with no number.
+    const short = await call(running.url, '/v1/predict', { bars: all.slice(0, 100) })
+    assert.equal(short.status, 200)
+    assert.equal(short.body.status, 'warming_up')
+    assert.equal(short.body.outputs, undefined)
+    // Feature rows: the frame's rows of the last bars, as mlf predict computes them.
+    const frame = computeFeatures(
+      bars,
+      loaded.config.features,
+      loaded.manifest.feature_schema.volume_mode,
+      originMs(loaded.config),
+      baseInterval(loaded.config),
+    )
+    const rows = [bars.length - 3, bars.length - 2, bars.length - 1]
+    // A missing value (NaN in the frame) is sent as null.
+    const asJson = (v: number) => (Number.isNaN(v) ? null : v)
+    const reply = await call(running.url, '/v1/predict', {
+      rows: rows.map((r) => frame.columns.map((c) => asJson(c[r]))),
+    })
+    assert.equal(reply.status, 200, JSON.stringify(reply.body))
+    const outputs = reply.body.outputs as Record<string, number>[]
+    for (const [k, r] of rows.entries()) {
+      const ts = new Date(bars.ts[r]).toISOString()
+      assert.equal(answerLine(ts, outputs[k], expected.columns), expected.byTs.get(ts))
+    }
+    // Live bars: observers get each scored row's features and outputs.
+    await call(running.url, '/v1/bars', { bars: all.slice(0, 600) })
+    const live = seen.filter((s) => s.route === 'bars')
+    assert.ok(live.length > 50)
+    const last = live.at(-1)!
+    assert.equal(last.source, 'primary')
+    assert.deepEqual(last.names, frame.names)
+    const r = 599
+    assert.deepEqual(
+      [...last.features!],
+      frame.columns.map((c) => c[r]),
+    )
+    const cached = (await call(running.url, '/v1/predictions')).body.predictions as { outputs: unknown }[]
+    assert.deepEqual(last.outputs, cached.at(-1)!.outputs)
+    assert.equal(seen.filter((s) => s.route === 'predict').length, 3)
+  } finally {
+    await running.close()
+  }
 })
