@@ -36,7 +36,10 @@ export function register(program: Command): void {
     .option('--history-bars <n>', 'live bars kept to replay into a reloaded bundle', '200000')
     .option('--max-bars <n>', 'most bars (or feature rows) per request', '10000')
     .option('--log-level <level>', 'log level (JSON lines on stdout): fatal error warn info debug trace silent', 'info')
-    .addHelpText('after', `\nMutating routes (POST /v1/admin/reload) require the token in ${TOKEN_ENV} when it is set.`)
+    .addHelpText(
+      'after',
+      `\nRoutes that change the server's state (POST /v1/bars, POST /v1/admin/reload) require the token in ${TOKEN_ENV}\nwhen it is set (Authorization: Bearer <token>).`,
+    )
     .action(async (flags: ServeFlags) => {
       const options = parseServeOptions({
         host: flags.host,

@@ -245,9 +245,12 @@ export function registerV1(app: FastifyInstance, server: MlfServer): void {
     },
   )
 
+  // Mutating routes: the token is checked before the body is read or validated.
+  const mutating = async (request: FastifyRequest) => server.checkToken(request)
+
   app.post(
     '/v1/bars',
-    { schema: { body: barsBodySchema(server.options.max_bars_per_request) } },
+    { onRequest: mutating, schema: { body: barsBodySchema(server.options.max_bars_per_request) } },
     async (request: FastifyRequest) => {
       const body = request.body as { bars: BarInput[] }
       return { bundle_version: version(), answers: server.pushBars(body.bars) }
@@ -273,16 +276,19 @@ export function registerV1(app: FastifyInstance, server: MlfServer): void {
     }
   })
 
-  app.post('/v1/admin/reload', { schema: { body: reloadBodySchema } }, async (request: FastifyRequest) => {
-    server.checkToken(request)
-    const body = (request.body ?? {}) as { bundle?: string; fallback?: string | null }
-    const s = await server.reload(body)
-    return {
-      bundle_version: version(),
-      swapped: true,
-      models: chainModels(s).map((m) => ({ name: m.name, dir: m.dir, checksum: m.bundle.checksum })),
-    }
-  })
+  app.post(
+    '/v1/admin/reload',
+    { onRequest: mutating, schema: { body: reloadBodySchema } },
+    async (request: FastifyRequest) => {
+      const body = (request.body ?? {}) as { bundle?: string; fallback?: string | null }
+      const s = await server.reload(body)
+      return {
+        bundle_version: version(),
+        swapped: true,
+        models: chainModels(s).map((m) => ({ name: m.name, dir: m.dir, checksum: m.bundle.checksum })),
+      }
+    },
+  )
 }
 
 /** A later link's step; an error building it (its own policies, its schema) makes it unavailable, not the request. */

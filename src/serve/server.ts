@@ -14,7 +14,7 @@ import { answerThroughChain, type ChainAnswer, type ChainStep, type LinkFailure,
 import { RequestError } from './errors.js'
 import { planLiveBars, type BarInput } from './live-bars.js'
 import { createServeMetrics, type ServeMetrics } from './metrics.js'
-import type { ServeOptions } from './options.js'
+import { TOKEN_ENV, type ServeOptions } from './options.js'
 import { createPredictionCache, type PredictionCache } from './prediction-cache.js'
 import { registerV1 } from './routes-v1.js'
 import { registerV2 } from './routes-v2.js'
@@ -127,7 +127,7 @@ export async function createServer(
   deps: ServeDependencies = {},
 ): Promise<MlfServer> {
   const load = deps.load ?? loadServable
-  const token = deps.token === undefined ? (process.env.MLF_SERVE_TOKEN ?? null) : deps.token
+  const token = deps.token === undefined ? (process.env[TOKEN_ENV] ?? null) : deps.token
   const history: BarHistory = createBarHistory(options.history_bars)
   let current: ServeSources = { bundle: sources.bundle, fallback: sources.fallback ?? null }
   const build = async (src: ServeSources): Promise<ServingState> => {

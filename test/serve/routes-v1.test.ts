@@ -50,7 +50,8 @@ test('bad input against every v1 route: a clear 4xx naming the field, the server
   const { url } = running
   try {
     const warm = 700
-    const first = await call(url, '/v1/bars', { bars: Array.from({ length: warm }, (_, i) => barJson(bars, i)) })
+    const auth = { authorization: `Bearer ${TOKEN}` }
+    const first = await call(url, '/v1/bars', { bars: Array.from({ length: warm }, (_, i) => barJson(bars, i)) }, auth)
     assert.equal(first.status, 200)
     const last = barJson(bars, warm - 1)
     const next = barJson(bars, warm)
@@ -61,7 +62,6 @@ test('bad input against every v1 route: a clear 4xx naming the field, the server
     const row = new Array<number>(features).fill(0.5)
     const corrupt = bundleCopy(bundle)
     appendFileSync(join(corrupt, 'model', 'model.ubj'), 'x')
-    const auth = { authorization: `Bearer ${TOKEN}` }
     const corpus: [string, string, unknown, number, string | RegExp | undefined, Record<string, string>?][] = [
       ['bars: malformed JSON', '/v1/bars', '{"bars": [{"ts": ', 400, 'body'],
       [
@@ -133,7 +133,9 @@ test('bad input against every v1 route: a clear 4xx naming the field, the server
       ['predictions: unknown model', '/v1/predictions?model=nope', undefined, 404, 'model'],
       ['predictions: since not a time', '/v1/predictions?since=yesterday', undefined, 400, 'since'],
       ['predictions: unknown parameter', '/v1/predictions?sinse=0', undefined, 400, 'sinse'],
-      ['reload: no token', '/v1/admin/reload', {}, 401, 'authorization'],
+      ['bars: no token', '/v1/bars', { bars: [next] }, 401, 'authorization', {}],
+      ['bars: wrong token', '/v1/bars', { bars: [next] }, 401, 'authorization', { authorization: 'Bearer x' }],
+      ['reload: no token', '/v1/admin/reload', {}, 401, 'authorization', {}],
       ['reload: wrong token', '/v1/admin/reload', {}, 401, 'authorization', { authorization: 'Bearer nope' }],
       ['reload: a number for the bundle', '/v1/admin/reload', { bundle: 7 }, 400, 'bundle', auth],
       ['reload: no such folder', '/v1/admin/reload', { bundle: join(corrupt, 'nothing') }, 422, undefined, auth],
@@ -146,7 +148,7 @@ test('bad input against every v1 route: a clear 4xx naming the field, the server
     ]
     void f
     for (const [what, path, body, status, field, headers] of corpus) {
-      const reply = await call(url, path, body, headers)
+      const reply = await call(url, path, body, headers ?? auth)
       assertClientError(reply, status, what, field)
       assert.equal((await call(url, '/v1/health')).status, 200, `${what}: the server stopped serving`)
       assert.equal(await snapshot(url), before, `${what}: the server's state changed`)
@@ -154,14 +156,18 @@ test('bad input against every v1 route: a clear 4xx naming the field, the server
     const refused = await call(url, '/v1/admin/reload', { bundle: corrupt }, auth)
     assert.match(refused.body.error as string, /reload refused, still serving bundle .*model\.ubj/)
     // An exact duplicate is dropped under the default policy (validation.duplicate_exact: drop), as ingest drops it.
-    const dup = await call(url, '/v1/bars', { bars: [last] })
+    const dup = await call(url, '/v1/bars', { bars: [last] }, auth)
     assert.equal(dup.status, 200)
     assert.equal((dup.body.answers as { status: string }[])[0].status, 'dropped')
     assert.equal(await snapshot(url), before, 'an exact duplicate changed the state')
     // A wrong content type, and the next good bar, answered as mlf predict answers it.
-    const text = await fetch(`${url}/v1/bars`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })
+    const text = await fetch(`${url}/v1/bars`, {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-type': 'text/plain', ...auth },
+    })
     assert.equal(text.status, 415)
-    const good = await call(url, '/v1/bars', { bars: [next] })
+    const good = await call(url, '/v1/bars', { bars: [next] }, auth)
     const a = (good.body.answers as { ts: string; outputs: Record<string, number> }[])[0]
     assert.equal(answerLine(a.ts, a.outputs, expected.columns), expected.byTs.get(a.ts))
   } finally {
@@ -182,15 +188,18 @@ test('reload swaps bundles atomically: the new one answers as mlf predict does o
       return answers.filter((x) => x.status === 'scored').map((x) => answerLine(x.ts, x.outputs, cols))
     }
     const half = 1200
-    const before = await call(url, '/v1/bars', { bars: Array.from({ length: half }, (_, i) => barJson(bars, i)) })
+    const before = await call(url, '/v1/bars', { bars: Array.from({ length: half }, (_, i) => barJson(bars, i)) }, auth)
     for (const line of lineOf(before, expected.columns)) assert.equal(line, expected.byTs.get(line.split(',')[0]))
     const swapped = await call(url, '/v1/admin/reload', { bundle: linear }, auth)
     assert.equal(swapped.status, 200, JSON.stringify(swapped.body))
     const models = (await call(url, '/v1/models')).body.models as { checksum: string; live: { bars: number } }[]
     assert.equal(models[0].live.bars, half, 'the new engines replayed every bar received')
-    const after = await call(url, '/v1/bars', {
-      bars: Array.from({ length: bars.length - half }, (_, i) => barJson(bars, half + i)),
-    })
+    const after = await call(
+      url,
+      '/v1/bars',
+      { bars: Array.from({ length: bars.length - half }, (_, i) => barJson(bars, half + i)) },
+      auth,
+    )
     const lines = lineOf(after, expectedLinear.columns)
     assert.equal(lines.length, bars.length - half)
     for (const line of lines) assert.equal(line, expectedLinear.byTs.get(line.split(',')[0]))
