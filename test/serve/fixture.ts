@@ -45,6 +45,21 @@ export const logisticConfig = (): ResolvedConfig =>
 
 export const gaussianNbConfig = (): ResolvedConfig => smallConfig({ base_models: [{ name: 'gaussian_nb' }] })
 
+/** Every kind of output column: prediction sets on p (aps), E_r with a split interval, the binary p_up head. */
+export const headsConfig = (): ResolvedConfig =>
+  smallConfig({
+    base_models: [
+      {
+        name: 'xgboost',
+        config: { n_estimators: 30, max_depth: 3, learning_rate: 0.2, early_stopping_rounds: 10 },
+        outputs: ['p', 'E_r'],
+      },
+      { name: 'ridge', outputs: ['E_r'] },
+      { name: 'logistic', outputs: ['p_up'] },
+    ],
+    inference: { calibrate: ['temperature'], uncertainty: [{ method: 'aps', coverage: 0.9 }, { method: 'split' }] },
+  })
+
 /** `mlf predict` run as a user runs it: its CSV columns after ts_utc, and its lines by bar time. */
 export function mlfPredict(bundle: string, data: string): { columns: string[]; byTs: Map<string, string> } {
   const out = join(tempDir('mlf-serve-pred-'), 'preds.csv')

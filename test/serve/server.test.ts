@@ -13,6 +13,7 @@ import {
   call,
   fileSlice,
   gaussianNbConfig,
+  headsConfig,
   logisticConfig,
   mlfPredict,
   startServer,
@@ -88,11 +89,17 @@ test('live parity on the sample: XGBoost through /v1/bars one bar at a time give
   assert.ok(n > 5000, `${n} rows scored`)
 })
 
-test('live parity on the sample: logistic and naive Bayes (the fast single-row predictors) bit for bit', async () => {
+test('live parity on the sample: logistic and naive Bayes (the fast single-row predictors), and a chain with every output column (sets, E_r and its interval, p_up), bit for bit', async () => {
   const data = await sample
-  for (const config of [logisticConfig(), gaussianNbConfig()]) {
-    const n = await assertLiveParity(await trainBundle(data, config), data)
-    assert.ok(n > 5000, `${config.base_models[0].name}: ${n} rows scored`)
+  for (const config of [logisticConfig(), gaussianNbConfig(), headsConfig()]) {
+    const bundle = await trainBundle(data, config)
+    const n = await assertLiveParity(bundle, data)
+    assert.ok(n > 5000, `${config.base_models.map((m) => m.name).join('+')}: ${n} rows scored`)
+    if (config.base_models.length === 3) {
+      const { columns } = mlfPredict(bundle, data)
+      for (const c of ['set_down', 'set_flat', 'set_up', 'p_up_binary', 'E_r', 'q_lo', 'q_hi'])
+        assert.ok(columns.includes(c), `the chain makes ${c}`)
+    }
   }
 })
 
