@@ -9,6 +9,7 @@ import { register as features } from './features.js'
 import { register as audit } from './audit.js'
 import { register as models } from './models.js'
 import { register as couple } from './couple.js'
+import { register as serve } from './serve.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
@@ -18,6 +19,7 @@ export const commands: readonly RegisterCommand[] = [
   ingest,
   resample,
   predict,
+  serve,
   labels,
   splits,
   features,

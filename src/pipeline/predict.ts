@@ -101,14 +101,25 @@ export function sampleMask(frame: FeatureFrame, opts: ViewOptions, needs: ViewNe
   return mask
 }
 
+/** A link's output that is not a probability distribution: not finite (`nonFinite`), or not summing to one. */
+export class InvalidOutputError extends Error {
+  constructor(
+    message: string,
+    readonly nonFinite: boolean,
+  ) {
+    super(message)
+  }
+}
+
 /** Throw, naming the link, the row and its bar, unless every row of `p` is a probability distribution. */
 export function checkDistributions(p: Float64Array, link: string, ts: Float64Array, rows: Int32Array): Float64Array {
   const bad = firstBadDistribution(p, K)
   if (bad) {
     const at = rows[bad.row]
     const when = Number.isFinite(ts[at]) ? new Date(ts[at]).toISOString() : '?'
-    throw new Error(
+    throw new InvalidOutputError(
       `${link} gave no valid probabilities for row ${at} (bar ${when}): [${bad.values.join(', ')}]; nothing was written`,
+      bad.values.some((v) => !Number.isFinite(v)),
     )
   }
   return p
@@ -140,7 +151,7 @@ export function classProbabilities(
 
 /** CSV of predictions: the bar time (decision at its close), the three class probabilities, the signal. */
 /** Columns the other heads may add to predictions, in this order: (output, CSV header). */
-const HEAD_CSV_COLUMNS = [
+export const HEAD_CSV_COLUMNS = [
   // The p head's P(up) is already p_up: the binary head's column is named apart.
   ['p_up', 'p_up_binary'],
   ['E_r', 'E_r'],
