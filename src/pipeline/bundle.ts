@@ -11,11 +11,21 @@ import { loadEnsemble } from '../ensemble/combined.js'
 import { applyPostProcessors, loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
 import type { Model, Outputs } from '../models/contract.js'
 import { registry } from '../models/registry.js'
-import { decide } from '../policy/registry.js'
+import { policyList } from '../policy/registry.js'
+import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
 import { z } from 'zod'
-import { classProbabilities, K, sampleMask, viewNeeds, viewOptions } from './predict.js'
+import {
+  classProbabilities,
+  K,
+  predictionsCsv,
+  sampleMask,
+  viewNeeds,
+  viewOptions,
+  type PolicyPositions,
+} from './predict.js'
+import { decidePositions } from './positions.js'
 import { postProcess } from './stages/post-process.js'
 import { headCsvColumns, OTHER_HEADS, predictMembers, type OtherHead } from './stages/heads.js'
 import type { Bars } from '../data/bars.js'
@@ -204,9 +214,9 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
     .map((l) => ({ name: l.name, state: l.state }))
   if (canonicalJson(postProcessors) !== canonicalJson(inChain))
     throw new Error(`bundle ${dir}: ${POST_PROCESSORS_FILE} and the post-processors of the manifest's chain differ`)
-  const policy = manifest.chain.find((l) => l.role === 'policy')
-  if (!policy || canonicalJson(policy.params) !== canonicalJson(config.policy))
-    throw new Error(`bundle ${dir}: the manifest's policy link and config.json's policy differ`)
+  const links = manifest.chain.filter((l) => l.role === 'policy').map((l) => l.params)
+  if (canonicalJson(links) !== canonicalJson(policyList(config.policy)))
+    throw new Error(`bundle ${dir}: the manifest's policy links and config.json's policy differ`)
   const model =
     meta.family === 'ensemble'
       ? await loadEnsemble(join(root, 'model'))
@@ -269,7 +279,10 @@ export interface Scored {
   sets?: Uint8Array
   /** The other heads' outputs (E_r, q_lo, q_hi, q05, q50, q95), when the bundle has such heads. */
   heads?: Outputs
-  signals: Int8Array
+  /** The primary policy's target positions. */
+  signals: Float64Array
+  /** With a list of policies: the others' positions, in the list's order. */
+  otherPolicies: readonly PolicyPositions[]
 }
 
 /**
@@ -330,12 +343,22 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         { n: rows.length },
       )
     : undefined
+  const { config } = bundle
+  const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
+  const [signals, ...others] = decidePositions(config, p, heads, bars, rows, vol)
+  const kinds = policyList(config.policy).map((policy) => policy.kind)
   return {
     bars,
     rows,
     p,
     ...(sets ? { sets } : {}),
     ...(heads ? { heads } : {}),
-    signals: decide(p, K, bundle.config.policy),
+    signals,
+    otherPolicies: others.map((positions, j) => ({ kind: kinds[j + 1], positions })),
   }
+}
+
+/** The predictions CSV of a scored file, as `mlf predict` writes it. */
+export function scoredPredictionsCsv(s: Scored): string {
+  return predictionsCsv(s.bars, s.rows, s.p, s.signals, s.sets, s.heads, s.otherPolicies)
 }
