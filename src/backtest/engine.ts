@@ -17,7 +17,16 @@ export const backtestConfigSchema = z
       .max(1000)
       .default(1)
       .describe('Slippage of a taker fill, in basis points of its price (paid on entry and exit)'),
-    // Optional, absent meaning taker, so configs written before execution models hash (and bundles load) as before.
+    // This and execution are optional (absent: 0 and taker), so configs written before them hash, and their bundles
+    // load, as before.
+    rebalance_band: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'Smallest resize of a held position worth trading, as a fraction of capital: a same-side change below it is skipped (opening, reversing and exiting always trade); absent: 0',
+      ),
     execution: executionConfigSchema
       .optional()
       .describe(
@@ -99,6 +108,7 @@ export function runBacktest(
   }
   const fee = config.fees * 1e-4
   const slip = config.slippage * 1e-4
+  const band = config.rebalance_band ?? 0
   const maker = config.execution?.kind === 'maker_first' ? (config.execution as MakerFirstExecution) : null
   const counts: OrderCounts = { limit: 0, filled: 0, crossed: 0, cancelled: 0, replaced: 0 }
   const account = new Account()
@@ -229,8 +239,9 @@ export function runBacktest(
     position[t - start] = account.size
     // The decision at this close.
     const s = targetAt[t]
-    if (decided[t] && s !== 0 && s !== intent) {
-      if (intent === 0 || sign(s) !== sign(intent)) exitDue = t + horizon
+    const opens = intent === 0 || sign(s) !== sign(intent)
+    if (decided[t] && s !== 0 && s !== intent && (opens || Math.abs(s - intent) >= band)) {
+      if (opens) exitDue = t + horizon
       intent = s
       place(t, s, { exit: 'flip', decisionIndex: t }, false)
     }

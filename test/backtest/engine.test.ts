@@ -177,6 +177,17 @@ test('resizing a held position pays costs on the change only, and keeps its exit
   near(r.trades[0].cost, 1 - r.equity[3])
 })
 
+test('rebalance_band: a same-side resize smaller than the band is not traded; opening and reversing always are', () => {
+  const flat = bars([100, 100, 100, 100, 100, 100, 100], [100, 100, 100, 100, 100, 100, 100])
+  const rows = Int32Array.from([0, 1, 2, 3, 4, 5, 6])
+  const targets = sizes(0.5, 0.55, 0.7, 0.05, -0.05, 0, 0)
+  const cfg = backtestConfigSchema.parse({ fees: 0, slippage: 0, rebalance_band: 0.1 })
+  // 0.55 is within 0.1 of 0.5 (skipped); 0.7 is not (traded); 0.05 is a resize of 0.65 (traded); -0.05 reverses.
+  assert.deepEqual([...runBacktest(flat, targets, rows, 10, cfg).position], [0, 0.5, 0.5, 0.7, 0.05, -0.05, -0.05])
+  const everyChange = runBacktest(flat, targets, rows, 10, taker(0, 0))
+  assert.deepEqual([...everyChange.position], [0, 0.5, 0.55, 0.7, 0.05, -0.05, -0.05])
+})
+
 test('a decision of 0 holds the position to its horizon; a reversal closes and reopens at the next open', () => {
   const b = bars([100, 100, 100, 100, 100, 100, 100], [100, 100, 100, 100, 100, 100, 100])
   const rows = Int32Array.from([0, 1, 2, 3, 4, 5, 6])
