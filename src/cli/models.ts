@@ -4,6 +4,7 @@ import { describeParams, formatParams, type ParamInfo } from '../config/describe
 import { combinerRegistry } from '../ensemble/registry.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import { headTask } from '../config/heads.js'
+import { isTargetHead, TARGET_HEADS } from '../config/targets.js'
 import { RUN_VIEWS } from '../config/schema.js'
 import { registry, type ModelEntry } from '../models/registry.js'
 import { policyRegistry } from '../policy/registry.js'
@@ -56,10 +57,12 @@ export function runReadiness(entry: ModelEntry): ModelRow['run'] {
   const { spec } = entry
   if (!RUN_VIEWS.includes(spec.inputView))
     return { refused: `takes a ${spec.inputView} view, which mlf run does not build yet` }
-  const heads = (['p', 'p_up', 'E_r', 'quantiles'] as const)
+  const heads = (['p', 'p_up', 'E_r', 'quantiles', ...TARGET_HEADS] as const)
     .filter((h) => spec.tasks.includes(headTask(h).kind))
     // A forecaster's P(return > 0) is not the triple barrier's p_up (the config refuses it too).
     .filter((h) => !(h === 'p_up' && spec.inputView === 'foundation'))
+    // The multi-head targets need a model trained on them.
+    .filter((h) => !(isTargetHead(h) && spec.zeroShot))
     .map((h) => (h === 'quantiles' ? 'q05/q50/q95' : h))
   return heads.length ? { heads } : { refused: `none of its tasks (${spec.tasks.join(', ')}) is a head mlf run trains` }
 }

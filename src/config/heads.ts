@@ -5,6 +5,8 @@
  * - `p_up`: the same label as a binary question, up against the rest (a binary model; column `p_up_binary`).
  * - `E_r`: the simple forward return from the next open to the close `labels.tripleBarrier.maxHolding` bars later.
  * - `q05`, `q50`, `q95`: quantiles of that same return, always the three together (one quantile model).
+ * - `tradeable`, `direction`, `strength`, `reach`: the multi-head targets at `labels.targets.horizons`
+ *   (config/targets.ts), one fit per target.
  *
  * A model listing several heads is fitted once per head. The class-probability members may form an ensemble (the
  * `ensemble` section); several members of another head are averaged (src/pipeline/stages/heads.ts).
@@ -14,8 +16,9 @@ import { didYouMean } from '../core/suggest.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import type { Task } from '../models/contract.js'
 import { policyList, policyNeeds, type PolicyNeed, type PolicySection } from '../policy/registry.js'
+import { isTargetHead, TARGET_HEADS, targetTask, type TargetHead } from './targets.js'
 
-export type Head = 'p' | 'p_up' | 'E_r' | 'quantiles'
+export type Head = 'p' | 'p_up' | 'E_r' | 'quantiles' | TargetHead
 
 export const QUANTILES = [0.05, 0.5, 0.95] as const
 const QUANTILE_NAMES = ['q05', 'q50', 'q95']
@@ -25,15 +28,21 @@ export function headTask(head: Head): Task {
   if (head === 'p') return { kind: 'multiclass', classes: 3 }
   if (head === 'p_up') return { kind: 'binary' }
   if (head === 'E_r') return { kind: 'regression' }
+  if (isTargetHead(head)) return targetTask(head)
   return { kind: 'quantile', quantiles: [...QUANTILES] }
 }
 
-const NOT_YET = new Set(['regime_score', 'uncertainty', 'tradeable', 'direction', 'strength', 'reach'])
+const NOT_YET = new Set(['regime_score', 'uncertainty'])
+
+/** Every output name mlf run trains, in the canonical order of a resolved `outputs` list. */
+const OUTPUT_NAMES = ['p', 'p_up', 'E_r', ...QUANTILE_NAMES, ...TARGET_HEADS]
 
 function headOf(o: string): Head | null {
-  if (o === 'p' || o === 'p_up' || o === 'E_r') return o
+  if (o === 'p' || o === 'p_up' || o === 'E_r' || isTargetHead(o)) return o
   return QUANTILE_NAMES.includes(o) ? 'quantiles' : null
 }
+
+const TRAINED = `p, p_up, E_r, q05/q50/q95 and ${TARGET_HEADS.join(', ')}`
 
 /** The heads of a resolved `outputs` list. */
 export function headsOf(outputs: readonly string[]): Head[] {
@@ -57,15 +66,15 @@ export function parseHeads(
     const head = headOf(o)
     if (!head)
       return NOT_YET.has(o)
-        ? `head "${o}" is not trained by mlf run yet; it trains p, E_r and q05/q50/q95`
-        : `unknown head "${o}"; ${didYouMean(o, ['p', 'p_up', 'E_r', ...QUANTILE_NAMES], ' ')}mlf run trains p, p_up, E_r and q05/q50/q95`
+        ? `head "${o}" is not trained by mlf run yet; it trains ${TRAINED}`
+        : `unknown head "${o}"; ${didYouMean(o, OUTPUT_NAMES, ' ')}mlf run trains ${TRAINED}`
     if (seen.has(o)) return `head "${o}" is listed twice`
     seen.add(o)
     const kind = headTask(head).kind
     if (!tasks.includes(kind))
       return `model "${model}" cannot produce ${head === 'quantiles' ? 'q05/q50/q95' : head} (a ${kind} task); it supports ${tasks.join(', ')}`
   }
-  return ['p', 'p_up', 'E_r', ...QUANTILE_NAMES].filter((o) => seen.has(o))
+  return OUTPUT_NAMES.filter((o) => seen.has(o))
 }
 
 /** Every run has a class-probability member, and each uncertainty method a member on the head it acts on. */
@@ -98,7 +107,7 @@ export function checkHeadMembers(
       ctx.addIssue({
         code: 'custom',
         path: ['inference', 'fit_on'],
-        message: `fit_on: oof applies to the p head's post-processors; ${u.method} on ${head} is fitted on validation, so fit_on: oof with it is refused rather than half applied`,
+        message: `fit_on: oof applies to the p head's post-processors; ${u.method} on ${head} is fitted on ${postProcessorRegistry.get(u.method)!.resampling ? 'its own resamples of the training window' : 'validation'}, so fit_on: oof with it is refused rather than half applied`,
       })
   }
 }
@@ -111,13 +120,15 @@ export function membersOf<M extends { outputs: readonly string[] }>(
   return config.base_models.flatMap((spec, index) => (headsOf(spec.outputs).includes(head) ? [{ index, spec }] : []))
 }
 
+/** The uncertainty methods that put a conformal interval (q_lo, q_hi) around E_r. */
+const E_R_INTERVALS = [...postProcessorRegistry.values()].filter((e) => e.actsOn === 'regression').map((e) => e.name)
+
 /** What produces each output a policy may read, for the message that refuses a policy without it. */
 const NEED_SOURCE: Record<PolicyNeed, string> = {
   p: 'a base model with outputs [p]',
   p_up: 'a base model with outputs [p_up]',
   E_r: 'a base model with outputs [E_r]',
-  'q_lo/q_hi':
-    'the conformal interval around E_r: a base model with outputs [E_r] and inference.uncertainty [{ method: split }]',
+  'q_lo/q_hi': `the conformal interval around E_r: a base model with outputs [E_r] and a method on it in inference.uncertainty (${E_R_INTERVALS.join(', ')})`,
 }
 
 /** The chain outputs a run with these base models and post-processors produces. */

@@ -15,13 +15,6 @@ import { oofFoldsSchema } from '../ensemble/oof.js'
 import { postProcessorRegistry, type PostProcessorEntry } from '../inference/post-processors.js'
 import { didYouMean } from '../core/suggest.js'
 
-/**
- * Conformal regression methods of src/inference/conformal/ that need more than a head's outputs: per-fold or
- * bootstrap models saved with the bundle (cv_plus, jackknife_plus, jackknife_plus_ab, enbpi) or outcomes fed online
- * (aci). mlf run does not build those yet; `split` (E_r) and `cqr` (q05/q95) are post-processors it runs.
- */
-const LIBRARY_ONLY = new Set(['cv_plus', 'jackknife_plus', 'jackknife_plus_ab', 'aci', 'enbpi'])
-
 const namesOf = (role: PostProcessorEntry['role']) =>
   [...postProcessorRegistry.values()].filter((e) => e.role === role).map((e) => e.name)
 
@@ -31,13 +24,7 @@ type Issue = (path: PropertyKey[], message: string) => void
 function entryFor(name: string, role: PostProcessorEntry['role'], issue: Issue) {
   const entry = postProcessorRegistry.get(name)
   if (entry?.role === role) return entry
-  if (LIBRARY_ONLY.has(name))
-    issue(
-      ['method'],
-      `${name} needs per-fold or bootstrap models in the bundle (or outcomes fed online), which mlf run does not ` +
-        `build yet; its post-processors are ${namesOf('uncertainty').join(', ')}`,
-    )
-  else if (entry)
+  if (entry)
     issue(
       [],
       `${name} is ${role === 'calibration' ? 'an uncertainty method: set it in inference.uncertainty' : 'a calibrator: list it in inference.calibrate'}`,

@@ -21,6 +21,7 @@ import { checkHeadMembers, checkPolicyNeeds, parseHeads } from './heads.js'
 import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 import type { ViewKind } from '../features/views/types.js'
+import { isTargetHead } from './targets.js'
 import { DEFAULT_MULTI_RES_FEATURES, DEFAULT_MULTI_RES_PARTS } from '../features/views/multi-res.js'
 
 /** The views mlf run builds for its base models (src/pipeline/predict.ts buildView). */
@@ -91,6 +92,11 @@ const baseModelSchema = z
     // A forecaster's P(up) is P(return > 0) at its horizon, not the triple barrier's up-first label p_up asks for.
     else if (entry.spec.inputView === 'foundation' && heads.includes('p_up'))
       issue(['outputs'], `model "${m.name}" forecasts returns; its P(return > 0) is not the triple-barrier p_up head`)
+    else if (entry.spec.zeroShot && heads.some(isTargetHead))
+      issue(
+        ['outputs'],
+        `model "${m.name}" is zero-shot (never fitted): the multi-head targets (${heads.filter(isTargetHead).join(', ')}) need a model trained on them`,
+      )
     if (bad || !parsed.success || typeof heads === 'string') return z.NEVER
     return { ...m, outputs: heads, config: parsed.data as Readonly<Record<string, unknown>> }
   })

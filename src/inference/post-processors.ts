@@ -13,6 +13,14 @@ import { isotonicEntry } from './calibration/isotonic.js'
 import { plattEntry } from './calibration/platt.js'
 import { apsEntry, lacEntry, rapsEntry } from './conformal/sets.js'
 import { splitEntry } from './conformal/split.js'
+import { cvPlusEntry, jackknifePlusAbEntry, jackknifePlusEntry } from './conformal/plus.js'
+import { aciEntry, enbpiEntry } from './conformal/online.js'
+
+/** What a post-processor may need beyond its calibration rows. */
+export interface FitContext {
+  /** Online methods: the time (epoch ms) their stream starts, the first bar after the data the chain was fitted on. */
+  readonly onlineFrom?: number
+}
 
 export interface FittedPostProcessor {
   readonly name: string
@@ -28,8 +36,16 @@ export interface PostProcessorEntry<P = unknown, S = unknown> {
   readonly tasks: readonly Task['kind'][]
   readonly params: z.ZodType<P, unknown>
   readonly state: z.ZodType<S, unknown>
+  /**
+   * Needs the head's models refitted on resamples of the training window, and is fitted on their held-out
+   * predictions there (Outputs.resampled) instead of validation outputs: purged folds (cv_plus), one purged
+   * leave-one-out refit per training sample (jackknife_plus) or block-bootstrap bags (jackknife_plus_ab, enbpi). The run reads the resample settings from the method's params.
+   */
+  readonly resampling?: 'folds' | 'leave_one_out' | 'bags'
+  /** Learns outcomes as it goes (Outputs.timeline): its stream starts at FitContext.onlineFrom. */
+  readonly online?: boolean
   /** Fits on validation outputs and targets only: nothing after the validation window is seen. */
-  fit(params: P, val: Outputs, y: Float64Array): S
+  fit(params: P, val: Outputs, y: Float64Array, ctx?: FitContext): S
   apply(state: S, out: Outputs): Outputs
 }
 
@@ -102,6 +118,11 @@ const entries: readonly PostProcessorEntry<any, any>[] = [
   betaEntry,
   dirichletEntry,
   splitEntry,
+  cvPlusEntry,
+  jackknifePlusEntry,
+  jackknifePlusAbEntry,
+  aciEntry,
+  enbpiEntry,
   cqrEntry,
   lacEntry,
   apsEntry,
@@ -120,9 +141,15 @@ function entryOf(name: string): PostProcessorEntry {
 }
 
 /** Fit `name` with `params` (validated, defaults filled in) on validation outputs and targets. */
-export function fitPostProcessor(name: string, params: unknown, val: Outputs, y: Float64Array): FittedPostProcessor {
+export function fitPostProcessor(
+  name: string,
+  params: unknown,
+  val: Outputs,
+  y: Float64Array,
+  ctx?: FitContext,
+): FittedPostProcessor {
   const entry = entryOf(name)
-  const state = entry.fit(entry.params.parse(params ?? {}), val, y)
+  const state = entry.fit(entry.params.parse(params ?? {}), val, y, ctx)
   return { name, state: state as Record<string, unknown> }
 }
 

@@ -64,6 +64,19 @@ export interface Outputs {
   uncertainty?: Float64Array
   /** Conformal prediction sets: row-major (n, classes) membership, 1 when the class is in the row's set. */
   sets?: Uint8Array
+  /**
+   * A head's models refitted on resamples of the training window (folds or bootstrap bags), for the conformal methods
+   * that need them (cv_plus, jackknife_plus_ab, enbpi): each one's prediction at every row, row-major (n, models);
+   * NaN at a calibration row the resample saw.
+   */
+  resampled?: { readonly models: number; readonly predictions: Float64Array }
+  /**
+   * For online conformal methods (aci, enbpi): each row's time, when its label closes (Number.MAX_VALUE when not
+   * within the data) and its outcome (NaN when unknown), times in epoch milliseconds.
+   */
+  timeline?: { readonly time: Float64Array; readonly closesAt: Float64Array; readonly y: Float64Array }
+  /** The multi-head targets (tradeable, direction, strength, reach) by column name (config/targets.ts). */
+  targets?: Readonly<Record<string, Float64Array>>
 }
 
 export interface Dataset {

@@ -4,11 +4,16 @@ import { canonicalJson } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
 import { baseInterval, originMs } from '../config/schema.js'
 import { ingestFile } from '../data/ingest.js'
-import type { FeatureSchema } from '../features/frame.js'
+import type { FeatureFrame, FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
-import { applyPostProcessors, loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
+import {
+  applyPostProcessors,
+  loadPostProcessor,
+  postProcessorRegistry,
+  type FittedPostProcessor,
+} from '../inference/post-processors.js'
 import type { Model, Outputs } from '../models/contract.js'
 import { registry } from '../models/registry.js'
 import { policyList } from '../policy/registry.js'
@@ -24,10 +29,14 @@ import {
   viewNeeds,
   viewOptions,
   type PolicyPositions,
+  type ViewOptions,
 } from './predict.js'
 import { decidePositions } from './positions.js'
 import { postProcess } from './stages/post-process.js'
-import { headCsvColumns, OTHER_HEADS, predictMembers, type OtherHead } from './stages/heads.js'
+import { headCsvColumns, OTHER_HEADS, predictMembers, strip, type OtherHead } from './stages/heads.js'
+import { predictResamples } from './stages/head-resamples.js'
+import { configTargets, predictTargetMembers } from './stages/target-heads.js'
+import { barLabels, outcomeTimeline } from './dataset.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
 
@@ -56,10 +65,23 @@ export interface BundleHead {
     readonly features: readonly string[] | null
   }[]
   readonly postProcessors: readonly FittedPostProcessor[]
+  /** Per resample of the training window, the members refitted on it (cv_plus, jackknife_plus_ab, enbpi). */
+  readonly resamples?: readonly BundleHead['members'][]
 }
 
 export const headDir = (head: OtherHead) => join('heads', head)
 const memberDir = (head: OtherHead, k: number) => join(headDir(head), 'members', String(k))
+const resampleDir = (head: OtherHead, k: number, j: number) =>
+  join(headDir(head), 'resamples', String(k), 'members', String(j))
+/** A multi-head target as a bundle holds it: each member's model in `targets/<column>/members/<k>/`. */
+export interface BundleTarget {
+  readonly column: string
+  readonly members: BundleHead['members']
+}
+const targetMemberDir = (column: string, k: number) => join('targets', column, 'members', String(k))
+
+/** The manifest role of resample k's models of a head. */
+const resampleRole = (head: OtherHead, k: number) => `resample:${head}:${k}`
 
 async function saveModel(dir: string, model: Model, name: string, features: readonly string[] | null): Promise<void> {
   await mkdir(join(dir, 'model'), { recursive: true })
@@ -81,6 +103,7 @@ export async function saveBundleArtifacts(
   postProcessors: readonly FittedPostProcessor[],
   features: readonly string[] | null,
   heads: readonly BundleHead[] = [],
+  targets: readonly BundleTarget[] = [],
 ): Promise<void> {
   await writeFile(join(dir, 'config.json'), bundleConfig(config))
   await saveModel(dir, model, name, features)
@@ -88,8 +111,14 @@ export async function saveBundleArtifacts(
   for (const h of heads) {
     for (const [k, m] of h.members.entries())
       await saveModel(join(dir, memberDir(h.head, k)), m.model, m.name, m.features)
+    for (const [k, members] of (h.resamples ?? []).entries())
+      for (const [j, m] of members.entries())
+        await saveModel(join(dir, resampleDir(h.head, k, j)), m.model, m.name, m.features)
     await writePostProcessors(join(dir, headDir(h.head)), h.postProcessors)
   }
+  for (const t of targets)
+    for (const [k, m] of t.members.entries())
+      await saveModel(join(dir, targetMemberDir(t.column, k)), m.model, m.name, m.features)
 }
 
 export function bundleManifestFields(
@@ -101,7 +130,12 @@ export function bundleManifestFields(
   name: string,
   chain: readonly ChainLink[],
   metrics: Record<string, unknown>,
-  heads: readonly { readonly head: OtherHead; readonly members: readonly { readonly name: string }[] }[] = [],
+  heads: readonly {
+    readonly head: OtherHead
+    readonly members: readonly { readonly name: string }[]
+    readonly resamples?: readonly (readonly { readonly name: string }[])[]
+  }[] = [],
+  targets: readonly { readonly column: string; readonly members: readonly { readonly name: string }[] }[] = [],
 ): ManifestFields {
   return {
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
@@ -117,6 +151,22 @@ export function bundleManifestFields(
       { role: 'final', name, dir: 'model' },
       ...heads.flatMap((h) =>
         h.members.map((m, k) => ({ role: `head:${h.head}`, name: m.name, dir: join(memberDir(h.head, k), 'model') })),
+      ),
+      ...heads.flatMap((h) =>
+        (h.resamples ?? []).flatMap((members, k) =>
+          members.map((m, j) => ({
+            role: resampleRole(h.head, k),
+            name: m.name,
+            dir: join(resampleDir(h.head, k, j), 'model'),
+          })),
+        ),
+      ),
+      ...targets.flatMap((t) =>
+        t.members.map((m, k) => ({
+          role: `target:${t.column}`,
+          name: m.name,
+          dir: join(targetMemberDir(t.column, k), 'model'),
+        })),
       ),
     ],
     chain: [...chain],
@@ -134,6 +184,7 @@ export function bundleManifestFields(
         'p_up',
         'signal',
         ...heads.flatMap((h) => headCsvColumns(h.head, config.inference)),
+        ...targets.map((t) => t.column),
       ],
       version: SIGNATURE_VERSION,
     },
@@ -159,6 +210,8 @@ export interface LoadedBundle {
   postProcessors: FittedPostProcessor[]
   /** Heads other than p, each with its model and post-processors. */
   heads: BundleHead[]
+  /** The multi-head targets, in the order the run trained them. */
+  targets: BundleTarget[]
 }
 
 const modelMetaSchema = z
@@ -222,7 +275,8 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
       ? await loadEnsemble(join(root, 'model'))
       : await loadRegistryModel(root, '.', meta.name, dir)
   const heads = await loadHeads(root, dir, manifest)
-  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads }
+  const targets = await loadTargets(root, dir, manifest, config)
+  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads, targets }
 }
 
 async function loadRegistryModel(root: string, sub: string, name: string, dir: string): Promise<Model> {
@@ -252,6 +306,7 @@ async function loadHeads(root: string, dir: string, manifest: BundleManifest): P
         features: meta.features,
       })
     }
+    const resamples = await loadResamples(root, dir, manifest, head)
     const sub = headDir(head)
     const saved = await readArtifact(root, join(sub, POST_PROCESSORS_FILE), z.array(z.unknown()), dir)
     const postProcessors = saved.map((pp, i) =>
@@ -264,11 +319,95 @@ async function loadHeads(root: string, dir: string, manifest: BundleManifest): P
       throw new Error(
         `bundle ${dir}: ${sub}/${POST_PROCESSORS_FILE} and the ${head} post-processors of the manifest's chain differ`,
       )
-    heads.push({ head, members, postProcessors })
+    heads.push({ head, members, postProcessors, ...(resamples.length ? { resamples } : {}) })
   }
   const unknown = listed.filter((x) => !OTHER_HEADS.some((h) => x.role === `head:${h}`))
   if (unknown.length) throw new Error(`bundle ${dir}: manifest model role "${unknown[0].role}" is not a head`)
+  const stray = manifest.models.find(
+    (x) => x.role.startsWith('resample:') && !heads.some((h) => x.role.startsWith(`resample:${h.head}:`)),
+  )
+  if (stray) throw new Error(`bundle ${dir}: manifest model role "${stray.role}" is a resample of no head`)
   return heads
+}
+
+/** The config's multi-head targets, each with its `target:<column>` models in member order. */
+async function loadTargets(
+  root: string,
+  dir: string,
+  manifest: BundleManifest,
+  config: ResolvedConfig,
+): Promise<BundleTarget[]> {
+  const targets: BundleTarget[] = []
+  const columns = configTargets(config).map((t) => t.column)
+  for (const column of columns) {
+    const entries = manifest.models.filter((x) => x.role === `target:${column}`)
+    if (entries.length === 0)
+      throw new Error(`bundle ${dir}: the config trains ${column}, the manifest has no model for it`)
+    const members = []
+    for (const [k, m] of entries.entries()) {
+      const sub = targetMemberDir(column, k)
+      if (m.dir !== join(sub, 'model'))
+        throw new Error(`bundle ${dir}: ${column} member ${k} is at ${m.dir}, not ${sub}/model`)
+      const meta = await readArtifact(root, join(sub, 'model.json'), modelMetaSchema, dir)
+      members.push({
+        name: meta.name,
+        model: await loadRegistryModel(root, sub, meta.name, dir),
+        features: meta.features,
+      })
+    }
+    targets.push({ column, members })
+  }
+  const stray = manifest.models.find((x) => x.role.startsWith('target:') && !columns.includes(x.role.slice(7)))
+  if (stray) throw new Error(`bundle ${dir}: manifest model role "${stray.role}" is not a target of its config`)
+  return targets
+}
+
+/** A head's resamples (`resample:<head>:<k>` models, k = 0, 1, ... in order), each member at its own folder. */
+async function loadResamples(
+  root: string,
+  dir: string,
+  manifest: BundleManifest,
+  head: OtherHead,
+): Promise<BundleHead['members'][]> {
+  const resamples: BundleHead['members'][] = []
+  const listed = manifest.models.filter((x) => x.role.startsWith(`resample:${head}:`))
+  for (let k = 0; listed.some((x) => x.role === resampleRole(head, k)); k++) {
+    const members = []
+    for (const [j, m] of listed.filter((x) => x.role === resampleRole(head, k)).entries()) {
+      const sub = resampleDir(head, k, j)
+      if (m.dir !== join(sub, 'model'))
+        throw new Error(`bundle ${dir}: ${head} resample ${k} member ${j} is at ${m.dir}, not ${sub}/model`)
+      const meta = await readArtifact(root, join(sub, 'model.json'), modelMetaSchema, dir)
+      members.push({
+        name: meta.name,
+        model: await loadRegistryModel(root, sub, meta.name, dir),
+        features: meta.features,
+      })
+    }
+    resamples.push(members)
+  }
+  const counted = resamples.reduce((c, r) => c + r.length, 0)
+  if (counted !== listed.length)
+    throw new Error(`bundle ${dir}: the ${head} resamples in the manifest are not numbered 0, 1, ... in order`)
+  return resamples
+}
+
+/** What a head's post-processors read besides its outputs: the resamples' predictions, the outcome timeline. */
+function postProcessorInputs(
+  bundle: LoadedBundle,
+  h: BundleHead,
+  scored: { frame: FeatureFrame; vopts: ViewOptions; bars: Bars },
+  rows: Int32Array,
+): Partial<Outputs> {
+  const resamples = h.resamples?.map((members) =>
+    members.map((m) => ({ model: m.model, features: m.features ?? undefined })),
+  )
+  const online = h.postProcessors.some((pp) => postProcessorRegistry.get(pp.name)?.online)
+  return {
+    ...(resamples ? { resampled: predictResamples(resamples, h.head, { lf: scored, vopts: scored.vopts }, rows) } : {}),
+    // Outcomes come from the scored bars themselves, through the labels the run trained on.
+    ...(online ? { timeline: outcomeTimeline(scored.bars.ts, barLabels(scored.bars, bundle.config), rows) } : {}),
+  }
 }
 
 export interface Scored {
@@ -333,16 +472,31 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   }
   const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
   const { p, sets } = postProcess(bundle.postProcessors, raw, bars.ts, rows)
-  const heads = bundle.heads.length
-    ? bundle.heads.reduce<Outputs>(
-        (all, h) => {
-          const members = h.members.map((m) => ({ model: m.model, features: m.features ?? undefined }))
-          const out = predictMembers(members, h.head, frame, vopts, rows)
-          return { ...all, ...applyPostProcessors(h.postProcessors, out), n: rows.length }
-        },
-        { n: rows.length },
-      )
-    : undefined
+  const specs = new Map(configTargets(bundle.config).map((t) => [t.column, t]))
+  const targets = Object.fromEntries(
+    bundle.targets.map((t) => [
+      t.column,
+      predictTargetMembers(
+        t.members.map((m) => ({ model: m.model, features: m.features ?? undefined })),
+        specs.get(t.column)!,
+        frame,
+        vopts,
+        rows,
+      ),
+    ]),
+  )
+  const heads =
+    bundle.heads.length || bundle.targets.length
+      ? bundle.heads.reduce<Outputs>(
+          (all, h) => {
+            const members = h.members.map((m) => ({ model: m.model, features: m.features ?? undefined }))
+            const out = predictMembers(members, h.head, frame, vopts, rows)
+            const inputs = postProcessorInputs(bundle, h, { frame, vopts, bars }, rows)
+            return { ...all, ...strip(applyPostProcessors(h.postProcessors, { ...out, ...inputs })), n: rows.length }
+          },
+          { n: rows.length, ...(bundle.targets.length ? { targets } : {}) },
+        )
+      : undefined
   const { config } = bundle
   const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
   const [signals, ...others] = decidePositions(config, p, heads, bars, rows, vol)

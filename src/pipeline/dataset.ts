@@ -3,7 +3,9 @@ import { computeFeatures, type FeatureFrame } from '../features/frame.js'
 import { featureMatrix } from '../features/views/matrix.js'
 import type { FeatureMatrixView } from '../features/views/types.js'
 import { seededRandom } from '../core/random.js'
-import { forwardReturn } from '../labels/targets.js'
+import { forwardReturn, multiHeadTargets, type MultiHeadTargets } from '../labels/targets.js'
+import { TARGET_HEADS } from '../config/targets.js'
+import type { Outputs } from '../models/contract.js'
 import { tripleBarrier, type TripleBarrierLabels } from '../labels/triple-barrier.js'
 import { headsOf } from '../config/heads.js'
 import { volatility } from '../labels/volatility.js'
@@ -30,21 +32,63 @@ export interface LabeledFrame {
    * or t + horizon when a return head is trained. Splits, folds and purging work on these spans.
    */
   spanEnd: Int32Array
+  /** The multi-head targets per horizon of labels.targets.horizons, when the run trains a target head. */
+  multiHead?: ReadonlyMap<number, MultiHeadTargets>
 }
 
 /** Features and labels over all bars. Rows that are feature warm-up or have no label event are not samples. */
 export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFrame {
   const frame = computeFeatures(bars, config.features, undefined, originMs(config), baseInterval(config))
+  return { frame, ...barLabels(bars, config) }
+}
+
+/** The labels of every bar (what buildLabeledFrame adds to the features); scoring builds outcomes with it too. */
+export function barLabels(bars: Bars, config: ResolvedConfig): Omit<LabeledFrame, 'frame'> {
   const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
-  const labels = tripleBarrier(bars, vol, config.labels.tripleBarrier)
-  const returnHeads = config.base_models.some((m) => headsOf(m.outputs).some((h) => h === 'E_r' || h === 'quantiles'))
-  if (!returnHeads) return { frame, labels, vol, forward: null, spanEnd: labels.t1Index }
-  const h = config.labels.tripleBarrier.maxHolding
-  const forward = forwardReturn(bars, h)
-  const spanEnd = Int32Array.from(labels.t1Index, (t1, t) =>
-    t1 >= 0 && Number.isFinite(forward[t]) ? Math.max(t1, t + h) : -1,
+  const tb = config.labels.tripleBarrier
+  const labels = tripleBarrier(bars, vol, tb)
+  const heads = new Set(config.base_models.flatMap((m) => headsOf(m.outputs)))
+  const returnHeads = heads.has('E_r') || heads.has('quantiles')
+  const t = config.labels.targets
+  const targetHorizons = TARGET_HEADS.some((h) => heads.has(h)) ? t.horizons : []
+  if (!returnHeads && targetHorizons.length === 0) return { labels, vol, forward: null, spanEnd: labels.t1Index }
+  const forward = returnHeads ? forwardReturn(bars, tb.maxHolding) : null
+  // Every head's label must fit in the data, so all heads share one set of samples.
+  const h = Math.max(returnHeads ? tb.maxHolding : 0, ...targetHorizons)
+  const spanEnd = Int32Array.from(labels.t1Index, (t1, r) =>
+    t1 >= 0 && r + h < bars.length && (!forward || Number.isFinite(forward[r])) ? Math.max(t1, r + h) : -1,
   )
-  return { frame, labels, vol, forward, spanEnd }
+  const multiHead = new Map(
+    targetHorizons.map((horizon) => [
+      horizon,
+      multiHeadTargets(bars, vol, {
+        horizon,
+        tradeableReturn: t.tradeableReturn,
+        reachThresholds: t.reachThresholds,
+        entry: tb.entry,
+      }),
+    ]),
+  )
+  return { labels, vol, forward, spanEnd, ...(multiHead.size ? { multiHead } : {}) }
+}
+
+/**
+ * The outcome timeline of `rows` for online conformal methods: each row's bar time, the time its label span closes
+ * (Number.MAX_VALUE when it does not within the bars) and its forward return (NaN then).
+ */
+export function outcomeTimeline(
+  ts: Float64Array,
+  labels: Pick<LabeledFrame, 'forward' | 'spanEnd'>,
+  rows: Int32Array,
+): NonNullable<Outputs['timeline']> {
+  const { forward, spanEnd } = labels
+  if (!forward) throw new Error('an online conformal method needs forward returns, which the labels do not have')
+  const known = (r: number) => spanEnd[r] >= 0 && Number.isFinite(forward[r])
+  return {
+    time: Float64Array.from(rows, (r) => ts[r]),
+    closesAt: Float64Array.from(rows, (r) => (known(r) ? ts[spanEnd[r]] : Number.MAX_VALUE)),
+    y: Float64Array.from(rows, (r) => (known(r) ? forward[r] : Number.NaN)),
+  }
 }
 
 /** Purged, embargoed chronological split over the rows that are samples (usable features and a label event). */

@@ -171,10 +171,17 @@ export function predictionsCsv(
   otherPolicies: readonly PolicyPositions[] = [],
 ): string {
   // Set and head columns only when the chain makes them: files of runs without them keep their bytes.
-  const extra = HEAD_CSV_COLUMNS.filter(([c]) => heads?.[c] instanceof Float64Array)
-  const cols = extra.map(([c]) => heads![c] as Float64Array)
+  const extra: [string, Float64Array][] = [
+    ...HEAD_CSV_COLUMNS.filter(([c]) => heads?.[c] instanceof Float64Array).map(([c, h]): [string, Float64Array] => [
+      h,
+      heads![c] as Float64Array,
+    ]),
+    // The multi-head targets after the heads, in the order the run trains them.
+    ...Object.entries(heads?.targets ?? {}),
+  ]
+  const cols = extra.map(([, v]) => v)
   const header =
-    `ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}${extra.map(([, h]) => `,${h}`).join('')}` +
+    `ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}${extra.map(([h]) => `,${h}`).join('')}` +
     otherPolicies.map((o) => `,signal_${o.kind}`).join('')
   const lines = [header]
   for (let i = 0; i < rows.length; i++) {

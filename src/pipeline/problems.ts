@@ -6,6 +6,10 @@ import type { ResolvedConfig } from '../config/load.js'
 import { baseInterval } from '../config/schema.js'
 import { canonicalJson } from '../config/hash.js'
 import { registry } from '../models/registry.js'
+import { membersOf } from '../config/heads.js'
+import { TARGET_HEADS } from '../config/targets.js'
+import { targetsConfigSchema } from '../labels/config.js'
+import { postProcessorRegistry } from '../inference/post-processors.js'
 import { splitsConfigSchema, windowLengthMs } from '../validation/config.js'
 
 const SPLIT_DEFAULTS = splitsConfigSchema.parse({})
@@ -78,6 +82,17 @@ export function runConfigProblems(config: ResolvedConfig): string[] {
       `inference.fit_on: oof with ensemble.method ${config.ensemble.method}: the combiner's own out-of-fold ` +
         'predictions would need nested folds; fit the post-processors on validation (fit_on: validation)',
     )
+  problems.push(...targetsProblems(config))
+  // Refitting on resamples needs members that are fitted at all.
+  for (const u of inference.uncertainty) {
+    if (!postProcessorRegistry.get(u.method)?.resampling) continue
+    for (const { spec, index } of membersOf(config, 'E_r'))
+      if (registry.get(spec.name)?.spec.zeroShot)
+        problems.push(
+          `inference.uncertainty: ${u.method} refits the E_r head's models on resamples of the training window, but ` +
+            `base_models.${index} (${spec.name}) is zero-shot and never fitted; use split or aci on that head`,
+        )
+  }
   // A model file (an imported model, a foundation model's ONNX export) is read when the model is created, so a run
   // would find it missing only after other models have trained. (Not a schema check: a bundle's config names the
   // file it was trained from, which the machine scoring the bundle need not have; the bundle holds its own copy.)
@@ -88,6 +103,37 @@ export function runConfigProblems(config: ResolvedConfig): string[] {
         `base_models.${i}.config.path: ${m.name} reads ${path}, which is not a file (relative paths are from the ` +
           `working directory${registry.get(m.name)?.spec.family === 'foundation' ? '; export the checkpoint as docs/foundation-models.md describes' : ''})`,
       )
+  }
+  return problems
+}
+
+const TARGET_DEFAULTS = targetsConfigSchema.parse({})
+
+/** labels.targets: what the multi-head targets honour, and nothing else. */
+function targetsProblems(config: ResolvedConfig): string[] {
+  const problems: string[] = []
+  const t = config.labels.targets
+  const changed = (k: keyof typeof t) => canonicalJson(t[k]) !== canonicalJson(TARGET_DEFAULTS[k])
+  if (changed('quantiles'))
+    problems.push('labels.targets.quantiles: the quantile head is q05, q50 and q95 (fixed); remove it')
+  if (changed('bracketEdges'))
+    problems.push(
+      'labels.targets.bracketEdges: mlf run trains no bracket outcomes (scripts/bracket-example.mjs builds them, ' +
+        'docs/brackets.md); remove it',
+    )
+  const targetHeads = TARGET_HEADS.filter((h) => membersOf(config, h).length > 0)
+  if (targetHeads.length === 0) {
+    for (const k of ['horizons', 'tradeableReturn', 'reachThresholds'] as const)
+      if (changed(k))
+        problems.push(
+          `labels.targets.${k}: applies to the multi-head targets (${TARGET_HEADS.join(', ')}), which no base model ` +
+            'outputs; E_r and q05/q50/q95 are at labels.tripleBarrier.maxHolding',
+        )
+  } else {
+    for (const k of ['horizons', 'reachThresholds'] as const) {
+      const twice = t[k].find((v, i) => t[k].indexOf(v) !== i)
+      if (twice !== undefined) problems.push(`labels.targets.${k}: ${twice} is listed twice`)
+    }
   }
   return problems
 }

@@ -21,6 +21,7 @@ import { packStage } from './stages/pack.js'
 import { buildRunRecord, recordStage, type RunSummary } from './stages/record.js'
 import { chronologicalWindow, walkForwardWindows, type EvalWindow } from './stages/windows.js'
 import { runConfigProblems } from './problems.js'
+import { leaveOneOutProblems } from './stages/head-resamples.js'
 import { checkZeroShotMembers } from './zero-shot.js'
 
 export type { RunSummary } from './stages/record.js'
@@ -67,6 +68,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
       )
     ctx.log(`  ${windows.length} walk-forward windows (${skipped} without a full training window skipped)`)
   } else windows = [chronologicalWindow(config, data)]
+  // Checked before any model trains: what depends on the data's size rather than the config alone.
+  const tooMany = leaveOneOutProblems(config, windows)
+  if (tooMany) throw new Error(tooMany)
   ctx.lap('split')
 
   const results: WindowResult[] = []

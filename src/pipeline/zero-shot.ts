@@ -10,7 +10,7 @@ import type { FactoryConfig } from '../config/schema.js'
 import type { FoundationView } from '../features/views/types.js'
 import { createModel, registry } from '../models/registry.js'
 
-const HEAD_NAMES = { p: 'p', p_up: 'p_up', E_r: 'E_r', quantiles: 'q05/q50/q95' } as const
+const HEAD_NAMES: Partial<Record<string, string>> = { quantiles: 'q05/q50/q95' }
 
 /** A positive, gently moving OHLC series of `context` bars, ending at its last row: one sample. */
 function probeView(context: number): FoundationView {
@@ -41,7 +41,7 @@ export function checkZeroShotMembers(config: FactoryConfig): string[] {
           )
         }
       }
-      lines.push(`${m.name} (${HEAD_NAMES[head]} head): zero-shot, used as exported and not fitted`)
+      lines.push(`${m.name} (${HEAD_NAMES[head] ?? head} head): zero-shot, used as exported and not fitted`)
     }
   }
   return lines

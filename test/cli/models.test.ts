@@ -17,6 +17,10 @@ const OUTPUTS: Record<string, string[]> = {
   p_up: ['p_up'],
   E_r: ['E_r'],
   'q05/q50/q95': ['q05', 'q50', 'q95'],
+  tradeable: ['tradeable'],
+  direction: ['direction'],
+  strength: ['strength'],
+  reach: ['reach'],
 }
 
 /** The load error of a config with this member beside an xgboost p member, or null when it loads. */
@@ -55,8 +59,11 @@ test('mlf models --run-ready lists only run-ready models, each with its heads', 
     timeout: 60_000,
   })
   assert.equal(r.status, 0, r.stderr)
-  assert.match(r.stdout, /\nridge +\[linear\] +available +mlf run: outputs E_r\n/)
-  assert.match(r.stdout, /xgboost +\[gradient_boosting\] +available +mlf run: outputs p, p_up, E_r\n/)
+  assert.match(r.stdout, /\nridge +\[linear\] +available +mlf run: outputs E_r, strength\n/)
+  assert.match(
+    r.stdout,
+    /xgboost +\[gradient_boosting\] +available +mlf run: outputs p, p_up, E_r, tradeable, direction, strength, reach\n/,
+  )
   assert.match(r.stdout, /quantile_rnn .*mlf run: outputs q05\/q50\/q95\n/)
   // Zero-shot foundation models take part on the return heads (their tasks have no 3-class p).
   assert.match(r.stdout, /chronos_bolt +\[foundation\] +available +mlf run: outputs E_r, q05\/q50\/q95\n/)

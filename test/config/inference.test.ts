@@ -40,8 +40,8 @@ test('inference.calibrate: unknown names, wrong params and misplaced methods are
   fails({ calibrate: ['isotonic', 'isotonic'] }, /a calibrator appears twice/)
   fails({ uncertainty: { method: 'isotonic' } }, /inference\.uncertainty\.0\.method: isotonic is a calibrator/)
   fails(
-    { uncertainty: { method: 'jackknife_plus', coverage: 0.95 } },
-    /inference\.uncertainty\.0\.method: jackknife_plus needs per-fold or bootstrap models in the bundle.*post-processors are split, cqr, lac, aps, raps/,
+    { uncertainty: { method: 'jackknife_plus', max_refits: 1 } },
+    /inference\.uncertainty\.0\.max_refits: jackknife_plus:/,
   )
   fails({ uncertainty: { method: 'aps', coverage: 1.5 } }, /inference\.uncertainty\.0\.coverage: aps:/)
   fails({ uncertainty: { method: 'lac', lambda: 0.1 } }, /inference\.uncertainty.*lac: .*lambda/)

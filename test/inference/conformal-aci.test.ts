@@ -198,3 +198,17 @@ test('aci is deterministic, and a state saved mid-stream as JSON resumes to the 
   assert.equal(bits(lo), bits(whole.lo))
   assert.equal(bits(hi), bits(whole.hi))
 })
+
+test('aci at an alpha_t a rounding error above 0 gives the whole line, not an error', () => {
+  // Steps of gamma that cancel in exact arithmetic (+0.001 covered, -0.009 missed) can leave alpha_t at 1e-17.
+  const state = createAci(
+    { coverage: 0.9, gamma: 0.01 },
+    Float64Array.from({ length: 30 }, (_, i) => i / 30),
+  ).state()
+  const aci = resumeAci({ ...state, alpha: 1e-17 })
+  assert.equal(1 - aci.alpha, 1)
+  assert.deepEqual(aci.predict(0, 0.5, 0, 1), { lo: -Infinity, hi: Infinity })
+  // Never a miss there, so alpha_t rises again.
+  assert.equal(aci.observe(0, 100, 1), false)
+  assert.ok(aci.alpha > 1e-17)
+})

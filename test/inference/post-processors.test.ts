@@ -5,6 +5,7 @@ import {
   fitPostProcessor,
   loadPostProcessor,
   postProcessorRegistry,
+  type PostProcessorEntry,
 } from '../../src/inference/post-processors.js'
 import type { Outputs } from '../../src/models/contract.js'
 import { uniform } from '../helpers.js'
@@ -44,14 +45,47 @@ function sample(actsOn: string, n: number, seed: number): { out: Outputs; y: Flo
   return { out: { n, q05, q50, q95 }, y }
 }
 
+const MINUTE = 60_000
+const RESAMPLES = 5
+
+/**
+ * What a resampling or online entry reads besides the head's outputs, as mlf run hands it: each resample's
+ * prediction (at calibration rows NaN where it saw the row: folds hold out every fifth row, bags a seeded ~37%),
+ * and rows a minute apart whose labels close five minutes later. Validation rows come before test rows.
+ */
+function withInputs(
+  entry: PostProcessorEntry,
+  s: { out: Outputs; y: Float64Array },
+  calibration: boolean,
+  seed: number,
+) {
+  const { n, E_r } = s.out
+  if (!E_r) return s
+  const r = uniform(seed)
+  const resampled = entry.resampling
+    ? {
+        models: RESAMPLES,
+        predictions: Float64Array.from({ length: n * RESAMPLES }, (_, j) => {
+          const [i, k] = [Math.floor(j / RESAMPLES), j % RESAMPLES]
+          const seen = entry.resampling === 'bags' ? r() > 0.37 : i % RESAMPLES !== k
+          return calibration && seen ? NaN : E_r[i]
+        }),
+      }
+    : undefined
+  const start = calibration ? 0 : n * MINUTE
+  const time = Float64Array.from({ length: n }, (_, i) => start + i * MINUTE)
+  const timeline = entry.online ? { time, closesAt: time.map((t) => t + 5 * MINUTE), y: s.y } : undefined
+  return { ...s, out: { ...s.out, ...(resampled ? { resampled } : {}), ...(timeline ? { timeline } : {}) } }
+}
+
 for (const [name, entry] of postProcessorRegistry) {
-  test(`post-processor ${name}: fitted on validation, its saved state round-trips and applies deterministically`, () => {
-    const val = sample(entry.actsOn, 2000, 1)
-    const fitted = fitPostProcessor(name, {}, val.out, val.y)
+  test(`post-processor ${name}: fitted on calibration rows, its saved state round-trips and applies deterministically`, () => {
+    const val = withInputs(entry, sample(entry.actsOn, 2000, 1), true, 5)
+    const fitted = fitPostProcessor(name, {}, val.out, val.y, { onlineFrom: 2000 * MINUTE })
     assert.equal(fitted.name, name)
     const reloaded = loadPostProcessor(JSON.parse(JSON.stringify(fitted)), 'test')
     assert.deepEqual(reloaded, fitted)
-    const test = sample(entry.actsOn, 2000, 2)
+    const test = withInputs(entry, sample(entry.actsOn, 2000, 2), false, 6)
     const a = applyPostProcessors([fitted], test.out)
     const b = applyPostProcessors([reloaded], test.out)
     assert.deepEqual(a, b)
@@ -103,6 +137,6 @@ test('an unknown post-processor is refused by name', () => {
   assert.throws(() => loadPostProcessor({ name: 'no_such', state: {} }, 'bundle x'), /unknown post-processor "no_such"/)
   assert.throws(
     () => fitPostProcessor('no_such', {}, { n: 0 }, new Float64Array()),
-    /available: temperature, platt, isotonic, beta, dirichlet, split, cqr, lac, aps, raps/,
+    /available: temperature, platt, isotonic, beta, dirichlet, split, cv_plus, jackknife_plus, jackknife_plus_ab, aci, enbpi, cqr, lac, aps, raps/,
   )
 })

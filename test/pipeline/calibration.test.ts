@@ -4,13 +4,12 @@
  * and reapplied by `mlf predict` to reproduce the run's test predictions exactly.
  */
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { gunzipSync, gzipSync } from 'node:zlib'
 import { runPipeline } from '../../src/pipeline/run.js'
 import { tempDir } from '../helpers.js'
-import { assertBundleReproducesRun, sampleSlice, smallConfig } from './fixture.js'
+import { assertBundleReproducesRun, poisonedFrom, sampleSlice, smallConfig } from './fixture.js'
 
 const ROWS = 20_000
 
@@ -28,27 +27,6 @@ function runWith(calibrate: readonly string[]): ReturnType<typeof runPipeline> {
       ),
     )
   return runs.get(key)!
-}
-
-/**
- * The slice with every bar from `fromTs` on mirrored about the close before it (open, close, high and low reflected,
- * high and low swapped): the path after `fromTs` runs the other way, so the test window's up and down labels trade
- * places, while every bar before it (all that train and validation labels may reach: the split purges validation
- * labels that meet the test window) is byte for byte the same.
- */
-function poisonedFrom(file: string, fromTs: string): string {
-  const lines = gunzipSync(readFileSync(file)).toString('utf8').trimEnd().split('\n')
-  const cut = lines.findIndex((l, i) => i > 0 && l.split(',')[0] >= fromTs)
-  assert.ok(cut > 1, 'the test window starts inside the slice')
-  const pivot = 2 * Number(lines[cut - 1].split(',')[4])
-  for (let i = cut; i < lines.length; i++) {
-    const [ts, open, high, low, close, volume] = lines[i].split(',')
-    const m = (v: string) => String(pivot - Number(v))
-    lines[i] = [ts, m(open), m(low), m(high), m(close), volume].join(',')
-  }
-  const path = join(tempDir(), 'poisoned.csv.gz')
-  writeFileSync(path, gzipSync(`${lines.join('\n')}\n`))
-  return path
 }
 
 const bundleFile = (run: { bundleDir: string }, name: string) => readFileSync(join(run.bundleDir, name), 'utf8')

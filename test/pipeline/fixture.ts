@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { ingestFile } from '../../src/data/ingest.js'
 import { resolveConfig, type ResolvedConfig } from '../../src/config/load.js'
 import { SAMPLE, tempDir } from '../helpers.js'
@@ -59,4 +59,25 @@ export async function assertBundleReproducesRun(
     .slice(1)
   for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
   return runLines.length
+}
+
+/**
+ * The slice with every bar from `fromTs` on mirrored about the close before it (open, close, high and low reflected,
+ * high and low swapped): the path after `fromTs` runs the other way, so the test window's up and down labels trade
+ * places, while every bar before it (all that train and validation labels may reach: the split purges validation
+ * labels that meet the test window) is byte for byte the same.
+ */
+export function poisonedFrom(file: string, fromTs: string): string {
+  const lines = gunzipSync(readFileSync(file)).toString('utf8').trimEnd().split('\n')
+  const cut = lines.findIndex((l, i) => i > 0 && l.split(',')[0] >= fromTs)
+  assert.ok(cut > 1, 'the test window starts inside the slice')
+  const pivot = 2 * Number(lines[cut - 1].split(',')[4])
+  for (let i = cut; i < lines.length; i++) {
+    const [ts, open, high, low, close, volume] = lines[i].split(',')
+    const m = (v: string) => String(pivot - Number(v))
+    lines[i] = [ts, m(open), m(low), m(high), m(close), volume].join(',')
+  }
+  const path = join(tempDir(), 'poisoned.csv.gz')
+  writeFileSync(path, gzipSync(`${lines.join('\n')}\n`))
+  return path
 }

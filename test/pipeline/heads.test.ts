@@ -58,7 +58,21 @@ test('heads a model cannot produce, or that mlf run does not train, are refused 
     { inference: { uncertainty: [{ method: 'aps' }, { method: 'lac' }] } },
     /two uncertainty methods act on class_probabilities: aps, lac/,
   )
-  fails({ inference: { uncertainty: { method: 'enbpi' } } }, /enbpi needs per-fold or bootstrap models in the bundle/)
+  fails({ inference: { uncertainty: { method: 'enbpi' } } }, /enbpi acts on the E_r head, which no base model outputs/)
+  fails(
+    {
+      base_models: [{ name: 'xgboost' }, { name: 'ridge', outputs: ['E_r'] }],
+      inference: { fit_on: 'oof', uncertainty: [{ method: 'cv_plus' }] },
+    },
+    /cv_plus on E_r is fitted on its own resamples of the training window/,
+  )
+  fails(
+    {
+      base_models: [{ name: 'xgboost' }, { name: 'ridge', outputs: ['E_r'] }],
+      inference: { uncertainty: { method: 'cv_plus', n_fold: 3 } },
+    },
+    /cv_plus: .*n_fold/,
+  )
   // Resolved outputs are canonical and parse again (a bundle's config.json is parsed on load).
   const ok = resolveConfig({ base_models: [{ name: 'xgboost', outputs: ['E_r', 'p'] }] })
   assert.deepEqual(ok.base_models[0].outputs, ['p', 'E_r'])

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { runReadiness } from '../../src/cli/models.js'
+import { isTargetHead } from '../../src/config/targets.js'
 import { registry } from '../../src/models/registry.js'
 import { runPipeline } from '../../src/pipeline/run.js'
 import { repoRoot, tempDir } from '../helpers.js'
@@ -47,6 +48,10 @@ const OUTPUTS: Record<string, string[]> = {
   p_up: ['p_up'],
   E_r: ['E_r'],
   'q05/q50/q95': ['q05', 'q50', 'q95'],
+  tradeable: ['tradeable'],
+  direction: ['direction'],
+  strength: ['strength'],
+  reach: ['reach'],
 }
 
 const data = sampleSlice(ROWS)
@@ -55,17 +60,30 @@ for (const [name, entry] of registry) {
   if (entry.spec.family === 'imported') continue
   const run = runReadiness(entry)
   if (!('heads' in run)) continue
-  for (const head of run.heads) {
+  // The multi-head targets share one run per model (each target is its own fit; the model sees binary and
+  // regression tasks on the heads above too).
+  const targets = run.heads.filter((h) => isTargetHead(h))
+  const groups = [...run.heads.filter((h) => !isTargetHead(h)).map((h) => [h]), ...(targets.length ? [targets] : [])]
+  for (const heads of groups) {
+    const head = heads.join(', ')
     test(`mlf run trains ${name} on the ${head} head from a config, and its bundle reproduces the test predictions`, async () => {
       const neural = entry.spec.inputView === 'window_tensor'
       const foundation = FOUNDATION[name]
       const params = foundation
         ? { path: foundation, horizon: 8 }
         : { ...(LIGHT[name] ?? {}), ...(neural ? { epochs: 1, batchSize: 128 } : {}) }
-      const member = { name, config: params, outputs: OUTPUTS[head] }
+      const member = { name, config: params, outputs: heads.flatMap((h) => OUTPUTS[h]) }
       const xgboost = { name: 'xgboost', config: LIGHT.xgboost }
       const config = smallConfig({
         ...(foundation ? { labels: { tripleBarrier: { maxHolding: 8, costBps: 5 } } } : {}),
+        ...(heads === targets
+          ? {
+              labels: {
+                tripleBarrier: { maxHolding: 30, costBps: 5 },
+                targets: { horizons: [30], reachThresholds: [0.002] },
+              },
+            }
+          : {}),
         views: { window_steps: 16, foundation_context: 64 },
         base_models: head === 'p' ? [member] : [xgboost, member],
         inference: { calibrate: ['temperature'] },
@@ -76,10 +94,14 @@ for (const [name, entry] of registry) {
         const m = s.models.find((x) => x.name === name)!
         for (const v of Object.values(m.metrics.test)) assert.ok(Number.isFinite(v), `${name}: ${JSON.stringify(m)}`)
       } else {
-        assert.equal(s.heads.length, 1)
-        assert.equal(s.heads[0].model, name)
-        for (const [k, v] of Object.entries(s.heads[0].metrics.test))
-          assert.ok(Number.isFinite(v), `${name} ${k}: ${v}`)
+        // One record per head, or per target: tradeable, direction and strength at h30, reach up/down/either at 20bp.
+        const expected = heads === targets ? heads.reduce((c, h) => c + (h === 'reach' ? 3 : 1), 0) : 1
+        assert.equal(s.heads.length, expected, JSON.stringify(s.heads.map((h) => h.head)))
+        for (const h of s.heads) {
+          assert.equal(h.model, name)
+          for (const [k, v] of Object.entries(h.metrics.test))
+            assert.ok(Number.isFinite(v), `${name} ${h.head} ${k}: ${v}`)
+        }
       }
       assert.ok((await assertBundleReproducesRun(result, await data)) > 500)
     })

@@ -106,7 +106,7 @@ test('a policy whose inputs the run does not produce is refused at load, saying 
   )
   assert.match(
     err({ base_models: [{ name: 'xgboost', outputs: ['p', 'E_r'] }], policy: ['threshold', 'quantile'] }),
-    /policy\.1: policy quantile reads q_lo\/q_hi, which this run does not produce; it needs the conformal interval around E_r: a base model with outputs \[E_r\] and inference\.uncertainty \[\{ method: split \}\]/,
+    /policy\.1: policy quantile reads q_lo\/q_hi, which this run does not produce; it needs the conformal interval around E_r: a base model with outputs \[E_r\] and a method on it in inference\.uncertainty \(split, cv_plus/,
   )
   assert.match(
     err({ policy: { kind: 'kelly', method: 'binary', source: 'p_up', short: false } }),

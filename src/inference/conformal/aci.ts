@@ -26,12 +26,19 @@ import { admitPrediction, emptyFeed, feedFields, replayOrder, takeOutcome, type 
 import { scoreWindow, type ScoreWindow } from './score-window.js'
 
 export const aciParams = z.strictObject({
-  /** Long-run share of outcomes inside the interval. */
-  coverage: z.number().gt(0).lt(1),
-  /** Step of the alpha update: larger adapts faster and makes the intervals jumpier; 0.005 in the paper. */
-  gamma: z.number().gt(0).max(1).default(0.005),
-  /** Scores kept: the latest `window` (rolling), or null for the fixed calibration set. */
-  window: z.int().positive().nullable().default(null),
+  coverage: z.number().gt(0).lt(1).describe('long-run share of outcomes inside the interval'),
+  gamma: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.005)
+    .describe('step of the alpha update: larger adapts faster and makes the intervals jumpier (0.005 in the paper)'),
+  window: z
+    .int()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe('scores kept: the latest `window` (rolling), or null for the fixed calibration set'),
 })
 export type AciParams = z.infer<typeof aciParams>
 
@@ -90,7 +97,9 @@ function parseParams(params: unknown): AciParams {
 
 /** The half-width at level alpha_t: +Infinity at or below 0, -1 (the empty set) at or above 1. */
 function margin(window: ScoreWindow, alphaT: number): number {
-  if (alphaT <= 0) return Infinity
+  // An alpha_t a rounding error above 0 (after steps of gamma that cancel) leaves 1 - alpha_t equal to 1: still the
+  // whole line, as at 0.
+  if (alphaT <= 0 || 1 - alphaT === 1) return Infinity
   if (alphaT >= 1) return -1
   return window.quantile(1 - alphaT)
 }

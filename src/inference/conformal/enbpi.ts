@@ -121,14 +121,36 @@ export function fitEnbpi(members: readonly BootstrapMember[], y: Float64Array, p
   if (out.rows.length === 0)
     throw new Error(`enbpi: every training row is in all ${members.length} bags, so none has a held-out residual`)
   const loo = looAggregatesAtTrain(members, out, p.aggregate)
-  const residuals = Array.from(out.rows, (i, k) => Math.abs(y[i] - loo[k]))
+  return enbpiFromResiduals(
+    Float64Array.from(out.rows, (i, k) => Math.abs(y[i] - loo[k])),
+    members.length,
+    out.inEveryBag,
+    p,
+  )
+}
+
+/**
+ * EnbPI from held-out residuals already measured (in time order, oldest first) by B models: what fitEnbpi does after
+ * its leave-one-out aggregates, for a caller that computed them itself (the run, over purged bags).
+ */
+export function enbpiFromResiduals(
+  residuals: Float64Array,
+  models: number,
+  inEveryBag: number,
+  params: Partial<EnbpiParams>,
+): Enbpi {
+  const p = parseParams(params)
+  if (residuals.length === 0) throw new Error('enbpi: no held-out residual to start the window')
+  residuals.forEach((r, i) => {
+    if (!(r >= 0 && Number.isFinite(r))) throw new Error(`enbpi: residual ${i} is ${r}`)
+  })
   return machine({
     format: FORMAT,
     params: p,
-    models: members.length,
+    models,
     window: residuals.length,
-    residuals,
-    inEveryBag: out.inEveryBag,
+    residuals: [...residuals],
+    inEveryBag,
     ...emptyFeed<EnbpiPending>(),
   })
 }

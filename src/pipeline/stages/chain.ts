@@ -14,6 +14,7 @@ import { fitHeldOutCombiner, heldOutCombiner, vote, type Combination } from './c
 import { fitBaseModels, type FittedBase, type WindowTargets } from './fit.js'
 import { calibrationRows } from './calibration-rows.js'
 import { fitOtherHeads, type HeadResult } from './heads.js'
+import { fitTargetHeads, type TargetHeadResult } from './target-heads.js'
 import { calibrationSteps, fitPostProcessors, postProcess } from './post-process.js'
 import type { EvalWindow } from './windows.js'
 
@@ -55,6 +56,8 @@ export interface WindowResult {
   }
   /** The E_r and quantile heads, one member each (none when the run trains only p). */
   readonly heads: readonly HeadResult[]
+  /** The multi-head targets' results, one per target (none when the run trains no target head). */
+  readonly targets: readonly TargetHeadResult[]
   /** Each configured policy's target positions on the test rows, the primary first. */
   readonly positions: readonly Float64Array[]
 }
@@ -120,6 +123,7 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
   }
   if (window.key === 'all') ctx.lap('calibration')
   const heads = await fitOtherHeads(ctx, data, window)
+  const targets = await fitTargetHeads(ctx, data, window)
   const headsTest = heads.reduce<Outputs>((all, h) => ({ ...all, ...h.test }), { n: window.test.length })
   const positions = decidePositions(config, calibrated.test.p, headsTest, data.bars, window.test, lf.vol)
   return {
@@ -137,6 +141,7 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
     calibrationSteps: calibrationSteps(postProcessors, raw.test),
     calibrationRows: { source: cal.source, rows: cal.y.length, unpredicted: cal.unpredicted },
     heads,
+    targets,
     positions,
   }
 }

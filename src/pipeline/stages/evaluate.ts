@@ -88,9 +88,16 @@ export interface TestStream {
 export function testStream(results: readonly WindowResult[]): TestStream {
   const sets = results.every((r) => r.sets) ? concat(results.map((r) => r.sets!)) : undefined
   const n = results.reduce((s, r) => s + r.window.test.length, 0)
-  const heads = results[0].heads.length
-    ? results[0].heads.reduce<Outputs>((all, _, j) => ({ ...all, ...headTestOutputs(results, j), n }), { n })
-    : undefined
+  const targets = Object.fromEntries(
+    results[0].targets.map((t, j) => [t.spec.column, concat(results.map((r) => r.targets[j].test))]),
+  )
+  const heads =
+    results[0].heads.length || results[0].targets.length
+      ? results[0].heads.reduce<Outputs>((all, _, j) => ({ ...all, ...headTestOutputs(results, j), n }), {
+          n,
+          ...(results[0].targets.length ? { targets } : {}),
+        })
+      : undefined
   return {
     ...(heads ? { heads } : {}),
     rows: concat(results.map((r) => r.window.test)),
@@ -263,6 +270,42 @@ export function headTestOutputs(results: readonly WindowResult[], j: number): Ou
     results.map((r) => r.heads[j].test),
     HEAD_COLUMNS,
   )
+}
+
+/**
+ * Each multi-head target's metrics over all windows, on the validation and test rows where it is defined: those of
+ * p_up for a binary target, those of E_r for strength.
+ */
+export function targetRecords(results: readonly WindowResult[]): HeadRecord[] {
+  return results[0].targets.map((first, j) => {
+    const metrics = (pred: Float64Array, y: Float64Array) => {
+      const keep = Int32Array.from(y.keys()).filter((i) => !Number.isNaN(y[i]))
+      const p = Float64Array.from(keep, (i) => pred[i])
+      const yk = Float64Array.from(keep, (i) => y[i])
+      return first.spec.task === 'binary'
+        ? upMetrics({ n: p.length, p_up: p }, yk)
+        : returnMetrics({ n: p.length, E_r: p }, yk)
+    }
+    const pick = (f: (t: WindowResult['targets'][number]) => Float64Array) =>
+      concat(results.map((r) => f(r.targets[j])))
+    const test = metrics(
+      pick((t) => t.test),
+      pick((t) => t.yTest),
+    )
+    return {
+      head: first.spec.column,
+      model: first.members.map((m) => m.name).join(' + '),
+      postProcessors: [],
+      metrics: {
+        val: metrics(
+          pick((t) => t.val),
+          pick((t) => t.yVal),
+        ),
+        test,
+        test_raw: test,
+      },
+    }
+  })
 }
 
 /** Each other head's metrics over all windows, on validation and test rows, raw and after its post-processors. */

@@ -12,6 +12,7 @@ import { selectColumns } from '../../ensemble/voting.js'
 import {
   applyPostProcessors,
   fitPostProcessor,
+  postProcessorRegistry,
   type FittedPostProcessor,
   type PostProcessorEntry,
 } from '../../inference/post-processors.js'
@@ -24,6 +25,8 @@ import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { EvalWindow } from './windows.js'
 import { uncertaintySteps } from './post-process.js'
+import { fitHeadResamples, predictResamples, type HeadResamples, type ResampleParams } from './head-resamples.js'
+import { outcomeTimeline } from '../dataset.js'
 
 export type OtherHead = Exclude<Head, 'p'>
 export const OTHER_HEADS: readonly OtherHead[] = ['p_up', 'E_r', 'quantiles']
@@ -45,6 +48,8 @@ export interface HeadMember {
 export interface HeadResult {
   readonly head: OtherHead
   readonly members: readonly HeadMember[]
+  /** The members refitted per resample of the training window, when the head's uncertainty method needs them. */
+  readonly resamples?: readonly (readonly HeadMember[])[]
   readonly postProcessors: readonly FittedPostProcessor[]
   /** Outputs on validation and test rows, raw and after the post-processors. */
   readonly raw: { readonly val: Outputs; readonly test: Outputs }
@@ -89,6 +94,12 @@ export function combineHead(outs: readonly Outputs[], head: OtherHead): Outputs 
     combined[col] = mean
   }
   return combined as unknown as Outputs
+}
+
+/** Outputs without the inputs only a post-processor reads (resampled predictions, the outcome timeline). */
+export function strip(out: Outputs): Outputs {
+  const { resampled: _resampled, timeline: _timeline, ...rest } = out
+  return rest
 }
 
 /** The combined outputs of a head's members on dataset rows. */
@@ -175,15 +186,39 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
     }
     const postProcessors: FittedPostProcessor[] = []
     const actsOn = ACTS_ON[head]
-    for (const step of actsOn ? uncertaintySteps(config.inference, actsOn) : [])
-      postProcessors.push(fitPostProcessor(step.name, step.params, applyPostProcessors(postProcessors, raw.val), y.val))
+    let resamples: HeadResamples | undefined
+    // What the method reads besides the head's outputs: resamples' predictions, the outcome timeline.
+    let inputs: ((rows: Int32Array, outcomes: Float64Array) => Partial<Outputs>) | null = null
+    for (const step of actsOn ? uncertaintySteps(config.inference, actsOn) : []) {
+      const entry = postProcessorRegistry.get(step.name)!
+      const fitCtx = entry.online ? { onlineFrom: data.bars.ts[window.test[0]] } : {}
+      if (entry.resampling) {
+        const params = step.params as unknown as ResampleParams
+        resamples = await fitHeadResamples(ctx, data, window, head, specs, y.train, entry.resampling, params)
+        if (window.key === 'all') ctx.lap(`resamples ${head}`)
+        postProcessors.push(fitPostProcessor(step.name, step.params, resamples.calibration, resamples.y, fitCtx))
+      } else
+        postProcessors.push(
+          fitPostProcessor(step.name, step.params, applyPostProcessors(postProcessors, raw.val), y.val, fitCtx),
+        )
+      const models = resamples?.models
+      inputs = (rows, outcomes) => ({
+        ...(models ? { resampled: predictResamples(models, head, data, rows) } : {}),
+        ...(entry.online ? { timeline: { ...outcomeTimeline(data.bars.ts, data.lf, rows), y: outcomes } } : {}),
+      })
+    }
+    const withInputs = (out: Outputs, rows: Int32Array, outcomes: Float64Array): Outputs => ({
+      ...out,
+      ...inputs?.(rows, outcomes),
+    })
     results.push({
       head,
       members,
+      ...(resamples ? { resamples: resamples.models } : {}),
       postProcessors,
       raw,
-      val: applyPostProcessors(postProcessors, raw.val),
-      test: applyPostProcessors(postProcessors, raw.test),
+      val: strip(applyPostProcessors(postProcessors, withInputs(raw.val, window.val, yTrue.val))),
+      test: strip(applyPostProcessors(postProcessors, withInputs(raw.test, window.test, yTrue.test))),
       yVal: yTrue.val,
       yTest: yTrue.test,
     })

@@ -32,7 +32,12 @@ export async function packStage(
       last.finalName,
       chainLinks(ctx, last),
       metrics,
-      last.heads.map((h) => ({ head: h.head, members: h.members.map((m) => ({ name: m.name })) })),
+      last.heads.map((h) => ({
+        head: h.head,
+        members: h.members.map((m) => ({ name: m.name })),
+        ...(h.resamples ? { resamples: h.resamples.map((r) => r.map((m) => ({ name: m.name }))) } : {}),
+      })),
+      last.targets.map((t) => ({ column: t.spec.column, members: t.members.map((m) => ({ name: m.name })) })),
     ),
     (tmp) =>
       saveBundleArtifacts(
@@ -46,6 +51,17 @@ export async function packStage(
           head: h.head,
           members: h.members.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
           postProcessors: h.postProcessors,
+          ...(h.resamples
+            ? {
+                resamples: h.resamples.map((r) =>
+                  r.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
+                ),
+              }
+            : {}),
+        })),
+        last.targets.map((t) => ({
+          column: t.spec.column,
+          members: t.members.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
         })),
       ),
   )
@@ -86,5 +102,6 @@ export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
         state: { ...p.state },
       })),
     ]),
+    ...last.targets.flatMap((t) => t.members.map((m) => member(m.name, m.model, m.features, t.spec.column))),
   ]
 }

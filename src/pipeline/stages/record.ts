@@ -21,7 +21,13 @@ import type { BacktestOutcome } from './backtest.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
-import { headRecords, predictionSetsReport, type CalibrationReport, type TestStream } from './evaluate.js'
+import {
+  headRecords,
+  predictionSetsReport,
+  targetRecords,
+  type CalibrationReport,
+  type TestStream,
+} from './evaluate.js'
 import type { HeadRecord, ModelResult, PredictionSetsRecord, WindowRecord } from '../../tracking/types.js'
 
 /** summary.json: the run record's headline, in snake_case, derived from the record (never built on its own). */
@@ -166,7 +172,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     models: input.models,
     calibration: input.calibration ?? undefined,
     predictionSets: predictionSetsReport(results, input.stream) ?? undefined,
-    heads: headRecords(results),
+    heads: [...headRecords(results), ...targetRecords(results)],
     featureImportance: featureImportance(last.final, data.lf.frame.names),
     backtest: {
       equity: { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) },

@@ -1,0 +1,150 @@
+/**
+ * The multi-head targets of a window (config/targets.ts): for every target of every target head a run trains, each
+ * member listing the head is fitted on the window's training rows where the target is defined (direction only where
+ * the move was tradeable and its first touch known, strength where volatility is positive), early-stopped on the
+ * validation rows where it is defined, and the head's members are averaged. Predictions cover every validation and
+ * test row; metrics use the rows whose target is defined. Nothing is fitted on test rows.
+ */
+import { targetSpecs, TARGET_HEADS, type TargetSpec } from '../../config/targets.js'
+import { membersOf } from '../../config/heads.js'
+import { selectColumns } from '../../ensemble/voting.js'
+import type { FeatureFrame } from '../../features/frame.js'
+import type { MultiHeadTargets } from '../../labels/targets.js'
+import type { Model } from '../../models/contract.js'
+import { createModel } from '../../models/registry.js'
+import { shuffled, type LabeledFrame } from '../dataset.js'
+import { buildView, type ViewOptions } from '../predict.js'
+import type { RunContext } from './context.js'
+import type { RunData } from './dataset.js'
+import type { HeadMember } from './heads.js'
+import type { EvalWindow } from './windows.js'
+
+export interface TargetHeadResult {
+  readonly spec: TargetSpec
+  readonly members: readonly HeadMember[]
+  /** Predictions at every validation and test row: a probability for a binary target, a value for strength. */
+  readonly val: Float64Array
+  readonly test: Float64Array
+  /** The targets of those rows, NaN where undefined (never shuffled). */
+  readonly yVal: Float64Array
+  readonly yTest: Float64Array
+}
+
+/** Every target the config trains, in head order. */
+export function configTargets(config: RunContext['config']): TargetSpec[] {
+  return TARGET_HEADS.filter((h) => membersOf(config, h).length > 0).flatMap((h) =>
+    targetSpecs(h, config.labels.targets),
+  )
+}
+
+/** The target of `spec` at every bar (NaN where it is undefined). */
+export function targetValues(lf: Pick<LabeledFrame, 'multiHead'>, spec: TargetSpec): Float64Array {
+  const t: MultiHeadTargets | undefined = lf.multiHead?.get(spec.horizon)
+  if (!t) throw new Error(`${spec.column}: the dataset stage built no multi-head targets at horizon ${spec.horizon}`)
+  if (spec.head === 'reach') {
+    const r = t.reach.find((x) => x.threshold === spec.threshold)
+    if (!r) throw new Error(`${spec.column}: no reach target at threshold ${spec.threshold}`)
+    return r[spec.side!]
+  }
+  return t[spec.head]
+}
+
+/** A member's prediction of the target at `rows`, checked finite (and a probability for a binary target). */
+export function predictTarget(
+  model: Model,
+  spec: TargetSpec,
+  features: readonly string[] | undefined,
+  frame: FeatureFrame,
+  vopts: ViewOptions,
+  rows: Int32Array,
+): Float64Array {
+  const v = buildView(model.spec.inputView, frame, rows, vopts)
+  const out = model.predict(features && v.kind === 'feature_matrix' ? selectColumns(v, features) : v)
+  const values = spec.task === 'binary' ? out.p_up : out.E_r
+  const who = `model ${model.spec.name} (${spec.column} target)`
+  if (!values || values.length !== rows.length)
+    throw new Error(`${who} gave no ${spec.task === 'binary' ? 'p_up' : 'E_r'} output`)
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (!Number.isFinite(v) || (spec.task === 'binary' && !(v >= 0 && v <= 1)))
+      throw new Error(`${who} gave ${v} for dataset row ${rows[i]}`)
+  }
+  return values
+}
+
+/** The members' mean prediction at `rows`. */
+export function predictTargetMembers(
+  members: readonly Pick<HeadMember, 'model' | 'features'>[],
+  spec: TargetSpec,
+  frame: FeatureFrame,
+  vopts: ViewOptions,
+  rows: Int32Array,
+): Float64Array {
+  const mean = new Float64Array(rows.length)
+  for (const m of members) {
+    const v = predictTarget(m.model, spec, m.features, frame, vopts, rows)
+    for (let i = 0; i < v.length; i++) mean[i] += v[i]
+  }
+  if (members.length > 1) for (let i = 0; i < mean.length; i++) mean[i] /= members.length
+  return mean
+}
+
+/** The rows of `rows` whose target is defined. */
+const defined = (rows: Int32Array, y: Float64Array) => rows.filter((r) => !Number.isNaN(y[r]))
+
+export async function fitTargetHeads(ctx: RunContext, data: RunData, window: EvalWindow): Promise<TargetHeadResult[]> {
+  const { config } = ctx
+  const { frame } = data.lf
+  const results: TargetHeadResult[] = []
+  for (const spec of configTargets(config)) {
+    const yAll = targetValues(data.lf, spec)
+    const train = defined(window.train, yAll)
+    const val = defined(window.val, yAll)
+    const labelled = Float64Array.from(train, (r) => yAll[r])
+    if (spec.task === 'binary' && (labelled.every((v) => v === 0) || labelled.every((v) => v === 1)))
+      throw new Error(
+        `${spec.column}: every one of the ${train.length} training rows where it is defined is ${labelled[0] ?? '-'}; ` +
+          'a binary target needs both outcomes (change labels.targets or use more data)',
+      )
+    if (train.length === 0 || val.length === 0)
+      throw new Error(
+        `${spec.column}: no ${train.length === 0 ? 'training' : 'validation'} row has this target defined`,
+      )
+    const shuffle = config.control.shuffle_labels
+    const yVal = Float64Array.from(val, (r) => yAll[r])
+    const y = {
+      train: shuffle ? shuffled(labelled, ctx.seed('canary', window.key, 'train', spec.column)) : labelled,
+      val: shuffle ? shuffled(yVal, ctx.seed('canary', window.key, 'val', spec.column)) : yVal,
+    }
+    const members: HeadMember[] = []
+    for (const { spec: m, index } of membersOf(config, spec.head)) {
+      const model = createModel(m.name, m.config, { kind: spec.task }, `base_models.${index}.config`, m.view)
+      const view = (rows: Int32Array) => {
+        const v = buildView(model.spec.inputView, frame, rows, data.vopts)
+        return m.features && v.kind === 'feature_matrix' ? selectColumns(v, m.features) : v
+      }
+      const label = `fit ${m.name} ${spec.column}${window.key === 'all' ? '' : ` ${window.key.slice(0, 10)}`}`
+      const bar = ctx.progress?.(label)
+      try {
+        await model.fit(
+          { x: view(train), y: y.train },
+          { x: view(val), y: y.val },
+          { seed: ctx.seed('fit', window.key, m.name, spec.column), threads: ctx.threads, progress: bar },
+        )
+      } finally {
+        bar?.stop?.()
+      }
+      members.push({ name: m.name, index, model, ...(m.features ? { features: m.features } : {}) })
+      if (window.key === 'all') ctx.lap(`fit ${m.name} ${spec.column}`)
+    }
+    results.push({
+      spec,
+      members,
+      val: predictTargetMembers(members, spec, frame, data.vopts, window.val),
+      test: predictTargetMembers(members, spec, frame, data.vopts, window.test),
+      yVal: Float64Array.from(window.val, (r) => yAll[r]),
+      yTest: Float64Array.from(window.test, (r) => yAll[r]),
+    })
+  }
+  return results
+}
