@@ -19,7 +19,7 @@ export interface PolicyInputs {
   readonly p_up?: Float64Array
   /** Expected forward return over the label horizon (the E_r head). */
   readonly E_r?: Float64Array
-  /** The conformal interval around E_r and its coverage (inference.uncertainty: split). */
+  /** The conformal interval around E_r and its coverage (a method on E_r in inference.uncertainty). */
   readonly q_lo?: Float64Array
   readonly q_hi?: Float64Array
   readonly intervalCoverage?: number

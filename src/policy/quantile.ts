@@ -1,5 +1,5 @@
 /**
- * `quantile`: size from the E_r head and its conformal interval [q_lo, q_hi] (inference.uncertainty: split). The
+ * `quantile`: size from the E_r head and its conformal interval [q_lo, q_hi] (a method on E_r in inference.uncertainty). The
  * interval's width at its coverage gives the forecast's spread as a normal standard deviation,
  * sigma = (q_hi - q_lo) / (2 z), z the normal quantile of (1 + coverage) / 2, and the position is the Kelly fraction
  * of the growth-optimal size for a normal return, edge / sigma^2, where the edge is |E_r| less the round-trip cost,
