@@ -17,7 +17,7 @@ import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
-import { checkHeadMembers, parseHeads } from './heads.js'
+import { checkHeadMembers, checkPolicyNeeds, parseHeads } from './heads.js'
 import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 import type { ViewKind } from '../features/views/types.js'
@@ -365,6 +365,7 @@ export const factoryConfigSchema = z.preprocess(
   factoryConfigObject.superRefine((c, ctx) => {
     checkTimeframesAgainstInterval(c, ctx)
     checkHeadMembers(c, ctx)
+    checkPolicyNeeds(c, ctx)
     checkForecastHorizons(c, ctx)
     checkMultiRes(c, ctx)
     checkSeqLen(c, ctx)

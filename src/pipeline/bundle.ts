@@ -11,10 +11,13 @@ import { loadEnsemble } from '../ensemble/combined.js'
 import { loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
 import type { Model } from '../models/contract.js'
 import { registry } from '../models/registry.js'
+import { policyList } from '../policy/registry.js'
+import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
 import { z } from 'zod'
-import { K, viewNeeds, viewOptions } from './predict.js'
+import { K, predictionsCsv, viewNeeds, viewOptions, type PolicyPositions } from './predict.js'
+import { decidePositions } from './positions.js'
 import { headCsvColumns, OTHER_HEADS, type OtherHead } from './stages/heads.js'
 import { configTargets } from './stages/target-heads.js'
 import { assertFeatureSchema, sampleRows, scoreRows, type ChainScores } from './scoring.js'
@@ -248,9 +251,9 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
     .map((l) => ({ name: l.name, state: l.state }))
   if (canonicalJson(postProcessors) !== canonicalJson(inChain))
     throw new Error(`bundle ${dir}: ${POST_PROCESSORS_FILE} and the post-processors of the manifest's chain differ`)
-  const policy = manifest.chain.find((l) => l.role === 'policy')
-  if (!policy || canonicalJson(policy.params) !== canonicalJson(config.policy))
-    throw new Error(`bundle ${dir}: the manifest's policy link and config.json's policy differ`)
+  const links = manifest.chain.filter((l) => l.role === 'policy').map((l) => l.params)
+  if (canonicalJson(links) !== canonicalJson(policyList(config.policy)))
+    throw new Error(`bundle ${dir}: the manifest's policy links and config.json's policy differ`)
   const model =
     meta.family === 'ensemble'
       ? await loadEnsemble(join(root, 'model'))
@@ -373,9 +376,13 @@ async function loadResamples(
   return resamples
 }
 
-export interface Scored extends ChainScores {
+export interface Scored extends Omit<ChainScores, 'signals'> {
   bars: Bars
   rows: Int32Array
+  /** The primary policy's target positions. */
+  signals: Float64Array
+  /** With a list of policies: the others' positions, in the list's order. */
+  otherPolicies: readonly PolicyPositions[]
 }
 
 /**
@@ -413,5 +420,21 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         `(${needed} bars of warm-up before its first prediction)`,
     )
   }
-  return { bars, rows, ...scoreRows(bundle, frame, rows, bars) }
+  const { signals: _unsized, ...chain } = scoreRows(bundle, frame, rows, bars)
+  const { config } = bundle
+  const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
+  const [signals, ...others] = decidePositions(config, chain.p, chain.heads, bars, rows, vol)
+  const kinds = policyList(config.policy).map((policy) => policy.kind)
+  return {
+    bars,
+    rows,
+    ...chain,
+    signals,
+    otherPolicies: others.map((positions, j) => ({ kind: kinds[j + 1], positions })),
+  }
+}
+
+/** The predictions CSV of a scored file, as `mlf predict` writes it. */
+export function scoredPredictionsCsv(s: Scored): string {
+  return predictionsCsv(s.bars, s.rows, s.p, s.signals, s.sets, s.heads, s.otherPolicies)
 }

@@ -7,7 +7,10 @@ import type { Bars } from '../data/bars.js'
 import type { FeatureFrame } from '../features/frame.js'
 import { applyPostProcessors, postProcessorRegistry } from '../inference/post-processors.js'
 import type { Outputs } from '../models/contract.js'
-import { decide } from '../policy/registry.js'
+import { policyList } from '../policy/registry.js'
+import { thresholdSignals, type ThresholdPolicy } from '../policy/threshold.js'
+import { volatility } from '../labels/volatility.js'
+import { decidePositions } from './positions.js'
 import type { BundleHead, LoadedBundle } from './bundle.js'
 import { classProbabilities, K, sampleMask, viewNeeds, viewOptions, type ViewOptions } from './predict.js'
 import { postProcess } from './stages/post-process.js'
@@ -46,7 +49,8 @@ export interface ChainScores {
   sets?: Uint8Array
   /** The other heads' outputs (E_r, q_lo, q_hi, q05, q50, q95), when the bundle has such heads. */
   heads?: Outputs
-  signals: Int8Array
+  /** The primary policy's target positions in [-1, 1]. */
+  signals: Float64Array
 }
 
 /** Refuse a frame whose feature schema is not the one the bundle's model was trained on, naming what differs. */
@@ -107,6 +111,28 @@ export function scoreRows(bundle: LoadedBundle, frame: FeatureFrame, rows: Int32
     p,
     ...(sets ? { sets } : {}),
     ...(heads ? { heads } : {}),
-    signals: decide(p, K, bundle.config.policy),
+    signals: primaryPositions(bundle, p, heads, rows, bars),
   }
+}
+
+/**
+ * The primary policy's positions. With the bars behind the rows, every policy decides as the run did; without them
+ * (feature rows alone) only a policy that reads nothing but the class probabilities (threshold) can.
+ */
+function primaryPositions(
+  bundle: LoadedBundle,
+  p: Float64Array,
+  heads: Outputs | undefined,
+  rows: Int32Array,
+  bars?: Bars,
+): Float64Array {
+  const { config } = bundle
+  if (bars) {
+    const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
+    return decidePositions(config, p, heads, bars, rows, vol)[0]
+  }
+  const policy = policyList(config.policy)[0]
+  if (policy.kind !== 'threshold')
+    throw new Error(`policy ${policy.kind} sizes from the bars behind each row; score bars, not feature rows alone`)
+  return Float64Array.from(thresholdSignals(p, K, policy as ThresholdPolicy))
 }
