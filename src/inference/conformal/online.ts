@@ -56,6 +56,29 @@ const pointOf = (out: Outputs, who: string) => {
   return out.E_r
 }
 
+/**
+ * The band of every row: rows before the stream get the fitted state's interval (`before`, no update), rows from
+ * its start on are replayed from the fitted state (`replay`, given the first streamed row).
+ */
+function streamBand(
+  out: Outputs,
+  from: number,
+  who: string,
+  before: (t: number) => readonly [number, number],
+  replay: (s: number) => { readonly lo: Float64Array; readonly hi: Float64Array },
+): Outputs {
+  const s = streamStart(timelineOf(out, who).time, from, who)
+  const lo = new Float64Array(out.n)
+  const hi = new Float64Array(out.n)
+  for (let t = 0; t < s; t++) [lo[t], hi[t]] = before(t)
+  if (s < out.n) {
+    const r = replay(s)
+    lo.set(r.lo, s)
+    hi.set(r.hi, s)
+  }
+  return { ...out, ...conformalBand({ lo, hi }) }
+}
+
 const aciEntryState = z.strictObject({ from: z.number().finite(), aci: aciStateSchema })
 
 export const aciEntry: PostProcessorEntry<z.infer<typeof aciParams>, z.infer<typeof aciEntryState>> = {
@@ -73,26 +96,21 @@ export const aciEntry: PostProcessorEntry<z.infer<typeof aciParams>, z.infer<typ
   apply(state, out) {
     const point = pointOf(out, 'aci')
     const tl = timelineOf(out, 'aci')
-    const s = streamStart(tl.time, state.from, 'aci')
-    const lo = new Float64Array(out.n)
-    const hi = new Float64Array(out.n)
     // Before the stream: the fitted level alpha_1 = 1 - coverage on the scores the state starts with.
     const margin = conformalQuantile(Float64Array.from(state.aci.scores), state.aci.params.coverage)
-    for (let t = 0; t < s; t++) {
-      lo[t] = point[t] - margin
-      hi[t] = point[t] + margin
-    }
-    if (s < out.n) {
-      const r = replayAci(resumeAci(state.aci), {
-        time: tl.time.subarray(s),
-        closesAt: tl.closesAt.subarray(s),
-        prediction: point.subarray(s),
-        y: tl.y.subarray(s),
-      })
-      lo.set(r.lo, s)
-      hi.set(r.hi, s)
-    }
-    return { ...out, ...conformalBand({ lo, hi }) }
+    return streamBand(
+      out,
+      state.from,
+      'aci',
+      (t) => [point[t] - margin, point[t] + margin],
+      (s) =>
+        replayAci(resumeAci(state.aci), {
+          time: tl.time.subarray(s),
+          closesAt: tl.closesAt.subarray(s),
+          prediction: point.subarray(s),
+          y: tl.y.subarray(s),
+        }),
+    )
   },
 }
 
@@ -124,27 +142,27 @@ export const enbpiEntry: PostProcessorEntry<z.infer<typeof enbpiEntryParams>, z.
     if (models !== state.enbpi.models)
       throw new Error(`enbpi: fitted on ${state.enbpi.models} resamples, given ${models}`)
     const tl = timelineOf(out, 'enbpi')
-    const s = streamStart(tl.time, state.from, 'enbpi')
-    const lo = new Float64Array(out.n)
-    const hi = new Float64Array(out.n)
     const margin = conformalQuantile(Float64Array.from(state.enbpi.residuals), state.enbpi.params.coverage)
     const buf = new Float64Array(models)
-    for (let t = 0; t < s; t++) {
+    const centre = (t: number) => {
       buf.set(predictions.subarray(t * models, (t + 1) * models))
-      const centre = aggregate(buf, models, state.enbpi.params.aggregate)
-      lo[t] = centre - margin
-      hi[t] = centre + margin
+      return aggregate(buf, models, state.enbpi.params.aggregate)
     }
-    if (s < out.n) {
-      const r = replayEnbpi(resumeEnbpi(state.enbpi), {
-        time: tl.time.subarray(s),
-        closesAt: tl.closesAt.subarray(s),
-        memberPredictions: predictions.subarray(s * models),
-        y: tl.y.subarray(s),
-      })
-      lo.set(r.lo, s)
-      hi.set(r.hi, s)
-    }
-    return { ...out, ...conformalBand({ lo, hi }) }
+    return streamBand(
+      out,
+      state.from,
+      'enbpi',
+      (t) => {
+        const c = centre(t)
+        return [c - margin, c + margin]
+      },
+      (s) =>
+        replayEnbpi(resumeEnbpi(state.enbpi), {
+          time: tl.time.subarray(s),
+          closesAt: tl.closesAt.subarray(s),
+          memberPredictions: predictions.subarray(s * models),
+          y: tl.y.subarray(s),
+        }),
+    )
   },
 }

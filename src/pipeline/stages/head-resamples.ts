@@ -86,9 +86,9 @@ export async function fitHeadResamples(
   const t1 = new Int32Array(lf.frame.length).fill(-1)
   for (const r of window.train) t1[r] = lf.spanEnd[r]
   const spans = spansFromT1Index(t1)
-  const yByRow = new Map<number, number>()
-  window.train.forEach((r, i) => yByRow.set(r, yTrain[i]))
-  const y = Float64Array.from(spans.row, (r) => yByRow.get(r)!)
+  const yByRow = new Float64Array(lf.frame.length).fill(Number.NaN)
+  window.train.forEach((r, i) => (yByRow[r] = yTrain[i]))
+  const y = Float64Array.from(spans.row, (r) => yByRow[r])
   const sets = resampleSets(kind, spans, params, ctx.seed('resample', window.key, head, kind))
   const K = sets.length
   const predictions = new Float64Array(spans.row.length * K).fill(Number.NaN)
@@ -102,7 +102,7 @@ export async function fitHeadResamples(
         const model = createModel(spec.name, spec.config, headTask(head), `base_models.${index}.config`, spec.view)
         const v = buildView(model.spec.inputView, lf.frame, set.train, vopts)
         const x = spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
-        const yFit = Float64Array.from(set.train, (r) => yByRow.get(r)!)
+        const yFit = Float64Array.from(set.train, (r) => yByRow[r])
         await model.fit({ x, y: yFit }, undefined, {
           seed: ctx.seed('resample', window.key, head, k, spec.name),
           threads: ctx.threads,
