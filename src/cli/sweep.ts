@@ -67,11 +67,11 @@ export function register(program: Command): void {
           quiet?: boolean
         },
       ) => {
+        if (opts.queue && opts.workers !== '1')
+          throw new Error('--workers is for local trials; with --queue, start mlf worker where trials should run')
         const sweep = loadSweep(file)
         const dataFile = opts.data ?? sweep.dataFile ?? SAMPLE_DATA
         const workers = Number(opts.workers)
-        if (opts.queue && opts.workers !== '1')
-          throw new Error('--workers is for local trials; with --queue, start mlf worker where trials should run')
         const log = (t: string) => {
           if (!opts.quiet && !opts.json) process.stdout.write(`${t}\n`)
         }
