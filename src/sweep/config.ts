@@ -199,29 +199,16 @@ export function resolveSweep(
       : undefined
   const seed = s.seed ?? base.seed
   const budget = { trials: s.budget.trials, ...(s.budget.time !== undefined ? { timeMs: s.budget.time } : {}) }
-  const canonical = {
-    base: JSON.parse(canonicalJson({ ...base, hash: undefined, source: undefined })) as unknown,
-    space,
-    sampler: s.sampler,
-    pruner: s.pruner,
-    batch: s.batch,
-    budget,
-    objective: s.objective,
-    seed,
-  }
+  const searched = { space, sampler: s.sampler, pruner: s.pruner, batch: s.batch, budget, objective: s.objective, seed }
+  // The hash covers the base as resolved (defaults in), not as written: the same sweep whatever its spelling.
+  const baseResolved = JSON.parse(canonicalJson({ ...base, hash: undefined, source: undefined })) as unknown
   return deepFreeze({
     source,
     baseRaw: raw,
     base,
-    space,
-    sampler: s.sampler,
-    pruner: s.pruner,
-    batch: s.batch,
-    budget,
-    objective: s.objective,
-    seed,
+    ...searched,
     ...(dataFile ? { dataFile } : {}),
-    hash: sha256Hex(canonicalJson(canonical)),
+    hash: sha256Hex(canonicalJson({ base: baseResolved, ...searched })),
   })
 }
 

@@ -4,16 +4,12 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { Job, Queue } from 'bullmq'
 import { bullmqExecutor, redisConnection, TRIAL_QUEUE } from '../../src/sweep/bullmq.js'
-import { runSweep } from '../../src/sweep/coordinator.js'
 import type { ResolvedSweep } from '../../src/sweep/config.js'
 import type { Executor } from '../../src/sweep/executor.js'
 import { localExecutor } from '../../src/sweep/local.js'
-import type { TrialOutcome } from '../../src/sweep/trial.js'
-import { openRunStore } from '../../src/tracking/store.js'
-import { trialsOf } from '../../src/tracking/sweeps.js'
 import { repoRoot } from '../helpers.js'
 import { sampleSlice } from '../pipeline/fixture.js'
-import { smallBase, smallSweep } from './fixture.js'
+import { smallBase, smallSweep, sweepInMemory, trialFacts } from './fixture.js'
 import { hasRedis, REDIS_MISSING, startRedis, watchLines } from './redis.js'
 
 const skip = hasRedis() ? false : REDIS_MISSING
@@ -44,26 +40,12 @@ function startWorker() {
 }
 
 async function sweepWith(sweep: ResolvedSweep, executor: Executor) {
-  const store = openRunStore(':memory:')
   try {
-    const result = await runSweep({ sweep, dataFile: await slice, executor, store })
-    const trials = trialsOf<TrialOutcome>(store, result.sweepId)
-    return { result, trials }
+    return await sweepInMemory(sweep, await slice, executor)
   } finally {
-    store.close()
     await executor.close()
   }
 }
-
-const facts = (trials: Awaited<ReturnType<typeof sweepWith>>['trials']) =>
-  trials.map((t) => ({
-    number: t.number,
-    params: t.params,
-    status: t.status,
-    value: t.value,
-    metrics: t.outcome.metrics,
-    returns: t.outcome.returns,
-  }))
 
 test(
   "a sweep over 2 BullMQ workers on loopback Redis gives the local run's trials, choice and test",
@@ -76,7 +58,7 @@ test(
     const local = await sweepWith(sweep, localExecutor(2))
     const queued = await sweepWith(sweep, await bullmqExecutor(redis.url))
     assert.equal(queued.trials.length, 4)
-    assert.deepEqual(facts(queued.trials), facts(local.trials))
+    assert.deepEqual(trialFacts(queued.trials), trialFacts(local.trials))
     assert.deepEqual(
       queued.result.windows.map((w) => w.chosen),
       local.result.windows.map((w) => w.chosen),
@@ -129,6 +111,6 @@ test(
     await queue.close()
     assert.ok(job && job.attemptsStarted >= 2, `the killed trial was started ${job?.attemptsStarted} times`)
     const local = await sweepWith(sweep, localExecutor(1))
-    assert.deepEqual(facts(queued.trials), facts(local.trials), 'and its outcome is the one a local run gets')
+    assert.deepEqual(trialFacts(queued.trials), trialFacts(local.trials), 'and its outcome is the one a local run gets')
   },
 )

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { stringify } from 'yaml'
 import { loadSweep, resolveSweep, trialConfig } from '../../src/sweep/config.js'
-import { tempDir } from '../helpers.js'
+import { repoRoot, tempDir } from '../helpers.js'
 import { smallBase, smallSweep } from './fixture.js'
 
 test('a sweep resolves with defaults, a frozen hash and trial configs carrying its values', () => {
@@ -123,4 +123,10 @@ test('a sweep file: base and data relative to it, errors with the line of the ba
     'base: missing.yaml\nspace:\n  x: {type: int, low: 2, high: 4}\nbudget: {trials: 1}\nobjective: {metric: log_loss}\n',
   )
   assert.throws(() => loadSweep(file), /cannot read config .*missing\.yaml/)
+})
+
+test('the shipped sweeps load', () => {
+  const s = loadSweep(join(repoRoot, 'configs/sweeps/fast_baseline.yaml'))
+  assert.equal(s.base.source, join(repoRoot, 'configs/presets/fast_baseline.yaml'))
+  assert.equal(s.space.length, 4)
 })

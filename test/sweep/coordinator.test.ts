@@ -9,7 +9,7 @@ import type { TrialOutcome } from '../../src/sweep/trial.js'
 import type { ResolvedSweep } from '../../src/sweep/config.js'
 import { poisonedFrom, sampleSlice } from '../pipeline/fixture.js'
 import { tempDir } from '../helpers.js'
-import { smallBase, smallSweep } from './fixture.js'
+import { smallBase, smallSweep, sweepInMemory, trialFacts } from './fixture.js'
 
 const slice = sampleSlice(9000)
 const executors = new Map<number, ReturnType<typeof localExecutor>>()
@@ -22,26 +22,9 @@ after(async () => {
   for (const e of executors.values()) await e.close()
 })
 
-async function sweepOn(sweep: ResolvedSweep, dataFile: string, workers = 2) {
-  const store = openRunStore(':memory:')
-  const result = await runSweep({ sweep, dataFile, executor: executor(workers), store })
-  const trials = trialsOf<TrialOutcome>(store, result.sweepId)
-  store.close()
-  return { result, trials }
-}
+const sweepOn = async (sweep: ResolvedSweep, dataFile: string, workers = 2) =>
+  sweepInMemory(sweep, dataFile, executor(workers))
 
-/** What must not change between two sweeps: every trial's values, status, score and metrics, and the choices. */
-const trialFacts = (trials: Awaited<ReturnType<typeof sweepOn>>['trials']) =>
-  trials.map((t) => ({
-    window: t.window,
-    number: t.number,
-    params: t.params,
-    status: t.status,
-    value: t.value,
-    metrics: t.outcome.metrics,
-    curves: t.outcome.curves,
-    returns: t.outcome.returns,
-  }))
 const choices = (r: SweepResult) => r.windows.map((w) => ({ key: w.key, chosen: w.chosen }))
 
 test('same seed, same sweep: identical trials, choices and test results with 1 or 2 worker processes', async () => {

@@ -1,28 +1,15 @@
-/** Small sweeps for the tests: the raw form of test/pipeline/fixture.ts smallConfig, and a sweep over it. */
+/** Small sweeps for the tests over test/pipeline/fixture.ts smallConfigInput, and running one into a fresh store. */
 import { resolveSweep, type ResolvedSweep } from '../../src/sweep/config.js'
+import { runSweep } from '../../src/sweep/coordinator.js'
+import type { Executor } from '../../src/sweep/executor.js'
+import type { TrialOutcome } from '../../src/sweep/trial.js'
+import { openRunStore } from '../../src/tracking/store.js'
+import { trialsOf } from '../../src/tracking/sweeps.js'
+import { smallConfigInput } from '../pipeline/fixture.js'
 
-export function smallBase(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    seed: 7,
-    threads: 1,
-    timeframes: ['1m', '5m', '15m'],
-    features: {
-      momentum: { timeframes: ['1m', '15m'] },
-      volatility: { timeframes: ['1m', '15m'] },
-      volume: { timeframes: ['1m'] },
-      regime: { timeframes: ['1m'] },
-      stats: { timeframes: ['1m', '5m'] },
-      interactions: { list: [] },
-    },
-    labels: { tripleBarrier: { maxHolding: 30, costBps: 5 } },
-    base_models: [
-      { name: 'xgboost', config: { n_estimators: 30, max_depth: 3, learning_rate: 0.2, early_stopping_rounds: 10 } },
-    ],
-    ...over,
-  }
-}
+export const smallBase = smallConfigInput
 
-/** A sweep of `trials` random trials over XGBoost's depth and learning rate on the small base. */
+/** A sweep of 4 random trials (batches of 2) over XGBoost's depth and learning rate on the small base. */
 export function smallSweep(over: Record<string, unknown> = {}, base = smallBase()): ResolvedSweep {
   return resolveSweep({
     base,
@@ -37,3 +24,27 @@ export function smallSweep(over: Record<string, unknown> = {}, base = smallBase(
     ...over,
   })
 }
+
+/** Run a sweep into an in-memory store; its result and its recorded trials. */
+export async function sweepInMemory(sweep: ResolvedSweep, dataFile: string, executor: Executor) {
+  const store = openRunStore(':memory:')
+  try {
+    const result = await runSweep({ sweep, dataFile, executor, store })
+    return { result, trials: trialsOf<TrialOutcome>(store, result.sweepId) }
+  } finally {
+    store.close()
+  }
+}
+
+/** What must not change between two sweeps: every trial's values, status, score, metrics, curves and returns. */
+export const trialFacts = (trials: Awaited<ReturnType<typeof sweepInMemory>>['trials']) =>
+  trials.map((t) => ({
+    window: t.window,
+    number: t.number,
+    params: t.params,
+    status: t.status,
+    value: t.value,
+    metrics: t.outcome.metrics,
+    curves: t.outcome.curves,
+    returns: t.outcome.returns,
+  }))
