@@ -14,7 +14,11 @@ interface Slot {
   busy: { id: number; onExit: (why: string) => void } | null
 }
 
-export function localExecutor(workers: number): Executor {
+/** The local executor, and the process ids of its workers (as they are now: a dead one is replaced). */
+export function localExecutor(
+  workers: number,
+  opts: { readonly onTrialStart?: (job: TrialJob, pid: number) => void } = {},
+): Executor & { readonly pids: () => number[] } {
   if (!Number.isInteger(workers) || workers < 1)
     throw new Error(`--workers must be a whole number >= 1, got ${workers}`)
   let nextId = 0
@@ -31,6 +35,8 @@ export function localExecutor(workers: number): Executor {
   const runOn = (k: number, job: TrialJob, attempt: number): Promise<TrialOutcome> =>
     new Promise((resolve) => {
       const id = nextId++
+      // A process that died between trials is replaced before it is given one.
+      if (slots[k].child.exitCode !== null || slots[k].child.signalCode !== null) slots[k] = spawn()
       const slot = slots[k]
       slot.busy = {
         id,
@@ -46,9 +52,11 @@ export function localExecutor(workers: number): Executor {
         resolve(outcome)
       })
       slot.child.send({ id, job })
+      opts.onTrialStart?.(job, slot.child.pid!)
     })
   return {
     description: `${workers} local worker process${workers > 1 ? 'es' : ''}`,
+    pids: () => slots.map((s) => s.child.pid!),
     async run(jobs) {
       const out: TrialOutcome[] = new Array(jobs.length)
       let next = 0
