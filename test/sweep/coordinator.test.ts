@@ -149,3 +149,32 @@ test('median pruning stops trials whose validation curve trails earlier batches,
   }
   assert.equal(a.result.windows[0].pruned, pruned.length)
 })
+
+test('successive halving prunes a neural network on its validation loss per epoch', async () => {
+  const base = smallBase({ base_models: [{ name: 'mlp', config: { epochs: 9, patience: 0, hidden: [16] } }] })
+  const sweep = smallSweep(
+    {
+      space: { 'base_models.0.config.lr': { type: 'log_uniform', low: 1e-5, high: 0.05 } },
+      pruner: { kind: 'successive_halving', min_steps: 1, eta: 3 },
+      batch: 3,
+      budget: { trials: 9 },
+    },
+    base,
+  )
+  const { trials } = await sweepOn(sweep, await slice, 2)
+  const curves = trials.map((t) => Object.entries(t.outcome.curves))
+  assert.ok(
+    curves.every((c) => c.length === 1 && c[0][0] === 'fit mlp'),
+    "one curve per trial: the network's validation loss",
+  )
+  const pruned = trials.filter((t) => t.status === 'pruned')
+  assert.ok(pruned.length > 0 && pruned.length < trials.length, `${pruned.length} of ${trials.length} pruned`)
+  for (const t of pruned)
+    assert.ok([1, 3].includes(t.outcome.curves['fit mlp'].length), 'pruned at a rung (epoch 1 or 3)')
+})
+
+test('a time budget stops starting trials once spent; the trials run are whole batches', async () => {
+  const { result, trials } = await sweepOn(smallSweep({ budget: { trials: 50, time: '1s' } }), await slice, 2)
+  assert.ok(trials.length >= 2 && trials.length < 50 && trials.length % 2 === 0, `${trials.length} trials`)
+  assert.equal(result.windows[0].trials, trials.length)
+})
