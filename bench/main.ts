@@ -20,6 +20,7 @@ const benchmarks = new Map<string, () => Promise<Benchmark>>([
   ['hmm', async () => (await import('./hmm/main.js')).default],
   ['msw', async () => (await import('./msw/main.js')).default],
   ['sweep', async () => (await import('./sweep/main.js')).default],
+  ['serve', async () => (await import('./serve/main.js')).default],
 ])
 
 const name = process.argv[2]

@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 packages=(libxgboost-dev libtorch-dev libopenblas0-openmp g++ make python3 redis-server)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-pandas python3-sklearn python3-xgboost python3-torch)
-  packages+=(python3-statsmodels) # bench/msw: MarkovRegression
+  packages+=(python3-statsmodels)            # bench/msw: MarkovRegression
+  packages+=(python3-fastapi python3-uvicorn) # bench/serve: the HTTP serving peer
 fi
 
 missing=()

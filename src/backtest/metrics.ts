@@ -8,13 +8,18 @@ export interface BacktestMetrics {
   sortino: number
   max_drawdown: number
   trades: number
+  /** Share of trades whose net P&L is positive. */
   win_rate: number
-  /** Mean absolute position change per day (round trips count 2). */
+  /** Sum of |position change| (fractions of capital) per day: a round trip of a full position counts 2. */
   turnover_per_day: number
   /** Costs as a share of gross P&L (|gross|); 0 without trades. */
   fee_share_of_gross: number
+  /** Sum of the trades' gross returns, each on the capital it started with. */
   gross_return: number
+  /** Mean |position| over the bars: the share of capital exposed, on average (the share of bars held at size 1). */
   exposure: number
+  /** With maker_first execution: the share of traded notional filled as maker. */
+  maker_share?: number
 }
 
 /** Daily returns from the marked-to-market equity (last mark of each UTC day). */
@@ -66,7 +71,7 @@ export function backtestMetrics(r: BacktestResult): BacktestMetrics {
   let held = 0
   for (let i = 0; i < r.position.length; i++) {
     changes += Math.abs(r.position[i] - (i ? r.position[i - 1] : 0))
-    if (r.position[i] !== 0) held++
+    held += Math.abs(r.position[i])
   }
   return {
     total_return: r.equity.length ? r.equity[r.equity.length - 1] - 1 : 0,
@@ -79,16 +84,17 @@ export function backtestMetrics(r: BacktestResult): BacktestMetrics {
     fee_share_of_gross: Math.abs(gross) > 0 ? cost / Math.abs(gross) : 0,
     gross_return: gross,
     exposure: r.position.length ? held / r.position.length : 0,
+    ...(r.orders ? { maker_share: r.makerShare } : {}),
   }
 }
 
 /**
  * Per-regime breakdown: trades grouped by the tercile (among the traded decisions) of the volatility at their
- * decision bar, the bar before entry. `volatility` is indexed by absolute bar, as the trades' indices are; a trade
+ * decision bar. `volatility` is indexed by absolute bar, as the trades' indices are; a trade
  * whose decision bar has no finite volatility is in no regime (the regime counts then sum to fewer than the trades).
  */
 export function regimeBreakdown(r: BacktestResult, volatility: Float64Array) {
-  const entryVol = r.trades.map((t) => volatility[t.entryIndex - 1] ?? Number.NaN)
+  const entryVol = r.trades.map((t) => volatility[t.decisionIndex] ?? Number.NaN)
   const sorted = entryVol.filter(Number.isFinite).sort((a, b) => a - b)
   // The largest value of the lowest k thirds (a value <= it is in them): equal thirds when three divides the count.
   const q = (k: number) => sorted[Math.max(0, Math.ceil((k * sorted.length) / 3) - 1)]

@@ -11,6 +11,7 @@ import { register as models } from './models.js'
 import { register as couple } from './couple.js'
 import { register as sweep } from './sweep.js'
 import { register as worker } from './worker.js'
+import { register as serve } from './serve.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
@@ -20,6 +21,7 @@ export const commands: readonly RegisterCommand[] = [
   ingest,
   resample,
   predict,
+  serve,
   labels,
   splits,
   features,

@@ -8,6 +8,7 @@ import { isTargetHead, TARGET_HEADS } from '../config/targets.js'
 import { RUN_VIEWS } from '../config/schema.js'
 import { registry, type ModelEntry } from '../models/registry.js'
 import { policyRegistry } from '../policy/registry.js'
+import { executionSchemas } from '../policy/execution/registry.js'
 
 interface ModelRow {
   readonly name: string
@@ -105,7 +106,10 @@ export function otherRegistries(): string {
           e.params,
         ),
       )
-  const policies = [...policyRegistry.values()].map((e) => entryBlock(e.kind, '', e.params, 'kind'))
+  const policies = [...policyRegistry.values()].map((e) =>
+    entryBlock(e.kind, `(reads ${e.needs(e.params.parse({ kind: e.kind })).join(', ')})`, e.params, 'kind'),
+  )
+  const executions = [...executionSchemas].map(([kind, schema]) => entryBlock(kind, '', schema, 'kind'))
   return [
     '\ncombiners (ensemble: { method: <name>, ...params }; voting is ensemble: { kind: voting, members, weights })',
     ...combiners,
@@ -113,8 +117,10 @@ export function otherRegistries(): string {
     ...posts('calibration'),
     '\nuncertainty methods (inference.uncertainty: { method: <name>, ...params }, or a list: one per head)',
     ...posts('uncertainty'),
-    '\npolicies (policy: { kind: <name>, ...params })',
+    '\npolicies (policy: { kind: <name>, ...params }, or a list of them backtested side by side)',
     ...policies,
+    '\nexecution models (backtest.execution: { kind: <name>, ...params })',
+    ...executions,
   ].join('\n')
 }
 

@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
 import { writeFileAtomic } from '../core/files.js'
-import { loadBundle, scoreWithBundle } from '../pipeline/bundle.js'
-import { predictionsCsv } from '../pipeline/predict.js'
+import { loadBundle, scoreWithBundle, scoredPredictionsCsv } from '../pipeline/bundle.js'
 
 export function register(program: Command): void {
   program
@@ -14,10 +13,7 @@ export function register(program: Command): void {
     .action(async (opts: { bundle: string; data: string; out: string; checksum?: string }) => {
       const bundle = await loadBundle(opts.bundle, opts.checksum)
       const scored = await scoreWithBundle(bundle, opts.data)
-      await writeFileAtomic(
-        opts.out,
-        predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals, scored.sets, scored.heads),
-      )
+      await writeFileAtomic(opts.out, scoredPredictionsCsv(scored))
       process.stdout.write(
         `  ${scored.rows.length} predictions -> ${opts.out} (bundle ${bundle.checksum.slice(0, 12)}…)\n`,
       )

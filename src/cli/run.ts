@@ -16,6 +16,19 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(2)}%`
 }
 
+/** A list of policies backtested on the same predictions, side by side (the primary first). */
+function printPolicies(policies: NonNullable<RunSummary['policies']>, write: (t: string) => void): void {
+  write(`\n  policies on the same predictions (the first is the run's primary)\n`)
+  write(
+    `  ${'policy'.padEnd(12)} ${'return'.padStart(8)} ${'Sharpe'.padStart(7)} ${'max DD'.padStart(8)} ${'trades'.padStart(7)} ${'win rate'.padStart(8)} ${'exposure'.padStart(8)} ${'turnover/day'.padStart(12)} ${'fees/gross'.padStart(10)}\n`,
+  )
+  for (const { policy, backtest: b } of policies) {
+    write(
+      `  ${policy.padEnd(12)} ${pct(b.total_return).padStart(8)} ${b.sharpe.toFixed(2).padStart(7)} ${pct(b.max_drawdown).padStart(8)} ${String(b.trades).padStart(7)} ${pct(b.win_rate).padStart(8)} ${b.exposure.toFixed(3).padStart(8)} ${b.turnover_per_day.toFixed(2).padStart(12)} ${b.fee_share_of_gross.toFixed(2).padStart(10)}\n`,
+    )
+  }
+}
+
 export function printSummary(s: RunSummary, write: (t: string) => void): void {
   write(`\nmodels (val / test)\n`)
   for (const m of s.models) {
@@ -79,6 +92,8 @@ export function printSummary(s: RunSummary, write: (t: string) => void): void {
   write(
     `  trades ${bt.trades}  win rate ${pct(bt.win_rate)}  turnover/day ${bt.turnover_per_day.toFixed(2)}  fees/gross ${bt.fee_share_of_gross.toFixed(2)}\n`,
   )
+  if (bt.maker_share !== undefined) write(`  filled as maker ${pct(bt.maker_share)} of traded notional\n`)
+  if (s.policies) printPolicies(s.policies, write)
   write(
     `\n  canary: test directional AUC ${s.canary.test_auc.toFixed(4)}${s.canary.shuffled_labels ? ' with shuffled labels (should be near 0.5)' : ''}\n`,
   )

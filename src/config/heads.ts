@@ -15,6 +15,7 @@ import type { z } from 'zod'
 import { didYouMean } from '../core/suggest.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import type { Task } from '../models/contract.js'
+import { policyList, policyNeeds, type PolicyNeed, type PolicySection } from '../policy/registry.js'
 import { isTargetHead, TARGET_HEADS, targetTask, type TargetHead } from './targets.js'
 
 export type Head = 'p' | 'p_up' | 'E_r' | 'quantiles' | TargetHead
@@ -117,4 +118,50 @@ export function membersOf<M extends { outputs: readonly string[] }>(
   head: Head,
 ): { index: number; spec: M }[] {
   return config.base_models.flatMap((spec, index) => (headsOf(spec.outputs).includes(head) ? [{ index, spec }] : []))
+}
+
+/** The uncertainty methods that put a conformal interval (q_lo, q_hi) around E_r. */
+const E_R_INTERVALS = [...postProcessorRegistry.values()].filter((e) => e.actsOn === 'regression').map((e) => e.name)
+
+/** What produces each output a policy may read, for the message that refuses a policy without it. */
+const NEED_SOURCE: Record<PolicyNeed, string> = {
+  p: 'a base model with outputs [p]',
+  p_up: 'a base model with outputs [p_up]',
+  E_r: 'a base model with outputs [E_r]',
+  'q_lo/q_hi': `the conformal interval around E_r: a base model with outputs [E_r] and a method on it in inference.uncertainty (${E_R_INTERVALS.join(', ')})`,
+}
+
+/** The chain outputs a run with these base models and post-processors produces. */
+export function runOutputs(c: {
+  base_models: readonly { outputs: readonly string[] }[]
+  inference: { uncertainty: readonly { method: string }[] }
+}): Set<PolicyNeed> {
+  const heads = new Set(c.base_models.flatMap((m) => headsOf(m.outputs)))
+  const out = new Set<PolicyNeed>()
+  if (heads.has('p')) out.add('p')
+  if (heads.has('p_up')) out.add('p_up')
+  if (heads.has('E_r')) {
+    out.add('E_r')
+    if (c.inference.uncertainty.some((u) => postProcessorRegistry.get(u.method)?.actsOn === 'regression'))
+      out.add('q_lo/q_hi')
+  }
+  return out
+}
+
+/** Every configured policy reads only outputs the run produces. */
+export function checkPolicyNeeds(
+  c: Parameters<typeof runOutputs>[0] & { policy: PolicySection },
+  ctx: z.RefinementCtx,
+): void {
+  const produced = runOutputs(c)
+  const list = policyList(c.policy)
+  list.forEach((policy, i) => {
+    const missing = policyNeeds(policy).filter((n) => !produced.has(n))
+    if (missing.length === 0) return
+    ctx.addIssue({
+      code: 'custom',
+      path: Array.isArray(c.policy) ? ['policy', i] : ['policy'],
+      message: `policy ${policy.kind} reads ${missing.join(', ')}, which this run does not produce; it needs ${missing.map((n) => NEED_SOURCE[n]).join('; and ')}`,
+    })
+  })
 }

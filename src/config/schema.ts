@@ -17,7 +17,7 @@ import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
-import { checkHeadMembers, parseHeads } from './heads.js'
+import { checkHeadMembers, checkPolicyNeeds, parseHeads } from './heads.js'
 import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 import type { ViewKind } from '../features/views/types.js'
@@ -248,6 +248,28 @@ function checkForecastHorizons(c: FactoryConfigObject, ctx: z.RefinementCtx): vo
   })
 }
 
+/** A member's seq_len reads the last steps of the window view: a window member's, at most views.window_steps. */
+function checkSeqLen(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  c.base_models.forEach((m, i) => {
+    const seqLen = m.config.seq_len
+    if (seqLen === undefined) return
+    const path = ['base_models', i, 'config', 'seq_len']
+    const view = m.view ?? registry.get(m.name)?.spec.inputView
+    if (view !== 'window_tensor')
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `seq_len applies to window_tensor members; ${m.name} takes ${view}`,
+      })
+    else if (typeof seqLen === 'number' && seqLen > c.views.window_steps)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `seq_len ${seqLen} is longer than views.window_steps (${c.views.window_steps}), the window every window member is cut from; raise views.window_steps`,
+      })
+  })
+}
+
 /** With a multi_res member, every part of views.multi_res is on the ladder (features exist only there), once. */
 function checkMultiRes(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
   if (!c.base_models.some((m) => m.view === 'multi_res')) return
@@ -343,8 +365,10 @@ export const factoryConfigSchema = z.preprocess(
   factoryConfigObject.superRefine((c, ctx) => {
     checkTimeframesAgainstInterval(c, ctx)
     checkHeadMembers(c, ctx)
+    checkPolicyNeeds(c, ctx)
     checkForecastHorizons(c, ctx)
     checkMultiRes(c, ctx)
+    checkSeqLen(c, ctx)
     if (!c.ensemble) return
     // The ensemble combines the class-probability members; other heads have one member each.
     const names = c.base_models.filter((m) => m.outputs.includes('p')).map((m) => m.name)

@@ -34,20 +34,25 @@ export function rollingStd(bars: Bars, window: number): Float64Array {
   checkWindow(window + 1, bars.length)
   if (window < 2) throw new Error(`rolling std window must be >= 2, got ${window}`)
   const { close } = bars
-  const n = bars.length
-  const r = new Float64Array(n)
-  for (let i = 1; i < n; i++) r[i] = Math.log(close[i] / close[i - 1])
-  const out = new Float64Array(n).fill(NaN)
-  // Two passes over each window: exact, and the window is short, so no drift from sliding sums of squares.
-  for (let i = window; i < n; i++) {
-    let mean = 0
-    for (let j = i - window + 1; j <= i; j++) mean += r[j]
-    mean /= window
-    let ss = 0
-    for (let j = i - window + 1; j <= i; j++) ss += (r[j] - mean) * (r[j] - mean)
-    out[i] = Math.sqrt(ss / (window - 1)) * close[i]
-  }
+  const out = new Float64Array(bars.length).fill(NaN)
+  for (let i = window; i < bars.length; i++) out[i] = logReturnStd(close, i, window) * close[i]
   return out
+}
+
+/**
+ * Sample standard deviation (n-1) of the `window` log returns of `close` ending at bar `i` (bars i - window .. i),
+ * for i >= window. Two passes over the window: exact, with no drift from sliding sums of squares.
+ */
+export function logReturnStd(close: Float64Array, i: number, window: number): number {
+  let mean = 0
+  for (let j = i - window + 1; j <= i; j++) mean += Math.log(close[j] / close[j - 1])
+  mean /= window
+  let ss = 0
+  for (let j = i - window + 1; j <= i; j++) {
+    const d = Math.log(close[j] / close[j - 1]) - mean
+    ss += d * d
+  }
+  return Math.sqrt(ss / (window - 1))
 }
 
 export type VolatilityEstimator = 'atr' | 'std'

@@ -68,20 +68,25 @@ export function directionalHitRate(pred: Float64Array, y: Float64Array): number 
   return n ? hits / n : 0
 }
 
-/** Share of rows with lo <= y <= hi, and the mean width hi - lo. */
+/** Share of rows with lo <= y <= hi, the mean width hi - lo of the bounded rows, and how many were unbounded. */
 export function intervalCoverage(
   lo: Float64Array,
   hi: Float64Array,
   y: Float64Array,
-): { coverage: number; width: number } {
-  if (y.length === 0) return { coverage: 0, width: 0 }
+): { coverage: number; width: number; unbounded: number } {
   let hit = 0
   let width = 0
+  // An interval with an infinite end (a conformal method with too few scores, ACI at alpha_t <= 0) holds every
+  // target; it is counted apart so that the mean width stays a number.
+  let unbounded = 0
   for (let i = 0; i < y.length; i++) {
     if (y[i] >= lo[i] && y[i] <= hi[i]) hit++
-    width += hi[i] - lo[i]
+    const w = hi[i] - lo[i]
+    if (w === Infinity) unbounded++
+    else width += w
   }
-  return { coverage: hit / y.length, width: width / y.length }
+  const bounded = y.length - unbounded
+  return { coverage: y.length ? hit / y.length : 0, width: bounded ? width / bounded : 0, unbounded }
 }
 
 /** Mean pinball (quantile) loss of the forecast `q` of level `tau`. */

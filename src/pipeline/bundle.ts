@@ -4,28 +4,23 @@ import { canonicalJson } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
 import { baseInterval, originMs } from '../config/schema.js'
 import { ingestFile } from '../data/ingest.js'
-import type { FeatureFrame, FeatureSchema } from '../features/frame.js'
+import type { FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
-import {
-  applyPostProcessors,
-  loadPostProcessor,
-  postProcessorRegistry,
-  type FittedPostProcessor,
-} from '../inference/post-processors.js'
-import type { Model, Outputs } from '../models/contract.js'
+import { loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
+import type { Model } from '../models/contract.js'
 import { registry } from '../models/registry.js'
-import { decide } from '../policy/registry.js'
+import { policyList } from '../policy/registry.js'
+import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
 import { z } from 'zod'
-import { classProbabilities, K, sampleMask, viewNeeds, viewOptions, type ViewOptions } from './predict.js'
-import { postProcess } from './stages/post-process.js'
-import { headCsvColumns, OTHER_HEADS, predictMembers, strip, type OtherHead } from './stages/heads.js'
-import { predictResamples } from './stages/head-resamples.js'
-import { configTargets, predictTargetMembers } from './stages/target-heads.js'
-import { barLabels, outcomeTimeline } from './dataset.js'
+import { K, predictionsCsv, viewNeeds, viewOptions, type PolicyPositions } from './predict.js'
+import { decidePositions } from './positions.js'
+import { headCsvColumns, OTHER_HEADS, type OtherHead } from './stages/heads.js'
+import { configTargets } from './stages/target-heads.js'
+import { assertFeatureSchema, sampleRows, scoreRows, type ChainScores } from './scoring.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
 
@@ -256,9 +251,9 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
     .map((l) => ({ name: l.name, state: l.state }))
   if (canonicalJson(postProcessors) !== canonicalJson(inChain))
     throw new Error(`bundle ${dir}: ${POST_PROCESSORS_FILE} and the post-processors of the manifest's chain differ`)
-  const policy = manifest.chain.find((l) => l.role === 'policy')
-  if (!policy || canonicalJson(policy.params) !== canonicalJson(config.policy))
-    throw new Error(`bundle ${dir}: the manifest's policy link and config.json's policy differ`)
+  const links = manifest.chain.filter((l) => l.role === 'policy').map((l) => l.params)
+  if (canonicalJson(links) !== canonicalJson(policyList(config.policy)))
+    throw new Error(`bundle ${dir}: the manifest's policy links and config.json's policy differ`)
   const model =
     meta.family === 'ensemble'
       ? await loadEnsemble(join(root, 'model'))
@@ -381,33 +376,13 @@ async function loadResamples(
   return resamples
 }
 
-/** What a head's post-processors read besides its outputs: the resamples' predictions, the outcome timeline. */
-function postProcessorInputs(
-  bundle: LoadedBundle,
-  h: BundleHead,
-  scored: { frame: FeatureFrame; vopts: ViewOptions; bars: Bars },
-  rows: Int32Array,
-): Partial<Outputs> {
-  const resamples = h.resamples?.map((members) =>
-    members.map((m) => ({ model: m.model, features: m.features ?? undefined })),
-  )
-  const online = h.postProcessors.some((pp) => postProcessorRegistry.get(pp.name)?.online)
-  return {
-    ...(resamples ? { resampled: predictResamples(resamples, h.head, { lf: scored, vopts: scored.vopts }, rows) } : {}),
-    // Outcomes come from the scored bars themselves, through the labels the run trained on.
-    ...(online ? { timeline: outcomeTimeline(scored.bars.ts, barLabels(scored.bars, bundle.config), rows) } : {}),
-  }
-}
-
-export interface Scored {
+export interface Scored extends Omit<ChainScores, 'signals'> {
   bars: Bars
   rows: Int32Array
-  p: Float64Array
-  /** Conformal prediction sets, row-major (n, 3), when the bundle's chain has an uncertainty method. */
-  sets?: Uint8Array
-  /** The other heads' outputs (E_r, q_lo, q_hi, q05, q50, q95), when the bundle has such heads. */
-  heads?: Outputs
-  signals: Int8Array
+  /** The primary policy's target positions. */
+  signals: Float64Array
+  /** With a list of policies: the others' positions, in the list's order. */
+  otherPolicies: readonly PolicyPositions[]
 }
 
 /**
@@ -431,22 +406,11 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
     originMs(bundle.config),
     baseInterval(bundle.config),
   )
-  if (frame.schema.hash !== expected.hash) {
-    const missing = expected.names.filter((n) => !frame.names.includes(n))
-    const extra = frame.names.filter((n) => !expected.names.includes(n))
-    const detail =
-      missing.length || extra.length
-        ? ` (missing: ${missing.slice(0, 5).join(', ') || '-'}; unexpected: ${extra.slice(0, 5).join(', ') || '-'})`
-        : ' (same names, different parameters or volume mode)'
-    throw new Error(
-      `bundle ${bundle.dir}: feature schema mismatch: data gives ${frame.schema.hash.slice(0, 12)}…, the model was trained on ${expected.hash.slice(0, 12)}…${detail}`,
-    )
-  }
-  const vopts = viewOptions(bundle.config, bars)
-  const needs = viewNeeds(bundle.config)
-  const mask = sampleMask(frame, vopts, needs)
-  const rows = Int32Array.from(mask.keys()).filter((r) => mask[r] === 1)
+  assertFeatureSchema(bundle, frame.schema.hash, frame.names)
+  const rows = sampleRows(bundle, frame, bars)
   if (rows.length === 0) {
+    const vopts = viewOptions(bundle.config, bars)
+    const needs = viewNeeds(bundle.config)
     const needed = Math.max(
       bundle.manifest.signature.inputs.warmup_bars + (needs.window ? vopts.windowSteps : 0),
       needs.foundation ? vopts.foundationContext - 1 : 0,
@@ -456,39 +420,21 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         `(${needed} bars of warm-up before its first prediction)`,
     )
   }
-  const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
-  const { p, sets } = postProcess(bundle.postProcessors, raw, bars.ts, rows)
-  const specs = new Map(configTargets(bundle.config).map((t) => [t.column, t]))
-  const targets = Object.fromEntries(
-    bundle.targets.map((t) => [
-      t.column,
-      predictTargetMembers(
-        t.members.map((m) => ({ model: m.model, features: m.features ?? undefined })),
-        specs.get(t.column)!,
-        frame,
-        vopts,
-        rows,
-      ),
-    ]),
-  )
-  const heads =
-    bundle.heads.length || bundle.targets.length
-      ? bundle.heads.reduce<Outputs>(
-          (all, h) => {
-            const members = h.members.map((m) => ({ model: m.model, features: m.features ?? undefined }))
-            const out = predictMembers(members, h.head, frame, vopts, rows)
-            const inputs = postProcessorInputs(bundle, h, { frame, vopts, bars }, rows)
-            return { ...all, ...strip(applyPostProcessors(h.postProcessors, { ...out, ...inputs })), n: rows.length }
-          },
-          { n: rows.length, ...(bundle.targets.length ? { targets } : {}) },
-        )
-      : undefined
+  const { signals: _unsized, ...chain } = scoreRows(bundle, frame, rows, bars)
+  const { config } = bundle
+  const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
+  const [signals, ...others] = decidePositions(config, chain.p, chain.heads, bars, rows, vol)
+  const kinds = policyList(config.policy).map((policy) => policy.kind)
   return {
     bars,
     rows,
-    p,
-    ...(sets ? { sets } : {}),
-    ...(heads ? { heads } : {}),
-    signals: decide(p, K, bundle.config.policy),
+    ...chain,
+    signals,
+    otherPolicies: others.map((positions, j) => ({ kind: kinds[j + 1], positions })),
   }
+}
+
+/** The predictions CSV of a scored file, as `mlf predict` writes it. */
+export function scoredPredictionsCsv(s: Scored): string {
+  return predictionsCsv(s.bars, s.rows, s.p, s.signals, s.sets, s.heads, s.otherPolicies)
 }

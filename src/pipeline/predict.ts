@@ -101,14 +101,25 @@ export function sampleMask(frame: FeatureFrame, opts: ViewOptions, needs: ViewNe
   return mask
 }
 
+/** A link's output that is not a probability distribution: not finite (`nonFinite`), or not summing to one. */
+export class InvalidOutputError extends Error {
+  constructor(
+    message: string,
+    readonly nonFinite: boolean,
+  ) {
+    super(message)
+  }
+}
+
 /** Throw, naming the link, the row and its bar, unless every row of `p` is a probability distribution. */
 export function checkDistributions(p: Float64Array, link: string, ts: Float64Array, rows: Int32Array): Float64Array {
   const bad = firstBadDistribution(p, K)
   if (bad) {
     const at = rows[bad.row]
     const when = Number.isFinite(ts[at]) ? new Date(ts[at]).toISOString() : '?'
-    throw new Error(
+    throw new InvalidOutputError(
       `${link} gave no valid probabilities for row ${at} (bar ${when}): [${bad.values.join(', ')}]; nothing was written`,
+      bad.values.some((v) => !Number.isFinite(v)),
     )
   }
   return p
@@ -138,9 +149,8 @@ export function classProbabilities(
   return checkDistributions(out.p, `model ${model.spec.name}`, frame.ts, rows)
 }
 
-/** CSV of predictions: the bar time (decision at its close), the three class probabilities, the signal. */
 /** Columns the other heads may add to predictions, in this order: (output, CSV header). */
-const HEAD_CSV_COLUMNS = [
+export const HEAD_CSV_COLUMNS = [
   // The p head's P(up) is already p_up: the binary head's column is named apart.
   ['p_up', 'p_up_binary'],
   ['E_r', 'E_r'],
@@ -151,13 +161,25 @@ const HEAD_CSV_COLUMNS = [
   ['q95', 'q95'],
 ] as const
 
+/** Positions of a policy beside the primary one (a list of policies), written as `signal_<kind>`. */
+export interface PolicyPositions {
+  readonly kind: string
+  readonly positions: Float64Array
+}
+
+/**
+ * CSV of predictions: the bar time (decision at its close), the three class probabilities, the primary policy's
+ * target position (`signal`: -1, 0, 1 for threshold, a fraction of capital for sizing policies), prediction sets and
+ * other heads where the chain makes them, and the other policies' positions of a list.
+ */
 export function predictionsCsv(
   bars: Bars,
   rows: Int32Array,
   p: Float64Array,
-  signals: Int8Array,
+  signals: ArrayLike<number>,
   sets?: Uint8Array,
   heads?: Outputs,
+  otherPolicies: readonly PolicyPositions[] = [],
 ): string {
   // Set and head columns only when the chain makes them: files of runs without them keep their bytes.
   const extra: [string, Float64Array][] = [
@@ -169,11 +191,13 @@ export function predictionsCsv(
     ...Object.entries(heads?.targets ?? {}),
   ]
   const cols = extra.map(([, v]) => v)
-  const header = `ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}${extra.map(([h]) => `,${h}`).join('')}`
+  const header =
+    `ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}${extra.map(([h]) => `,${h}`).join('')}` +
+    otherPolicies.map((o) => `,signal_${o.kind}`).join('')
   const lines = [header]
   for (let i = 0; i < rows.length; i++) {
     const inSet = sets ? `,${sets[i * K]},${sets[i * K + 1]},${sets[i * K + 2]}` : ''
-    const more = cols.map((c) => `,${c[i]}`).join('')
+    const more = cols.map((c) => `,${c[i]}`).join('') + otherPolicies.map((o) => `,${o.positions[i]}`).join('')
     lines.push(
       `${new Date(bars.ts[rows[i]]).toISOString()},${p[i * K]},${p[i * K + 1]},${p[i * K + 2]},${signals[i]}${inSet}${more}`,
     )

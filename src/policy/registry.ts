@@ -1,56 +1,104 @@
 import { z } from 'zod'
-import { thresholdPolicySchema, thresholdSignals } from './threshold.js'
 import { didYouMean } from '../core/suggest.js'
+import type { MarketState, PolicyEntry, PolicyInputs, PolicyNeed } from './contract.js'
+import { kellyEntry } from './kelly.js'
+import { quantileEntry } from './quantile.js'
+import { thresholdEntry } from './threshold.js'
+import { volTargetEntry } from './vol-target.js'
 
-/**
- * Policies turn calibrated class probabilities into positions (+1 long, -1 short, 0 flat per row). One entry per
- * policy, keyed by its `kind` in the config's `policy` section; the params schema fills in and hashes its defaults.
- */
-export interface PolicyEntry<P = unknown> {
-  readonly kind: string
-  readonly params: z.ZodType<P, unknown>
-  /** `p` row-major (n, k) class probabilities (down, flat, up for k = 3). */
-  decide(p: Float64Array, k: number, params: P): Int8Array
-}
-
-const thresholdEntry: PolicyEntry<z.infer<typeof thresholdPolicySchema>> = {
-  kind: 'threshold',
-  params: thresholdPolicySchema,
-  decide: thresholdSignals,
-}
+export type { MarketState, PolicyEntry, PolicyInputs, PolicyNeed } from './contract.js'
 
 // Adding a policy: one file, one line here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const entries: readonly PolicyEntry<any>[] = [thresholdEntry]
+const entries: readonly PolicyEntry<any>[] = [thresholdEntry, kellyEntry, quantileEntry, volTargetEntry]
 
+/**
+ * Policies turn the chain's outputs on decision rows into target positions (a signed fraction of capital per row).
+ * One entry per policy, keyed by its `kind` in the config's `policy` section; the params schema fills in and hashes
+ * its defaults.
+ */
 export const policyRegistry: ReadonlyMap<string, PolicyEntry> = new Map(entries.map((e) => [e.kind, e as PolicyEntry]))
 
-/** The config's `policy` section: `kind` picks the entry (threshold by default), whose schema validates the rest. */
-export const policyConfigSchema = z.unknown().transform((raw, ctx): { kind: string } & Record<string, unknown> => {
-  const given = raw === undefined ? {} : raw
+export type PolicyConfig = { kind: string } & Record<string, unknown>
+
+type Issue = (path: PropertyKey[], message: string) => void
+
+/** One policy: a kind by name, or `{ kind, ...params }` (threshold when kind is absent); params parsed in. */
+function parsePolicy(raw: unknown, issue: Issue): PolicyConfig | null {
+  const given = raw === undefined ? {} : typeof raw === 'string' ? { kind: raw } : raw
   const kind = (given as { kind?: unknown } | null)?.kind ?? 'threshold'
   const entry = typeof kind === 'string' ? policyRegistry.get(kind) : undefined
   if (!entry) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['kind'],
-      message: `unknown policy ${JSON.stringify(kind)}; ${didYouMean(String(kind), policyRegistry.keys(), ' ')}available: ${[...policyRegistry.keys()].join(', ')}`,
-    })
-    return z.NEVER
+    issue(
+      ['kind'],
+      `unknown policy ${JSON.stringify(kind)}; ${didYouMean(String(kind), policyRegistry.keys(), ' ')}available: ${[...policyRegistry.keys()].join(', ')}`,
+    )
+    return null
   }
   const parsed = entry.params.safeParse(given)
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message } as never)
+    for (const i of parsed.error.issues) issue(i.path, i.message)
+    return null
+  }
+  return parsed.data as PolicyConfig
+}
+
+/**
+ * The config's `policy` section: one policy (`{ kind, ...params }`, or its kind by name), or a list of them that the
+ * run backtests side by side on the same predictions (`[threshold, { kind: kelly, fraction: 0.25 }]`); the first of
+ * a list is the run's primary policy (its headline backtest, the predictions' `signal` column). A list of one is that
+ * policy; a kind may appear once in a list.
+ */
+export const policyConfigSchema = z.unknown().transform((raw, ctx): PolicyConfig | readonly PolicyConfig[] => {
+  const issueAt =
+    (prefix: PropertyKey[]): Issue =>
+    (path, message) =>
+      ctx.addIssue({ code: 'custom', path: [...prefix, ...path], message })
+  if (!Array.isArray(raw)) return parsePolicy(raw, issueAt([])) ?? z.NEVER
+  if (raw.length === 0) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'an empty policy list; name at least one policy' })
     return z.NEVER
   }
-  return parsed.data as { kind: string } & Record<string, unknown>
+  const list = raw.map((r, i) => parsePolicy(r, issueAt([i])))
+  if (list.some((p) => p === null)) return z.NEVER
+  const kinds = list.map((p) => p!.kind)
+  const twice = kinds.find((k, i) => kinds.indexOf(k) !== i)
+  if (twice) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [kinds.lastIndexOf(twice)],
+      message: `policy ${twice} appears twice in the list; each kind is backtested once`,
+    })
+    return z.NEVER
+  }
+  return list.length === 1 ? list[0]! : (list as PolicyConfig[])
 })
 
-export type PolicyConfig = z.infer<typeof policyConfigSchema>
+export type PolicySection = z.infer<typeof policyConfigSchema>
 
-/** Positions from class probabilities under the configured policy. */
-export function decide(p: Float64Array, k: number, policy: PolicyConfig): Int8Array {
+/** The policies of a `policy` section, the primary first. */
+export function policyList(section: PolicySection): readonly PolicyConfig[] {
+  return Array.isArray(section) ? section : [section as PolicyConfig]
+}
+
+/** The chain outputs a configured policy reads. */
+export function policyNeeds(policy: PolicyConfig): readonly PolicyNeed[] {
   const entry = policyRegistry.get(policy.kind)
   if (!entry) throw new Error(`policy.kind: no policy "${policy.kind}"`)
-  return entry.decide(p, k, policy)
+  return entry.needs(policy)
+}
+
+/** Target positions of the decision rows under the configured policy: finite, in [-1, 1], or an error naming the row. */
+export function decide(inputs: PolicyInputs, market: MarketState, policy: PolicyConfig): Float64Array {
+  const entry = policyRegistry.get(policy.kind)
+  if (!entry) throw new Error(`policy.kind: no policy "${policy.kind}"`)
+  if (inputs.p.length !== 3 * inputs.n || market.rows.length !== inputs.n)
+    throw new Error(
+      `policy ${policy.kind}: ${inputs.n} rows, ${inputs.p.length / 3} probability rows and ${market.rows.length} bars`,
+    )
+  const positions = entry.decide(inputs, market, policy)
+  for (let i = 0; i < positions.length; i++)
+    if (!(positions[i] >= -1 && positions[i] <= 1))
+      throw new Error(`policy ${policy.kind} gave position ${positions[i]} for the row at bar ${market.rows[i]}`)
+  return positions
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { PolicyEntry } from './contract.js'
 
 export const thresholdPolicySchema = z
   .object({
@@ -31,4 +32,12 @@ export function thresholdSignals(p: Float64Array, k: number, policy: ThresholdPo
     else if (k === 3 && down >= policy.short && down > up) out[i] = -1
   }
   return out
+}
+
+/** The whole capital long or short when a probability clears its threshold. */
+export const thresholdEntry: PolicyEntry<ThresholdPolicy> = {
+  kind: 'threshold',
+  params: thresholdPolicySchema,
+  needs: () => ['p'],
+  decide: (inputs, _market, params) => Float64Array.from(thresholdSignals(inputs.p, 3, params)),
 }

@@ -24,15 +24,7 @@ import { createSampler } from './samplers/registry.js'
 import { pruningThresholds } from './pruners/registry.js'
 import type { TrialHistory } from './pruners/pruner.js'
 import { lossOf } from './objective.js'
-import {
-  barReturns,
-  evaluateSlice,
-  trialData,
-  trialLoss,
-  windowsOf,
-  type TrialJob,
-  type TrialOutcome,
-} from './trial.js'
+import { evaluateSlice, trialData, trialLoss, windowsOf, type TrialJob, type TrialOutcome } from './trial.js'
 import { deflatedSharpeOfSweep, pboOfWindow, type DeflatedSharpeRecord, type PboRecord } from './overfitting.js'
 
 export interface TrialRecord {
@@ -100,19 +92,43 @@ export interface SweepOptions {
 
 const sameParams = (a: Params, b: Params) => canonicalJson(a) === canonicalJson(b)
 
-/** The per-bar test backtests of the windows as one stream: equity compounds from one window into the next. */
+/**
+ * The windows' test backtests as one stream: equity compounds from one window into the next. The maker share is the
+ * windows' shares weighted by their traded notional (position changes times equity), and order counts add up.
+ */
 export function chainBacktests(parts: readonly BacktestResult[]): BacktestResult {
   let capital = 1
+  let notional = 0
+  let maker = 0
   const equity: Float64Array[] = []
   for (const p of parts) {
-    equity.push(p.equity.map((e) => e * capital))
+    const scaled = p.equity.map((e) => e * capital)
+    equity.push(scaled)
+    let traded = 0
+    for (let i = 0; i < p.position.length; i++)
+      traded += Math.abs(p.position[i] - (i ? p.position[i - 1] : 0)) * scaled[i]
+    notional += traded
+    maker += traded * p.makerShare
     if (p.equity.length) capital *= p.equity[p.equity.length - 1]
   }
+  const counted = parts.filter((p) => p.orders)
+  const orders = counted.length
+    ? counted.reduce(
+        (sum, p) => {
+          for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += p.orders![k]
+          return sum
+        },
+        { limit: 0, filled: 0, crossed: 0, cancelled: 0, replaced: 0 },
+      )
+    : undefined
   return {
     trades: parts.flatMap((p) => p.trades),
     equity: concat(equity),
     ts: concat(parts.map((p) => p.ts)),
     position: concat(parts.map((p) => p.position)),
+    returns: concat(parts.map((p) => p.returns)),
+    makerShare: notional > 0 ? maker / notional : 0,
+    ...(orders ? { orders } : {}),
   }
 }
 
@@ -278,7 +294,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     deflatedSharpe: chained
       ? deflatedSharpeOfSweep(
           trialsByWindow.map((ts) => ts.map((t) => t.outcome)),
-          barReturns(chained).r,
+          Array.from(chained.returns),
         )
       : { reason: 'no window chose a configuration' },
     chosen: last?.chosen

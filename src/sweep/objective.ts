@@ -1,7 +1,7 @@
 /**
  * What a sweep optimizes: one metric of a trial on its window's validation slice. The final model's probabilities
- * (log_loss, accuracy, auc_up, auc_dir, as mlf run reports them) or the policy's backtest of the validation rows after
- * fees and slippage (bt_*). Each metric has its natural direction; `direction` may say it explicitly.
+ * (log_loss, accuracy, auc_up, auc_dir, as mlf run reports them) or the primary policy's backtest of the validation
+ * rows after fees and slippage (bt_*). Each metric has its natural direction; `direction` may say it explicitly.
  */
 import { z } from 'zod'
 

@@ -131,7 +131,7 @@ export async function evaluateSlice(
   const result = await runWindowChain(ctx, data, scored)
   const backtest = runBacktest(
     data.bars,
-    result.signals,
+    result.positions[0],
     scored.test,
     config.labels.tripleBarrier.maxHolding,
     config.backtest,
@@ -145,10 +145,9 @@ export async function evaluateSlice(
   return { rows: scored.test, p: result.test, y: result.yTrue.test, backtest, metrics }
 }
 
-/** Per-bar returns of a backtest's marked-to-market equity (the first bar's from the starting capital of 1). */
+/** Per-bar returns of a backtest (of its marked-to-market equity), with the bars' times. */
 export function barReturns(bt: BacktestResult): { ts: number[]; r: number[] } {
-  const r = Array.from(bt.equity, (e, i) => e / (i ? bt.equity[i - 1] : 1) - 1)
-  return { ts: Array.from(bt.ts), r }
+  return { ts: Array.from(bt.ts), r: Array.from(bt.returns) }
 }
 
 /**

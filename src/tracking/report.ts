@@ -279,6 +279,15 @@ function backtestSection(run: RunRecord, charts: ChartData): string {
           b.byRegime.map((r) => [r.regime, r.trades, r.pnl, r.sharpe, r.winRate]),
         )
       : '<p class="absent">No regime breakdown.</p>')
+  if (run.policies) {
+    const keys = Object.keys(run.policies[0].metrics)
+    body +=
+      "<h3>Policies on the same predictions</h3><p>The first is the run's primary policy (the metrics above).</p>" +
+      table(
+        ['policy', ...keys],
+        run.policies.map((p) => [p.policy, ...keys.map((k) => p.metrics[k])]),
+      )
+  }
   return section('backtest', 'Backtest', body)
 }
 

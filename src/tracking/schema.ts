@@ -134,6 +134,7 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
     .optional(),
   featureImportance: z.array(z.object({ feature: z.string(), gain: anyNumber })).optional(),
   backtest: backtest.optional(),
+  policies: z.array(z.object({ policy: z.string().min(1), metrics: metricMap })).optional(),
   canary: z.object({ shuffledLabels: z.boolean(), testAuc: anyNumber }).optional(),
   artifacts: z.array(
     z.object({

@@ -159,6 +159,8 @@ export interface RunRecord {
   predictionSets?: PredictionSetsRecord
   featureImportance?: { feature: string; gain: number }[]
   backtest?: BacktestResult
+  /** With a list of policies: each one's backtest metrics on the same predictions, the primary first. */
+  policies?: { policy: string; metrics: Record<string, number> }[]
   /** Sanity check: the same pipeline on shuffled labels should score near chance. */
   canary?: { shuffledLabels: boolean; testAuc: number }
   artifacts: ArtifactRecord[]

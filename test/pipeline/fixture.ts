@@ -5,8 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { ingestFile } from '../../src/data/ingest.js'
 import { resolveConfig, type ResolvedConfig } from '../../src/config/load.js'
 import { SAMPLE, tempDir } from '../helpers.js'
-import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
-import { predictionsCsv } from '../../src/pipeline/predict.js'
+import { loadBundle, scoreWithBundle, scoredPredictionsCsv } from '../../src/pipeline/bundle.js'
 
 /** `rows` bars of the sample from bar `start` (default the first) as a gzipped CSV (optionally without volume). */
 export async function sampleSlice(rows: number, withVolume = true, start = 0): Promise<string> {
@@ -57,10 +56,7 @@ export async function assertBundleReproducesRun(
   data: string,
 ): Promise<number> {
   const scored = await scoreWithBundle(await loadBundle(run.bundleDir, run.bundleChecksum), data)
-  const lines = predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals, scored.sets, scored.heads)
-    .trim()
-    .split('\n')
-    .slice(1)
+  const lines = scoredPredictionsCsv(scored).trim().split('\n').slice(1)
   const byTs = new Map(lines.map((l) => [l.split(',')[0], l]))
   const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
     .trim()

@@ -43,7 +43,7 @@ test('heads a model cannot produce, or that mlf run does not train, are refused 
   )
   fails(
     { base_models: [{ name: 'xgboost', outputs: ['p', 'Er'] }] },
-    /unknown head "Er"; did you mean "E_r"\? mlf run trains p, p_up, E_r and q05\/q50\/q95/,
+    /unknown head "Er"; did you mean "E_r"\? mlf run trains p, p_up, E_r, q05\/q50\/q95 and tradeable, direction, strength, reach/,
   )
   fails({ base_models: [{ name: 'ridge', outputs: ['E_r'] }] }, /no base model has outputs \[p\]/)
   fails({ inference: { uncertainty: { method: 'split' } } }, /split acts on the E_r head, which no base model outputs/)

@@ -66,7 +66,7 @@ for (const [name, entry] of registry) {
   const groups = [...run.heads.filter((h) => !isTargetHead(h)).map((h) => [h]), ...(targets.length ? [targets] : [])]
   for (const heads of groups) {
     const head = heads.join(', ')
-    test(`mlf run trains ${name} on the ${head} head from a config, and its bundle reproduces the test predictions`, async () => {
+    test(`mlf run trains ${name} on the ${head} head${heads.length > 1 ? 's' : ''} from a config, and its bundle reproduces the test predictions`, async () => {
       const neural = entry.spec.inputView === 'window_tensor'
       const foundation = FOUNDATION[name]
       const params = foundation

@@ -38,6 +38,15 @@ for (const [name, entry] of postProcessorRegistry) {
     const data = await sampleSlice(ROWS)
     const xgboost = smallConfig().base_models[0]
     const config = smallConfig({ inference, ...(other ? { base_models: [xgboost, other] } : {}) })
+    if (name === 'jackknife_plus') {
+      // One refit per training sample: this slice's window is refused before any model trains (the run form on a
+      // small window is in conformal-resamples.test.ts).
+      await assert.rejects(
+        runPipeline({ config, dataFile: data, outDir: tempDir() }),
+        /jackknife_plus refits the E_r head once per training sample, and a training window here has \d+ \(max_refits is 1000\)/,
+      )
+      return
+    }
     const run = await runPipeline({ config, dataFile: data, outDir: tempDir() })
     const bundle = await loadBundle(run.bundleDir, run.bundleChecksum)
     const links = bundle.manifest.chain.map((l) => [l.role, l.name])

@@ -74,7 +74,10 @@ test('the defaults, and a complete walk-forward section, raise no problem', () =
 
 test('config sections the code does not have are refused at load, naming them', () => {
   for (const [over, why] of [
-    [{ policy: { kind: 'kelly' } }, /policy\.kind: unknown policy "kelly"; available: threshold/],
+    [
+      { policy: { kind: 'rl' } },
+      /policy\.kind: unknown policy "rl"; available: threshold, kelly, quantile, vol_target/,
+    ],
     [
       { inference: { calibrate: ['no_such'] } },
       /inference\.calibrate\.0: unknown post-processor "no_such"; available: temperature, platt, isotonic, beta, dirichlet$/m,

@@ -87,7 +87,7 @@ test("the manifest's chain must be the bundle's: post-processors and policy", as
   editManifest(other, (m) => {
     for (const l of m.chain) if (l.role === 'policy') l.params = { ...l.params, long: 0.99 }
   })
-  await assert.rejects(loadBundle(other), /the manifest's policy link and config\.json's policy differ/)
+  await assert.rejects(loadBundle(other), /the manifest's policy links and config\.json's policy differ/)
 })
 
 test('the manifest lists the chain with roles: members with view and head, post-processors, policy', async () => {

@@ -1,34 +1,158 @@
 import assert from 'node:assert/strict'
 import test from 'node:test'
-import { decide, policyConfigSchema, policyRegistry } from '../../src/policy/registry.js'
+import { atr } from '../../src/labels/volatility.js'
+import {
+  decide,
+  policyConfigSchema,
+  policyList,
+  policyNeeds,
+  policyRegistry,
+  type PolicyConfig,
+} from '../../src/policy/registry.js'
+import type { Bars } from '../../src/data/bars.js'
+import type { PolicyInputs } from '../../src/policy/contract.js'
+import { seededRandom } from '../../src/core/random.js'
+import { marketOf, randomBars, randomInputs } from './fixture.js'
+
+const single = (raw: unknown) => policyConfigSchema.parse(raw) as PolicyConfig
+
+/** Inputs and bars with every row from `from` on replaced by other random values. */
+function perturbed(ins: PolicyInputs, bars: Bars, rows: Int32Array, from: number, seed: number) {
+  const rand = seededRandom(seed)
+  const other = randomInputs(ins.n, seed + 1)
+  const copy = (a: Float64Array, b: Float64Array, width: number) => {
+    const out = Float64Array.from(a)
+    out.set(b.subarray(from * width), from * width)
+    return out
+  }
+  const next: PolicyInputs = {
+    ...ins,
+    p: copy(ins.p, other.p, 3),
+    p_up: copy(ins.p_up!, other.p_up!, 1),
+    E_r: copy(ins.E_r!, other.E_r!, 1),
+    q_lo: copy(ins.q_lo!, other.q_lo!, 1),
+    q_hi: copy(ins.q_hi!, other.q_hi!, 1),
+  }
+  // Every bar after the decision bar of row `from - 1` moves.
+  const cut = rows[from - 1] + 1
+  const scale = (a: Float64Array) => Float64Array.from(a, (v, i) => (i >= cut ? v * (0.9 + 0.2 * rand()) : v))
+  const moved: Bars = { ...bars, open: scale(bars.open), close: scale(bars.close), volume: scale(bars.volume) }
+  const high = Float64Array.from(moved.close, (c, i) => (i >= cut ? Math.max(c, moved.open[i]) * 1.001 : bars.high[i]))
+  const low = Float64Array.from(moved.close, (c, i) => (i >= cut ? Math.min(c, moved.open[i]) * 0.999 : bars.low[i]))
+  return { inputs: next, bars: { ...moved, high, low } }
+}
+
+/** Params that make each entry read everything it can (p_up, the interval) and trade often. */
+const VARIANTS: Record<string, unknown[]> = {
+  threshold: [{}],
+  kelly: [{}, { method: 'binary' }, { method: 'binary', source: 'p_up', short: false }],
+  quantile: [{}, { straddle: 'trade' }],
+  vol_target: [{ lookback: 60 }],
+}
 
 for (const [kind, entry] of policyRegistry) {
-  test(`policy ${kind}: defaults parse, and every row gets one position in {-1, 0, 1}`, () => {
-    const params = policyConfigSchema.parse({ kind })
+  test(`policy ${kind}: defaults parse, positions are finite in [-1, 1], and the same inputs give the same positions`, () => {
+    const params = single({ kind })
     assert.equal(params.kind, kind)
     assert.deepEqual(entry.params.parse(params), params)
-    const p = Float64Array.from([0.05, 0.05, 0.9, 0.9, 0.05, 0.05, 0.2, 0.6, 0.2, 1 / 3, 1 / 3, 1 / 3])
-    const signals = decide(p, 3, params)
-    assert.ok(signals instanceof Int8Array)
-    assert.equal(signals.length, 4)
-    assert.ok(signals.every((s) => s === -1 || s === 0 || s === 1))
-    // Deterministic, and a confident up row is long, a confident down row short, a flat row flat.
-    assert.deepEqual(decide(p, 3, params), signals)
-    assert.deepEqual(Array.from(signals.slice(0, 3)), [1, -1, 0])
+    assert.ok(entry.needs(params).length > 0)
+    const bars = randomBars(2000, 3)
+    const rows = Int32Array.from({ length: 1800 }, (_, i) => 150 + i)
+    const ins = randomInputs(rows.length, 4)
+    const a = decide(ins, marketOf(bars, rows), params)
+    assert.ok(a instanceof Float64Array)
+    assert.equal(a.length, rows.length)
+    assert.ok(a.every((x) => Number.isFinite(x) && x >= -1 && x <= 1))
+    assert.ok(
+      a.some((x) => x !== 0),
+      'the policy takes some position on random outputs',
+    )
+    assert.deepEqual(decide(ins, marketOf(bars, rows), params), a)
+  })
+
+  test(`policy ${kind}: a position at row t uses nothing after t (bars and outputs after t perturbed)`, () => {
+    for (const variant of VARIANTS[kind]) {
+      const params = single({ kind, ...(variant as object) })
+      const bars = randomBars(1500, 21)
+      const rows = Int32Array.from({ length: 1400 }, (_, i) => 80 + i)
+      const ins = randomInputs(rows.length, 22)
+      const before = decide(ins, marketOf(bars, rows), params)
+      for (const [k, from] of [200, 701, 1300].entries()) {
+        const moved = perturbed(ins, bars, rows, from, 100 + k)
+        // The labels' volatility recomputed from the perturbed bars: the whole chain of what a policy reads.
+        const market = { ...marketOf(moved.bars, rows), vol: atr(moved.bars, 14) }
+        const after = decide(moved.inputs, market, params)
+        assert.deepEqual(
+          after.subarray(0, from),
+          before.subarray(0, from),
+          `${kind} ${JSON.stringify(variant)} from ${from}`,
+        )
+        assert.notDeepEqual(after.subarray(from), before.subarray(from), 'the perturbation reached the policy')
+      }
+    }
   })
 }
 
 test('threshold: the thresholds are honoured, and a short threshold of 1 disables shorts', () => {
   const p = Float64Array.from([0.1, 0.3, 0.6, 0.6, 0.3, 0.1])
-  assert.deepEqual(Array.from(decide(p, 3, policyConfigSchema.parse({ long: 0.55, short: 0.55 }))), [1, -1])
-  assert.deepEqual(Array.from(decide(p, 3, policyConfigSchema.parse({ long: 0.65, short: 1 }))), [0, 0])
+  const market = marketOf(randomBars(30, 1), Int32Array.from([20, 21]))
+  assert.deepEqual(Array.from(decide({ n: 2, p }, market, single({ long: 0.55, short: 0.55 }))), [1, -1])
+  assert.deepEqual(Array.from(decide({ n: 2, p }, market, single({ long: 0.65, short: 1 }))), [0, 0])
 })
 
 test('an unknown policy or a bad threshold is refused naming the field', () => {
-  const unknown = policyConfigSchema.safeParse({ kind: 'kelly' })
+  const unknown = policyConfigSchema.safeParse({ kind: 'kelley' })
   assert.ok(!unknown.success)
-  assert.equal(unknown.error.issues[0].message, 'unknown policy "kelly"; available: threshold')
+  assert.equal(
+    unknown.error.issues[0].message,
+    'unknown policy "kelley"; did you mean "kelly"? available: threshold, kelly, quantile, vol_target',
+  )
   assert.deepEqual(unknown.error.issues[0].path, ['kind'])
   const r = policyConfigSchema.safeParse({ long: 1.5 })
   assert.ok(!r.success && r.error.issues[0].path.join('.') === 'long')
+})
+
+test('a list of policies: kinds by name or with params, the primary first; a list of one is that policy', () => {
+  const list = policyConfigSchema.parse(['threshold', { kind: 'kelly', fraction: 0.25 }])
+  assert.ok(Array.isArray(list))
+  assert.deepEqual(
+    policyList(list).map((p) => [p.kind, p.fraction ?? null]),
+    [
+      ['threshold', null],
+      ['kelly', 0.25],
+    ],
+  )
+  assert.deepEqual(policyConfigSchema.parse(['kelly']), single({ kind: 'kelly' }))
+  assert.deepEqual(policyConfigSchema.parse('vol_target'), single({ kind: 'vol_target' }))
+  const twice = policyConfigSchema.safeParse(['kelly', { kind: 'kelly', fraction: 0.1 }])
+  assert.ok(!twice.success)
+  assert.deepEqual(twice.error.issues[0].path, [1])
+  assert.match(twice.error.issues[0].message, /policy kelly appears twice in the list/)
+  const bad = policyConfigSchema.safeParse(['threshold', { kind: 'quantile', straddle: 'maybe' }])
+  assert.ok(!bad.success)
+  assert.deepEqual(bad.error.issues[0].path, [1, 'straddle'])
+  assert.ok(!policyConfigSchema.safeParse([]).success)
+})
+
+test('each policy declares the chain outputs it reads', () => {
+  assert.deepEqual(policyNeeds(single('threshold')), ['p'])
+  assert.deepEqual(policyNeeds(single('kelly')), ['p'])
+  assert.deepEqual(policyNeeds(single({ kind: 'kelly', method: 'binary', source: 'p_up', short: false })), ['p_up'])
+  assert.deepEqual(policyNeeds(single('quantile')), ['E_r', 'q_lo/q_hi'])
+  assert.deepEqual(policyNeeds(single('vol_target')), ['p'])
+})
+
+test('a policy that returns a position outside [-1, 1] is stopped naming the row', () => {
+  const market = marketOf(randomBars(30, 1), Int32Array.from([20]))
+  const entry = policyRegistry.get('threshold')!
+  const original = entry.decide
+  try {
+    ;(entry as { decide: typeof entry.decide }).decide = () => Float64Array.from([NaN])
+    assert.throws(
+      () => decide({ n: 1, p: Float64Array.from([0, 0, 1]) }, market, single('threshold')),
+      /policy threshold gave position NaN for the row at bar 20/,
+    )
+  } finally {
+    ;(entry as { decide: typeof entry.decide }).decide = original
+  }
 })

@@ -306,5 +306,8 @@ export async function loadXgbModel(spec: ModelSpec, dir: string): Promise<XgbMod
   if (meta.model !== spec.name)
     throw new Error(`${metaPath}: field "model" is ${JSON.stringify(meta.model)}, expected "${spec.name}"`)
   const booster = loadBooster(await readFile(modelPath), modelPath)
+  // A saved model does not keep nthread: a loaded booster would predict on every core's OpenMP thread, which costs
+  // milliseconds per small batch on a busy machine (and changes no prediction). It predicts on the threads it trained on.
+  booster.setParams({ nthread: scoringThreads(meta.threads) })
   return xgbModel(spec, meta.task, meta.params, undefined, { booster, meta })
 }

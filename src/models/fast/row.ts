@@ -62,3 +62,26 @@ export function rowPredictor(
 export function splitRows(a: Float64Array, rows: number, f: number): Float64Array[] {
   return Array.from({ length: rows }, (_, k) => a.slice(k * f, k * f + f))
 }
+
+/**
+ * Class probabilities (n, classes) of the n rows of a row-major matrix, each scored by the single-row predictor: the
+ * batch path of the models that have one, so batch and live scoring are one arithmetic.
+ */
+export function predictRows(fast: FastPredictor, x: Float64Array, n: number): Float64Array {
+  const { classes, features } = fast
+  const p = new Float64Array(n * classes)
+  for (let i = 0; i < n; i++) p.set(fast.predict(x, i * features), i * classes)
+  return p
+}
+
+const predictors = new WeakMap<object, FastPredictor>()
+
+/** The single-row predictor of a fitted model's parameters, made once per parameter object and kept while it lives. */
+export function predictorOf<S extends object>(state: S, make: (state: S) => FastPredictor): FastPredictor {
+  let fast = predictors.get(state)
+  if (!fast) {
+    fast = make(state)
+    predictors.set(state, fast)
+  }
+  return fast
+}

@@ -39,7 +39,20 @@ export interface Standardizer {
 }
 
 /** The view as a neural input; multi_res only where the model accepts it (`multiRes`). */
-export function asNeuralView(x: DataView, model: string, multiRes = false): NeuralView {
+/**
+ * The view a neural model reads: a window, multi-resolution windows or a feature matrix. With `seqLen`, a window view
+ * is narrowed to the last seqLen steps of each window (the same windows, ending at the same bars).
+ */
+export function asNeuralView(x: DataView, model: string, multiRes = false, seqLen?: number): NeuralView {
+  if (seqLen !== undefined) {
+    if (x.kind !== 'window_tensor')
+      throw new Error(`model "${model}": seq_len applies to a window_tensor view, not ${x.kind}`)
+    if (seqLen > x.steps)
+      throw new Error(
+        `model "${model}": seq_len ${seqLen} is longer than the window's ${x.steps} steps (views.window_steps)`,
+      )
+    return { ...x, steps: seqLen }
+  }
   if (x.kind === 'multi_res' && multiRes) {
     if (x.parts.length === 0) throw new Error(`model "${model}": multi_res view has no parts`)
     for (const p of x.parts) {

@@ -61,6 +61,12 @@ export const trainingParams = {
     .describe('Epochs without a validation improvement before stopping; 0: no early stopping'),
   minDelta: z.number().min(0).default(0).describe('Smallest validation-loss decrease that counts as an improvement'),
   dropout: z.number().min(0).max(0.9).default(0).describe('Dropout rate'),
+  seq_len: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Window steps the model reads: the last seq_len of the window view (default: all views.window_steps)'),
   /** Resumable per-epoch checkpoints go here when set. */
   checkpointDir: z
     .string()
@@ -304,9 +310,9 @@ function createNeuralModel<P extends TrainingParams>(
     },
     async fit(train: Dataset, val: Dataset | undefined, ctx: FitContext): Promise<void> {
       const t = torch()
-      const tv = asNeuralView(train.x, spec.name, multiRes)
+      const tv = asNeuralView(train.x, spec.name, multiRes, params.seq_len)
       checkTargets(train.y, tv.n, task, spec.name)
-      const vv = val ? asNeuralView(val.x, spec.name, multiRes) : undefined
+      const vv = val ? asNeuralView(val.x, spec.name, multiRes, params.seq_len) : undefined
       if (val && vv) {
         checkLayout(vv, layoutOf(tv), spec.name)
         checkTargets(val.y, vv.n, task, spec.name)
@@ -348,7 +354,7 @@ function createNeuralModel<P extends TrainingParams>(
       if (!net || !meta) throw new Error(`model "${spec.name}" is not fitted`)
       const layer = net
       const m = meta
-      const v = asNeuralView(x, spec.name, multiRes)
+      const v = asNeuralView(x, spec.name, multiRes, params.seq_len)
       checkLayout(v, m.layout, spec.name)
       const s: Standardizer = { mean: Float64Array.from(m.mean), std: Float64Array.from(m.std) }
       const k = decodedWidth(head, task)

@@ -2,6 +2,8 @@ import { z } from 'zod'
 import type { DataView } from '../../features/views/types.js'
 import type { ArtifactRefs, Dataset, FitContext, Model, ModelSpec, Outputs, Task } from '../contract.js'
 import type { ModelEntry } from '../registry.js'
+import { fastFromGaussianNb } from '../fast/gaussian_nb.js'
+import { predictorOf, predictRows } from '../fast/row.js'
 import { classificationOutputs } from './linear/classifier.js'
 import { classCount, classLabels, featureMatrix, sampleWeights, trainingMatrix } from './linear/data.js'
 import { preprocessSchema, readJson, taskSchema, writeJson } from '../persist.js'
@@ -114,47 +116,18 @@ export function fitGaussianNb(
   return { theta, variance, logPrior }
 }
 
-/** Class probabilities (n, K): softmax over k of log prior_k - 0.5 sum_j [ln(2 pi var_kj) + (x_j - theta_kj)^2 / var_kj]. */
+/**
+ * Class probabilities (n, K): softmax over k of log prior_k - 0.5 sum_j [ln(2 pi var_kj) + (x_j - theta_kj)^2 / var_kj],
+ * each row through the state's single-row fast predictor (models/fast), so that a batch and a live row one at a time
+ * give the same numbers, bit for bit.
+ */
 export function gaussianNbProbabilities(s: GaussianNbState, view: DataView, model: string): Float64Array {
   const m = featureMatrix(view, model)
   const f = s.preprocess.medians.length
   if (m.f !== f) throw new Error(`${model}: input has ${m.f} features, the model was fitted on ${f}`)
   assertFiniteOrNaN(m, model)
-  const K = s.logPrior.length
-  const base = new Float64Array(K)
-  const invTwoVar = new Float64Array(K * f)
-  for (let k = 0; k < K; k++) {
-    let b = s.logPrior[k]
-    for (let j = 0; j < f; j++) {
-      const v = s.variance[k * f + j]
-      b -= 0.5 * Math.log(2 * Math.PI * v)
-      invTwoVar[k * f + j] = 1 / (2 * v)
-    }
-    base[k] = b
-  }
-  const { medians } = s.preprocess
-  const p = new Float64Array(m.n * K)
-  for (let i = 0; i < m.n; i++) {
-    let max = -Infinity
-    for (let k = 0; k < K; k++) {
-      let jll = base[k]
-      for (let j = 0; j < f; j++) {
-        const raw = m.data[i * f + j]
-        const d = (raw === raw ? raw : medians[j]) - s.theta[k * f + j]
-        jll -= d * d * invTwoVar[k * f + j]
-      }
-      p[i * K + k] = jll
-      if (jll > max) max = jll
-    }
-    let sum = 0
-    for (let k = 0; k < K; k++) {
-      const e = Math.exp(p[i * K + k] - max)
-      p[i * K + k] = e
-      sum += e
-    }
-    for (let k = 0; k < K; k++) p[i * K + k] /= sum
-  }
-  return p
+  const fast = predictorOf(s, fastFromGaussianNb)
+  return predictRows(fast, m.data, m.n)
 }
 
 export function createGaussianNb(params: GaussianNbParams, task: Task, fitted?: GaussianNbState): GaussianNbModel {

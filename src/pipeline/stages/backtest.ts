@@ -1,6 +1,10 @@
-/** Backtest stage: the test stream's signals through the cost-aware engine, with metrics per window and regime. */
+/**
+ * Backtest stage: each configured policy's positions on the test stream through the cost-aware engine, on the same
+ * predictions; metrics per policy, per window (the primary policy) and per volatility regime.
+ */
 import { runBacktest, type BacktestResult } from '../../backtest/engine.js'
 import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
+import { policyList } from '../../policy/registry.js'
 import type { WindowRecord } from '../../tracking/types.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
@@ -8,35 +12,40 @@ import { splitMetrics, type TestStream } from './evaluate.js'
 import type { WindowResult } from './chain.js'
 
 export interface BacktestOutcome {
+  /** The policy's kind (policies in a list have distinct kinds). */
+  readonly policy: string
   readonly result: BacktestResult
   readonly metrics: ReturnType<typeof backtestMetrics>
   readonly regimes: ReturnType<typeof regimeBreakdown>
 }
 
-export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream): BacktestOutcome {
+/** One outcome per configured policy, the primary first. */
+export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream): BacktestOutcome[] {
   const { config } = ctx
-  const bt = runBacktest(
-    data.bars,
-    stream.signals,
-    stream.rows,
-    config.labels.tripleBarrier.maxHolding,
-    config.backtest,
-  )
-  // Indexed by absolute bar, like the trades' entry and exit indices.
+  // Indexed by absolute bar, like the trades' decision, entry and exit indices.
   const volAtRow = Float64Array.from(data.lf.vol, (v, i) => v / data.bars.close[i])
-  const out = { result: bt, metrics: backtestMetrics(bt), regimes: regimeBreakdown(bt, volAtRow) }
+  const out = policyList(config.policy).map((policy, j) => {
+    const bt = runBacktest(
+      data.bars,
+      stream.positions[j],
+      stream.rows,
+      config.labels.tripleBarrier.maxHolding,
+      config.backtest,
+    )
+    return { policy: policy.kind, result: bt, metrics: backtestMetrics(bt), regimes: regimeBreakdown(bt, volAtRow) }
+  })
   ctx.lap('policy+backtest')
   return out
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-/** Each walk-forward window on its own: its sizes, the final model's test metrics and its own backtest. */
+/** Each walk-forward window on its own: its sizes, the final model's test metrics and its own backtest (primary policy). */
 export function windowRecords(ctx: RunContext, data: RunData, results: readonly WindowResult[]): WindowRecord[] {
   const { config } = ctx
   return results.map((r) => {
     const w = r.window
-    const bt = runBacktest(data.bars, r.signals, w.test, config.labels.tripleBarrier.maxHolding, config.backtest)
+    const bt = runBacktest(data.bars, r.positions[0], w.test, config.labels.tripleBarrier.maxHolding, config.backtest)
     const m = backtestMetrics(bt)
     return {
       key: w.key,

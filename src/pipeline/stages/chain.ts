@@ -4,10 +4,10 @@
  * each one; nothing is fitted on test rows.
  */
 import type { FittedPostProcessor } from '../../inference/post-processors.js'
-import type { Model, Task } from '../../models/contract.js'
-import { decide } from '../../policy/registry.js'
+import type { Model, Outputs, Task } from '../../models/contract.js'
 import { classTargets, shuffled } from '../dataset.js'
 import { classProbabilities, K } from '../predict.js'
+import { decidePositions } from '../positions.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import { fitHeldOutCombiner, heldOutCombiner, vote, type Combination } from './combine.js'
@@ -41,7 +41,7 @@ export interface WindowResult {
   readonly members: readonly FittedBase[]
   readonly combination: Combination | null
   readonly postProcessors: readonly FittedPostProcessor[]
-  /** The final model's raw and post-processed probabilities, and the policy's signals on test rows. */
+  /** The final model's raw and post-processed probabilities on validation and test rows. */
   readonly raw: { readonly val: Float64Array; readonly test: Float64Array }
   readonly test: Float64Array
   /** Conformal prediction sets on test rows, row-major (n, 3), when the chain has an uncertainty method. */
@@ -58,7 +58,8 @@ export interface WindowResult {
   readonly heads: readonly HeadResult[]
   /** The multi-head targets' results, one per target (none when the run trains no target head). */
   readonly targets: readonly TargetHeadResult[]
-  readonly signals: Int8Array
+  /** Each configured policy's target positions on the test rows, the primary first. */
+  readonly positions: readonly Float64Array[]
 }
 
 export async function runWindowChain(ctx: RunContext, data: RunData, window: EvalWindow): Promise<WindowResult> {
@@ -123,7 +124,8 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
   if (window.key === 'all') ctx.lap('calibration')
   const heads = await fitOtherHeads(ctx, data, window)
   const targets = await fitTargetHeads(ctx, data, window)
-  const signals = decide(calibrated.test.p, K, config.policy)
+  const headsTest = heads.reduce<Outputs>((all, h) => ({ ...all, ...h.test }), { n: window.test.length })
+  const positions = decidePositions(config, calibrated.test.p, headsTest, data.bars, window.test, lf.vol)
   return {
     window,
     yTrue,
@@ -140,6 +142,6 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
     calibrationRows: { source: cal.source, rows: cal.y.length, unpredicted: cal.unpredicted },
     heads,
     targets,
-    signals,
+    positions,
   }
 }

@@ -68,12 +68,16 @@ export function concat<T extends Float64Array | Int32Array | Int8Array | Uint8Ar
   return out
 }
 
-/** The run's test stream: every window's test rows, final probabilities, signals and true targets, in time order. */
+/**
+ * The run's test stream: every window's test rows, final probabilities, each policy's positions and the true
+ * targets, in time order.
+ */
 export interface TestStream {
   readonly rows: Int32Array
   readonly p: Float64Array
   readonly raw: Float64Array
-  readonly signals: Int8Array
+  /** Each configured policy's target positions, the primary first. */
+  readonly positions: readonly Float64Array[]
   readonly y: Float64Array
   /** Conformal prediction sets, row-major (n, 3), when the chain makes them. */
   readonly sets?: Uint8Array
@@ -99,7 +103,7 @@ export function testStream(results: readonly WindowResult[]): TestStream {
     rows: concat(results.map((r) => r.window.test)),
     p: concat(results.map((r) => r.test)),
     raw: concat(results.map((r) => r.raw.test)),
-    signals: concat(results.map((r) => r.signals)),
+    positions: results[0].positions.map((_, j) => concat(results.map((r) => r.positions[j]))),
     y: concat(results.map((r) => r.yTrue.test)),
     ...(sets ? { sets } : {}),
   }
@@ -232,6 +236,7 @@ export function returnMetrics(out: Outputs, y: Float64Array): Record<string, num
     const c = intervalCoverage(out.q_lo, out.q_hi, y)
     m.coverage = c.coverage
     m.width = c.width
+    if (c.unbounded > 0) m.unbounded = c.unbounded
   }
   return m
 }

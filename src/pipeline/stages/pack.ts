@@ -9,6 +9,7 @@ import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
 import type { ModelResult } from '../../tracking/types.js'
+import { policyList } from '../../policy/registry.js'
 
 export async function packStage(
   ctx: RunContext,
@@ -90,7 +91,7 @@ export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
     ...last.members.map((m) => member(m.name, m.model, m.features)),
     ...(last.combination ? [{ role: 'combiner' as const, name: last.combination.name }] : []),
     ...last.postProcessors.map((p) => ({ role: 'post_processor' as const, name: p.name, state: { ...p.state } })),
-    { role: 'policy', name: policy.kind, params: { ...policy } },
+    ...policyList(policy).map((p): ChainLink => ({ role: 'policy', name: p.kind, params: { ...p } })),
     // The other heads after the p chain: each member, then its post-processors.
     ...last.heads.flatMap((h): ChainLink[] => [
       ...h.members.map((m) => member(m.name, m.model, m.features, h.head)),

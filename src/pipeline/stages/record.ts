@@ -8,6 +8,7 @@ import { stringify } from 'yaml'
 import { readBundleManifest } from '../../bundle/manifest.js'
 import type { ResolvedConfig } from '../../config/load.js'
 import { drawdown } from '../../backtest/metrics.js'
+import { policyList } from '../../policy/registry.js'
 import type { Model } from '../../models/contract.js'
 import { leafModels } from '../../models/composite.js'
 import type { GuardReport } from '../../ensemble/combiner.js'
@@ -53,6 +54,8 @@ export interface RunSummary {
   heads: HeadRecord[]
   backtest: Record<string, number>
   regimes: NonNullable<RunRecord['backtest']>['byRegime']
+  /** With a list of policies: each one's backtest on the same predictions, the primary (backtest above) first. */
+  policies?: { policy: string; backtest: Record<string, number> }[]
   canary: { shuffled_labels: boolean; test_auc: number }
   evaluation: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }
   bundle_checksum: string
@@ -81,6 +84,7 @@ export function runSummary(r: RunRecord): RunSummary {
     heads: r.heads ?? [],
     backtest: r.backtest!.metrics,
     regimes: r.backtest!.byRegime,
+    ...(r.policies ? { policies: r.policies.map((p) => ({ policy: p.policy, backtest: p.metrics })) } : {}),
     canary: { shuffled_labels: r.canary!.shuffledLabels, test_auc: r.canary!.testAuc },
     evaluation: r.evaluation!,
     bundle_checksum: r.bundleChecksum!,
@@ -130,7 +134,8 @@ export interface RecordInput {
   readonly models: ModelResult[]
   readonly calibration: CalibrationReport | null
   readonly stream: TestStream
-  readonly backtest: BacktestOutcome
+  /** One per configured policy, the primary first. */
+  readonly backtest: readonly BacktestOutcome[]
   readonly canaryAuc: number
   readonly bundleChecksum: string
   readonly workDir: string
@@ -143,7 +148,8 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
   const sum = (f: (r: WindowResult) => number) => results.reduce((s, r) => s + f(r), 0)
   const counts = (split: 'train' | 'val' | 'test') =>
     results.map((r) => classCounts(r.yTrue[split])).reduce((a, b) => a.map((v, i) => v + b[i]))
-  const bt = input.backtest.result
+  const primary = input.backtest[0]
+  const bt = primary.result
   return {
     runId: input.runId,
     createdAt: new Date().toISOString(),
@@ -170,9 +176,12 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     featureImportance: featureImportance(last.final, data.lf.frame.names),
     backtest: {
       equity: { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) },
-      metrics: { ...input.backtest.metrics },
-      byRegime: input.backtest.regimes,
+      metrics: { ...primary.metrics },
+      byRegime: primary.regimes,
     },
+    ...(Array.isArray(config.policy)
+      ? { policies: input.backtest.map((o) => ({ policy: o.policy, metrics: { ...o.metrics } })) }
+      : {}),
     canary: { shuffledLabels: config.control.shuffle_labels, testAuc: input.canaryAuc },
     artifacts: Object.entries((await readBundleManifest(join(input.workDir, 'bundle'))).manifest.files).map(
       ([path, f]) => ({ path: `bundle/${path}`, ...f }),
@@ -211,9 +220,12 @@ export async function recordStage(
       input.data.bars,
       input.stream.rows,
       input.stream.p,
-      input.stream.signals,
+      input.stream.positions[0],
       input.stream.sets,
       input.stream.heads,
+      policyList(ctx.config.policy)
+        .slice(1)
+        .map((policy, j) => ({ kind: policy.kind, positions: input.stream.positions[j + 1] })),
     ),
   )
   await writeFile(join(workDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)

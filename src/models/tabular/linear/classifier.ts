@@ -2,6 +2,8 @@ import type { DataView } from '../../../features/views/types.js'
 import type { Outputs, Task } from '../../contract.js'
 import { featureMatrix } from './data.js'
 import { assertFiniteOrNaN, type Preprocessor } from './preprocess.js'
+import { fastFromScorer } from '../../fast/linear.js'
+import { predictorOf, predictRows } from '../../fast/row.js'
 
 /**
  * A fitted linear scorer over preprocessed inputs: rows of `coef` (rows, f) plus `intercept` (rows).
@@ -44,25 +46,22 @@ export function linearScores(
   return { n: m.n, rows, z }
 }
 
-/** Class probabilities (n, K) from a linear scorer, using its link. */
+/**
+ * Class probabilities (n, K) from a linear scorer, using its link: each row through the scorer's single-row fast
+ * predictor (models/fast), so that a batch and a live row one at a time give the same numbers, bit for bit.
+ */
 export function linearProbabilities(
   s: LinearScorer,
   view: DataView,
   model: string,
 ): { n: number; classes: number; p: Float64Array } {
-  const { n, rows, z } = linearScores(s, view, model)
   if (s.link === 'identity') throw new Error(`${model}: a regression scorer has no class probabilities`)
-  if (s.link === 'sigmoid') {
-    const p = new Float64Array(n * 2)
-    for (let i = 0; i < n; i++) {
-      const p1 = sigmoid(z[i])
-      p[2 * i] = 1 - p1
-      p[2 * i + 1] = p1
-    }
-    return { n, classes: 2, p }
-  }
-  softmaxRows(z, rows)
-  return { n, classes: rows, p: z }
+  const m = featureMatrix(view, model)
+  const f = s.preprocess.medians.length
+  if (m.f !== f) throw new Error(`${model}: input has ${m.f} features, the model was fitted on ${f}`)
+  assertFiniteOrNaN(m, model)
+  const fast = predictorOf(s, fastFromScorer)
+  return { n: m.n, classes: fast.classes, p: predictRows(fast, m.data, m.n) }
 }
 
 /** Outputs of a classifier: `p` (n, K) always; binary tasks also get `p_up` = P(class 1). */

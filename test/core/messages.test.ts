@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { userMessage } from '../../src/cli/format.js'
+import { userMessage } from '../../src/core/messages.js'
 
 test("a user sees an engine's message without the native stack trace appended to it", () => {
   const xgb = new Error(
