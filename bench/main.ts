@@ -19,6 +19,7 @@ const benchmarks = new Map<string, () => Promise<Benchmark>>([
   ['calibration', async () => (await import('./calibration/main.js')).default],
   ['hmm', async () => (await import('./hmm/main.js')).default],
   ['msw', async () => (await import('./msw/main.js')).default],
+  ['sweep', async () => (await import('./sweep/main.js')).default],
   ['serve', async () => (await import('./serve/main.js')).default],
 ])
 

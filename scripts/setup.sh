@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # libopenblas.so.0 at the installed build of highest priority: this one on a fresh machine (over the reference BLAS
 # too), the pthread build where that is installed (the benchmark peers bring it); a choice made by hand is kept.
 # This script says below what it changed; the engines and the tests work with either build behind those links.
-packages=(libxgboost-dev libtorch-dev libopenblas0-openmp g++ make python3)
+# redis-server: the queue of distributed sweeps (mlf sweep --queue, mlf worker); its tests start their own on loopback.
+packages=(libxgboost-dev libtorch-dev libopenblas0-openmp g++ make python3 redis-server)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-pandas python3-sklearn python3-xgboost python3-torch)
   packages+=(python3-statsmodels)            # bench/msw: MarkovRegression

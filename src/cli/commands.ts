@@ -9,6 +9,8 @@ import { register as features } from './features.js'
 import { register as audit } from './audit.js'
 import { register as models } from './models.js'
 import { register as couple } from './couple.js'
+import { register as sweep } from './sweep.js'
+import { register as worker } from './worker.js'
 import { register as serve } from './serve.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
@@ -26,4 +28,6 @@ export const commands: readonly RegisterCommand[] = [
   audit,
   models,
   couple,
+  sweep,
+  worker,
 ]

@@ -39,7 +39,7 @@ function lineOf(
   return line
 }
 
-function formatIssues(
+export function formatIssues(
   issues: readonly z.core.$ZodIssue[],
   where: string,
   locate: (p: readonly PropertyKey[]) => number | null,
@@ -69,7 +69,7 @@ function kindOf(x: unknown): string | null {
 }
 
 /** An empty document is all defaults; any other non-mapping (a scalar, a list) is refused, never read as defaults. */
-function sectionsOf(raw: unknown, where: string): Record<string, unknown> {
+export function sectionsOf(raw: unknown, where: string): Record<string, unknown> {
   const kind = kindOf(raw)
   if (kind) throw new Error(`${where} must be a mapping of sections (symbol:, data:, features:, ...), got ${kind}`)
   return (raw ?? {}) as Record<string, unknown>
@@ -87,22 +87,27 @@ export function resolveConfig(raw: unknown, source: string | null = null): Resol
   return deepFreeze({ ...parsed.data, hash, source })
 }
 
+export interface YamlFile {
+  readonly js: unknown
+  /** Line of the node at a path of the document (or of its nearest existing parent). */
+  readonly locate: (path: readonly PropertyKey[]) => number | null
+}
+
 /**
- * Load a YAML config: syntax errors and schema errors both give the file, the line and the path of the bad field.
- * No path means all defaults. `overrides` (e.g. from CLI flags) are merged over the file before validation.
+ * Read a YAML file as a config is read: refused by its size before reading, a syntax error named with its line,
+ * aliases expanded within a limit. `what` names the file in errors ("config", "sweep").
  */
-export function loadConfig(path?: string, overrides: Record<string, unknown> = {}): ResolvedConfig {
-  if (!path) return resolveConfig(mergeDeep({}, overrides))
+export function readYamlFile(path: string, what = 'config'): YamlFile {
   let text: string
   try {
     // Refused by its size before reading: a huge file would take minutes to parse and then exhaust the heap.
     const info = statSync(path)
     if (info.isFile() && info.size > MAX_CONFIG_BYTES) {
-      throw new Error(`${info.size} bytes is larger than a config can be (at most ${MAX_CONFIG_BYTES} bytes, 1 MiB)`)
+      throw new Error(`${info.size} bytes is larger than a ${what} can be (at most ${MAX_CONFIG_BYTES} bytes, 1 MiB)`)
     }
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new Error(`cannot read config ${path}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`)
   }
   const counter = new LineCounter()
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true })
@@ -117,17 +122,25 @@ export function loadConfig(path?: string, overrides: Record<string, unknown> = {
   } catch (err) {
     throw new Error(`${path}: cannot expand the YAML: ${(err as Error).message}`)
   }
+  return { js, locate: (p) => lineOf(doc, counter, p) }
+}
+
+/**
+ * Load a YAML config: syntax errors and schema errors both give the file, the line and the path of the bad field.
+ * No path means all defaults. `overrides` (e.g. from CLI flags) are merged over the file before validation.
+ */
+export function loadConfig(path?: string, overrides: Record<string, unknown> = {}): ResolvedConfig {
+  if (!path) return resolveConfig(mergeDeep({}, overrides))
+  const { js, locate } = readYamlFile(path)
   const raw = mergeDeep(sectionsOf(js, path), overrides)
   const parsed = factoryConfigSchema.safeParse(raw)
   if (!parsed.success) {
-    throw new Error(
-      `invalid config ${path}:\n${formatIssues(parsed.error.issues, path, (p) => lineOf(doc, counter, p))}`,
-    )
+    throw new Error(`invalid config ${path}:\n${formatIssues(parsed.error.issues, path, locate)}`)
   }
   // Checked here, where a run is configured, not in the schema: a bundle made on a larger machine must still load.
   const threads = threadsProblem(parsed.data.threads)
   if (threads) {
-    const line = lineOf(doc, counter, ['threads'])
+    const line = locate(['threads'])
     throw new Error(`invalid config ${path}:\n  ${path}${line ? `:${line}` : ''}: threads: ${threads}`)
   }
   const hash = sha256Hex(canonicalJson(parsed.data))

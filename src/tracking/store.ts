@@ -12,7 +12,7 @@ import type { RunRecord } from './types.js'
  */
 
 /** Bumped whenever the schema changes; MIGRATIONS[v] takes a database from version v to v + 1. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /**
  * Backtest metrics kept as columns of `runs` (prefixed bt_), so runs can be filtered and ranked in plain SQL:
@@ -87,6 +87,31 @@ const MIGRATIONS: readonly string[] = [
   UPDATE runs SET evaluation = coalesce(json_extract(record_json, '$.evaluation.method'), 'chronological');
   CREATE INDEX runs_bt_sharpe ON runs (bt_sharpe);
   `,
+  // Sweeps (src/tracking/sweeps.ts): one row per sweep, one per trial; written by the sweep's coordinator alone.
+  `
+  CREATE TABLE sweeps (
+    sweep_id         TEXT    PRIMARY KEY,
+    created_at       TEXT    NOT NULL,
+    sweep_hash       TEXT    NOT NULL,
+    data_fingerprint TEXT    NOT NULL,
+    data_file        TEXT    NOT NULL,
+    seed             INTEGER NOT NULL,
+    status           TEXT    NOT NULL,
+    spec_json        TEXT    NOT NULL,
+    result_json      TEXT
+  );
+  CREATE TABLE trials (
+    sweep_id     TEXT    NOT NULL REFERENCES sweeps (sweep_id) ON DELETE CASCADE,
+    window       TEXT    NOT NULL,
+    number       INTEGER NOT NULL,
+    params_json  TEXT    NOT NULL,
+    status       TEXT    NOT NULL,
+    value        REAL,
+    seconds      REAL    NOT NULL,
+    outcome_json TEXT    NOT NULL,
+    PRIMARY KEY (sweep_id, window, number)
+  );
+  `,
 ]
 
 /** A row of `list`: the indexed columns plus a small headline summary. */
@@ -120,13 +145,13 @@ export interface RunStore {
 // JSON has no NaN/Infinity; metrics can legitimately be either, so they are written as a tagged object and restored.
 const NON_FINITE_TAG = '$nonFinite'
 
-function encodeJson(value: unknown): string {
+export function encodeJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     typeof v === 'number' && !Number.isFinite(v) ? { [NON_FINITE_TAG]: String(v) } : v,
   )
 }
 
-function decodeJson<T>(text: string): T {
+export function decodeJson<T>(text: string): T {
   return JSON.parse(text, (_key, v: unknown) => {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       const keys = Object.keys(v)

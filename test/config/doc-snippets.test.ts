@@ -10,6 +10,9 @@
  *   `<!-- config-check: model-params -->` on the line before its fence: each base_models entry is then held to the
  *   grammar of an entry (name, view, features, config) and its `config` to the model's own params schema.
  * - Anything that is not a config (shell, Python, JSON output) is fenced with its own language, never `yaml`.
+ * - A sweep file (docs/sweeps.md) says so with `<!-- config-check: sweep -->`: it is resolved as a sweep placed in
+ *   configs/sweeps/ (its base and data paths relative to there), which checks its base config and every value of its
+ *   space too.
  * Comments inside a block are YAML comments: they parse as nothing, so a commented alternative is not checked.
  */
 import { test } from 'node:test'
@@ -18,6 +21,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { resolveConfig } from '../../src/config/load.js'
+import { resolveSweep } from '../../src/sweep/config.js'
 import { parseModelParams } from '../../src/models/registry.js'
 import { repoRoot } from '../helpers.js'
 
@@ -25,7 +29,7 @@ interface Snippet {
   readonly file: string
   readonly line: number
   readonly text: string
-  readonly check: 'config' | 'model-params'
+  readonly check: 'config' | 'model-params' | 'sweep'
 }
 
 const SECTIONS = new Set(Object.keys(resolveConfig({})).filter((k) => k !== 'hash' && k !== 'source'))
@@ -42,7 +46,8 @@ export function yamlBlocks(file: string, markdown: string): Snippet[] {
     while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) j++
     let k = i - 1
     while (k >= 0 && lines[k].trim() === '') k--
-    const check = k >= 0 && /<!--\s*config-check:\s*model-params\s*-->/.test(lines[k]) ? 'model-params' : 'config'
+    const tag = k >= 0 ? /<!--\s*config-check:\s*(model-params|sweep)\s*-->/.exec(lines[k]) : null
+    const check = tag ? (tag[1] as 'model-params' | 'sweep') : 'config'
     out.push({ file, line: i + 2, text: lines.slice(i + 1, j).join('\n'), check })
     i = j
   }
@@ -68,6 +73,14 @@ function problem(s: Snippet): string | null {
     return `not YAML: ${(err as Error).message.split('\n')[0]}`
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return 'not a mapping of config sections'
+  if (s.check === 'sweep') {
+    try {
+      resolveSweep(raw, join(repoRoot, 'configs/sweeps/doc.yaml'))
+      return null
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
   const unknown = Object.keys(raw).filter((k) => !SECTIONS.has(k))
   if (unknown.length > 0) return `not config sections: ${unknown.join(', ')}`
   try {

@@ -20,9 +20,9 @@ export async function sampleSlice(rows: number, withVolume = true, start = 0): P
   return path
 }
 
-/** A small, fast config: two timeframes of features, a shallow XGBoost, temperature scaling. */
-export function smallConfig(over: Record<string, unknown> = {}): ResolvedConfig {
-  return resolveConfig({
+/** A small, fast config as written (before validation): two timeframes of features, a shallow XGBoost. */
+export function smallConfigInput(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     seed: 7,
     threads: 1,
     timeframes: ['1m', '5m', '15m'],
@@ -39,7 +39,12 @@ export function smallConfig(over: Record<string, unknown> = {}): ResolvedConfig 
       { name: 'xgboost', config: { n_estimators: 30, max_depth: 3, learning_rate: 0.2, early_stopping_rounds: 10 } },
     ],
     ...over,
-  })
+  }
+}
+
+/** A small, fast config: two timeframes of features, a shallow XGBoost, temperature scaling. */
+export function smallConfig(over: Record<string, unknown> = {}): ResolvedConfig {
+  return resolveConfig(smallConfigInput(over))
 }
 
 /**

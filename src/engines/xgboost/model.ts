@@ -227,11 +227,11 @@ function xgbModel(
             earlyStoppingRounds: dval ? plan.earlyStoppingRounds : undefined,
             signal: ctx.signal,
             onRound: ctx.progress
-              ? (done, total, metric) =>
+              ? (done, total, score, metric) =>
                   ctx.progress!.update(
                     done,
                     total,
-                    metric === undefined ? { unit: 'round' } : { unit: 'round', val: metric },
+                    score === undefined ? { unit: 'round' } : { unit: 'round', val: score, metric: metric ?? '' },
                   )
               : undefined,
           })

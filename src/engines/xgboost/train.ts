@@ -9,7 +9,8 @@ export interface TrainOptions {
   readonly val?: DMatrix
   /** Stop after this many rounds without improvement on `val`; the booster is cut back to the best round. */
   readonly earlyStoppingRounds?: number
-  readonly onRound?: (round: number, total: number, metric?: number) => void
+  /** After each round: its validation score and the metric's name (when there is a validation set). */
+  readonly onRound?: (round: number, total: number, score?: number, metric?: string) => void
   readonly signal?: AbortSignal
 }
 
@@ -25,7 +26,8 @@ export interface TrainResult {
 }
 
 // Metrics where larger is better (XGBoost's own list for early stopping direction).
-const MAXIMIZE = /^(auc|aucpr|map|ndcg|pre)(@|$|-)/
+/** Evaluation metrics where higher is better (the others are losses). */
+export const MAXIMIZE = /^(auc|aucpr|map|ndcg|pre)(@|$|-)/
 
 /** Parse the last `name-metric:value` of an XGBoost evaluation line. */
 export function parseEvalLine(line: string): { metric: string; value: number } {
@@ -67,7 +69,7 @@ export function trainBooster(opts: TrainOptions): TrainResult {
       } else {
         best = iter
       }
-      opts.onRound?.(iter + 1, opts.rounds, score)
+      opts.onRound?.(iter + 1, opts.rounds, score, metric)
       if (opts.val && opts.earlyStoppingRounds !== undefined && iter - best >= opts.earlyStoppingRounds) break
     }
     const done = booster.boostedRounds()
