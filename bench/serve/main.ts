@@ -143,19 +143,23 @@ export default async function run(): Promise<void> {
     }
   }
 
-  // Live bars: the warm-up in one request, then one bar per request, sequentially.
+  // Live bars: the warm-up, then one bar per request, sequentially.
   const server = await serveOurs(dirs.xgboost)
   let barsLoad: Load
   try {
     const warm = bundle.manifest.signature.inputs.warmup_bars + 100
     const start = bars.length - warm - BARS
     const barBody = (i: number) => JSON.stringify({ bars: [barAt(bars, start + i)] })
-    const first = await fetch(`${server.url}/v1/bars`, {
-      method: 'POST',
-      body: JSON.stringify({ bars: Array.from({ length: warm }, (_, i) => barAt(bars, start + i)) }),
-      headers: { 'content-type': 'application/json' },
-    })
-    if (first.status !== 200) throw new Error(`warm-up push: ${first.status} ${await first.text()}`)
+    // The warm-up in requests of 2,000 bars (within the default body limit).
+    for (let from = 0; from < warm; from += 2000) {
+      const chunk = Array.from({ length: Math.min(2000, warm - from) }, (_, i) => barAt(bars, start + from + i))
+      const res = await fetch(`${server.url}/v1/bars`, {
+        method: 'POST',
+        body: JSON.stringify({ bars: chunk }),
+        headers: { 'content-type': 'application/json' },
+      })
+      if (res.status !== 200) throw new Error(`warm-up push: ${res.status} ${await res.text()}`)
+    }
     barsLoad = await load(
       `${server.url}/v1/bars`,
       Array.from({ length: BARS }, (_, i) => barBody(warm + i)),
