@@ -13,12 +13,11 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { resolveConfig } from '../../src/config/load.js'
-import { baseInterval, originMs } from '../../src/config/schema.js'
 import { barAt } from '../../src/data/bars.js'
 import { ingestFile } from '../../src/data/ingest.js'
-import { computeFeatures } from '../../src/features/frame.js'
 import { loadBundle } from '../../src/pipeline/bundle.js'
 import { runPipeline } from '../../src/pipeline/run.js'
+import { bundleFeatures } from '../../src/pipeline/scoring.js'
 import { benchLine, median, repoRoot, SYSTEM_PYTHON, tempDir } from '../lib.js'
 
 const REQUESTS = Number(process.env.BENCH_SERVE_REQUESTS ?? 3000)
@@ -28,24 +27,8 @@ const WARMUP_REQUESTS = 300
 const SAMPLE = join(repoRoot, 'data/sample/filusdt_1m_2023-08_2023-11_binance.csv.gz')
 const CLI = join(repoRoot, 'dist/src/cli/main.js')
 
-/** Small configs on one feature set, so one feature row serves all three bundles. */
-function config(models: Record<string, unknown>) {
-  return resolveConfig({
-    seed: 11,
-    threads: 1,
-    timeframes: ['1m', '5m', '15m'],
-    features: {
-      momentum: { timeframes: ['1m', '15m'] },
-      volatility: { timeframes: ['1m', '15m'] },
-      volume: { timeframes: ['1m'] },
-      regime: { timeframes: ['1m'] },
-      stats: { timeframes: ['1m', '5m'] },
-      interactions: { list: [] },
-    },
-    labels: { tripleBarrier: { maxHolding: 30, costBps: 5 } },
-    ...models,
-  })
-}
+/** The default feature set (~240 features) under every bundle, so one feature row serves all three. */
+const config = (models: Record<string, unknown>) => resolveConfig({ seed: 11, threads: 1, ...models })
 
 const XGB = { name: 'xgboost', config: { n_estimators: 100, max_depth: 5, learning_rate: 0.1 } }
 const LOGISTIC = { name: 'logistic', config: { C: 0.5, max_iter: 200 } }
@@ -141,13 +124,7 @@ export default async function run(): Promise<void> {
   }
   const bundle = await loadBundle(dirs.xgboost)
   const { bars } = await ingestFile(SAMPLE, bundle.config.data)
-  const frame = computeFeatures(
-    bars,
-    bundle.config.features,
-    bundle.manifest.feature_schema.volume_mode,
-    originMs(bundle.config),
-    baseInterval(bundle.config),
-  )
+  const frame = bundleFeatures(bundle, bars)
   // 256 usable rows from the end of the sample, each a single-row request.
   const rows: number[] = []
   for (let r = frame.length - 1; r >= 0 && rows.length < 256; r--) {
@@ -166,19 +143,23 @@ export default async function run(): Promise<void> {
     }
   }
 
-  // Live bars: the warm-up in one request, then one bar per request, sequentially.
+  // Live bars: the warm-up, then one bar per request, sequentially.
   const server = await serveOurs(dirs.xgboost)
   let barsLoad: Load
   try {
     const warm = bundle.manifest.signature.inputs.warmup_bars + 100
     const start = bars.length - warm - BARS
     const barBody = (i: number) => JSON.stringify({ bars: [barAt(bars, start + i)] })
-    const first = await fetch(`${server.url}/v1/bars`, {
-      method: 'POST',
-      body: JSON.stringify({ bars: Array.from({ length: warm }, (_, i) => barAt(bars, start + i)) }),
-      headers: { 'content-type': 'application/json' },
-    })
-    if (first.status !== 200) throw new Error(`warm-up push: ${first.status} ${await first.text()}`)
+    // The warm-up in requests of 2,000 bars (within the default body limit).
+    for (let from = 0; from < warm; from += 2000) {
+      const chunk = Array.from({ length: Math.min(2000, warm - from) }, (_, i) => barAt(bars, start + from + i))
+      const res = await fetch(`${server.url}/v1/bars`, {
+        method: 'POST',
+        body: JSON.stringify({ bars: chunk }),
+        headers: { 'content-type': 'application/json' },
+      })
+      if (res.status !== 200) throw new Error(`warm-up push: ${res.status} ${await res.text()}`)
+    }
     barsLoad = await load(
       `${server.url}/v1/bars`,
       Array.from({ length: BARS }, (_, i) => barBody(warm + i)),

@@ -2,10 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { canonicalJson } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
-import { baseInterval, originMs } from '../config/schema.js'
 import { ingestFile } from '../data/ingest.js'
 import type { FeatureSchema } from '../features/frame.js'
-import { computeFeatures, detectVolumeMode } from '../features/frame.js'
+import { detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
 import { loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
@@ -20,7 +19,7 @@ import { K, predictionsCsv, viewNeeds, viewOptions, type PolicyPositions } from 
 import { decidePositions } from './positions.js'
 import { headCsvColumns, OTHER_HEADS, type OtherHead } from './stages/heads.js'
 import { configTargets } from './stages/target-heads.js'
-import { assertFeatureSchema, sampleRows, scoreRows, type ChainScores } from './scoring.js'
+import { assertFeatureSchema, bundleFeatures, sampleRows, scoreRows, type ChainScores } from './scoring.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
 
@@ -399,13 +398,7 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         'score it with a bundle trained without volume (features.volume.mode: absent_neutral)',
     )
   }
-  const frame = computeFeatures(
-    bars,
-    bundle.config.features,
-    expected.volume_mode,
-    originMs(bundle.config),
-    baseInterval(bundle.config),
-  )
+  const frame = bundleFeatures(bundle, bars)
   assertFeatureSchema(bundle, frame.schema.hash, frame.names)
   const rows = sampleRows(bundle, frame, bars)
   if (rows.length === 0) {

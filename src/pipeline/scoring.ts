@@ -4,7 +4,8 @@
  * live feature engine's row, so both give the same answer for the same bar by construction.
  */
 import type { Bars } from '../data/bars.js'
-import type { FeatureFrame } from '../features/frame.js'
+import { computeFeatures, type FeatureFrame } from '../features/frame.js'
+import { baseInterval, originMs } from '../config/schema.js'
 import { applyPostProcessors, postProcessorRegistry } from '../inference/post-processors.js'
 import type { Outputs } from '../models/contract.js'
 import { policyList } from '../policy/registry.js'
@@ -65,6 +66,17 @@ export function assertFeatureSchema(bundle: LoadedBundle, hash: string, names: r
       : ' (same names, different parameters or volume mode)'
   throw new Error(
     `bundle ${bundle.dir}: feature schema mismatch: data gives ${hash.slice(0, 12)}…, the model was trained on ${expected.hash.slice(0, 12)}…${detail}`,
+  )
+}
+
+/** Features of `bars` through the bundle's own feature config and the volume mode its model was trained with. */
+export function bundleFeatures(bundle: LoadedBundle, bars: Bars): FeatureFrame {
+  return computeFeatures(
+    bars,
+    bundle.config.features,
+    bundle.manifest.feature_schema.volume_mode,
+    originMs(bundle.config),
+    baseInterval(bundle.config),
   )
 }
 

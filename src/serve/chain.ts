@@ -83,11 +83,13 @@ function firstNonFinite(s: ChainScores): string | null {
 
 /**
  * Score through the chain: each step in turn until one gives finite outputs within `timeoutMs`; the neutral answer
- * (with the columns of `neutralColumns`) when none does. Scoring runs on this thread, so a slow link is detected when
- * it returns and its answer discarded; it cannot be interrupted.
+ * (with the columns of `neutralColumns`) when none does. A step is built only when its turn comes (a later link's
+ * features are not computed when an earlier one answers), and one that cannot be built hands over like a failing
+ * link. Scoring runs on this thread, so a slow link is detected when it returns and its answer discarded; it cannot
+ * be interrupted.
  */
 export function answerThroughChain(
-  steps: readonly ChainStep[],
+  steps: readonly { readonly name: string; step(): ChainStep }[],
   n: number,
   timeoutMs: number,
   neutralColumns: readonly string[],
@@ -98,7 +100,14 @@ export function answerThroughChain(
     fallbacks.push(failure)
     events.onFallback?.(failure)
   }
-  for (const step of steps) {
+  for (const link of steps) {
+    let step: ChainStep
+    try {
+      step = link.step()
+    } catch (err) {
+      fail({ link: link.name, kind: 'error', reason: userMessage(err) })
+      continue
+    }
     if ('unavailable' in step) {
       fail({ link: step.name, kind: 'not_ready', reason: step.unavailable })
       continue

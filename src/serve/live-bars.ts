@@ -43,6 +43,8 @@ export function parseBarTime(ts: number | string, field: string): number {
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 
+const HOUR_MS = 3_600_000
+
 const priceOk = (p: number): boolean => p >= PRICE_MIN && p <= PRICE_MAX
 
 /**
@@ -134,6 +136,14 @@ export function planLiveBars(
       drop(rule, detail)
       continue
     }
+    // Intraday bars sit on the interval's grid (a file of another interval is refused at ingest; live, bar by bar).
+    // Daily and longer bars are left alone: their steps follow the exchange's calendar and time zone.
+    if (prev && interval.ms <= HOUR_MS && (ts - prev.ts) % interval.ms !== 0)
+      throw new RequestError(
+        422,
+        `${at} (${iso(ts)}) is ${(ts - prev.ts) / 60_000} minute(s) after the previous bar, not a whole number of the bundle's ${interval.name} bars; no bar of this request was applied`,
+        `${at}.ts`,
+      )
     const gapBars = prev ? Math.round((ts - prev.ts) / interval.ms) - 1 : 0
     actions.push({ kind: 'push', bar, notes, gapBars })
     prev = bar

@@ -5,11 +5,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Bars } from '../data/bars.js'
-import { baseInterval, originMs } from '../config/schema.js'
+import { baseInterval } from '../config/schema.js'
 import type { RawBars } from '../data/source.js'
 import { validateBars, ValidationError } from '../data/validate.js'
-import { computeFeatures, type FeatureFrame } from '../features/frame.js'
-import { assertFeatureSchema, sampleRows } from '../pipeline/scoring.js'
+import type { FeatureFrame } from '../features/frame.js'
+import { assertFeatureSchema, bundleFeatures, sampleRows } from '../pipeline/scoring.js'
 import { publicAnswer, type ChainStep } from './chain.js'
 import { RequestError } from './errors.js'
 import { parseBarTime, type BarInput } from './live-bars.js'
@@ -153,14 +153,7 @@ function windowBars(input: readonly BarInput[], model: ServedModel): Bars {
 function windowStep(input: readonly BarInput[]) {
   return (m: ServedModel): ChainStep => {
     const bars = windowBars(input, m)
-    const config = m.bundle.config
-    const frame = computeFeatures(
-      bars,
-      config.features,
-      m.bundle.manifest.feature_schema.volume_mode,
-      originMs(config),
-      baseInterval(config),
-    )
+    const frame = bundleFeatures(m.bundle, bars)
     assertFeatureSchema(m.bundle, frame.schema.hash, frame.names)
     const last = bars.length - 1
     const rows = sampleRows(m.bundle, frame, bars)
@@ -239,7 +232,7 @@ export function registerV1(app: FastifyInstance, server: MlfServer): void {
       // Validation errors of the starting model's policies are the client's: answer them before the chain runs.
       const first = windowStep(bars)(given)
       if ('unavailable' in first) return { bundle_version: version(), status: 'warming_up', message: first.unavailable }
-      const result = server.answer(start, (m) => (m === given ? first : safeStep(windowStep(bars), m)), 1)
+      const result = server.answer(start, (m) => (m === given ? first : windowStep(bars)(m)), 1)
       const ts = iso(first.frame.ts[first.rows[0]])
       return { bundle_version: version(), status: 'scored', ts, ...publicAnswer(result) }
     },
@@ -289,13 +282,4 @@ export function registerV1(app: FastifyInstance, server: MlfServer): void {
       }
     },
   )
-}
-
-/** A later link's step; an error building it (its own policies, its schema) makes it unavailable, not the request. */
-function safeStep(step: (m: ServedModel) => ChainStep, m: ServedModel): ChainStep {
-  try {
-    return step(m)
-  } catch (err) {
-    return { name: m.name, unavailable: err instanceof Error ? err.message : String(err) }
-  }
 }

@@ -184,7 +184,7 @@ export async function createServer(
     const from = models.findIndex((m) => m.name === start)
     if (from < 0) throw new RequestError(404, unknownModel(start, s), 'model')
     const result = answerThroughChain(
-      models.slice(from).map(steps),
+      models.slice(from).map((m) => ({ name: m.name, step: () => steps(m) })),
       n,
       options.timeout_ms,
       s.primary.bundle.manifest.signature.outputs,
@@ -345,9 +345,8 @@ export async function createServer(
     closing: () => isClosing,
   }
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onRequest', async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-mlf-bundle-version', state.primary.bundle.manifest.bundle_version)
-    void request
   })
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched'

@@ -4,6 +4,8 @@ import { ingestFile } from '../../src/data/ingest.js'
 import type { Model, Outputs } from '../../src/models/contract.js'
 import type { LoadedBundle } from '../../src/pipeline/bundle.js'
 import { loadServable } from '../../src/serve/served-model.js'
+import { bundleFeatures } from '../../src/pipeline/scoring.js'
+import { answerThroughChain, NEUTRAL, type ChainStep } from '../../src/serve/chain.js'
 import { SAMPLE } from '../helpers.js'
 import { answerLine, barJson, bundleCopy, call, fileSlice, mlfPredict, startServer, trainBundle } from './fixture.js'
 
@@ -131,4 +133,41 @@ test('primary and fallback both failing, or no fallback: the neutral answer, fla
       await running.close()
     }
   }
+})
+
+test('the chain builds a link only when its turn comes; a link that cannot be built hands over, labelled', async () => {
+  const { bundle, bars } = await fixture
+  const loaded = await loadServable(bundle)
+  const frame = bundleFeatures(loaded, bars)
+  let built = 0
+  const later = {
+    name: 'fallback',
+    step: (): ChainStep => {
+      built++
+      return { name: 'fallback', unavailable: 'never asked' }
+    },
+  }
+  const primary = {
+    name: 'primary',
+    step: (): ChainStep => ({ name: 'primary', bundle: loaded, frame, rows: Int32Array.of(bars.length - 1) }),
+  }
+  const ok = answerThroughChain([primary, later], 1, 10_000, loaded.manifest.signature.outputs)
+  assert.equal(ok.source, 'primary')
+  assert.equal(built, 0, "the fallback's features were computed although the primary answered")
+  const broken = {
+    name: 'primary',
+    step: (): ChainStep => {
+      throw new Error('window of another schema')
+    },
+  }
+  const neutral = answerThroughChain([broken, later], 1, 10_000, loaded.manifest.signature.outputs)
+  assert.equal(built, 1)
+  assert.equal(neutral.source, NEUTRAL)
+  assert.deepEqual(
+    neutral.fallbacks.map((f) => [f.link, f.kind, f.reason]),
+    [
+      ['primary', 'error', 'window of another schema'],
+      ['fallback', 'not_ready', 'never asked'],
+    ],
+  )
 })

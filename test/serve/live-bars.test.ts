@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { validationPolicySchema } from '../../src/data/validate.js'
-import { ONE_MINUTE } from '../../src/data/timeframe.js'
+import { ONE_MINUTE, parseTimeframe } from '../../src/data/timeframe.js'
 import { RequestError } from '../../src/serve/errors.js'
 import { parseBarTime, planLiveBars } from '../../src/serve/live-bars.js'
 
@@ -60,6 +60,17 @@ test('live bars follow the ingest policies: fail refuses the whole request, drop
   assert.ok(third.kind === 'push' && third.bar.volume === 0)
   // After bar 2 (bar 3 was dropped): bars 3, 4 and 5 are missing.
   assert.ok(fifth.kind === 'push' && fifth.gapBars === 3, 'a gap of three missing bars is reported')
+  // Bars off the interval's grid (1m bars sent to a 5m bundle) are refused.
+  const fiveMinutes = parseTimeframe('5m')
+  assert.equal(planLiveBars([bar(5), bar(15)], last, policy(), fiveMinutes).length, 2)
+  assert.throws(
+    () => planLiveBars([bar(5), bar(6)], last, policy(), fiveMinutes),
+    (e: unknown) =>
+      e instanceof RequestError &&
+      e.status === 422 &&
+      e.field === 'bars[1].ts' &&
+      /not a whole number of the bundle's 5m bars/.test(e.message),
+  )
   const kept = planLiveBars([bar(1, { volume: null })], last, policy(), ONE_MINUTE)
   assert.ok(kept[0].kind === 'push' && Number.isNaN(kept[0].bar.volume), 'missing volume kept as NaN by default')
 })

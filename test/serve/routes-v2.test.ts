@@ -1,10 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ingestFile } from '../../src/data/ingest.js'
-import { computeFeatures } from '../../src/features/frame.js'
-import { baseInterval, originMs } from '../../src/config/schema.js'
 import { loadBundle } from '../../src/pipeline/bundle.js'
-import { sampleRows } from '../../src/pipeline/scoring.js'
+import { bundleFeatures, sampleRows } from '../../src/pipeline/scoring.js'
 import { SAMPLE } from '../helpers.js'
 import { answerLine, call, fileSlice, mlfPredict, startServer, trainBundle } from './fixture.js'
 
@@ -18,13 +16,7 @@ test('Open Inference Protocol: health, metadata, and infer on feature rows answe
   const { data, bundle, expected } = await fixture
   const loaded = await loadBundle(bundle)
   const { bars } = await ingestFile(data, loaded.config.data)
-  const frame = computeFeatures(
-    bars,
-    loaded.config.features,
-    loaded.manifest.feature_schema.volume_mode,
-    originMs(loaded.config),
-    baseInterval(loaded.config),
-  )
+  const frame = bundleFeatures(loaded, bars)
   const rows = sampleRows(loaded, frame, bars).slice(-7)
   const f = frame.names.length
   const flat = [...rows].flatMap((r) => frame.columns.map((c) => c[r]))

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { ingestFile } from '../../src/data/ingest.js'
 import { loadBundle } from '../../src/pipeline/bundle.js'
-import { baseInterval, originMs } from '../../src/config/schema.js'
-import { computeFeatures } from '../../src/features/frame.js'
+import { bundleFeatures } from '../../src/pipeline/scoring.js'
 import type { ScoredRow } from '../../src/serve/server.js'
 import { SAMPLE, SHARED_MISSING, SPX } from '../helpers.js'
 import {
@@ -144,13 +143,7 @@ test('/v1/predict on feature rows and on a window of bars answers as mlf predict
     assert.equal(short.body.status, 'warming_up')
     assert.equal(short.body.outputs, undefined)
     // Feature rows: the frame's rows of the last bars, as mlf predict computes them.
-    const frame = computeFeatures(
-      bars,
-      loaded.config.features,
-      loaded.manifest.feature_schema.volume_mode,
-      originMs(loaded.config),
-      baseInterval(loaded.config),
-    )
+    const frame = bundleFeatures(loaded, bars)
     const rows = [bars.length - 3, bars.length - 2, bars.length - 1]
     // A missing value (NaN in the frame) is sent as null.
     const asJson = (v: number) => (Number.isNaN(v) ? null : v)
