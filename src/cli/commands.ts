@@ -10,6 +10,7 @@ import { register as audit } from './audit.js'
 import { register as models } from './models.js'
 import { register as couple } from './couple.js'
 import { register as serve } from './serve.js'
+import { register as drift } from './drift.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
@@ -20,6 +21,7 @@ export const commands: readonly RegisterCommand[] = [
   resample,
   predict,
   serve,
+  drift,
   labels,
   splits,
   features,

@@ -1,77 +1,15 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import type { RunRecord } from './types.js'
+import { absent, chart, code, escapeHtml, fmt, renderPage, section, table, type Cell } from './html.js'
 
 /**
  * One self-contained HTML report per run: tables are plain HTML, plots are drawn by the echarts library inlined into
  * the page (no network access is needed to open it, and none is attempted). All text from the record is escaped;
- * chart data travels as JSON in a non-executable script element and is read with JSON.parse.
+ * chart data travels as JSON in a non-executable script element and is read with JSON.parse (src/tracking/html.ts).
  */
 
 /** Most points of the equity curve embedded in the page; longer curves are reduced keeping each bucket's extremes. */
 export const MAX_EQUITY_POINTS = 4000
 export const TOP_FEATURES = 30
-
-let echartsSource: string | undefined
-function echartsScript(): string {
-  if (echartsSource === undefined) {
-    const path = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js')
-    // A literal "</script" inside the library would end the inline element early; "<\/" means the same to JS.
-    echartsSource = readFileSync(path, 'utf8').replace(/<\/script/gi, '<\\/script')
-  }
-  return echartsSource
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-}
-
-/** JSON safe to place inside a <script> element: no "<", and no JS line separators. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029')
-}
-
-function fmt(x: number): string {
-  if (Number.isNaN(x)) return 'NaN'
-  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞'
-  if (Number.isInteger(x)) return x.toLocaleString('en-US')
-  const a = Math.abs(x)
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(3)
-  return x.toLocaleString('en-US', { maximumSignificantDigits: 5 })
-}
-
-type Cell = string | number | { html: string }
-
-function cell(c: Cell, tag: 'td' | 'th'): string {
-  if (typeof c === 'number') return `<${tag} class="num">${escapeHtml(fmt(c))}</${tag}>`
-  if (typeof c === 'string') return `<${tag}>${escapeHtml(c)}</${tag}>`
-  return `<${tag}>${c.html}</${tag}>`
-}
-
-function table(head: readonly Cell[], rows: readonly (readonly Cell[])[], cls = ''): string {
-  const thead = `<thead><tr>${head.map((h) => cell(h, 'th')).join('')}</tr></thead>`
-  const tbody = `<tbody>${rows.map((r) => `<tr>${r.map((c) => cell(c, 'td')).join('')}</tr>`).join('')}</tbody>`
-  return `<table${cls ? ` class="${cls}"` : ''}>${thead}${tbody}</table>`
-}
-
-function code(text: string): { html: string } {
-  return { html: `<code>${escapeHtml(text)}</code>` }
-}
-
-function section(id: string, title: string, body: string): string {
-  return `<section id="${id}"><h2>${escapeHtml(title)}</h2>${body}</section>`
-}
-
-function absent(id: string, title: string, note: string): string {
-  return section(id, title, `<p class="absent">${escapeHtml(note)}</p>`)
-}
-
-function chart(id: string, height: number): string {
-  return `<div class="chart" id="${id}" style="height:${height}px"></div>`
-}
 
 /** Indices of the points kept: first, last, and each bucket's min/max equity and deepest drawdown. */
 export function decimateIndices(equity: readonly number[], drawdown: readonly number[], max: number): number[] {
@@ -431,22 +369,11 @@ interface ChartData {
 }
 
 /**
- * Browser-side code: builds one echarts option per chart whose data is present. No record text is interpolated, and
+ * Browser-side code (inside renderPage's prelude: `data`, `make`, `palette`): one echarts option per chart whose data
+ * is present. No record text is interpolated, and
  * tooltips use echarts' rich-text mode so names from the record (features, classes) are never parsed as HTML.
  */
 const CHART_SCRIPT = `
-(function () {
-  var data = JSON.parse(document.getElementById('mlf-chart-data').textContent);
-  var charts = [];
-  function make(id, option) {
-    var el = document.getElementById(id);
-    if (!el) return;
-    var c = echarts.init(el);
-    option.animation = false;
-    c.setOption(option);
-    charts.push(c);
-  }
-  var palette = ['#2f6fdf', '#e4572e', '#17a398', '#f3a712', '#7d5ba6', '#5c6b73'];
   if (data.equity) {
     make('chart-equity', {
       color: palette,
@@ -521,35 +448,6 @@ const CHART_SCRIPT = `
       ]
     });
   }
-  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
-})();
-`
-
-const STYLE = `
-:root { --fg: #1d2433; --muted: #6b7280; --line: #e5e7eb; --accent: #2f6fdf; --bg: #f7f8fa; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: var(--fg); background: var(--bg); }
-header { background: #1d2433; color: #fff; padding: 20px 32px; }
-header h1 { margin: 0 0 4px; font-size: 22px; font-weight: 600; }
-header p { margin: 0; color: #c7cdd8; }
-nav { padding: 8px 32px; background: #fff; border-bottom: 1px solid var(--line); }
-nav a { color: var(--accent); text-decoration: none; margin-right: 16px; }
-main { max-width: 1200px; margin: 0 auto; padding: 16px 32px 48px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin: 16px 0; }
-h2 { margin: 0 0 12px; font-size: 18px; }
-h3 { margin: 16px 0 8px; font-size: 15px; }
-table { border-collapse: collapse; margin: 8px 0; }
-th, td { padding: 4px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-th { background: #f3f4f6; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.kv td:first-child { color: var(--muted); }
-table.kv td.num { text-align: left; }
-code, pre { font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace; font-size: 12.5px; word-break: break-all; }
-pre { background: #f3f4f6; padding: 12px; border-radius: 6px; overflow: auto; max-height: 400px; }
-.chart { width: 100%; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
-.absent { color: var(--muted); font-style: italic; }
-.muted { color: var(--muted); }
 `
 
 /** The report of one run as a complete, self-contained HTML document. */
@@ -569,29 +467,12 @@ export function renderReport(run: RunRecord): string {
     timingsSection(run),
     artifactsSection(run),
   ].filter((s) => s !== '')
-  const nav = sections
-    .map((s) => /^<section id="([a-z]+)"><h2>([^<]*)<\/h2>/.exec(s))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => `<a href="#${m[1]}">${m[2]}</a>`)
-    .join('')
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>mlf run ${escapeHtml(run.runId)}</title>
-<style>${STYLE}</style>
-<script>${echartsScript()}</script>
-</head>
-<body>
-<header><h1>mlfactory run report</h1><p>${escapeHtml(run.runId)} · ${escapeHtml(run.createdAt)} · ${escapeHtml(run.dataFile)}</p></header>
-<nav>${nav}</nav>
-<main>
-${sections.join('\n')}
-</main>
-<script type="application/json" id="mlf-chart-data">${scriptJson(charts)}</script>
-<script>${CHART_SCRIPT}</script>
-</body>
-</html>
-`
+  return renderPage({
+    title: `mlf run ${run.runId}`,
+    heading: 'mlfactory run report',
+    subtitle: `${run.runId} · ${run.createdAt} · ${run.dataFile}`,
+    sections,
+    charts,
+    chartScript: CHART_SCRIPT,
+  })
 }
