@@ -12,6 +12,7 @@ import { register as couple } from './couple.js'
 import { register as sweep } from './sweep.js'
 import { register as worker } from './worker.js'
 import { register as serve } from './serve.js'
+import { register as drift } from './drift.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
@@ -22,6 +23,7 @@ export const commands: readonly RegisterCommand[] = [
   resample,
   predict,
   serve,
+  drift,
   labels,
   splits,
   features,

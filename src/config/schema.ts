@@ -23,6 +23,7 @@ import { backtestConfigSchema } from '../backtest/engine.js'
 import type { ViewKind } from '../features/views/types.js'
 import { isTargetHead } from './targets.js'
 import { DEFAULT_MULTI_RES_FEATURES, DEFAULT_MULTI_RES_PARTS } from '../features/views/multi-res.js'
+import { monitorConfigSchema, windowRows } from '../monitor/config.js'
 
 /** The views mlf run builds for its base models (src/pipeline/predict.ts buildView). */
 export const RUN_VIEWS: readonly ViewKind[] = ['feature_matrix', 'window_tensor', 'multi_res', 'foundation']
@@ -345,6 +346,8 @@ const factoryConfigObject = z
     inference: inferenceConfigSchema.prefault({}),
     policy: policyConfigSchema.prefault({}),
     backtest: backtestConfigSchema.prefault({}),
+    /** Drift monitoring: the reference distributions a bundle stores, and the live window compared with them. */
+    monitor: monitorConfigSchema.prefault({}),
     /** Threads an engine may use (recorded in bundles: results of some engines depend on it). */
     threads: z.number().int().min(1).default(1),
     control: z
@@ -359,6 +362,25 @@ const factoryConfigObject = z
 
 type FactoryConfigObject = z.infer<typeof factoryConfigObject>
 
+/** The drift window holds a whole number of bars of data.interval, at least one per bin. */
+function checkMonitorWindow(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  let base: Timeframe
+  try {
+    base = parseTimeframe(c.data.interval)
+  } catch {
+    return // reported by data.interval's own schema
+  }
+  try {
+    windowRows(c.monitor.window, base.ms, c.monitor.bins)
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['monitor', 'window'],
+      message: `${(err as Error).message} (data.interval ${base.name})`,
+    })
+  }
+}
+
 /** The whole factory configuration. Sections are added here as stages land; unknown keys are errors (typos). */
 export const factoryConfigSchema = z.preprocess(
   withIntervalDefaults,
@@ -369,6 +391,7 @@ export const factoryConfigSchema = z.preprocess(
     checkForecastHorizons(c, ctx)
     checkMultiRes(c, ctx)
     checkSeqLen(c, ctx)
+    checkMonitorWindow(c, ctx)
     if (!c.ensemble) return
     // The ensemble combines the class-probability members; other heads have one member each.
     const names = c.base_models.filter((m) => m.outputs.includes('p')).map((m) => m.name)

@@ -1,9 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { canonicalJson } from '../config/hash.js'
+import { canonicalJson, deepFreeze, sha256Hex } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
 import { ingestFile } from '../data/ingest.js'
-import type { FeatureSchema } from '../features/frame.js'
+import type { FeatureFrame, FeatureSchema } from '../features/frame.js'
 import { detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
@@ -14,6 +14,8 @@ import { policyList } from '../policy/registry.js'
 import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
+import { parseSemver } from '../bundle/semver.js'
+import { parseReference, type DriftReference } from '../monitor/reference.js'
 import { z } from 'zod'
 import { K, predictionsCsv, viewNeeds, viewOptions, type PolicyPositions } from './predict.js'
 import { decidePositions } from './positions.js'
@@ -29,6 +31,9 @@ type PostProcessorLink = Extract<ChainLink, { role: 'post_processor' }>
 
 /** The fitted post-processors, in order, as [{ name, state }]; the manifest's chain carries the same. */
 export const POST_PROCESSORS_FILE = 'post_processors.json'
+
+/** The drift reference distributions (src/monitor/reference.ts); bundles of format 3.0 have none. */
+export const REFERENCE_FILE = 'drift/reference.json'
 
 /** The bundle's own copy of the resolved config (without where it was loaded from, which varies between machines). */
 function bundleConfig(config: ResolvedConfig): string {
@@ -87,8 +92,14 @@ export async function saveBundleArtifacts(
   features: readonly string[] | null,
   heads: readonly BundleHead[] = [],
   targets: readonly BundleTarget[] = [],
+  reference: DriftReference | null = null,
 ): Promise<void> {
   await writeFile(join(dir, 'config.json'), bundleConfig(config))
+  if (reference) {
+    await mkdir(join(dir, REFERENCE_FILE, '..'), { recursive: true })
+    // One line: a few hundred numbers per column, which an indented file would spread over as many lines.
+    await writeFile(join(dir, REFERENCE_FILE), `${JSON.stringify(reference)}\n`)
+  }
   await saveModel(dir, model, name, features)
   await writePostProcessors(dir, postProcessors)
   for (const h of heads) {
@@ -195,6 +206,8 @@ export interface LoadedBundle {
   heads: BundleHead[]
   /** The multi-head targets, in the order the run trained them. */
   targets: BundleTarget[]
+  /** Reference distributions of every feature and output for drift monitoring; null in bundles written before them. */
+  reference: DriftReference | null
 }
 
 const modelMetaSchema = z
@@ -231,7 +244,7 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
   }
   // Everything below reads from the folder that was verified, not through `dir` (a link that may be re-pointed).
   const configRaw = await readArtifact(root, 'config.json', z.record(z.string(), z.unknown()), dir)
-  const config = resolveConfig(configRaw, join(dir, 'config.json'))
+  const config = bundleConfigOf(configRaw, join(dir, 'config.json'), manifest.bundle_version)
   if (config.hash !== manifest.config_hash) {
     throw new Error(
       `bundle ${dir}: config.json hashes to ${config.hash.slice(0, 12)}…, the manifest says ${manifest.config_hash.slice(0, 12)}…`,
@@ -259,7 +272,46 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
       : await loadRegistryModel(root, '.', meta.name, dir)
   const heads = await loadHeads(root, dir, manifest)
   const targets = await loadTargets(root, dir, manifest, config)
-  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads, targets }
+  const reference = Object.hasOwn(manifest.files, REFERENCE_FILE) ? await loadReference(root, dir, manifest) : null
+  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads, targets, reference }
+}
+
+/**
+ * A bundle's config.json resolved. Format 3.0 bundles were written before the config had a monitor section: their
+ * config.json has none, so it gets the defaults, and its hash is taken as their writer took it, without the section.
+ */
+function bundleConfigOf(raw: Record<string, unknown>, source: string, bundleVersion: string): ResolvedConfig {
+  const config = resolveConfig(raw, source)
+  const [major, minor] = parseSemver(bundleVersion)
+  if (Object.hasOwn(raw, 'monitor') || major !== 3 || minor !== 0) return config
+  const { source: _source, hash: _hash, monitor: _monitor, ...written } = config
+  return deepFreeze({ ...config, hash: sha256Hex(canonicalJson(written)) })
+}
+
+/** The drift reference, validated, and checked against the bundle's feature schema and outputs. */
+async function loadReference(root: string, dir: string, manifest: BundleManifest): Promise<DriftReference> {
+  const what = `bundle ${dir}: ${REFERENCE_FILE}`
+  const reference = parseReference(await readArtifact(root, REFERENCE_FILE, z.unknown(), dir), what)
+  // The first place where two name lists part, or null when they are the same.
+  const differ = (a: readonly string[], b: readonly string[]) => {
+    const k = a.findIndex((x, i) => x !== b[i])
+    if (k >= 0) return `column ${k}: ${a[k]} against ${b[k] ?? 'nothing'}`
+    return a.length === b.length ? null : `${a.length} names against ${b.length}`
+  }
+  const features = differ(
+    reference.features.columns.map((c) => c.name),
+    manifest.feature_schema.names,
+  )
+  if (features) throw new Error(`${what}: its features are not the bundle's feature schema (${features})`)
+  const outputs = reference.outputs.columns.map((c) => c.name)
+  const expected = manifest.signature.outputs.filter((o) => o !== 'signal')
+  if (differ(outputs, expected))
+    throw new Error(`${what}: its outputs (${outputs.join(', ')}) are not the bundle's (${expected.join(', ')})`)
+  if (reference.interval !== manifest.signature.inputs.interval)
+    throw new Error(
+      `${what}: made on ${reference.interval} bars, the bundle scores ${manifest.signature.inputs.interval} bars`,
+    )
+  return reference
 }
 
 async function loadRegistryModel(root: string, sub: string, name: string, dir: string): Promise<Model> {
@@ -377,6 +429,8 @@ async function loadResamples(
 
 export interface Scored extends Omit<ChainScores, 'signals'> {
   bars: Bars
+  /** The features the chain was given (one row per bar). */
+  frame: FeatureFrame
   rows: Int32Array
   /** The primary policy's target positions. */
   signals: Float64Array
@@ -420,6 +474,7 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   const kinds = policyList(config.policy).map((policy) => policy.kind)
   return {
     bars,
+    frame,
     rows,
     ...chain,
     signals,

@@ -161,6 +161,33 @@ export const HEAD_CSV_COLUMNS = [
   ['q95', 'q95'],
 ] as const
 
+/** The columns the other heads and the multi-head targets add, in the order predictions list them: (name, values). */
+function extraColumns(heads?: Outputs): [string, Float64Array][] {
+  return [
+    ...HEAD_CSV_COLUMNS.filter(([c]) => heads?.[c] instanceof Float64Array).map(([c, h]): [string, Float64Array] => [
+      h,
+      heads![c] as Float64Array,
+    ]),
+    // The multi-head targets after the heads, in the order the run trains them.
+    ...Object.entries(heads?.targets ?? {}),
+  ]
+}
+
+/**
+ * The chain's outputs on scored rows, one named column each, named and ordered as predictions CSV has them: p_down,
+ * p_flat, p_up, then the other heads' columns (p_up_binary, E_r, q_lo, q_hi, q05, q50, q95) and the multi-head
+ * targets the chain makes. The policies' signals are decisions, not outputs, and are left out. These are the outputs
+ * drift monitoring follows.
+ */
+export function outputColumns(p: Float64Array, heads?: Outputs): { name: string; values: Float64Array }[] {
+  const n = p.length / K
+  const classes = ['p_down', 'p_flat', 'p_up'].map((name, k) => ({
+    name,
+    values: Float64Array.from({ length: n }, (_, i) => p[i * K + k]),
+  }))
+  return [...classes, ...extraColumns(heads).map(([name, values]) => ({ name, values }))]
+}
+
 /** Positions of a policy beside the primary one (a list of policies), written as `signal_<kind>`. */
 export interface PolicyPositions {
   readonly kind: string
@@ -182,14 +209,7 @@ export function predictionsCsv(
   otherPolicies: readonly PolicyPositions[] = [],
 ): string {
   // Set and head columns only when the chain makes them: files of runs without them keep their bytes.
-  const extra: [string, Float64Array][] = [
-    ...HEAD_CSV_COLUMNS.filter(([c]) => heads?.[c] instanceof Float64Array).map(([c, h]): [string, Float64Array] => [
-      h,
-      heads![c] as Float64Array,
-    ]),
-    // The multi-head targets after the heads, in the order the run trains them.
-    ...Object.entries(heads?.targets ?? {}),
-  ]
+  const extra = extraColumns(heads)
   const cols = extra.map(([, v]) => v)
   const header =
     `ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}${extra.map(([h]) => `,${h}`).join('')}` +

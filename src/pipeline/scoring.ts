@@ -20,9 +20,15 @@ import { predictResamples } from './stages/head-resamples.js'
 import { configTargets, predictTargetMembers } from './stages/target-heads.js'
 import { barLabels, outcomeTimeline } from './dataset.js'
 
+/**
+ * A fitted chain as scoring runs it: a loaded bundle, or the chain a run has in memory when it packs one (whose drift
+ * reference is scored through here too).
+ */
+export type ScoringChain = Pick<LoadedBundle, 'model' | 'features' | 'postProcessors' | 'heads' | 'targets' | 'config'>
+
 /** What a head's post-processors read besides its outputs: the resamples' predictions, the outcome timeline. */
 function postProcessorInputs(
-  bundle: LoadedBundle,
+  bundle: ScoringChain,
   h: BundleHead,
   scored: { frame: FeatureFrame; vopts: ViewOptions; bars?: Bars },
   rows: Int32Array,
@@ -90,7 +96,7 @@ export function sampleRows(bundle: LoadedBundle, frame: FeatureFrame, bars?: Bar
  * The chain's answers on `rows` of `frame`: class probabilities after the post-processors (checked valid, the error
  * naming the link, the row and its bar), prediction sets, the other heads, and the policy's signals.
  */
-export function scoreRows(bundle: LoadedBundle, frame: FeatureFrame, rows: Int32Array, bars?: Bars): ChainScores {
+export function scoreRows(bundle: ScoringChain, frame: FeatureFrame, rows: Int32Array, bars?: Bars): ChainScores {
   const vopts = viewOptions(bundle.config, bars)
   const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
   const { p, sets } = postProcess(bundle.postProcessors, raw, frame.ts, rows)
@@ -132,7 +138,7 @@ export function scoreRows(bundle: LoadedBundle, frame: FeatureFrame, rows: Int32
  * (feature rows alone) only a policy that reads nothing but the class probabilities (threshold) can.
  */
 function primaryPositions(
-  bundle: LoadedBundle,
+  bundle: ScoringChain,
   p: Float64Array,
   heads: Outputs | undefined,
   rows: Int32Array,
