@@ -22,6 +22,7 @@ import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
 import type { ViewKind } from '../features/views/types.js'
 import { DEFAULT_MULTI_RES_FEATURES, DEFAULT_MULTI_RES_PARTS } from '../features/views/multi-res.js'
+import { regimeModelSchema } from '../models/regime/spec.js'
 
 /** The views mlf run builds for its base models (src/pipeline/predict.ts buildView). */
 export const RUN_VIEWS: readonly ViewKind[] = ['feature_matrix', 'window_tensor', 'multi_res', 'foundation']
@@ -272,7 +273,17 @@ const factoryConfigObject = z
       })
       .strict()
       .default({ origin: '1970-01-01T00:00:00Z' }),
-    features: featuresConfigSchema.prefault({}),
+    features: featuresConfigSchema
+      .extend({
+        /**
+         * A regime model (HMM or Markov switching) fitted on each training window and run forward over every row:
+         * its columns (regime_p0.., regime_duration, regime_state) join the features every model sees.
+         */
+        regime_model: regimeModelSchema
+          .optional()
+          .describe('A regime model fitted per training window whose filtered columns every model sees'),
+      })
+      .prefault({}),
     labels: labelsConfigSchema.prefault({}),
     splits: splitsConfigSchema.prefault({}),
     evaluation: evaluationConfigSchema.prefault({}),

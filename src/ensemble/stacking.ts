@@ -10,6 +10,7 @@ import { logisticParams } from '../models/tabular/logistic.js'
 import { ridgeParams } from '../models/tabular/ridge.js'
 import { xgboostParams } from '../models/tabular/xgboost.js'
 import { mlpParams } from '../models/neural/mlp.js'
+import { regimeModelSchema, type RegimeModelSpec } from '../models/regime/spec.js'
 import {
   COMBINER_FILE,
   classesOf,
@@ -78,10 +79,18 @@ export const metaShape = {
     .default([])
     .refine((names) => new Set(names).size === names.length, 'a regime feature appears twice')
     .describe("Feature columns the meta-learner sees beside the members' log-probabilities (e.g. a volatility regime)"),
+  /**
+   * A regime model fitted on the training window whose filtered state probabilities (ensemble_regime_p0..) the
+   * meta-learner sees too; the members never do.
+   */
+  regime: regimeModelSchema
+    .optional()
+    .describe("A regime model (per training window) whose filtered probabilities the meta-learner sees; members don't"),
 }
 
 export interface MetaParams {
   readonly regime_features: readonly string[]
+  readonly regime?: RegimeModelSpec
   readonly meta_learner: MetaLearnerName
   readonly meta_params: Readonly<Record<string, unknown>>
   readonly guard: z.infer<typeof guardSchema>

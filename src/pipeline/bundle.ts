@@ -20,10 +20,13 @@ import { postProcess } from './stages/post-process.js'
 import { headCsvColumns, OTHER_HEADS, predictMembers, type OtherHead } from './stages/heads.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
+import { fittedRegimeFromJson, fittedRegimeToJson } from '../models/regime/regime-features.js'
+import { regimeSpecs, withRegimeColumns, type RegimeLink } from './stages/regime.js'
 
 export const SIGNATURE_VERSION = '1'
 
 type PostProcessorLink = Extract<ChainLink, { role: 'post_processor' }>
+type RegimeChainLink = Extract<ChainLink, { role: 'regime' }>
 
 /** The fitted post-processors, in order, as [{ name, state }]; the manifest's chain carries the same. */
 export const POST_PROCESSORS_FILE = 'post_processors.json'
@@ -63,6 +66,9 @@ async function saveModel(dir: string, model: Model, name: string, features: read
 const writePostProcessors = (dir: string, chain: readonly FittedPostProcessor[]) =>
   writeFile(join(dir, POST_PROCESSORS_FILE), `${JSON.stringify(chain, null, 1)}\n`)
 
+/** Where a regime model of the chain is saved: `regimes/<prefix>.json`. */
+export const regimeFile = (prefix: string) => join('regimes', `${prefix}.json`)
+
 export async function saveBundleArtifacts(
   dir: string,
   config: ResolvedConfig,
@@ -71,8 +77,12 @@ export async function saveBundleArtifacts(
   postProcessors: readonly FittedPostProcessor[],
   features: readonly string[] | null,
   heads: readonly BundleHead[] = [],
+  regimes: readonly RegimeLink[] = [],
 ): Promise<void> {
   await writeFile(join(dir, 'config.json'), bundleConfig(config))
+  if (regimes.length > 0) await mkdir(join(dir, 'regimes'), { recursive: true })
+  for (const r of regimes)
+    await writeFile(join(dir, regimeFile(r.prefix)), `${JSON.stringify(fittedRegimeToJson(r.fitted))}\n`)
   await saveModel(dir, model, name, features)
   await writePostProcessors(dir, postProcessors)
   for (const h of heads) {
@@ -149,6 +159,8 @@ export interface LoadedBundle {
   postProcessors: FittedPostProcessor[]
   /** Heads other than p, each with its model and post-processors. */
   heads: BundleHead[]
+  /** The regime models whose columns scoring appends to the features, in chain order. */
+  regimes: RegimeLink[]
 }
 
 const modelMetaSchema = z
@@ -212,7 +224,37 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
       ? await loadEnsemble(join(root, 'model'))
       : await loadRegistryModel(root, '.', meta.name, dir)
   const heads = await loadHeads(root, dir, manifest)
-  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads }
+  const regimes = await loadRegimes(root, dir, manifest, config)
+  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads, regimes }
+}
+
+/** The regime models of the manifest's chain, each checked against its link and the config that asked for it. */
+async function loadRegimes(
+  root: string,
+  dir: string,
+  manifest: BundleManifest,
+  config: ResolvedConfig,
+): Promise<RegimeLink[]> {
+  const links = manifest.chain.filter((l): l is RegimeChainLink => l.role === 'regime')
+  const asked = regimeSpecs(config).map((r) => r.prefix)
+  if (links.map((l) => l.name).join() !== asked.join())
+    throw new Error(
+      `bundle ${dir}: the chain's regime models [${links.map((l) => l.name).join(', ')}] are not the config's [${asked.join(', ')}]`,
+    )
+  const out: RegimeLink[] = []
+  for (const link of links) {
+    const file = regimeFile(link.name)
+    const raw = await readArtifact(root, file, z.unknown(), dir)
+    const fitted = fittedRegimeFromJson(raw, `bundle ${dir}: ${file}`)
+    if (
+      fitted.model !== link.model ||
+      fitted.states !== link.states ||
+      fitted.features.join('\n') !== link.features.join('\n')
+    )
+      throw new Error(`bundle ${dir}: ${file} and the manifest's ${link.name} regime link differ`)
+    out.push({ prefix: link.name, fitted })
+  }
+  return out
 }
 
 async function loadRegistryModel(root: string, sub: string, name: string, dir: string): Promise<Model> {
@@ -286,7 +328,7 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         'score it with a bundle trained without volume (features.volume.mode: absent_neutral)',
     )
   }
-  const frame = computeFeatures(
+  let frame = computeFeatures(
     bars,
     bundle.config.features,
     expected.volume_mode,
@@ -307,6 +349,8 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   const vopts = viewOptions(bundle.config, bars)
   const needs = viewNeeds(bundle.config)
   const mask = sampleMask(frame, vopts, needs)
+  // The regime models' columns, filtered over every bar of the file from the first (as the run did over its data).
+  frame = withRegimeColumns(frame, bars, bundle.regimes)
   const rows = Int32Array.from(mask.keys()).filter((r) => mask[r] === 1)
   if (rows.length === 0) {
     const needed = Math.max(

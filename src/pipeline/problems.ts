@@ -7,6 +7,7 @@ import { baseInterval } from '../config/schema.js'
 import { canonicalJson } from '../config/hash.js'
 import { registry } from '../models/registry.js'
 import { splitsConfigSchema, windowLengthMs } from '../validation/config.js'
+import { ENSEMBLE_REGIME } from './stages/regime.js'
 
 const SPLIT_DEFAULTS = splitsConfigSchema.parse({})
 
@@ -78,6 +79,24 @@ export function runConfigProblems(config: ResolvedConfig): string[] {
       `inference.fit_on: oof with ensemble.method ${config.ensemble.method}: the combiner's own out-of-fold ` +
         'predictions would need nested folds; fit the post-processors on validation (fit_on: validation)',
     )
+  // The ensemble regime is the combiner's alone: members never see it, and it joins the combiner by itself.
+  const hidden = `${ENSEMBLE_REGIME}_`
+  for (const [i, m] of config.base_models.entries()) {
+    const named = (m.features ?? []).filter((f) => f.startsWith(hidden))
+    if (named.length > 0)
+      problems.push(
+        `base_models.${i}.features: ${named.join(', ')} belong to ensemble.regime, which only the combiner reads; ` +
+          'give the members a regime of their own with features.regime_model (columns regime_*)',
+      )
+  }
+  const ensemble = config.ensemble
+  if (ensemble && 'regime_features' in ensemble) {
+    const named = ensemble.regime_features.filter((f) => f.startsWith(hidden))
+    if (named.length > 0)
+      problems.push(
+        `ensemble.regime_features: ${named.join(', ')} ${ensemble.regime ? 'join the combiner by ensemble.regime itself' : 'exist only with ensemble.regime'}; remove them`,
+      )
+  }
   // A model file (an imported model, a foundation model's ONNX export) is read when the model is created, so a run
   // would find it missing only after other models have trained. (Not a schema check: a bundle's config names the
   // file it was trained from, which the machine scoring the bundle need not have; the bundle holds its own copy.)

@@ -16,6 +16,7 @@ import { calibrationRows } from './calibration-rows.js'
 import { fitOtherHeads, type HeadResult } from './heads.js'
 import { calibrationSteps, fitPostProcessors, postProcess } from './post-process.js'
 import type { EvalWindow } from './windows.js'
+import { fitWindowRegimes, withRegimes, type RegimeLink } from './regime.js'
 
 export const TASK: Task = { kind: 'multiclass', classes: K }
 
@@ -31,6 +32,8 @@ export interface Scored {
 
 export interface WindowResult {
   readonly window: EvalWindow
+  /** The regime models fitted on the window's training rows (none without features.regime_model / ensemble.regime). */
+  readonly regimes: readonly RegimeLink[]
   /** True targets of val and test rows (never shuffled: the canary is scored against the truth). */
   readonly yTrue: { readonly train: Float64Array; readonly val: Float64Array; readonly test: Float64Array }
   /** Every model of the chain in order: base models, the combination, the post-processed final. */
@@ -58,13 +61,17 @@ export interface WindowResult {
   readonly signals: Int8Array
 }
 
-export async function runWindowChain(ctx: RunContext, data: RunData, window: EvalWindow): Promise<WindowResult> {
+export async function runWindowChain(ctx: RunContext, all: RunData, window: EvalWindow): Promise<WindowResult> {
   const { config } = ctx
-  const { lf, vopts } = data
   if (window.val.length === 0)
     throw new Error(
       'the validation split is empty: calibration and early stopping need it (splits.chronological.val > 0)',
     )
+  // The regime models are fitted on this window's training rows; their columns join this window's frame.
+  const regimes = fitWindowRegimes(ctx, all, window)
+  const data = withRegimes(all, regimes)
+  if (window.key === 'all' && regimes.length > 0) ctx.lap('regime models')
+  const { lf, vopts } = data
   const yTrue = {
     train: classTargets(lf.labels, window.train),
     val: classTargets(lf.labels, window.val),
@@ -122,6 +129,7 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
   const signals = decide(calibrated.test.p, K, config.policy)
   return {
     window,
+    regimes,
     yTrue,
     scored,
     final,

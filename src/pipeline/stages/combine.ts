@@ -22,6 +22,8 @@ import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { FittedBase, WindowTargets } from './fit.js'
 import type { EvalWindow } from './windows.js'
+import { ENSEMBLE_REGIME, memberSlice } from './regime.js'
+import { regimeProbabilityNames } from '../../models/regime/spec.js'
 
 export interface Combination {
   readonly model: Model
@@ -50,7 +52,13 @@ export async function fitHeldOutCombiner(
   const { fitters: members, dispose } = memberFitters(ctx, data, yRow, spans, task)
   const entry = combinerRegistry.get(params.method)
   if (!entry) throw new Error(`ensemble.method: no combiner "${params.method}"`)
-  const extra = regimeFeatures(params.regime_features, data)
+  const extra = regimeFeatures(
+    [
+      ...params.regime_features,
+      ...(params.regime ? regimeProbabilityNames(ENSEMBLE_REGIME, params.regime.states) : []),
+    ],
+    data,
+  )
   const bar = ctx.progress?.(window.key === 'all' ? `fit ${params.method}` : `fit ${params.method} ${window.key}`)
   let fit
   try {
@@ -66,8 +74,8 @@ export async function fitHeldOutCombiner(
   const specs = membersOf(config, 'p')
   const fitted = fit.members.map((m, i): CombinedMember => {
     if (!m.model) throw new Error(`${params.method}: member "${m.name}" came back without its model`)
-    const features = specs[i].spec.features
-    return { name: m.name, model: m.model, ...(features ? { features } : {}) }
+    const features = memberSlice(specs[i].spec.features, m.model.spec.inputView, data.lf.frame)
+    return { name: m.name, model: m.model, ...(features ? { features: [...features] } : {}) }
   })
   return {
     model: combinedModel(fit.combiner, fitted, task),
@@ -123,16 +131,17 @@ export function memberFitters(
   }
   const fitters = membersOf(config, 'p').map(({ spec, index: i }) => {
     const kind = createModel(spec.name, spec.config, task, `base_models.${i}.config`, spec.view).spec.inputView
+    const features = memberSlice(spec.features, kind, lf.frame)
     return modelFitter({
       name: spec.name,
       create: () => createModel(spec.name, spec.config, task, `base_models.${i}.config`, spec.view),
       view: (rows) => {
         if (kind === 'feature_matrix') {
-          const subset = sharedFor(spec.features).subset(rows)
+          const subset = sharedFor(features).subset(rows)
           if (subset) return subset
         }
         const v = buildView(kind, lf.frame, rows, vopts)
-        return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+        return features && v.kind === 'feature_matrix' ? selectColumns(v, features) : v
       },
       y: yRow,
     })
@@ -140,7 +149,10 @@ export function memberFitters(
   return { fitters, dispose: () => shared.forEach((m) => m.dispose()) }
 }
 
-/** `ensemble.regime_features`: feature columns the meta-learner sees beside the members' outputs, by dataset row. */
+/**
+ * What the combiner sees beside the members' outputs, by dataset row: `ensemble.regime_features` (feature columns)
+ * and the ensemble regime's filtered probabilities.
+ */
 function regimeFeatures(names: readonly string[], data: RunData): MetaFeatureSource | undefined {
   if (names.length === 0) return undefined
   const { frame } = data.lf

@@ -46,6 +46,7 @@ export async function packStage(
           members: h.members.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
           postProcessors: h.postProcessors,
         })),
+        last.regimes,
       ),
   )
   ctx.lap('bundle')
@@ -53,8 +54,8 @@ export async function packStage(
 }
 
 /**
- * The chain as the manifest lists it: members (view, head, features), combiner, post-processors, policy; then each
- * other head's member and post-processors.
+ * The chain as the manifest lists it: regime models, members (view, head, features), combiner, post-processors,
+ * policy; then each other head's member and post-processors.
  */
 export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
   const member = (
@@ -71,6 +72,13 @@ export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
   })
   const { policy } = ctx.config
   return [
+    ...last.regimes.map((r): ChainLink => ({
+      role: 'regime',
+      name: r.prefix,
+      model: r.fitted.model,
+      states: r.fitted.states,
+      features: [...r.fitted.features],
+    })),
     ...last.members.map((m) => member(m.name, m.model, m.features)),
     ...(last.combination ? [{ role: 'combiner' as const, name: last.combination.name }] : []),
     ...last.postProcessors.map((p) => ({ role: 'post_processor' as const, name: p.name, state: { ...p.state } })),

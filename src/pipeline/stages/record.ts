@@ -15,6 +15,7 @@ import { renderReport } from '../../tracking/report.js'
 import { openRunStore } from '../../tracking/store.js'
 import type { RunEnvironment, RunRecord, StageTiming } from '../../tracking/types.js'
 import { CLASS_NAMES } from '../dataset.js'
+import { regimeColumnNames } from '../../models/regime/spec.js'
 import { predictionsCsv } from '../predict.js'
 import type { BacktestOutcome } from './backtest.js'
 import type { RunContext } from './context.js'
@@ -161,7 +162,11 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     calibration: input.calibration ?? undefined,
     predictionSets: predictionSetsReport(results, input.stream) ?? undefined,
     heads: headRecords(results),
-    featureImportance: featureImportance(last.final, data.lf.frame.names),
+    // The last window's columns: the bar features, then its regime models' columns.
+    featureImportance: featureImportance(last.final, [
+      ...data.lf.frame.names,
+      ...last.regimes.flatMap((r) => regimeColumnNames(r.prefix, r.fitted.states)),
+    ]),
     backtest: {
       equity: { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) },
       metrics: { ...input.backtest.metrics },

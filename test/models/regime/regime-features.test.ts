@@ -5,6 +5,7 @@ import { auditLeakage, formatFinding, type AuditTarget } from '../../../src/feat
 import { parseFeaturesConfig } from '../../../src/features/config.js'
 import { createFeatureEngine, planFeatures } from '../../../src/features/engine.js'
 import { computeFeatures, detectVolumeMode } from '../../../src/features/frame.js'
+import { regimeAuditTarget } from '../../../src/models/regime/audit.js'
 import { smoothedProbabilitiesLeaky } from '../../../src/models/regime/hmm-smoother.js'
 import { observeFrame, RegimeObserver } from '../../../src/models/regime/observations.js'
 import {
@@ -191,28 +192,24 @@ test('regime features: bad input is refused, naming the feature', () => {
 
 const TRAIN = 900
 
-/** The audit subject: regime features fitted on the first TRAIN rows only, run over every row. */
-function regimeTarget(s: RegimeModelSpec, leaky: boolean) {
+/** The positive control: the HMM fitted on the first TRAIN rows, then smoothed over the whole series (the classic bug). */
+function smoothedTarget(s: RegimeModelSpec) {
   return (bars: Bars): AuditTarget[] => {
     const { obs, fitted } = fitOn(bars, s, TRAIN)
     const n = bars.length
     const K = s.states
-    let cols = regimeColumns(fitted, obs, n)
-    if (leaky) {
-      // The classic bug, deliberately: smoothed probabilities over the whole series (rows 1.. : row 0 has no return).
-      const d = s.features.length
-      const z = Float64Array.from(obs.subarray(d), (v, i) => (v - fitted.center[i % d]) / fitted.scale[i % d])
-      const smooth = smoothedProbabilitiesLeaky(fitted.hmm!, z, n - 1)
-      cols = cols.map((c, k) => (k < K ? Float64Array.from(c, (v, t) => (t === 0 ? v : smooth[(t - 1) * K + k])) : c))
-    }
+    const d = s.features.length
+    // Rows 1.. (row 0 has no return), standardised as the filter does.
+    const z = Float64Array.from(obs.subarray(d), (v, i) => (v - fitted.center[i % d]) / fitted.scale[i % d])
+    const smooth = smoothedProbabilitiesLeaky(fitted.hmm!, z, n - 1)
     const names = regimeColumnNames('regime', K)
     return [
       {
-        name: leaky ? 'regime features (smoothed)' : 'regime features',
-        n,
-        width: K + 2,
-        rowOf: (i) => i,
-        read: (i, o) => cols.forEach((c, k) => (o[k] = c[i])),
+        name: 'regime features (smoothed)',
+        n: n - 1,
+        width: K,
+        rowOf: (i) => i + 1,
+        read: (i, o) => o.set(smooth.subarray(i * K, (i + 1) * K)),
         label: (k) => names[k],
       },
     ]
@@ -225,7 +222,8 @@ test('regime features: the generic leakage audit leaves every column at or befor
     spec({ states: 3, features: ['log_return', 'log_range', 'rsi_1m'], params: { restarts: 2 } }),
     spec({ model: 'markov_switching', params: { restarts: 2, max_iter: 200 } }),
   ]) {
-    const result = auditLeakage(bars, regimeTarget(s, false), { cuts: 3, seed: 5 })
+    const target = (b: Bars) => [regimeAuditTarget(s, computeFeatures(b, SMALL), b, TRAIN, 3)]
+    const result = auditLeakage(bars, target, { cuts: 3, seed: 5 })
     assert.equal(result.findings.length, 0, result.findings.map(formatFinding).join('\n'))
     assert.ok(
       result.cuts.every((c) => c >= TRAIN),
@@ -236,7 +234,7 @@ test('regime features: the generic leakage audit leaves every column at or befor
 
 test('regime features: the same audit catches a deliberately smoothed HMM (the positive control)', () => {
   const bars = regimeBars(4000, 17)
-  const result = auditLeakage(bars, regimeTarget(spec({ states: 2, params: { restarts: 2 } }), true), {
+  const result = auditLeakage(bars, smoothedTarget(spec({ states: 2, params: { restarts: 2 } })), {
     cuts: 3,
     seed: 5,
   })
