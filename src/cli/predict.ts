@@ -16,7 +16,7 @@ export function register(program: Command): void {
       const scored = await scoreWithBundle(bundle, opts.data)
       await writeFileAtomic(
         opts.out,
-        predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals, scored.sets, scored.heads),
+        predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals, scored.sets, scored.heads, scored.weights),
       )
       process.stdout.write(
         `  ${scored.rows.length} predictions -> ${opts.out} (bundle ${bundle.checksum.slice(0, 12)}…)\n`,

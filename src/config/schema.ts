@@ -12,9 +12,10 @@ import { featureDefaultsFor, featuresConfigSchema, GROUP_NAMES } from '../featur
 import { labelsConfigSchema } from '../labels/config.js'
 import { evaluationConfigSchema, splitsConfigSchema } from '../validation/config.js'
 import { registry, viewsOf } from '../models/registry.js'
-import { combinerRegistry } from '../ensemble/registry.js'
+import { combinerEntryOf, combinerMethods } from '../ensemble/registry.js'
 import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
+import type { RegimeMixtureParams } from '../ensemble/gates/regime-mixture.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, parseHeads } from './heads.js'
@@ -106,7 +107,7 @@ const votingSchema = z
   })
   .strict()
 
-export type CombinerParams = StackingParams | BlendingParams
+export type CombinerParams = StackingParams | BlendingParams | RegimeMixtureParams
 
 /**
  * `ensemble`: a voting ensemble (`kind: voting`), or a combiner fitted on the members' held-out predictions
@@ -114,15 +115,17 @@ export type CombinerParams = StackingParams | BlendingParams
  */
 const ensembleSchema = z.unknown().transform((raw, ctx): z.infer<typeof votingSchema> | CombinerParams => {
   const method = (raw as { method?: unknown } | null)?.method
-  const entry = typeof method === 'string' && method !== 'voting' ? combinerRegistry.get(method) : undefined
-  if (method !== undefined && !entry) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['method'],
-      message: `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerRegistry.keys(), ' ')}mlf run combines by stacking or blending (method), or voting (kind: voting)`,
-    })
+  const found = method !== undefined && method !== 'voting' ? combinerEntryOf(raw) : null
+  if (found && !('entry' in found)) {
+    const unknown = found.message.startsWith('unknown combiner')
+    const message = unknown
+      ? `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerMethods(), ' ')}` +
+        'mlf run combines by stacking, blending or gating (method), or voting (kind: voting)'
+      : found.message
+    ctx.addIssue({ code: 'custom', path: [found.field], message })
     return z.NEVER
   }
+  const entry = found?.entry
   const parsed = (entry ? entry.params : votingSchema).safeParse(raw)
   if (!parsed.success) {
     for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message } as never)

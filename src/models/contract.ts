@@ -64,6 +64,8 @@ export interface Outputs {
   uncertainty?: Float64Array
   /** Conformal prediction sets: row-major (n, classes) membership, 1 when the class is in the row's set. */
   sets?: Uint8Array
+  /** A gate's weight of each member at each row: row-major (n, members), each row summing to 1. */
+  weights?: Float64Array
 }
 
 export interface Dataset {

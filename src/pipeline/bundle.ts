@@ -7,7 +7,7 @@ import { ingestFile } from '../data/ingest.js'
 import type { FeatureSchema } from '../features/frame.js'
 import { computeFeatures, detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
-import { loadEnsemble } from '../ensemble/combined.js'
+import { loadEnsemble, onlineCombiner, type CombinedModel } from '../ensemble/combined.js'
 import { applyPostProcessors, loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
 import type { Model, Outputs } from '../models/contract.js'
 import { registry } from '../models/registry.js'
@@ -15,7 +15,8 @@ import { decide } from '../policy/registry.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
 import { z } from 'zod'
-import { classProbabilities, K, sampleMask, viewNeeds, viewOptions } from './predict.js'
+import { K, modelOutputs, sampleMask, viewNeeds, viewOptions, weightColumns, type GateWeights } from './predict.js'
+import { labelsOf, rowOutcomes } from './dataset.js'
 import { postProcess } from './stages/post-process.js'
 import { headCsvColumns, OTHER_HEADS, predictMembers, type OtherHead } from './stages/heads.js'
 import type { Bars } from '../data/bars.js'
@@ -102,6 +103,7 @@ export function bundleManifestFields(
   chain: readonly ChainLink[],
   metrics: Record<string, unknown>,
   heads: readonly { readonly head: OtherHead; readonly members: readonly { readonly name: string }[] }[] = [],
+  gateMembers: readonly string[] = [],
 ): ManifestFields {
   return {
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
@@ -134,6 +136,7 @@ export function bundleManifestFields(
         'p_up',
         'signal',
         ...heads.flatMap((h) => headCsvColumns(h.head, config.inference)),
+        ...weightColumns(gateMembers),
       ],
       version: SIGNATURE_VERSION,
     },
@@ -311,6 +314,8 @@ export interface Scored {
   sets?: Uint8Array
   /** The other heads' outputs (E_r, q_lo, q_hi, q05, q50, q95), when the bundle has such heads. */
   heads?: Outputs
+  /** A gate's member weights at each scored row, when the bundle's combiner is a gate. */
+  weights?: GateWeights
   signals: Int8Array
 }
 
@@ -362,8 +367,13 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         `(${needed} bars of warm-up before its first prediction)`,
     )
   }
-  const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
-  const { p, sets } = postProcess(bundle.postProcessors, raw, bars.ts, rows)
+  // A combiner that learns online meets the outcomes as their labels close, from the file's own bars.
+  const online = onlineCombiner(bundle.model)
+  const outcomes = online ? rowOutcomes(labelsOf(bars, bundle.config).labels, bars.ts, rows) : undefined
+  const out = modelOutputs(bundle.model, frame, rows, vopts, bundle.features ?? undefined, outcomes)
+  const { p, sets } = postProcess(bundle.postProcessors, out.p, bars.ts, rows)
+  const combiner = (bundle.model as Partial<CombinedModel>).combiner
+  const weights = out.weights && combiner ? { members: combiner.members, w: out.weights } : undefined
   const heads = bundle.heads.length
     ? bundle.heads.reduce<Outputs>(
         (all, h) => {
@@ -380,6 +390,7 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
     p,
     ...(sets ? { sets } : {}),
     ...(heads ? { heads } : {}),
+    ...(weights ? { weights } : {}),
     signals: decide(p, K, bundle.config.policy),
   }
 }

@@ -1,7 +1,7 @@
 import type { Bars } from '../data/bars.js'
 import { computeFeatures, type FeatureFrame } from '../features/frame.js'
 import { featureMatrix } from '../features/views/matrix.js'
-import type { FeatureMatrixView } from '../features/views/types.js'
+import type { FeatureMatrixView, RowOutcomes } from '../features/views/types.js'
 import { seededRandom } from '../core/random.js'
 import { forwardReturn } from '../labels/targets.js'
 import { tripleBarrier, type TripleBarrierLabels } from '../labels/triple-barrier.js'
@@ -35,8 +35,7 @@ export interface LabeledFrame {
 /** Features and labels over all bars. Rows that are feature warm-up or have no label event are not samples. */
 export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFrame {
   const frame = computeFeatures(bars, config.features, undefined, originMs(config), baseInterval(config))
-  const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
-  const labels = tripleBarrier(bars, vol, config.labels.tripleBarrier)
+  const { vol, labels } = labelsOf(bars, config)
   const returnHeads = config.base_models.some((m) => headsOf(m.outputs).some((h) => h === 'E_r' || h === 'quantiles'))
   if (!returnHeads) return { frame, labels, vol, forward: null, spanEnd: labels.t1Index }
   const h = config.labels.tripleBarrier.maxHolding
@@ -45,6 +44,28 @@ export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFr
     t1 >= 0 && Number.isFinite(forward[t]) ? Math.max(t1, t + h) : -1,
   )
   return { frame, labels, vol, forward, spanEnd }
+}
+
+/** The triple-barrier labels of the bars (and the volatility their barriers scale with). */
+export function labelsOf(
+  bars: Bars,
+  config: Pick<ResolvedConfig, 'labels'>,
+): { vol: Float64Array; labels: TripleBarrierLabels } {
+  const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
+  return { vol, labels: tripleBarrier(bars, vol, config.labels.tripleBarrier) }
+}
+
+/**
+ * When each row is decided (its bar's time), when its label becomes known (the time of the bar its label ended in:
+ * the decision at that bar's close knows it) and the class: what an online combiner may learn from, and when.
+ */
+export function rowOutcomes(labels: TripleBarrierLabels, ts: Float64Array, rows: Int32Array): RowOutcomes {
+  const closes = (r: number) => labels.t1Index[r] >= 0
+  return {
+    time: Float64Array.from(rows, (r) => ts[r]),
+    closesAt: Float64Array.from(rows, (r) => (closes(r) ? labels.t1[r] : Infinity)),
+    label: Float64Array.from(rows, (r) => (closes(r) ? labels.label[r] + 1 : Number.NaN)),
+  }
 }
 
 /** Purged, embargoed chronological split over the rows that are samples (usable features and a label event). */

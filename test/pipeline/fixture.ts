@@ -52,7 +52,15 @@ export async function assertBundleReproducesRun(
   data: string,
 ): Promise<number> {
   const scored = await scoreWithBundle(await loadBundle(run.bundleDir, run.bundleChecksum), data)
-  const lines = predictionsCsv(scored.bars, scored.rows, scored.p, scored.signals, scored.sets, scored.heads)
+  const lines = predictionsCsv(
+    scored.bars,
+    scored.rows,
+    scored.p,
+    scored.signals,
+    scored.sets,
+    scored.heads,
+    scored.weights,
+  )
     .trim()
     .split('\n')
     .slice(1)

@@ -48,9 +48,25 @@ export interface FoundationView {
 export type DataView = FeatureMatrixView | WindowTensorView | MultiResView | FoundationView
 export type ViewKind = DataView['kind']
 
+/**
+ * When each of n rows is decided and when its outcome becomes known: what a combiner that learns online (a bandit
+ * gate) needs beside the views. A row's label is known only once its span has closed (closesAt <= the time of the
+ * row being decided); until then it must not be used.
+ */
+export interface RowOutcomes {
+  /** Decision time of each row (its bar's time, epoch ms), non-decreasing. */
+  readonly time: Float64Array
+  /** Time of the row whose decision first knows the label (the label's last bar); Infinity when it never closes. */
+  readonly closesAt: Float64Array
+  /** The class label (0..k-1), NaN when it never closes. */
+  readonly label: Float64Array
+}
+
 /** Several views of the same n rows, keyed by kind: what an ensemble receives, each member taking its own. */
 export interface ViewSet {
   readonly kind: 'view_set'
   readonly n: number
   readonly views: Readonly<Partial<Record<ViewKind, DataView>>>
+  /** The rows' outcome times and labels, for a combiner that learns online (absent otherwise). */
+  readonly outcomes?: RowOutcomes
 }

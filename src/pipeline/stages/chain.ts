@@ -6,8 +6,9 @@
 import type { FittedPostProcessor } from '../../inference/post-processors.js'
 import type { Model, Task } from '../../models/contract.js'
 import { decide } from '../../policy/registry.js'
-import { classTargets, shuffled } from '../dataset.js'
-import { classProbabilities, K } from '../predict.js'
+import { classTargets, rowOutcomes, shuffled } from '../dataset.js'
+import { onlineCombiner } from '../../ensemble/combined.js'
+import { classProbabilities, K, modelOutputs } from '../predict.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import { fitHeldOutCombiner, heldOutCombiner, vote, type Combination } from './combine.js'
@@ -34,6 +35,8 @@ export interface WindowResult {
   readonly window: EvalWindow
   /** The regime models fitted on the window's training rows (none without features.regime_model / ensemble.regime). */
   readonly regimes: readonly RegimeLink[]
+  /** The gate's member weights on the test rows, when the final model is a gate. */
+  readonly gate: WindowGate | null
   /** True targets of val and test rows (never shuffled: the canary is scored against the truth). */
   readonly yTrue: { readonly train: Float64Array; readonly val: Float64Array; readonly test: Float64Array }
   /** Every model of the chain in order: base models, the combination, the post-processed final. */
@@ -59,6 +62,51 @@ export interface WindowResult {
   /** The E_r and quantile heads, one member each (none when the run trains only p). */
   readonly heads: readonly HeadResult[]
   readonly signals: Int8Array
+}
+
+/** A gate's member weights on a window's test rows, row-major (rows, members). */
+export interface WindowGate {
+  readonly name: string
+  readonly members: readonly string[]
+  readonly test: Float64Array
+}
+
+/**
+ * The combined model's outputs on the window's validation and test rows. A combiner that learns online from closed
+ * outcomes is run once over every sample-mask row after the training window up to the last test row, in time
+ * order, as scoring the data file through the bundle runs it (so both see the same outcomes in the same order).
+ */
+function combinedOutputs(model: Model, data: RunData, window: EvalWindow) {
+  const { lf, vopts } = data
+  if (!onlineCombiner(model))
+    return {
+      val: modelOutputs(model, lf.frame, window.val, vopts),
+      test: modelOutputs(model, lf.frame, window.test, vopts),
+    }
+  const from = window.train[window.train.length - 1] + 1
+  const to = window.test[window.test.length - 1]
+  const stream = Int32Array.from(data.mask.keys()).filter((r) => r >= from && r <= to && data.mask[r] === 1)
+  const out = modelOutputs(model, lf.frame, stream, vopts, undefined, rowOutcomes(lf.labels, data.bars.ts, stream))
+  const position = new Map(Array.from(stream, (r, i) => [r, i]))
+  const pick = (rows: Int32Array) => {
+    const at = Array.from(rows, (r) => {
+      const i = position.get(r)
+      if (i === undefined) throw new Error(`online combiner: row ${r} is not in the sample stream`)
+      return i
+    })
+    return {
+      p: subRows(out.p, at, K),
+      ...(out.weights ? { weights: subRows(out.weights, at, out.weights.length / stream.length) } : {}),
+    }
+  }
+  return { val: pick(window.val), test: pick(window.test) }
+}
+
+/** Rows `at` of a row-major (n, w) array. */
+function subRows(a: Float64Array, at: readonly number[], w: number): Float64Array {
+  const out = new Float64Array(at.length * w)
+  at.forEach((i, j) => out.set(a.subarray(i * w, (i + 1) * w), j * w))
+  return out
 }
 
 export async function runWindowChain(ctx: RunContext, all: RunData, window: EvalWindow): Promise<WindowResult> {
@@ -106,7 +154,14 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
   }
   const final = combination?.model ?? members[0].model
   const finalName = combination?.name ?? members[0].name
-  const raw = combination ? score(finalName, 'ensemble', final) : scored[0]
+  let raw = scored[0]
+  let gate: WindowGate | null = null
+  if (combination) {
+    const out = combinedOutputs(final, data, window)
+    raw = { name: finalName, kind: 'ensemble', val: out.val.p, test: out.test.p }
+    scored.push(raw)
+    if (out.test.weights) gate = { name: finalName, members: members.map((m) => m.name), test: out.test.weights }
+  }
   if (window.key === 'all' && combination) ctx.lap(heldOut ? `fit ${finalName}` : 'ensemble')
 
   const cal = await calibrationRows(ctx, data, window, y, raw.val, combination, TASK)
@@ -130,6 +185,7 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
   return {
     window,
     regimes,
+    gate,
     yTrue,
     scored,
     final,

@@ -17,7 +17,7 @@ import type { Model, Task } from '../../models/contract.js'
 import { createModel } from '../../models/registry.js'
 import { spansFromT1Index, type LabelSpans } from '../../validation/spans.js'
 import { buildView, K } from '../predict.js'
-import { matrixFor } from '../dataset.js'
+import { matrixFor, rowOutcomes } from '../dataset.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { FittedBase, WindowTargets } from './fit.js'
@@ -50,21 +50,32 @@ export async function fitHeldOutCombiner(
   const { config } = ctx
   const { yRow, spans } = trainingWindowTargets(data, window, y)
   const { fitters: members, dispose } = memberFitters(ctx, data, yRow, spans, task)
-  const entry = combinerRegistry.get(params.method)
-  if (!entry) throw new Error(`ensemble.method: no combiner "${params.method}"`)
+  const name = combinerName(params)
+  const entry = combinerRegistry.get(name)
+  if (!entry) throw new Error(`ensemble: no combiner "${name}"`)
   const extra = regimeFeatures(
     [
-      ...params.regime_features,
+      ...('regime_features' in params ? params.regime_features : []),
+      ...((params as { context_features?: readonly string[] }).context_features ?? []),
       ...(params.regime ? regimeProbabilityNames(ENSEMBLE_REGIME, params.regime.states) : []),
     ],
     data,
   )
-  const bar = ctx.progress?.(window.key === 'all' ? `fit ${params.method}` : `fit ${params.method} ${window.key}`)
+  const bar = ctx.progress?.(window.key === 'all' ? `fit ${name}` : `fit ${name} ${window.key}`)
   let fit
   try {
     fit = await entry.fit(
       params,
-      { task, spans, y: yRow, members, validation: window.val, ...(extra ? { extra } : {}) },
+      {
+        task,
+        spans,
+        y: yRow,
+        members,
+        validation: window.val,
+        ...(extra ? { extra } : {}),
+        // True outcomes (never the canary's shuffle): what an online combiner meets after training.
+        outcomes: (rows) => rowOutcomes(data.lf.labels, data.bars.ts, rows),
+      },
       { seed: ctx.seed('combine', window.key), threads: ctx.threads, progress: bar },
     )
   } finally {
@@ -73,17 +84,22 @@ export async function fitHeldOutCombiner(
   }
   const specs = membersOf(config, 'p')
   const fitted = fit.members.map((m, i): CombinedMember => {
-    if (!m.model) throw new Error(`${params.method}: member "${m.name}" came back without its model`)
+    if (!m.model) throw new Error(`${name}: member "${m.name}" came back without its model`)
     const features = memberSlice(specs[i].spec.features, m.model.spec.inputView, data.lf.frame)
     return { name: m.name, model: m.model, ...(features ? { features: [...features] } : {}) }
   })
   return {
     model: combinedModel(fit.combiner, fitted, task),
-    name: params.method,
+    name,
     members: fitted,
     weights: null,
     guard: fit.guard ?? null,
   }
+}
+
+/** The registry name of the combiner the `ensemble` section names: its method, or its gate. */
+export function combinerName(params: CombinerParams): string {
+  return params.method === 'gating' ? params.gate : params.method
 }
 
 /** Targets by dataset row (training and validation rows of the window) and the training rows' label spans. */

@@ -32,6 +32,7 @@ export async function packStage(
       chainLinks(ctx, last),
       metrics,
       last.heads.map((h) => ({ head: h.head, members: h.members.map((m) => ({ name: m.name })) })),
+      last.gate?.members ?? [],
     ),
     (tmp) =>
       saveBundleArtifacts(

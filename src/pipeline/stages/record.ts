@@ -21,7 +21,7 @@ import type { BacktestOutcome } from './backtest.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
-import { headRecords, predictionSetsReport, type CalibrationReport, type TestStream } from './evaluate.js'
+import { gateRecord, headRecords, predictionSetsReport, type CalibrationReport, type TestStream } from './evaluate.js'
 import type { HeadRecord, ModelResult, PredictionSetsRecord, WindowRecord } from '../../tracking/types.js'
 
 /** summary.json: the run record's headline, in snake_case, derived from the record (never built on its own). */
@@ -42,6 +42,14 @@ export interface RunSummary {
   ensemble_weights: Record<string, number> | null
   /** Stacking or blending compared with its best member on validation (null without such a combiner). */
   ensemble_guard: GuardReport | null
+  /** A gate's mean member weights over the test rows and its regret against the best member (null without a gate). */
+  gate: {
+    name: string
+    members: string[]
+    rows: number
+    mean_weights: number[]
+    regret: { best_member: string; total: number; per_row: number }
+  } | null
   calibration: CalibrationReport | null
   prediction_sets: PredictionSetsRecord | null
   /** Heads other than p (E_r, q05/q50/q95), one member each. */
@@ -71,6 +79,15 @@ export function runSummary(r: RunRecord): RunSummary {
     models: r.models,
     ensemble_weights: r.ensembleWeights ?? null,
     ensemble_guard: (r.ensembleGuard as GuardReport | null | undefined) ?? null,
+    gate: r.gate
+      ? {
+          name: r.gate.name,
+          members: r.gate.members,
+          rows: r.gate.rows,
+          mean_weights: r.gate.meanWeights,
+          regret: { best_member: r.gate.regret.bestMember, total: r.gate.regret.total, per_row: r.gate.regret.perRow },
+        }
+      : null,
     calibration: r.calibration ?? null,
     prediction_sets: r.predictionSets ?? null,
     heads: r.heads ?? [],
@@ -139,6 +156,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
   const counts = (split: 'train' | 'val' | 'test') =>
     results.map((r) => classCounts(r.yTrue[split])).reduce((a, b) => a.map((v, i) => v + b[i]))
   const bt = input.backtest.result
+  const gate = gateRecord(results, input.stream, data.bars.ts)
   return {
     runId: input.runId,
     createdAt: new Date().toISOString(),
@@ -188,6 +206,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     },
     ensembleWeights: last.combination?.weights ?? null,
     ensembleGuard: (last.combination?.guard as Record<string, unknown> | null | undefined) ?? null,
+    ...(gate ? { gate } : {}),
     bundleChecksum: input.bundleChecksum,
     evaluation: { method: input.method, windows: input.windows, skipped: input.skipped },
   }
@@ -213,6 +232,7 @@ export async function recordStage(
       input.stream.signals,
       input.stream.sets,
       input.stream.heads,
+      input.stream.weights,
     ),
   )
   await writeFile(join(workDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
