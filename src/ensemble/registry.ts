@@ -8,11 +8,18 @@ import { didYouMean } from '../core/suggest.js'
 import { votingCombinerEntry } from './voting-combiner.js'
 import { GATING } from './gates/gate.js'
 import { hmmGateEntry } from './gates/hmm-gate.js'
+import { markovSwitchingGateEntry } from './gates/markov-switching-gate.js'
 
 // Adding a combiner (or a gate, in gates/): one file, one line here. (Entries' params types differ; the registry erases them, and
 // parseCombinerConfig hands back params validated by the entry's own schema.)
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const entries: readonly CombinerEntry<any>[] = [votingCombinerEntry, stackingEntry, blendingEntry, hmmGateEntry]
+const entries: readonly CombinerEntry<any>[] = [
+  votingCombinerEntry,
+  stackingEntry,
+  blendingEntry,
+  hmmGateEntry,
+  markovSwitchingGateEntry,
+]
 
 export const combinerRegistry: ReadonlyMap<string, CombinerEntry> = new Map(
   entries.map((e) => [e.name, e as CombinerEntry]),

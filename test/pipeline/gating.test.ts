@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runPipeline } from '../../src/pipeline/run.js'
+import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
+import { predictionsCsv } from '../../src/pipeline/predict.js'
 import { tempDir } from '../helpers.js'
 import { assertBundleReproducesRun, sampleSlice, smallConfig } from './fixture.js'
 
@@ -61,4 +63,41 @@ test('hmm_gate runs end to end: deterministic bundle, the regime in its chain, s
   assert.ok(Number.isFinite(gate.regret.total))
   assert.ok(readFileSync(join(a.runDir, 'report.html'), 'utf8').includes('<div class="chart" id="chart-gate"'))
   assert.ok((await assertBundleReproducesRun(a, data)) > 1000)
+})
+
+test('markov_switching_gate under walk-forward: a regime and a gate per window, the last window scored from the bundle', async () => {
+  const data = await sampleSlice(9 * 1440)
+  const config = gatingConfig(
+    { gate: 'markov_switching_gate', regime: { model: 'markov_switching', states: 2, params: { restarts: 2 } } },
+    {
+      splits: { method: 'walk_forward' },
+      evaluation: { walk_forward: { train: '3d', test: '1d', step: '2d', val: 0.2 } },
+    },
+  )
+  const run = await runPipeline({ config, dataFile: data, outDir: tempDir() })
+  const windows = run.summary.evaluation.windows
+  assert.ok(windows.length >= 2, `${windows.length} windows`)
+  assert.equal(run.summary.gate!.rows, run.summary.samples.test)
+  // The bundle is the last window's chain (its regime model and gate): it reproduces that window's test rows.
+  const scored = await scoreWithBundle(await loadBundle(run.bundleDir, run.bundleChecksum), data)
+  const mine = predictionsCsv(
+    scored.bars,
+    scored.rows,
+    scored.p,
+    scored.signals,
+    scored.sets,
+    scored.heads,
+    scored.weights,
+  )
+    .trim()
+    .split('\n')
+  const byTs = new Map(mine.slice(1).map((l) => [l.split(',')[0], l]))
+  const lastStart = Date.parse(windows.at(-1)!.testStart)
+  const lines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
+    .trim()
+    .split('\n')
+  assert.equal(lines[0], mine[0])
+  const last = lines.slice(1).filter((l) => Date.parse(l.split(',')[0]) >= lastStart)
+  assert.ok(last.length > 1000)
+  for (const line of last) assert.equal(byTs.get(line.split(',')[0]), line)
 })
