@@ -16,6 +16,7 @@ import { combinerEntryOf, combinerMethods } from '../ensemble/registry.js'
 import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
 import type { RegimeMixtureParams } from '../ensemble/gates/regime-mixture.js'
+import type { BanditGateParams } from '../ensemble/gates/bandit-gate.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, parseHeads } from './heads.js'
@@ -107,7 +108,7 @@ const votingSchema = z
   })
   .strict()
 
-export type CombinerParams = StackingParams | BlendingParams | RegimeMixtureParams
+export type CombinerParams = StackingParams | BlendingParams | RegimeMixtureParams | BanditGateParams
 
 /**
  * `ensemble`: a voting ensemble (`kind: voting`), or a combiner fitted on the members' held-out predictions

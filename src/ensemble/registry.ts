@@ -9,6 +9,7 @@ import { votingCombinerEntry } from './voting-combiner.js'
 import { GATING } from './gates/gate.js'
 import { hmmGateEntry } from './gates/hmm-gate.js'
 import { markovSwitchingGateEntry } from './gates/markov-switching-gate.js'
+import { banditGateEntry } from './gates/bandit-gate.js'
 
 // Adding a combiner (or a gate, in gates/): one file, one line here. (Entries' params types differ; the registry erases them, and
 // parseCombinerConfig hands back params validated by the entry's own schema.)
@@ -19,6 +20,7 @@ const entries: readonly CombinerEntry<any>[] = [
   blendingEntry,
   hmmGateEntry,
   markovSwitchingGateEntry,
+  banditGateEntry,
 ]
 
 export const combinerRegistry: ReadonlyMap<string, CombinerEntry> = new Map(
@@ -54,6 +56,11 @@ export function combinerEntryOf(raw: unknown): { entry: CombinerEntry } | { fiel
     field: 'method',
     message: `unknown combiner ${JSON.stringify(method)}; ${hint}available: ${combinerMethods().join(', ')}`,
   }
+}
+
+/** The registry name of the combiner a validated `ensemble` section names: its method, or under gating its gate. */
+export function combinerName(params: { readonly method: string; readonly gate?: string }): string {
+  return params.method === GATING && params.gate ? params.gate : params.method
 }
 
 /**

@@ -369,7 +369,9 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   }
   // A combiner that learns online meets the outcomes as their labels close, from the file's own bars.
   const online = onlineCombiner(bundle.model)
-  const outcomes = online ? rowOutcomes(labelsOf(bars, bundle.config).labels, bars.ts, rows) : undefined
+  const outcomes = online
+    ? rowOutcomes(labelsOf(bars, bundle.config).labels, bars.ts, rows, bundle.config.labels.tripleBarrier.maxHolding)
+    : undefined
   const out = modelOutputs(bundle.model, frame, rows, vopts, bundle.features ?? undefined, outcomes)
   const { p, sets } = postProcess(bundle.postProcessors, out.p, bars.ts, rows)
   const combiner = (bundle.model as Partial<CombinedModel>).combiner

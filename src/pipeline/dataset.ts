@@ -56,15 +56,23 @@ export function labelsOf(
 }
 
 /**
- * When each row is decided (its bar's time), when its label becomes known (the time of the bar its label ended in:
- * the decision at that bar's close knows it) and the class: what an online combiner may learn from, and when.
+ * When each row is decided (its bar's time), when its outcome may be learned, and the class: what an online combiner
+ * learns from, and when. A row's label is computed once the bars up to its vertical barrier (row + maxHolding)
+ * exist, so that is when it is learned, even if a barrier was touched before: its span has closed by then, and
+ * whether it is learned before a row never depends on how far the data goes after that row (as it would if a
+ * touch were learned at once: near the end of the data the labeler gives no label at all).
  */
-export function rowOutcomes(labels: TripleBarrierLabels, ts: Float64Array, rows: Int32Array): RowOutcomes {
-  const closes = (r: number) => labels.t1Index[r] >= 0
+export function rowOutcomes(
+  labels: TripleBarrierLabels,
+  ts: Float64Array,
+  rows: Int32Array,
+  maxHolding: number,
+): RowOutcomes {
+  const known = (r: number) => labels.t1Index[r] >= 0 && r + maxHolding < ts.length
   return {
     time: Float64Array.from(rows, (r) => ts[r]),
-    closesAt: Float64Array.from(rows, (r) => (closes(r) ? labels.t1[r] : Infinity)),
-    label: Float64Array.from(rows, (r) => (closes(r) ? labels.label[r] + 1 : Number.NaN)),
+    closesAt: Float64Array.from(rows, (r) => (known(r) ? ts[r + maxHolding] : Infinity)),
+    label: Float64Array.from(rows, (r) => (known(r) ? labels.label[r] + 1 : Number.NaN)),
   }
 }
 

@@ -8,6 +8,7 @@ import { canonicalJson } from '../config/hash.js'
 import { registry } from '../models/registry.js'
 import { splitsConfigSchema, windowLengthMs } from '../validation/config.js'
 import { ENSEMBLE_REGIME } from './stages/regime.js'
+import { combinerName, combinerRegistry } from '../ensemble/registry.js'
 
 const SPLIT_DEFAULTS = splitsConfigSchema.parse({})
 
@@ -79,6 +80,12 @@ export function runConfigProblems(config: ResolvedConfig): string[] {
       `inference.fit_on: oof with ensemble.method ${config.ensemble.method}: the combiner's own out-of-fold ` +
         'predictions would need nested folds; fit the post-processors on validation (fit_on: validation)',
     )
+  // A combiner whose engine is missing (softmax_gate needs libtorch) is said before any work, with its install hint.
+  if (config.ensemble && !('kind' in config.ensemble)) {
+    const name = combinerName(config.ensemble)
+    const availability = combinerRegistry.get(name)?.available(config.ensemble)
+    if (availability && !availability.ok) problems.push(`ensemble: ${name} is unavailable: ${availability.hint}`)
+  }
   // The ensemble regime is the combiner's alone: members never see it, and it joins the combiner by itself.
   const hidden = `${ENSEMBLE_REGIME}_`
   for (const [i, m] of config.base_models.entries()) {

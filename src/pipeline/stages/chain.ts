@@ -76,7 +76,7 @@ export interface WindowGate {
  * outcomes is run once over every sample-mask row after the training window up to the last test row, in time
  * order, as scoring the data file through the bundle runs it (so both see the same outcomes in the same order).
  */
-function combinedOutputs(model: Model, data: RunData, window: EvalWindow) {
+function combinedOutputs(model: Model, data: RunData, window: EvalWindow, maxHolding: number) {
   const { lf, vopts } = data
   if (!onlineCombiner(model))
     return {
@@ -86,7 +86,14 @@ function combinedOutputs(model: Model, data: RunData, window: EvalWindow) {
   const from = window.train[window.train.length - 1] + 1
   const to = window.test[window.test.length - 1]
   const stream = Int32Array.from(data.mask.keys()).filter((r) => r >= from && r <= to && data.mask[r] === 1)
-  const out = modelOutputs(model, lf.frame, stream, vopts, undefined, rowOutcomes(lf.labels, data.bars.ts, stream))
+  const out = modelOutputs(
+    model,
+    lf.frame,
+    stream,
+    vopts,
+    undefined,
+    rowOutcomes(lf.labels, data.bars.ts, stream, maxHolding),
+  )
   const position = new Map(Array.from(stream, (r, i) => [r, i]))
   const pick = (rows: Int32Array) => {
     const at = Array.from(rows, (r) => {
@@ -157,7 +164,7 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
   let raw = scored[0]
   let gate: WindowGate | null = null
   if (combination) {
-    const out = combinedOutputs(final, data, window)
+    const out = combinedOutputs(final, data, window, config.labels.tripleBarrier.maxHolding)
     raw = { name: finalName, kind: 'ensemble', val: out.val.p, test: out.test.p }
     scored.push(raw)
     if (out.test.weights) gate = { name: finalName, members: members.map((m) => m.name), test: out.test.weights }

@@ -8,7 +8,7 @@ import type { CombinerParams } from '../../config/schema.js'
 import { combinedModel, type CombinedMember } from '../../ensemble/combined.js'
 import type { GuardReport, MetaFeatureSource } from '../../ensemble/combiner.js'
 import { modelFitter, type MemberFitter } from '../../ensemble/oof.js'
-import { combinerRegistry } from '../../ensemble/registry.js'
+import { combinerName, combinerRegistry } from '../../ensemble/registry.js'
 import { sharedMatrix, type SharedMatrix } from '../../features/views/shared.js'
 import { selectColumns, votingEnsemble, type VotingMember } from '../../ensemble/voting.js'
 import { accuracy } from '../../inference/calibration/metrics.js'
@@ -56,7 +56,7 @@ export async function fitHeldOutCombiner(
   const extra = regimeFeatures(
     [
       ...('regime_features' in params ? params.regime_features : []),
-      ...((params as { context_features?: readonly string[] }).context_features ?? []),
+      ...('context_features' in params ? params.context_features : []),
       ...(params.regime ? regimeProbabilityNames(ENSEMBLE_REGIME, params.regime.states) : []),
     ],
     data,
@@ -74,7 +74,7 @@ export async function fitHeldOutCombiner(
         validation: window.val,
         ...(extra ? { extra } : {}),
         // True outcomes (never the canary's shuffle): what an online combiner meets after training.
-        outcomes: (rows) => rowOutcomes(data.lf.labels, data.bars.ts, rows),
+        outcomes: (rows) => rowOutcomes(data.lf.labels, data.bars.ts, rows, ctx.config.labels.tripleBarrier.maxHolding),
       },
       { seed: ctx.seed('combine', window.key), threads: ctx.threads, progress: bar },
     )
@@ -95,11 +95,6 @@ export async function fitHeldOutCombiner(
     weights: null,
     guard: fit.guard ?? null,
   }
-}
-
-/** The registry name of the combiner the `ensemble` section names: its method, or its gate. */
-export function combinerName(params: CombinerParams): string {
-  return params.method === 'gating' ? params.gate : params.method
 }
 
 /** Targets by dataset row (training and validation rows of the window) and the training rows' label spans. */

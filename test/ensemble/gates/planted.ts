@@ -26,6 +26,7 @@ import { modelFitter, type MemberFitter } from '../../../src/ensemble/oof.js'
 import { parseCombinerConfig } from '../../../src/ensemble/registry.js'
 import { selectColumns } from '../../../src/ensemble/voting.js'
 import { spansForHorizon, spansFromT1Index } from '../../../src/validation/spans.js'
+import { rowOutcomes } from '../../../src/pipeline/dataset.js'
 import { regimeBars } from '../../models/regime/synthetic.js'
 
 export const TASK: Task = { kind: 'multiclass', classes: 3 }
@@ -283,11 +284,8 @@ export function auditGateWeights(config: Record<string, unknown>, smoothed = fal
         })
         return out
       }
-      const outcomes = (r: Int32Array): RowOutcomes => ({
-        time: Float64Array.from(r, (row) => b.ts[row]),
-        closesAt: Float64Array.from(r, (row) => (labels.t1Index[row] >= 0 ? b.ts[labels.t1Index[row]] : Infinity)),
-        label: Float64Array.from(r, (row) => (labels.t1Index[row] >= 0 ? y[row] : NaN)),
-      })
+      const outcomes = (r: Int32Array): RowOutcomes =>
+        rowOutcomes(labels, b.ts, r, AUDIT_LABELS.tripleBarrier.maxHolding)
       const fit = await entry.fit(
         { ...(params as object), guard: 'off' },
         {
