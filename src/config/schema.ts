@@ -117,16 +117,17 @@ export type CombinerParams = StackingParams | BlendingParams | RegimeMixturePara
 const ensembleSchema = z.unknown().transform((raw, ctx): z.infer<typeof votingSchema> | CombinerParams => {
   const method = (raw as { method?: unknown } | null)?.method
   const found = method !== undefined && method !== 'voting' ? combinerEntryOf(raw) : null
-  if (found && !('entry' in found)) {
-    const unknown = found.message.startsWith('unknown combiner')
-    const message = unknown
-      ? `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerMethods(), ' ')}` +
+  const entry = found && 'entry' in found ? found.entry : undefined
+  if (method !== undefined && !entry) {
+    // A gate named as a method, or an unknown gate, says so; anything else is an unknown combiner.
+    const said = found && !('entry' in found) && !found.message.startsWith('unknown combiner') ? found : null
+    const message =
+      said?.message ??
+      `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerMethods(), ' ')}` +
         'mlf run combines by stacking, blending or gating (method), or voting (kind: voting)'
-      : found.message
-    ctx.addIssue({ code: 'custom', path: [found.field], message })
+    ctx.addIssue({ code: 'custom', path: [said?.field ?? 'method'], message })
     return z.NEVER
   }
-  const entry = found?.entry
   const parsed = (entry ? entry.params : votingSchema).safeParse(raw)
   if (!parsed.success) {
     for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message } as never)
