@@ -1,8 +1,10 @@
 /**
  * bandit_gate: a linear contextual bandit (bandit.ts: LinUCB or Thompson sampling) that chooses or weighs the
  * members online. Its context is [1, the gate's features standardised on the training rows] (context_features and
- * the ensemble regime's filtered probabilities); a member's reward at a row is its log-probability of the true
- * class (floored at PROB_FLOOR).
+ * the ensemble regime's filtered probabilities); an arm's reward at a row is the log-probability it gives the true
+ * class (floored at PROB_FLOOR). The arms are the members and, with mix_arm (the default), their uniform mixture:
+ * picking one member gives up what averaging gains when members err independently, so without that arm a bandit
+ * would do worse than voting wherever no member is better than the rest; with it, it converges to voting there.
  *
  * It learns only from outcomes whose label span has closed (the order of src/inference/conformal/label-feed.ts):
  * trained by replaying the purged out-of-fold rows in time order, each outcome fed once its label closed; then,
@@ -48,7 +50,13 @@ export const banditGateParams = z
       .enum(['full', 'bandit'])
       .default('full')
       .describe('full: every member learns its reward once the label closes; bandit: only the member played'),
-    ridge: z.number().positive().default(1).describe("Ridge prior of each member's reward regression"),
+    mix_arm: z
+      .boolean()
+      .default(true)
+      .describe(
+        'An arm beside the members that plays their uniform mixture (voting): where no member beats the rest, the gate converges to it',
+      ),
+    ridge: z.number().positive().default(1).describe("Ridge prior of each arm's reward regression"),
     alpha: z.number().min(0).optional().describe('linucb: exploration bonus per unit of uncertainty (default 1)'),
     temperature: z
       .number()
@@ -89,6 +97,7 @@ const stateSchema = z.strictObject({
     policy: z.enum(['linucb', 'thompson']),
     output: z.enum(['choose', 'weight']),
     feedback: z.enum(['full', 'bandit']),
+    mix_arm: z.boolean(),
     ridge: z.number().positive(),
     alpha: z.number().min(0),
     temperature: z.number().positive(),
@@ -107,9 +116,9 @@ const stateSchema = z.strictObject({
 })
 export type BanditGateState = z.infer<typeof stateSchema>
 
-function banditOf(state: BanditGateState, arms: number): LinearBandit {
-  const o = state.options
-  const options: BanditOptions = { ...o, arms, dim: 1 + state.center.length }
+function banditOf(state: BanditGateState, members: number): LinearBandit {
+  const { mix_arm: mixArm, ...o } = state.options
+  const options: BanditOptions = { ...o, arms: members + (mixArm ? 1 : 0), dim: 1 + state.center.length }
   return new LinearBandit(options, state.arms)
 }
 
@@ -125,17 +134,38 @@ function contexts(extra: Float64Array, n: number, center: readonly number[], sca
   return x
 }
 
-/** Each member's reward at row i (its floored log-probability of class c), into r[0..M). */
+/**
+ * Each arm's reward at row i, into r: the floored log-probability of class c of each member, then (with a mixture
+ * arm, r.length = M + 1) of the members' uniform mixture.
+ */
 function rewardsAt(probs: readonly Float64Array[], k: number, i: number, c: number, r: Float64Array): Float64Array {
-  for (let j = 0; j < probs.length; j++) r[j] = Math.log(Math.max(PROB_FLOOR, probs[j][i * k + c]))
+  const M = probs.length
+  let mix = 0
+  for (let j = 0; j < M; j++) {
+    const p = probs[j][i * k + c]
+    r[j] = Math.log(Math.max(PROB_FLOOR, p))
+    mix += p / M
+  }
+  if (r.length > M) r[M] = Math.log(Math.max(PROB_FLOOR, mix))
   return r
+}
+
+/** Member weights (n, M) from arm weights (n, arms): the mixture arm's weight spread evenly over the members. */
+function memberWeights(arm: Float64Array, n: number, M: number, mixArm: boolean): Float64Array {
+  if (!mixArm) return arm
+  const w = new Float64Array(n * M)
+  for (let i = 0; i < n; i++) {
+    const share = arm[i * (M + 1) + M] / M
+    for (let j = 0; j < M; j++) w[i * M + j] = arm[i * (M + 1) + j] + share
+  }
+  return w
 }
 
 /**
  * The stream in label-feed order: before each row's weights, every outcome closed by its time, in closing order;
  * `learn(i)` says whether row i's outcome is ever fed. With `flush`, the outcomes still open after the last row are
- * fed at the end, in closing order (training: they all close before the validation rows). Returns the weights
- * (n, M) and how many outcomes were learned.
+ * fed at the end, in closing order (training: they all close before the validation rows). Returns the arms'
+ * weights (n, arms) and how many outcomes were learned.
  */
 function runStream(
   bandit: LinearBandit,
@@ -147,11 +177,11 @@ function runStream(
 ): { weights: Float64Array; fed: number } {
   const { time } = stream
   const n = time.length
-  const M = probs.length
+  const arms = bandit.opts.arms
   const d = x.length / Math.max(1, n)
-  const weights = new Float64Array(n * M)
+  const weights = new Float64Array(n * arms)
   const played = new Int32Array(n)
-  const r = new Float64Array(M)
+  const r = new Float64Array(arms)
   const closes = Float64Array.from(stream.closesAt, (c, i) => (stream.learn(i) ? c : Infinity))
   const done = new Uint8Array(n)
   const learn = (i: number) => {
@@ -159,7 +189,7 @@ function runStream(
     done[i] = 1
   }
   for (const ev of replayOrder(time, closes)) {
-    if (ev.kind === 'predict') played[ev.row] = bandit.weigh(x, ev.row * d, time[ev.row], weights, ev.row * M)
+    if (ev.kind === 'predict') played[ev.row] = bandit.weigh(x, ev.row * d, time[ev.row], weights, ev.row * arms)
     else learn(ev.row)
   }
   if (flush)
@@ -187,6 +217,7 @@ export const banditLearner: GateLearner<BanditGateParams, BanditGateState> = {
       policy: params.policy,
       output: params.output,
       feedback: params.feedback,
+      mix_arm: params.mix_arm,
       ridge: params.ridge,
       alpha: params.alpha ?? 1,
       temperature: params.temperature ?? 1,
@@ -194,7 +225,8 @@ export const banditLearner: GateLearner<BanditGateParams, BanditGateState> = {
       draws: params.draws ?? 1,
       seed: ctx.seed,
     }
-    const bandit = new LinearBandit({ ...options, arms: M, dim: 1 + e })
+    const { mix_arm: mixArm, ...rest } = options
+    const bandit = new LinearBandit({ ...rest, arms: M + (mixArm ? 1 : 0), dim: 1 + e })
     const x = contexts(data.extra, n, center, scale)
     // Training replays the out-of-fold rows in time order (bar index as the clock); the outcomes still open at the
     // last row have all closed before the validation rows (purged), so they are learned last, in closing order.
@@ -230,7 +262,8 @@ export const banditLearner: GateLearner<BanditGateParams, BanditGateState> = {
       label: (i: number) => outcomes.label[i],
       learn: (i: number) => outcomes.time[i] > state.online_after && Number.isFinite(outcomes.label[i]),
     }
-    return runStream(bandit, x, stream, rows.probs, rows.classes, false).weights
+    const arms = runStream(bandit, x, stream, rows.probs, rows.classes, false).weights
+    return memberWeights(arms, rows.n, rows.probs.length, state.options.mix_arm)
   },
   check(state: BanditGateState, members: number, extraWidth: number) {
     if (state.center.length !== extraWidth || state.scale.length !== extraWidth)

@@ -23,8 +23,8 @@ const CONFIGS = [
 test('bandit_gate: params validated with policy defaults filled in; parameters of the other policy refused', () => {
   const p = parseCombinerConfig({ method: 'gating', gate: 'bandit_gate' }).params as Record<string, unknown>
   assert.deepEqual(
-    [p.policy, p.output, p.feedback, p.ridge, p.alpha, p.temperature, p.noise, p.draws],
-    ['linucb', 'weight', 'full', 1, 1, 0.05, undefined, undefined],
+    [p.policy, p.output, p.feedback, p.mix_arm, p.ridge, p.alpha, p.temperature, p.noise, p.draws],
+    ['linucb', 'weight', 'full', true, 1, 1, 0.05, undefined, undefined],
   )
   const t = parseCombinerConfig({ method: 'gating', gate: 'bandit_gate', policy: 'thompson', output: 'choose' })
     .params as Record<string, unknown>
@@ -53,6 +53,11 @@ for (const config of CONFIGS) {
     await assertNoWorseThanVoting(config)
   })
 }
+
+test('bandit_gate without the mixture arm, choosing: one member per row, and still the right one by regime', async () => {
+  const o = await assertBeatsMembersAndVoting({ ...CONFIGS[0], output: 'choose', mix_arm: false })
+  for (let i = 0; i < o.weights.length; i += 2) assert.ok(o.weights[i] === 1 || o.weights[i + 1] === 1)
+})
 
 test('bandit_gate: it learns online only from outcomes whose label has closed', async () => {
   const data = planted(5, true)
