@@ -17,6 +17,7 @@ import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
 import type { RegimeMixtureParams } from '../ensemble/gates/regime-mixture.js'
 import type { BanditGateParams } from '../ensemble/gates/bandit-gate.js'
+import type { SoftmaxGateParams } from '../ensemble/gates/softmax-gate.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, parseHeads } from './heads.js'
@@ -108,7 +109,8 @@ const votingSchema = z
   })
   .strict()
 
-export type CombinerParams = StackingParams | BlendingParams | RegimeMixtureParams | BanditGateParams
+export type CombinerParams =
+  StackingParams | BlendingParams | RegimeMixtureParams | BanditGateParams | SoftmaxGateParams
 
 /**
  * `ensemble`: a voting ensemble (`kind: voting`), or a combiner fitted on the members' held-out predictions

@@ -10,6 +10,7 @@ import { GATING } from './gates/gate.js'
 import { hmmGateEntry } from './gates/hmm-gate.js'
 import { markovSwitchingGateEntry } from './gates/markov-switching-gate.js'
 import { banditGateEntry } from './gates/bandit-gate.js'
+import { softmaxGateEntry } from './gates/softmax-gate.js'
 
 // Adding a combiner (or a gate, in gates/): one file, one line here. (Entries' params types differ; the registry erases them, and
 // parseCombinerConfig hands back params validated by the entry's own schema.)
@@ -21,6 +22,7 @@ const entries: readonly CombinerEntry<any>[] = [
   hmmGateEntry,
   markovSwitchingGateEntry,
   banditGateEntry,
+  softmaxGateEntry,
 ]
 
 export const combinerRegistry: ReadonlyMap<string, CombinerEntry> = new Map(

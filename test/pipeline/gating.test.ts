@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runPipeline } from '../../src/pipeline/run.js'
+import { torchUnavailableReason } from '../../src/engines/torch/index.js'
 import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
 import { predictionsCsv } from '../../src/pipeline/predict.js'
 import { tempDir } from '../helpers.js'
@@ -115,5 +116,29 @@ test('bandit_gate learns online in mlf run as labels close, and scoring the file
   assert.ok(combiner.state.trained > 5000, `${combiner.state.trained} out-of-fold outcomes learned in training`)
   assert.ok(a.summary.gate && Number.isFinite(a.summary.gate.regret.total))
   // Every test prediction and weight, reproduced: the bundle replays the stream after the training window.
+  assert.ok((await assertBundleReproducesRun(a, data)) > 1000)
+})
+
+test('softmax_gate runs end to end: a small libtorch network trained on OOF loss, read out, scored from the bundle', async (t) => {
+  const reason = torchUnavailableReason()
+  if (reason) return void t.skip(reason)
+  const data = await sampleSlice(ROWS)
+  const config = gatingConfig({
+    gate: 'softmax_gate',
+    regime: { model: 'markov_switching', states: 2 },
+    context_features: ['rv_1m'],
+    epochs: 30,
+  })
+  const out = tempDir()
+  const a = await runPipeline({ config, dataFile: data, outDir: out })
+  const b = await runPipeline({ config, dataFile: data, outDir: out })
+  assert.equal(a.bundleChecksum, b.bundleChecksum)
+  const combiner = JSON.parse(readFileSync(join(a.bundleDir, 'model', 'combiner', 'combiner.json'), 'utf8'))
+  assert.equal(combiner.method, 'softmax_gate')
+  assert.deepEqual(combiner.extra_features, ['rv_1m', 'ensemble_regime_p0', 'ensemble_regime_p1'])
+  assert.deepEqual(
+    combiner.state.layers.map((l: { bias: number[] }) => l.bias.length),
+    [16, 2],
+  )
   assert.ok((await assertBundleReproducesRun(a, data)) > 1000)
 })
