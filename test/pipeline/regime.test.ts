@@ -57,9 +57,18 @@ test('features.regime_model: fitted on the training window, its columns feed the
   assert.ok((await assertBundleReproducesRun(a, data)) > 1000)
 })
 
-test('ensemble.regime with stacking: the meta-learner sees the regime probabilities, the members never do', async () => {
+test('stacking with regime meta-features: features.regime_model columns by name and ensemble.regime, members see only the first', async () => {
   const data = await sampleSlice(ROWS)
   const config = smallConfig({
+    features: {
+      momentum: { timeframes: ['1m', '15m'] },
+      volatility: { timeframes: ['1m', '15m'] },
+      volume: { timeframes: ['1m'] },
+      regime: { timeframes: ['1m'] },
+      stats: { timeframes: ['1m', '5m'] },
+      interactions: { list: [] },
+      regime_model: { model: 'hmm', states: 2, params: { restarts: 2 } },
+    },
     base_models: [
       { name: 'xgboost', config: { n_estimators: 20, max_depth: 3, learning_rate: 0.2 } },
       { name: 'logistic', config: { C: 0.1, max_iter: 100 } },
@@ -69,17 +78,35 @@ test('ensemble.regime with stacking: the meta-learner sees the regime probabilit
       meta_learner: 'ridge',
       oof: { n_folds: 3, purge_bars: 30 },
       guard: 'report',
+      regime_features: ['regime_p1', 'regime_duration'],
       regime: { model: 'markov_switching', states: 2, params: { restarts: 2 } },
     },
   })
   const run = await runPipeline({ config, dataFile: data, outDir: tempDir() })
   const combiner = JSON.parse(readFileSync(join(run.bundleDir, 'model', 'combiner', 'combiner.json'), 'utf8'))
-  assert.deepEqual(combiner.extra_features, ['ensemble_regime_p0', 'ensemble_regime_p1'])
+  assert.deepEqual(combiner.extra_features, [
+    'regime_p1',
+    'regime_duration',
+    'ensemble_regime_p0',
+    'ensemble_regime_p1',
+  ])
   const ensemble = JSON.parse(readFileSync(join(run.bundleDir, 'model', 'ensemble.json'), 'utf8'))
   for (const m of ensemble.members) {
     assert.ok(Array.isArray(m.features), `${m.name} has its column slice`)
-    assert.ok(!m.features.some((f: string) => f.startsWith('ensemble_regime')), `${m.name} never sees the regime`)
+    assert.ok(
+      !m.features.some((f: string) => f.startsWith('ensemble_regime')),
+      `${m.name} never sees the gate's regime`,
+    )
+    assert.ok(
+      m.features.includes('regime_p0') && m.features.includes('regime_state'),
+      `${m.name} sees the feature regime`,
+    )
   }
+  const manifest = JSON.parse(readFileSync(join(run.bundleDir, 'manifest.json'), 'utf8'))
+  assert.deepEqual(
+    manifest.chain.filter((l: { role: string }) => l.role === 'regime').map((l: { name: string }) => l.name),
+    ['regime', 'ensemble_regime'],
+  )
   assert.ok((await assertBundleReproducesRun(run, data)) > 1000)
 })
 
