@@ -77,6 +77,16 @@ export interface CombinerEntry<P = unknown> {
 
 export const COMBINER_FILE = 'combiner.json'
 
+/** The guard's report as a saved combiner keeps it. */
+export const guardReportSchema = z.strictObject({
+  mode: z.enum(['report', 'fallback']),
+  rows: z.int().min(1),
+  combiner_log_loss: z.number(),
+  members: z.array(z.strictObject({ name: z.string(), log_loss: z.number() })),
+  best_member: z.string(),
+  kept: z.string(),
+})
+
 export const guardSchema = z
   .enum(['off', 'report', 'fallback'])
   .default('fallback')

@@ -15,6 +15,7 @@ import {
   COMBINER_FILE,
   classesOf,
   guardOnValidation,
+  guardReportSchema,
   guardSchema,
   refitMembers,
   type Combiner,
@@ -23,7 +24,7 @@ import {
   type CombinerFitInput,
   type GuardReport,
 } from './combiner.js'
-import { oofConfigSchema, outOfFoldPredictions, type OofPredictions } from './oof.js'
+import { combinerOutOfFold, oofConfigSchema, type OofPredictions } from './oof.js'
 import { classLabelsAt, classProbabilitiesOf, probabilityOutputs } from './probabilities.js'
 
 /**
@@ -274,16 +275,7 @@ const metaCombinerFile = z
       z.strictObject({ kind: z.literal('meta') }),
       z.strictObject({ kind: z.literal('member'), member: z.string() }),
     ]),
-    guard: z
-      .strictObject({
-        mode: z.enum(['report', 'fallback']),
-        rows: z.int().min(1),
-        combiner_log_loss: z.number(),
-        members: z.array(z.strictObject({ name: z.string(), log_loss: z.number() })),
-        best_member: z.string(),
-        kept: z.string(),
-      })
-      .nullable(),
+    guard: guardReportSchema.nullable(),
   })
   .strict()
 type MetaCombinerState = z.infer<typeof metaCombinerFile>
@@ -415,16 +407,7 @@ export async function fitStacking(
   ctx: FitContext,
 ): Promise<CombinerFit> {
   const k = classesOf(input.task, 'stacking')
-  const oof = await outOfFoldPredictions(input.spans, input.members, {
-    classes: k,
-    nFolds: params.oof.n_folds,
-    purgeBars: params.oof.purge_bars,
-    embargoBars: params.oof.embargo_bars,
-    seed: ctx.seed,
-    threads: ctx.threads,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-    ...(ctx.progress ? { progress: ctx.progress } : {}),
-  })
+  const oof = await combinerOutOfFold(input, params.oof, k, ctx)
   const fitted = await fitMetaCombiner('stacking', oof, input, params, ctx)
   return finishMetaCombiner(fitted, oof, input, params, ctx)
 }

@@ -4,8 +4,6 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runPipeline } from '../../src/pipeline/run.js'
 import { torchUnavailableReason } from '../../src/engines/torch/index.js'
-import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
-import { predictionsCsv } from '../../src/pipeline/predict.js'
 import { tempDir } from '../helpers.js'
 import { assertBundleReproducesRun, sampleSlice, smallConfig } from './fixture.js'
 
@@ -80,27 +78,7 @@ test('markov_switching_gate under walk-forward: a regime and a gate per window, 
   assert.ok(windows.length >= 2, `${windows.length} windows`)
   assert.equal(run.summary.gate!.rows, run.summary.samples.test)
   // The bundle is the last window's chain (its regime model and gate): it reproduces that window's test rows.
-  const scored = await scoreWithBundle(await loadBundle(run.bundleDir, run.bundleChecksum), data)
-  const mine = predictionsCsv(
-    scored.bars,
-    scored.rows,
-    scored.p,
-    scored.signals,
-    scored.sets,
-    scored.heads,
-    scored.weights,
-  )
-    .trim()
-    .split('\n')
-  const byTs = new Map(mine.slice(1).map((l) => [l.split(',')[0], l]))
-  const lastStart = Date.parse(windows.at(-1)!.testStart)
-  const lines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
-    .trim()
-    .split('\n')
-  assert.equal(lines[0], mine[0])
-  const last = lines.slice(1).filter((l) => Date.parse(l.split(',')[0]) >= lastStart)
-  assert.ok(last.length > 1000)
-  for (const line of last) assert.equal(byTs.get(line.split(',')[0]), line)
+  assert.ok((await assertBundleReproducesRun(run, data, Date.parse(windows.at(-1)!.testStart))) > 1000)
 })
 
 test('bandit_gate learns online in mlf run as labels close, and scoring the file from the bundle meets the same outcomes', async () => {

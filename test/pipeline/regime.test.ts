@@ -7,7 +7,7 @@ import { runConfigProblems } from '../../src/pipeline/problems.js'
 import { resolveConfig } from '../../src/config/load.js'
 import { loadBundle } from '../../src/pipeline/bundle.js'
 import { tempDir } from '../helpers.js'
-import { assertBundleReproducesRun, sampleSlice, smallConfig } from './fixture.js'
+import { assertBundleReproducesRun, sampleSlice, smallConfig, SMALL_FEATURES } from './fixture.js'
 
 const ROWS = 30_000
 
@@ -15,12 +15,7 @@ test('features.regime_model: fitted on the training window, its columns feed the
   const data = await sampleSlice(ROWS)
   const config = smallConfig({
     features: {
-      momentum: { timeframes: ['1m', '15m'] },
-      volatility: { timeframes: ['1m', '15m'] },
-      volume: { timeframes: ['1m'] },
-      regime: { timeframes: ['1m'] },
-      stats: { timeframes: ['1m', '5m'] },
-      interactions: { list: [] },
+      ...SMALL_FEATURES,
       regime_model: {
         model: 'hmm',
         states: 3,
@@ -61,12 +56,7 @@ test('stacking with regime meta-features: features.regime_model columns by name 
   const data = await sampleSlice(ROWS)
   const config = smallConfig({
     features: {
-      momentum: { timeframes: ['1m', '15m'] },
-      volatility: { timeframes: ['1m', '15m'] },
-      volume: { timeframes: ['1m'] },
-      regime: { timeframes: ['1m'] },
-      stats: { timeframes: ['1m', '5m'] },
-      interactions: { list: [] },
+      ...SMALL_FEATURES,
       regime_model: { model: 'hmm', states: 2, params: { restarts: 2 } },
     },
     base_models: [

@@ -15,12 +15,19 @@
  */
 import { z } from 'zod'
 import type { FitContext } from '../../models/contract.js'
-import { regimeModelSchema } from '../../models/regime/spec.js'
 import { replayOrder } from '../../inference/conformal/label-feed.js'
 import type { CombinerEntry } from '../combiner.js'
 import { PROB_FLOOR } from '../stacking.js'
 import { LinearBandit, type BanditOptions } from './bandit.js'
-import { fitGate, gateShape, loadGate, type GateLearner, type GateRows, type GateTraining } from './gate.js'
+import {
+  contextShape,
+  fitGate,
+  gateShape,
+  loadGate,
+  type GateLearner,
+  type GateRows,
+  type GateTraining,
+} from './gate.js'
 
 const LINUCB_ONLY = ['alpha', 'temperature'] as const
 const THOMPSON_ONLY = ['noise', 'draws'] as const
@@ -28,14 +35,7 @@ const THOMPSON_ONLY = ['noise', 'draws'] as const
 export const banditGateParams = z
   .strictObject({
     ...gateShape('bandit_gate'),
-    regime: regimeModelSchema
-      .optional()
-      .describe('A regime model (fitted per training window) whose filtered probabilities join the context'),
-    context_features: z
-      .array(z.string().min(1))
-      .default([])
-      .refine((names) => new Set(names).size === names.length, 'a context feature is listed twice')
-      .describe('Feature columns in the context beside the regime probabilities (standardised on training rows)'),
+    ...contextShape('join the context'),
     policy: z
       .enum(['linucb', 'thompson'])
       .default('linucb')

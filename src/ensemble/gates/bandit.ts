@@ -13,7 +13,7 @@
  * generator seeded by (seed, the row's time), so a row's answer never depends on where a stream started.
  */
 import { deriveSeed } from '../../core/seeds.js'
-import { seededRandom } from '../../core/random.js'
+import { seededRandom, standardNormal } from '../../core/random.js'
 
 export type BanditPolicy = 'linucb' | 'thompson'
 export type BanditOutput = 'choose' | 'weight'
@@ -42,10 +42,6 @@ export interface BanditOptions {
 export interface BanditArms {
   readonly ainv: number[][]
   readonly b: number[][]
-}
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
 }
 
 export class LinearBandit {
@@ -137,7 +133,8 @@ export class LinearBandit {
     } else {
       const draws = output === 'choose' ? 1 : this.opts.draws
       for (let s = 0; s < draws; s++) {
-        for (let j = 0; j < M; j++) this.score[j] = this.mean[j] + this.opts.noise * this.width[j] * gaussian(rand)
+        for (let j = 0; j < M; j++)
+          this.score[j] = this.mean[j] + this.opts.noise * this.width[j] * standardNormal(rand)
         out[oo + best(this.score)] += 1 / draws
       }
       if (output === 'choose') return best(this.score)

@@ -12,11 +12,12 @@ import type { RowOutcomes } from '../../features/views/types.js'
 import { deriveSeed } from '../../core/seeds.js'
 import type { ArtifactRefs, FitContext, Outputs } from '../../models/contract.js'
 import { readJson, writeJson } from '../../models/persist.js'
-import type { RegimeModelSpec } from '../../models/regime/spec.js'
+import { regimeModelSchema, type RegimeModelSpec } from '../../models/regime/spec.js'
 import {
   COMBINER_FILE,
   classesOf,
   guardOnValidation,
+  guardReportSchema,
   guardSchema,
   refitMembers,
   type Combiner,
@@ -24,7 +25,7 @@ import {
   type CombinerFitInput,
   type GuardReport,
 } from '../combiner.js'
-import { oofConfigSchema, outOfFoldPredictions } from '../oof.js'
+import { combinerOutOfFold, oofConfigSchema } from '../oof.js'
 import { checkDistributions, classLabelsAt, classProbabilitiesOf, probabilityOutputs } from '../probabilities.js'
 
 /** The `ensemble` method of every gate; `gate` names which. */
@@ -37,6 +38,20 @@ export function gateShape<N extends string>(name: N) {
     gate: z.literal(name).describe('Which gate (method: gating): how the member weights are learned'),
     oof: oofConfigSchema.describe('Purged out-of-fold member predictions the gate is trained on'),
     guard: guardSchema,
+  }
+}
+
+/** Params of a gate that reads features: a regime of its own and feature columns. */
+export function contextShape(reads: string) {
+  return {
+    regime: regimeModelSchema
+      .optional()
+      .describe(`A regime model (fitted per training window) whose filtered probabilities ${reads}`),
+    context_features: z
+      .array(z.string().min(1))
+      .default([])
+      .refine((names) => new Set(names).size === names.length, 'a context feature is listed twice')
+      .describe(`Feature columns ${reads} beside the regime probabilities (standardised on training rows)`),
   }
 }
 
@@ -106,16 +121,7 @@ const gateFile = z.strictObject({
     z.strictObject({ kind: z.literal('gate') }),
     z.strictObject({ kind: z.literal('member'), member: z.string() }),
   ]),
-  guard: z
-    .strictObject({
-      mode: z.enum(['report', 'fallback']),
-      rows: z.int().min(1),
-      combiner_log_loss: z.number(),
-      members: z.array(z.strictObject({ name: z.string(), log_loss: z.number() })),
-      best_member: z.string(),
-      kept: z.string(),
-    })
-    .nullable(),
+  guard: guardReportSchema.nullable(),
   state: z.unknown(),
 })
 type GateFile = z.infer<typeof gateFile>
@@ -208,16 +214,7 @@ export async function fitGate<P extends GateParams, S>(
 ): Promise<CombinerFit> {
   const name = params.gate
   const k = classesOf(input.task, name)
-  const oof = await outOfFoldPredictions(input.spans, input.members, {
-    classes: k,
-    nFolds: params.oof.n_folds,
-    purgeBars: params.oof.purge_bars,
-    embargoBars: params.oof.embargo_bars,
-    seed: ctx.seed,
-    threads: ctx.threads,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-    ...(ctx.progress ? { progress: ctx.progress } : {}),
-  })
+  const oof = await combinerOutOfFold(input, params.oof, k, ctx)
   if (oof.rows.length === 0) throw new Error(`${name}: no training row received a member prediction to train on`)
   const extraNames = input.extra?.names ?? []
   const regimeStates = params.regime?.states ?? 0

@@ -18,22 +18,22 @@ import type { FitContext } from '../../models/contract.js'
 import { addChild, createModule, disposeModule, stateDict } from '../../models/neural/nn.js'
 import { linear, type Layer } from '../../models/neural/layers.js'
 import { trainLoop, type LoopData } from '../../models/neural/train.js'
-import { regimeModelSchema } from '../../models/regime/spec.js'
 import type { CombinerEntry } from '../combiner.js'
 import { PROB_FLOOR } from '../stacking.js'
-import { fitGate, gateShape, loadGate, type GateLearner, type GateRows, type GateTraining } from './gate.js'
+import {
+  contextShape,
+  fitGate,
+  gateShape,
+  loadGate,
+  type GateLearner,
+  type GateRows,
+  type GateTraining,
+} from './gate.js'
 
 export const softmaxGateParams = z
   .strictObject({
     ...gateShape('softmax_gate'),
-    regime: regimeModelSchema
-      .optional()
-      .describe('A regime model (fitted per training window) whose filtered probabilities the network reads'),
-    context_features: z
-      .array(z.string().min(1))
-      .default([])
-      .refine((names) => new Set(names).size === names.length, 'a context feature is listed twice')
-      .describe('Feature columns the network reads beside the regime probabilities (standardised on training rows)'),
+    ...contextShape('the network reads'),
     hidden: z
       .array(z.int().min(1).max(256))
       .max(2, 'a gate network is small: at most 2 hidden layers')

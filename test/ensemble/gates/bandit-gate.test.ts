@@ -1,12 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { loadCombiner, parseCombinerConfig } from '../../../src/ensemble/registry.js'
-import { tempDir } from '../../helpers.js'
+import { parseCombinerConfig } from '../../../src/ensemble/registry.js'
 import {
   assertBeatsMembersAndVoting,
   assertGateWeightsCausal,
   assertNoWorseThanVoting,
+  assertSavedGateAgrees,
   planted,
+  plantedOutputs,
   plantedOutcomes,
   TEST,
   trainOnPlanted,
@@ -63,11 +64,7 @@ test('bandit_gate: it learns online only from outcomes whose label has closed', 
   const data = planted(5, true)
   const o = await trainOnPlanted(data, CONFIGS[0])
   const rows = o.test.subarray(0, 400)
-  const outs = [data.a, data.b].map((p) => ({
-    n: rows.length,
-    classes: 3,
-    p: Float64Array.from({ length: rows.length * 3 }, (_, i) => p[rows[Math.floor(i / 3)] * 3 + (i % 3)]),
-  }))
+  const outs = plantedOutputs(data, rows)
   const extra = Float64Array.from({ length: rows.length * 2 }, (_, i) => (i % 2 === 0 ? 0.8 : 0.2))
   const outcomes = plantedOutcomes(data.y)(rows)
   const base = o.combiner.predict(outs, extra, outcomes).weights!
@@ -92,23 +89,8 @@ test('bandit_gate: it learns online only from outcomes whose label has closed', 
 
 test('bandit_gate: saved and loaded, the same stream gives the same weights bit for bit', async () => {
   const data = planted(6, true)
-  const o = await trainOnPlanted(data, CONFIGS[1])
-  const dir = tempDir()
-  await o.combiner.save(dir)
-  const back = await loadCombiner(dir)
+  const back = await assertSavedGateAgrees(await trainOnPlanted(data, CONFIGS[1]), data)
   assert.equal(back.online, true)
-  const rows = o.test.subarray(0, 300)
-  const outs = [data.a, data.b].map((p) => ({
-    n: rows.length,
-    classes: 3,
-    p: Float64Array.from({ length: rows.length * 3 }, (_, i) => p[rows[Math.floor(i / 3)] * 3 + (i % 3)]),
-  }))
-  const extra = Float64Array.from({ length: rows.length * 2 }, (_, i) => (i % 2 === 0 ? 0.4 : 0.6))
-  const outcomes = plantedOutcomes(data.y)(rows)
-  assert.deepEqual(
-    Array.from(back.predict(outs, extra, outcomes).weights!),
-    Array.from(o.combiner.predict(outs, extra, outcomes).weights!),
-  )
 })
 
 test('bandit_gate: the generic leakage audit leaves every gate weight at or before T unchanged', async () => {

@@ -1,12 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { seededRandom } from '../../../src/core/random.js'
+import { seededRandom, standardNormal } from '../../../src/core/random.js'
 import { cumulativeRegret } from '../../../src/metrics/regret.js'
 import { LinearBandit, type BanditOptions } from '../../../src/ensemble/gates/bandit.js'
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
-}
 
 const MEANS = [0.5, 0.3, 0.1]
 
@@ -40,9 +36,9 @@ function regretCurve(opts: Partial<BanditOptions>, T: number, seed: number): Flo
   const arms = MEANS.map(() => new Float64Array(T))
   for (let t = 0; t < T; t++) {
     x[0] = 1
-    x[1] = gaussian(rand)
-    x[2] = gaussian(rand)
-    for (let j = 0; j < M; j++) r[j] = MEANS[j] + gaussian(rand)
+    x[1] = standardNormal(rand)
+    x[2] = standardNormal(rand)
+    for (let j = 0; j < M; j++) r[j] = MEANS[j] + standardNormal(rand)
     const played = bandit.weigh(x, 0, t, w, 0)
     let reward = 0
     for (let j = 0; j < M; j++) reward += w[j] * r[j]

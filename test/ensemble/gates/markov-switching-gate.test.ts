@@ -1,8 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { loadCombiner, parseCombinerConfig } from '../../../src/ensemble/registry.js'
-import { tempDir } from '../../helpers.js'
-import { assertBeatsMembersAndVoting, assertGateWeightsCausal, assertNoWorseThanVoting } from './planted.js'
+import { parseCombinerConfig } from '../../../src/ensemble/registry.js'
+import {
+  assertBeatsMembersAndVoting,
+  assertGateWeightsCausal,
+  assertNoWorseThanVoting,
+  assertSavedGateAgrees,
+  planted,
+} from './planted.js'
 
 const CONFIG = {
   method: 'gating',
@@ -33,10 +38,8 @@ test('markov_switching_gate: defaults to a Markov switching regime of log return
 
 test('markov_switching_gate: on planted regimes it beats both members and uniform voting on the test window', async () => {
   const o = await assertBeatsMembersAndVoting(CONFIG)
-  const dir = tempDir()
-  await o.combiner.save(dir)
-  const saved = (await loadCombiner(dir)) as unknown as { method: string }
-  assert.equal(saved.method, 'markov_switching_gate')
+  const back = await assertSavedGateAgrees(o, planted(3, true))
+  assert.equal(back.method, 'markov_switching_gate')
 })
 
 test('markov_switching_gate: without regimes it does no worse than voting by more than noise', async () => {

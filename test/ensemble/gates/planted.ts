@@ -4,10 +4,9 @@
  * leakage audit of a gate's weights on bars.
  */
 import assert from 'node:assert/strict'
-import { seededRandom } from '../../../src/core/random.js'
+import { seededRandom, standardNormal } from '../../../src/core/random.js'
 import type { Bars } from '../../../src/data/bars.js'
 import { auditLeakageAsync, formatFinding, type AuditTarget } from '../../../src/features/audit.js'
-import { parseFeaturesConfig } from '../../../src/features/config.js'
 import { computeFeatures } from '../../../src/features/frame.js'
 import { featureMatrix } from '../../../src/features/views/matrix.js'
 import type { RowOutcomes } from '../../../src/features/views/types.js'
@@ -23,11 +22,12 @@ import { fitRegime, regimeColumns } from '../../../src/models/regime/regime-feat
 import { regimeModelSchema, regimeProbabilityNames } from '../../../src/models/regime/spec.js'
 import type { Combiner, CombinerFitInput } from '../../../src/ensemble/combiner.js'
 import { modelFitter, type MemberFitter } from '../../../src/ensemble/oof.js'
-import { parseCombinerConfig } from '../../../src/ensemble/registry.js'
+import { loadCombiner, parseCombinerConfig } from '../../../src/ensemble/registry.js'
 import { selectColumns } from '../../../src/ensemble/voting.js'
 import { spansForHorizon, spansFromT1Index } from '../../../src/validation/spans.js'
 import { rowOutcomes } from '../../../src/pipeline/dataset.js'
-import { regimeBars } from '../../models/regime/synthetic.js'
+import { regimeBars, SMALL_FEATURES } from '../../models/regime/synthetic.js'
+import { tempDir } from '../../helpers.js'
 
 export const TASK: Task = { kind: 'multiclass', classes: 3 }
 const K = 3
@@ -38,10 +38,6 @@ export const VAL = { start: TRAIN_END + HORIZON, end: 5800 }
 export const TEST = { start: 5800 + HORIZON, end: N }
 
 const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i)
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
-}
 
 /** A member that answers fixed probabilities by row (its "fit" learns nothing: the planted outputs are the point). */
 function plantedMember(name: string, p: Float64Array): MemberFitter {
@@ -84,7 +80,7 @@ export function planted(seed: number, withRegimes: boolean): Planted {
   for (let t = 0; t < N; t++) {
     if (withRegimes && rand() < 0.01) s = 1 - s
     regime[t] = s
-    returns[t] = gaussian(rand) * (s === 0 ? 1 : 3)
+    returns[t] = standardNormal(rand) * (s === 0 ? 1 : 3)
     y[t] = Math.floor(rand() * K)
     const wrong = (y[t] + 1 + Math.floor(rand() * (K - 1))) % K
     const wrong2 = (y[t] + 1 + Math.floor(rand() * (K - 1))) % K
@@ -106,6 +102,8 @@ export interface GateOutcome {
   readonly diff: Float64Array
   readonly weights: Float64Array
   readonly test: Int32Array
+  /** The gate's features at rows (undefined when it takes none). */
+  readonly extra?: (rows: Int32Array) => Float64Array
 }
 
 /** The planted problem's regime probabilities: a regime model fitted on the training rows' returns, filtered. */
@@ -179,7 +177,36 @@ export async function trainOnPlanted(data: Planted, config: Record<string, unkno
     diff,
     weights: out.weights!,
     test,
+    ...(names.length ? { extra: extra.values } : {}),
   }
+}
+
+/** The planted members' outputs on `rows`, as the gate is given them. */
+export function plantedOutputs(data: Planted, rows: Int32Array): Outputs[] {
+  return [data.a, data.b].map((p) => {
+    const out = new Float64Array(rows.length * K)
+    rows.forEach((r, i) => out.set(p.subarray(r * K, (r + 1) * K), i * K))
+    return { n: rows.length, classes: K, p: out }
+  })
+}
+
+/**
+ * The gate saved and loaded through the registry answers the first rows of the test window bit for bit as the one
+ * trained (probabilities and weights); returns the loaded one.
+ */
+export async function assertSavedGateAgrees(o: GateOutcome, data: Planted): Promise<Combiner> {
+  const dir = tempDir()
+  await o.combiner.save(dir)
+  const back = await loadCombiner(dir)
+  const rows = o.test.subarray(0, 300)
+  const outs = plantedOutputs(data, rows)
+  const extra = o.extra?.(rows)
+  const outcomes = plantedOutcomes(data.y)(rows)
+  const a = o.combiner.predict(outs, extra, outcomes)
+  const b = back.predict(outs, extra, outcomes)
+  assert.deepEqual(Array.from(b.p!), Array.from(a.p!))
+  assert.deepEqual(Array.from(b.weights!), Array.from(a.weights!))
+  return back
 }
 
 /** Mean and standard error of per-row values. */
@@ -207,18 +234,6 @@ export async function assertNoWorseThanVoting(config: Record<string, unknown>, s
   return o
 }
 
-/** Small features for the audit (RSI and realized volatility on 1m and 5m). */
-const AUDIT_FEATURES = parseFeaturesConfig({
-  momentum: { timeframes: ['1m', '5m'] },
-  volatility: { timeframes: ['1m', '5m'] },
-  volume: { enabled: false },
-  micro: { enabled: false },
-  regime: { enabled: false },
-  wavelet: { enabled: false },
-  stats: { enabled: false },
-  calendar: { enabled: false },
-  interactions: { enabled: false },
-})
 const AUDIT_LABELS = labelsConfigSchema.parse({ tripleBarrier: { maxHolding: 20, costBps: 0 } })
 export const AUDIT_TRAIN = 700
 
@@ -234,7 +249,7 @@ export function auditGateWeights(config: Record<string, unknown>, smoothed = fal
   return auditLeakageAsync(
     bars,
     async (b: Bars): Promise<AuditTarget[]> => {
-      const frame = computeFeatures(b, AUDIT_FEATURES)
+      const frame = computeFeatures(b, SMALL_FEATURES)
       const n = b.length
       const labels = tripleBarrier(
         b,

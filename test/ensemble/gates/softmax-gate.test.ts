@@ -1,16 +1,15 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { torch, torchUnavailableReason } from '../../../src/engines/torch/index.js'
-import { combinerRegistry, loadCombiner, parseCombinerConfig } from '../../../src/ensemble/registry.js'
+import { combinerRegistry, parseCombinerConfig } from '../../../src/ensemble/registry.js'
 import { gateNetworkWeights, type SoftmaxGateState } from '../../../src/ensemble/gates/softmax-gate.js'
 import { seededRandom } from '../../../src/core/random.js'
-import { tempDir } from '../../helpers.js'
 import {
   assertBeatsMembersAndVoting,
   assertGateWeightsCausal,
   assertNoWorseThanVoting,
+  assertSavedGateAgrees,
   planted,
-  plantedOutcomes,
   trainOnPlanted,
 } from './planted.js'
 
@@ -102,21 +101,7 @@ describe('softmax_gate', () => {
     const a = await trainOnPlanted(data, CONFIG)
     const b = await trainOnPlanted(data, CONFIG)
     assert.deepEqual(Array.from(a.weights), Array.from(b.weights))
-    const dir = tempDir()
-    await a.combiner.save(dir)
-    const back = await loadCombiner(dir)
-    const rows = a.test.subarray(0, 200)
-    const outs = [data.a, data.b].map((p) => ({
-      n: rows.length,
-      classes: 3,
-      p: Float64Array.from({ length: rows.length * 3 }, (_, i) => p[rows[Math.floor(i / 3)] * 3 + (i % 3)]),
-    }))
-    const extra = Float64Array.from({ length: rows.length * 2 }, (_, i) => (i % 2 === 0 ? 0.9 : 0.1))
-    const outcomes = plantedOutcomes(data.y)(rows)
-    assert.deepEqual(
-      Array.from(back.predict(outs, extra, outcomes).weights!),
-      Array.from(a.combiner.predict(outs, extra, outcomes).weights!),
-    )
+    await assertSavedGateAgrees(a, data)
   })
 
   it('the generic leakage audit leaves every gate weight at or before T unchanged', async () => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { barAt, sliceBars, type Bars } from '../../../src/data/bars.js'
 import { auditLeakage, formatFinding, type AuditTarget } from '../../../src/features/audit.js'
-import { parseFeaturesConfig } from '../../../src/features/config.js'
 import { createFeatureEngine, planFeatures } from '../../../src/features/engine.js'
 import { computeFeatures, detectVolumeMode } from '../../../src/features/frame.js'
 import { regimeAuditTarget } from '../../../src/models/regime/audit.js'
@@ -19,23 +18,12 @@ import {
 } from '../../../src/models/regime/regime-features.js'
 import { regimeColumnNames, regimeModelSchema, type RegimeModelSpec } from '../../../src/models/regime/spec.js'
 import { FIL_FILE, loadBars } from '../../features/data.js'
-import { regimeBars, sameBits } from './synthetic.js'
+import { regimeBars, sameBits, SMALL_FEATURES } from './synthetic.js'
 
 const spec = (raw: Record<string, unknown>): RegimeModelSpec => regimeModelSchema.parse(raw)
 const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i)
 
-/** A small feature set: RSI and realized volatility on 1m and 5m, nothing else. */
-const SMALL = parseFeaturesConfig({
-  momentum: { timeframes: ['1m', '5m'] },
-  volatility: { timeframes: ['1m', '5m'] },
-  volume: { enabled: false },
-  micro: { enabled: false },
-  regime: { enabled: false },
-  wavelet: { enabled: false },
-  stats: { enabled: false },
-  calendar: { enabled: false },
-  interactions: { enabled: false },
-})
+const SMALL = SMALL_FEATURES
 
 function fitOn(bars: Bars, s: RegimeModelSpec, train: number, seed = 3) {
   const frame = computeFeatures(bars, SMALL)

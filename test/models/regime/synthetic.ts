@@ -1,4 +1,5 @@
 import { allocBars, MINUTE_MS, type Bars } from '../../../src/data/bars.js'
+import { parseFeaturesConfig } from '../../../src/features/config.js'
 import { sampleHmm } from '../../../src/models/regime/simulate.js'
 import type { GaussianHmm } from '../../../src/models/regime/gaussian-hmm.js'
 import type { MarkovSwitching } from '../../../src/models/regime/markov-switching.js'
@@ -75,3 +76,16 @@ export function regimeBars(n: number, seed: number): Bars {
   }
   return bars
 }
+
+/** A small feature set for regime tests: RSI and realized volatility on 1m and 5m, nothing else. */
+export const SMALL_FEATURES = parseFeaturesConfig({
+  momentum: { timeframes: ['1m', '5m'] },
+  volatility: { timeframes: ['1m', '5m'] },
+  volume: { enabled: false },
+  micro: { enabled: false },
+  regime: { enabled: false },
+  wavelet: { enabled: false },
+  stats: { enabled: false },
+  calendar: { enabled: false },
+  interactions: { enabled: false },
+})
