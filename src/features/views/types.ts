@@ -49,14 +49,14 @@ export type DataView = FeatureMatrixView | WindowTensorView | MultiResView | Fou
 export type ViewKind = DataView['kind']
 
 /**
- * When each of n rows is decided and when its outcome becomes known: what a combiner that learns online (a bandit
- * gate) needs beside the views. A row's label is known only once its span has closed (closesAt <= the time of the
- * row being decided); until then it must not be used.
+ * When each of n rows is decided and when its outcome may be learned: what a combiner that learns online (a bandit
+ * gate) needs beside the views. A row's outcome is used only by rows decided at or after `closesAt` (its label span
+ * has closed by then); never before.
  */
 export interface RowOutcomes {
   /** Decision time of each row (its bar's time, epoch ms), non-decreasing. */
   readonly time: Float64Array
-  /** Time of the row whose decision first knows the label (the label's last bar); Infinity when it never closes. */
+  /** Time from which the outcome may be learned (pipeline/dataset.ts rowOutcomes); Infinity when never. */
   readonly closesAt: Float64Array
   /** The class label (0..k-1), NaN when it never closes. */
   readonly label: Float64Array
