@@ -92,7 +92,10 @@ function entryBlock(name: string, note: string, schema: z.ZodType, discriminator
 /** The parameters of the combiners, post-processors and policies a config names, one section each. */
 export function otherRegistries(): string {
   const combiners = [...combinerRegistry.values()]
-    .filter((e) => e.name !== 'voting') // a config votes with ensemble.kind: voting (members, weights)
+    .filter((e) => e.name !== 'voting' && !e.gate) // a config votes with ensemble.kind: voting (members, weights)
+    .map((e) => entryBlock(e.name, '', e.params, 'method'))
+  const gates = [...combinerRegistry.values()]
+    .filter((e) => e.gate)
     .map((e) => entryBlock(e.name, '', e.params, 'method'))
   const posts = (role: 'calibration' | 'uncertainty') =>
     [...postProcessorRegistry.values()]
@@ -113,6 +116,8 @@ export function otherRegistries(): string {
   return [
     '\ncombiners (ensemble: { method: <name>, ...params }; voting is ensemble: { kind: voting, members, weights })',
     ...combiners,
+    '\ngates (ensemble: { method: gating, gate: <name>, ...params })',
+    ...gates,
     '\ncalibrators (inference.calibrate: [<name> or { name: <name>, params: {...} }, ...])',
     ...posts('calibration'),
     '\nuncertainty methods (inference.uncertainty: { method: <name>, ...params }, or a list: one per head)',

@@ -12,9 +12,12 @@ import { featureDefaultsFor, featuresConfigSchema, GROUP_NAMES } from '../featur
 import { labelsConfigSchema } from '../labels/config.js'
 import { evaluationConfigSchema, splitsConfigSchema } from '../validation/config.js'
 import { registry, viewsOf } from '../models/registry.js'
-import { combinerRegistry } from '../ensemble/registry.js'
+import { combinerEntryOf, combinerMethods } from '../ensemble/registry.js'
 import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
+import type { RegimeMixtureParams } from '../ensemble/gates/regime-mixture.js'
+import type { BanditGateParams } from '../ensemble/gates/bandit-gate.js'
+import type { SoftmaxGateParams } from '../ensemble/gates/softmax-gate.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, checkPolicyNeeds, parseHeads } from './heads.js'
@@ -24,6 +27,7 @@ import type { ViewKind } from '../features/views/types.js'
 import { isTargetHead } from './targets.js'
 import { DEFAULT_MULTI_RES_FEATURES, DEFAULT_MULTI_RES_PARTS } from '../features/views/multi-res.js'
 import { monitorConfigSchema, windowRows } from '../monitor/config.js'
+import { regimeModelSchema } from '../models/regime/spec.js'
 
 /** The views mlf run builds for its base models (src/pipeline/predict.ts buildView). */
 export const RUN_VIEWS: readonly ViewKind[] = ['feature_matrix', 'window_tensor', 'multi_res', 'foundation']
@@ -112,7 +116,8 @@ const votingSchema = z
   })
   .strict()
 
-export type CombinerParams = StackingParams | BlendingParams
+export type CombinerParams =
+  StackingParams | BlendingParams | RegimeMixtureParams | BanditGateParams | SoftmaxGateParams
 
 /**
  * `ensemble`: a voting ensemble (`kind: voting`), or a combiner fitted on the members' held-out predictions
@@ -120,13 +125,16 @@ export type CombinerParams = StackingParams | BlendingParams
  */
 const ensembleSchema = z.unknown().transform((raw, ctx): z.infer<typeof votingSchema> | CombinerParams => {
   const method = (raw as { method?: unknown } | null)?.method
-  const entry = typeof method === 'string' && method !== 'voting' ? combinerRegistry.get(method) : undefined
+  const found = method !== undefined && method !== 'voting' ? combinerEntryOf(raw) : null
+  const entry = found && 'entry' in found ? found.entry : undefined
   if (method !== undefined && !entry) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['method'],
-      message: `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerRegistry.keys(), ' ')}mlf run combines by stacking or blending (method), or voting (kind: voting)`,
-    })
+    // A gate named as a method, or an unknown gate, says so; anything else is an unknown combiner.
+    const said = found && !('entry' in found) && !found.message.startsWith('unknown combiner') ? found : null
+    const message =
+      said?.message ??
+      `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerMethods(), ' ')}` +
+        'mlf run combines by stacking, blending or gating (method), or voting (kind: voting)'
+    ctx.addIssue({ code: 'custom', path: [said?.field ?? 'method'], message })
     return z.NEVER
   }
   const parsed = (entry ? entry.params : votingSchema).safeParse(raw)
@@ -301,7 +309,17 @@ const factoryConfigObject = z
       })
       .strict()
       .default({ origin: '1970-01-01T00:00:00Z' }),
-    features: featuresConfigSchema.prefault({}),
+    features: featuresConfigSchema
+      .extend({
+        /**
+         * A regime model (HMM or Markov switching) fitted on each training window and run forward over every row:
+         * its columns (regime_p0.., regime_duration, regime_state) join the features every model sees.
+         */
+        regime_model: regimeModelSchema
+          .optional()
+          .describe('A regime model fitted per training window whose filtered columns every model sees'),
+      })
+      .prefault({}),
     labels: labelsConfigSchema.prefault({}),
     splits: splitsConfigSchema.prefault({}),
     evaluation: evaluationConfigSchema.prefault({}),

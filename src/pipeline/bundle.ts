@@ -17,17 +17,20 @@ import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestF
 import { parseSemver } from '../bundle/semver.js'
 import { parseReference, type DriftReference } from '../monitor/reference.js'
 import { z } from 'zod'
-import { K, predictionsCsv, viewNeeds, viewOptions, type PolicyPositions } from './predict.js'
+import { K, predictionsCsv, viewNeeds, viewOptions, weightColumns, type PolicyPositions } from './predict.js'
 import { decidePositions } from './positions.js'
 import { headCsvColumns, OTHER_HEADS, type OtherHead } from './stages/heads.js'
 import { configTargets } from './stages/target-heads.js'
 import { assertFeatureSchema, bundleFeatures, sampleRows, scoreRows, type ChainScores } from './scoring.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
+import { fittedRegimeFromJson, fittedRegimeToJson } from '../models/regime/regime-features.js'
+import { regimeSpecs, withRegimeColumns, type RegimeLink } from './stages/regime.js'
 
 export const SIGNATURE_VERSION = '1'
 
 type PostProcessorLink = Extract<ChainLink, { role: 'post_processor' }>
+type RegimeChainLink = Extract<ChainLink, { role: 'regime' }>
 
 /** The fitted post-processors, in order, as [{ name, state }]; the manifest's chain carries the same. */
 export const POST_PROCESSORS_FILE = 'post_processors.json'
@@ -83,6 +86,9 @@ async function saveModel(dir: string, model: Model, name: string, features: read
 const writePostProcessors = (dir: string, chain: readonly FittedPostProcessor[]) =>
   writeFile(join(dir, POST_PROCESSORS_FILE), `${JSON.stringify(chain, null, 1)}\n`)
 
+/** Where a regime model of the chain is saved: `regimes/<prefix>.json`. */
+export const regimeFile = (prefix: string) => join('regimes', `${prefix}.json`)
+
 export async function saveBundleArtifacts(
   dir: string,
   config: ResolvedConfig,
@@ -93,6 +99,7 @@ export async function saveBundleArtifacts(
   heads: readonly BundleHead[] = [],
   targets: readonly BundleTarget[] = [],
   reference: DriftReference | null = null,
+  regimes: readonly RegimeLink[] = [],
 ): Promise<void> {
   await writeFile(join(dir, 'config.json'), bundleConfig(config))
   if (reference) {
@@ -100,6 +107,9 @@ export async function saveBundleArtifacts(
     // One line: a few hundred numbers per column, which an indented file would spread over as many lines.
     await writeFile(join(dir, REFERENCE_FILE), `${JSON.stringify(reference)}\n`)
   }
+  if (regimes.length > 0) await mkdir(join(dir, 'regimes'), { recursive: true })
+  for (const r of regimes)
+    await writeFile(join(dir, regimeFile(r.prefix)), `${JSON.stringify(fittedRegimeToJson(r.fitted))}\n`)
   await saveModel(dir, model, name, features)
   await writePostProcessors(dir, postProcessors)
   for (const h of heads) {
@@ -130,6 +140,7 @@ export function bundleManifestFields(
     readonly resamples?: readonly (readonly { readonly name: string }[])[]
   }[] = [],
   targets: readonly { readonly column: string; readonly members: readonly { readonly name: string }[] }[] = [],
+  gateMembers: readonly string[] = [],
 ): ManifestFields {
   return {
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
@@ -179,6 +190,7 @@ export function bundleManifestFields(
         'signal',
         ...heads.flatMap((h) => headCsvColumns(h.head, config.inference)),
         ...targets.map((t) => t.column),
+        ...weightColumns(gateMembers),
       ],
       version: SIGNATURE_VERSION,
     },
@@ -208,6 +220,8 @@ export interface LoadedBundle {
   targets: BundleTarget[]
   /** Reference distributions of every feature and output for drift monitoring; null in bundles written before them. */
   reference: DriftReference | null
+  /** The regime models whose columns scoring appends to the features, in chain order. */
+  regimes: RegimeLink[]
 }
 
 const modelMetaSchema = z
@@ -273,7 +287,20 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
   const heads = await loadHeads(root, dir, manifest)
   const targets = await loadTargets(root, dir, manifest, config)
   const reference = Object.hasOwn(manifest.files, REFERENCE_FILE) ? await loadReference(root, dir, manifest) : null
-  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads, targets, reference }
+  const regimes = await loadRegimes(root, dir, manifest, config)
+  return {
+    dir,
+    manifest,
+    checksum,
+    config,
+    model,
+    features: meta.features,
+    postProcessors,
+    heads,
+    targets,
+    reference,
+    regimes,
+  }
 }
 
 /**
@@ -312,6 +339,35 @@ async function loadReference(root: string, dir: string, manifest: BundleManifest
       `${what}: made on ${reference.interval} bars, the bundle scores ${manifest.signature.inputs.interval} bars`,
     )
   return reference
+}
+
+/** The regime models of the manifest's chain, each checked against its link and the config that asked for it. */
+async function loadRegimes(
+  root: string,
+  dir: string,
+  manifest: BundleManifest,
+  config: ResolvedConfig,
+): Promise<RegimeLink[]> {
+  const links = manifest.chain.filter((l): l is RegimeChainLink => l.role === 'regime')
+  const asked = regimeSpecs(config).map((r) => r.prefix)
+  if (links.map((l) => l.name).join() !== asked.join())
+    throw new Error(
+      `bundle ${dir}: the chain's regime models [${links.map((l) => l.name).join(', ')}] are not the config's [${asked.join(', ')}]`,
+    )
+  const out: RegimeLink[] = []
+  for (const link of links) {
+    const file = regimeFile(link.name)
+    const raw = await readArtifact(root, file, z.unknown(), dir)
+    const fitted = fittedRegimeFromJson(raw, `bundle ${dir}: ${file}`)
+    if (
+      fitted.model !== link.model ||
+      fitted.states !== link.states ||
+      fitted.features.join('\n') !== link.features.join('\n')
+    )
+      throw new Error(`bundle ${dir}: ${file} and the manifest's ${link.name} regime link differ`)
+    out.push({ prefix: link.name, fitted })
+  }
+  return out
 }
 
 async function loadRegistryModel(root: string, sub: string, name: string, dir: string): Promise<Model> {
@@ -452,9 +508,11 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         'score it with a bundle trained without volume (features.volume.mode: absent_neutral)',
     )
   }
-  const frame = bundleFeatures(bundle, bars)
-  assertFeatureSchema(bundle, frame.schema.hash, frame.names)
-  const rows = sampleRows(bundle, frame, bars)
+  const features = bundleFeatures(bundle, bars)
+  assertFeatureSchema(bundle, features.schema.hash, features.names)
+  const rows = sampleRows(bundle, features, bars)
+  // The regime models' columns, filtered over every bar of the file from the first (as the run did over its data).
+  const frame = withRegimeColumns(features, bars, bundle.regimes)
   if (rows.length === 0) {
     const vopts = viewOptions(bundle.config, bars)
     const needs = viewNeeds(bundle.config)
@@ -484,5 +542,5 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
 
 /** The predictions CSV of a scored file, as `mlf predict` writes it. */
 export function scoredPredictionsCsv(s: Scored): string {
-  return predictionsCsv(s.bars, s.rows, s.p, s.signals, s.sets, s.heads, s.otherPolicies)
+  return predictionsCsv(s.bars, s.rows, s.p, s.signals, s.sets, s.heads, s.otherPolicies, s.weights)
 }

@@ -57,7 +57,7 @@ export async function driftOfFile(
     {
       ts: Float64Array.from(rows, (r) => frame.ts[r]),
       features: frame.columns.map((c) => Float64Array.from(rows, (r) => c[r])),
-      outputs: Object.fromEntries(outputColumns(scored.p, scored.heads).map((c) => [c.name, c.values])),
+      outputs: Object.fromEntries(outputColumns(scored.p, scored.heads, scored.weights).map((c) => [c.name, c.values])),
     },
     step,
   )

@@ -214,6 +214,28 @@ function headsSection(run: RunRecord): string {
   )
 }
 
+function gateSection(run: RunRecord, charts: ChartData): string {
+  const g = run.gate
+  if (!g) return ''
+  charts.gate = { members: g.members, ts: g.ts, weights: g.weights, regret: g.regret.cumulative }
+  const drawn = g.ts.length < g.rows ? ` Drawn at ${fmt(g.ts.length)} of the ${fmt(g.rows)} test rows.` : ''
+  const intro =
+    `<p>Gate <code>${escapeHtml(g.name)}</code>: the weight of each member at each test row (stacked: they sum to ` +
+    'one), and the cumulative log-loss regret (nats) against the member with the least test log-loss in hindsight, ' +
+    `<code>${escapeHtml(g.regret.bestMember)}</code>: ${escapeHtml(fmt(g.regret.total))} over ${escapeHtml(fmt(g.rows))} ` +
+    `rows (${escapeHtml(fmt(g.regret.perRow))} per row; below zero, the gate beat every member).${escapeHtml(drawn)}</p>`
+  return section(
+    'gate',
+    'Gate weights',
+    intro +
+      chart('chart-gate', 420) +
+      table(
+        ['member', 'mean weight'],
+        g.members.map((m, j) => [m, g.meanWeights[j]]),
+      ),
+  )
+}
+
 function predictionSetsSection(run: RunRecord): string {
   const s = run.predictionSets
   if (!s) return ''
@@ -366,6 +388,7 @@ interface ChartData {
   importance?: { features: string[]; gain: number[] }
   labels?: { classes: string[]; splits: string[]; counts: number[][] }
   windows?: { keys: string[]; aucDir: number[]; totalReturn: number[] }
+  gate?: { members: string[]; ts: number[]; weights: number[][]; regret: number[] }
 }
 
 /**
@@ -448,6 +471,23 @@ const CHART_SCRIPT = `
       ]
     });
   }
+  if (data.gate) {
+    var g = data.gate;
+    make('chart-gate', {
+      color: palette,
+      tooltip: { trigger: 'axis', renderMode: 'richText' },
+      legend: { top: 0, data: g.members.concat(['regret']) },
+      grid: { left: 70, right: 80, top: 40, bottom: 40 },
+      xAxis: { type: 'time' },
+      yAxis: [{ type: 'value', name: 'weight', min: 0, max: 1 }, { type: 'value', name: 'regret (nats)', scale: true }],
+      dataZoom: [{ type: 'inside' }],
+      series: g.members.map(function (name, j) {
+        return { name: name, type: 'line', stack: 'weights', showSymbol: false, lineStyle: { width: 0 },
+          areaStyle: { opacity: 0.55 }, data: g.ts.map(function (t, i) { return [t, g.weights[j][i]]; }) };
+      }).concat([{ name: 'regret', type: 'line', yAxisIndex: 1, showSymbol: false, color: '#1d2433',
+        data: g.ts.map(function (t, i) { return [t, g.regret[i]]; }) }])
+    });
+  }
 `
 
 /** The report of one run as a complete, self-contained HTML document. */
@@ -459,6 +499,7 @@ export function renderReport(run: RunRecord): string {
     canarySection(run),
     backtestSection(run, charts),
     windowsSection(run, charts),
+    gateSection(run, charts),
     calibrationSection(run, charts),
     predictionSetsSection(run),
     headsSection(run),

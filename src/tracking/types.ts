@@ -136,6 +136,22 @@ export interface WindowRecord {
   backtest: Record<string, number>
 }
 
+/** A gate's member weights over the test rows, and its regret against the best member in hindsight. */
+export interface GateRecord {
+  name: string
+  members: string[]
+  /** Test rows (all windows). */
+  rows: number
+  /** Each member's mean weight over the test rows. */
+  meanWeights: number[]
+  /** Test-row times (epoch ms) drawn in the plot (every row, or an even stride of them, the last kept). */
+  ts: number[]
+  /** Per member, its weight at those rows. */
+  weights: number[][]
+  /** Cumulative log-loss regret (nats) against the member with the least test log-loss, at those rows. */
+  regret: { bestMember: string; total: number; perRow: number; cumulative: number[] }
+}
+
 export interface RunRecord {
   runId: string
   /** ISO 8601 timestamp. */
@@ -173,6 +189,8 @@ export interface RunRecord {
   ensembleWeights?: Record<string, number> | null
   /** Stacking or blending compared with its best member on validation (null without such a combiner). */
   ensembleGuard?: Record<string, unknown> | null
+  /** The gate's weights over the test rows and its regret (absent unless the final model is a gate). */
+  gate?: GateRecord
   bundleChecksum?: string
   /** How the run was evaluated: its windows (one for a chronological split). */
   evaluation?: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }

@@ -20,10 +20,12 @@ import {
   pinballLoss,
 } from '../../metrics/regression.js'
 import type { Outputs } from '../../models/contract.js'
+import { cumulativeRegret, rowLogLosses } from '../../metrics/regret.js'
 import type {
   BinnedRecord,
   CalibrationRecord,
   CalibrationStep,
+  GateRecord,
   HeadRecord,
   ModelResult,
   PredictionSetsRecord,
@@ -31,6 +33,7 @@ import type {
 import { CLASS_NAMES } from '../dataset.js'
 import { K } from '../predict.js'
 import type { WindowResult } from './chain.js'
+import type { GateWeights } from '../predict.js'
 
 /**
  * Directional AUC: among rows labeled up or down, how well p_up - p_down ranks up above down. Flat rows are left
@@ -83,6 +86,8 @@ export interface TestStream {
   readonly sets?: Uint8Array
   /** The other heads' outputs on the test rows (E_r, q_lo, q_hi, q05, q50, q95), when the run trains them. */
   readonly heads?: Outputs
+  /** A gate's member weights on the test rows, row-major (rows, members), when the final model is a gate. */
+  readonly weights?: GateWeights
 }
 
 export function testStream(results: readonly WindowResult[]): TestStream {
@@ -98,8 +103,13 @@ export function testStream(results: readonly WindowResult[]): TestStream {
           ...(results[0].targets.length ? { targets } : {}),
         })
       : undefined
+  const gates = results.map((r) => r.gate)
+  const weights = gates.every((g) => g !== null)
+    ? { members: gates[0]!.members, w: concat(gates.map((g) => g!.test)) }
+    : undefined
   return {
     ...(heads ? { heads } : {}),
+    ...(weights ? { weights } : {}),
     rows: concat(results.map((r) => r.window.test)),
     p: concat(results.map((r) => r.test)),
     raw: concat(results.map((r) => r.raw.test)),
@@ -340,4 +350,52 @@ export function headRecords(results: readonly WindowResult[]): HeadRecord[] {
       },
     }
   })
+}
+
+/** Most points of the gate plot: longer test streams are drawn at an even stride of rows (the last kept). */
+export const MAX_GATE_POINTS = 2000
+
+/**
+ * The gate's member weights over the test stream and its cumulative log-loss regret against the member with the
+ * least test log-loss in hindsight (undefined unless the final model is a gate).
+ */
+export function gateRecord(
+  results: readonly WindowResult[],
+  stream: TestStream,
+  ts: Float64Array,
+): GateRecord | undefined {
+  const gate = stream.weights
+  if (!gate) return undefined
+  const M = gate.members.length
+  const n = stream.rows.length
+  const memberP = gate.members.map((name) =>
+    concat(results.map((r) => r.scored.find((s) => s.kind === 'base' && s.name === name)!.test)),
+  )
+  const regret = cumulativeRegret(
+    rowLogLosses(stream.raw, stream.y, K),
+    memberP.map((p) => rowLogLosses(p, stream.y, K)),
+  )
+  const stride = Math.max(1, Math.ceil(n / MAX_GATE_POINTS))
+  const at: number[] = []
+  for (let i = 0; i < n; i += stride) at.push(i)
+  if (n > 0 && at[at.length - 1] !== n - 1) at.push(n - 1)
+  const total = n > 0 ? regret.cumulative[n - 1] : 0
+  return {
+    name: results[results.length - 1].gate!.name,
+    members: [...gate.members],
+    rows: n,
+    meanWeights: gate.members.map((_, j) => {
+      let sum = 0
+      for (let i = 0; i < n; i++) sum += gate.w[i * M + j]
+      return n > 0 ? sum / n : 0
+    }),
+    ts: at.map((i) => ts[stream.rows[i]]),
+    weights: gate.members.map((_, j) => at.map((i) => gate.w[i * M + j])),
+    regret: {
+      bestMember: gate.members[regret.best],
+      total,
+      perRow: n > 0 ? total / n : 0,
+      cumulative: at.map((i) => regret.cumulative[i]),
+    },
+  }
 }

@@ -27,6 +27,7 @@ import type { EvalWindow } from './windows.js'
 import { uncertaintySteps } from './post-process.js'
 import { fitHeadResamples, predictResamples, type HeadResamples, type ResampleParams } from './head-resamples.js'
 import { outcomeTimeline } from '../dataset.js'
+import { memberSlice } from './regime.js'
 
 export type OtherHead = Exclude<Head, 'p'>
 export const OTHER_HEADS: readonly OtherHead[] = ['p_up', 'E_r', 'quantiles']
@@ -158,9 +159,10 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
         members.push({ name: spec.name, index, model })
         continue
       }
+      const features = memberSlice(spec.features, model.spec.inputView, data.lf.frame)
       const view = (rows: Int32Array) => {
         const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
-        return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+        return features && v.kind === 'feature_matrix' ? selectColumns(v, features) : v
       }
       const label = `fit ${spec.name} ${head}${window.key === 'all' ? '' : ` ${window.key.slice(0, 10)}`}`
       const bar = ctx.progress?.(label)
@@ -177,7 +179,7 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
       } finally {
         bar?.stop?.()
       }
-      members.push({ name: spec.name, index, model, ...(spec.features ? { features: spec.features } : {}) })
+      members.push({ name: spec.name, index, model, ...(features ? { features } : {}) })
       if (window.key === 'all') ctx.lap(`fit ${spec.name} ${head}`)
     }
     const raw = {

@@ -44,7 +44,7 @@ export async function packStage(
     targets: last.targets.map((t) => ({ column: t.spec.column, members: t.members.map(member) })),
     config,
   }
-  const reference = driftReferenceStage(ctx, data, last.window, chain)
+  const reference = driftReferenceStage(ctx, data, last.window, chain, last.regimes)
   const checksum = await writeBundle(
     join(workDir, 'bundle'),
     bundleManifestFields(
@@ -58,6 +58,7 @@ export async function packStage(
       metrics,
       chain.heads,
       chain.targets,
+      last.gate?.members ?? [],
     ),
     (tmp) =>
       saveBundleArtifacts(
@@ -70,6 +71,7 @@ export async function packStage(
         chain.heads,
         chain.targets,
         reference,
+        last.regimes,
       ),
   )
   ctx.lap('bundle')
@@ -77,8 +79,8 @@ export async function packStage(
 }
 
 /**
- * The chain as the manifest lists it: members (view, head, features), combiner, post-processors, policy; then each
- * other head's member and post-processors.
+ * The chain as the manifest lists it: regime models, members (view, head, features), combiner, post-processors,
+ * policy; then each other head's member and post-processors.
  */
 export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
   const member = (
@@ -95,6 +97,13 @@ export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
   })
   const { policy } = ctx.config
   return [
+    ...last.regimes.map((r): ChainLink => ({
+      role: 'regime',
+      name: r.prefix,
+      model: r.fitted.model,
+      states: r.fitted.states,
+      features: [...r.fitted.features],
+    })),
     ...last.members.map((m) => member(m.name, m.model, m.features)),
     ...(last.combination ? [{ role: 'combiner' as const, name: last.combination.name }] : []),
     ...last.postProcessors.map((p) => ({ role: 'post_processor' as const, name: p.name, state: { ...p.state } })),

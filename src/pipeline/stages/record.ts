@@ -16,12 +16,14 @@ import { renderReport } from '../../tracking/report.js'
 import { openRunStore } from '../../tracking/store.js'
 import type { RunEnvironment, RunRecord, StageTiming } from '../../tracking/types.js'
 import { CLASS_NAMES } from '../dataset.js'
+import { regimeColumnNames } from '../../models/regime/spec.js'
 import { predictionsCsv } from '../predict.js'
 import type { BacktestOutcome } from './backtest.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
 import {
+  gateRecord,
   headRecords,
   predictionSetsReport,
   targetRecords,
@@ -48,6 +50,14 @@ export interface RunSummary {
   ensemble_weights: Record<string, number> | null
   /** Stacking or blending compared with its best member on validation (null without such a combiner). */
   ensemble_guard: GuardReport | null
+  /** A gate's mean member weights over the test rows and its regret against the best member (null without a gate). */
+  gate: {
+    name: string
+    members: string[]
+    rows: number
+    mean_weights: number[]
+    regret: { best_member: string; total: number; per_row: number }
+  } | null
   calibration: CalibrationReport | null
   prediction_sets: PredictionSetsRecord | null
   /** Heads other than p (E_r, q05/q50/q95), one member each. */
@@ -79,6 +89,15 @@ export function runSummary(r: RunRecord): RunSummary {
     models: r.models,
     ensemble_weights: r.ensembleWeights ?? null,
     ensemble_guard: (r.ensembleGuard as GuardReport | null | undefined) ?? null,
+    gate: r.gate
+      ? {
+          name: r.gate.name,
+          members: r.gate.members,
+          rows: r.gate.rows,
+          mean_weights: r.gate.meanWeights,
+          regret: { best_member: r.gate.regret.bestMember, total: r.gate.regret.total, per_row: r.gate.regret.perRow },
+        }
+      : null,
     calibration: r.calibration ?? null,
     prediction_sets: r.predictionSets ?? null,
     heads: r.heads ?? [],
@@ -150,6 +169,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     results.map((r) => classCounts(r.yTrue[split])).reduce((a, b) => a.map((v, i) => v + b[i]))
   const primary = input.backtest[0]
   const bt = primary.result
+  const gate = gateRecord(results, input.stream, data.bars.ts)
   return {
     runId: input.runId,
     createdAt: new Date().toISOString(),
@@ -173,7 +193,11 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     calibration: input.calibration ?? undefined,
     predictionSets: predictionSetsReport(results, input.stream) ?? undefined,
     heads: [...headRecords(results), ...targetRecords(results)],
-    featureImportance: featureImportance(last.final, data.lf.frame.names),
+    // The last window's columns: the bar features, then its regime models' columns.
+    featureImportance: featureImportance(last.final, [
+      ...data.lf.frame.names,
+      ...last.regimes.flatMap((r) => regimeColumnNames(r.prefix, r.fitted.states)),
+    ]),
     backtest: {
       equity: { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) },
       metrics: { ...primary.metrics },
@@ -198,6 +222,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     },
     ensembleWeights: last.combination?.weights ?? null,
     ensembleGuard: (last.combination?.guard as Record<string, unknown> | null | undefined) ?? null,
+    ...(gate ? { gate } : {}),
     bundleChecksum: input.bundleChecksum,
     evaluation: { method: input.method, windows: input.windows, skipped: input.skipped },
   }
@@ -226,6 +251,7 @@ export async function recordStage(
       policyList(ctx.config.policy)
         .slice(1)
         .map((policy, j) => ({ kind: policy.kind, positions: input.stream.positions[j + 1] })),
+      input.stream.weights,
     ),
   )
   await writeFile(join(workDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)

@@ -12,6 +12,7 @@ import { outputColumns } from '../predict.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { EvalWindow } from './windows.js'
+import { withRegimeColumns, type RegimeLink } from './regime.js'
 
 /** The window's training and validation rows, ascending (validation follows training in every window). */
 export function referenceRows(window: EvalWindow): Int32Array {
@@ -26,10 +27,12 @@ export function driftReferenceStage(
   data: RunData,
   window: EvalWindow,
   chain: ScoringChain,
+  regimes: readonly RegimeLink[] = [],
 ): DriftReference {
   const { frame } = data.lf
   const rows = referenceRows(window)
-  const scored = scoreRows(chain, frame, window.val, data.bars)
+  // The chain reads the regime models' columns beside the features; the reference describes the features alone.
+  const scored = scoreRows(chain, withRegimeColumns(frame, data.bars, regimes), window.val, data.bars)
   const reference = buildReference({
     interval: ctx.config.data.interval,
     bins: ctx.config.monitor.bins,
@@ -45,7 +48,7 @@ export function driftReferenceStage(
     outputs: {
       from: frame.ts[window.val[0]],
       to: frame.ts[window.val[window.val.length - 1]],
-      columns: outputColumns(scored.p, scored.heads),
+      columns: outputColumns(scored.p, scored.heads, scored.weights),
     },
   })
   ctx.lap('drift reference')
