@@ -17,6 +17,7 @@ import { runWindowChain, type WindowResult } from './stages/chain.js'
 import { createRunContext, type ProgressFactory } from './stages/context.js'
 import { datasetStage, ingestStage } from './stages/dataset.js'
 import { calibrationReport, directionalAuc, modelResults, testStream } from './stages/evaluate.js'
+import { comparisonRecords } from './stages/compare.js'
 import { packStage } from './stages/pack.js'
 import { buildRunRecord, recordStage, type RunSummary } from './stages/record.js'
 import { chronologicalWindow, walkForwardWindows, type EvalWindow } from './stages/windows.js'
@@ -83,6 +84,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
   const stream = testStream(results)
   const calibration = calibrationReport(results, stream)
   const backtest = backtestStage(ctx, data, stream)
+  const comparison = comparisonRecords(ctx, data, results, stream, backtest)
+  if (comparison) ctx.lap('comparison')
   const perWindow = windowRecords(ctx, data, results)
 
   const runId = `${new Date().toISOString().replace(/[-:.]/g, '').replace('Z', '')}-${config.hash.slice(0, 8)}`
@@ -109,6 +112,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     calibration,
     stream,
     backtest,
+    comparison,
     canaryAuc: directionalAuc(stream.p, stream.y),
     bundleChecksum,
     workDir,
