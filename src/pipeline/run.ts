@@ -2,8 +2,9 @@
  * `mlf run`: a list of stages over one run context. Ingest and validate the bars; features, labels and the samples;
  * the evaluation windows (one purged chronological split, or walk-forward windows); per window the chain (base
  * models, combiner, post-processors, policy), fitted on its training rows and scored on its test rows; one backtest
- * of the concatenated test stream; the last window's chain as a checksummed bundle; one run record from which
- * summary.json, the report and the SQLite row are derived. Deterministic for a given data file, config and seed.
+ * of the concatenated test stream; with evaluation.compare, every base model alone in one table; the last window's
+ * chain as a checksummed bundle; one run record from which summary.json, the report and the SQLite row are derived.
+ * Deterministic for a given data file, config and seed (the comparison's timings aside).
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
