@@ -29,7 +29,10 @@ function printPolicies(policies: NonNullable<RunSummary['policies']>, write: (t:
   }
 }
 
-/** The test metrics the terminal shows per head (summary.json and the report have them all). */
+/**
+ * The test metrics the terminal shows per head (summary.json and the report have them all); a multi-head target has
+ * those of p_up (binary) or E_r (strength).
+ */
 const HEADLINE: Record<string, readonly string[]> = {
   p: ['log_loss', 'auc_dir', 'ece'],
   p_up: ['log_loss', 'auc', 'ece'],
@@ -47,7 +50,9 @@ function printComparison(rows: NonNullable<RunSummary['comparison']>, write: (t:
         c.model,
         c.head,
         c.kind,
-        (HEADLINE[c.head] ?? []).map((k) => `${k} ${num(c.metrics.test[k], 4)}`).join('  '),
+        (HEADLINE[c.head] ?? ('auc' in c.metrics.test ? HEADLINE.p_up : HEADLINE.E_r))
+          .map((k) => `${k} ${num(c.metrics.test[k], 4)}`)
+          .join('  '),
         num(c.backtest?.sharpe, 2),
         num(c.backtest?.trades, 0),
         num(c.fit_seconds, 1),

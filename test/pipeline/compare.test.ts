@@ -13,12 +13,12 @@ import { assertBundleReproducesRun, poisonedFrom, sampleSlice, smallConfig } fro
 
 const ROWS = 8_000
 
-/** Three p models (tabular, linear, recurrent) in a vote, and one or two models on each other head. */
+/** Three p models (tabular, linear, recurrent) in a vote, and one or two models on each other head and a target. */
 const BASE_MODELS = [
   { name: 'xgboost', config: { n_estimators: 20, max_depth: 3 } },
-  { name: 'logistic' },
+  { name: 'logistic', outputs: ['p', 'tradeable'] },
   { name: 'lstm', config: { hidden: 16, epochs: 1, batchSize: 128 } },
-  { name: 'gaussian_nb', outputs: ['p_up'] },
+  { name: 'gaussian_nb', outputs: ['p_up', 'tradeable'] },
   { name: 'ridge', outputs: ['E_r'] },
   { name: 'elastic_net', outputs: ['E_r'] },
   { name: 'quantile_rnn', config: { hidden: 16, epochs: 1, batchSize: 128 }, outputs: ['q05', 'q50', 'q95'] },
@@ -28,6 +28,7 @@ const compareConfig = (over: Record<string, unknown> = {}) =>
   smallConfig({
     views: { window_steps: 16 },
     base_models: BASE_MODELS,
+    labels: { tripleBarrier: { maxHolding: 30, costBps: 5 }, targets: { horizons: [30], tradeableReturn: 0.003 } },
     ensemble: { kind: 'voting', weights: 'val_accuracy' },
     inference: { calibrate: ['temperature'], uncertainty: [{ method: 'split' }, { method: 'cqr' }] },
     evaluation: { compare: true },
@@ -59,14 +60,19 @@ test('compare: one row per model and head with finite metrics, p models backtest
       ['ridge', 4, 'E_r'],
       ['elastic_net', 5, 'E_r'],
       ['quantile_rnn', 6, 'q05/q50/q95'],
+      ['logistic', 1, 'tradeable_h30'],
+      ['gaussian_nb', 3, 'tradeable_h30'],
     ],
   )
   for (const c of alone) {
     for (const split of ['val', 'test'] as const)
       for (const [k, v] of Object.entries(c.metrics[split]))
         assert.ok(Number.isFinite(v), `${c.model} ${c.head} ${split} ${k}: ${v}`)
-    assert.equal(c.metrics.test.rows, s.samples.test, c.model)
-    assert.equal(c.metrics.val.rows, s.samples.val, c.model)
+    // A target is scored where it is defined; every other head on every row.
+    const target = c.head.startsWith('tradeable')
+    assert.ok(c.metrics.test.rows > 500 && c.metrics.test.rows <= s.samples.test, `${c.model} ${c.head}`)
+    if (!target) assert.equal(c.metrics.test.rows, s.samples.test, c.model)
+    if (!target) assert.equal(c.metrics.val.rows, s.samples.val, c.model)
     assert.ok(c.fit_seconds! > 0 && Number.isFinite(c.fit_seconds), `${c.model} fit ${c.fit_seconds}`)
     assert.ok(c.infer_us_per_row! > 0 && Number.isFinite(c.infer_us_per_row), `${c.model} ${c.infer_us_per_row}`)
     if (c.head === 'p') {
@@ -87,7 +93,7 @@ test('compare: one row per model and head with finite metrics, p models backtest
   assert.deepEqual(rowOf(s, 'quantile_rnn', 'q05/q50/q95').metrics.test, head('q05/q50/q95').metrics.test_raw)
 
   // Chain rows: the vote (traded by the run: its backtest is the run's), the averaged E_r with its interval, the
-  // conformalized band; p_up is one member alone, so it has none.
+  // conformalized band, the averaged target; p_up is one member alone, so it has none.
   const chain = s.comparison!.filter((c) => c.kind === 'chain')
   assert.deepEqual(
     chain.map((c) => [c.model, c.head, c.post_processors]),
@@ -95,7 +101,12 @@ test('compare: one row per model and head with finite metrics, p models backtest
       ['voting', 'p', ['temperature']],
       ['ridge + elastic_net', 'E_r', ['split']],
       ['quantile_rnn', 'q05/q50/q95', ['cqr']],
+      ['logistic + gaussian_nb', 'tradeable_h30', []],
     ],
+  )
+  assert.deepEqual(
+    rowOf(s, 'logistic + gaussian_nb', 'tradeable_h30', 'chain').metrics.test,
+    head('tradeable_h30').metrics.test,
   )
   assert.deepEqual(rowOf(s, 'voting', 'p', 'chain').backtest, headline(s.backtest))
   assert.deepEqual(rowOf(s, 'ridge + elastic_net', 'E_r', 'chain').metrics.test, head('E_r').metrics.test)
