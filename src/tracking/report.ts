@@ -371,7 +371,7 @@ function comparisonSection(run: RunRecord): string {
     '<p>Each base model alone on each head it trains (fitted alone on the training window as in the chain): a p ' +
     "model's probabilities after the run's calibrators, fitted on its own validation rows, traded by the run's " +
     "primary policy (in the chain's place: what else the policy reads is the run's) in a backtest of the same test " +
-    "rows; another head's model by its own outputs, before the head's " +
+    "rows, unless that policy does not read p; another head's model by its own outputs, before the head's " +
     "combination and uncertainty method. Chain rows are the run's own outputs of a head whose chain is more than " +
     'one model alone. Fit time is wall time (summed over windows); inference is the test rows scored in one batch ' +
     '(view and prediction) per row. Times depend on the machine and its load.</p>'

@@ -90,7 +90,10 @@ export interface ComparisonRecord {
   /** What its outputs went through: a p model's calibrators, a chain's post-processors. */
   postProcessors: string[]
   metrics: { val: Record<string, number>; test: Record<string, number> }
-  /** The p head's test positions (the run's primary policy) backtested on their own; null on other heads. */
+  /**
+   * The p head's test positions (the run's primary policy) backtested on their own; null on other heads, and on p
+   * when the primary policy does not read p.
+   */
   backtest: Record<string, number> | null
   /** Wall time of its fits, summed over windows; null for a zero-shot model and for a chain row. */
   fitSeconds: number | null

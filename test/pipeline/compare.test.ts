@@ -211,6 +211,44 @@ test('compare over walk-forward windows: each model is one stream over the windo
   assert.deepEqual(rowOf(s, 'ridge', 'E_r').metrics.test, s.heads[0].metrics.test)
 })
 
+test('compare trades the p models with the primary policy, and none when that policy does not read p', async () => {
+  const file = await data
+  const config = (policy: unknown[]) =>
+    smallConfig({
+      base_models: [
+        { name: 'xgboost', config: { n_estimators: 20, max_depth: 3 }, outputs: ['p', 'E_r'] },
+        { name: 'logistic' },
+      ],
+      ensemble: { kind: 'voting' },
+      inference: { calibrate: ['temperature'], uncertainty: [{ method: 'split', coverage: 0.8 }] },
+      policy,
+      evaluation: { compare: true },
+    })
+  const quantile = { kind: 'quantile', straddle: 'trade', fraction: 0.05 }
+  const first = await runPipeline({
+    config: config([quantile, { kind: 'threshold' }]),
+    dataFile: file,
+    outDir: tempDir(),
+  })
+  const p = (s: RunSummary) => s.comparison!.filter((c) => c.head === 'p' && c.kind === 'alone')
+  assert.deepEqual(
+    p(first.summary).map((c) => [c.model, c.backtest]),
+    [
+      ['xgboost', null],
+      ['logistic', null],
+    ],
+  )
+  // The chain row is the run's own, traded by the primary policy as the run traded it.
+  assert.deepEqual(rowOf(first.summary, 'voting', 'p', 'chain').backtest, headline(first.summary.backtest))
+  const second = await runPipeline({
+    config: config([{ kind: 'threshold' }, quantile]),
+    dataFile: file,
+    outDir: tempDir(),
+  })
+  for (const c of p(second.summary)) assert.ok(c.backtest && Number.isFinite(c.backtest.sharpe), c.model)
+  assert.notDeepEqual(p(second.summary)[0].backtest, p(second.summary)[1].backtest)
+})
+
 test('compare is refused at load with a combiner that fits its members in folds, and with calibrators fitted out of fold', () => {
   const base = { base_models: [{ name: 'xgboost' }, { name: 'logistic' }], evaluation: { compare: true } }
   assert.throws(

@@ -1,10 +1,9 @@
 /**
  * evaluation.compare: every base model alone on each head it trains, in one table. The members are the chain's own,
  * each already fitted alone on the window's training rows, so nothing is refitted. A p model's probabilities go
- * through the run's calibrators, fitted on its own validation rows, and are traded by the run's primary policy in a
- * backtest
- * of the same test stream as the run's; a member of another head is its own outputs, before the head's combination
- * and uncertainty method. Beside them, a head whose chain is more than one member alone (an ensemble, several
+ * through the run's calibrators, fitted on its own validation rows, and are traded by the run's primary policy (in
+ * the chain's p's place) in a backtest of the same test stream as the run's; a member of another head is its own
+ * outputs, before the head's combination and uncertainty method. Beside them, a head whose chain is more than one member alone (an ensemble, several
  * members averaged, an uncertainty method) gets a row of the run's own outputs. Nothing is fitted on test rows.
  */
 import { runBacktest } from '../../backtest/engine.js'
@@ -12,7 +11,7 @@ import { backtestMetrics } from '../../backtest/metrics.js'
 import { headName, membersOf, type Head } from '../../config/heads.js'
 import { topLabelCalibration } from '../../inference/calibration/metrics.js'
 import type { Outputs } from '../../models/contract.js'
-import { decide, policyList } from '../../policy/registry.js'
+import { decide, policyList, policyNeeds } from '../../policy/registry.js'
 import { policyInputs, policyMarket } from '../positions.js'
 import type { ComparisonRecord } from '../../tracking/types.js'
 import { K } from '../predict.js'
@@ -50,7 +49,7 @@ export interface AloneResult {
   readonly test: Outputs
   /** The calibrators its probabilities went through (none on other heads). */
   readonly postProcessors: readonly string[]
-  /** The run's primary policy's positions on its test probabilities (the p head only). */
+  /** The run's primary policy's positions on its test probabilities (the p head, when that policy reads p). */
   readonly positions?: Float64Array
   /** Wall time of its fit; null for a zero-shot model, never fitted. */
   readonly fitSeconds: number | null
@@ -80,8 +79,10 @@ export function modelsAlone(
   const specs = membersOf(config, 'p')
   // The chain scores its base models first, in members' order.
   const base = scored.filter((s) => s.kind === 'base')
-  // A p model takes the chain's p in front of the primary policy; what else the policy reads is the run's.
+  // A p model takes the chain's p in front of the primary policy; what else the policy reads is the run's. A policy
+  // that does not read p (quantile; kelly on p_up) would trade every p model alike: none is traded then.
   const primary = policyList(config.policy)[0]
+  const tradesP = policyNeeds(primary).includes('p')
   const market = policyMarket(config, data.bars, window.test, data.lf.vol)
   const p = members.map((m, k): AloneResult => {
     const s = base[k]
@@ -97,7 +98,7 @@ export function modelsAlone(
       val: asOutputs(val),
       test: asOutputs(test),
       postProcessors: chain.map((c) => c.name),
-      positions: decide(policyInputs(config, test, headsTest), market, primary),
+      ...(tradesP ? { positions: decide(policyInputs(config, test, headsTest), market, primary) } : {}),
       fitSeconds: m.fitSeconds,
       testSeconds: s.testSeconds,
     }
@@ -170,15 +171,17 @@ export function comparisonRecords(
     }
     if (a.head === 'p') {
       const pick = (split: 'val' | 'test') => concat(each.map((e) => e[split].p!))
-      const positions = concat(each.map((e) => e.positions!))
-      const bt = runBacktest(data.bars, positions, stream.rows, config.labels.tripleBarrier.maxHolding, config.backtest)
+      const positions = a.positions ? concat(each.map((e) => e.positions!)) : null
+      const bt =
+        positions &&
+        runBacktest(data.bars, positions, stream.rows, config.labels.tripleBarrier.maxHolding, config.backtest)
       return {
         ...common,
         metrics: {
           val: probabilityMetrics(pick('val'), concat(results.map((r) => r.yTrue.val))),
           test: probabilityMetrics(pick('test'), stream.y),
         },
-        backtest: backtestHeadline(backtestMetrics(bt)),
+        backtest: bt ? backtestHeadline(backtestMetrics(bt)) : null,
       }
     }
     if (a.target) {
