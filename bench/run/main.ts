@@ -70,7 +70,7 @@ function presetsToRun(): string[] {
 const peakOf = (timings: Timing[]) => Math.max(...timings.map((t) => t.peakRssMiB))
 
 /** research_comparison's goal on the sample: every run-ready model trained alone, in minutes. */
-const COMPARISON_GOAL_S = 900
+const COMPARISON_GOAL_S = 600
 
 interface ComparisonRow {
   model: string
@@ -102,7 +102,7 @@ function printComparison(name: string, summary: Record<string, unknown>, seconds
 
 /**
  * fast_baseline end to end: the built-in sample (goal: under 60 s) and the 618,735-bar SPX file (goal: under 300 s);
- * then the other presets on the sample (walk_forward goal: under 300 s; research_comparison goal: under 900 s, with
+ * then the other presets on the sample (walk_forward goal: under 300 s; research_comparison goal: under 600 s, with
  * its table of each model's fit time and inference time per row), and tabular_stacking (goal: under 300 s) and
  * walk_forward on SPX, each with per-stage time and
  * peak memory. There is no peer program doing the same end-to-end job, so the peer figure is the goal budget and the
