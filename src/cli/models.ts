@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { describeParams, formatParams, type ParamInfo } from '../config/describe.js'
 import { combinerRegistry } from '../ensemble/registry.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
-import { headTask } from '../config/heads.js'
+import { headName, headTask } from '../config/heads.js'
 import { isTargetHead, TARGET_HEADS } from '../config/targets.js'
 import { RUN_VIEWS } from '../config/schema.js'
 import { registry, type ModelEntry } from '../models/registry.js'
@@ -63,7 +63,7 @@ export function runReadiness(entry: ModelEntry): ModelRow['run'] {
     .filter((h) => !(h === 'p_up' && spec.inputView === 'foundation'))
     // The multi-head targets need a model trained on them.
     .filter((h) => !(isTargetHead(h) && spec.zeroShot))
-    .map((h) => (h === 'quantiles' ? 'q05/q50/q95' : h))
+    .map(headName)
   return heads.length ? { heads } : { refused: `none of its tasks (${spec.tasks.join(', ')}) is a head mlf run trains` }
 }
 

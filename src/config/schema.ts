@@ -279,6 +279,33 @@ function checkSeqLen(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
   })
 }
 
+/**
+ * evaluation.compare scores each member as it was fitted alone on the training window and trades each p member
+ * through calibrators fitted on its own validation rows. Stacking and blending fit their members inside purged folds
+ * (so a member's fit time alone is never measured), and fit_on: oof fits the chain's calibrators on out-of-fold rows
+ * a member alone does not have: both are refused rather than half applied.
+ */
+function checkCompare(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  if (!c.evaluation.compare) return
+  const path = ['evaluation', 'compare']
+  if (c.ensemble && !('kind' in c.ensemble))
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message:
+        `compare fits each base model alone, but ensemble.method ${c.ensemble.method} fits its members inside its ` +
+        'own folds; compare them with a voting ensemble (ensemble: { kind: voting }) or none',
+    })
+  if (c.inference.fit_on === 'oof')
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message:
+        "compare fits each p model's calibrators on its own validation rows; inference.fit_on: oof would apply to " +
+        'the chain alone, so the two are refused together (use fit_on: validation)',
+    })
+}
+
 /** With a multi_res member, every part of views.multi_res is on the ladder (features exist only there), once. */
 function checkMultiRes(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
   if (!c.base_models.some((m) => m.view === 'multi_res')) return
@@ -410,6 +437,7 @@ export const factoryConfigSchema = z.preprocess(
     checkMultiRes(c, ctx)
     checkSeqLen(c, ctx)
     checkMonitorWindow(c, ctx)
+    checkCompare(c, ctx)
     if (!c.ensemble) return
     // The ensemble combines the class-probability members; other heads have one member each.
     const names = c.base_models.filter((m) => m.outputs.includes('p')).map((m) => m.name)

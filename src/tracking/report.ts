@@ -313,6 +313,65 @@ function backtestSection(run: RunRecord, charts: ChartData): string {
   return section('backtest', 'Backtest', body)
 }
 
+/**
+ * evaluation.compare: every base model alone on each of its heads, and the chain of each combined head, in one table:
+ * the head's test metrics, the p head's own backtest, fit time and inference time per row.
+ */
+function comparisonSection(run: RunRecord): string {
+  const rows = run.comparison
+  if (!rows) return ''
+  const metricsCell = (m: Record<string, number>): Cell => ({
+    html: Object.entries(m)
+      .filter(([k]) => k !== 'rows')
+      .map(([k, v]) => `${escapeHtml(k)}&nbsp;${escapeHtml(fmt(v))}`)
+      .join(' · '),
+  })
+  const bt = (c: (typeof rows)[number], k: string): Cell => c.backtest?.[k] ?? '—'
+  const intro =
+    '<p>Each base model alone on each head it trains (fitted alone on the training window as in the chain): a p ' +
+    "model's probabilities after the run's calibrators, fitted on its own validation rows, traded by the run's " +
+    "primary policy (in the chain's place: what else the policy reads is the run's) in a backtest of the same test " +
+    "rows, unless that policy does not read p; another head's model by its own outputs, before the head's " +
+    "combination and uncertainty method. Chain rows are the run's own outputs of a head whose chain is more than " +
+    'one model alone. Fit time is wall time (summed over windows); inference is the test rows scored in one batch ' +
+    '(view and prediction) per row. Times depend on the machine and its load.</p>'
+  return section(
+    'comparison',
+    'Comparison',
+    intro +
+      table(
+        [
+          'model',
+          'head',
+          'kind',
+          'post-processors',
+          'test rows',
+          'test metrics',
+          'Sharpe',
+          'win rate',
+          'max drawdown',
+          'trades',
+          'fit (s)',
+          'inference (µs/row)',
+        ],
+        rows.map((c) => [
+          c.model,
+          c.head,
+          c.kind,
+          c.postProcessors.join(' + ') || '—',
+          c.metrics.test.rows ?? '—',
+          metricsCell(c.metrics.test),
+          bt(c, 'sharpe'),
+          bt(c, 'win_rate'),
+          bt(c, 'max_drawdown'),
+          bt(c, 'trades'),
+          c.fitSeconds ?? '—',
+          c.inferUsPerRow ?? '—',
+        ]),
+      ),
+  )
+}
+
 /** Walk-forward windows: each window's test AUC and its own backtest return, plotted and tabled. */
 function windowsSection(run: RunRecord, charts: ChartData): string {
   const ev = run.evaluation
@@ -498,6 +557,7 @@ export function renderReport(run: RunRecord): string {
     modelsSection(run),
     canarySection(run),
     backtestSection(run, charts),
+    comparisonSection(run),
     windowsSection(run, charts),
     gateSection(run, charts),
     calibrationSection(run, charts),

@@ -151,6 +151,21 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
       perClass: z.array(z.object({ class: z.string(), coverage: anyNumber, rows: nonNegative })),
     })
     .optional(),
+  comparison: z
+    .array(
+      z.object({
+        model: z.string().min(1),
+        kind: z.enum(['alone', 'chain']),
+        index: z.number().int().nonnegative().nullable(),
+        head: z.string(),
+        postProcessors: z.array(z.string()),
+        metrics: z.object({ val: metricMap, test: metricMap }),
+        backtest: metricMap.nullable(),
+        fitSeconds: nonNegative.nullable(),
+        inferUsPerRow: nonNegative.nullable(),
+      }),
+    )
+    .optional(),
   featureImportance: z.array(z.object({ feature: z.string(), gain: anyNumber })).optional(),
   backtest: backtest.optional(),
   policies: z.array(z.object({ policy: z.string().min(1), metrics: metricMap })).optional(),

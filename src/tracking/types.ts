@@ -75,6 +75,32 @@ export interface HeadRecord {
   metrics: { val: Record<string, number>; test: Record<string, number>; test_raw: Record<string, number> }
 }
 
+/**
+ * One row of the comparison table (evaluation.compare): a base model alone on one of its heads, or the run's own
+ * chain of a head that is more than one member alone.
+ */
+export interface ComparisonRecord {
+  /** The model's registry name; for a chain row, the combiner or the members joined by ' + '. */
+  model: string
+  kind: 'alone' | 'chain'
+  /** The model's index in base_models (null for a chain row). */
+  index: number | null
+  /** p, p_up, E_r or q05/q50/q95. */
+  head: string
+  /** What its outputs went through: a p model's calibrators, a chain's post-processors. */
+  postProcessors: string[]
+  metrics: { val: Record<string, number>; test: Record<string, number> }
+  /**
+   * The p head's test positions (the run's primary policy) backtested on their own; null on other heads, and on p
+   * when the primary policy does not read p.
+   */
+  backtest: Record<string, number> | null
+  /** Wall time of its fits, summed over windows; null for a zero-shot model and for a chain row. */
+  fitSeconds: number | null
+  /** Wall time of scoring the test rows in one batch (view and prediction), per row in microseconds. */
+  inferUsPerRow: number | null
+}
+
 export interface StageTiming {
   stage: string
   seconds: number
@@ -173,6 +199,8 @@ export interface RunRecord {
   heads?: HeadRecord[]
   /** Conformal prediction sets on the test rows (absent without an uncertainty method). */
   predictionSets?: PredictionSetsRecord
+  /** Every base model alone on each of its heads (evaluation.compare; absent without it). */
+  comparison?: ComparisonRecord[]
   featureImportance?: { feature: string; gain: number }[]
   backtest?: BacktestResult
   /** With a list of policies: each one's backtest metrics on the same predictions, the primary first. */

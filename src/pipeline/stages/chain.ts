@@ -19,6 +19,7 @@ import { fitTargetHeads, type TargetHeadResult } from './target-heads.js'
 import { calibrationSteps, fitPostProcessors, postProcess } from './post-process.js'
 import type { EvalWindow } from './windows.js'
 import { fitWindowRegimes, withRegimes, type RegimeLink } from './regime.js'
+import { modelsAlone, type AloneResult } from './compare.js'
 
 export const TASK: Task = { kind: 'multiclass', classes: K }
 
@@ -30,6 +31,8 @@ export interface Scored {
   readonly kind: ModelKind
   readonly val: Float64Array
   readonly test: Float64Array
+  /** Wall time of scoring the test rows (view and prediction), for the comparison's inference time per row. */
+  readonly testSeconds?: number
 }
 
 export interface WindowResult {
@@ -60,12 +63,14 @@ export interface WindowResult {
     readonly rows: number
     readonly unpredicted: number
   }
-  /** The E_r and quantile heads, one member each (none when the run trains only p). */
+  /** The other heads (p_up, E_r, q05/q50/q95) with their members (none when the run trains only p). */
   readonly heads: readonly HeadResult[]
   /** The multi-head targets' results, one per target (none when the run trains no target head). */
   readonly targets: readonly TargetHeadResult[]
   /** Each configured policy's target positions on the test rows, the primary first. */
   readonly positions: readonly Float64Array[]
+  /** Every base model alone on each of its heads (evaluation.compare), in base_models order per head. */
+  readonly alone?: readonly AloneResult[]
 }
 
 /** A gate's member weights on a window's test rows, row-major (rows, members). */
@@ -144,8 +149,9 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
   const scored: Scored[] = []
   const score = (name: string, kind: ModelKind, model: Model, features?: readonly string[]) => {
     const val = classProbabilities(model, lf.frame, window.val, vopts, features)
+    const t0 = performance.now()
     const test = classProbabilities(model, lf.frame, window.test, vopts, features)
-    const s = { name, kind, val, test }
+    const s = { name, kind, val, test, testSeconds: (performance.now() - t0) / 1000 }
     scored.push(s)
     return s
   }
@@ -195,6 +201,9 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
   const targets = await fitTargetHeads(ctx, data, window)
   const headsTest = heads.reduce<Outputs>((all, h) => ({ ...all, ...h.test }), { n: window.test.length })
   const positions = decidePositions(config, calibrated.test.p, headsTest, data.bars, window.test, lf.vol)
+  const alone = config.evaluation.compare
+    ? modelsAlone(ctx, data, window, y.val, scored, members, heads, targets, headsTest)
+    : undefined
   return {
     window,
     regimes,
@@ -214,5 +223,6 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
     heads,
     targets,
     positions,
+    ...(alone ? { alone } : {}),
   }
 }

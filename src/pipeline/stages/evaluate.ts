@@ -34,6 +34,9 @@ import { CLASS_NAMES } from '../dataset.js'
 import { K } from '../predict.js'
 import type { WindowResult } from './chain.js'
 import type { GateWeights } from '../predict.js'
+import { headName } from '../../config/heads.js'
+import type { OtherHead } from './heads.js'
+import type { TargetSpec } from '../../config/targets.js'
 
 /**
  * Directional AUC: among rows labeled up or down, how well p_up - p_down ranks up above down. Flat rows are left
@@ -265,22 +268,37 @@ export function bandMetrics(out: Outputs, y: Float64Array): Record<string, numbe
   }
 }
 
-function concatOutputs(parts: readonly Outputs[], columns: readonly (keyof Outputs)[]): Outputs {
+const HEAD_COLUMNS: readonly (keyof Outputs)[] = ['p_up', 'E_r', 'q_lo', 'q_hi', 'q05', 'q50', 'q95']
+
+/** Outputs of a head other than p from consecutive row ranges (windows), in order. */
+export function concatHeadOutputs(parts: readonly Outputs[]): Outputs {
   const out: Record<string, unknown> = { n: parts.reduce((s, p) => s + p.n, 0) }
-  for (const col of columns) {
+  for (const col of HEAD_COLUMNS) {
     if (parts.every((p) => p[col] instanceof Float64Array)) out[col] = concat(parts.map((p) => p[col] as Float64Array))
   }
   return out as unknown as Outputs
 }
 
-const HEAD_COLUMNS: readonly (keyof Outputs)[] = ['p_up', 'E_r', 'q_lo', 'q_hi', 'q05', 'q50', 'q95']
+/** The metrics of a head other than p. */
+export function headMetrics(head: OtherHead): (out: Outputs, y: Float64Array) => Record<string, number> {
+  return head === 'p_up' ? upMetrics : head === 'E_r' ? returnMetrics : bandMetrics
+}
 
 /** A head's outputs over every window's test rows, in time order (for predictions and the backtest stream). */
 export function headTestOutputs(results: readonly WindowResult[], j: number): Outputs {
-  return concatOutputs(
-    results.map((r) => r.heads[j].test),
-    HEAD_COLUMNS,
-  )
+  return concatHeadOutputs(results.map((r) => r.heads[j].test))
+}
+
+/** A target's metrics over the rows where it is defined: a binary one's as p_up's, strength's as E_r's. */
+export function targetMetrics(
+  spec: Pick<TargetSpec, 'task'>,
+  pred: Float64Array,
+  y: Float64Array,
+): Record<string, number> {
+  const keep = Int32Array.from(y.keys()).filter((i) => !Number.isNaN(y[i]))
+  const p = Float64Array.from(keep, (i) => pred[i])
+  const yk = Float64Array.from(keep, (i) => y[i])
+  return spec.task === 'binary' ? upMetrics({ n: p.length, p_up: p }, yk) : returnMetrics({ n: p.length, E_r: p }, yk)
 }
 
 /**
@@ -289,14 +307,7 @@ export function headTestOutputs(results: readonly WindowResult[], j: number): Ou
  */
 export function targetRecords(results: readonly WindowResult[]): HeadRecord[] {
   return results[0].targets.map((first, j) => {
-    const metrics = (pred: Float64Array, y: Float64Array) => {
-      const keep = Int32Array.from(y.keys()).filter((i) => !Number.isNaN(y[i]))
-      const p = Float64Array.from(keep, (i) => pred[i])
-      const yk = Float64Array.from(keep, (i) => y[i])
-      return first.spec.task === 'binary'
-        ? upMetrics({ n: p.length, p_up: p }, yk)
-        : returnMetrics({ n: p.length, E_r: p }, yk)
-    }
+    const metrics = (pred: Float64Array, y: Float64Array) => targetMetrics(first.spec, pred, y)
     const pick = (f: (t: WindowResult['targets'][number]) => Float64Array) =>
       concat(results.map((r) => f(r.targets[j])))
     const test = metrics(
@@ -322,16 +333,13 @@ export function targetRecords(results: readonly WindowResult[]): HeadRecord[] {
 /** Each other head's metrics over all windows, on validation and test rows, raw and after its post-processors. */
 export function headRecords(results: readonly WindowResult[]): HeadRecord[] {
   return results[0].heads.map((first, j) => {
-    const metrics = first.head === 'p_up' ? upMetrics : first.head === 'E_r' ? returnMetrics : bandMetrics
+    const metrics = headMetrics(first.head)
     const pick = (f: (h: WindowResult['heads'][number]) => Outputs) =>
-      concatOutputs(
-        results.map((r) => f(r.heads[j])),
-        HEAD_COLUMNS,
-      )
+      concatHeadOutputs(results.map((r) => f(r.heads[j])))
     const yVal = concat(results.map((r) => r.heads[j].yVal))
     const yTest = concat(results.map((r) => r.heads[j].yTest))
     return {
-      head: first.head === 'quantiles' ? 'q05/q50/q95' : first.head,
+      head: headName(first.head),
       model: first.members.map((m) => m.name).join(' + '),
       postProcessors: first.postProcessors.map((p) => p.name),
       metrics: {

@@ -30,7 +30,13 @@ import {
   type CalibrationReport,
   type TestStream,
 } from './evaluate.js'
-import type { HeadRecord, ModelResult, PredictionSetsRecord, WindowRecord } from '../../tracking/types.js'
+import type {
+  ComparisonRecord,
+  HeadRecord,
+  ModelResult,
+  PredictionSetsRecord,
+  WindowRecord,
+} from '../../tracking/types.js'
 
 /** summary.json: the run record's headline, in snake_case, derived from the record (never built on its own). */
 export interface RunSummary {
@@ -60,8 +66,10 @@ export interface RunSummary {
   } | null
   calibration: CalibrationReport | null
   prediction_sets: PredictionSetsRecord | null
-  /** Heads other than p (E_r, q05/q50/q95), one member each. */
+  /** Heads other than p (p_up, E_r, q05/q50/q95), their members combined. */
   heads: HeadRecord[]
+  /** evaluation.compare: every base model alone on each of its heads, and the chain of each combined head. */
+  comparison: ComparisonSummary[] | null
   backtest: Record<string, number>
   regimes: NonNullable<RunRecord['backtest']>['byRegime']
   /** With a list of policies: each one's backtest on the same predictions, the primary (backtest above) first. */
@@ -70,6 +78,33 @@ export interface RunSummary {
   evaluation: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }
   bundle_checksum: string
   timings: StageTiming[]
+}
+
+/** A row of the comparison table in summary.json (the record's, in snake_case). */
+export interface ComparisonSummary {
+  model: string
+  kind: 'alone' | 'chain'
+  index: number | null
+  head: string
+  post_processors: string[]
+  metrics: { val: Record<string, number>; test: Record<string, number> }
+  backtest: Record<string, number> | null
+  fit_seconds: number | null
+  infer_us_per_row: number | null
+}
+
+function comparisonSummary(c: ComparisonRecord): ComparisonSummary {
+  return {
+    model: c.model,
+    kind: c.kind,
+    index: c.index,
+    head: c.head,
+    post_processors: c.postProcessors,
+    metrics: c.metrics,
+    backtest: c.backtest,
+    fit_seconds: c.fitSeconds,
+    infer_us_per_row: c.inferUsPerRow,
+  }
 }
 
 export function runSummary(r: RunRecord): RunSummary {
@@ -101,6 +136,7 @@ export function runSummary(r: RunRecord): RunSummary {
     calibration: r.calibration ?? null,
     prediction_sets: r.predictionSets ?? null,
     heads: r.heads ?? [],
+    comparison: r.comparison?.map(comparisonSummary) ?? null,
     backtest: r.backtest!.metrics,
     regimes: r.backtest!.byRegime,
     ...(r.policies ? { policies: r.policies.map((p) => ({ policy: p.policy, backtest: p.metrics })) } : {}),
@@ -155,6 +191,7 @@ export interface RecordInput {
   readonly stream: TestStream
   /** One per configured policy, the primary first. */
   readonly backtest: readonly BacktestOutcome[]
+  readonly comparison: ComparisonRecord[] | null
   readonly canaryAuc: number
   readonly bundleChecksum: string
   readonly workDir: string
@@ -193,6 +230,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     calibration: input.calibration ?? undefined,
     predictionSets: predictionSetsReport(results, input.stream) ?? undefined,
     heads: [...headRecords(results), ...targetRecords(results)],
+    ...(input.comparison ? { comparison: input.comparison } : {}),
     // The last window's columns: the bar features, then its regime models' columns.
     featureImportance: featureImportance(last.final, [
       ...data.lf.frame.names,
