@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { canonicalJson, deepFreeze, sha256Hex } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
 import { ingestFile } from '../data/ingest.js'
@@ -14,7 +14,6 @@ import { policyList } from '../policy/registry.js'
 import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
-import { parseSemver } from '../bundle/semver.js'
 import { parseReference, type DriftReference } from '../monitor/reference.js'
 import { z } from 'zod'
 import { K, predictionsCsv, viewNeeds, viewOptions, weightColumns, type PolicyPositions } from './predict.js'
@@ -258,12 +257,7 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
   }
   // Everything below reads from the folder that was verified, not through `dir` (a link that may be re-pointed).
   const configRaw = await readArtifact(root, 'config.json', z.record(z.string(), z.unknown()), dir)
-  const config = bundleConfigOf(configRaw, join(dir, 'config.json'), manifest.bundle_version)
-  if (config.hash !== manifest.config_hash) {
-    throw new Error(
-      `bundle ${dir}: config.json hashes to ${config.hash.slice(0, 12)}…, the manifest says ${manifest.config_hash.slice(0, 12)}…`,
-    )
-  }
+  const config = bundleConfigOf(configRaw, join(dir, 'config.json'), manifest.config_hash)
   const meta = await readArtifact(root, 'model.json', modelMetaSchema, dir)
   const saved = await readArtifact(root, POST_PROCESSORS_FILE, z.array(z.unknown()), dir)
   const postProcessors = saved.map((pp, i) => loadPostProcessor(pp, `bundle ${dir}: ${POST_PROCESSORS_FILE} [${i}]`))
@@ -304,15 +298,18 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
 }
 
 /**
- * A bundle's config.json resolved. Format 3.0 bundles were written before the config had a monitor section: their
- * config.json has none, so it gets the defaults, and its hash is taken as their writer took it, without the section.
+ * A bundle's config.json resolved, under the hash its writer gave it. config.json is the resolved config as written,
+ * so its canonical form hashes to the manifest's config_hash whatever this code's schema has added since; resolving it
+ * again fills in the keys added after the bundle was written (their defaults keep what the bundle did), which would
+ * change a hash taken now. A config.json that does not hash to the manifest's is refused.
  */
-function bundleConfigOf(raw: Record<string, unknown>, source: string, bundleVersion: string): ResolvedConfig {
-  const config = resolveConfig(raw, source)
-  const [major, minor] = parseSemver(bundleVersion)
-  if (Object.hasOwn(raw, 'monitor') || major !== 3 || minor !== 0) return config
-  const { source: _source, hash: _hash, monitor: _monitor, ...written } = config
-  return deepFreeze({ ...config, hash: sha256Hex(canonicalJson(written)) })
+function bundleConfigOf(raw: Record<string, unknown>, source: string, manifestHash: string): ResolvedConfig {
+  const written = sha256Hex(canonicalJson(raw))
+  if (written !== manifestHash)
+    throw new Error(
+      `bundle ${dirname(source)}: config.json hashes to ${written.slice(0, 12)}…, the manifest says ${manifestHash.slice(0, 12)}…`,
+    )
+  return deepFreeze({ ...resolveConfig(raw, source), hash: written })
 }
 
 /** The drift reference, validated, and checked against the bundle's feature schema and outputs. */
