@@ -12,12 +12,14 @@ import { register as couple } from './couple.js'
 import { register as sweep } from './sweep.js'
 import { register as worker } from './worker.js'
 import { register as serve } from './serve.js'
+import { register as runs } from './runs.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
 
 export const commands: readonly RegisterCommand[] = [
   run,
+  runs,
   ingest,
   resample,
   predict,

@@ -89,6 +89,7 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
     .optional(),
   seed: z.number().int(),
   config: z.unknown(),
+  preset: z.string().min(1).optional(),
   dataFile: z.string(),
   timings: z.array(z.object({ stage: z.string(), seconds: nonNegative, peakRssMiB: nonNegative })),
   labels,

@@ -148,6 +148,8 @@ export interface RunRecord {
   seed: number
   /** The resolved config object. */
   config: unknown
+  /** The config file's name without its extension, e.g. tabular_stacking (absent in older records, or without a file). */
+  preset?: string
   dataFile: string
   timings: StageTiming[]
   labels: { classes: string[]; counts: { split: Split; counts: number[] }[] }
