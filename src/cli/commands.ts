@@ -13,6 +13,7 @@ import { register as sweep } from './sweep.js'
 import { register as worker } from './worker.js'
 import { register as serve } from './serve.js'
 import { register as runs } from './runs.js'
+import { register as exportRuns } from './export.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
@@ -20,6 +21,7 @@ export type RegisterCommand = (program: Command) => void
 export const commands: readonly RegisterCommand[] = [
   run,
   runs,
+  exportRuns,
   ingest,
   resample,
   predict,
