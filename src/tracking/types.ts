@@ -97,7 +97,13 @@ export interface RegimeResult {
 
 export interface BacktestResult {
   /** Equal-length series; `ts` in epoch ms, `drawdown` as a non-positive fraction or amount of equity. */
-  equity: { ts: number[]; equity: number[]; drawdown: number[] }
+  equity: {
+    ts: number[]
+    equity: number[]
+    drawdown: number[]
+    /** The same positions' equity with no fees or slippage (absent in older records). */
+    gross?: number[]
+  }
   metrics: Record<string, number>
   byRegime: RegimeResult[]
 }

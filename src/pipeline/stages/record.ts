@@ -176,7 +176,12 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     heads: [...headRecords(results), ...targetRecords(results)],
     featureImportance: featureImportance(last.final, data.lf.frame.names),
     backtest: {
-      equity: { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) },
+      equity: {
+        ts: Array.from(bt.ts),
+        equity: Array.from(bt.equity),
+        drawdown: Array.from(drawdown(bt.equity)),
+        ...(primary.grossEquity ? { gross: Array.from(primary.grossEquity) } : {}),
+      },
       metrics: { ...primary.metrics },
       byRegime: primary.regimes,
     },
