@@ -14,6 +14,7 @@ import { register as worker } from './worker.js'
 import { register as serve } from './serve.js'
 import { register as runs } from './runs.js'
 import { register as exportRuns } from './export.js'
+import { register as ui } from './ui.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
@@ -22,6 +23,7 @@ export const commands: readonly RegisterCommand[] = [
   run,
   runs,
   exportRuns,
+  ui,
   ingest,
   resample,
   predict,

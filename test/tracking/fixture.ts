@@ -184,8 +184,26 @@ export function variedRun(i: number): RunRecord {
   })
   const round = (x: number, d = 4) => Number(x.toFixed(d))
   const sharpe = round((rand() - 0.3) * 3, 3)
+  // The same positions without costs: a little above the net curve, the gap growing with each bar.
+  const gross = equity.map((v, j) => v * (1 + 0.00005 * j))
+  const walkForward = PRESETS[i % PRESETS.length] === 'walk_forward'
+  const windows = Array.from({ length: walkForward ? 4 : 1 }, (_, w) => ({
+    key: walkForward ? `2023-10-0${w + 1}` : 'all',
+    trainStart: '2023-08-01T00:00:00.000Z',
+    testStart: `2023-10-0${w + 1}T00:00:00.000Z`,
+    testEnd: `2023-10-0${w + 2}T00:00:00.000Z`,
+    samples: { train: 1000, val: 200, test: 100, purged: 5 },
+    test: { auc_dir: round(0.5 + rand() * 0.06), log_loss: 1.05 },
+    backtest: {
+      sharpe: round((rand() - 0.4) * 3, 3),
+      total_return: round((rand() - 0.45) * 0.1),
+      trades: 40 + w,
+      max_drawdown: -0.05,
+    },
+  }))
   return {
     ...base,
+    evaluation: { method: walkForward ? 'walk_forward' : 'chronological', windows, skipped: 0 },
     createdAt: new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString(),
     preset: PRESETS[i % PRESETS.length],
     config: {
@@ -215,7 +233,7 @@ export function variedRun(i: number): RunRecord {
     ],
     backtest: {
       ...base.backtest!,
-      equity: { ts: base.backtest!.equity.ts, equity, drawdown },
+      equity: { ts: base.backtest!.equity.ts, equity, drawdown, gross },
       metrics: {
         total_return: round(equity[equity.length - 1] - 1),
         sharpe,
