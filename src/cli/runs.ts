@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { createInterface } from 'node:readline/promises'
 import { join } from 'node:path'
-import { RUN_COLUMNS } from '../tracking/columns.js'
+import { DEFAULT_LIST_COLUMNS, RUN_COLUMNS } from '../tracking/columns.js'
 import { diffRuns, type Value } from '../tracking/diff.js'
 import { columnNamed, queryRuns, resolveRunId, type RunRow } from '../tracking/query.js'
 import { openRunStore, type RunStore } from '../tracking/store.js'
@@ -9,18 +9,6 @@ import type { RunRecord } from '../tracking/types.js'
 import { grid, table } from './format.js'
 
 export const DEFAULT_STORE = join('runs', 'mlf.sqlite')
-export const DEFAULT_COLUMNS = [
-  'run_id',
-  'created_at',
-  'preset',
-  'evaluation',
-  'test_auc_dir',
-  'test_log_loss',
-  'total_return',
-  'sharpe',
-  'max_drawdown',
-  'trades',
-]
 
 /** A value for a terminal table: numbers to 4 significant digits (integers whole), absent as '-'. */
 export function cellText(v: Value | undefined): string {
@@ -110,13 +98,13 @@ export function register(program: Command): void {
     .description('the runs, newest first unless sorted')
     .option('--where <filter>', `e.g. "sharpe > 1 and preset = 'tabular_stacking'" (and, or, not, is null, like, in)`)
     .option('--sort <columns>', 'columns to sort by, comma-separated; -name for descending (e.g. -sharpe)')
-    .option('--columns <names>', `columns to show, comma-separated (default ${DEFAULT_COLUMNS.join(',')})`)
+    .option('--columns <names>', `columns to show, comma-separated (default ${DEFAULT_LIST_COLUMNS.join(',')})`)
     .option('--limit <n>', 'at most this many runs')
     .option('--json', 'the rows as JSON')
     .addHelpText('after', `\nColumns:\n${RUN_COLUMNS.map((c) => `  ${c.name.padEnd(20)} ${c.description}`).join('\n')}`)
     .action(
       (opts: { where?: string; sort?: string; columns?: string; limit?: string; json?: boolean }, cmd: Command) => {
-        const names = opts.columns ? opts.columns.split(',').map((s) => s.trim()) : DEFAULT_COLUMNS
+        const names = opts.columns ? opts.columns.split(',').map((s) => s.trim()) : DEFAULT_LIST_COLUMNS
         const columns = names.map((n) => columnNamed(n, '--columns'))
         if (opts.limit !== undefined && !/^\d+$/.test(opts.limit))
           throw new Error(`--limit must be a whole number, got "${opts.limit}"`)

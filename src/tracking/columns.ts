@@ -93,3 +93,28 @@ export const RUN_COLUMNS: readonly RunColumn[] = [
 ]
 
 export const COLUMNS_BY_NAME: ReadonlyMap<string, RunColumn> = new Map(RUN_COLUMNS.map((c) => [c.name, c]))
+
+/** The columns `mlf runs` and the runs table of `mlf ui` show unless told otherwise. */
+export const DEFAULT_LIST_COLUMNS: readonly string[] = [
+  'run_id',
+  'created_at',
+  'preset',
+  'evaluation',
+  'test_auc_dir',
+  'test_log_loss',
+  'total_return',
+  'sharpe',
+  'max_drawdown',
+  'trades',
+]
+
+/** Columns naming where a run comes from rather than how it did (left out of side-by-side metrics). */
+export const IDENTITY_COLUMNS: ReadonlySet<string> = new Set([
+  'run_id',
+  'created_at',
+  'config_hash',
+  'data_fingerprint',
+  'data_file',
+  'code_version',
+  'seed',
+])

@@ -5,23 +5,10 @@
 import { getJson, type Compare } from './api.js'
 import { chart, PALETTE } from './charts.js'
 import { esc, fmt, ready, root, section, table } from './dom.js'
+import { IDENTITY_COLUMNS, RUN_COLUMNS } from '../../tracking/columns.js'
 
-const HEADLINE = [
-  'preset',
-  'evaluation',
-  'test_auc_dir',
-  'test_log_loss',
-  'test_accuracy',
-  'total_return',
-  'sharpe',
-  'sortino',
-  'max_drawdown',
-  'trades',
-  'win_rate',
-  'exposure',
-  'e_r_mae',
-  'band_coverage',
-]
+// Every column of the store but those naming where a run comes from (the diff tables show those that differ).
+const HEADLINE = RUN_COLUMNS.map((c) => c.name).filter((n) => !IDENTITY_COLUMNS.has(n))
 
 export async function comparePage(ids: string[]): Promise<void> {
   let c: Compare

@@ -5,19 +5,8 @@
  */
 import { getJson, type Column, type Row } from './api.js'
 import { esc, fmt, ready, root } from './dom.js'
+import { DEFAULT_LIST_COLUMNS } from '../../tracking/columns.js'
 
-export const DEFAULT_COLUMNS = [
-  'run_id',
-  'created_at',
-  'preset',
-  'evaluation',
-  'test_auc_dir',
-  'test_log_loss',
-  'total_return',
-  'sharpe',
-  'max_drawdown',
-  'trades',
-]
 const STORAGE_KEY = 'mlf-ui-columns'
 
 interface State {
@@ -47,7 +36,7 @@ function loadShown(): string[] {
   } catch {
     // A value another version wrote: fall back to the default columns.
   }
-  return [...DEFAULT_COLUMNS]
+  return [...DEFAULT_LIST_COLUMNS]
 }
 
 /** Numbers before text, nulls last whichever the direction. */
