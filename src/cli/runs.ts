@@ -60,7 +60,6 @@ export function formatShow(run: RunRecord, row: RunRow): string {
     const names = Object.keys(h.metrics.test)
     lines.push(`\n${h.head} head (${h.model}, test)`, grid(names, [names.map((k) => cellText(h.metrics.test[k]))]))
   }
-  lines.push(`\n  config hash ${run.configHash}\n  data ${run.dataFile} (${run.dataFingerprint.slice(0, 12)})`)
   return `${lines.join('\n')}\n`
 }
 

@@ -4,7 +4,8 @@
  * Content-Security-Policy lets the page reach only this server.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { userMessage } from '../core/messages.js'
 import { STYLE } from '../tracking/html.js'
@@ -13,8 +14,8 @@ import { renderReport } from '../tracking/report.js'
 import { openRunStore, type RunStore } from '../tracking/store.js'
 import { comparePayload, runsPayload, sweepPayload, sweepsPayload } from './data.js'
 
-/** Where the build writes the browser bundle (dist/ui/app.js beside dist/src). */
-export const BUNDLE_PATH = fileURLToPath(new URL('../../ui/app.js', import.meta.url))
+/** Where the build writes the browser app (dist/ui/ beside dist/src): main.js and its chunks. */
+export const BUNDLE_DIR = fileURLToPath(new URL('../../ui/', import.meta.url))
 
 const APP_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-src 'self'"
@@ -51,7 +52,7 @@ function indexHtml(): string {
 <body>
 <header><h1>mlf ui</h1><a href="#/runs" data-nav="runs">Runs</a><a href="#/sweeps" data-nav="sweeps">Sweeps</a></header>
 <main id="app"></main>
-<script src="/app.js"></script>
+<script type="module" src="/ui/main.js"></script>
 </body>
 </html>
 `
@@ -71,13 +72,19 @@ export function createUiServer(options: {
   readonly store: string
   readonly host: string
   readonly port: number
-  readonly bundle?: string
+  /** The built app's folder (default: dist/ui). */
+  readonly bundleDir?: string
   readonly logLevel?: string
 }): UiServer {
-  const bundlePath = options.bundle ?? BUNDLE_PATH
-  if (!existsSync(bundlePath))
-    throw new Error(`the browser app is not built (${bundlePath} is missing): run npm run build`)
-  const bundle = readFileSync(bundlePath)
+  const dir = options.bundleDir ?? BUNDLE_DIR
+  if (!existsSync(join(dir, 'main.js')))
+    throw new Error(`the browser app is not built (${join(dir, 'main.js')} is missing): run npm run build`)
+  // Read once: the app's scripts by file name, nothing else of the folder is served.
+  const scripts = new Map(
+    readdirSync(dir)
+      .filter((f) => /^[\w-]+\.js$/.test(f))
+      .map((f) => [f, readFileSync(join(dir, f))]),
+  )
   const store = openRunStore(options.store, { readonly: true })
   const app = Fastify({ logger: { level: options.logLevel ?? 'warn' } })
   const bad = <T>(f: () => T): T => {
@@ -99,7 +106,11 @@ export function createUiServer(options: {
   })
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(indexHtml()))
-  app.get('/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(bundle))
+  app.get<{ Params: { file: string } }>('/ui/:file', async (req, reply) => {
+    const body = scripts.get(req.params.file)
+    if (!body) return reply.code(404).send({ error: `no script ${req.params.file}` })
+    return reply.type('text/javascript; charset=utf-8').send(body)
+  })
   app.get<{ Querystring: { where?: string } }>('/api/runs', async (req) =>
     bad(() => runsPayload(store.db, req.query.where ?? '')),
   )

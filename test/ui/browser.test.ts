@@ -46,8 +46,8 @@ let storePath: string
 before(async () => {
   if (!CHROMIUM) return
   storePath = uiStore(RUNS)
-  const bundle = await buildUi(join(tempDir('mlf-ui-bundle-'), 'app.js'))
-  server = createUiServer({ store: storePath, host: '127.0.0.1', port: 0, bundle, logLevel: 'silent' })
+  const bundle = await buildUi(join(tempDir('mlf-ui-bundle-'), 'ui'))
+  server = createUiServer({ store: storePath, host: '127.0.0.1', port: 0, bundleDir: bundle, logLevel: 'silent' })
   url = await server.listen()
   browser = await puppeteer.launch({
     executablePath: CHROMIUM,
@@ -108,12 +108,13 @@ async function columnValues(page: Page, column: string): Promise<string[]> {
 const seriesOf = async (page: Page, id: string) =>
   JSON.parse(await page.$eval(id, (e) => (e as unknown as El).dataset.series)) as string[]
 
-test(`runs table: ${RUNS} runs drawn within 1 s of navigation, no console errors`, { skip }, async () => {
+test(`runs table: ${RUNS} runs drawn within 1 s of navigation, no console errors`, { skip }, async (t) => {
   const { page, errors, blocked } = await openPage()
   await visit(page, '#/runs', 'runs')
   const drawnMs = await page.evaluate(() => (globalThis as unknown as { mlfRunsDrawnMs: number }).mlfRunsDrawnMs)
   assert.equal((await rowIds(page)).length, RUNS)
   assert.equal(await page.$eval('#run-count', (e) => e.textContent), String(RUNS))
+  t.diagnostic(`${RUNS} runs drawn ${drawnMs.toFixed(0)} ms after navigation started`)
   assert.ok(drawnMs < 1000, `the table was drawn ${drawnMs.toFixed(0)} ms after navigation started`)
   await page.screenshot({ path: join(SHOTS, 'runs.png') })
   assert.deepEqual(errors, [])

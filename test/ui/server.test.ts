@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { createUiServer } from '../../src/ui/server.js'
 import { minMaxLast, UI_COLUMNS } from '../../src/ui/data.js'
 import { buildUi } from '../../src/ui/build.js'
@@ -8,11 +8,11 @@ import { SWEEP_ID, uiStore } from './fixture.js'
 import { tempDir } from '../helpers.js'
 import { join } from 'node:path'
 
-const bundle = buildUi(join(tempDir('mlf-ui-bundle-'), 'app.js'))
+const bundle = buildUi(join(tempDir('mlf-ui-bundle-'), 'ui'))
 
 async function server(runs = 12) {
   const store = uiStore(runs)
-  const s = createUiServer({ store, host: '127.0.0.1', port: 0, bundle: await bundle, logLevel: 'silent' })
+  const s = createUiServer({ store, host: '127.0.0.1', port: 0, bundleDir: await bundle, logLevel: 'silent' })
   return { s, store }
 }
 
@@ -102,12 +102,16 @@ test('ui server: read-only on the store; the page, the bundle and the reports ca
   try {
     const before = statSync(store).mtimeMs
     const page = await s.app.inject('/')
-    assert.match(page.body, /<script src="\/app.js"><\/script>/)
+    assert.match(page.body, /<script type="module" src="\/ui\/main.js"><\/script>/)
     assert.match(page.headers['content-security-policy'] as string, /default-src 'none'; script-src 'self'/)
     assert.ok(!/https?:\/\//.test(page.body), 'the page names no other host')
-    const js = await s.app.inject('/app.js')
-    assert.equal(js.statusCode, 200)
-    assert.ok(js.body.length > 100_000, 'echarts is in the bundle')
+    const main = await s.app.inject('/ui/main.js')
+    assert.equal(main.statusCode, 200)
+    assert.ok(main.body.length < 100_000, 'the runs page starts without echarts')
+    const chunks = readdirSync(await bundle).filter((f) => f.startsWith('chunk-') && f.endsWith('.js'))
+    const sizes = await Promise.all(chunks.map(async (c) => (await s.app.inject(`/ui/${c}`)).body.length))
+    assert.ok(Math.max(...sizes) > 500_000, 'echarts is bundled, in a chunk of its own')
+    assert.equal((await s.app.inject('/ui/..%2Fmain.js')).statusCode, 404)
     const report = await s.app.inject('/runs/run-0001/report.html')
     assert.match(report.body, /^<!doctype html>/)
     assert.match(report.headers['content-security-policy'] as string, /^default-src 'none'/)
@@ -117,8 +121,8 @@ test('ui server: read-only on the store; the page, the bundle and the reports ca
     await s.close()
   }
   assert.throws(
-    () => createUiServer({ store, host: '127.0.0.1', port: 0, bundle: '/nonexistent/app.js' }),
-    /the browser app is not built \(\/nonexistent\/app.js is missing\): run npm run build/,
+    () => createUiServer({ store, host: '127.0.0.1', port: 0, bundleDir: '/nonexistent' }),
+    /the browser app is not built \(\/nonexistent\/main.js is missing\): run npm run build/,
   )
 })
 

@@ -13,12 +13,7 @@ export const PALETTE = [
   '#b07bac',
 ]
 
-const live: echarts.ECharts[] = []
-
-/** Dispose the charts of the page being left. */
-export function disposeCharts(): void {
-  while (live.length > 0) live.pop()!.dispose()
-}
+import { track } from './live.js'
 
 /**
  * An echarts chart in the element `id` without animation; the element's data-series lists the series drawn (what a
@@ -33,7 +28,5 @@ export function chart(
   const c = echarts.init(el)
   c.setOption({ animation: false, ...option })
   el.dataset.series = JSON.stringify((option.series ?? []).map((s) => s.name ?? ''))
-  live.push(c)
+  track(c)
 }
-
-window.addEventListener('resize', () => live.forEach((c) => c.resize()))

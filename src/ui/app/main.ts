@@ -1,9 +1,7 @@
 /** The browser app of `mlf ui`: a hash router over the pages; every page reads the server's JSON API. */
-import { disposeCharts } from './charts.js'
-import { comparePage } from './compare-page.js'
+import { disposeCharts } from './live.js'
 import { esc, ready, root, section } from './dom.js'
 import { runsPage } from './runs-page.js'
-import { sweepPage, sweepsPage } from './sweep-page.js'
 
 function reportPage(id: string): void {
   root().innerHTML = section(
@@ -23,9 +21,11 @@ async function route(): Promise<void> {
     a.classList.toggle('on', a.dataset.nav === (parts[0] === 'sweep' ? 'sweeps' : parts[0] || 'runs'))
   })
   try {
-    if (parts[0] === 'compare') await comparePage(parts[1].split(',').map(decodeURIComponent))
-    else if (parts[0] === 'sweeps') await sweepsPage()
-    else if (parts[0] === 'sweep') await sweepPage(arg)
+    // Pages with charts load echarts with them.
+    if (parts[0] === 'compare')
+      await (await import('./compare-page.js')).comparePage(parts[1].split(',').map(decodeURIComponent))
+    else if (parts[0] === 'sweeps') await (await import('./sweep-page.js')).sweepsPage()
+    else if (parts[0] === 'sweep') await (await import('./sweep-page.js')).sweepPage(arg)
     else if (parts[0] === 'run') reportPage(arg)
     else await runsPage()
   } catch (err) {
