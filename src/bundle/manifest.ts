@@ -38,11 +38,22 @@ const signatureSchema = z
   .strict()
 
 /**
- * The chain the bundle holds, link by link with its role, in the order scoring runs it: the members (base models,
- * with the view they take, their output head and feature slice), the combiner, the post-processors (with their
- * fitted state) and the policy (with its params). Scoring rebuilds each link through its registry.
+ * The chain the bundle holds, link by link with its role, in the order scoring runs it: the regime models (fitted on
+ * the training window, their columns appended to the features), the members (base models, with the view they take,
+ * their output head and feature slice), the combiner, the post-processors (with their fitted state) and the policy
+ * (with its params). Scoring rebuilds each link through its registry.
  */
 const chainLinkSchema = z.discriminatedUnion('role', [
+  /** A regime model fitted on the training window; its columns (prefix_p0.., _duration, _state) join the features. */
+  z
+    .object({
+      role: z.literal('regime'),
+      name: z.string().regex(/^[a-z_]+$/, 'a column prefix'),
+      model: z.string(),
+      states: z.int().min(2),
+      features: z.array(z.string()).min(1),
+    })
+    .strict(),
   z
     .object({
       role: z.literal('member'),

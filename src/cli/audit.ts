@@ -4,8 +4,21 @@ import { loadConfig } from '../config/load.js'
 import { baseInterval, originMs } from '../config/schema.js'
 import { sliceBars } from '../data/bars.js'
 import { ingestFile } from '../data/ingest.js'
-import { auditFeatures, formatFinding } from '../features/audit.js'
-import { withAblation } from '../features/config.js'
+import type { Bars } from '../data/bars.js'
+import {
+  auditFeatures,
+  auditLeakage,
+  formatFinding,
+  frameTarget,
+  viewTargets,
+  type AuditCompute,
+} from '../features/audit.js'
+import { withAblation, type FeaturesConfig } from '../features/config.js'
+import { computeFeatures, resolveVolumeMode } from '../features/frame.js'
+import { regimeAuditTarget } from '../models/regime/audit.js'
+import type { RegimeModelSpec } from '../models/regime/spec.js'
+import { deriveSeed } from '../core/seeds.js'
+import type { ResolvedConfig } from '../config/load.js'
 import { collectList } from './features.js'
 
 /** The built-in real sample, used when neither --data nor the config's data.path names a file. */
@@ -18,6 +31,33 @@ function positiveInt(name: string): (v: string) => number {
     const n = Number(v)
     if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${v}"`)
     return n
+  }
+}
+
+/**
+ * With features.regime_model the audit covers the regime columns too: the model is fitted on the first quarter of
+ * the bars (every cut point lies after it, as a training window lies before what it is tested on) and filtered over
+ * every bar; features and views are audited as without it.
+ */
+function withRegimeTarget(
+  features: Readonly<FeaturesConfig>,
+  bars: Bars,
+  regime: RegimeModelSpec,
+  views: boolean,
+  config: ResolvedConfig,
+): AuditCompute {
+  const origin = originMs(config)
+  const base = baseInterval(config)
+  const mode = resolveVolumeMode(features, bars)
+  const trainEnd = Math.floor(bars.length / 4)
+  const seed = deriveSeed(config.seed, 'regime', 'audit')
+  return (b) => {
+    const frame = computeFeatures(b, features, mode, origin, base)
+    return [
+      frameTarget(frame),
+      ...(views ? viewTargets(frame, b) : []),
+      regimeAuditTarget(regime, frame, b, trainEnd, seed),
+    ]
   }
 }
 
@@ -53,7 +93,8 @@ export function register(program: Command): void {
         ablate: string[]
       }) => {
         const config = loadConfig(opts.config)
-        const features = withAblation(config.features, opts.ablate)
+        const { regime_model: regime, ...barFeatures } = config.features
+        const features = withAblation(barFeatures, opts.ablate)
         const file = opts.data ?? config.data.path ?? SAMPLE_DATA
         const { bars: all } = await ingestFile(file, config.data)
         if (opts.start >= all.length)
@@ -61,13 +102,15 @@ export function register(program: Command): void {
         const end = opts.rows === 0 ? all.length : Math.min(all.length, opts.start + opts.rows)
         const bars = sliceBars(all, opts.start, end)
         const t0 = performance.now()
-        const result = auditFeatures(bars, features, {
-          cuts: opts.cuts,
-          seed: opts.seed,
-          views: opts.views,
-          originMs: originMs(config),
-          base: baseInterval(config),
-        })
+        const audited = { cuts: opts.cuts, seed: opts.seed }
+        const result = regime
+          ? auditLeakage(bars, withRegimeTarget(features, bars, regime, opts.views, config), audited)
+          : auditFeatures(bars, features, {
+              ...audited,
+              views: opts.views,
+              originMs: originMs(config),
+              base: baseInterval(config),
+            })
         const out = [
           `leakage audit: ${file}, bars ${opts.start}..${end - 1} (${bars.length}), seed ${opts.seed}`,
           `cut points T: ${result.cuts.map((c) => `${c + opts.start} (${new Date(bars.ts[c]).toISOString()})`).join(', ')}`,

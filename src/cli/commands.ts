@@ -15,6 +15,7 @@ import { register as serve } from './serve.js'
 import { register as runs } from './runs.js'
 import { register as exportRuns } from './export.js'
 import { register as ui } from './ui.js'
+import { register as drift } from './drift.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
 export type RegisterCommand = (program: Command) => void
@@ -28,6 +29,7 @@ export const commands: readonly RegisterCommand[] = [
   resample,
   predict,
   serve,
+  drift,
   labels,
   splits,
   features,

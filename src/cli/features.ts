@@ -32,7 +32,13 @@ export function register(program: Command): void {
     )
     .action(async (file: string, opts: { out: string; config?: string; ablate: string[] }) => {
       const config = loadConfig(opts.config)
-      const features = withAblation(config.features, opts.ablate)
+      const { regime_model: regime, ...barFeatures } = config.features
+      // Said, not silently dropped: its columns need a training window to be fitted on.
+      if (regime)
+        process.stderr.write(
+          'note: features.regime_model is fitted on each training window by mlf run; its columns are not written here\n',
+        )
+      const features = withAblation(barFeatures, opts.ablate)
       const { bars } = await ingestFile(file, config.data)
       const t0 = performance.now()
       const frame = computeFeatures(bars, features, undefined, originMs(config), baseInterval(config))

@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { describeParams, formatParams, type ParamInfo } from '../config/describe.js'
 import { combinerRegistry } from '../ensemble/registry.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
-import { headTask } from '../config/heads.js'
+import { headName, headTask } from '../config/heads.js'
 import { isTargetHead, TARGET_HEADS } from '../config/targets.js'
 import { RUN_VIEWS } from '../config/schema.js'
 import { registry, type ModelEntry } from '../models/registry.js'
@@ -63,7 +63,7 @@ export function runReadiness(entry: ModelEntry): ModelRow['run'] {
     .filter((h) => !(h === 'p_up' && spec.inputView === 'foundation'))
     // The multi-head targets need a model trained on them.
     .filter((h) => !(isTargetHead(h) && spec.zeroShot))
-    .map((h) => (h === 'quantiles' ? 'q05/q50/q95' : h))
+    .map(headName)
   return heads.length ? { heads } : { refused: `none of its tasks (${spec.tasks.join(', ')}) is a head mlf run trains` }
 }
 
@@ -92,7 +92,10 @@ function entryBlock(name: string, note: string, schema: z.ZodType, discriminator
 /** The parameters of the combiners, post-processors and policies a config names, one section each. */
 export function otherRegistries(): string {
   const combiners = [...combinerRegistry.values()]
-    .filter((e) => e.name !== 'voting') // a config votes with ensemble.kind: voting (members, weights)
+    .filter((e) => e.name !== 'voting' && !e.gate) // a config votes with ensemble.kind: voting (members, weights)
+    .map((e) => entryBlock(e.name, '', e.params, 'method'))
+  const gates = [...combinerRegistry.values()]
+    .filter((e) => e.gate)
     .map((e) => entryBlock(e.name, '', e.params, 'method'))
   const posts = (role: 'calibration' | 'uncertainty') =>
     [...postProcessorRegistry.values()]
@@ -113,6 +116,8 @@ export function otherRegistries(): string {
   return [
     '\ncombiners (ensemble: { method: <name>, ...params }; voting is ensemble: { kind: voting, members, weights })',
     ...combiners,
+    '\ngates (ensemble: { method: gating, gate: <name>, ...params })',
+    ...gates,
     '\ncalibrators (inference.calibrate: [<name> or { name: <name>, params: {...} }, ...])',
     ...posts('calibration'),
     '\nuncertainty methods (inference.uncertainty: { method: <name>, ...params }, or a list: one per head)',

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load.js'
 import { runPipeline, type RunSummary } from '../pipeline/run.js'
-import { validationSummary } from './format.js'
+import { grid, validationSummary } from './format.js'
 import { createProgress } from './progress.js'
 
 const root = (rel: string) => resolve(fileURLToPath(new URL(`../../../${rel}`, import.meta.url)))
@@ -27,6 +27,39 @@ function printPolicies(policies: NonNullable<RunSummary['policies']>, write: (t:
       `  ${policy.padEnd(12)} ${pct(b.total_return).padStart(8)} ${b.sharpe.toFixed(2).padStart(7)} ${pct(b.max_drawdown).padStart(8)} ${String(b.trades).padStart(7)} ${pct(b.win_rate).padStart(8)} ${b.exposure.toFixed(3).padStart(8)} ${b.turnover_per_day.toFixed(2).padStart(12)} ${b.fee_share_of_gross.toFixed(2).padStart(10)}\n`,
     )
   }
+}
+
+/**
+ * The test metrics the terminal shows per head (summary.json and the report have them all); a multi-head target has
+ * those of p_up (binary) or E_r (strength).
+ */
+const HEADLINE: Record<string, readonly string[]> = {
+  p: ['log_loss', 'auc_dir', 'ece'],
+  p_up: ['log_loss', 'auc', 'ece'],
+  E_r: ['mae', 'ic', 'hit_rate'],
+  'q05/q50/q95': ['coverage', 'width'],
+}
+
+function printComparison(rows: NonNullable<RunSummary['comparison']>, write: (t: string) => void): void {
+  const num = (x: number | null | undefined, digits: number) => (x == null ? '-' : x.toFixed(digits))
+  write(`\ncomparison (each model alone, test rows; chain: the run's own head)\n`)
+  write(
+    `${grid(
+      ['model', 'head', 'kind', 'test', 'Sharpe', 'trades', 'fit s', 'us/row'],
+      rows.map((c) => [
+        c.model,
+        c.head,
+        c.kind,
+        (HEADLINE[c.head] ?? ('auc' in c.metrics.test ? HEADLINE.p_up : HEADLINE.E_r))
+          .map((k) => `${k} ${num(c.metrics.test[k], 4)}`)
+          .join('  '),
+        num(c.backtest?.sharpe, 2),
+        num(c.backtest?.trades, 0),
+        num(c.fit_seconds, 1),
+        num(c.infer_us_per_row, 1),
+      ]),
+    )}\n`,
+  )
 }
 
 export function printSummary(s: RunSummary, write: (t: string) => void): void {
@@ -70,6 +103,7 @@ export function printSummary(s: RunSummary, write: (t: string) => void): void {
         `mean size ${ps.meanSize.toFixed(2)}; rows by size ${ps.sizes.map((n, k) => `${k}:${n}`).join(' ')}\n`,
     )
   }
+  if (s.comparison) printComparison(s.comparison, write)
   const ev = s.evaluation
   if (ev.method === 'walk_forward') {
     write(`\nwalk-forward windows (${ev.windows.length}; ${ev.skipped} without a full training window skipped)\n`)

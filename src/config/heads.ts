@@ -32,6 +32,11 @@ export function headTask(head: Head): Task {
   return { kind: 'quantile', quantiles: [...QUANTILES] }
 }
 
+/** A head as configs and reports name it (the quantile head is its three levels). */
+export function headName(head: Head): string {
+  return head === 'quantiles' ? 'q05/q50/q95' : head
+}
+
 const NOT_YET = new Set(['regime_score', 'uncertainty'])
 
 /** Every output name mlf run trains, in the canonical order of a resolved `outputs` list. */
@@ -72,7 +77,7 @@ export function parseHeads(
     seen.add(o)
     const kind = headTask(head).kind
     if (!tasks.includes(kind))
-      return `model "${model}" cannot produce ${head === 'quantiles' ? 'q05/q50/q95' : head} (a ${kind} task); it supports ${tasks.join(', ')}`
+      return `model "${model}" cannot produce ${headName(head)} (a ${kind} task); it supports ${tasks.join(', ')}`
   }
   return OUTPUT_NAMES.filter((o) => seen.has(o))
 }
@@ -101,7 +106,7 @@ export function checkHeadMembers(
       ctx.addIssue({
         code: 'custom',
         path: ['inference', 'uncertainty', i, 'method'],
-        message: `${u.method} acts on the ${head === 'quantiles' ? 'q05/q50/q95' : head} head, which no base model outputs (base_models[].outputs)`,
+        message: `${u.method} acts on the ${headName(head)} head, which no base model outputs (base_models[].outputs)`,
       })
     else if (head !== 'p' && c.inference.fit_on === 'oof')
       ctx.addIssue({

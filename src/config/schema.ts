@@ -12,9 +12,12 @@ import { featureDefaultsFor, featuresConfigSchema, GROUP_NAMES } from '../featur
 import { labelsConfigSchema } from '../labels/config.js'
 import { evaluationConfigSchema, splitsConfigSchema } from '../validation/config.js'
 import { registry, viewsOf } from '../models/registry.js'
-import { combinerRegistry } from '../ensemble/registry.js'
+import { combinerEntryOf, combinerMethods } from '../ensemble/registry.js'
 import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
+import type { RegimeMixtureParams } from '../ensemble/gates/regime-mixture.js'
+import type { BanditGateParams } from '../ensemble/gates/bandit-gate.js'
+import type { SoftmaxGateParams } from '../ensemble/gates/softmax-gate.js'
 import { policyConfigSchema } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, checkPolicyNeeds, parseHeads } from './heads.js'
@@ -23,6 +26,8 @@ import { backtestConfigSchema } from '../backtest/engine.js'
 import type { ViewKind } from '../features/views/types.js'
 import { isTargetHead } from './targets.js'
 import { DEFAULT_MULTI_RES_FEATURES, DEFAULT_MULTI_RES_PARTS } from '../features/views/multi-res.js'
+import { monitorConfigSchema, windowRows } from '../monitor/config.js'
+import { regimeModelSchema } from '../models/regime/spec.js'
 
 /** The views mlf run builds for its base models (src/pipeline/predict.ts buildView). */
 export const RUN_VIEWS: readonly ViewKind[] = ['feature_matrix', 'window_tensor', 'multi_res', 'foundation']
@@ -111,7 +116,8 @@ const votingSchema = z
   })
   .strict()
 
-export type CombinerParams = StackingParams | BlendingParams
+export type CombinerParams =
+  StackingParams | BlendingParams | RegimeMixtureParams | BanditGateParams | SoftmaxGateParams
 
 /**
  * `ensemble`: a voting ensemble (`kind: voting`), or a combiner fitted on the members' held-out predictions
@@ -119,13 +125,16 @@ export type CombinerParams = StackingParams | BlendingParams
  */
 const ensembleSchema = z.unknown().transform((raw, ctx): z.infer<typeof votingSchema> | CombinerParams => {
   const method = (raw as { method?: unknown } | null)?.method
-  const entry = typeof method === 'string' && method !== 'voting' ? combinerRegistry.get(method) : undefined
+  const found = method !== undefined && method !== 'voting' ? combinerEntryOf(raw) : null
+  const entry = found && 'entry' in found ? found.entry : undefined
   if (method !== undefined && !entry) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['method'],
-      message: `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerRegistry.keys(), ' ')}mlf run combines by stacking or blending (method), or voting (kind: voting)`,
-    })
+    // A gate named as a method, or an unknown gate, says so; anything else is an unknown combiner.
+    const said = found && !('entry' in found) && !found.message.startsWith('unknown combiner') ? found : null
+    const message =
+      said?.message ??
+      `unknown combiner ${JSON.stringify(method)}; ${didYouMean(String(method), combinerMethods(), ' ')}` +
+        'mlf run combines by stacking, blending or gating (method), or voting (kind: voting)'
+    ctx.addIssue({ code: 'custom', path: [said?.field ?? 'method'], message })
     return z.NEVER
   }
   const parsed = (entry ? entry.params : votingSchema).safeParse(raw)
@@ -270,6 +279,33 @@ function checkSeqLen(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
   })
 }
 
+/**
+ * evaluation.compare scores each member as it was fitted alone on the training window and trades each p member
+ * through calibrators fitted on its own validation rows. Stacking and blending fit their members inside purged folds
+ * (so a member's fit time alone is never measured), and fit_on: oof fits the chain's calibrators on out-of-fold rows
+ * a member alone does not have: both are refused rather than half applied.
+ */
+function checkCompare(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  if (!c.evaluation.compare) return
+  const path = ['evaluation', 'compare']
+  if (c.ensemble && !('kind' in c.ensemble))
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message:
+        `compare fits each base model alone, but ensemble.method ${c.ensemble.method} fits its members inside its ` +
+        'own folds; compare them with a voting ensemble (ensemble: { kind: voting }) or none',
+    })
+  if (c.inference.fit_on === 'oof')
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message:
+        "compare fits each p model's calibrators on its own validation rows; inference.fit_on: oof would apply to " +
+        'the chain alone, so the two are refused together (use fit_on: validation)',
+    })
+}
+
 /** With a multi_res member, every part of views.multi_res is on the ladder (features exist only there), once. */
 function checkMultiRes(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
   if (!c.base_models.some((m) => m.view === 'multi_res')) return
@@ -300,7 +336,17 @@ const factoryConfigObject = z
       })
       .strict()
       .default({ origin: '1970-01-01T00:00:00Z' }),
-    features: featuresConfigSchema.prefault({}),
+    features: featuresConfigSchema
+      .extend({
+        /**
+         * A regime model (HMM or Markov switching) fitted on each training window and run forward over every row:
+         * its columns (regime_p0.., regime_duration, regime_state) join the features every model sees.
+         */
+        regime_model: regimeModelSchema
+          .optional()
+          .describe('A regime model fitted per training window whose filtered columns every model sees'),
+      })
+      .prefault({}),
     labels: labelsConfigSchema.prefault({}),
     splits: splitsConfigSchema.prefault({}),
     evaluation: evaluationConfigSchema.prefault({}),
@@ -345,6 +391,8 @@ const factoryConfigObject = z
     inference: inferenceConfigSchema.prefault({}),
     policy: policyConfigSchema.prefault({}),
     backtest: backtestConfigSchema.prefault({}),
+    /** Drift monitoring: the reference distributions a bundle stores, and the live window compared with them. */
+    monitor: monitorConfigSchema.prefault({}),
     /** Threads an engine may use (recorded in bundles: results of some engines depend on it). */
     threads: z.number().int().min(1).default(1),
     control: z
@@ -359,6 +407,25 @@ const factoryConfigObject = z
 
 type FactoryConfigObject = z.infer<typeof factoryConfigObject>
 
+/** The drift window holds a whole number of bars of data.interval, at least one per bin. */
+function checkMonitorWindow(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  let base: Timeframe
+  try {
+    base = parseTimeframe(c.data.interval)
+  } catch {
+    return // reported by data.interval's own schema
+  }
+  try {
+    windowRows(c.monitor.window, base.ms, c.monitor.bins)
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['monitor', 'window'],
+      message: `${(err as Error).message} (data.interval ${base.name})`,
+    })
+  }
+}
+
 /** The whole factory configuration. Sections are added here as stages land; unknown keys are errors (typos). */
 export const factoryConfigSchema = z.preprocess(
   withIntervalDefaults,
@@ -369,6 +436,8 @@ export const factoryConfigSchema = z.preprocess(
     checkForecastHorizons(c, ctx)
     checkMultiRes(c, ctx)
     checkSeqLen(c, ctx)
+    checkMonitorWindow(c, ctx)
+    checkCompare(c, ctx)
     if (!c.ensemble) return
     // The ensemble combines the class-probability members; other heads have one member each.
     const names = c.base_models.filter((m) => m.outputs.includes('p')).map((m) => m.name)

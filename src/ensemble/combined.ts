@@ -11,7 +11,7 @@ import type { ArtifactRefs, Model, ModelSpec, Outputs, Task } from '../models/co
 import { registry } from '../models/registry.js'
 import { parseWith, taskSchema } from '../models/persist.js'
 import type { Combiner } from './combiner.js'
-import { loadCombiner } from './registry.js'
+import { combinerRegistry, loadCombiner } from './registry.js'
 import { loadVotingEnsemble, memberParts, memberView, selectColumns } from './voting.js'
 
 export interface CombinedMember {
@@ -45,11 +45,15 @@ function extraMetaFeatures(combiner: Combiner, x: DataView | ViewSet): Float64Ar
   return selectColumns(matrix, names).data
 }
 
-export function combinedModel(
-  combiner: Combiner,
-  members: readonly CombinedMember[],
-  task: Task,
-): Model & { members: readonly CombinedMember[] } {
+export type CombinedModel = Model & { readonly members: readonly CombinedMember[]; readonly combiner: Combiner }
+
+/** The combiner of a combined model that learns online from closed outcomes, or null. */
+export function onlineCombiner(model: Model): Combiner | null {
+  const c = (model as Partial<CombinedModel>).combiner
+  return c?.online ? c : null
+}
+
+export function combinedModel(combiner: Combiner, members: readonly CombinedMember[], task: Task): CombinedModel {
   const names = members.map((m) => m.name)
   if (names.join('\n') !== combiner.members.join('\n')) {
     throw new Error(`${combiner.method}: members [${names.join(', ')}] are not its [${combiner.members.join(', ')}]`)
@@ -58,13 +62,17 @@ export function combinedModel(
     spec: combinedSpec(combiner.method),
     task,
     members,
+    combiner,
     parts: memberParts(members),
     async fit() {
       throw new Error(`a fitted ${combiner.method} ensemble is refitted by the run, not by fit()`)
     },
     predict(x: DataView | ViewSet): Outputs {
       const outs = members.map((m) => m.model.predict(memberView(m, x)))
-      const out = combiner.predict(outs, extraMetaFeatures(combiner, x))
+      const outcomes = x.kind === 'view_set' ? x.outcomes : undefined
+      if (combiner.online && !outcomes)
+        throw new Error(`${combiner.method} learns online: it needs the rows' outcome times and labels`)
+      const out = combiner.predict(outs, extraMetaFeatures(combiner, x), outcomes)
       const k = combiner.classes
       return out.p_up || !out.p
         ? out
@@ -90,7 +98,9 @@ export function combinedModel(
 
 const combinedMetaSchema = z
   .object({
-    kind: z.enum(['stacking', 'blending']),
+    kind: z
+      .string()
+      .refine((k) => k !== 'voting' && combinerRegistry.has(k), 'a combiner of the registry fitted on held-out rows'),
     task: taskSchema,
     members: z
       .array(

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { ArtifactRefs, Availability, FitContext, Outputs, Task } from '../models/contract.js'
 import { logLoss } from '../inference/calibration/metrics.js'
 import type { LabelSpans } from '../validation/spans.js'
+import type { RowOutcomes } from '../features/views/types.js'
 import { allTrainingRows, type FittedMember, type MemberFitter, type OofPredictions } from './oof.js'
 import { classLabelsAt, classProbabilitiesOf } from './probabilities.js'
 import { deriveSeed } from '../core/seeds.js'
@@ -13,8 +14,13 @@ export interface Combiner {
   readonly classes: number
   /** Names of the extra meta-features it was fitted with (none for most); `predict` then needs them. */
   readonly extraFeatures: readonly string[]
+  /**
+   * Whether it learns online from outcomes as their labels close (a bandit gate): `predict` then needs `outcomes`,
+   * and its answer at a row depends on the rows before it in the same call (given in time order).
+   */
+  readonly online?: boolean
   /** `extra`: row-major (n, extra features) meta-features, for a combiner fitted with some. */
-  predict(memberOutputs: readonly Outputs[], extra?: Float64Array): Outputs
+  predict(memberOutputs: readonly Outputs[], extra?: Float64Array, outcomes?: RowOutcomes): Outputs
   save(dir: string): Promise<ArtifactRefs>
 }
 
@@ -35,6 +41,8 @@ export interface CombinerFitInput {
   readonly extra?: MetaFeatureSource
   /** Rows after the training window on which the guard compares the combiner with the best single member. */
   readonly validation?: Int32Array
+  /** The true outcomes of rows and when they close (what an online combiner learns from after training). */
+  readonly outcomes?: (rows: Int32Array) => RowOutcomes
 }
 
 export interface GuardReport {
@@ -59,6 +67,8 @@ export interface CombinerFit {
 /** A registered combiner: its params schema (the `ensemble` config section), how to fit and load it. */
 export interface CombinerEntry<P = unknown> {
   readonly name: string
+  /** A gate: named by `ensemble.gate` under `method: gating` (src/ensemble/gates/). */
+  readonly gate?: boolean
   readonly params: z.ZodType<P, unknown>
   available(params: P): Availability
   fit(params: P, input: CombinerFitInput, ctx: FitContext): Promise<CombinerFit>
@@ -66,6 +76,16 @@ export interface CombinerEntry<P = unknown> {
 }
 
 export const COMBINER_FILE = 'combiner.json'
+
+/** The guard's report as a saved combiner keeps it. */
+export const guardReportSchema = z.strictObject({
+  mode: z.enum(['report', 'fallback']),
+  rows: z.int().min(1),
+  combiner_log_loss: z.number(),
+  members: z.array(z.strictObject({ name: z.string(), log_loss: z.number() })),
+  best_member: z.string(),
+  kept: z.string(),
+})
 
 export const guardSchema = z
   .enum(['off', 'report', 'fallback'])
@@ -118,7 +138,7 @@ export function guardOnValidation(
   const k = combiner.classes
   const y = classLabelsAt(input.y, rows, k, 'ensemble guard')
   const outs = members.map((m) => m.predict(rows))
-  const combined = combiner.predict(outs, input.extra?.values(rows))
+  const combined = combiner.predict(outs, input.extra?.values(rows), input.outcomes?.(rows))
   const memberLoss = outs.map((o, j) => ({
     name: members[j].name,
     log_loss: logLoss(classProbabilitiesOf(o, k, rows.length, `member "${members[j].name}"`), y, k),

@@ -182,6 +182,25 @@ export async function outOfFoldPredictions(
   return compact(spans, members, k, p, foldOf, report)
 }
 
+/** A combiner's out-of-fold predictions: its members over its training window, folds as its `oof` config says. */
+export function combinerOutOfFold(
+  input: { readonly spans: LabelSpans; readonly members: readonly MemberFitter[] },
+  oof: OofConfig,
+  classes: number,
+  ctx: FitContext,
+): Promise<OofPredictions> {
+  return outOfFoldPredictions(input.spans, input.members, {
+    classes,
+    nFolds: oof.n_folds,
+    purgeBars: oof.purge_bars,
+    embargoBars: oof.embargo_bars,
+    seed: ctx.seed,
+    threads: ctx.threads,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.progress ? { progress: ctx.progress } : {}),
+  })
+}
+
 /** Keep the predicted rows; the other samples from position `from` on are reported as unpredicted. */
 export function compact(
   spans: LabelSpans,

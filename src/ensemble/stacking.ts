@@ -10,10 +10,12 @@ import { logisticParams } from '../models/tabular/logistic.js'
 import { ridgeParams } from '../models/tabular/ridge.js'
 import { xgboostParams } from '../models/tabular/xgboost.js'
 import { mlpParams } from '../models/neural/mlp.js'
+import { regimeModelSchema, type RegimeModelSpec } from '../models/regime/spec.js'
 import {
   COMBINER_FILE,
   classesOf,
   guardOnValidation,
+  guardReportSchema,
   guardSchema,
   refitMembers,
   type Combiner,
@@ -22,7 +24,7 @@ import {
   type CombinerFitInput,
   type GuardReport,
 } from './combiner.js'
-import { oofConfigSchema, outOfFoldPredictions, type OofPredictions } from './oof.js'
+import { combinerOutOfFold, oofConfigSchema, type OofPredictions } from './oof.js'
 import { classLabelsAt, classProbabilitiesOf, probabilityOutputs } from './probabilities.js'
 
 /**
@@ -78,10 +80,18 @@ export const metaShape = {
     .default([])
     .refine((names) => new Set(names).size === names.length, 'a regime feature appears twice')
     .describe("Feature columns the meta-learner sees beside the members' log-probabilities (e.g. a volatility regime)"),
+  /**
+   * A regime model fitted on the training window whose filtered state probabilities (ensemble_regime_p0..) the
+   * meta-learner sees too; the members never do.
+   */
+  regime: regimeModelSchema
+    .optional()
+    .describe("A regime model (per training window) whose filtered probabilities the meta-learner sees; members don't"),
 }
 
 export interface MetaParams {
   readonly regime_features: readonly string[]
+  readonly regime?: RegimeModelSpec
   readonly meta_learner: MetaLearnerName
   readonly meta_params: Readonly<Record<string, unknown>>
   readonly guard: z.infer<typeof guardSchema>
@@ -265,16 +275,7 @@ const metaCombinerFile = z
       z.strictObject({ kind: z.literal('meta') }),
       z.strictObject({ kind: z.literal('member'), member: z.string() }),
     ]),
-    guard: z
-      .strictObject({
-        mode: z.enum(['report', 'fallback']),
-        rows: z.int().min(1),
-        combiner_log_loss: z.number(),
-        members: z.array(z.strictObject({ name: z.string(), log_loss: z.number() })),
-        best_member: z.string(),
-        kept: z.string(),
-      })
-      .nullable(),
+    guard: guardReportSchema.nullable(),
   })
   .strict()
 type MetaCombinerState = z.infer<typeof metaCombinerFile>
@@ -406,16 +407,7 @@ export async function fitStacking(
   ctx: FitContext,
 ): Promise<CombinerFit> {
   const k = classesOf(input.task, 'stacking')
-  const oof = await outOfFoldPredictions(input.spans, input.members, {
-    classes: k,
-    nFolds: params.oof.n_folds,
-    purgeBars: params.oof.purge_bars,
-    embargoBars: params.oof.embargo_bars,
-    seed: ctx.seed,
-    threads: ctx.threads,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-    ...(ctx.progress ? { progress: ctx.progress } : {}),
-  })
+  const oof = await combinerOutOfFold(input, params.oof, k, ctx)
   const fitted = await fitMetaCombiner('stacking', oof, input, params, ctx)
   return finishMetaCombiner(fitted, oof, input, params, ctx)
 }

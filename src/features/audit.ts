@@ -75,34 +75,61 @@ function sameBits(a: number, b: number): boolean {
   return Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))
 }
 
-/**
- * Generic leakage audit: for several random cut points T, recompute every target on bars whose rows after T were
- * perturbed, and on bars truncated after T, and require every sample attributed to a row <= T to be bit-identical
- * (NaN equals NaN). Reports, per cut and mode, the earliest changed row and the first feature changed there.
- */
-export function auditLeakage(bars: Bars, compute: AuditCompute, options: AuditOptions = {}): AuditResult {
+/** The cut points T of an audit and, for each, the bars perturbed after T and the bars truncated after T. */
+function auditVariants(bars: Bars, options: AuditOptions) {
   const nCuts = options.cuts ?? 3
   const rand = seededRandom(options.seed ?? 1)
   const n = bars.length
   if (n < 10) throw new Error(`leakage audit needs at least 10 bars, got ${n}`)
   const lo = Math.floor(n / 4)
   const cuts = Array.from({ length: nCuts }, () => lo + Math.floor(rand() * (n - 1 - lo))).sort((a, b) => a - b)
-  const baseline = compute(bars)
-  const findings: LeakFinding[] = []
-  for (const cut of cuts) {
-    for (const mode of ['perturb', 'truncate'] as const) {
-      const changed = mode === 'perturb' ? perturbAfter(bars, cut, rand) : sliceBars(bars, 0, cut + 1)
-      const after = compute(changed)
-      const finding = compare(baseline, after, cut, mode, bars)
-      if (finding) findings.push(finding)
-    }
-  }
+  const variants = cuts.flatMap((cut) =>
+    (['perturb', 'truncate'] as const).map((mode) => ({
+      cut,
+      mode,
+      bars: mode === 'perturb' ? perturbAfter(bars, cut, rand) : sliceBars(bars, 0, cut + 1),
+    })),
+  )
+  return { cuts, variants }
+}
+
+function auditResult(
+  cuts: readonly number[],
+  baseline: readonly AuditTarget[],
+  findings: readonly (LeakFinding | null)[],
+): AuditResult {
+  const found = findings.filter((f): f is LeakFinding => f !== null)
   return {
-    ok: findings.length === 0,
+    ok: found.length === 0,
     cuts,
     targets: baseline.map((t) => ({ name: t.name, samples: t.n, width: t.width })),
-    findings,
+    findings: found,
   }
+}
+
+/**
+ * Generic leakage audit: for several random cut points T, recompute every target on bars whose rows after T were
+ * perturbed, and on bars truncated after T, and require every sample attributed to a row <= T to be bit-identical
+ * (NaN equals NaN). Reports, per cut and mode, the earliest changed row and the first feature changed there.
+ */
+export function auditLeakage(bars: Bars, compute: AuditCompute, options: AuditOptions = {}): AuditResult {
+  const { cuts, variants } = auditVariants(bars, options)
+  const baseline = compute(bars)
+  const findings = variants.map((v) => compare(baseline, compute(v.bars), v.cut, v.mode, bars))
+  return auditResult(cuts, baseline, findings)
+}
+
+/** The same audit of targets computed asynchronously (a subject that trains models, such as a gate). */
+export async function auditLeakageAsync(
+  bars: Bars,
+  compute: (bars: Bars) => Promise<readonly AuditTarget[]>,
+  options: AuditOptions = {},
+): Promise<AuditResult> {
+  const { cuts, variants } = auditVariants(bars, options)
+  const baseline = await compute(bars)
+  const findings: (LeakFinding | null)[] = []
+  for (const v of variants) findings.push(compare(baseline, await compute(v.bars), v.cut, v.mode, bars))
+  return auditResult(cuts, baseline, findings)
 }
 
 function compare(

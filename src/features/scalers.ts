@@ -1,4 +1,5 @@
 import { assertTrainIndices, type TrainIndices } from '../validation/indices.js'
+import { quantileSorted } from '../core/quantile.js'
 
 /**
  * Per-feature scalers fitted on training rows only. The fitting API takes `TrainIndices` (branded, minted only by the
@@ -24,13 +25,6 @@ export interface ScalableFrame {
   readonly names: readonly string[]
   readonly columns: readonly Float64Array[]
   readonly schema: { readonly hash: string }
-}
-
-function quantileSorted(s: Float64Array, q: number): number {
-  const pos = q * (s.length - 1)
-  const lo = Math.floor(pos)
-  const hi = Math.ceil(pos)
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 }
 
 /** Fit on the finite values of each feature at the training rows (NaN warm-up rows are ignored, never imputed). */

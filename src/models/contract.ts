@@ -77,6 +77,8 @@ export interface Outputs {
   timeline?: { readonly time: Float64Array; readonly closesAt: Float64Array; readonly y: Float64Array }
   /** The multi-head targets (tradeable, direction, strength, reach) by column name (config/targets.ts). */
   targets?: Readonly<Record<string, Float64Array>>
+  /** A gate's weight of each member at each row: row-major (n, members), each row summing to 1. */
+  weights?: Float64Array
 }
 
 export interface Dataset {

@@ -1,9 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { canonicalJson } from '../config/hash.js'
+import { canonicalJson, deepFreeze, sha256Hex } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
 import { ingestFile } from '../data/ingest.js'
-import type { FeatureSchema } from '../features/frame.js'
+import type { FeatureFrame, FeatureSchema } from '../features/frame.js'
 import { detectVolumeMode } from '../features/frame.js'
 import type { VolumeMode } from '../features/indicators/volume.js'
 import { loadEnsemble } from '../ensemble/combined.js'
@@ -14,21 +14,29 @@ import { policyList } from '../policy/registry.js'
 import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
+import { parseSemver } from '../bundle/semver.js'
+import { parseReference, type DriftReference } from '../monitor/reference.js'
 import { z } from 'zod'
-import { K, predictionsCsv, viewNeeds, viewOptions, type PolicyPositions } from './predict.js'
+import { K, predictionsCsv, viewNeeds, viewOptions, weightColumns, type PolicyPositions } from './predict.js'
 import { decidePositions } from './positions.js'
 import { headCsvColumns, OTHER_HEADS, type OtherHead } from './stages/heads.js'
 import { configTargets } from './stages/target-heads.js'
 import { assertFeatureSchema, bundleFeatures, sampleRows, scoreRows, type ChainScores } from './scoring.js'
 import type { Bars } from '../data/bars.js'
 import { codeVersion } from './version.js'
+import { fittedRegimeFromJson, fittedRegimeToJson } from '../models/regime/regime-features.js'
+import { regimeSpecs, withRegimeColumns, type RegimeLink } from './stages/regime.js'
 
 export const SIGNATURE_VERSION = '1'
 
 type PostProcessorLink = Extract<ChainLink, { role: 'post_processor' }>
+type RegimeChainLink = Extract<ChainLink, { role: 'regime' }>
 
 /** The fitted post-processors, in order, as [{ name, state }]; the manifest's chain carries the same. */
 export const POST_PROCESSORS_FILE = 'post_processors.json'
+
+/** The drift reference distributions (src/monitor/reference.ts); bundles of format 3.0 have none. */
+export const REFERENCE_FILE = 'drift/reference.json'
 
 /** The bundle's own copy of the resolved config (without where it was loaded from, which varies between machines). */
 function bundleConfig(config: ResolvedConfig): string {
@@ -78,6 +86,9 @@ async function saveModel(dir: string, model: Model, name: string, features: read
 const writePostProcessors = (dir: string, chain: readonly FittedPostProcessor[]) =>
   writeFile(join(dir, POST_PROCESSORS_FILE), `${JSON.stringify(chain, null, 1)}\n`)
 
+/** Where a regime model of the chain is saved: `regimes/<prefix>.json`. */
+export const regimeFile = (prefix: string) => join('regimes', `${prefix}.json`)
+
 export async function saveBundleArtifacts(
   dir: string,
   config: ResolvedConfig,
@@ -87,8 +98,18 @@ export async function saveBundleArtifacts(
   features: readonly string[] | null,
   heads: readonly BundleHead[] = [],
   targets: readonly BundleTarget[] = [],
+  reference: DriftReference | null = null,
+  regimes: readonly RegimeLink[] = [],
 ): Promise<void> {
   await writeFile(join(dir, 'config.json'), bundleConfig(config))
+  if (reference) {
+    await mkdir(join(dir, REFERENCE_FILE, '..'), { recursive: true })
+    // One line: a few hundred numbers per column, which an indented file would spread over as many lines.
+    await writeFile(join(dir, REFERENCE_FILE), `${JSON.stringify(reference)}\n`)
+  }
+  if (regimes.length > 0) await mkdir(join(dir, 'regimes'), { recursive: true })
+  for (const r of regimes)
+    await writeFile(join(dir, regimeFile(r.prefix)), `${JSON.stringify(fittedRegimeToJson(r.fitted))}\n`)
   await saveModel(dir, model, name, features)
   await writePostProcessors(dir, postProcessors)
   for (const h of heads) {
@@ -119,6 +140,7 @@ export function bundleManifestFields(
     readonly resamples?: readonly (readonly { readonly name: string }[])[]
   }[] = [],
   targets: readonly { readonly column: string; readonly members: readonly { readonly name: string }[] }[] = [],
+  gateMembers: readonly string[] = [],
 ): ManifestFields {
   return {
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
@@ -168,6 +190,7 @@ export function bundleManifestFields(
         'signal',
         ...heads.flatMap((h) => headCsvColumns(h.head, config.inference)),
         ...targets.map((t) => t.column),
+        ...weightColumns(gateMembers),
       ],
       version: SIGNATURE_VERSION,
     },
@@ -195,6 +218,10 @@ export interface LoadedBundle {
   heads: BundleHead[]
   /** The multi-head targets, in the order the run trained them. */
   targets: BundleTarget[]
+  /** Reference distributions of every feature and output for drift monitoring; null in bundles written before them. */
+  reference: DriftReference | null
+  /** The regime models whose columns scoring appends to the features, in chain order. */
+  regimes: RegimeLink[]
 }
 
 const modelMetaSchema = z
@@ -231,7 +258,7 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
   }
   // Everything below reads from the folder that was verified, not through `dir` (a link that may be re-pointed).
   const configRaw = await readArtifact(root, 'config.json', z.record(z.string(), z.unknown()), dir)
-  const config = resolveConfig(configRaw, join(dir, 'config.json'))
+  const config = bundleConfigOf(configRaw, join(dir, 'config.json'), manifest.bundle_version)
   if (config.hash !== manifest.config_hash) {
     throw new Error(
       `bundle ${dir}: config.json hashes to ${config.hash.slice(0, 12)}…, the manifest says ${manifest.config_hash.slice(0, 12)}…`,
@@ -259,7 +286,88 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
       : await loadRegistryModel(root, '.', meta.name, dir)
   const heads = await loadHeads(root, dir, manifest)
   const targets = await loadTargets(root, dir, manifest, config)
-  return { dir, manifest, checksum, config, model, features: meta.features, postProcessors, heads, targets }
+  const reference = Object.hasOwn(manifest.files, REFERENCE_FILE) ? await loadReference(root, dir, manifest) : null
+  const regimes = await loadRegimes(root, dir, manifest, config)
+  return {
+    dir,
+    manifest,
+    checksum,
+    config,
+    model,
+    features: meta.features,
+    postProcessors,
+    heads,
+    targets,
+    reference,
+    regimes,
+  }
+}
+
+/**
+ * A bundle's config.json resolved. Format 3.0 bundles were written before the config had a monitor section: their
+ * config.json has none, so it gets the defaults, and its hash is taken as their writer took it, without the section.
+ */
+function bundleConfigOf(raw: Record<string, unknown>, source: string, bundleVersion: string): ResolvedConfig {
+  const config = resolveConfig(raw, source)
+  const [major, minor] = parseSemver(bundleVersion)
+  if (Object.hasOwn(raw, 'monitor') || major !== 3 || minor !== 0) return config
+  const { source: _source, hash: _hash, monitor: _monitor, ...written } = config
+  return deepFreeze({ ...config, hash: sha256Hex(canonicalJson(written)) })
+}
+
+/** The drift reference, validated, and checked against the bundle's feature schema and outputs. */
+async function loadReference(root: string, dir: string, manifest: BundleManifest): Promise<DriftReference> {
+  const what = `bundle ${dir}: ${REFERENCE_FILE}`
+  const reference = parseReference(await readArtifact(root, REFERENCE_FILE, z.unknown(), dir), what)
+  // The first place where two name lists part, or null when they are the same.
+  const differ = (a: readonly string[], b: readonly string[]) => {
+    const k = a.findIndex((x, i) => x !== b[i])
+    if (k >= 0) return `column ${k}: ${a[k]} against ${b[k] ?? 'nothing'}`
+    return a.length === b.length ? null : `${a.length} names against ${b.length}`
+  }
+  const features = differ(
+    reference.features.columns.map((c) => c.name),
+    manifest.feature_schema.names,
+  )
+  if (features) throw new Error(`${what}: its features are not the bundle's feature schema (${features})`)
+  const outputs = reference.outputs.columns.map((c) => c.name)
+  const expected = manifest.signature.outputs.filter((o) => o !== 'signal')
+  if (differ(outputs, expected))
+    throw new Error(`${what}: its outputs (${outputs.join(', ')}) are not the bundle's (${expected.join(', ')})`)
+  if (reference.interval !== manifest.signature.inputs.interval)
+    throw new Error(
+      `${what}: made on ${reference.interval} bars, the bundle scores ${manifest.signature.inputs.interval} bars`,
+    )
+  return reference
+}
+
+/** The regime models of the manifest's chain, each checked against its link and the config that asked for it. */
+async function loadRegimes(
+  root: string,
+  dir: string,
+  manifest: BundleManifest,
+  config: ResolvedConfig,
+): Promise<RegimeLink[]> {
+  const links = manifest.chain.filter((l): l is RegimeChainLink => l.role === 'regime')
+  const asked = regimeSpecs(config).map((r) => r.prefix)
+  if (links.map((l) => l.name).join() !== asked.join())
+    throw new Error(
+      `bundle ${dir}: the chain's regime models [${links.map((l) => l.name).join(', ')}] are not the config's [${asked.join(', ')}]`,
+    )
+  const out: RegimeLink[] = []
+  for (const link of links) {
+    const file = regimeFile(link.name)
+    const raw = await readArtifact(root, file, z.unknown(), dir)
+    const fitted = fittedRegimeFromJson(raw, `bundle ${dir}: ${file}`)
+    if (
+      fitted.model !== link.model ||
+      fitted.states !== link.states ||
+      fitted.features.join('\n') !== link.features.join('\n')
+    )
+      throw new Error(`bundle ${dir}: ${file} and the manifest's ${link.name} regime link differ`)
+    out.push({ prefix: link.name, fitted })
+  }
+  return out
 }
 
 async function loadRegistryModel(root: string, sub: string, name: string, dir: string): Promise<Model> {
@@ -377,6 +485,8 @@ async function loadResamples(
 
 export interface Scored extends Omit<ChainScores, 'signals'> {
   bars: Bars
+  /** The features the chain was given (one row per bar). */
+  frame: FeatureFrame
   rows: Int32Array
   /** The primary policy's target positions. */
   signals: Float64Array
@@ -398,9 +508,11 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         'score it with a bundle trained without volume (features.volume.mode: absent_neutral)',
     )
   }
-  const frame = bundleFeatures(bundle, bars)
-  assertFeatureSchema(bundle, frame.schema.hash, frame.names)
-  const rows = sampleRows(bundle, frame, bars)
+  const features = bundleFeatures(bundle, bars)
+  assertFeatureSchema(bundle, features.schema.hash, features.names)
+  const rows = sampleRows(bundle, features, bars)
+  // The regime models' columns, filtered over every bar of the file from the first (as the run did over its data).
+  const frame = withRegimeColumns(features, bars, bundle.regimes)
   if (rows.length === 0) {
     const vopts = viewOptions(bundle.config, bars)
     const needs = viewNeeds(bundle.config)
@@ -420,6 +532,7 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   const kinds = policyList(config.policy).map((policy) => policy.kind)
   return {
     bars,
+    frame,
     rows,
     ...chain,
     signals,
@@ -429,5 +542,5 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
 
 /** The predictions CSV of a scored file, as `mlf predict` writes it. */
 export function scoredPredictionsCsv(s: Scored): string {
-  return predictionsCsv(s.bars, s.rows, s.p, s.signals, s.sets, s.heads, s.otherPolicies)
+  return predictionsCsv(s.bars, s.rows, s.p, s.signals, s.sets, s.heads, s.otherPolicies, s.weights)
 }

@@ -1,7 +1,7 @@
 import type { Bars } from '../data/bars.js'
 import { computeFeatures, type FeatureFrame } from '../features/frame.js'
 import { featureMatrix } from '../features/views/matrix.js'
-import type { FeatureMatrixView } from '../features/views/types.js'
+import type { FeatureMatrixView, RowOutcomes } from '../features/views/types.js'
 import { seededRandom } from '../core/random.js'
 import { forwardReturn, multiHeadTargets, type MultiHeadTargets } from '../labels/targets.js'
 import { TARGET_HEADS } from '../config/targets.js'
@@ -44,9 +44,8 @@ export function buildLabeledFrame(bars: Bars, config: ResolvedConfig): LabeledFr
 
 /** The labels of every bar (what buildLabeledFrame adds to the features); scoring builds outcomes with it too. */
 export function barLabels(bars: Bars, config: ResolvedConfig): Omit<LabeledFrame, 'frame'> {
-  const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
   const tb = config.labels.tripleBarrier
-  const labels = tripleBarrier(bars, vol, tb)
+  const { vol, labels } = labelsOf(bars, config)
   const heads = new Set(config.base_models.flatMap((m) => headsOf(m.outputs)))
   const returnHeads = heads.has('E_r') || heads.has('quantiles')
   const t = config.labels.targets
@@ -88,6 +87,36 @@ export function outcomeTimeline(
     time: Float64Array.from(rows, (r) => ts[r]),
     closesAt: Float64Array.from(rows, (r) => (known(r) ? ts[spanEnd[r]] : Number.MAX_VALUE)),
     y: Float64Array.from(rows, (r) => (known(r) ? forward[r] : Number.NaN)),
+  }
+}
+
+/** The triple-barrier labels of the bars (and the volatility their barriers scale with). */
+export function labelsOf(
+  bars: Bars,
+  config: Pick<ResolvedConfig, 'labels'>,
+): { vol: Float64Array; labels: TripleBarrierLabels } {
+  const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
+  return { vol, labels: tripleBarrier(bars, vol, config.labels.tripleBarrier) }
+}
+
+/**
+ * When each row is decided (its bar's time), when its outcome may be learned, and the class: what an online combiner
+ * learns from, and when. A row's label is computed once the bars up to its vertical barrier (row + maxHolding)
+ * exist, so that is when it is learned, even if a barrier was touched before: its span has closed by then, and
+ * whether it is learned before a row never depends on how far the data goes after that row (as it would if a
+ * touch were learned at once: near the end of the data the labeler gives no label at all).
+ */
+export function rowOutcomes(
+  labels: TripleBarrierLabels,
+  ts: Float64Array,
+  rows: Int32Array,
+  maxHolding: number,
+): RowOutcomes {
+  const known = (r: number) => labels.t1Index[r] >= 0 && r + maxHolding < ts.length
+  return {
+    time: Float64Array.from(rows, (r) => ts[r]),
+    closesAt: Float64Array.from(rows, (r) => (known(r) ? ts[r + maxHolding] : Infinity)),
+    label: Float64Array.from(rows, (r) => (known(r) ? labels.label[r] + 1 : Number.NaN)),
   }
 }
 

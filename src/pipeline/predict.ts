@@ -1,6 +1,6 @@
 import type { Bars } from '../data/bars.js'
 import type { FeatureFrame } from '../features/frame.js'
-import type { DataView, ViewKind, ViewSet } from '../features/views/types.js'
+import type { DataView, RowOutcomes, ViewKind, ViewSet } from '../features/views/types.js'
 import { windowTensor } from '../features/views/window.js'
 import { foundationView } from '../features/views/foundation.js'
 import { multiResView } from '../features/views/multi-res.js'
@@ -125,6 +125,36 @@ export function checkDistributions(p: Float64Array, link: string, ts: Float64Arr
   return p
 }
 
+/**
+ * Outputs of a model on `rows`: its class probabilities (n, 3), from `p` or, for binary models, from `p_up`, checked
+ * valid, and whatever it gives beside them (a gate's member weights). `outcomes`: the rows' outcome times and
+ * labels, for an ensemble whose combiner learns online.
+ */
+export function modelOutputs(
+  model: Model,
+  frame: FeatureFrame,
+  rows: Int32Array,
+  opts: ViewOptions,
+  features?: readonly string[],
+  outcomes?: RowOutcomes,
+): Outputs & { p: Float64Array } {
+  let out
+  // Ensemble members may take different views: they get one view set. A wrapper takes its inner model's view.
+  if (model.spec.family === 'ensemble' && isComposite(model)) {
+    // The ensemble's own view too: a combiner with meta-features reads them from the feature matrix.
+    const kinds = [...new Set([model.spec.inputView, ...leafModels(model).map((l) => l.model.spec.inputView)])]
+    const views = Object.fromEntries(kinds.map((k) => [k, buildView(k, frame, rows, opts)]))
+    const set: ViewSet = { kind: 'view_set', n: rows.length, views, ...(outcomes ? { outcomes } : {}) }
+    out = model.predict(set as never)
+  } else {
+    const all = buildView(model.spec.inputView, frame, rows, opts)
+    out = model.predict(features && all.kind === 'feature_matrix' ? selectColumns(all, features) : all)
+  }
+  if (!out.p || out.classes !== K) throw new Error(`model ${model.spec.name} did not give ${K}-class probabilities`)
+  checkDistributions(out.p, `model ${model.spec.name}`, frame.ts, rows)
+  return out as Outputs & { p: Float64Array }
+}
+
 /** Class probabilities (n, 3) of a model on `rows`, from `p` or, for binary models, from `p_up`; checked valid. */
 export function classProbabilities(
   model: Model,
@@ -133,20 +163,7 @@ export function classProbabilities(
   opts: ViewOptions,
   features?: readonly string[],
 ): Float64Array {
-  let out
-  // Ensemble members may take different views: they get one view set. A wrapper takes its inner model's view.
-  if (model.spec.family === 'ensemble' && isComposite(model)) {
-    // The ensemble's own view too: a combiner with meta-features reads them from the feature matrix.
-    const kinds = [...new Set([model.spec.inputView, ...leafModels(model).map((l) => l.model.spec.inputView)])]
-    const views = Object.fromEntries(kinds.map((k) => [k, buildView(k, frame, rows, opts)]))
-    const set: ViewSet = { kind: 'view_set', n: rows.length, views }
-    out = model.predict(set as never)
-  } else {
-    const all = buildView(model.spec.inputView, frame, rows, opts)
-    out = model.predict(features && all.kind === 'feature_matrix' ? selectColumns(all, features) : all)
-  }
-  if (!out.p || out.classes !== K) throw new Error(`model ${model.spec.name} did not give ${K}-class probabilities`)
-  return checkDistributions(out.p, `model ${model.spec.name}`, frame.ts, rows)
+  return modelOutputs(model, frame, rows, opts, features).p
 }
 
 /** Columns the other heads may add to predictions, in this order: (output, CSV header). */
@@ -161,6 +178,42 @@ export const HEAD_CSV_COLUMNS = [
   ['q95', 'q95'],
 ] as const
 
+/** The columns the other heads and the multi-head targets add, in the order predictions list them: (name, values). */
+function extraColumns(heads?: Outputs): [string, Float64Array][] {
+  return [
+    ...HEAD_CSV_COLUMNS.filter(([c]) => heads?.[c] instanceof Float64Array).map(([c, h]): [string, Float64Array] => [
+      h,
+      heads![c] as Float64Array,
+    ]),
+    // The multi-head targets after the heads, in the order the run trains them.
+    ...Object.entries(heads?.targets ?? {}),
+  ]
+}
+
+/**
+ * The chain's outputs on scored rows, one named column each, named and ordered as predictions CSV has them: p_down,
+ * p_flat, p_up, then the other heads' columns (p_up_binary, E_r, q_lo, q_hi, q05, q50, q95) and the multi-head
+ * targets the chain makes, then a gate's member weights (w_<member>). The policies' signals are decisions, not
+ * outputs, and are left out. These are the outputs drift monitoring follows.
+ */
+export function outputColumns(
+  p: Float64Array,
+  heads?: Outputs,
+  weights?: GateWeights,
+): { name: string; values: Float64Array }[] {
+  const n = p.length / K
+  const classes = ['p_down', 'p_flat', 'p_up'].map((name, k) => ({
+    name,
+    values: Float64Array.from({ length: n }, (_, i) => p[i * K + k]),
+  }))
+  const M = weights?.members.length ?? 0
+  const gate = weightColumns(weights?.members ?? []).map((name, j) => ({
+    name,
+    values: Float64Array.from({ length: n }, (_, i) => weights!.w[i * M + j]),
+  }))
+  return [...classes, ...extraColumns(heads).map(([name, values]) => ({ name, values })), ...gate]
+}
+
 /** Positions of a policy beside the primary one (a list of policies), written as `signal_<kind>`. */
 export interface PolicyPositions {
   readonly kind: string
@@ -172,6 +225,15 @@ export interface PolicyPositions {
  * target position (`signal`: -1, 0, 1 for threshold, a fraction of capital for sizing policies), prediction sets and
  * other heads where the chain makes them, and the other policies' positions of a list.
  */
+/** A gate's member weights at each row: row-major (rows, members). */
+export interface GateWeights {
+  readonly members: readonly string[]
+  readonly w: Float64Array
+}
+
+/** The CSV header of a gate's weight of each member. */
+export const weightColumns = (members: readonly string[]): string[] => members.map((m) => `w_${m}`)
+
 export function predictionsCsv(
   bars: Bars,
   rows: Int32Array,
@@ -180,24 +242,26 @@ export function predictionsCsv(
   sets?: Uint8Array,
   heads?: Outputs,
   otherPolicies: readonly PolicyPositions[] = [],
+  weights?: GateWeights,
 ): string {
-  // Set and head columns only when the chain makes them: files of runs without them keep their bytes.
-  const extra: [string, Float64Array][] = [
-    ...HEAD_CSV_COLUMNS.filter(([c]) => heads?.[c] instanceof Float64Array).map(([c, h]): [string, Float64Array] => [
-      h,
-      heads![c] as Float64Array,
-    ]),
-    // The multi-head targets after the heads, in the order the run trains them.
-    ...Object.entries(heads?.targets ?? {}),
-  ]
+  // Set, head and weight columns only when the chain makes them: files of runs without them keep their bytes.
+  const extra = extraColumns(heads)
   const cols = extra.map(([, v]) => v)
+  const M = weights?.members.length ?? 0
   const header =
     `ts_utc,p_down,p_flat,p_up,signal${sets ? ',set_down,set_flat,set_up' : ''}${extra.map(([h]) => `,${h}`).join('')}` +
+    (weights
+      ? weightColumns(weights.members)
+          .map((h) => `,${h}`)
+          .join('')
+      : '') +
     otherPolicies.map((o) => `,signal_${o.kind}`).join('')
   const lines = [header]
   for (let i = 0; i < rows.length; i++) {
     const inSet = sets ? `,${sets[i * K]},${sets[i * K + 1]},${sets[i * K + 2]}` : ''
-    const more = cols.map((c) => `,${c[i]}`).join('') + otherPolicies.map((o) => `,${o.positions[i]}`).join('')
+    let more = cols.map((c) => `,${c[i]}`).join('')
+    for (let j = 0; j < M; j++) more += `,${weights!.w[i * M + j]}`
+    more += otherPolicies.map((o) => `,${o.positions[i]}`).join('')
     lines.push(
       `${new Date(bars.ts[rows[i]]).toISOString()},${p[i * K]},${p[i * K + 1]},${p[i * K + 2]},${signals[i]}${inSet}${more}`,
     )

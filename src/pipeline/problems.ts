@@ -11,6 +11,8 @@ import { TARGET_HEADS } from '../config/targets.js'
 import { targetsConfigSchema } from '../labels/config.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
 import { splitsConfigSchema, windowLengthMs } from '../validation/config.js'
+import { ENSEMBLE_REGIME } from './stages/regime.js'
+import { combinerName, combinerRegistry } from '../ensemble/registry.js'
 
 const SPLIT_DEFAULTS = splitsConfigSchema.parse({})
 
@@ -92,6 +94,30 @@ export function runConfigProblems(config: ResolvedConfig): string[] {
           `inference.uncertainty: ${u.method} refits the E_r head's models on resamples of the training window, but ` +
             `base_models.${index} (${spec.name}) is zero-shot and never fitted; use split or aci on that head`,
         )
+  }
+  // A combiner whose engine is missing (softmax_gate needs libtorch) is said before any work, with its install hint.
+  if (config.ensemble && !('kind' in config.ensemble)) {
+    const name = combinerName(config.ensemble)
+    const availability = combinerRegistry.get(name)?.available(config.ensemble)
+    if (availability && !availability.ok) problems.push(`ensemble: ${name} is unavailable: ${availability.hint}`)
+  }
+  // The ensemble regime is the combiner's alone: members never see it, and it joins the combiner by itself.
+  const hidden = `${ENSEMBLE_REGIME}_`
+  for (const [i, m] of config.base_models.entries()) {
+    const named = (m.features ?? []).filter((f) => f.startsWith(hidden))
+    if (named.length > 0)
+      problems.push(
+        `base_models.${i}.features: ${named.join(', ')} belong to ensemble.regime, which only the combiner reads; ` +
+          'give the members a regime of their own with features.regime_model (columns regime_*)',
+      )
+  }
+  const ensemble = config.ensemble
+  if (ensemble && 'regime_features' in ensemble) {
+    const named = ensemble.regime_features.filter((f) => f.startsWith(hidden))
+    if (named.length > 0)
+      problems.push(
+        `ensemble.regime_features: ${named.join(', ')} ${ensemble.regime ? 'join the combiner by ensemble.regime itself' : 'exist only with ensemble.regime'}; remove them`,
+      )
   }
   // A model file (an imported model, a foundation model's ONNX export) is read when the model is created, so a run
   // would find it missing only after other models have trained. (Not a schema check: a bundle's config names the

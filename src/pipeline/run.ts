@@ -2,8 +2,9 @@
  * `mlf run`: a list of stages over one run context. Ingest and validate the bars; features, labels and the samples;
  * the evaluation windows (one purged chronological split, or walk-forward windows); per window the chain (base
  * models, combiner, post-processors, policy), fitted on its training rows and scored on its test rows; one backtest
- * of the concatenated test stream; the last window's chain as a checksummed bundle; one run record from which
- * summary.json, the report and the SQLite row are derived. Deterministic for a given data file, config and seed.
+ * of the concatenated test stream; with evaluation.compare, every base model alone in one table; the last window's
+ * chain as a checksummed bundle; one run record from which summary.json, the report and the SQLite row are derived.
+ * Deterministic for a given data file, config and seed (the comparison's timings aside).
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -17,6 +18,7 @@ import { runWindowChain, type WindowResult } from './stages/chain.js'
 import { createRunContext, type ProgressFactory } from './stages/context.js'
 import { datasetStage, ingestStage } from './stages/dataset.js'
 import { calibrationReport, directionalAuc, modelResults, testStream } from './stages/evaluate.js'
+import { comparisonRecords } from './stages/compare.js'
 import { packStage } from './stages/pack.js'
 import { buildRunRecord, recordStage, type RunSummary } from './stages/record.js'
 import { chronologicalWindow, walkForwardWindows, type EvalWindow } from './stages/windows.js'
@@ -83,6 +85,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
   const stream = testStream(results)
   const calibration = calibrationReport(results, stream)
   const backtest = backtestStage(ctx, data, stream)
+  const comparison = comparisonRecords(ctx, data, results, stream, backtest)
+  if (comparison) ctx.lap('comparison')
   const perWindow = windowRecords(ctx, data, results)
 
   const runId = `${new Date().toISOString().replace(/[-:.]/g, '').replace('Z', '')}-${config.hash.slice(0, 8)}`
@@ -109,6 +113,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     calibration,
     stream,
     backtest,
+    comparison,
     canaryAuc: directionalAuc(stream.p, stream.y),
     bundleChecksum,
     workDir,

@@ -4,6 +4,7 @@
  * live feature engine's row, so both give the same answer for the same bar by construction.
  */
 import type { Bars } from '../data/bars.js'
+import type { RowOutcomes } from '../features/views/types.js'
 import { computeFeatures, type FeatureFrame } from '../features/frame.js'
 import { baseInterval, originMs } from '../config/schema.js'
 import { applyPostProcessors, postProcessorRegistry } from '../inference/post-processors.js'
@@ -13,16 +14,23 @@ import { thresholdSignals, type ThresholdPolicy } from '../policy/threshold.js'
 import { volatility } from '../labels/volatility.js'
 import { decidePositions } from './positions.js'
 import type { BundleHead, LoadedBundle } from './bundle.js'
-import { classProbabilities, K, sampleMask, viewNeeds, viewOptions, type ViewOptions } from './predict.js'
+import { K, modelOutputs, sampleMask, viewNeeds, viewOptions, type GateWeights, type ViewOptions } from './predict.js'
 import { postProcess } from './stages/post-process.js'
 import { predictMembers, strip } from './stages/heads.js'
 import { predictResamples } from './stages/head-resamples.js'
 import { configTargets, predictTargetMembers } from './stages/target-heads.js'
-import { barLabels, outcomeTimeline } from './dataset.js'
+import { barLabels, labelsOf, outcomeTimeline, rowOutcomes } from './dataset.js'
+import { onlineCombiner, type CombinedModel } from '../ensemble/combined.js'
+
+/**
+ * A fitted chain as scoring runs it: a loaded bundle, or the chain a run has in memory when it packs one (whose drift
+ * reference is scored through here too).
+ */
+export type ScoringChain = Pick<LoadedBundle, 'model' | 'features' | 'postProcessors' | 'heads' | 'targets' | 'config'>
 
 /** What a head's post-processors read besides its outputs: the resamples' predictions, the outcome timeline. */
 function postProcessorInputs(
-  bundle: LoadedBundle,
+  bundle: ScoringChain,
   h: BundleHead,
   scored: { frame: FeatureFrame; vopts: ViewOptions; bars?: Bars },
   rows: Int32Array,
@@ -50,8 +58,22 @@ export interface ChainScores {
   sets?: Uint8Array
   /** The other heads' outputs (E_r, q_lo, q_hi, q05, q50, q95), when the bundle has such heads. */
   heads?: Outputs
+  /** A gate's member weights at each scored row, when the bundle's combiner is a gate. */
+  weights?: GateWeights
   /** The primary policy's target positions in [-1, 1]. */
   signals: Float64Array
+}
+
+/**
+ * A combiner that learns online meets the outcomes as their labels close, from the scored bars themselves; it cannot
+ * score feature rows without the bars behind them.
+ */
+function combinerOutcomes(bundle: ScoringChain, rows: Int32Array, bars?: Bars): RowOutcomes | undefined {
+  if (!onlineCombiner(bundle.model)) return undefined
+  if (!bars)
+    throw new Error(`${bundle.model.spec.name} learns outcomes from the bars; score bars, not feature rows alone`)
+  const { labels } = labelsOf(bars, bundle.config)
+  return rowOutcomes(labels, bars.ts, rows, bundle.config.labels.tripleBarrier.maxHolding)
 }
 
 /** Refuse a frame whose feature schema is not the one the bundle's model was trained on, naming what differs. */
@@ -90,10 +112,19 @@ export function sampleRows(bundle: LoadedBundle, frame: FeatureFrame, bars?: Bar
  * The chain's answers on `rows` of `frame`: class probabilities after the post-processors (checked valid, the error
  * naming the link, the row and its bar), prediction sets, the other heads, and the policy's signals.
  */
-export function scoreRows(bundle: LoadedBundle, frame: FeatureFrame, rows: Int32Array, bars?: Bars): ChainScores {
+export function scoreRows(bundle: ScoringChain, frame: FeatureFrame, rows: Int32Array, bars?: Bars): ChainScores {
   const vopts = viewOptions(bundle.config, bars)
-  const raw = classProbabilities(bundle.model, frame, rows, vopts, bundle.features ?? undefined)
-  const { p, sets } = postProcess(bundle.postProcessors, raw, frame.ts, rows)
+  const out = modelOutputs(
+    bundle.model,
+    frame,
+    rows,
+    vopts,
+    bundle.features ?? undefined,
+    combinerOutcomes(bundle, rows, bars),
+  )
+  const { p, sets } = postProcess(bundle.postProcessors, out.p, frame.ts, rows)
+  const combiner = (bundle.model as Partial<CombinedModel>).combiner
+  const weights = out.weights && combiner ? { members: combiner.members, w: out.weights } : undefined
   const specs = new Map(configTargets(bundle.config).map((t) => [t.column, t]))
   const targets = Object.fromEntries(
     bundle.targets.map((t) => [
@@ -123,6 +154,7 @@ export function scoreRows(bundle: LoadedBundle, frame: FeatureFrame, rows: Int32
     p,
     ...(sets ? { sets } : {}),
     ...(heads ? { heads } : {}),
+    ...(weights ? { weights } : {}),
     signals: primaryPositions(bundle, p, heads, rows, bars),
   }
 }
@@ -132,7 +164,7 @@ export function scoreRows(bundle: LoadedBundle, frame: FeatureFrame, rows: Int32
  * (feature rows alone) only a policy that reads nothing but the class probabilities (threshold) can.
  */
 function primaryPositions(
-  bundle: LoadedBundle,
+  bundle: ScoringChain,
   p: Float64Array,
   heads: Outputs | undefined,
   rows: Int32Array,

@@ -5,6 +5,7 @@
 import type { Bar } from '../data/bars.js'
 import { loadBundle, type LoadedBundle } from '../pipeline/bundle.js'
 import { viewNeeds } from '../pipeline/predict.js'
+import { onlineCombiner } from '../ensemble/combined.js'
 import { createLiveFeatures, type LiveFeatures } from './live-features.js'
 
 /** What each served model is in the chain. */
@@ -34,6 +35,15 @@ export function assertServable(bundle: LoadedBundle): void {
       `bundle ${bundle.dir}: mlf serve scores bundles whose models take the feature matrix; this one has models on ${other.join(', ')} views, which live scoring does not build`,
     )
   }
+  // Regime columns and an online combiner's outcomes come from filters over the bars, which live scoring does not run.
+  if (bundle.regimes.length > 0)
+    throw new Error(
+      `bundle ${bundle.dir}: its chain has regime models (${bundle.regimes.map((r) => r.prefix).join(', ')}), whose filtered columns live scoring does not build yet; score it with mlf predict`,
+    )
+  if (onlineCombiner(bundle.model))
+    throw new Error(
+      `bundle ${bundle.dir}: its combiner learns online from closed outcomes, which live scoring does not feed yet; score it with mlf predict`,
+    )
 }
 
 /** Load and verify a bundle for serving. */

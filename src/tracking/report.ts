@@ -214,6 +214,28 @@ function headsSection(run: RunRecord): string {
   )
 }
 
+function gateSection(run: RunRecord, charts: ChartData): string {
+  const g = run.gate
+  if (!g) return ''
+  charts.gate = { members: g.members, ts: g.ts, weights: g.weights, regret: g.regret.cumulative }
+  const drawn = g.ts.length < g.rows ? ` Drawn at ${fmt(g.ts.length)} of the ${fmt(g.rows)} test rows.` : ''
+  const intro =
+    `<p>Gate <code>${escapeHtml(g.name)}</code>: the weight of each member at each test row (stacked: they sum to ` +
+    'one), and the cumulative log-loss regret (nats) against the member with the least test log-loss in hindsight, ' +
+    `<code>${escapeHtml(g.regret.bestMember)}</code>: ${escapeHtml(fmt(g.regret.total))} over ${escapeHtml(fmt(g.rows))} ` +
+    `rows (${escapeHtml(fmt(g.regret.perRow))} per row; below zero, the gate beat every member).${escapeHtml(drawn)}</p>`
+  return section(
+    'gate',
+    'Gate weights',
+    intro +
+      chart('chart-gate', 420) +
+      table(
+        ['member', 'mean weight'],
+        g.members.map((m, j) => [m, g.meanWeights[j]]),
+      ),
+  )
+}
+
 function predictionSetsSection(run: RunRecord): string {
   const s = run.predictionSets
   if (!s) return ''
@@ -291,6 +313,65 @@ function backtestSection(run: RunRecord, charts: ChartData): string {
   return section('backtest', 'Backtest', body)
 }
 
+/**
+ * evaluation.compare: every base model alone on each of its heads, and the chain of each combined head, in one table:
+ * the head's test metrics, the p head's own backtest, fit time and inference time per row.
+ */
+function comparisonSection(run: RunRecord): string {
+  const rows = run.comparison
+  if (!rows) return ''
+  const metricsCell = (m: Record<string, number>): Cell => ({
+    html: Object.entries(m)
+      .filter(([k]) => k !== 'rows')
+      .map(([k, v]) => `${escapeHtml(k)}&nbsp;${escapeHtml(fmt(v))}`)
+      .join(' · '),
+  })
+  const bt = (c: (typeof rows)[number], k: string): Cell => c.backtest?.[k] ?? '—'
+  const intro =
+    '<p>Each base model alone on each head it trains (fitted alone on the training window as in the chain): a p ' +
+    "model's probabilities after the run's calibrators, fitted on its own validation rows, traded by the run's " +
+    "primary policy (in the chain's place: what else the policy reads is the run's) in a backtest of the same test " +
+    "rows, unless that policy does not read p; another head's model by its own outputs, before the head's " +
+    "combination and uncertainty method. Chain rows are the run's own outputs of a head whose chain is more than " +
+    'one model alone. Fit time is wall time (summed over windows); inference is the test rows scored in one batch ' +
+    '(view and prediction) per row. Times depend on the machine and its load.</p>'
+  return section(
+    'comparison',
+    'Comparison',
+    intro +
+      table(
+        [
+          'model',
+          'head',
+          'kind',
+          'post-processors',
+          'test rows',
+          'test metrics',
+          'Sharpe',
+          'win rate',
+          'max drawdown',
+          'trades',
+          'fit (s)',
+          'inference (µs/row)',
+        ],
+        rows.map((c) => [
+          c.model,
+          c.head,
+          c.kind,
+          c.postProcessors.join(' + ') || '—',
+          c.metrics.test.rows ?? '—',
+          metricsCell(c.metrics.test),
+          bt(c, 'sharpe'),
+          bt(c, 'win_rate'),
+          bt(c, 'max_drawdown'),
+          bt(c, 'trades'),
+          c.fitSeconds ?? '—',
+          c.inferUsPerRow ?? '—',
+        ]),
+      ),
+  )
+}
+
 /** Walk-forward windows: each window's test AUC and its own backtest return, plotted and tabled. */
 function windowsSection(run: RunRecord, charts: ChartData): string {
   const ev = run.evaluation
@@ -366,6 +447,7 @@ interface ChartData {
   importance?: { features: string[]; gain: number[] }
   labels?: { classes: string[]; splits: string[]; counts: number[][] }
   windows?: { keys: string[]; aucDir: number[]; totalReturn: number[] }
+  gate?: { members: string[]; ts: number[]; weights: number[][]; regret: number[] }
 }
 
 /**
@@ -448,6 +530,23 @@ const CHART_SCRIPT = `
       ]
     });
   }
+  if (data.gate) {
+    var g = data.gate;
+    make('chart-gate', {
+      color: palette,
+      tooltip: { trigger: 'axis', renderMode: 'richText' },
+      legend: { top: 0, data: g.members.concat(['regret']) },
+      grid: { left: 70, right: 80, top: 40, bottom: 40 },
+      xAxis: { type: 'time' },
+      yAxis: [{ type: 'value', name: 'weight', min: 0, max: 1 }, { type: 'value', name: 'regret (nats)', scale: true }],
+      dataZoom: [{ type: 'inside' }],
+      series: g.members.map(function (name, j) {
+        return { name: name, type: 'line', stack: 'weights', showSymbol: false, lineStyle: { width: 0 },
+          areaStyle: { opacity: 0.55 }, data: g.ts.map(function (t, i) { return [t, g.weights[j][i]]; }) };
+      }).concat([{ name: 'regret', type: 'line', yAxisIndex: 1, showSymbol: false, color: '#1d2433',
+        data: g.ts.map(function (t, i) { return [t, g.regret[i]]; }) }])
+    });
+  }
 `
 
 /** The report of one run as a complete, self-contained HTML document. */
@@ -458,7 +557,9 @@ export function renderReport(run: RunRecord): string {
     modelsSection(run),
     canarySection(run),
     backtestSection(run, charts),
+    comparisonSection(run),
     windowsSection(run, charts),
+    gateSection(run, charts),
     calibrationSection(run, charts),
     predictionSetsSection(run),
     headsSection(run),

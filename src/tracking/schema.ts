@@ -82,6 +82,25 @@ const labels = z
     })
   })
 
+const gate = z
+  .object({
+    name: z.string().min(1),
+    members: z.array(z.string()).min(1),
+    rows: nonNegative,
+    meanWeights: z.array(finite),
+    ts: z.array(finite),
+    weights: z.array(z.array(finite)),
+    regret: z.object({ bestMember: z.string(), total: finite, perRow: finite, cumulative: z.array(finite) }),
+  })
+  .superRefine((g, ctx) => {
+    const m = g.members.length
+    if (g.meanWeights.length !== m || g.weights.length !== m)
+      ctx.addIssue({ code: 'custom', path: ['weights'], message: `weights must be given for each of ${m} members` })
+    const n = g.ts.length
+    if (g.weights.some((w) => w.length !== n) || g.regret.cumulative.length !== n)
+      ctx.addIssue({ code: 'custom', path: ['ts'], message: `every series must have ${n} points, as ts` })
+  })
+
 export const runRecordSchema: z.ZodType<RunRecord> = z.object({
   runId: z.string().min(1),
   createdAt: z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO 8601 timestamp'),
@@ -144,6 +163,21 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
       perClass: z.array(z.object({ class: z.string(), coverage: anyNumber, rows: nonNegative })),
     })
     .optional(),
+  comparison: z
+    .array(
+      z.object({
+        model: z.string().min(1),
+        kind: z.enum(['alone', 'chain']),
+        index: z.number().int().nonnegative().nullable(),
+        head: z.string(),
+        postProcessors: z.array(z.string()),
+        metrics: z.object({ val: metricMap, test: metricMap }),
+        backtest: metricMap.nullable(),
+        fitSeconds: nonNegative.nullable(),
+        inferUsPerRow: nonNegative.nullable(),
+      }),
+    )
+    .optional(),
   featureImportance: z.array(z.object({ feature: z.string(), gain: anyNumber })).optional(),
   backtest: backtest.optional(),
   policies: z.array(z.object({ policy: z.string().min(1), metrics: metricMap })).optional(),
@@ -169,6 +203,7 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
     .optional(),
   ensembleWeights: z.record(z.string(), anyNumber).nullable().optional(),
   ensembleGuard: z.record(z.string(), z.unknown()).nullable().optional(),
+  gate: gate.optional(),
   bundleChecksum: z.string().optional(),
   evaluation: z
     .object({

@@ -75,6 +75,32 @@ export interface HeadRecord {
   metrics: { val: Record<string, number>; test: Record<string, number>; test_raw: Record<string, number> }
 }
 
+/**
+ * One row of the comparison table (evaluation.compare): a base model alone on one of its heads, or the run's own
+ * chain of a head that is more than one member alone.
+ */
+export interface ComparisonRecord {
+  /** The model's registry name; for a chain row, the combiner or the members joined by ' + '. */
+  model: string
+  kind: 'alone' | 'chain'
+  /** The model's index in base_models (null for a chain row). */
+  index: number | null
+  /** p, p_up, E_r or q05/q50/q95. */
+  head: string
+  /** What its outputs went through: a p model's calibrators, a chain's post-processors. */
+  postProcessors: string[]
+  metrics: { val: Record<string, number>; test: Record<string, number> }
+  /**
+   * The p head's test positions (the run's primary policy) backtested on their own; null on other heads, and on p
+   * when the primary policy does not read p.
+   */
+  backtest: Record<string, number> | null
+  /** Wall time of its fits, summed over windows; null for a zero-shot model and for a chain row. */
+  fitSeconds: number | null
+  /** Wall time of scoring the test rows in one batch (view and prediction), per row in microseconds. */
+  inferUsPerRow: number | null
+}
+
 export interface StageTiming {
   stage: string
   seconds: number
@@ -142,6 +168,22 @@ export interface WindowRecord {
   backtest: Record<string, number>
 }
 
+/** A gate's member weights over the test rows, and its regret against the best member in hindsight. */
+export interface GateRecord {
+  name: string
+  members: string[]
+  /** Test rows (all windows). */
+  rows: number
+  /** Each member's mean weight over the test rows. */
+  meanWeights: number[]
+  /** Test-row times (epoch ms) drawn in the plot (every row, or an even stride of them, the last kept). */
+  ts: number[]
+  /** Per member, its weight at those rows. */
+  weights: number[][]
+  /** Cumulative log-loss regret (nats) against the member with the least test log-loss, at those rows. */
+  regret: { bestMember: string; total: number; perRow: number; cumulative: number[] }
+}
+
 export interface RunRecord {
   runId: string
   /** ISO 8601 timestamp. */
@@ -165,6 +207,8 @@ export interface RunRecord {
   heads?: HeadRecord[]
   /** Conformal prediction sets on the test rows (absent without an uncertainty method). */
   predictionSets?: PredictionSetsRecord
+  /** Every base model alone on each of its heads (evaluation.compare; absent without it). */
+  comparison?: ComparisonRecord[]
   featureImportance?: { feature: string; gain: number }[]
   backtest?: BacktestResult
   /** With a list of policies: each one's backtest metrics on the same predictions, the primary first. */
@@ -181,6 +225,8 @@ export interface RunRecord {
   ensembleWeights?: Record<string, number> | null
   /** Stacking or blending compared with its best member on validation (null without such a combiner). */
   ensembleGuard?: Record<string, unknown> | null
+  /** The gate's weights over the test rows and its regret (absent unless the final model is a gate). */
+  gate?: GateRecord
   bundleChecksum?: string
   /** How the run was evaluated: its windows (one for a chronological split). */
   evaluation?: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }

@@ -118,6 +118,15 @@ export const evaluationConfigSchema = z
       })
       .strict()
       .optional(),
+    /** Adds a table to summary.json and the report; the chain, its bundle and the run's own metrics are unchanged. */
+    compare: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also score each base model alone on each of its heads (p models traded alone with the run's calibrators " +
+          'and primary policy) in one comparison table: per-head metrics, Sharpe, win rate, max drawdown, trades, fit time ' +
+          'and inference time per row',
+      ),
   })
   .strict()
 

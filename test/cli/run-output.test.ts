@@ -35,8 +35,12 @@ base_models:
 `
 
 function mlfRun(...flags: string[]) {
+  return mlfRunWith(CONFIG, ...flags)
+}
+
+function mlfRunWith(configText: string, ...flags: string[]) {
   const data = tempFile('daily.csv', dailyCsv(1200))
-  const config = tempFile('daily.yaml', CONFIG)
+  const config = tempFile('daily.yaml', configText)
   // Piped stdout and stderr (not a terminal), outside CI: progress is status lines on stderr.
   return spawnSync(
     process.execPath,
@@ -59,4 +63,33 @@ test('mlf run --quiet piped: no progress on stderr and no stage log, the summary
   assert.doesNotMatch(r.stderr, /\[mlf\]/)
   assert.doesNotMatch(r.stdout, /^mlf run: /m)
   assert.match(r.stdout, /backtest \(test split, after fees and slippage\)/)
+})
+
+test('mlf run with evaluation.compare prints the comparison: each model alone with its trades and times, then the chain', () => {
+  const r = mlfRunWith(
+    `${CONFIG}  - { name: logistic }
+ensemble: { kind: voting }
+evaluation: { compare: true }
+`,
+    '--quiet',
+  )
+  assert.equal(r.status, 0, r.stderr)
+  const table = r.stdout.split(/^comparison .*$/m)[1]?.split(/\n\n/)[0] ?? ''
+  const rows = table
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/ {2,}/))
+  assert.deepEqual(
+    rows.map((c) => c.slice(0, 3)),
+    [
+      ['xgboost', 'p', 'alone'],
+      ['logistic', 'p', 'alone'],
+      ['voting', 'p', 'chain'],
+    ],
+  )
+  for (const c of rows) assert.match(c.slice(3, 6).join(' '), /^log_loss \d\.\d{4} auc_dir \d\.\d{4} ece \d\.\d{4}$/)
+  // Trades and times of a model alone; a chain's cost is its members'.
+  for (const c of rows.slice(0, 2)) assert.match(c.slice(6).join(' '), /^-?\d+\.\d\d \d+ \d+\.\d \d+\.\d$/)
+  assert.match(rows[2].slice(6).join(' '), /^-?\d+\.\d\d \d+ - -$/)
 })

@@ -5,6 +5,9 @@ import { join } from 'node:path'
 import { loadConfig } from '../../src/config/load.js'
 import { repoRoot } from '../helpers.js'
 import { runConfigProblems } from '../../src/pipeline/problems.js'
+import { runReadiness } from '../../src/cli/models.js'
+import { headsOf } from '../../src/config/heads.js'
+import { registry } from '../../src/models/registry.js'
 
 test('every preset validates against the schema (model parameters included)', () => {
   const dir = join(repoRoot, 'configs/presets')
@@ -73,4 +76,25 @@ test('heterogeneous_trio: a head changed to one its member cannot produce is ref
     () => loadConfig(file, swapped(0, ['E_r', 'q05', 'q50', 'q95'])),
     /model "xgboost_leafwise" cannot produce q05\/q50\/q95/,
   )
+})
+
+test('research_comparison: every run-ready model, each trained alone once, except the foundation and imported ones', () => {
+  const config = loadConfig(join(repoRoot, 'configs/presets/research_comparison.yaml'))
+  assert.equal(config.evaluation.compare, true)
+  // From the registry, so a model added to it and left out of the preset fails here.
+  const ready = [...registry.values()].filter((e) => 'heads' in runReadiness(e))
+  const expected = ready
+    .filter((e) => e.spec.family !== 'foundation' && e.spec.family !== 'imported')
+    .map((e) => e.spec.name)
+    .sort()
+  const names = config.base_models.map((m) => m.name)
+  assert.deepEqual([...names].sort(), expected)
+  assert.ok(expected.length >= 20 && ready.length > expected.length)
+  // Each model on one head: the class probabilities whenever it can produce them, so every classifier is traded.
+  for (const m of config.base_models) {
+    const heads = headsOf(m.outputs)
+    assert.equal(heads.length, 1, m.name)
+    if (registry.get(m.name)!.spec.tasks.includes('multiclass')) assert.deepEqual(heads, ['p'], m.name)
+  }
+  assert.ok(config.ensemble && 'kind' in config.ensemble && config.ensemble.kind === 'voting')
 })

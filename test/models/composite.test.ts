@@ -1,6 +1,6 @@
 /**
  * Composite models in the model contract: every composite of the codebase (the voting ensemble, and a combined model
- * for every combiner of the combiner registry: stacking, blending, ...) declares its parts, named and ordered as its
+ * for every combiner of the combiner registry: stacking, blending, the gates, ...) declares its parts, named and ordered as its
  * members, before and after a save/load round trip; a wrapper (the conformal one) declares the model it wraps as its
  * one inner part; and the helpers look through composites, nested ones included.
  */
@@ -51,7 +51,53 @@ function problem() {
   const validation = Int32Array.from({ length: 100 - HORIZON }, (_, i) => N - 100 + HORIZON + i)
   const test = Int32Array.from({ length: 50 }, (_, i) => i)
   const set: ViewSet = { kind: 'view_set', n: test.length, views: { feature_matrix: matrix(test, NAMES) } }
-  return { members, fitters, y, spans: all, validation, set }
+  // What gates read besides: regime probabilities made from x2 (standing in for the ensemble regime's columns of the
+  // feature matrix) and, for a gate that learns online, the rows' outcomes (the row index as the clock).
+  const column = (name: string, r: number): number => {
+    const j = NAMES.indexOf(name)
+    const p0 = (x[r * 3 + 2] + 1) / 2
+    return j >= 0 ? x[r * 3 + j] : name === GATE_REGIME[0] ? p0 : 1 - p0
+  }
+  const gateColumns = (rows: Int32Array, names: readonly string[]): FeatureMatrixView => ({
+    kind: 'feature_matrix',
+    n: rows.length,
+    f: names.length,
+    data: Float64Array.from({ length: rows.length * names.length }, (_, i) =>
+      column(names[i % names.length], rows[Math.floor(i / names.length)]),
+    ),
+    names: [...names],
+  })
+  const outcomes = (rows: Int32Array) => ({
+    time: Float64Array.from(rows),
+    closesAt: Float64Array.from(rows, (r) => r + HORIZON),
+    label: Float64Array.from(rows, (r) => y[r]),
+  })
+  const gateSet: ViewSet = {
+    kind: 'view_set',
+    n: test.length,
+    views: { feature_matrix: gateColumns(test, [...NAMES, ...GATE_REGIME]) },
+    outcomes: outcomes(test),
+  }
+  return { members, fitters, y, spans: all, validation, set, gateSet, gateColumns, outcomes }
+}
+
+const GATE_REGIME = ['ensemble_regime_p0', 'ensemble_regime_p1']
+
+/** A gate's config, and the features it reads: the regime's probabilities, after x2 for a gate that takes context. */
+function gateSetup(name: string, p: ReturnType<typeof problem>) {
+  const context = name === 'softmax_gate' || name === 'bandit_gate'
+  const names = context ? ['x2', ...GATE_REGIME] : GATE_REGIME
+  return {
+    config: {
+      method: 'gating',
+      gate: name,
+      oof: { n_folds: 3 },
+      regime: { model: name === 'markov_switching_gate' ? 'markov_switching' : 'hmm', states: 2 },
+      ...(context ? { context_features: ['x2'] } : {}),
+      ...(name === 'softmax_gate' ? { epochs: 5 } : {}),
+    },
+    extra: { names, values: (rows: Int32Array) => p.gateColumns(rows, names).data },
+  }
 }
 
 function assertPartsAreMembers(
@@ -89,22 +135,29 @@ test('every composite exposes its members as parts, in order, before and after s
     members.map((m) => ({ ...m, weight: 1 })),
     TASK,
   )
-  const composites: [string, Model][] = [['voting ensemble', voting]]
+  const composites: [string, Model, CombinedMember[], ViewSet][] = [['voting ensemble', voting, members, p.set]]
   for (const [method, entry] of combinerRegistry) {
-    const config = method === 'stacking' ? { method, oof: { n_folds: 3 } } : { method }
+    if (entry.gate && !entry.available({}).ok) continue // softmax_gate without libtorch
+    const gate = entry.gate ? gateSetup(method, p) : null
+    const config = gate ? gate.config : method === 'stacking' ? { method, oof: { n_folds: 3 } } : { method }
     const params = entry.params.parse(config)
     const fit = await entry.fit(
       params,
-      { task: TASK, spans: p.spans, y: p.y, members: p.fitters, validation: p.validation },
       {
-        seed: 1,
-        threads: 1,
+        task: TASK,
+        spans: p.spans,
+        y: p.y,
+        members: p.fitters,
+        validation: p.validation,
+        ...(gate ? { extra: gate.extra, outcomes: p.outcomes } : {}),
       },
+      { seed: 1, threads: 1 },
     )
+    // A gate's members take their columns by name, as the run gives them (the matrix also holds the gate's own).
     const combined: CombinedMember[] = fit.members.map((m, i) => ({
       name: m.name,
       model: m.model!,
-      ...(p.members[i].features ? { features: p.members[i].features } : {}),
+      ...(p.members[i].features || gate ? { features: p.members[i].features ?? NAMES } : {}),
     }))
     const model = combinedModel(fit.combiner, combined, TASK)
     assertPartsAreMembers(model, combined, method)
@@ -114,24 +167,28 @@ test('every composite exposes its members as parts, in order, before and after s
       `${method}: parts are not the combiner's members`,
     )
     // A voting combiner is saved by the chain as a voting ensemble, not as a combined model.
-    if (method !== 'voting') composites.push([method, model])
+    if (method !== 'voting') composites.push([method, model, combined, gate ? p.gateSet : p.set])
   }
-  assert.deepEqual(
-    composites.map(([who]) => who),
-    ['voting ensemble', 'stacking', 'blending'],
-  )
+  assert.deepEqual(composites.map(([who]) => who).slice(0, 6), [
+    'voting ensemble',
+    'stacking',
+    'blending',
+    'hmm_gate',
+    'markov_switching_gate',
+    'bandit_gate',
+  ])
   assertPartsAreMembers(voting, members, 'voting ensemble')
 
-  for (const [who, model] of composites) {
+  for (const [who, model, parts, set] of composites) {
     const dir = tempDir('mlf-composite-')
     await model.save(dir)
     const loaded = await loadEnsemble(dir)
     assertPartsAreMembers(
       loaded,
-      members.map(({ name, features }) => ({ name, features })),
+      parts.map(({ name, features }) => ({ name, features })),
       `${who} after load`,
     )
-    assert.deepEqual(loaded.predict(p.set as never).p_up, model.predict(p.set as never).p_up, `${who} after load`)
+    assert.deepEqual(loaded.predict(set as never).p_up, model.predict(set as never).p_up, `${who} after load`)
   }
 })
 

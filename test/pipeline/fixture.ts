@@ -20,20 +20,23 @@ export async function sampleSlice(rows: number, withVolume = true, start = 0): P
   return path
 }
 
+/** The features of smallConfig: a few groups on two or three timeframes. */
+export const SMALL_FEATURES = {
+  momentum: { timeframes: ['1m', '15m'] },
+  volatility: { timeframes: ['1m', '15m'] },
+  volume: { timeframes: ['1m'] },
+  regime: { timeframes: ['1m'] },
+  stats: { timeframes: ['1m', '5m'] },
+  interactions: { list: [] },
+} as const
+
 /** A small, fast config as written (before validation): two timeframes of features, a shallow XGBoost. */
 export function smallConfigInput(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     seed: 7,
     threads: 1,
     timeframes: ['1m', '5m', '15m'],
-    features: {
-      momentum: { timeframes: ['1m', '15m'] },
-      volatility: { timeframes: ['1m', '15m'] },
-      volume: { timeframes: ['1m'] },
-      regime: { timeframes: ['1m'] },
-      stats: { timeframes: ['1m', '5m'] },
-      interactions: { list: [] },
-    },
+    features: SMALL_FEATURES,
     labels: { tripleBarrier: { maxHolding: 30, costBps: 5 } },
     base_models: [
       { name: 'xgboost', config: { n_estimators: 30, max_depth: 3, learning_rate: 0.2, early_stopping_rounds: 10 } },
@@ -49,21 +52,24 @@ export function smallConfig(over: Record<string, unknown> = {}): ResolvedConfig 
 
 /**
  * Score `data` from the run's bundle alone (through its checksum) and check that every test prediction the run wrote
- * is reproduced string for string; returns how many were compared.
+ * (from time `from` on: a walk-forward bundle is the last window's) is reproduced string for string, the header
+ * too; returns how many were compared.
  */
 export async function assertBundleReproducesRun(
   run: { readonly bundleDir: string; readonly runDir: string; readonly bundleChecksum: string },
   data: string,
+  from = -Infinity,
 ): Promise<number> {
   const scored = await scoreWithBundle(await loadBundle(run.bundleDir, run.bundleChecksum), data)
-  const lines = scoredPredictionsCsv(scored).trim().split('\n').slice(1)
-  const byTs = new Map(lines.map((l) => [l.split(',')[0], l]))
+  const lines = scoredPredictionsCsv(scored).trim().split('\n')
+  const byTs = new Map(lines.slice(1).map((l) => [l.split(',')[0], l]))
   const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
     .trim()
     .split('\n')
-    .slice(1)
-  for (const line of runLines) assert.equal(byTs.get(line.split(',')[0]), line)
-  return runLines.length
+  assert.equal(lines[0], runLines[0], 'the same columns')
+  const compared = runLines.slice(1).filter((l) => Date.parse(l.split(',')[0]) >= from)
+  for (const line of compared) assert.equal(byTs.get(line.split(',')[0]), line)
+  return compared.length
 }
 
 /**

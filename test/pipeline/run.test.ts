@@ -3,13 +3,14 @@ import assert from 'node:assert/strict'
 import { readFileSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runPipeline } from '../../src/pipeline/run.js'
-import { loadBundle, scoreWithBundle } from '../../src/pipeline/bundle.js'
+import { loadBundle, REFERENCE_FILE, scoreWithBundle } from '../../src/pipeline/bundle.js'
+import type { DriftReference } from '../../src/monitor/reference.js'
 import { resolveConfig } from '../../src/config/load.js'
 import { openRunStore } from '../../src/tracking/store.js'
 import { registry } from '../../src/models/registry.js'
 import { tempDir } from '../helpers.js'
 import { assertBundleReproducesRun, sampleSlice, smallConfig } from './fixture.js'
-import { editManifest } from '../bundle/reseal.js'
+import { editManifest, replaceArtifact } from '../bundle/reseal.js'
 
 const ROWS = 30_000
 
@@ -95,7 +96,16 @@ test('a corrupted file, a missing artifact or a changed feature schema is refuse
   const bundle = await loadBundle(run.bundleDir)
   await assert.rejects(scoreWithBundle(bundle, await sampleSlice(ROWS, false)), /trained on bars with volume/)
 
-  // A bundle whose recorded feature schema differs from what its pipeline computes (e.g. made by another version).
+  // A bundle whose recorded feature schema differs from what its pipeline computes (e.g. made by another version, its
+  // drift reference made on the same features).
+  const referenceFile = join(run.bundleDir, REFERENCE_FILE)
+  const reference = JSON.parse(readFileSync(referenceFile, 'utf8')) as DriftReference
+  const renamed = [...reference.features.columns.slice(1), { ...reference.features.columns[0], name: 'rsi_2h' }]
+  replaceArtifact(
+    run.bundleDir,
+    REFERENCE_FILE,
+    JSON.stringify({ ...reference, features: { ...reference.features, columns: renamed } }),
+  )
   editManifest(run.bundleDir, (manifest) => {
     manifest.feature_schema.hash = '0'.repeat(64)
     manifest.feature_schema.names = [...manifest.feature_schema.names.slice(1), 'rsi_2h']

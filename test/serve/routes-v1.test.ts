@@ -4,6 +4,7 @@ import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ingestFile } from '../../src/data/ingest.js'
 import { SAMPLE } from '../helpers.js'
+import { BUNDLE_VERSION } from '../../src/bundle/semver.js'
 import {
   answerLine,
   barJson,
@@ -41,7 +42,8 @@ function assertClientError(reply: Reply, status: number, what: string, field?: s
   assert.doesNotMatch(reply.body.error as string, /\n\s+at |\[bt\]/, `${what}: a stack trace reached the client`)
   if (typeof field === 'string') assert.equal(reply.body.field, field, `${what}: field`)
   else if (field) assert.match(String(reply.body.field), field, `${what}: field`)
-  if (status !== 404 || reply.body.bundle_version !== undefined) assert.equal(reply.body.bundle_version, '3.0.0', what)
+  if (status !== 404 || reply.body.bundle_version !== undefined)
+    assert.equal(reply.body.bundle_version, BUNDLE_VERSION, what)
 }
 
 test('bad input against every v1 route: a clear 4xx naming the field, the server keeps serving, its state unchanged', async () => {

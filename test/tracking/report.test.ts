@@ -285,3 +285,46 @@ test('report: a long equity curve is reduced keeping first, last and the extreme
   )
   assert.ok(html.includes(`100,000 points, drawn as ${keep.length.toLocaleString('en-US')}`))
 })
+
+test('report: a gate run shows its member weights over time and its regret, charted and tabled, names escaped', () => {
+  const t0 = Date.UTC(2023, 9, 1)
+  const ts = Array.from({ length: 5 }, (_, i) => t0 + i * 60_000)
+  const run: RunRecord = {
+    ...sampleRun(),
+    gate: {
+      name: 'hmm_gate',
+      members: ['xgboost', '<b>mlp</b>'],
+      rows: 5,
+      meanWeights: [0.62, 0.38],
+      ts,
+      weights: [
+        [0.9, 0.8, 0.5, 0.3, 0.6],
+        [0.1, 0.2, 0.5, 0.7, 0.4],
+      ],
+      regret: { bestMember: 'xgboost', total: -0.25, perRow: -0.05, cumulative: [0.01, -0.02, -0.1, -0.2, -0.25] },
+    },
+  }
+  const html = renderReport(run)
+  parseTags(html)
+  assert.ok(html.includes('<section id="gate"><h2>Gate weights</h2>'))
+  assert.ok(html.includes('&#60;b&#62;mlp&#60;/b&#62;') && !html.includes('<b>mlp</b>'), 'member names escaped')
+  const options = runChartScript(html)
+  const series = options.get('chart-gate')!.series as { name: string; stack?: string; data: number[][] }[]
+  assert.deepEqual(
+    series.map((s) => [s.name, s.stack ?? null]),
+    [
+      ['xgboost', 'weights'],
+      ['<b>mlp</b>', 'weights'],
+      ['regret', null],
+    ],
+  )
+  assert.deepEqual(
+    series[1].data,
+    ts.map((t, i) => [t, run.gate!.weights[1][i]]),
+  )
+  assert.deepEqual(
+    series[2].data,
+    ts.map((t, i) => [t, run.gate!.regret.cumulative[i]]),
+  )
+  assert.ok(!renderReport(sampleRun()).includes('id="gate"'), 'no gate section without a gate')
+})

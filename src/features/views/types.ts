@@ -48,9 +48,25 @@ export interface FoundationView {
 export type DataView = FeatureMatrixView | WindowTensorView | MultiResView | FoundationView
 export type ViewKind = DataView['kind']
 
+/**
+ * When each of n rows is decided and when its outcome may be learned: what a combiner that learns online (a bandit
+ * gate) needs beside the views. A row's outcome is used only by rows decided at or after `closesAt` (its label span
+ * has closed by then); never before.
+ */
+export interface RowOutcomes {
+  /** Decision time of each row (its bar's time, epoch ms), non-decreasing. */
+  readonly time: Float64Array
+  /** Time from which the outcome may be learned (pipeline/dataset.ts rowOutcomes); Infinity when never. */
+  readonly closesAt: Float64Array
+  /** The class label (0..k-1), NaN when it never closes. */
+  readonly label: Float64Array
+}
+
 /** Several views of the same n rows, keyed by kind: what an ensemble receives, each member taking its own. */
 export interface ViewSet {
   readonly kind: 'view_set'
   readonly n: number
   readonly views: Readonly<Partial<Record<ViewKind, DataView>>>
+  /** The rows' outcome times and labels, for a combiner that learns online (absent otherwise). */
+  readonly outcomes?: RowOutcomes
 }

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../core/random.js'
+import { seededRandom, standardNormal } from '../../core/random.js'
 import type { GaussianHmm } from './gaussian-hmm.js'
 import type { MarkovSwitching } from './markov-switching.js'
 
@@ -10,7 +10,7 @@ export function sampleHmm(m: GaussianHmm, n: number, seed: number): { x: Float64
   const rand = seededRandom(seed)
   const K = m.states
   const d = m.dim
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
+  const normal = () => standardNormal(rand)
   const pick = (p: Float64Array, o: number) => {
     const u = rand()
     let acc = 0
@@ -61,7 +61,7 @@ export function sampleMarkovSwitching(
 ): { r: Float64Array; regimes: Int32Array } {
   const rand = seededRandom(seed)
   const K = m.regimes
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
+  const normal = () => standardNormal(rand)
   const pick = (p: Float64Array, o: number) => {
     const u = rand()
     let acc = 0

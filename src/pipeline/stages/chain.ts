@@ -5,8 +5,9 @@
  */
 import type { FittedPostProcessor } from '../../inference/post-processors.js'
 import type { Model, Outputs, Task } from '../../models/contract.js'
-import { classTargets, shuffled } from '../dataset.js'
-import { classProbabilities, K } from '../predict.js'
+import { classTargets, rowOutcomes, shuffled } from '../dataset.js'
+import { onlineCombiner } from '../../ensemble/combined.js'
+import { classProbabilities, K, modelOutputs } from '../predict.js'
 import { decidePositions } from '../positions.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
@@ -17,6 +18,8 @@ import { fitOtherHeads, type HeadResult } from './heads.js'
 import { fitTargetHeads, type TargetHeadResult } from './target-heads.js'
 import { calibrationSteps, fitPostProcessors, postProcess } from './post-process.js'
 import type { EvalWindow } from './windows.js'
+import { fitWindowRegimes, withRegimes, type RegimeLink } from './regime.js'
+import { modelsAlone, type AloneResult } from './compare.js'
 
 export const TASK: Task = { kind: 'multiclass', classes: K }
 
@@ -28,10 +31,16 @@ export interface Scored {
   readonly kind: ModelKind
   readonly val: Float64Array
   readonly test: Float64Array
+  /** Wall time of scoring the test rows (view and prediction), for the comparison's inference time per row. */
+  readonly testSeconds?: number
 }
 
 export interface WindowResult {
   readonly window: EvalWindow
+  /** The regime models fitted on the window's training rows (none without features.regime_model / ensemble.regime). */
+  readonly regimes: readonly RegimeLink[]
+  /** The gate's member weights on the test rows, when the final model is a gate. */
+  readonly gate: WindowGate | null
   /** True targets of val and test rows (never shuffled: the canary is scored against the truth). */
   readonly yTrue: { readonly train: Float64Array; readonly val: Float64Array; readonly test: Float64Array }
   /** Every model of the chain in order: base models, the combination, the post-processed final. */
@@ -54,21 +63,79 @@ export interface WindowResult {
     readonly rows: number
     readonly unpredicted: number
   }
-  /** The E_r and quantile heads, one member each (none when the run trains only p). */
+  /** The other heads (p_up, E_r, q05/q50/q95) with their members (none when the run trains only p). */
   readonly heads: readonly HeadResult[]
   /** The multi-head targets' results, one per target (none when the run trains no target head). */
   readonly targets: readonly TargetHeadResult[]
   /** Each configured policy's target positions on the test rows, the primary first. */
   readonly positions: readonly Float64Array[]
+  /** Every base model alone on each of its heads (evaluation.compare), in base_models order per head. */
+  readonly alone?: readonly AloneResult[]
 }
 
-export async function runWindowChain(ctx: RunContext, data: RunData, window: EvalWindow): Promise<WindowResult> {
-  const { config } = ctx
+/** A gate's member weights on a window's test rows, row-major (rows, members). */
+export interface WindowGate {
+  readonly name: string
+  readonly members: readonly string[]
+  readonly test: Float64Array
+}
+
+/**
+ * The combined model's outputs on the window's validation and test rows. A combiner that learns online from closed
+ * outcomes is run once over every sample-mask row after the training window up to the last test row, in time
+ * order, as scoring the data file through the bundle runs it (so both see the same outcomes in the same order).
+ */
+function combinedOutputs(model: Model, data: RunData, window: EvalWindow, maxHolding: number) {
   const { lf, vopts } = data
+  if (!onlineCombiner(model))
+    return {
+      val: modelOutputs(model, lf.frame, window.val, vopts),
+      test: modelOutputs(model, lf.frame, window.test, vopts),
+    }
+  const from = window.train[window.train.length - 1] + 1
+  const to = window.test[window.test.length - 1]
+  const stream = Int32Array.from(data.mask.keys()).filter((r) => r >= from && r <= to && data.mask[r] === 1)
+  const out = modelOutputs(
+    model,
+    lf.frame,
+    stream,
+    vopts,
+    undefined,
+    rowOutcomes(lf.labels, data.bars.ts, stream, maxHolding),
+  )
+  const position = new Map(Array.from(stream, (r, i) => [r, i]))
+  const pick = (rows: Int32Array) => {
+    const at = Array.from(rows, (r) => {
+      const i = position.get(r)
+      if (i === undefined) throw new Error(`online combiner: row ${r} is not in the sample stream`)
+      return i
+    })
+    return {
+      p: subRows(out.p, at, K),
+      ...(out.weights ? { weights: subRows(out.weights, at, out.weights.length / stream.length) } : {}),
+    }
+  }
+  return { val: pick(window.val), test: pick(window.test) }
+}
+
+/** Rows `at` of a row-major (n, w) array. */
+function subRows(a: Float64Array, at: readonly number[], w: number): Float64Array {
+  const out = new Float64Array(at.length * w)
+  at.forEach((i, j) => out.set(a.subarray(i * w, (i + 1) * w), j * w))
+  return out
+}
+
+export async function runWindowChain(ctx: RunContext, all: RunData, window: EvalWindow): Promise<WindowResult> {
+  const { config } = ctx
   if (window.val.length === 0)
     throw new Error(
       'the validation split is empty: calibration and early stopping need it (splits.chronological.val > 0)',
     )
+  // The regime models are fitted on this window's training rows; their columns join this window's frame.
+  const regimes = fitWindowRegimes(ctx, all, window)
+  const data = withRegimes(all, regimes)
+  if (window.key === 'all' && regimes.length > 0) ctx.lap('regime models')
+  const { lf, vopts } = data
   const yTrue = {
     train: classTargets(lf.labels, window.train),
     val: classTargets(lf.labels, window.val),
@@ -82,8 +149,9 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
   const scored: Scored[] = []
   const score = (name: string, kind: ModelKind, model: Model, features?: readonly string[]) => {
     const val = classProbabilities(model, lf.frame, window.val, vopts, features)
+    const t0 = performance.now()
     const test = classProbabilities(model, lf.frame, window.test, vopts, features)
-    const s = { name, kind, val, test }
+    const s = { name, kind, val, test, testSeconds: (performance.now() - t0) / 1000 }
     scored.push(s)
     return s
   }
@@ -103,7 +171,14 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
   }
   const final = combination?.model ?? members[0].model
   const finalName = combination?.name ?? members[0].name
-  const raw = combination ? score(finalName, 'ensemble', final) : scored[0]
+  let raw = scored[0]
+  let gate: WindowGate | null = null
+  if (combination) {
+    const out = combinedOutputs(final, data, window, config.labels.tripleBarrier.maxHolding)
+    raw = { name: finalName, kind: 'ensemble', val: out.val.p, test: out.test.p }
+    scored.push(raw)
+    if (out.test.weights) gate = { name: finalName, members: members.map((m) => m.name), test: out.test.weights }
+  }
   if (window.key === 'all' && combination) ctx.lap(heldOut ? `fit ${finalName}` : 'ensemble')
 
   const cal = await calibrationRows(ctx, data, window, y, raw.val, combination, TASK)
@@ -126,8 +201,13 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
   const targets = await fitTargetHeads(ctx, data, window)
   const headsTest = heads.reduce<Outputs>((all, h) => ({ ...all, ...h.test }), { n: window.test.length })
   const positions = decidePositions(config, calibrated.test.p, headsTest, data.bars, window.test, lf.vol)
+  const alone = config.evaluation.compare
+    ? modelsAlone(ctx, data, window, y.val, scored, members, heads, targets, headsTest)
+    : undefined
   return {
     window,
+    regimes,
+    gate,
     yTrue,
     scored,
     final,
@@ -143,5 +223,6 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
     heads,
     targets,
     positions,
+    ...(alone ? { alone } : {}),
   }
 }

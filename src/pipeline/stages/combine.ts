@@ -8,7 +8,7 @@ import type { CombinerParams } from '../../config/schema.js'
 import { combinedModel, type CombinedMember } from '../../ensemble/combined.js'
 import type { GuardReport, MetaFeatureSource } from '../../ensemble/combiner.js'
 import { modelFitter, type MemberFitter } from '../../ensemble/oof.js'
-import { combinerRegistry } from '../../ensemble/registry.js'
+import { combinerName, combinerRegistry } from '../../ensemble/registry.js'
 import { sharedMatrix, type SharedMatrix } from '../../features/views/shared.js'
 import { selectColumns, votingEnsemble, type VotingMember } from '../../ensemble/voting.js'
 import { accuracy } from '../../inference/calibration/metrics.js'
@@ -17,11 +17,13 @@ import type { Model, Task } from '../../models/contract.js'
 import { createModel } from '../../models/registry.js'
 import { spansFromT1Index, type LabelSpans } from '../../validation/spans.js'
 import { buildView, K } from '../predict.js'
-import { matrixFor } from '../dataset.js'
+import { matrixFor, rowOutcomes } from '../dataset.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { FittedBase, WindowTargets } from './fit.js'
 import type { EvalWindow } from './windows.js'
+import { ENSEMBLE_REGIME, memberSlice } from './regime.js'
+import { regimeProbabilityNames } from '../../models/regime/spec.js'
 
 export interface Combination {
   readonly model: Model
@@ -48,15 +50,32 @@ export async function fitHeldOutCombiner(
   const { config } = ctx
   const { yRow, spans } = trainingWindowTargets(data, window, y)
   const { fitters: members, dispose } = memberFitters(ctx, data, yRow, spans, task)
-  const entry = combinerRegistry.get(params.method)
-  if (!entry) throw new Error(`ensemble.method: no combiner "${params.method}"`)
-  const extra = regimeFeatures(params.regime_features, data)
-  const bar = ctx.progress?.(window.key === 'all' ? `fit ${params.method}` : `fit ${params.method} ${window.key}`)
+  const name = combinerName(params)
+  const entry = combinerRegistry.get(name)
+  if (!entry) throw new Error(`ensemble: no combiner "${name}"`)
+  const extra = regimeFeatures(
+    [
+      ...('regime_features' in params ? params.regime_features : []),
+      ...('context_features' in params ? params.context_features : []),
+      ...(params.regime ? regimeProbabilityNames(ENSEMBLE_REGIME, params.regime.states) : []),
+    ],
+    data,
+  )
+  const bar = ctx.progress?.(window.key === 'all' ? `fit ${name}` : `fit ${name} ${window.key}`)
   let fit
   try {
     fit = await entry.fit(
       params,
-      { task, spans, y: yRow, members, validation: window.val, ...(extra ? { extra } : {}) },
+      {
+        task,
+        spans,
+        y: yRow,
+        members,
+        validation: window.val,
+        ...(extra ? { extra } : {}),
+        // True outcomes (never the canary's shuffle): what an online combiner meets after training.
+        outcomes: (rows) => rowOutcomes(data.lf.labels, data.bars.ts, rows, ctx.config.labels.tripleBarrier.maxHolding),
+      },
       { seed: ctx.seed('combine', window.key), threads: ctx.threads, progress: bar },
     )
   } finally {
@@ -65,13 +84,13 @@ export async function fitHeldOutCombiner(
   }
   const specs = membersOf(config, 'p')
   const fitted = fit.members.map((m, i): CombinedMember => {
-    if (!m.model) throw new Error(`${params.method}: member "${m.name}" came back without its model`)
-    const features = specs[i].spec.features
-    return { name: m.name, model: m.model, ...(features ? { features } : {}) }
+    if (!m.model) throw new Error(`${name}: member "${m.name}" came back without its model`)
+    const features = memberSlice(specs[i].spec.features, m.model.spec.inputView, data.lf.frame)
+    return { name: m.name, model: m.model, ...(features ? { features: [...features] } : {}) }
   })
   return {
     model: combinedModel(fit.combiner, fitted, task),
-    name: params.method,
+    name,
     members: fitted,
     weights: null,
     guard: fit.guard ?? null,
@@ -123,16 +142,17 @@ export function memberFitters(
   }
   const fitters = membersOf(config, 'p').map(({ spec, index: i }) => {
     const kind = createModel(spec.name, spec.config, task, `base_models.${i}.config`, spec.view).spec.inputView
+    const features = memberSlice(spec.features, kind, lf.frame)
     return modelFitter({
       name: spec.name,
       create: () => createModel(spec.name, spec.config, task, `base_models.${i}.config`, spec.view),
       view: (rows) => {
         if (kind === 'feature_matrix') {
-          const subset = sharedFor(spec.features).subset(rows)
+          const subset = sharedFor(features).subset(rows)
           if (subset) return subset
         }
         const v = buildView(kind, lf.frame, rows, vopts)
-        return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+        return features && v.kind === 'feature_matrix' ? selectColumns(v, features) : v
       },
       y: yRow,
     })
@@ -140,7 +160,10 @@ export function memberFitters(
   return { fitters, dispose: () => shared.forEach((m) => m.dispose()) }
 }
 
-/** `ensemble.regime_features`: feature columns the meta-learner sees beside the members' outputs, by dataset row. */
+/**
+ * What the combiner sees beside the members' outputs, by dataset row: `ensemble.regime_features` (feature columns)
+ * and the ensemble regime's filtered probabilities.
+ */
 function regimeFeatures(names: readonly string[], data: RunData): MetaFeatureSource | undefined {
   if (names.length === 0) return undefined
   const { frame } = data.lf

@@ -20,10 +20,12 @@ import {
   pinballLoss,
 } from '../../metrics/regression.js'
 import type { Outputs } from '../../models/contract.js'
+import { cumulativeRegret, rowLogLosses } from '../../metrics/regret.js'
 import type {
   BinnedRecord,
   CalibrationRecord,
   CalibrationStep,
+  GateRecord,
   HeadRecord,
   ModelResult,
   PredictionSetsRecord,
@@ -31,6 +33,10 @@ import type {
 import { CLASS_NAMES } from '../dataset.js'
 import { K } from '../predict.js'
 import type { WindowResult } from './chain.js'
+import type { GateWeights } from '../predict.js'
+import { headName } from '../../config/heads.js'
+import type { OtherHead } from './heads.js'
+import type { TargetSpec } from '../../config/targets.js'
 
 /**
  * Directional AUC: among rows labeled up or down, how well p_up - p_down ranks up above down. Flat rows are left
@@ -83,6 +89,8 @@ export interface TestStream {
   readonly sets?: Uint8Array
   /** The other heads' outputs on the test rows (E_r, q_lo, q_hi, q05, q50, q95), when the run trains them. */
   readonly heads?: Outputs
+  /** A gate's member weights on the test rows, row-major (rows, members), when the final model is a gate. */
+  readonly weights?: GateWeights
 }
 
 export function testStream(results: readonly WindowResult[]): TestStream {
@@ -98,8 +106,13 @@ export function testStream(results: readonly WindowResult[]): TestStream {
           ...(results[0].targets.length ? { targets } : {}),
         })
       : undefined
+  const gates = results.map((r) => r.gate)
+  const weights = gates.every((g) => g !== null)
+    ? { members: gates[0]!.members, w: concat(gates.map((g) => g!.test)) }
+    : undefined
   return {
     ...(heads ? { heads } : {}),
+    ...(weights ? { weights } : {}),
     rows: concat(results.map((r) => r.window.test)),
     p: concat(results.map((r) => r.test)),
     raw: concat(results.map((r) => r.raw.test)),
@@ -255,22 +268,37 @@ export function bandMetrics(out: Outputs, y: Float64Array): Record<string, numbe
   }
 }
 
-function concatOutputs(parts: readonly Outputs[], columns: readonly (keyof Outputs)[]): Outputs {
+const HEAD_COLUMNS: readonly (keyof Outputs)[] = ['p_up', 'E_r', 'q_lo', 'q_hi', 'q05', 'q50', 'q95']
+
+/** Outputs of a head other than p from consecutive row ranges (windows), in order. */
+export function concatHeadOutputs(parts: readonly Outputs[]): Outputs {
   const out: Record<string, unknown> = { n: parts.reduce((s, p) => s + p.n, 0) }
-  for (const col of columns) {
+  for (const col of HEAD_COLUMNS) {
     if (parts.every((p) => p[col] instanceof Float64Array)) out[col] = concat(parts.map((p) => p[col] as Float64Array))
   }
   return out as unknown as Outputs
 }
 
-const HEAD_COLUMNS: readonly (keyof Outputs)[] = ['p_up', 'E_r', 'q_lo', 'q_hi', 'q05', 'q50', 'q95']
+/** The metrics of a head other than p. */
+export function headMetrics(head: OtherHead): (out: Outputs, y: Float64Array) => Record<string, number> {
+  return head === 'p_up' ? upMetrics : head === 'E_r' ? returnMetrics : bandMetrics
+}
 
 /** A head's outputs over every window's test rows, in time order (for predictions and the backtest stream). */
 export function headTestOutputs(results: readonly WindowResult[], j: number): Outputs {
-  return concatOutputs(
-    results.map((r) => r.heads[j].test),
-    HEAD_COLUMNS,
-  )
+  return concatHeadOutputs(results.map((r) => r.heads[j].test))
+}
+
+/** A target's metrics over the rows where it is defined: a binary one's as p_up's, strength's as E_r's. */
+export function targetMetrics(
+  spec: Pick<TargetSpec, 'task'>,
+  pred: Float64Array,
+  y: Float64Array,
+): Record<string, number> {
+  const keep = Int32Array.from(y.keys()).filter((i) => !Number.isNaN(y[i]))
+  const p = Float64Array.from(keep, (i) => pred[i])
+  const yk = Float64Array.from(keep, (i) => y[i])
+  return spec.task === 'binary' ? upMetrics({ n: p.length, p_up: p }, yk) : returnMetrics({ n: p.length, E_r: p }, yk)
 }
 
 /**
@@ -279,14 +307,7 @@ export function headTestOutputs(results: readonly WindowResult[], j: number): Ou
  */
 export function targetRecords(results: readonly WindowResult[]): HeadRecord[] {
   return results[0].targets.map((first, j) => {
-    const metrics = (pred: Float64Array, y: Float64Array) => {
-      const keep = Int32Array.from(y.keys()).filter((i) => !Number.isNaN(y[i]))
-      const p = Float64Array.from(keep, (i) => pred[i])
-      const yk = Float64Array.from(keep, (i) => y[i])
-      return first.spec.task === 'binary'
-        ? upMetrics({ n: p.length, p_up: p }, yk)
-        : returnMetrics({ n: p.length, E_r: p }, yk)
-    }
+    const metrics = (pred: Float64Array, y: Float64Array) => targetMetrics(first.spec, pred, y)
     const pick = (f: (t: WindowResult['targets'][number]) => Float64Array) =>
       concat(results.map((r) => f(r.targets[j])))
     const test = metrics(
@@ -312,16 +333,13 @@ export function targetRecords(results: readonly WindowResult[]): HeadRecord[] {
 /** Each other head's metrics over all windows, on validation and test rows, raw and after its post-processors. */
 export function headRecords(results: readonly WindowResult[]): HeadRecord[] {
   return results[0].heads.map((first, j) => {
-    const metrics = first.head === 'p_up' ? upMetrics : first.head === 'E_r' ? returnMetrics : bandMetrics
+    const metrics = headMetrics(first.head)
     const pick = (f: (h: WindowResult['heads'][number]) => Outputs) =>
-      concatOutputs(
-        results.map((r) => f(r.heads[j])),
-        HEAD_COLUMNS,
-      )
+      concatHeadOutputs(results.map((r) => f(r.heads[j])))
     const yVal = concat(results.map((r) => r.heads[j].yVal))
     const yTest = concat(results.map((r) => r.heads[j].yTest))
     return {
-      head: first.head === 'quantiles' ? 'q05/q50/q95' : first.head,
+      head: headName(first.head),
       model: first.members.map((m) => m.name).join(' + '),
       postProcessors: first.postProcessors.map((p) => p.name),
       metrics: {
@@ -340,4 +358,52 @@ export function headRecords(results: readonly WindowResult[]): HeadRecord[] {
       },
     }
   })
+}
+
+/** Most points of the gate plot: longer test streams are drawn at an even stride of rows (the last kept). */
+export const MAX_GATE_POINTS = 2000
+
+/**
+ * The gate's member weights over the test stream and its cumulative log-loss regret against the member with the
+ * least test log-loss in hindsight (undefined unless the final model is a gate).
+ */
+export function gateRecord(
+  results: readonly WindowResult[],
+  stream: TestStream,
+  ts: Float64Array,
+): GateRecord | undefined {
+  const gate = stream.weights
+  if (!gate) return undefined
+  const M = gate.members.length
+  const n = stream.rows.length
+  const memberP = gate.members.map((name) =>
+    concat(results.map((r) => r.scored.find((s) => s.kind === 'base' && s.name === name)!.test)),
+  )
+  const regret = cumulativeRegret(
+    rowLogLosses(stream.raw, stream.y, K),
+    memberP.map((p) => rowLogLosses(p, stream.y, K)),
+  )
+  const stride = Math.max(1, Math.ceil(n / MAX_GATE_POINTS))
+  const at: number[] = []
+  for (let i = 0; i < n; i += stride) at.push(i)
+  if (n > 0 && at[at.length - 1] !== n - 1) at.push(n - 1)
+  const total = n > 0 ? regret.cumulative[n - 1] : 0
+  return {
+    name: results[results.length - 1].gate!.name,
+    members: [...gate.members],
+    rows: n,
+    meanWeights: gate.members.map((_, j) => {
+      let sum = 0
+      for (let i = 0; i < n; i++) sum += gate.w[i * M + j]
+      return n > 0 ? sum / n : 0
+    }),
+    ts: at.map((i) => ts[stream.rows[i]]),
+    weights: gate.members.map((_, j) => at.map((i) => gate.w[i * M + j])),
+    regret: {
+      bestMember: gate.members[regret.best],
+      total,
+      perRow: n > 0 ? total / n : 0,
+      cumulative: at.map((i) => regret.cumulative[i]),
+    },
+  }
 }

@@ -13,6 +13,8 @@ export interface FittedBase {
   readonly model: Model
   /** The feature-matrix columns it takes (all when absent). */
   readonly features?: readonly string[]
+  /** Wall time of its fit (absent where a combiner fitted it inside its folds). */
+  readonly fitSeconds?: number
 }
 
 /** Targets of a window's training and validation rows (shuffled for the leakage canary). */
@@ -39,12 +41,14 @@ export async function fitBaseModels(
     const val: Dataset = { x: view(window.val), y: y.val }
     const label = window.key === 'all' ? `fit ${spec.name}` : `fit ${spec.name} ${window.key.slice(0, 10)}`
     const bar = ctx.progress?.(label)
+    const t0 = performance.now()
     try {
       await model.fit(train, val, { seed: ctx.seed('fit', window.key, spec.name), threads: ctx.threads, progress: bar })
     } finally {
       bar?.stop?.()
     }
-    fitted.push({ name: spec.name, model, ...(spec.features ? { features: spec.features } : {}) })
+    const fitSeconds = (performance.now() - t0) / 1000
+    fitted.push({ name: spec.name, model, ...(spec.features ? { features: spec.features } : {}), fitSeconds })
     if (window.key === 'all') ctx.lap(`fit ${spec.name}`)
   }
   return fitted

@@ -27,6 +27,7 @@ import type { EvalWindow } from './windows.js'
 import { uncertaintySteps } from './post-process.js'
 import { fitHeadResamples, predictResamples, type HeadResamples, type ResampleParams } from './head-resamples.js'
 import { outcomeTimeline } from '../dataset.js'
+import { memberSlice } from './regime.js'
 
 export type OtherHead = Exclude<Head, 'p'>
 export const OTHER_HEADS: readonly OtherHead[] = ['p_up', 'E_r', 'quantiles']
@@ -43,6 +44,15 @@ export interface HeadMember {
   readonly index: number
   readonly model: Model
   readonly features?: readonly string[]
+  /** Wall time of its fit (absent for a zero-shot member, never fitted). */
+  readonly fitSeconds?: number
+}
+
+/** One member's own outputs on the window's validation and test rows, and the time it took to score the test rows. */
+export interface MemberOutputs {
+  readonly val: Outputs
+  readonly test: Outputs
+  readonly testSeconds: number
 }
 
 export interface HeadResult {
@@ -51,6 +61,8 @@ export interface HeadResult {
   /** The members refitted per resample of the training window, when the head's uncertainty method needs them. */
   readonly resamples?: readonly (readonly HeadMember[])[]
   readonly postProcessors: readonly FittedPostProcessor[]
+  /** Each member's own outputs, in members' order (raw is their combination). */
+  readonly memberOutputs: readonly MemberOutputs[]
   /** Outputs on validation and test rows, raw and after the post-processors. */
   readonly raw: { readonly val: Outputs; readonly test: Outputs }
   readonly val: Outputs
@@ -158,12 +170,14 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
         members.push({ name: spec.name, index, model })
         continue
       }
+      const features = memberSlice(spec.features, model.spec.inputView, data.lf.frame)
       const view = (rows: Int32Array) => {
         const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
-        return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+        return features && v.kind === 'feature_matrix' ? selectColumns(v, features) : v
       }
       const label = `fit ${spec.name} ${head}${window.key === 'all' ? '' : ` ${window.key.slice(0, 10)}`}`
       const bar = ctx.progress?.(label)
+      const t0 = performance.now()
       try {
         await model.fit(
           { x: view(window.train), y: y.train },
@@ -177,12 +191,26 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
       } finally {
         bar?.stop?.()
       }
-      members.push({ name: spec.name, index, model, ...(spec.features ? { features: spec.features } : {}) })
+      const fitSeconds = (performance.now() - t0) / 1000
+      members.push({ name: spec.name, index, model, ...(features ? { features } : {}), fitSeconds })
       if (window.key === 'all') ctx.lap(`fit ${spec.name} ${head}`)
     }
+    const memberOutputs = members.map((m): MemberOutputs => {
+      const predict = (rows: Int32Array) => predictHead(m.model, head, m.features, data.lf.frame, data.vopts, rows)
+      const val = predict(window.val)
+      const t0 = performance.now()
+      const test = predict(window.test)
+      return { val, test, testSeconds: (performance.now() - t0) / 1000 }
+    })
     const raw = {
-      val: predictMembers(members, head, data.lf.frame, data.vopts, window.val),
-      test: predictMembers(members, head, data.lf.frame, data.vopts, window.test),
+      val: combineHead(
+        memberOutputs.map((o) => o.val),
+        head,
+      ),
+      test: combineHead(
+        memberOutputs.map((o) => o.test),
+        head,
+      ),
     }
     const postProcessors: FittedPostProcessor[] = []
     const actsOn = ACTS_ON[head]
@@ -216,6 +244,7 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
       members,
       ...(resamples ? { resamples: resamples.models } : {}),
       postProcessors,
+      memberOutputs,
       raw,
       val: strip(applyPostProcessors(postProcessors, withInputs(raw.val, window.val, yTrue.val))),
       test: strip(applyPostProcessors(postProcessors, withInputs(raw.test, window.test, yTrue.test))),

@@ -1,10 +1,15 @@
-/** Pack stage: the final window's chain as a checksummed bundle in the run's (temporary) folder. */
+/**
+ * Pack stage: the final window's chain as a checksummed bundle in the run's (temporary) folder, with the drift
+ * reference distributions of its features and outputs.
+ */
 import { join } from 'node:path'
 import { writeBundle } from '../../bundle/manifest.js'
 import { baseInterval } from '../../config/schema.js'
 import type { ChainLink } from '../../bundle/manifest.js'
 import type { Model } from '../../models/contract.js'
 import { bundleManifestFields, saveBundleArtifacts, warmupBars } from '../bundle.js'
+import type { ScoringChain } from '../scoring.js'
+import { driftReferenceStage } from './reference.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
@@ -21,6 +26,25 @@ export async function packStage(
   const { config } = ctx
   const { frame } = data.lf
   const metrics = Object.fromEntries(models.map((m) => [m.name, m.metrics]))
+  const member = (m: { name: string; model: Model; features?: readonly string[] }) => ({
+    name: m.name,
+    model: m.model,
+    features: m.features ?? null,
+  })
+  const chain: ScoringChain = {
+    model: last.final,
+    features: config.ensemble ? null : (last.members[0].features ?? null),
+    postProcessors: [...last.postProcessors],
+    heads: last.heads.map((h) => ({
+      head: h.head,
+      members: h.members.map(member),
+      postProcessors: h.postProcessors,
+      ...(h.resamples ? { resamples: h.resamples.map((r) => r.map(member)) } : {}),
+    })),
+    targets: last.targets.map((t) => ({ column: t.spec.column, members: t.members.map(member) })),
+    config,
+  }
+  const reference = driftReferenceStage(ctx, data, last.window, chain, last.regimes)
   const checksum = await writeBundle(
     join(workDir, 'bundle'),
     bundleManifestFields(
@@ -32,37 +56,22 @@ export async function packStage(
       last.finalName,
       chainLinks(ctx, last),
       metrics,
-      last.heads.map((h) => ({
-        head: h.head,
-        members: h.members.map((m) => ({ name: m.name })),
-        ...(h.resamples ? { resamples: h.resamples.map((r) => r.map((m) => ({ name: m.name }))) } : {}),
-      })),
-      last.targets.map((t) => ({ column: t.spec.column, members: t.members.map((m) => ({ name: m.name })) })),
+      chain.heads,
+      chain.targets,
+      last.gate?.members ?? [],
     ),
     (tmp) =>
       saveBundleArtifacts(
         tmp,
         config,
-        last.final,
+        chain.model,
         last.finalName,
-        last.postProcessors,
-        config.ensemble ? null : (last.members[0].features ?? null),
-        last.heads.map((h) => ({
-          head: h.head,
-          members: h.members.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
-          postProcessors: h.postProcessors,
-          ...(h.resamples
-            ? {
-                resamples: h.resamples.map((r) =>
-                  r.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
-                ),
-              }
-            : {}),
-        })),
-        last.targets.map((t) => ({
-          column: t.spec.column,
-          members: t.members.map((m) => ({ name: m.name, model: m.model, features: m.features ?? null })),
-        })),
+        chain.postProcessors,
+        chain.features,
+        chain.heads,
+        chain.targets,
+        reference,
+        last.regimes,
       ),
   )
   ctx.lap('bundle')
@@ -70,8 +79,8 @@ export async function packStage(
 }
 
 /**
- * The chain as the manifest lists it: members (view, head, features), combiner, post-processors, policy; then each
- * other head's member and post-processors.
+ * The chain as the manifest lists it: regime models, members (view, head, features), combiner, post-processors,
+ * policy; then each other head's member and post-processors.
  */
 export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
   const member = (
@@ -88,6 +97,13 @@ export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
   })
   const { policy } = ctx.config
   return [
+    ...last.regimes.map((r): ChainLink => ({
+      role: 'regime',
+      name: r.prefix,
+      model: r.fitted.model,
+      states: r.fitted.states,
+      features: [...r.fitted.features],
+    })),
     ...last.members.map((m) => member(m.name, m.model, m.features)),
     ...(last.combination ? [{ role: 'combiner' as const, name: last.combination.name }] : []),
     ...last.postProcessors.map((p) => ({ role: 'post_processor' as const, name: p.name, state: { ...p.state } })),

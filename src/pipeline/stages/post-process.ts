@@ -27,18 +27,28 @@ export function uncertaintySteps(
     .map(({ method, ...params }) => ({ name: method, params }))
 }
 
-/** The class-probability chain as (name, params): the calibrators, then prediction sets. */
-export function postProcessorSteps(inference: RunContext['config']['inference']): Step[] {
-  return [
-    ...inference.calibrate.map((c) => ({ name: c.name, params: c.params })),
-    ...uncertaintySteps(inference, 'class_probabilities'),
-  ]
+/** The calibrators of the class probabilities as (name, params), in order. */
+export function calibratorSteps(inference: RunContext['config']['inference']): Step[] {
+  return inference.calibrate.map((c) => ({ name: c.name, params: c.params }))
 }
 
-/** Each post-processor is fitted on the calibration rows' outputs of the chain before it (never on test). */
-export function fitPostProcessors(ctx: RunContext, calP: Float64Array, calY: Float64Array): FittedPostProcessor[] {
+/** The class-probability chain as (name, params): the calibrators, then prediction sets. */
+export function postProcessorSteps(inference: RunContext['config']['inference']): Step[] {
+  return [...calibratorSteps(inference), ...uncertaintySteps(inference, 'class_probabilities')]
+}
+
+/**
+ * Each post-processor (by default the configured chain) is fitted on the calibration rows' outputs of the chain
+ * before it (never on test).
+ */
+export function fitPostProcessors(
+  ctx: RunContext,
+  calP: Float64Array,
+  calY: Float64Array,
+  steps: readonly Step[] = postProcessorSteps(ctx.config.inference),
+): FittedPostProcessor[] {
   const chain: FittedPostProcessor[] = []
-  for (const step of postProcessorSteps(ctx.config.inference)) {
+  for (const step of steps) {
     chain.push(fitPostProcessor(step.name, step.params, applyPostProcessors(chain, asOutputs(calP)), calY))
   }
   return chain

@@ -16,19 +16,27 @@ import { renderReport } from '../../tracking/report.js'
 import { openRunStore } from '../../tracking/store.js'
 import type { RunEnvironment, RunRecord, StageTiming } from '../../tracking/types.js'
 import { CLASS_NAMES } from '../dataset.js'
+import { regimeColumnNames } from '../../models/regime/spec.js'
 import { predictionsCsv } from '../predict.js'
 import type { BacktestOutcome } from './backtest.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
 import {
+  gateRecord,
   headRecords,
   predictionSetsReport,
   targetRecords,
   type CalibrationReport,
   type TestStream,
 } from './evaluate.js'
-import type { HeadRecord, ModelResult, PredictionSetsRecord, WindowRecord } from '../../tracking/types.js'
+import type {
+  ComparisonRecord,
+  HeadRecord,
+  ModelResult,
+  PredictionSetsRecord,
+  WindowRecord,
+} from '../../tracking/types.js'
 
 /** summary.json: the run record's headline, in snake_case, derived from the record (never built on its own). */
 export interface RunSummary {
@@ -48,10 +56,20 @@ export interface RunSummary {
   ensemble_weights: Record<string, number> | null
   /** Stacking or blending compared with its best member on validation (null without such a combiner). */
   ensemble_guard: GuardReport | null
+  /** A gate's mean member weights over the test rows and its regret against the best member (null without a gate). */
+  gate: {
+    name: string
+    members: string[]
+    rows: number
+    mean_weights: number[]
+    regret: { best_member: string; total: number; per_row: number }
+  } | null
   calibration: CalibrationReport | null
   prediction_sets: PredictionSetsRecord | null
-  /** Heads other than p (E_r, q05/q50/q95), one member each. */
+  /** Heads other than p (p_up, E_r, q05/q50/q95), their members combined. */
   heads: HeadRecord[]
+  /** evaluation.compare: every base model alone on each of its heads, and the chain of each combined head. */
+  comparison: ComparisonSummary[] | null
   backtest: Record<string, number>
   regimes: NonNullable<RunRecord['backtest']>['byRegime']
   /** With a list of policies: each one's backtest on the same predictions, the primary (backtest above) first. */
@@ -60,6 +78,33 @@ export interface RunSummary {
   evaluation: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }
   bundle_checksum: string
   timings: StageTiming[]
+}
+
+/** A row of the comparison table in summary.json (the record's, in snake_case). */
+export interface ComparisonSummary {
+  model: string
+  kind: 'alone' | 'chain'
+  index: number | null
+  head: string
+  post_processors: string[]
+  metrics: { val: Record<string, number>; test: Record<string, number> }
+  backtest: Record<string, number> | null
+  fit_seconds: number | null
+  infer_us_per_row: number | null
+}
+
+function comparisonSummary(c: ComparisonRecord): ComparisonSummary {
+  return {
+    model: c.model,
+    kind: c.kind,
+    index: c.index,
+    head: c.head,
+    post_processors: c.postProcessors,
+    metrics: c.metrics,
+    backtest: c.backtest,
+    fit_seconds: c.fitSeconds,
+    infer_us_per_row: c.inferUsPerRow,
+  }
 }
 
 export function runSummary(r: RunRecord): RunSummary {
@@ -79,9 +124,19 @@ export function runSummary(r: RunRecord): RunSummary {
     models: r.models,
     ensemble_weights: r.ensembleWeights ?? null,
     ensemble_guard: (r.ensembleGuard as GuardReport | null | undefined) ?? null,
+    gate: r.gate
+      ? {
+          name: r.gate.name,
+          members: r.gate.members,
+          rows: r.gate.rows,
+          mean_weights: r.gate.meanWeights,
+          regret: { best_member: r.gate.regret.bestMember, total: r.gate.regret.total, per_row: r.gate.regret.perRow },
+        }
+      : null,
     calibration: r.calibration ?? null,
     prediction_sets: r.predictionSets ?? null,
     heads: r.heads ?? [],
+    comparison: r.comparison?.map(comparisonSummary) ?? null,
     backtest: r.backtest!.metrics,
     regimes: r.backtest!.byRegime,
     ...(r.policies ? { policies: r.policies.map((p) => ({ policy: p.policy, backtest: p.metrics })) } : {}),
@@ -136,6 +191,7 @@ export interface RecordInput {
   readonly stream: TestStream
   /** One per configured policy, the primary first. */
   readonly backtest: readonly BacktestOutcome[]
+  readonly comparison: ComparisonRecord[] | null
   readonly canaryAuc: number
   readonly bundleChecksum: string
   readonly workDir: string
@@ -150,6 +206,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     results.map((r) => classCounts(r.yTrue[split])).reduce((a, b) => a.map((v, i) => v + b[i]))
   const primary = input.backtest[0]
   const bt = primary.result
+  const gate = gateRecord(results, input.stream, data.bars.ts)
   return {
     runId: input.runId,
     createdAt: new Date().toISOString(),
@@ -174,7 +231,12 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     calibration: input.calibration ?? undefined,
     predictionSets: predictionSetsReport(results, input.stream) ?? undefined,
     heads: [...headRecords(results), ...targetRecords(results)],
-    featureImportance: featureImportance(last.final, data.lf.frame.names),
+    ...(input.comparison ? { comparison: input.comparison } : {}),
+    // The last window's columns: the bar features, then its regime models' columns.
+    featureImportance: featureImportance(last.final, [
+      ...data.lf.frame.names,
+      ...last.regimes.flatMap((r) => regimeColumnNames(r.prefix, r.fitted.states)),
+    ]),
     backtest: {
       equity: {
         ts: Array.from(bt.ts),
@@ -204,6 +266,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     },
     ensembleWeights: last.combination?.weights ?? null,
     ensembleGuard: (last.combination?.guard as Record<string, unknown> | null | undefined) ?? null,
+    ...(gate ? { gate } : {}),
     bundleChecksum: input.bundleChecksum,
     evaluation: { method: input.method, windows: input.windows, skipped: input.skipped },
   }
@@ -232,6 +295,7 @@ export async function recordStage(
       policyList(ctx.config.policy)
         .slice(1)
         .map((policy, j) => ({ kind: policy.kind, positions: input.stream.positions[j + 1] })),
+      input.stream.weights,
     ),
   )
   await writeFile(join(workDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)

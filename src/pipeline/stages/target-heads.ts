@@ -16,12 +16,14 @@ import { shuffled, type LabeledFrame } from '../dataset.js'
 import { buildView, type ViewOptions } from '../predict.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
-import type { HeadMember } from './heads.js'
+import type { HeadMember, MemberOutputs } from './heads.js'
 import type { EvalWindow } from './windows.js'
 
 export interface TargetHeadResult {
   readonly spec: TargetSpec
   readonly members: readonly HeadMember[]
+  /** Each member's own predictions (`p_up` for a binary target, `E_r` for strength), in members' order. */
+  readonly memberOutputs: readonly MemberOutputs[]
   /** Predictions at every validation and test row: a probability for a binary target, a value for strength. */
   readonly val: Float64Array
   readonly test: Float64Array
@@ -80,12 +82,14 @@ export function predictTargetMembers(
   vopts: ViewOptions,
   rows: Int32Array,
 ): Float64Array {
-  const mean = new Float64Array(rows.length)
-  for (const m of members) {
-    const v = predictTarget(m.model, spec, m.features, frame, vopts, rows)
-    for (let i = 0; i < v.length; i++) mean[i] += v[i]
-  }
-  if (members.length > 1) for (let i = 0; i < mean.length; i++) mean[i] /= members.length
+  return meanOf(members.map((m) => predictTarget(m.model, spec, m.features, frame, vopts, rows)))
+}
+
+/** The mean of the members' predictions, row by row. */
+function meanOf(values: readonly Float64Array[]): Float64Array {
+  const mean = new Float64Array(values[0].length)
+  for (const v of values) for (let i = 0; i < v.length; i++) mean[i] += v[i]
+  if (values.length > 1) for (let i = 0; i < mean.length; i++) mean[i] /= values.length
   return mean
 }
 
@@ -125,6 +129,7 @@ export async function fitTargetHeads(ctx: RunContext, data: RunData, window: Eva
       }
       const label = `fit ${m.name} ${spec.column}${window.key === 'all' ? '' : ` ${window.key.slice(0, 10)}`}`
       const bar = ctx.progress?.(label)
+      const t0 = performance.now()
       try {
         await model.fit(
           { x: view(train), y: y.train },
@@ -134,14 +139,26 @@ export async function fitTargetHeads(ctx: RunContext, data: RunData, window: Eva
       } finally {
         bar?.stop?.()
       }
-      members.push({ name: m.name, index, model, ...(m.features ? { features: m.features } : {}) })
+      const fitSeconds = (performance.now() - t0) / 1000
+      members.push({ name: m.name, index, model, ...(m.features ? { features: m.features } : {}), fitSeconds })
       if (window.key === 'all') ctx.lap(`fit ${m.name} ${spec.column}`)
     }
+    const column = spec.task === 'binary' ? 'p_up' : 'E_r'
+    const memberOutputs = members.map((m): MemberOutputs => {
+      const predict = (rows: Int32Array) => predictTarget(m.model, spec, m.features, frame, data.vopts, rows)
+      const val = predict(window.val)
+      const t0 = performance.now()
+      const test = predict(window.test)
+      const testSeconds = (performance.now() - t0) / 1000
+      return { val: { n: val.length, [column]: val }, test: { n: test.length, [column]: test }, testSeconds }
+    })
+    const values = (split: 'val' | 'test') => memberOutputs.map((o) => o[split][column]!)
     results.push({
       spec,
       members,
-      val: predictTargetMembers(members, spec, frame, data.vopts, window.val),
-      test: predictTargetMembers(members, spec, frame, data.vopts, window.test),
+      memberOutputs,
+      val: meanOf(values('val')),
+      test: meanOf(values('test')),
       yVal: Float64Array.from(window.val, (r) => yAll[r]),
       yTest: Float64Array.from(window.test, (r) => yAll[r]),
     })

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { allocBars, MINUTE_MS, type Bars } from '../../../src/data/bars.js'
+import type { Bars } from '../../../src/data/bars.js'
 import { auditLeakage, formatFinding, type AuditTarget } from '../../../src/features/audit.js'
 import { fitGaussianHmm, parseGaussianHmmParams } from '../../../src/models/regime/gaussian-hmm.js'
 import { filterBatch, HmmFilter } from '../../../src/models/regime/hmm-filter.js'
 import { smoothedProbabilitiesLeaky } from '../../../src/models/regime/hmm-smoother.js'
-import { sameBits, sampleHmm, twoStateModel } from './synthetic.js'
+import { regimeBars, sameBits, sampleHmm, twoStateModel } from './synthetic.js'
 
 test('HMM filter: batch and one-row-at-a-time updates agree bit for bit (diag and full)', () => {
   for (const covariance of ['diag', 'full'] as const) {
@@ -64,28 +64,7 @@ test('HMM filter: a missing row gives the prediction; a far outlier and a ruled-
   assert.throws(() => filterBatch(m, new Float64Array(5), 2), /5 values, not n x d = 2 x 2/)
 })
 
-/**
- * Bars whose log returns (in %) and log ranges follow a 2-state HMM, and the observations a regime model reads from
- * them: row t uses bars t and t-1 only.
- */
-function regimeBars(n: number, seed: number): Bars {
-  const { x } = sampleHmm(twoStateModel('diag'), n, seed)
-  const bars = allocBars(n)
-  let prev = 100
-  for (let t = 0; t < n; t++) {
-    const close = prev * Math.exp(0.01 * x[t * 2])
-    const spread = 0.001 * (1 + Math.abs(x[t * 2 + 1]))
-    bars.ts[t] = Date.UTC(2024, 0, 1) + t * MINUTE_MS
-    bars.open[t] = prev
-    bars.close[t] = close
-    bars.high[t] = Math.max(prev, close) * Math.exp(spread)
-    bars.low[t] = Math.min(prev, close) * Math.exp(-spread)
-    bars.volume[t] = 1
-    prev = close
-  }
-  return bars
-}
-
+/** The observations a regime model reads from the bars (in %): row t uses bars t and t-1 only. */
 function observations(bars: Bars): Float64Array {
   const x = new Float64Array(bars.length * 2)
   for (let t = 0; t < bars.length; t++) {

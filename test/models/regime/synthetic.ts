@@ -1,7 +1,11 @@
-export { sampleHmm } from '../../../src/models/regime/simulate.js'
-export { sampleMarkovSwitching } from '../../../src/models/regime/simulate.js'
+import { allocBars, MINUTE_MS, type Bars } from '../../../src/data/bars.js'
+import { parseFeaturesConfig } from '../../../src/features/config.js'
+import { sampleHmm } from '../../../src/models/regime/simulate.js'
 import type { GaussianHmm } from '../../../src/models/regime/gaussian-hmm.js'
 import type { MarkovSwitching } from '../../../src/models/regime/markov-switching.js'
+
+export { sampleHmm }
+export { sampleMarkovSwitching } from '../../../src/models/regime/simulate.js'
 
 /** The known 2-state models of the tests: a calm state 0 and a volatile state 1. */
 export function twoStateModel(covariance: 'diag' | 'full'): GaussianHmm {
@@ -53,3 +57,35 @@ export function twoRegimeModel(ar = false): MarkovSwitching {
     variances: Float64Array.from([0.5, 4]),
   }
 }
+
+/** Bars whose log returns (in %) and log ranges follow a 2-state HMM (the calm and volatile states above). */
+export function regimeBars(n: number, seed: number): Bars {
+  const { x } = sampleHmm(twoStateModel('diag'), n, seed)
+  const bars = allocBars(n)
+  let prev = 100
+  for (let t = 0; t < n; t++) {
+    const close = prev * Math.exp(0.01 * x[t * 2])
+    const spread = 0.001 * (1 + Math.abs(x[t * 2 + 1]))
+    bars.ts[t] = Date.UTC(2024, 0, 1) + t * MINUTE_MS
+    bars.open[t] = prev
+    bars.close[t] = close
+    bars.high[t] = Math.max(prev, close) * Math.exp(spread)
+    bars.low[t] = Math.min(prev, close) * Math.exp(-spread)
+    bars.volume[t] = 1
+    prev = close
+  }
+  return bars
+}
+
+/** A small feature set for regime tests: RSI and realized volatility on 1m and 5m, nothing else. */
+export const SMALL_FEATURES = parseFeaturesConfig({
+  momentum: { timeframes: ['1m', '5m'] },
+  volatility: { timeframes: ['1m', '5m'] },
+  volume: { enabled: false },
+  micro: { enabled: false },
+  regime: { enabled: false },
+  wavelet: { enabled: false },
+  stats: { enabled: false },
+  calendar: { enabled: false },
+  interactions: { enabled: false },
+})
