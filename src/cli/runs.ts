@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
 import { join } from 'node:path'
 import { DEFAULT_LIST_COLUMNS, RUN_COLUMNS } from '../tracking/columns.js'
@@ -63,8 +64,14 @@ export function formatShow(run: RunRecord, row: RunRow): string {
   return `${lines.join('\n')}\n`
 }
 
+/** The store at `path`, which must exist: reading runs never creates an empty store by mistake. */
+export function existingStore(path: string): RunStore {
+  if (!existsSync(path)) throw new Error(`no run store at ${path}; mlf run and mlf sweep write one (or pass --store)`)
+  return openRunStore(path)
+}
+
 function withStore<T>(path: string, f: (store: RunStore) => T): T {
-  const store = openRunStore(path)
+  const store = existingStore(path)
   try {
     return f(store)
   } finally {
@@ -151,7 +158,7 @@ export function register(program: Command): void {
     .argument('<runs...>', 'run ids (or prefixes)')
     .option('--yes', 'do not ask (for scripts)')
     .action(async (texts: string[], opts: { yes?: boolean }, cmd: Command) => {
-      const store = openRunStore(storeOf(cmd))
+      const store = existingStore(storeOf(cmd))
       try {
         const ids = texts.map((t) => resolveRunId(store.db, t))
         if (!opts.yes) {

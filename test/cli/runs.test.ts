@@ -75,6 +75,12 @@ test('mlf runs: bad filters, unknown runs and rm without --yes off a terminal fa
     /^mlf: --where: unknown column "sharpee" at character 1\n {2}sharpee > 1\n {2}\^\ndid you mean "sharpe"\?/,
   )
   assert.match(mlf('runs', 'show', 'nope', '--store', store).stderr, /mlf: no run "nope" in the store/)
+  const missing = join(tempDir(), 'none.sqlite')
+  assert.match(
+    mlf('runs', '--store', missing).stderr,
+    /mlf: no run store at .*none.sqlite; mlf run and mlf sweep write one/,
+  )
+  assert.ok(!existsSync(missing), 'listing does not create a store')
   const noTty = mlf('runs', 'rm', 'run-0001', '--store', store)
   assert.equal(noTty.status, 1)
   assert.match(noTty.stderr, /pass --yes when not at a terminal/)
