@@ -308,6 +308,11 @@ test('store: remove deletes runs with their rows; a read-only store reads and re
   for (const t of ['metrics', 'artifacts', 'timings'])
     assert.equal(store.db.prepare(`SELECT count(*) FROM ${t} WHERE run_id = 'a'`).pluck().get(), 0, t)
   assert.ok((store.db.prepare(`SELECT count(*) FROM metrics WHERE run_id = 'b'`).pluck().get() as number) > 0)
+  store.db.pragma('user_version = 3')
+  assert.throws(
+    () => openRunStore(path, { readonly: true }),
+    new RegExp(`has schema version 3, not ${SCHEMA_VERSION}; open it once with \`mlf runs --store .*\` to upgrade it`),
+  )
   store.close()
   assert.throws(() => openRunStore(join(tempDir(), 'none.sqlite'), { readonly: true }), /no run store at/)
 })
