@@ -2,7 +2,7 @@
  * Backtest stage: each configured policy's positions on the test stream through the cost-aware engine, on the same
  * predictions; metrics per policy, per window (the primary policy) and per volatility regime.
  */
-import { runBacktest, type BacktestResult } from '../../backtest/engine.js'
+import { runBacktest, withoutCosts, type BacktestResult } from '../../backtest/engine.js'
 import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
 import { policyList } from '../../policy/registry.js'
 import type { WindowRecord } from '../../tracking/types.js'
@@ -17,6 +17,8 @@ export interface BacktestOutcome {
   readonly result: BacktestResult
   readonly metrics: ReturnType<typeof backtestMetrics>
   readonly regimes: ReturnType<typeof regimeBreakdown>
+  /** The primary policy's equity with every cost at zero, bar by bar with result.equity (absent for the others). */
+  readonly grossEquity?: Float64Array
 }
 
 /** One outcome per configured policy, the primary first. */
@@ -32,7 +34,16 @@ export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream
       config.labels.tripleBarrier.maxHolding,
       config.backtest,
     )
-    return { policy: policy.kind, result: bt, metrics: backtestMetrics(bt), regimes: regimeBreakdown(bt, volAtRow) }
+    const outcome = {
+      policy: policy.kind,
+      result: bt,
+      metrics: backtestMetrics(bt),
+      regimes: regimeBreakdown(bt, volAtRow),
+    }
+    if (j > 0) return outcome
+    const maxHolding = config.labels.tripleBarrier.maxHolding
+    const gross = runBacktest(data.bars, stream.positions[0], stream.rows, maxHolding, withoutCosts(config.backtest))
+    return { ...outcome, grossEquity: gross.equity }
   })
   ctx.lap('policy+backtest')
   return out
