@@ -11,7 +11,7 @@
  */
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -22,6 +22,7 @@ import { allocBars, MINUTE_MS, type Bars } from '../../src/data/bars.js'
 import { loadBundle, REFERENCE_FILE, type LoadedBundle } from '../../src/pipeline/bundle.js'
 import { driftOfFile } from '../../src/pipeline/drift.js'
 import { loadServable } from '../../src/serve/served-model.js'
+import { parseServeOptions } from '../../src/serve/options.js'
 import type { DriftEvent } from '../../src/monitor/events.js'
 import { repoRoot, tempDir } from '../helpers.js'
 import { smallConfig } from '../pipeline/fixture.js'
@@ -188,10 +189,11 @@ interface ModelDrift {
   recent_events: DriftEvent[]
 }
 
-async function drift(url: string): Promise<Record<string, ModelDrift>> {
+/** GET /v1/drift by model name; `version` is the primary bundle's format. */
+async function drift(url: string, version = '3.1.0'): Promise<Record<string, ModelDrift>> {
   const reply = await call(url, '/v1/drift')
   assert.equal(reply.status, 200, JSON.stringify(reply.body))
-  assert.equal(reply.body.bundle_version, '3.1.0')
+  assert.equal(reply.body.bundle_version, version)
   return Object.fromEntries((reply.body.models as ModelDrift[]).map((m) => [m.name, m]))
 }
 
@@ -208,6 +210,13 @@ function sample(text: string, name: string, labels: Record<string, string>): num
     .join(',')}}`
   const line = text.split('\n').find((l) => l.startsWith(`${key} `))
   return line === undefined ? null : Number(line.slice(key.length + 1))
+}
+
+/** Wait (up to 10 s) until `done()`, or fail with `message`. */
+async function until(done: () => boolean, message: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  assert.ok(done(), message)
 }
 
 const logOf = (lines: readonly string[], event: string) =>
@@ -397,7 +406,7 @@ test('the monitor of the model that answered: the fallback gets the rows when th
       assert.equal(d.fallback.window?.seen, 0)
       // A reload to a bundle without a reference: it serves, its drift unavailable, said once.
       assert.equal((await call(url, '/v1/admin/reload', { bundle: withoutReference(bundle) })).status, 200)
-      d = await drift(url)
+      d = await drift(url, '3.0.0')
       assert.equal(d.primary.state, 'unavailable')
       assert.equal(d.primary.available, false)
       assert.equal(logOf(lines, 'drift_unavailable').length, 1)
@@ -421,12 +430,14 @@ test('shutdown waits for a webhook post that never answers only as long as the w
   const lines: string[] = []
   webhook.reset()
   webhook.setMode('never')
+  const running = await startServer({ bundle }, {}, { logStream: { write: (l: string) => void lines.push(l) } })
+  let closed = false
   try {
-    const running = await startServer({ bundle }, {}, { logStream: { write: (l: string) => void lines.push(l) } })
     await push(running.url, live, TRAIN - LEAD, TRAIN + WINDOW)
-    assert.ok(webhook.posts.length > 0, 'nothing was posted')
+    await until(() => webhook.posts.length > 0, 'nothing was posted')
     const started = Date.now()
     await running.close()
+    closed = true
     const waited = Date.now() - started
     assert.ok(waited < WEBHOOK_TIMEOUT_MS + 2000, `close took ${waited} ms`)
     const failed = logOf(lines, 'drift_webhook_failed')
@@ -436,6 +447,7 @@ test('shutdown waits for a webhook post that never answers only as long as the w
     assert.equal(logOf(lines, 'drift_flushed')[0].webhook_failures, failed.length)
   } finally {
     webhook.setMode('answer')
+    if (!closed) await running.close()
   }
 })
 
@@ -470,13 +482,7 @@ test('mlf serve: SIGTERM with a webhook post under way delivers it before the pr
   try {
     const url = await listening
     await push(url, live, TRAIN - LEAD, TRAIN + WINDOW)
-    const deadline = Date.now() + 10_000
-    while (!hook.events().some((e) => e.level === 'alert') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50))
-    assert.ok(
-      hook.events().some((e) => e.level === 'alert'),
-      'the alert was not posted',
-    )
+    await until(() => hook.events().some((e) => e.level === 'alert'), 'the alert was not posted')
     child.kill('SIGTERM')
     await new Promise((r) => setTimeout(r, 500))
     assert.equal(child.exitCode, null, 'the server exited with a post under way')
@@ -490,6 +496,23 @@ test('mlf serve: SIGTERM with a webhook post under way delivers it before the pr
     if (child.exitCode === null) child.kill('SIGKILL')
     hook.close()
   }
+})
+
+test('a --drift-webhook that is no http(s) URL is refused before the server starts, naming the flag, no stack trace', async () => {
+  const { bundle } = await fixture
+  assert.equal(parseServeOptions({ drift_webhook: 'http://127.0.0.1:9/x' }).drift_webhook, 'http://127.0.0.1:9/x')
+  assert.equal(parseServeOptions({}).drift_webhook, null)
+  const r = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'dist/src/cli/main.js'), 'serve', '--bundle', bundle, '--drift-webhook', 'file:///etc/passwd'],
+    { encoding: 'utf8', timeout: 60_000 },
+  )
+  assert.equal(r.status, 1)
+  assert.match(
+    r.stderr,
+    /serve option drift_webhook: drift webhook: "file:\/\/\/etc\/passwd" is not an http or https URL/,
+  )
+  assert.ok(!/\n\s+at /.test(r.stderr), r.stderr)
 })
 
 after(async () => (await fixture).webhook.close())
