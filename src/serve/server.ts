@@ -150,7 +150,9 @@ export async function createServer(
   const driftSink: DriftSink = {
     onEvent(model, e) {
       if (raisesLevel(e)) metrics.driftAlerts.inc({ model, column: e.column, level: e.level })
-      const line = { event: 'drift', model, ...e }
+      // The event's level is drift_level in the log: pino's own `level` is the line's severity.
+      const { type: _type, level: driftLevel, ...fields } = e
+      const line = { event: 'drift', model, drift_level: driftLevel, ...fields }
       if (raisesLevel(e)) app.log.warn(line, `drift ${e.level}: ${e.column} (PSI ${e.psi.toFixed(3)})`)
       else app.log.info(line, `drift back to ${e.level}: ${e.column}`)
     },

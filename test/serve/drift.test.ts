@@ -294,7 +294,7 @@ test('held-back live bars of the training distribution raise no alert; /v1/drift
     assert.match(m, /^# TYPE mlf_drift_alerts_total counter$/m)
   })
   assert.deepEqual(
-    logOf(lines, 'drift').filter((l) => l.level === 'alert'),
+    logOf(lines, 'drift').filter((l) => l.drift_level === 'alert'),
     [],
   )
   assert.deepEqual(
@@ -339,9 +339,9 @@ for (const shift of ['mean', 'volatility'] as const) {
       assert.equal(sample(m, 'mlf_drift_state', { model: 'primary', state: 'alert' }), 1)
       const psi = d.columns.find((c) => c.name === column)!.psi
       assert.equal(sample(m, 'mlf_drift_psi', { model: 'primary', column }), psi)
-      const logged = logOf(lines, 'drift').filter((l) => l.level === 'alert')
+      const logged = logOf(lines, 'drift').filter((l) => l.drift_level === 'alert')
       assert.ok(
-        logged.some((l) => l.column === column && l.row === alert.row && l.model === 'primary'),
+        logged.some((l) => l.column === column && l.row === alert.row && l.model === 'primary' && l.level === 40),
         JSON.stringify(logged[0]),
       )
     })
