@@ -13,7 +13,7 @@ import { referenceOf } from '../../src/pipeline/drift.js'
 import { resolveConfig } from '../../src/config/load.js'
 import { repoRoot, tempDir } from '../helpers.js'
 import { sampleSlice } from '../pipeline/fixture.js'
-import { editManifest } from '../bundle/reseal.js'
+import { editManifest, replaceArtifact } from '../bundle/reseal.js'
 
 const FIXTURE = join(repoRoot, 'test/fixtures/bundle-3.0')
 const BUNDLE = join(FIXTURE, 'bundle')
@@ -50,9 +50,19 @@ test('mlf predict scores a 3.0 bundle; mlf drift says it has no reference distri
   assert.throws(() => referenceOf(bundle), /has no reference distributions/)
 })
 
-test('the 3.0 hashing rule is narrow: a bundle that claims 3.1 without a monitor section fails its config hash', async () => {
-  const dir = join(tempDir(), 'bundle')
-  cpSync(BUNDLE, dir, { recursive: true })
-  editManifest(dir, (m) => (m.bundle_version = '3.1.0'))
-  await assert.rejects(loadBundle(dir), /config\.json hashes to [0-9a-f]{12}…, the manifest says [0-9a-f]{12}…/)
+test('config.json is checked against the config hash as written, whatever the version claims', async () => {
+  // A 3.0 bundle relabelled 3.1 still loads: its config.json hashes as its writer hashed it.
+  const relabelled = join(tempDir(), 'relabelled')
+  cpSync(BUNDLE, relabelled, { recursive: true })
+  editManifest(relabelled, (m) => (m.bundle_version = '3.1.0'))
+  assert.equal(
+    (await loadBundle(relabelled)).config.hash,
+    JSON.parse(readFileSync(join(BUNDLE, 'manifest.json'), 'utf8')).config_hash,
+  )
+  // A config.json changed (and its file checksum resealed) no longer hashes to the manifest's config hash.
+  const edited = join(tempDir(), 'edited')
+  cpSync(BUNDLE, edited, { recursive: true })
+  const config = JSON.parse(readFileSync(join(edited, 'config.json'), 'utf8')) as { seed: number }
+  replaceArtifact(edited, 'config.json', `${JSON.stringify({ ...config, seed: config.seed + 1 }, null, 1)}\n`)
+  await assert.rejects(loadBundle(edited), /config\.json hashes to [0-9a-f]{12}…, the manifest says [0-9a-f]{12}…/)
 })
