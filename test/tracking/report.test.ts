@@ -95,7 +95,7 @@ test('report: each chart has its container and its data, and the chart script wi
   const data = chartData(html) as {
     equity: { equity: number[][]; drawdown: number[][] }
     reliability: { id: string; title: string; series: { name: string; points: number[][] }[] }[]
-    importance: { features: string[]; gain: number[] }
+    importance: { id: string; axis: string; features: string[]; values: number[] }[]
     labels: { classes: string[]; splits: string[]; counts: number[][] }
   }
   const eq = run.backtest!.equity
@@ -130,15 +130,16 @@ test('report: each chart has its container and its data, and the chart script wi
     data.reliability[2].series[2].points,
     flatAfter.map((b) => [b.meanPredicted, b.observed, b.count]),
   )
-  // Importance: the top 30 by gain, descending.
+  // Importance (a record from before it was kept per model): the top 30 by gain, descending.
   const top = [...run.featureImportance!].sort((a, b) => b.gain - a.gain).slice(0, TOP_FEATURES)
-  assert.equal(data.importance.features.length, TOP_FEATURES)
+  assert.equal(data.importance.length, 1)
+  assert.equal(data.importance[0].features.length, TOP_FEATURES)
   assert.deepEqual(
-    data.importance.features,
+    data.importance[0].features,
     top.map((f) => f.feature),
   )
   assert.deepEqual(
-    data.importance.gain,
+    data.importance[0].values,
     top.map((f) => f.gain),
   )
   assert.deepEqual(data.labels, {
@@ -174,7 +175,7 @@ test('report: each chart has its container and its data, and the chart script wi
     [1, 1],
   ])
   assert.equal(series('chart-importance')[0].type, 'bar')
-  assert.deepEqual((options.get('chart-importance')!.yAxis as { data: string[] }).data, data.importance.features)
+  assert.deepEqual((options.get('chart-importance')!.yAxis as { data: string[] }).data, data.importance[0].features)
   assert.deepEqual(
     series('chart-labels').map((s) => s.data),
     [
@@ -203,7 +204,7 @@ test('report: tables show metrics, regimes, timings, metadata and artifact check
     '<code>OPENBLAS_CORETYPE=SkylakeX</code>',
     `<code>${'ab'.repeat(32)}</code>`,
     '<td class="num">123,456</td>',
-    'Top 30 of 40 features by gain.',
+    'Top 30 of 40 features by gain, the mean over the chain',
     'Method <code>isotonic+temperature</code> (temperature = 1.37). Fitted on 48,000 purged out-of-fold training rows (12 training rows no fold could predict); measured on the test rows.',
     '<th>ECE classwise</th>',
     '<th>ECE flat</th><th>MCE flat</th><th>empty flat</th>',
@@ -247,8 +248,8 @@ test('report: text from the record is escaped everywhere (model, feature, class,
   assert.equal((html.match(/<\/script>/g) ?? []).length, 3)
   parseTags(html)
   // Chart data keeps the names intact once parsed (they reach echarts as plain strings).
-  const data = chartData(html) as { importance: { features: string[] }; labels: { classes: string[] } }
-  assert.equal(data.importance.features[0], evil)
+  const data = chartData(html) as { importance: { features: string[] }[]; labels: { classes: string[] } }
+  assert.equal(data.importance[0].features[0], evil)
   assert.equal(data.labels.classes[0], evil)
 })
 
