@@ -11,7 +11,7 @@ import { hasShap } from '../../src/explain/shap.js'
 import { renderReport } from '../../src/tracking/report.js'
 import type { RunRecord } from '../../src/tracking/types.js'
 import { tempDir } from '../helpers.js'
-import { sampleSlice, smallConfig } from './fixture.js'
+import { poisonedFrom, sampleSlice, smallConfig } from './fixture.js'
 
 const ROWS = 30_000
 const repoRoot = join(import.meta.dirname, '..', '..', '..')
@@ -164,6 +164,19 @@ test('a voting run: importance per member named, permutation for logistic on val
   })
   const run = await runPipeline({ config, dataFile: data, outDir: out })
   const record = stored(out, run.runId)
+  // Determinism: the same data, config and seed give the same importance, SHAP and permutation alike.
+  const again = await runPipeline({ config, dataFile: data, outDir: out })
+  assert.deepEqual(stored(out, again.runId).importance, record.importance)
+  // Leakage: with the test window's bars mirrored, what was measured on training and validation rows is unchanged
+  // (gain, permutation on validation rows, the weights); SHAP explains the test rows' predictions, so it may move.
+  const poisoned = await runPipeline({
+    config,
+    dataFile: poisonedFrom(data, record.testPeriod!.start),
+    outDir: out,
+  })
+  const moved = stored(out, poisoned.runId)
+  for (const k of [0, 2]) assert.deepEqual(moved.importance![k], record.importance![k])
+  assert.deepEqual(moved.ensembleWeightsByWindow, record.ensembleWeightsByWindow)
   assert.deepEqual(
     record.importance!.map((r) => [r.model, r.role, r.method]),
     [
