@@ -205,3 +205,25 @@ test('a voting run: importance per member named, permutation for logistic on val
   assert.match(r.stderr, /has no SHAP values .*use --explain permutation/)
   assert.ok(!existsSync(preds), 'nothing written')
 })
+
+test('a stacking run: each member’s share of the meta-learner, measured on validation rows, per window', async () => {
+  const data = await sampleSlice(ROWS)
+  const out = tempDir()
+  const config = smallConfig({
+    base_models: [
+      { name: 'xgboost', config: { n_estimators: 20, max_depth: 3, learning_rate: 0.2 } },
+      { name: 'logistic', config: { C: 0.1, max_iter: 100 } },
+    ],
+    ensemble: { method: 'stacking', meta_learner: 'ridge', oof: { n_folds: 3, purge_bars: 30 }, guard: 'report' },
+  })
+  const run = await runPipeline({ config, dataFile: data, outDir: out })
+  const w = stored(out, run.runId).ensembleWeightsByWindow!
+  assert.equal(w.combiner, 'stacking')
+  assert.deepEqual(w.members, ['xgboost', 'logistic'])
+  assert.match(w.meaning, /shuffled among the window’s validation rows/)
+  const shares = w.windows[0].weights
+  assert.ok(shares.every((x) => x >= 0 && x <= 1))
+  assert.ok(Math.abs(shares[0] + shares[1] - 1) < 1e-12, `${shares}`)
+  const html = readFileSync(join(run.runDir, 'report.html'), 'utf8')
+  assert.ok(html.includes('<section id="weights"><h2>Ensemble weights</h2><p>Combiner <code>stacking</code>'))
+})

@@ -209,7 +209,7 @@ export interface RecordInput {
 function reportParts(ctx: RunContext, input: RecordInput): Partial<RunRecord> {
   const { data, results } = input
   const period = testPeriodRecord(input.stream.rows, data.bars)
-  const weights = ensembleWeightsRecord(results, data)
+  const weights = ensembleWeightsRecord(results, data, ctx.config.seed)
   const importance = importanceRecords(data, results[results.length - 1], ctx.config.seed)
   return {
     ...(period ? { testPeriod: period } : {}),

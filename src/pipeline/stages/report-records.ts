@@ -9,6 +9,8 @@ import type { Model } from '../../models/contract.js'
 import { selectColumns } from '../../ensemble/voting.js'
 import { contributionsOf, hasShap, meanAbsShap, topIndices, beeswarmPoints } from '../../explain/shap.js'
 import { permutationImportance } from '../../explain/permutation.js'
+import { memberShares } from '../../explain/member-shares.js'
+import type { CombinedModel } from '../../ensemble/combined.js'
 import { deriveSeed } from '../../core/seeds.js'
 import type {
   BenchmarkRecord,
@@ -82,26 +84,57 @@ export function benchmarkRecord(o: BacktestOutcome): BenchmarkRecord {
   }
 }
 
-/** A voting ensemble's weights in each window, as shares of the vote (absent without voting). */
+/**
+ * A voting ensemble's weights in each window, as shares of the vote; for stacking or blending, each member's share of
+ * the rise in the combined log-loss when its outputs are shuffled among the window's validation rows. Absent without
+ * such a combiner (a gate's weights over time are the record's `gate`).
+ */
 export function ensembleWeightsRecord(
   results: readonly WindowResult[],
   data: RunData,
+  seed: number,
 ): EnsembleWeightsRecord | undefined {
-  const voted = results.filter((r) => r.combination?.weights)
-  if (voted.length === 0 || voted.length !== results.length) return undefined
-  const members = Object.keys(voted[0].combination!.weights!)
+  const first = results[0].combination
+  if (!first || results.some((r) => r.gate)) return undefined
+  const testStart = (r: WindowResult) => iso(r.window.testStart ?? data.bars.ts[r.window.test[0]])
+  if (first.weights) {
+    const members = Object.keys(first.weights)
+    return {
+      combiner: first.name,
+      meaning: 'share of the vote (each member’s weight over their sum) in the window’s soft vote',
+      members,
+      windows: results.map((r) => {
+        const w = members.map((m) => r.combination?.weights?.[m] ?? 0)
+        const total = w.reduce((a, b) => a + b, 0)
+        return { key: r.window.key, testStart: testStart(r), weights: w.map((x) => (total > 0 ? x / total : 0)) }
+      }),
+    }
+  }
+  const combined = first.model as Partial<CombinedModel>
+  if (!combined.combiner || combined.combiner.online) return undefined
+  if (combined.members!.some((m) => m.model.spec.inputView !== 'feature_matrix')) return undefined
   return {
-    combiner: voted[0].combination!.name,
-    meaning: 'share of the vote (each member’s weight over their sum) in the window’s soft vote',
-    members,
-    windows: voted.map((r) => {
-      const w = members.map((m) => r.combination!.weights![m] ?? 0)
-      const total = w.reduce((a, b) => a + b, 0)
-      return {
-        key: r.window.key,
-        testStart: iso(r.window.testStart ?? data.bars.ts[r.window.test[0]]),
-        weights: w.map((x) => (total > 0 ? x / total : 0)),
-      }
+    combiner: first.name,
+    meaning:
+      'share of the rise in the combined log-loss when the member’s outputs are shuffled among the window’s ' +
+      `validation rows (at most ${PERMUTATION_ROWS}, seeded): how much the meta-learner leans on it`,
+    members: combined.combiner.members.slice(),
+    windows: results.map((r) => {
+      const model = r.combination!.model as CombinedModel
+      const frame = withRegimes(data, r.regimes).lf.frame
+      const rows = evenlySpaced(r.window.val, PERMUTATION_ROWS)
+      const at = new Map(Array.from(r.window.val, (row, i) => [row, i]))
+      const y = Float64Array.from(rows, (row) => r.yTrue.val[at.get(row)!])
+      const x = matrixFor(frame, rows)
+      const outputs = model.members.map((m) => m.model.predict(m.features ? selectColumns(x, m.features) : x))
+      const extra = model.combiner.extraFeatures.length
+        ? selectColumns(x, model.combiner.extraFeatures).data
+        : undefined
+      const s = memberShares(model.combiner, outputs, y, {
+        seed: deriveSeed(seed, 'report', 'member-shares', r.window.key),
+        ...(extra ? { extra } : {}),
+      })
+      return { key: r.window.key, testStart: testStart(r), weights: Array.from(s.shares) }
     }),
   }
 }
