@@ -126,7 +126,7 @@ export interface Page {
 /** A complete, self-contained HTML document: header, navigation, sections, echarts inlined, chart data as JSON. */
 export function renderPage(page: Page): string {
   const nav = page.sections
-    .map((s) => /^<section id="([a-z-]+)"><h2>([^<]*)<\/h2>/.exec(s))
+    .map((s) => /^<section id="([a-z0-9-]+)"><h2>([^<]*)<\/h2>/.exec(s))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => `<a href="#${m[1]}">${m[2]}</a>`)
     .join('')

@@ -183,35 +183,39 @@ function calibrationSection(run: RunRecord, charts: ChartData): string {
   return section('calibration', 'Calibration', intro + `<div class="grid2">${grid}</div>` + summary + perClass)
 }
 
-function headsSection(run: RunRecord): string {
-  const heads = run.heads ?? []
-  if (heads.length === 0) return ''
-  const body = heads
-    .map((h) => {
-      const keys = Object.keys(h.metrics.test)
-      const rows: Cell[][] = [
-        ['validation', ...keys.map((k) => h.metrics.val[k] ?? '')],
-        ['test', ...keys.map((k) => h.metrics.test[k])],
-      ]
-      if (h.postProcessors.length)
-        rows.push(['test, before ' + h.postProcessors.join(' + '), ...keys.map((k) => h.metrics.test_raw[k] ?? '')])
-      return (
-        `<h3>${escapeHtml(h.head)}: <code>${escapeHtml(h.model)}</code>${h.postProcessors.length ? ` + ${h.postProcessors.map((p) => `<code>${escapeHtml(p)}</code>`).join(' + ')}` : ''}</h3>` +
-        table(['', ...keys], rows)
-      )
-    })
-    .join('')
-  return section(
-    'heads',
-    'Other heads',
-    '<p>Heads beside the class probabilities (several members of a head are averaged): p_up, up against the rest, ' +
-      "with log-loss, Brier, AUC and ECE; E_r, the forward return at the triple barrier's horizon, with MAE, the " +
-      "information coefficient (Spearman), the directional hit rate and its interval's coverage and width; the " +
-      'q05/q50/q95 band with the coverage and width of [q05, q95] and the pinball loss per level; the multi-head ' +
-      'targets (tradeable, direction given tradeable, strength, reach; one per horizon, threshold and side) with the ' +
-      "binary metrics, or strength with E_r's, on the rows where each target is defined.</p>" +
-      body,
+/** What each kind of head's metrics are (by the head's name). */
+function headNote(head: string): string {
+  if (head === 'p_up') return 'p_up, up against the rest: log-loss, Brier, AUC and ECE.'
+  if (head === 'E_r')
+    return (
+      "E_r, the forward return at the triple barrier's horizon: MAE, the information coefficient (Spearman), " +
+      "the directional hit rate, and its interval's coverage and width."
+    )
+  if (head.includes('q05'))
+    return 'The q05/q50/q95 band: the coverage and width of [q05, q95] and the pinball loss per level.'
+  return (
+    'A multi-head target (tradeable, direction given tradeable, strength or reach; per horizon, threshold and ' +
+    "side): the binary metrics, or strength with E_r's, on the rows where the target is defined."
   )
+}
+
+/** One section per head beside the class probabilities (several members of a head are averaged). */
+function headSections(run: RunRecord): string[] {
+  return (run.heads ?? []).map((h, k) => {
+    const keys = Object.keys(h.metrics.test)
+    const rows: Cell[][] = [
+      ['validation', ...keys.map((key) => h.metrics.val[key] ?? '')],
+      ['test', ...keys.map((key) => h.metrics.test[key])],
+    ]
+    if (h.postProcessors.length)
+      rows.push(['test, before ' + h.postProcessors.join(' + '), ...keys.map((key) => h.metrics.test_raw[key] ?? '')])
+    const chain = [h.model, ...h.postProcessors].map((x) => `<code>${escapeHtml(x)}</code>`).join(' + ')
+    return section(
+      `head-${k + 1}`,
+      `Head ${h.head}`,
+      `<p>${chain}. ${escapeHtml(headNote(h.head))}</p>` + table(['', ...keys], rows),
+    )
+  })
 }
 
 function gateSection(run: RunRecord, charts: ChartData): string {
@@ -787,7 +791,7 @@ export function renderReport(run: RunRecord): string {
     ensembleWeightsSection(run, charts),
     calibrationSection(run, charts),
     predictionSetsSection(run),
-    headsSection(run),
+    ...headSections(run),
     importanceSection(run, charts),
     labelsSection(run, charts),
     timingsSection(run),
