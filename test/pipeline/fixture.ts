@@ -61,8 +61,8 @@ export async function assertBundleReproducesRun(
   from = -Infinity,
 ): Promise<number> {
   const scored = await scoreWithBundle(await loadBundle(run.bundleDir, run.bundleChecksum), data)
-  const lines = scoredPredictionsCsv(scored).trim().split('\n').slice(1)
-  const byTs = new Map(lines.map((l) => [l.split(',')[0], l]))
+  const lines = scoredPredictionsCsv(scored).trim().split('\n')
+  const byTs = new Map(lines.slice(1).map((l) => [l.split(',')[0], l]))
   const runLines = readFileSync(join(run.runDir, 'predictions', 'test.csv'), 'utf8')
     .trim()
     .split('\n')
