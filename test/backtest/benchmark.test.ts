@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Bars } from '../../src/data/bars.js'
+import { closeBars } from '../helpers.js'
 import { buyAndHold, withoutCosts } from '../../src/backtest/benchmark.js'
 import { backtestConfigSchema, runBacktest } from '../../src/backtest/engine.js'
-
-function bars(close: number[]): Bars {
-  const n = close.length
-  return {
-    length: n,
-    ts: Float64Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1) + i * 60_000),
-    open: Float64Array.from(close),
-    high: Float64Array.from(close, (c) => c * 1.01),
-    low: Float64Array.from(close, (c) => c * 0.99),
-    close: Float64Array.from(close),
-    volume: Float64Array.from(close, () => 1),
-  }
-}
 
 const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} vs ${b}`)
 
 test('buy-and-hold by hand: the price ratio before costs; after costs, fee and slippage in and out', () => {
   // Bars 1..4 of five: bought at the close of bar 1 (100), marked at 110, 99, sold at 121.
-  const b = bars([50, 100, 110, 99, 121])
+  const b = closeBars([50, 100, 110, 99, 121])
   const r = buyAndHold(b, 1, 5, backtestConfigSchema.parse({ fees: 10, slippage: 5 }))
   assert.deepEqual(Array.from(r.gross), [1, 1.1, 0.99, 1.21])
   // 1 of cash buys units at 100 x 1.0005, paying 10 bp on that notional.
@@ -45,7 +32,7 @@ test('without costs: every fee and slippage zero (maker fee too), the rest of th
   assert.equal((free.execution as { maker_fee: number }).maker_fee, 0)
   assert.equal((free.execution as { timeout: number }).timeout, 3)
   // The same positions without costs: trades cost nothing, so net is gross, and equity ends no lower.
-  const b = bars([100, 101, 103, 102, 104, 103, 105])
+  const b = closeBars([100, 101, 103, 102, 104, 103, 105])
   const rows = Int32Array.from([0, 1, 2, 3, 4, 5, 6])
   const positions = Float64Array.from([1, 0, -1, 0, 1, 0, 0])
   const costed = runBacktest(b, positions, rows, 2, taker)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Bars } from '../../../src/data/bars.js'
+import { closeBars } from '../../helpers.js'
 import { backtestConfigSchema, runBacktest } from '../../../src/backtest/engine.js'
 import type { Model, ModelPart } from '../../../src/models/contract.js'
 import {
@@ -12,21 +12,8 @@ import {
   tradesRecord,
 } from '../../../src/pipeline/stages/report-records.js'
 
-function bars(close: number[]): Bars {
-  const n = close.length
-  return {
-    length: n,
-    ts: Float64Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1) + i * 60_000),
-    open: Float64Array.from(close),
-    high: Float64Array.from(close, (c) => c + 1),
-    low: Float64Array.from(close, (c) => c - 1),
-    close: Float64Array.from(close),
-    volume: Float64Array.from(close, () => 1),
-  }
-}
-
 test('the trade list is the backtest’s trades, each with its bars’ times, capped with the total kept', () => {
-  const b = bars([100, 101, 103, 102, 99, 98, 100, 104])
+  const b = closeBars([100, 101, 103, 102, 99, 98, 100, 104])
   const rows = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7])
   const r = runBacktest(b, Float64Array.from([1, 0, 0, -0.5, 0, 0, 0, 0]), rows, 2, backtestConfigSchema.parse({}))
   const rec = tradesRecord(r.trades, b)
@@ -56,7 +43,7 @@ test('the trade list is the backtest’s trades, each with its bars’ times, ca
 })
 
 test('the test period spans the first to the last test row’s bar', () => {
-  const b = bars([1, 2, 3, 4, 5, 6])
+  const b = closeBars([1, 2, 3, 4, 5, 6])
   assert.deepEqual(testPeriodRecord(Int32Array.from([1, 2, 4]), b), {
     start: '2024-01-01T00:01:00.000Z',
     end: '2024-01-01T00:04:00.000Z',
