@@ -92,6 +92,7 @@ pre { background: #f3f4f6; padding: 12px; border-radius: 6px; overflow: auto; ma
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
 .absent { color: var(--muted); font-style: italic; }
 .muted { color: var(--muted); }
+table.nowrap td { white-space: nowrap; }
 `
 
 /**

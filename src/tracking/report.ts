@@ -471,7 +471,7 @@ function tradesSection(run: RunRecord): string {
       ])
     const to = Math.min(shown, from + TRADES_PER_PAGE)
     pages.push(
-      `<details${from === 0 ? ' open' : ''}><summary>trades ${fmt(from + 1)}–${fmt(to)}</summary>${table(head, rows)}</details>`,
+      `<details${from === 0 ? ' open' : ''}><summary>trades ${fmt(from + 1)}–${fmt(to)}</summary>${table(head, rows, 'nowrap')}</details>`,
     )
   }
   return section('trades', 'Trades', `<p>${escapeHtml(note)}</p>${pages.join('')}`)
@@ -644,6 +644,8 @@ interface ChartData {
  * tooltips use echarts' rich-text mode so names from the record (features, classes) are never parsed as HTML.
  */
 const CHART_SCRIPT = `
+  // Dates on time axes (ECharts' default shows bare day numbers), with the time when a day is zoomed into.
+  var dateLabel = { year: '{yyyy}', month: '{yyyy}-{MM}', day: '{yyyy}-{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' };
   if (data.equity) {
     make('chart-equity', {
       color: palette,
@@ -651,7 +653,8 @@ const CHART_SCRIPT = `
       axisPointer: { link: [{ xAxisIndex: 'all' }] },
       legend: { top: 0, data: ['equity', 'drawdown'].concat((data.equity.benchmark || []).map(function (b) { return b.name; })) },
       grid: [{ left: 70, right: 30, top: 40, height: '50%' }, { left: 70, right: 30, top: '68%', height: '22%' }],
-      xAxis: [{ type: 'time', gridIndex: 0 }, { type: 'time', gridIndex: 1 }],
+      xAxis: [{ type: 'time', gridIndex: 0, axisLabel: { formatter: dateLabel } },
+        { type: 'time', gridIndex: 1, axisLabel: { formatter: dateLabel } }],
       yAxis: [{ type: 'value', scale: true, gridIndex: 0, name: 'equity' }, { type: 'value', gridIndex: 1, name: 'drawdown', max: 0 }],
       dataZoom: [{ type: 'inside', xAxisIndex: [0, 1] }],
       series: [
@@ -754,7 +757,7 @@ const CHART_SCRIPT = `
       tooltip: { trigger: 'axis', renderMode: 'richText' },
       legend: { top: 0, data: g.members.concat(['regret']) },
       grid: { left: 70, right: 80, top: 40, bottom: 40 },
-      xAxis: { type: 'time' },
+      xAxis: { type: 'time', axisLabel: { formatter: dateLabel } },
       yAxis: [{ type: 'value', name: 'weight', min: 0, max: 1 }, { type: 'value', name: 'regret (nats)', scale: true }],
       dataZoom: [{ type: 'inside' }],
       series: g.members.map(function (name, j) {
