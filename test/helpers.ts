@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib'
 import { seededRandom } from '../src/core/random.js'
+import type { Bars } from '../src/data/bars.js'
 
 /** Repository root (tests compile to dist/test/..., data lives at the root). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -97,4 +98,18 @@ export function gauss(seed: number): () => number {
     return (s + 0.5) / 4294967296
   }
   return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
+}
+
+/** One-minute bars from 2024-01-01 whose open is the close (high and low 1% around it), volume 1. */
+export function closeBars(close: readonly number[]): Bars {
+  const n = close.length
+  return {
+    length: n,
+    ts: Float64Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1) + i * 60_000),
+    open: Float64Array.from(close),
+    high: Float64Array.from(close, (c) => c * 1.01),
+    low: Float64Array.from(close, (c) => c * 0.99),
+    close: Float64Array.from(close),
+    volume: Float64Array.from(close, () => 1),
+  }
 }

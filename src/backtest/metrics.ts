@@ -88,12 +88,28 @@ export function backtestMetrics(r: BacktestResult): BacktestMetrics {
   }
 }
 
+/** One volatility regime's trades: what they made, and how sure that their mean is not zero. */
+export interface RegimeTrades {
+  regime: 'low_vol' | 'mid_vol' | 'high_vol'
+  trades: number
+  /** Sum of the trades' net returns (each on the capital it started with). */
+  pnl: number
+  /** Mean net return per trade. */
+  meanNet: number
+  /**
+   * t-statistic of the mean net trade return: mean / sd * sqrt(trades). Not a Sharpe ratio: the headline Sharpe is
+   * annualised over daily equity returns, and this is over trades, unannualised (it grows with the trade count).
+   */
+  tStat: number
+  winRate: number
+}
+
 /**
  * Per-regime breakdown: trades grouped by the tercile (among the traded decisions) of the volatility at their
  * decision bar. `volatility` is indexed by absolute bar, as the trades' indices are; a trade
  * whose decision bar has no finite volatility is in no regime (the regime counts then sum to fewer than the trades).
  */
-export function regimeBreakdown(r: BacktestResult, volatility: Float64Array) {
+export function regimeBreakdown(r: BacktestResult, volatility: Float64Array): RegimeTrades[] {
   const entryVol = r.trades.map((t) => volatility[t.decisionIndex] ?? Number.NaN)
   const sorted = entryVol.filter(Number.isFinite).sort((a, b) => a - b)
   // The largest value of the lowest k thirds (a value <= it is in them): equal thirds when three divides the count.
@@ -114,7 +130,8 @@ export function regimeBreakdown(r: BacktestResult, volatility: Float64Array) {
       regime,
       trades: group.length,
       pnl: nets.reduce((s, x) => s + x, 0),
-      sharpe: sd > 0 ? (mean / sd) * Math.sqrt(Math.max(1, nets.length)) : 0,
+      meanNet: mean,
+      tStat: sd > 0 ? (mean / sd) * Math.sqrt(Math.max(1, nets.length)) : 0,
       winRate: group.length ? nets.filter((x) => x > 0).length / group.length : 0,
     }
   })

@@ -14,3 +14,16 @@ export function seededRandom(seed: number): () => number {
 export function standardNormal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
 }
+
+/** A seeded permutation (Fisher-Yates over seededRandom): the same seed always gives the same order. */
+export function shuffled<T extends Float64Array | Int32Array>(values: T, seed: number): T {
+  const rand = seededRandom(seed)
+  const out = values.slice() as T
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    const tmp = out[i]
+    out[i] = out[j]
+    out[j] = tmp
+  }
+  return out
+}

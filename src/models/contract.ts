@@ -116,6 +116,13 @@ export interface Model {
   readonly parts?: readonly ModelPart[]
   /** Gain importance per input column (tree models), zero for columns never split on. */
   importance?(type: 'gain'): Float64Array
+  /**
+   * Per-feature SHAP values of its margin (tree models, the engine's own TreeSHAP): row-major (n, groups, f + 1),
+   * one group per class for multiclass (one otherwise), the last column the bias; a row's values sum to its margin.
+   */
+  contributions?(x: DataView): { values: Float64Array; shape: readonly number[] }
+  /** The raw scores its probabilities are a link of (log-odds, or per-class scores before the softmax), (n, groups). */
+  margins?(x: DataView): Float64Array
 }
 
 /**

@@ -2,7 +2,6 @@ import type { Bars } from '../data/bars.js'
 import { computeFeatures, type FeatureFrame } from '../features/frame.js'
 import { featureMatrix } from '../features/views/matrix.js'
 import type { FeatureMatrixView, RowOutcomes } from '../features/views/types.js'
-import { seededRandom } from '../core/random.js'
 import { forwardReturn, multiHeadTargets, type MultiHeadTargets } from '../labels/targets.js'
 import { TARGET_HEADS } from '../config/targets.js'
 import type { Outputs } from '../models/contract.js'
@@ -141,15 +140,4 @@ export function matrixFor(frame: FeatureFrame, rows: Int32Array): FeatureMatrixV
   return featureMatrix(frame, { rows })
 }
 
-/** A seeded permutation (core/random.ts + Fisher-Yates): the same seed always gives the same order. */
-export function shuffled(values: Float64Array, seed: number): Float64Array {
-  const rand = seededRandom(seed)
-  const out = values.slice()
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1))
-    const tmp = out[i]
-    out[i] = out[j]
-    out[j] = tmp
-  }
-  return out
-}
+export { shuffled } from '../core/random.js'

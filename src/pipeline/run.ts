@@ -118,6 +118,12 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     bundleChecksum,
     workDir,
   })
-  const summary = await recordStage(ctx, record, { data, stream, workDir }, runDir, join(opts.outDir, 'mlf.sqlite'))
+  const summary = await recordStage(
+    ctx,
+    record,
+    { data, stream, workDir, backtest },
+    runDir,
+    join(opts.outDir, 'mlf.sqlite'),
+  )
   return { runId, runDir, bundleDir: join(runDir, 'bundle'), bundleChecksum, summary, report: data.report }
 }

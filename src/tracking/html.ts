@@ -92,6 +92,7 @@ pre { background: #f3f4f6; padding: 12px; border-radius: 6px; overflow: auto; ma
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
 .absent { color: var(--muted); font-style: italic; }
 .muted { color: var(--muted); }
+table.nowrap td { white-space: nowrap; }
 `
 
 /**
@@ -126,7 +127,7 @@ export interface Page {
 /** A complete, self-contained HTML document: header, navigation, sections, echarts inlined, chart data as JSON. */
 export function renderPage(page: Page): string {
   const nav = page.sections
-    .map((s) => /^<section id="([a-z-]+)"><h2>([^<]*)<\/h2>/.exec(s))
+    .map((s) => /^<section id="([a-z0-9-]+)"><h2>([^<]*)<\/h2>/.exec(s))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => `<a href="#${m[1]}">${m[2]}</a>`)
     .join('')

@@ -183,35 +183,39 @@ function calibrationSection(run: RunRecord, charts: ChartData): string {
   return section('calibration', 'Calibration', intro + `<div class="grid2">${grid}</div>` + summary + perClass)
 }
 
-function headsSection(run: RunRecord): string {
-  const heads = run.heads ?? []
-  if (heads.length === 0) return ''
-  const body = heads
-    .map((h) => {
-      const keys = Object.keys(h.metrics.test)
-      const rows: Cell[][] = [
-        ['validation', ...keys.map((k) => h.metrics.val[k] ?? '')],
-        ['test', ...keys.map((k) => h.metrics.test[k])],
-      ]
-      if (h.postProcessors.length)
-        rows.push(['test, before ' + h.postProcessors.join(' + '), ...keys.map((k) => h.metrics.test_raw[k] ?? '')])
-      return (
-        `<h3>${escapeHtml(h.head)}: <code>${escapeHtml(h.model)}</code>${h.postProcessors.length ? ` + ${h.postProcessors.map((p) => `<code>${escapeHtml(p)}</code>`).join(' + ')}` : ''}</h3>` +
-        table(['', ...keys], rows)
-      )
-    })
-    .join('')
-  return section(
-    'heads',
-    'Other heads',
-    '<p>Heads beside the class probabilities (several members of a head are averaged): p_up, up against the rest, ' +
-      "with log-loss, Brier, AUC and ECE; E_r, the forward return at the triple barrier's horizon, with MAE, the " +
-      "information coefficient (Spearman), the directional hit rate and its interval's coverage and width; the " +
-      'q05/q50/q95 band with the coverage and width of [q05, q95] and the pinball loss per level; the multi-head ' +
-      'targets (tradeable, direction given tradeable, strength, reach; one per horizon, threshold and side) with the ' +
-      "binary metrics, or strength with E_r's, on the rows where each target is defined.</p>" +
-      body,
+/** What each kind of head's metrics are (by the head's name). */
+function headNote(head: string): string {
+  if (head === 'p_up') return 'p_up, up against the rest: log-loss, Brier, AUC and ECE.'
+  if (head === 'E_r')
+    return (
+      "E_r, the forward return at the triple barrier's horizon: MAE, the information coefficient (Spearman), " +
+      "the directional hit rate, and its interval's coverage and width."
+    )
+  if (head.includes('q05'))
+    return 'The q05/q50/q95 band: the coverage and width of [q05, q95] and the pinball loss per level.'
+  return (
+    'A multi-head target (tradeable, direction given tradeable, strength or reach; per horizon, threshold and ' +
+    "side): the binary metrics, or strength with E_r's, on the rows where the target is defined."
   )
+}
+
+/** One section per head beside the class probabilities (several members of a head are averaged). */
+function headSections(run: RunRecord): string[] {
+  return (run.heads ?? []).map((h, k) => {
+    const keys = Object.keys(h.metrics.test)
+    const rows: Cell[][] = [
+      ['validation', ...keys.map((key) => h.metrics.val[key] ?? '')],
+      ['test', ...keys.map((key) => h.metrics.test[key])],
+    ]
+    if (h.postProcessors.length)
+      rows.push(['test, before ' + h.postProcessors.join(' + '), ...keys.map((key) => h.metrics.test_raw[key] ?? '')])
+    const chain = [h.model, ...h.postProcessors].map((x) => `<code>${escapeHtml(x)}</code>`).join(' + ')
+    return section(
+      `head-${k + 1}`,
+      `Head ${h.head}`,
+      `<p>${chain}. ${escapeHtml(headNote(h.head))}</p>` + table(['', ...keys], rows),
+    )
+  })
 }
 
 function gateSection(run: RunRecord, charts: ChartData): string {
@@ -254,19 +258,77 @@ function predictionSetsSection(run: RunRecord): string {
   )
 }
 
+const IMPORTANCE_METHOD: Record<string, string> = {
+  gain: "XGBoost's mean split gain",
+  shap: 'mean |SHAP value| (TreeSHAP, summed over classes)',
+  permutation: 'log-loss increase when the feature is shuffled',
+}
+
+/** Feature importance, one chart per model of the chain and method, each labelled with its model. */
 function importanceSection(run: RunRecord, charts: ChartData): string {
-  const fi = run.featureImportance
-  if (!fi || fi.length === 0) return absent('importance', 'Feature importance', 'No feature importance was recorded.')
-  const top = [...fi].sort((a, b) => b.gain - a.gain).slice(0, TOP_FEATURES)
-  charts.importance = { features: top.map((f) => f.feature), gain: top.map((f) => f.gain) }
-  const note =
-    fi.length > TOP_FEATURES
-      ? `Top ${TOP_FEATURES} of ${fi.length} features by gain.`
-      : `${fi.length} features by gain.`
+  const records = run.importance
+  if (!records || records.length === 0) return legacyImportanceSection(run, charts)
+  charts.importance = []
+  const parts = records.map((r, k) => {
+    const top = r.features.slice(0, TOP_FEATURES)
+    const id = `chart-importance-${k}`
+    charts.importance!.push({
+      id,
+      axis: r.method,
+      features: top.map((f) => f.feature),
+      values: top.map((f) => f.value),
+    })
+    const on =
+      r.method === 'shap'
+        ? ` on ${fmt(r.rows ?? 0)} test rows of the last window`
+        : r.method === 'permutation'
+          ? ` on ${fmt(r.rows ?? 0)} validation rows of the last window (seeded; never test rows)`
+          : ''
+    const count =
+      r.features.length > TOP_FEATURES ? `top ${TOP_FEATURES} of ${r.features.length}` : `${r.features.length}`
+    return (
+      `<h3><code>${escapeHtml(r.model)}</code> (${escapeHtml(r.role)}): ${escapeHtml(r.method)}</h3>` +
+      `<p>${escapeHtml(`${count} features by ${IMPORTANCE_METHOD[r.method]}${on}.`)}</p>` +
+      chart(id, 80 + 22 * top.length) +
+      beeswarm(r, k, charts)
+    )
+  })
   return section(
     'importance',
     'Feature importance',
-    `<p>${escapeHtml(note)}</p>${chart('chart-importance', 80 + 22 * top.length)}`,
+    '<p>Per model of the final chain (for an ensemble, per member), from the last window. Tree models: gain, and ' +
+      'SHAP values from XGBoost’s own TreeSHAP; other models taking a feature matrix: permutation importance.</p>' +
+      parts.join(''),
+  )
+}
+
+/** A SHAP record's beeswarm: each point a row, at its SHAP value, coloured by the feature's value rank. */
+function beeswarm(r: NonNullable<RunRecord['importance']>[number], k: number, charts: ChartData): string {
+  if (!r.beeswarm || r.beeswarm.points.length === 0) return ''
+  const id = `chart-beeswarm-${k}`
+  charts.beeswarm = [...(charts.beeswarm ?? []), { id, features: r.beeswarm.features, points: r.beeswarm.points }]
+  return (
+    `<p class="muted">${escapeHtml(
+      `SHAP values on the ${r.beeswarm.class} class's margin of sampled rows for the ${r.beeswarm.features.length} ` +
+        'most important features; colour: the feature’s value (rank among the rows, low blue, high red).',
+    )}</p>` + chart(id, 60 + 28 * r.beeswarm.features.length)
+  )
+}
+
+/** Older records: one gain list, averaged over the models that had one, its model unnamed. */
+function legacyImportanceSection(run: RunRecord, charts: ChartData): string {
+  const fi = run.featureImportance
+  if (!fi || fi.length === 0) return absent('importance', 'Feature importance', 'No feature importance was recorded.')
+  const top = [...fi].sort((a, b) => b.gain - a.gain).slice(0, TOP_FEATURES)
+  charts.importance = [
+    { id: 'chart-importance', axis: 'gain', features: top.map((f) => f.feature), values: top.map((f) => f.gain) },
+  ]
+  const note =
+    fi.length > TOP_FEATURES ? `Top ${TOP_FEATURES} of ${fi.length} features by gain` : `${fi.length} features by gain`
+  return section(
+    'importance',
+    'Feature importance',
+    `<p>${escapeHtml(`${note}, the mean over the chain's tree models (a record from before importance was kept per model).`)}</p>${chart('chart-importance', 80 + 22 * top.length)}`,
   )
 }
 
@@ -277,15 +339,20 @@ function backtestSection(run: RunRecord, charts: ChartData): string {
   let body = ''
   if (ts.length > 0) {
     const keep = decimateIndices(equity, drawdown, MAX_EQUITY_POINTS)
-    charts.equity = {
-      equity: keep.map((i) => [ts[i], equity[i]]),
-      drawdown: keep.map((i) => [ts[i], drawdown[i]]),
-    }
+    const at = (series: readonly number[]) => keep.map((i) => [ts[i], series[i]])
+    charts.equity = { equity: at(equity), drawdown: at(drawdown) }
+    const bm = b.benchmark
+    if (bm)
+      charts.equity.benchmark = [
+        { name: 'strategy before costs', points: at(bm.grossEquity) },
+        { name: 'buy and hold after costs', points: at(bm.buyAndHold.net) },
+        { name: 'buy and hold before costs', points: at(bm.buyAndHold.gross) },
+      ]
     const note =
       keep.length < ts.length
         ? `<p class="muted">${fmt(ts.length)} points, drawn as ${fmt(keep.length)} (each bucket's extremes kept).</p>`
         : ''
-    body += chart('chart-equity', 460) + note
+    body += chart('chart-equity', 460) + note + benchmarkTable(b)
   } else {
     body += '<p class="absent">The equity curve is empty.</p>'
   }
@@ -293,14 +360,7 @@ function backtestSection(run: RunRecord, charts: ChartData): string {
   body +=
     '<h3>Metrics</h3>' +
     (metrics.length ? table(['metric', 'value'], metrics, 'kv') : '<p class="absent">No backtest metrics.</p>')
-  body +=
-    '<h3>By regime</h3>' +
-    (b.byRegime.length
-      ? table(
-          ['regime', 'trades', 'PnL', 'Sharpe', 'win rate'],
-          b.byRegime.map((r) => [r.regime, r.trades, r.pnl, r.sharpe, r.winRate]),
-        )
-      : '<p class="absent">No regime breakdown.</p>')
+  body += regimeTable(b)
   if (run.policies) {
     const keys = Object.keys(run.policies[0].metrics)
     body +=
@@ -311,6 +371,132 @@ function backtestSection(run: RunRecord, charts: ChartData): string {
       )
   }
   return section('backtest', 'Backtest', body)
+}
+
+/** The strategy and buy-and-hold over the same bars, each before and after costs: where each ends. */
+function benchmarkTable(b: NonNullable<RunRecord['backtest']>): string {
+  const bm = b.benchmark
+  if (!bm) return ''
+  const last = (x: readonly number[]) => (x.length ? x[x.length - 1] - 1 : 0)
+  const lowest = (x: readonly number[]) => {
+    let peak = -Infinity
+    let worst = 0
+    for (const v of x) {
+      peak = Math.max(peak, v)
+      worst = Math.min(worst, v / peak - 1)
+    }
+    return worst
+  }
+  const row = (name: string, x: readonly number[]): Cell[] => [name, last(x), lowest(x)]
+  return (
+    '<p>Against buy-and-hold of the contract over the same bars (bought at the close of the first test bar, marked ' +
+    'at each close; after costs it pays the taker fee and slippage on the way in and out). Before costs: the same ' +
+    'positions backtested with every fee and slippage set to zero.</p>' +
+    table(
+      ['', 'total return', 'max drawdown'],
+      [
+        row('strategy after costs', b.equity.equity),
+        row('strategy before costs', bm.grossEquity),
+        row('buy and hold after costs', bm.buyAndHold.net),
+        row('buy and hold before costs', bm.buyAndHold.gross),
+      ],
+    )
+  )
+}
+
+/**
+ * Trades by the volatility tercile at their decision. The statistic is the t-statistic of the mean net trade return
+ * (mean / sd * sqrt(trades)), not a Sharpe ratio: the headline Sharpe is annualised over daily equity returns. Older
+ * records named the same t-statistic `sharpe`.
+ */
+function regimeTable(b: NonNullable<RunRecord['backtest']>): string {
+  if (!b.byRegime.length) return '<h3>By regime</h3><p class="absent">No regime breakdown.</p>'
+  return (
+    '<h3>By volatility regime</h3><p>Trades grouped by the tercile of volatility at their decision bar. The ' +
+    't-statistic is that of the mean net trade return (mean / standard deviation × √trades, over trades, not ' +
+    'annualised): it is not the Sharpe ratio above, which is annualised over daily equity returns.</p>' +
+    table(
+      ['regime', 'trades', 'net P&L (sum)', 'mean net per trade', 't-stat of mean trade', 'win rate'],
+      b.byRegime.map((r) => [r.regime, r.trades, r.pnl, r.meanNet ?? '—', r.tStat ?? r.sharpe ?? '—', r.winRate]),
+    )
+  )
+}
+
+/** Trades shown per page of the trade list. */
+export const TRADES_PER_PAGE = 100
+
+/** The primary policy's trades (the record keeps the first ones when there are many), in pages. */
+function tradesSection(run: RunRecord): string {
+  const t = run.trades
+  if (!t) return ''
+  if (t.total === 0) return absent('trades', 'Trades', 'The primary policy made no trade in the test period.')
+  const shown = t.rows.length
+  const note =
+    `${fmt(t.total)} trades of the primary policy` +
+    (shown < t.total ? `; the first ${fmt(shown)} are listed (all are in trades.csv beside this report)` : '') +
+    '. Times are the open times of the bars of the decision, the first fill and the closing fill (a taker entry ' +
+    'fills at the open after the decision; a horizon exit at its bar’s close). Size is the largest share of capital ' +
+    'held; P&L and costs (fees and slippage) are returns on the capital the trade started with.'
+  const head = [
+    '#',
+    'side',
+    'size',
+    'decision',
+    'entry',
+    'exit',
+    'entry price',
+    'exit price',
+    'gross',
+    'costs',
+    'net',
+    'exit reason',
+  ]
+  const pages: string[] = []
+  for (let from = 0; from < shown; from += TRADES_PER_PAGE) {
+    const rows = t.rows
+      .slice(from, from + TRADES_PER_PAGE)
+      .map((r, i): Cell[] => [
+        from + i + 1,
+        r.side,
+        r.size,
+        r.decision.replace('T', ' ').replace(/:00\.000Z$/, 'Z'),
+        r.entry.replace('T', ' ').replace(/:00\.000Z$/, 'Z'),
+        r.exit.replace('T', ' ').replace(/:00\.000Z$/, 'Z'),
+        r.entryPrice,
+        r.exitPrice,
+        r.gross,
+        r.cost,
+        r.net,
+        r.reason,
+      ])
+    const to = Math.min(shown, from + TRADES_PER_PAGE)
+    pages.push(
+      `<details${from === 0 ? ' open' : ''}><summary>trades ${fmt(from + 1)}–${fmt(to)}</summary>${table(head, rows, 'nowrap')}</details>`,
+    )
+  }
+  return section('trades', 'Trades', `<p>${escapeHtml(note)}</p>${pages.join('')}`)
+}
+
+/** A voting ensemble's weights in each window (a gate's are in the Gate weights section). */
+function ensembleWeightsSection(run: RunRecord, charts: ChartData): string {
+  const e = run.ensembleWeightsByWindow
+  if (!e) return ''
+  charts.ensembleWeights = {
+    members: e.members,
+    keys: e.windows.map((w) => w.testStart.slice(0, 10)),
+    weights: e.members.map((_, j) => e.windows.map((w) => w.weights[j])),
+  }
+  return section(
+    'weights',
+    'Ensemble weights',
+    `<p>Combiner <code>${escapeHtml(e.combiner)}</code>: each member's ${escapeHtml(e.meaning)}, per window (by the ` +
+      'start of its test period).</p>' +
+      chart('chart-ensemble-weights', 320) +
+      table(
+        ['window', 'test from', ...e.members],
+        e.windows.map((w) => [w.key, w.testStart, ...w.weights]),
+      ),
+  )
 }
 
 /**
@@ -442,9 +628,11 @@ function artifactsSection(run: RunRecord): string {
 // --- charts (run in the browser) -------------------------------------------------------------------------------
 
 interface ChartData {
-  equity?: { equity: number[][]; drawdown: number[][] }
+  equity?: { equity: number[][]; drawdown: number[][]; benchmark?: { name: string; points: number[][] }[] }
   reliability?: { id: string; title: string; series: { name: string; points: number[][] }[] }[]
-  importance?: { features: string[]; gain: number[] }
+  importance?: { id: string; axis: string; features: string[]; values: number[] }[]
+  beeswarm?: { id: string; features: string[]; points: [number, number, number][] }[]
+  ensembleWeights?: { members: string[]; keys: string[]; weights: number[][] }
   labels?: { classes: string[]; splits: string[]; counts: number[][] }
   windows?: { keys: string[]; aucDir: number[]; totalReturn: number[] }
   gate?: { members: string[]; ts: number[]; weights: number[][]; regret: number[] }
@@ -456,21 +644,27 @@ interface ChartData {
  * tooltips use echarts' rich-text mode so names from the record (features, classes) are never parsed as HTML.
  */
 const CHART_SCRIPT = `
+  // Dates on time axes (ECharts' default shows bare day numbers), with the time when a day is zoomed into.
+  var dateLabel = { year: '{yyyy}', month: '{yyyy}-{MM}', day: '{yyyy}-{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' };
   if (data.equity) {
     make('chart-equity', {
       color: palette,
       tooltip: { trigger: 'axis', renderMode: 'richText' },
       axisPointer: { link: [{ xAxisIndex: 'all' }] },
-      legend: { top: 0, data: ['equity', 'drawdown'] },
+      legend: { top: 0, data: ['equity', 'drawdown'].concat((data.equity.benchmark || []).map(function (b) { return b.name; })) },
       grid: [{ left: 70, right: 30, top: 40, height: '50%' }, { left: 70, right: 30, top: '68%', height: '22%' }],
-      xAxis: [{ type: 'time', gridIndex: 0 }, { type: 'time', gridIndex: 1 }],
+      xAxis: [{ type: 'time', gridIndex: 0, axisLabel: { formatter: dateLabel } },
+        { type: 'time', gridIndex: 1, axisLabel: { formatter: dateLabel } }],
       yAxis: [{ type: 'value', scale: true, gridIndex: 0, name: 'equity' }, { type: 'value', gridIndex: 1, name: 'drawdown', max: 0 }],
       dataZoom: [{ type: 'inside', xAxisIndex: [0, 1] }],
       series: [
         { name: 'equity', type: 'line', showSymbol: false, data: data.equity.equity, xAxisIndex: 0, yAxisIndex: 0 },
         { name: 'drawdown', type: 'line', showSymbol: false, data: data.equity.drawdown, xAxisIndex: 1, yAxisIndex: 1,
           color: '#e4572e', areaStyle: { opacity: 0.3 }, lineStyle: { width: 1 } }
-      ]
+      ].concat((data.equity.benchmark || []).map(function (b, k) {
+        return { name: b.name, type: 'line', showSymbol: false, data: b.points, xAxisIndex: 0, yAxisIndex: 0,
+          color: ['#2f6fdf', '#5c6b73', '#5c6b73'][k], lineStyle: { width: 1, type: k === 0 ? 'dotted' : k === 1 ? 'solid' : 'dashed' } };
+      }))
     });
   }
   (data.reliability || []).forEach(function (panel) {
@@ -492,14 +686,40 @@ const CHART_SCRIPT = `
         lineStyle: { type: 'dashed', width: 1 } }])
     });
   });
-  if (data.importance) {
-    make('chart-importance', {
+  (data.importance || []).forEach(function (c) {
+    make(c.id, {
       color: palette,
       tooltip: { trigger: 'axis', renderMode: 'richText', axisPointer: { type: 'shadow' } },
       grid: { left: 20, right: 40, top: 10, bottom: 30, containLabel: true },
-      xAxis: { type: 'value', name: 'gain' },
-      yAxis: { type: 'category', inverse: true, data: data.importance.features, axisLabel: { fontFamily: 'monospace' } },
-      series: [{ name: 'gain', type: 'bar', data: data.importance.gain }]
+      xAxis: { type: 'value', name: c.axis },
+      yAxis: { type: 'category', inverse: true, data: c.features, axisLabel: { fontFamily: 'monospace' } },
+      series: [{ name: c.axis, type: 'bar', data: c.values }]
+    });
+  });
+  (data.beeswarm || []).forEach(function (c) {
+    make(c.id, {
+      tooltip: { trigger: 'item', renderMode: 'richText' },
+      grid: { left: 20, right: 60, top: 10, bottom: 30, containLabel: true },
+      xAxis: { type: 'value', name: 'SHAP' },
+      yAxis: { type: 'category', inverse: true, data: c.features, axisLabel: { fontFamily: 'monospace' } },
+      visualMap: { type: 'continuous', min: 0, max: 1, dimension: 2, right: 0, top: 'middle', itemHeight: 80,
+        text: ['high', 'low'], inRange: { color: ['#2f6fdf', '#e4572e'] } },
+      series: [{ type: 'scatter', symbolSize: 4,
+        data: c.points.map(function (p, i) { return [p[1], p[0] + ((i * 0.6180339887) % 1 - 0.5) * 0.6, p[2]]; }) }]
+    });
+  });
+  if (data.ensembleWeights) {
+    var e = data.ensembleWeights;
+    make('chart-ensemble-weights', {
+      color: palette,
+      tooltip: { trigger: 'axis', renderMode: 'richText' },
+      legend: { top: 0, data: e.members },
+      grid: { left: 70, right: 30, top: 40, bottom: 40 },
+      xAxis: { type: 'category', data: e.keys },
+      yAxis: { type: 'value', name: 'weight', min: 0, max: 1 },
+      series: e.members.map(function (name, j) {
+        return { name: name, type: 'bar', stack: 'weights', data: e.weights[j] };
+      })
     });
   }
   if (data.labels) {
@@ -537,7 +757,7 @@ const CHART_SCRIPT = `
       tooltip: { trigger: 'axis', renderMode: 'richText' },
       legend: { top: 0, data: g.members.concat(['regret']) },
       grid: { left: 70, right: 80, top: 40, bottom: 40 },
-      xAxis: { type: 'time' },
+      xAxis: { type: 'time', axisLabel: { formatter: dateLabel } },
       yAxis: [{ type: 'value', name: 'weight', min: 0, max: 1 }, { type: 'value', name: 'regret (nats)', scale: true }],
       dataZoom: [{ type: 'inside' }],
       series: g.members.map(function (name, j) {
@@ -549,6 +769,16 @@ const CHART_SCRIPT = `
   }
 `
 
+/** The test period for the header (from the record, or the equity curve of an older record), then ' · '. */
+export function testPeriodText(run: RunRecord): string {
+  const day = (iso: string) => iso.replace('T', ' ').replace(/:00(\.000)?Z$/, ' UTC')
+  const p = run.testPeriod
+  if (p) return `test ${day(p.start)} to ${day(p.end)} (${fmt(p.rows)} rows) · `
+  const ts = run.backtest?.equity.ts ?? []
+  if (ts.length === 0) return ''
+  return `test ${day(new Date(ts[0]).toISOString())} to ${day(new Date(ts[ts.length - 1]).toISOString())} · `
+}
+
 /** The report of one run as a complete, self-contained HTML document. */
 export function renderReport(run: RunRecord): string {
   const charts: ChartData = {}
@@ -557,12 +787,14 @@ export function renderReport(run: RunRecord): string {
     modelsSection(run),
     canarySection(run),
     backtestSection(run, charts),
+    tradesSection(run),
     comparisonSection(run),
     windowsSection(run, charts),
     gateSection(run, charts),
+    ensembleWeightsSection(run, charts),
     calibrationSection(run, charts),
     predictionSetsSection(run),
-    headsSection(run),
+    ...headSections(run),
     importanceSection(run, charts),
     labelsSection(run, charts),
     timingsSection(run),
@@ -571,7 +803,7 @@ export function renderReport(run: RunRecord): string {
   return renderPage({
     title: `mlf run ${run.runId}`,
     heading: 'mlfactory run report',
-    subtitle: `${run.runId} · ${run.createdAt} · ${run.dataFile}`,
+    subtitle: `${run.runId} · ${testPeriodText(run)}${run.createdAt} · ${run.dataFile}`,
     sections,
     charts,
     chartScript: CHART_SCRIPT,

@@ -47,8 +47,22 @@ const backtest = z
     }),
     metrics: metricMap,
     byRegime: z.array(
-      z.object({ regime: z.string(), trades: nonNegative, pnl: anyNumber, sharpe: anyNumber, winRate: anyNumber }),
+      z.object({
+        regime: z.string(),
+        trades: nonNegative,
+        pnl: anyNumber,
+        meanNet: anyNumber.optional(),
+        tStat: anyNumber.optional(),
+        sharpe: anyNumber.optional(),
+        winRate: anyNumber,
+      }),
     ),
+    benchmark: z
+      .object({
+        grossEquity: z.array(anyNumber),
+        buyAndHold: z.object({ gross: z.array(anyNumber), net: z.array(anyNumber) }),
+      })
+      .optional(),
   })
   .superRefine((b, ctx) => {
     const n = b.equity.ts.length
@@ -64,6 +78,62 @@ const backtest = z
         path: ['equity', 'gross'],
         message: `gross must have one value per ts (got ${b.equity.gross.length} for ${n})`,
       })
+    const bm = b.benchmark
+    if (bm && [bm.grossEquity, bm.buyAndHold.gross, bm.buyAndHold.net].some((x) => x.length !== n))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['benchmark'],
+        message: `every benchmark series must have ${n} points, as ts`,
+      })
+  })
+
+const isoTime = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'expected an ISO 8601 timestamp')
+
+const trade = z.object({
+  side: z.enum(['long', 'short']),
+  size: nonNegative,
+  decision: isoTime,
+  entry: isoTime,
+  exit: isoTime,
+  entryPrice: finite,
+  exitPrice: finite,
+  gross: finite,
+  cost: finite,
+  net: finite,
+  reason: z.enum(['horizon', 'flip', 'end']),
+})
+
+const importance = z.object({
+  model: z.string().min(1),
+  role: z.string().min(1),
+  method: z.enum(['gain', 'shap', 'permutation']),
+  rows: nonNegative.nullable(),
+  features: z.array(z.object({ feature: z.string(), value: finite })),
+  beeswarm: z
+    .object({
+      class: z.string(),
+      features: z.array(z.string()),
+      points: z.array(z.tuple([nonNegative, finite, finite])),
+    })
+    .optional(),
+})
+
+const ensembleWeights = z
+  .object({
+    combiner: z.string().min(1),
+    meaning: z.string(),
+    members: z.array(z.string()).min(1),
+    windows: z.array(z.object({ key: z.string(), testStart: isoTime, weights: z.array(finite) })),
+  })
+  .superRefine((e, ctx) => {
+    e.windows.forEach((w, i) => {
+      if (w.weights.length !== e.members.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['windows', i, 'weights'],
+          message: `${w.weights.length} weights for ${e.members.length} members`,
+        })
+    })
   })
 
 const labels = z
@@ -179,7 +249,11 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
     )
     .optional(),
   featureImportance: z.array(z.object({ feature: z.string(), gain: anyNumber })).optional(),
+  importance: z.array(importance).optional(),
   backtest: backtest.optional(),
+  testPeriod: z.object({ start: isoTime, end: isoTime, rows: nonNegative, bars: nonNegative }).optional(),
+  trades: z.object({ total: nonNegative, rows: z.array(trade) }).optional(),
+  ensembleWeightsByWindow: ensembleWeights.optional(),
   policies: z.array(z.object({ policy: z.string().min(1), metrics: metricMap })).optional(),
   canary: z.object({ shuffledLabels: z.boolean(), testAuc: anyNumber }).optional(),
   artifacts: z.array(

@@ -113,12 +113,26 @@ export interface ModelResult {
   metrics: Record<'val' | 'test', Record<string, number>>
 }
 
+/** One volatility regime's trades (src/backtest/metrics.ts regimeBreakdown). */
 export interface RegimeResult {
   regime: string
   trades: number
   pnl: number
-  sharpe: number
+  /** Mean net return per trade (absent in older records). */
+  meanNet?: number
+  /** t-statistic of the mean net trade return, mean / sd * sqrt(trades): not the headline (annualised daily) Sharpe. */
+  tStat?: number
+  /** Older records' name for the same t-statistic (they called it a Sharpe ratio). */
+  sharpe?: number
   winRate: number
+}
+
+/** What the strategy's equity is measured against, at the same points as its equity curve. */
+export interface BenchmarkRecord {
+  /** The strategy's equity with every cost set to zero (the same positions). */
+  grossEquity: number[]
+  /** Buy-and-hold of the contract over the same bars, before and after costs (taker fee and slippage). */
+  buyAndHold: { gross: number[]; net: number[] }
 }
 
 export interface BacktestResult {
@@ -132,6 +146,69 @@ export interface BacktestResult {
   }
   metrics: Record<string, number>
   byRegime: RegimeResult[]
+  /** Equity without costs and buy-and-hold over the same bars (absent in older records). */
+  benchmark?: BenchmarkRecord
+}
+
+/** The bars the test rows span (all windows): the period every test metric and the backtest are about. */
+export interface TestPeriodRecord {
+  /** ISO 8601 open times of the first and the last test row's bar. */
+  start: string
+  end: string
+  /** Test rows (decisions), and bars from the first to the last (gaps and rows without a sample included). */
+  rows: number
+  bars: number
+}
+
+/** One trade of the primary policy's backtest (src/backtest/account.ts Trade), with its bars' times. */
+export interface TradeRecord {
+  side: 'long' | 'short'
+  /** The largest |position| it held, as a fraction of capital. */
+  size: number
+  /** ISO 8601 open time of the bar of its decision, of its first fill and of its closing fill. */
+  decision: string
+  entry: string
+  exit: string
+  /** Fill prices before slippage. */
+  entryPrice: number
+  exitPrice: number
+  /** Returns on the capital it started with: before costs, the costs (fees and slippage), after them. */
+  gross: number
+  cost: number
+  net: number
+  /** Why it ended: its horizon, a reversal, or the end of the data. */
+  reason: 'horizon' | 'flip' | 'end'
+}
+
+/** Per-feature importance of one model of the chain, labelled with the model and the method. */
+export interface ImportanceRecord {
+  /** The model's registry name. */
+  model: string
+  /** Where it sits in the chain: `final`, or `member k of <combiner>` (k from 1). */
+  role: string
+  /**
+   * gain: XGBoost's mean split gain; shap: mean |SHAP value| (TreeSHAP, summed over classes) on test rows;
+   * permutation: mean increase of log-loss when the feature's values are shuffled among validation rows.
+   */
+  method: 'gain' | 'shap' | 'permutation'
+  /** Rows it was measured on (none for gain, which is read off the trees). */
+  rows: number | null
+  /** Every feature the model takes, the most important first. */
+  features: { feature: string; value: number }[]
+  /**
+   * shap only: a beeswarm of the most important features: for each, sampled rows' SHAP value (on the margin of
+   * `class`) and the feature's value as a rank in [0, 1] among those rows.
+   */
+  beeswarm?: { class: string; features: string[]; points: [number, number, number][] }
+}
+
+/** A combiner's member weights in each evaluation window (voting weights, or a stacking meta-learner's shares). */
+export interface EnsembleWeightsRecord {
+  combiner: string
+  /** What the numbers are. */
+  meaning: string
+  members: string[]
+  windows: { key: string; testStart: string; weights: number[] }[]
 }
 
 export interface ArtifactRecord {
@@ -210,7 +287,15 @@ export interface RunRecord {
   /** Every base model alone on each of its heads (evaluation.compare; absent without it). */
   comparison?: ComparisonRecord[]
   featureImportance?: { feature: string; gain: number }[]
+  /** Importance per model of the chain, each labelled with its model and method (absent in older records). */
+  importance?: ImportanceRecord[]
   backtest?: BacktestResult
+  /** The test period (absent in older records). */
+  testPeriod?: TestPeriodRecord
+  /** The primary policy's trades, the first MAX_RECORDED_TRADES of them, and how many there were. */
+  trades?: { total: number; rows: TradeRecord[] }
+  /** A voting or stacking combiner's member weights per window (absent without one; a gate has `gate`). */
+  ensembleWeightsByWindow?: EnsembleWeightsRecord
   /** With a list of policies: each one's backtest metrics on the same predictions, the primary first. */
   policies?: { policy: string; metrics: Record<string, number> }[]
   /** Sanity check: the same pipeline on shuffled labels should score near chance. */

@@ -106,6 +106,14 @@ test('regime breakdown: trades grouped by the volatility tercile at their decisi
   const pnl = (from: number, to: number) => r.trades.slice(from, to).reduce((s, t) => s + t.net, 0)
   near(g[0].pnl, pnl(0, 3))
   near(g[2].pnl, pnl(6, 9))
+  // The statistic is the t-statistic of the mean net trade (mean / sd * sqrt(trades)), not a Sharpe ratio.
+  const nets = r.trades.slice(0, 3).map((t) => t.net)
+  const mean = nets.reduce((a, b) => a + b, 0) / 3
+  const sd = Math.sqrt(nets.reduce((a, b) => a + (b - mean) ** 2, 0) / 2)
+  near(g[0].meanNet, mean)
+  assert.ok(sd > 0, 'the fixture trades differ')
+  near(g[0].tStat, (mean / sd) * Math.sqrt(3))
+  assert.ok(!('sharpe' in g[0]))
   // A trade whose decision bar has no volatility is in no regime.
   vol[1000] = Number.NaN
   assert.equal(

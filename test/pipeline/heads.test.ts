@@ -180,5 +180,9 @@ test('E_r (two members, averaged) and q05/q50/q95 heads from YAML: per-head metr
   )
   for (let i = 0; i < some.length; i++) assert.equal(scored!.E_r![tail + i], (each[0][i] + each[1][i]) / 2)
   const report = readFileSync(join(run.runDir, 'report.html'), 'utf8')
-  assert.ok(report.includes('<section id="heads">'))
+  // A section per head, in the summary's order.
+  assert.deepEqual(
+    [...report.matchAll(/<section id="head-(\d+)"><h2>Head ([^<]+)<\/h2>/g)].map((m) => [m[1], m[2]]),
+    heads.map((h, k) => [String(k + 1), h.head]),
+  )
 })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { runChartScript } from './html.js'
 import { decimateIndices, MAX_EQUITY_POINTS, renderReport, TOP_FEATURES } from '../../src/tracking/report.js'
+import { fmt } from '../../src/tracking/html.js'
 import type { RunRecord } from '../../src/tracking/types.js'
 import { minimalRun, sampleRun } from './fixture.js'
 
@@ -95,7 +96,7 @@ test('report: each chart has its container and its data, and the chart script wi
   const data = chartData(html) as {
     equity: { equity: number[][]; drawdown: number[][] }
     reliability: { id: string; title: string; series: { name: string; points: number[][] }[] }[]
-    importance: { features: string[]; gain: number[] }
+    importance: { id: string; axis: string; features: string[]; values: number[] }[]
     labels: { classes: string[]; splits: string[]; counts: number[][] }
   }
   const eq = run.backtest!.equity
@@ -130,15 +131,16 @@ test('report: each chart has its container and its data, and the chart script wi
     data.reliability[2].series[2].points,
     flatAfter.map((b) => [b.meanPredicted, b.observed, b.count]),
   )
-  // Importance: the top 30 by gain, descending.
+  // Importance (a record from before it was kept per model): the top 30 by gain, descending.
   const top = [...run.featureImportance!].sort((a, b) => b.gain - a.gain).slice(0, TOP_FEATURES)
-  assert.equal(data.importance.features.length, TOP_FEATURES)
+  assert.equal(data.importance.length, 1)
+  assert.equal(data.importance[0].features.length, TOP_FEATURES)
   assert.deepEqual(
-    data.importance.features,
+    data.importance[0].features,
     top.map((f) => f.feature),
   )
   assert.deepEqual(
-    data.importance.gain,
+    data.importance[0].values,
     top.map((f) => f.gain),
   )
   assert.deepEqual(data.labels, {
@@ -174,7 +176,7 @@ test('report: each chart has its container and its data, and the chart script wi
     [1, 1],
   ])
   assert.equal(series('chart-importance')[0].type, 'bar')
-  assert.deepEqual((options.get('chart-importance')!.yAxis as { data: string[] }).data, data.importance.features)
+  assert.deepEqual((options.get('chart-importance')!.yAxis as { data: string[] }).data, data.importance[0].features)
   assert.deepEqual(
     series('chart-labels').map((s) => s.data),
     [
@@ -203,7 +205,7 @@ test('report: tables show metrics, regimes, timings, metadata and artifact check
     '<code>OPENBLAS_CORETYPE=SkylakeX</code>',
     `<code>${'ab'.repeat(32)}</code>`,
     '<td class="num">123,456</td>',
-    'Top 30 of 40 features by gain.',
+    'Top 30 of 40 features by gain, the mean over the chain',
     'Method <code>isotonic+temperature</code> (temperature = 1.37). Fitted on 48,000 purged out-of-fold training rows (12 training rows no fold could predict); measured on the test rows.',
     '<th>ECE classwise</th>',
     '<th>ECE flat</th><th>MCE flat</th><th>empty flat</th>',
@@ -247,8 +249,8 @@ test('report: text from the record is escaped everywhere (model, feature, class,
   assert.equal((html.match(/<\/script>/g) ?? []).length, 3)
   parseTags(html)
   // Chart data keeps the names intact once parsed (they reach echarts as plain strings).
-  const data = chartData(html) as { importance: { features: string[] }; labels: { classes: string[] } }
-  assert.equal(data.importance.features[0], evil)
+  const data = chartData(html) as { importance: { features: string[] }[]; labels: { classes: string[] } }
+  assert.equal(data.importance[0].features[0], evil)
   assert.equal(data.labels.classes[0], evil)
 })
 
@@ -327,4 +329,217 @@ test('report: a gate run shows its member weights over time and its regret, char
     ts.map((t, i) => [t, run.gate!.regret.cumulative[i]]),
   )
   assert.ok(!renderReport(sampleRun()).includes('id="gate"'), 'no gate section without a gate')
+})
+
+/** sampleRun with the parts a trader reads: test period, benchmark, trades, importance per model, weights, windows. */
+function traderRun(trades = 3): RunRecord {
+  const run = sampleRun()
+  const eq = run.backtest!.equity
+  const n = eq.ts.length
+  run.testPeriod = {
+    start: new Date(eq.ts[0]).toISOString(),
+    end: new Date(eq.ts[n - 1]).toISOString(),
+    rows: 1234,
+    bars: n,
+  }
+  run.backtest!.benchmark = {
+    grossEquity: eq.equity.map((e) => e * 1.01),
+    buyAndHold: { gross: eq.ts.map((_, i) => 1 + i / 1000), net: eq.ts.map((_, i) => 0.998 + i / 1000) },
+  }
+  run.backtest!.byRegime = [
+    { regime: 'low_vol', trades: 2, pnl: 0.03, meanNet: 0.015, tStat: 2.5, winRate: 1 },
+    { regime: 'high_vol', trades: 1, pnl: -0.01, sharpe: 0.7, winRate: 0 },
+  ]
+  run.trades = {
+    total: trades,
+    rows: Array.from({ length: Math.min(trades, 250) }, (_, k) => ({
+      side: k % 2 ? ('short' as const) : ('long' as const),
+      size: 0.5,
+      decision: new Date(eq.ts[0] + k * 120_000).toISOString(),
+      entry: new Date(eq.ts[0] + k * 120_000 + 60_000).toISOString(),
+      exit: new Date(eq.ts[0] + k * 120_000 + 120_000).toISOString(),
+      entryPrice: 100 + k,
+      exitPrice: 101 + k,
+      gross: 0.011,
+      cost: 0.001,
+      net: 0.01,
+      reason: 'horizon' as const,
+    })),
+  }
+  run.importance = [
+    {
+      model: 'xgboost',
+      role: 'member 1 of voting',
+      method: 'shap',
+      rows: 1000,
+      features: [
+        { feature: 'rsi_14@1m', value: 0.4 },
+        { feature: '<b>atr</b>', value: 0.1 },
+      ],
+      beeswarm: {
+        class: 'up',
+        features: ['rsi_14@1m', '<b>atr</b>'],
+        points: [
+          [0, 0.3, 1],
+          [0, -0.2, 0],
+          [1, 0.05, 0.5],
+        ],
+      },
+    },
+    {
+      model: 'logistic',
+      role: 'member 2 of voting',
+      method: 'permutation',
+      rows: 800,
+      features: [
+        { feature: 'rv_60@5m', value: 0.02 },
+        { feature: 'rsi_14@1m', value: -0.001 },
+      ],
+    },
+  ]
+  run.ensembleWeightsByWindow = {
+    combiner: 'voting',
+    meaning: 'share of the vote',
+    members: ['xgboost', 'logistic'],
+    windows: [
+      { key: 'w0', testStart: '2023-10-01T00:00:00.000Z', weights: [0.6, 0.4] },
+      { key: 'w1', testStart: '2023-10-08T00:00:00.000Z', weights: [0.7, 0.3] },
+    ],
+  }
+  run.evaluation = {
+    method: 'walk_forward',
+    skipped: 0,
+    windows: ['2023-10-01', '2023-10-08'].map((d, k) => ({
+      key: `w${k}`,
+      trainStart: '2023-08-01T00:00:00.000Z',
+      testStart: `${d}T00:00:00.000Z`,
+      testEnd: `${d}T23:59:00.000Z`,
+      samples: { train: 1000, val: 200, test: 300, purged: 5 },
+      test: { auc_dir: 0.52 + k / 100, log_loss: 1.05 },
+      backtest: { total_return: 0.01 * (k + 1), sharpe: 1.1, trades: 12 + k, max_drawdown: -0.02 },
+    })),
+  }
+  return run
+}
+
+test('report: the header names the test period; equity is drawn against buy-and-hold, with and without costs', () => {
+  const run = traderRun()
+  const html = renderReport(run)
+  parseTags(html)
+  const eq = run.backtest!.equity
+  const day = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(':00.000Z', ' UTC')
+  assert.ok(html.includes(`<p>${run.runId} · test ${day(eq.ts[0])} to ${day(eq.ts[eq.ts.length - 1])} (1,234 rows) · `))
+  // Older records without testPeriod take it from the equity curve.
+  delete run.testPeriod
+  assert.ok(renderReport(run).includes(`test ${day(eq.ts[0])} to ${day(eq.ts[eq.ts.length - 1])} · `))
+  const options = runChartScript(html)
+  const series = options.get('chart-equity')!.series as { name: string; data: number[][] }[]
+  assert.deepEqual(
+    series.map((s) => s.name),
+    ['equity', 'drawdown', 'strategy before costs', 'buy and hold after costs', 'buy and hold before costs'],
+  )
+  const bm = traderRun().backtest!.benchmark!
+  assert.deepEqual(
+    series[3].data,
+    eq.ts.map((t, i) => [t, bm.buyAndHold.net[i]]),
+  )
+  // The table: where each line ends, and its deepest drawdown.
+  const last = eq.equity[eq.equity.length - 1]
+  assert.ok(html.includes(`<td>strategy after costs</td><td class="num">${fmt(last - 1)}</td>`))
+  assert.ok(html.includes(`<td>buy and hold before costs</td><td class="num">${fmt(eq.ts.length / 1000 - 0.001)}</td>`))
+})
+
+test('report: per-regime trades show the t-statistic under its own name, older records too', () => {
+  const html = renderReport(traderRun())
+  assert.ok(html.includes('<th>t-stat of mean trade</th>'))
+  const regimes = html.slice(html.indexOf('By volatility regime'))
+  assert.ok(!regimes.slice(0, regimes.indexOf('</table>')).includes('Sharpe</th>'), 'no Sharpe column there')
+  assert.ok(
+    html.includes(
+      '<td>low_vol</td><td class="num">2</td><td class="num">0.03</td><td class="num">0.015</td><td class="num">2.5</td>',
+    ),
+  )
+  // An older record's `sharpe` was the same t-statistic.
+  assert.ok(
+    html.includes(
+      '<td>high_vol</td><td class="num">1</td><td class="num">-0.01</td><td>—</td><td class="num">0.7</td>',
+    ),
+  )
+})
+
+test('report: the trade list matches the record, in pages of 100, saying how many there were', () => {
+  const run = traderRun(1234)
+  const html = renderReport(run)
+  parseTags(html)
+  assert.ok(html.includes('1,234 trades of the primary policy; the first 250 are listed (all are in trades.csv'))
+  const pages = [...html.matchAll(/<details( open)?><summary>trades ([\d,]+)–([\d,]+)<\/summary>/g)].map((m) => [
+    m[1] === ' open',
+    m[2],
+    m[3],
+  ])
+  assert.deepEqual(pages, [
+    [true, '1', '100'],
+    [false, '101', '200'],
+    [false, '201', '250'],
+  ])
+  const t = run.trades!.rows[101]
+  assert.ok(
+    html.includes(
+      `<td class="num">102</td><td>short</td><td class="num">0.5</td><td>${t.decision.replace('T', ' ').replace(':00.000Z', 'Z')}</td>`,
+    ),
+  )
+  assert.ok(
+    html.includes(
+      `<td class="num">${fmt(t.entryPrice)}</td><td class="num">${fmt(t.exitPrice)}</td><td class="num">0.011</td><td class="num">0.001</td><td class="num">0.01</td><td>horizon</td>`,
+    ),
+  )
+  const none = traderRun(0)
+  assert.ok(renderReport(none).includes('The primary policy made no trade in the test period.'))
+  assert.ok(!renderReport(sampleRun()).includes('id="trades"'), 'no section for a record from before trades were kept')
+})
+
+test('report: importance per model, labelled with model, role and method; SHAP beeswarm; weights and windows charted', () => {
+  const run = traderRun()
+  const html = renderReport(run)
+  parseTags(html)
+  assert.ok(html.includes('<h3><code>xgboost</code> (member 1 of voting): shap</h3>'))
+  assert.ok(html.includes('2 features by mean |SHAP value| (TreeSHAP, summed over classes) on 1,000 test rows'))
+  assert.ok(html.includes('<h3><code>logistic</code> (member 2 of voting): permutation</h3>'))
+  assert.ok(html.includes('on 800 validation rows of the last window (seeded; never test rows)'))
+  const options = runChartScript(html)
+  const axis = (id: string) => (options.get(id)!.yAxis as { data: string[] }).data
+  assert.deepEqual(axis('chart-importance-0'), ['rsi_14@1m', '<b>atr</b>'])
+  assert.deepEqual(axis('chart-importance-1'), ['rv_60@5m', 'rsi_14@1m'])
+  assert.deepEqual(axis('chart-beeswarm-0'), ['rsi_14@1m', '<b>atr</b>'])
+  const swarm = (options.get('chart-beeswarm-0')!.series as { data: number[][] }[])[0].data
+  assert.deepEqual(
+    swarm.map((p) => [p[0], Math.round(p[1]) + 0, p[2]]),
+    [
+      [0.3, 0, 1],
+      [-0.2, 0, 0],
+      [0.05, 1, 0.5],
+    ],
+  )
+  assert.ok(!withoutScriptBodies(html).includes('<b>atr</b>'), 'feature names escaped')
+  const weights = options.get('chart-ensemble-weights')!.series as { name: string; data: number[] }[]
+  assert.deepEqual(
+    weights.map((s) => [s.name, s.data]),
+    [
+      ['xgboost', [0.6, 0.7]],
+      ['logistic', [0.4, 0.3]],
+    ],
+  )
+  assert.ok(
+    html.includes('<td>w1</td><td>2023-10-08T00:00:00.000Z</td><td class="num">0.7</td><td class="num">0.3</td>'),
+  )
+  // Walk-forward windows: a row each and the plot of AUC and return.
+  const windows = options.get('chart-windows')!.series as { name: string; data: number[] }[]
+  assert.deepEqual(
+    windows.map((s) => s.data),
+    [
+      [0.52, 0.53],
+      [0.01, 0.02],
+    ],
+  )
+  assert.ok(html.includes('<td>2023-10-08T00:00:00.000Z</td><td>2023-10-08T23:59:00.000Z</td>'))
 })

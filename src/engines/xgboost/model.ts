@@ -24,6 +24,8 @@ export interface XgbTrainPlan {
 export interface XgbModel extends Model {
   /** SHAP contributions, row-major (n, groups, f + 1): one group per class for multiclass, last column is the bias. */
   contributions(x: DataView): { values: Float64Array; shape: readonly number[] }
+  /** The untransformed margin, row-major (n, groups): what a row's contributions sum to. */
+  margins(x: DataView): Float64Array
   /** Importance per feature column (gain by default), zero for features never split on. */
   importance(type?: ImportanceType): Float64Array
   /** Rounds kept after early stopping. */
@@ -272,6 +274,13 @@ function xgbModel(
       const b = fitted().booster
       const pred = withDMatrix(dmInput(x, spec.name, threadsFor()), (dm) => b.predict(dm, { kind: 'contribs' }))
       return { values: Float64Array.from(pred.values), shape: pred.shape }
+    },
+    margins(view: DataView) {
+      const x = featureMatrix(view, spec.name)
+      checkWidth(x)
+      const b = fitted().booster
+      const pred = withDMatrix(dmInput(x, spec.name, threadsFor()), (dm) => b.predict(dm, { kind: 'margin' }))
+      return Float64Array.from(pred.values)
     },
     importance(type: ImportanceType = 'gain') {
       const f = fitted()

@@ -4,6 +4,7 @@
  */
 import { runBacktest, withoutCosts, type BacktestResult } from '../../backtest/engine.js'
 import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
+import { buyAndHold, type BuyAndHold } from '../../backtest/benchmark.js'
 import { policyList } from '../../policy/registry.js'
 import type { WindowRecord } from '../../tracking/types.js'
 import type { RunContext } from './context.js'
@@ -17,8 +18,10 @@ export interface BacktestOutcome {
   readonly result: BacktestResult
   readonly metrics: ReturnType<typeof backtestMetrics>
   readonly regimes: ReturnType<typeof regimeBreakdown>
-  /** The primary policy's equity with every cost at zero, bar by bar with result.equity (absent for the others). */
-  readonly grossEquity?: Float64Array
+  /** The same positions backtested without costs: equity at the same bars. */
+  readonly costFree: Float64Array
+  /** Buy-and-hold over the same bars, before and after costs. */
+  readonly buyAndHold: BuyAndHold
 }
 
 /** One outcome per configured policy, the primary first. */
@@ -27,23 +30,18 @@ export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream
   // Indexed by absolute bar, like the trades' decision, entry and exit indices.
   const volAtRow = Float64Array.from(data.lf.vol, (v, i) => v / data.bars.close[i])
   const out = policyList(config.policy).map((policy, j) => {
-    const bt = runBacktest(
-      data.bars,
-      stream.positions[j],
-      stream.rows,
-      config.labels.tripleBarrier.maxHolding,
-      config.backtest,
-    )
-    const outcome = {
+    const horizon = config.labels.tripleBarrier.maxHolding
+    const bt = runBacktest(data.bars, stream.positions[j], stream.rows, horizon, config.backtest)
+    const gross = runBacktest(data.bars, stream.positions[j], stream.rows, horizon, withoutCosts(config.backtest))
+    const start = stream.rows.length ? stream.rows[0] : 0
+    return {
       policy: policy.kind,
       result: bt,
       metrics: backtestMetrics(bt),
       regimes: regimeBreakdown(bt, volAtRow),
+      costFree: gross.equity,
+      buyAndHold: buyAndHold(data.bars, start, start + bt.equity.length, config.backtest),
     }
-    if (j > 0) return outcome
-    const maxHolding = config.labels.tripleBarrier.maxHolding
-    const gross = runBacktest(data.bars, stream.positions[0], stream.rows, maxHolding, withoutCosts(config.backtest))
-    return { ...outcome, grossEquity: gross.equity }
   })
   ctx.lap('policy+backtest')
   return out

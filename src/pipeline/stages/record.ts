@@ -23,6 +23,14 @@ import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
 import {
+  benchmarkRecord,
+  ensembleWeightsRecord,
+  importanceRecords,
+  testPeriodRecord,
+  tradesCsv,
+  tradesRecord,
+} from './report-records.js'
+import {
   gateRecord,
   headRecords,
   predictionSetsReport,
@@ -197,6 +205,20 @@ export interface RecordInput {
   readonly workDir: string
 }
 
+/** The record's parts the report shows beside the metrics (src/pipeline/stages/report-records.ts). */
+function reportParts(ctx: RunContext, input: RecordInput): Partial<RunRecord> {
+  const { data, results } = input
+  const period = testPeriodRecord(input.stream.rows, data.bars)
+  const weights = ensembleWeightsRecord(results, data, ctx.config.seed)
+  const importance = importanceRecords(data, results[results.length - 1], ctx.config.seed)
+  return {
+    ...(period ? { testPeriod: period } : {}),
+    trades: tradesRecord(input.backtest[0].result.trades, data.bars),
+    ...(weights ? { ensembleWeightsByWindow: weights } : {}),
+    ...(importance.length ? { importance } : {}),
+  }
+}
+
 export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promise<RunRecord> {
   const { config } = ctx
   const { data, results } = input
@@ -242,11 +264,13 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
         ts: Array.from(bt.ts),
         equity: Array.from(bt.equity),
         drawdown: Array.from(drawdown(bt.equity)),
-        ...(primary.grossEquity ? { gross: Array.from(primary.grossEquity) } : {}),
+        gross: Array.from(primary.costFree),
       },
       metrics: { ...primary.metrics },
       byRegime: primary.regimes,
+      benchmark: benchmarkRecord(primary),
     },
+    ...reportParts(ctx, input),
     ...(Array.isArray(config.policy)
       ? { policies: input.backtest.map((o) => ({ policy: o.policy, metrics: { ...o.metrics } })) }
       : {}),
@@ -276,7 +300,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
 export async function recordStage(
   ctx: RunContext,
   record: RunRecord,
-  input: Pick<RecordInput, 'data' | 'stream' | 'workDir'>,
+  input: Pick<RecordInput, 'data' | 'stream' | 'workDir' | 'backtest'>,
   runDir: string,
   storePath: string,
 ): Promise<RunSummary> {
@@ -298,6 +322,7 @@ export async function recordStage(
       input.stream.weights,
     ),
   )
+  await writeFile(join(workDir, 'trades.csv'), tradesCsv(input.backtest[0].result.trades, input.data.bars))
   await writeFile(join(workDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
   await writeFile(join(workDir, 'config.resolved.yaml'), resolvedConfigYaml(ctx.config, record.ensembleWeights ?? null))
   await writeFile(join(workDir, 'report.html'), renderReport(record))
