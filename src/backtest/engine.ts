@@ -3,6 +3,7 @@ import type { Bars } from '../data/bars.js'
 import { executionConfigSchema } from '../policy/execution/registry.js'
 import { limitFill, type MakerFirstExecution } from '../policy/execution/maker-first.js'
 import { Account, type FillCause, type Trade } from './account.js'
+import { takerPrice } from './costs.js'
 
 export type { Trade } from './account.js'
 
@@ -122,12 +123,12 @@ export function runBacktest(
   /** A taker fill now at `raw` towards `target` of equity (a reversal closes first, then opens on what is left). */
   const cross = (t: number, raw: number, target: number, cause: FillCause) => {
     if (account.units !== 0 && sign(target) !== sign(account.units))
-      account.fill(t, -account.units, raw, raw * (1 - sign(account.units) * slip), fee, false, cause)
+      account.fill(t, -account.units, raw, takerPrice(raw, -sign(account.units), slip), fee, false, cause)
     if (target !== 0) {
       const e = account.equity(raw)
       const dir = sign((target * e) / raw - account.units)
       if (dir === 0) return
-      const price = raw * (1 + dir * slip)
+      const price = takerPrice(raw, dir, slip)
       const units = (target * e) / price - account.units
       // A resize inside the slippage band changes nothing.
       if (sign(units) !== dir) return
