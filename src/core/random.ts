@@ -9,3 +9,9 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+/** Deterministic standard normal draws (Box-Muller over seededRandom) from an explicit seed. */
+export function seededNormal(seed: number): () => number {
+  const rand = seededRandom(seed)
+  return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
+}

@@ -1,0 +1,93 @@
+/**
+ * The `rl` policy's parameters: which algorithm, what the observation reads, what the reward is, and the training
+ * budget. Only implemented algorithms parse; an input the chain does not hand to policies is refused by name.
+ */
+import { z } from 'zod'
+import { RL_INPUTS, type RlInput } from './environment.js'
+
+/** Outputs the issue names that the chain does not pass to policies (PolicyInputs) yet. */
+const NOT_PASSED = new Set(['q05', 'q50', 'q95', 'uncertainty', 'regime_score'])
+
+const inputsParam = z
+  .array(z.string())
+  .min(1)
+  .describe(`What the observation reads at each row, besides the held position: ${RL_INPUTS.join(', ')}`)
+  .superRefine((names, ctx) => {
+    names.forEach((name, i) => {
+      if (names.indexOf(name) !== i)
+        ctx.addIssue({ code: 'custom', path: [i], message: `input ${name} is named twice` })
+      else if (NOT_PASSED.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `input ${name}: the chain does not hand ${name} to policies; available: ${RL_INPUTS.join(', ')}`,
+        })
+      else if (!(RL_INPUTS as readonly string[]).includes(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `unknown input ${JSON.stringify(name)}; available: ${RL_INPUTS.join(', ')}`,
+        })
+    })
+  })
+  .transform((names) => names as RlInput[])
+
+export const rlPolicySchema = z
+  .object({
+    kind: z.literal('rl'),
+    algorithm: z.enum(['ppo']).describe('ppo: proximal policy optimisation, a Gaussian policy over the position'),
+    inputs: inputsParam,
+    outputs: z
+      .array(z.literal('position_size'))
+      .length(1)
+      .default(['position_size'])
+      .describe('What the policy outputs: the target position, a fraction of capital in [-1, 1]'),
+    seeds: z
+      .number()
+      .int()
+      .min(3)
+      .max(32)
+      .default(3)
+      .describe('Independent trainings (seeds derived from the run seed); the report gives their spread'),
+    reward: z
+      .enum(['pnl', 'differential_sharpe'])
+      .default('pnl')
+      .describe('pnl: the net P&L of each step after costs; differential_sharpe: its differential Sharpe ratio'),
+    eta: z.number().gt(0).lt(1).default(0.01).describe('Rate of the moving moments of the differential Sharpe ratio'),
+    steps: z.number().int().min(1000).max(100_000_000).default(100_000).describe('Environment steps of training'),
+    envs: z.number().int().min(1).max(4096).default(16).describe('Episodes stepped at once'),
+    rollout: z.number().int().min(8).max(4096).default(128).describe('Steps per environment between updates'),
+    episode: z.number().int().min(8).max(100_000).default(256).describe('Steps per episode'),
+    hidden: z.number().int().min(4).max(1024).default(64).describe('Units of each of the two hidden layers'),
+    gamma: z.number().gt(0).lte(1).default(0.9).describe('Discount of future rewards'),
+    lambda: z.number().gte(0).lte(1).default(0.9).describe('GAE lambda: the bias-variance trade of advantages'),
+    clip: z.number().gt(0).lt(1).default(0.2).describe('PPO clip range of the probability ratio'),
+    lr: z.number().gt(0).lt(1).default(3e-4).describe('Adam learning rate'),
+    epochs: z.number().int().min(1).max(100).default(4).describe('Passes over each rollout'),
+    minibatch: z.number().int().min(8).max(1_000_000).default(256).describe('Samples per gradient step'),
+    value_coef: z.number().min(0).max(10).default(0.5).describe('Weight of the value loss'),
+    entropy_coef: z.number().min(0).max(1).default(0).describe('Weight of the entropy bonus'),
+    log_std: z
+      .number()
+      .min(-5)
+      .max(2)
+      .default(-0.5)
+      .describe("Initial log standard deviation of the policy's Gaussian"),
+    reward_scale: z
+      .number()
+      .gt(0)
+      .optional()
+      .describe('Multiplies the P&L reward; absent: 1 / the standard deviation of the training bars’ returns'),
+    threads: z.number().int().min(1).max(256).default(1).describe('libtorch threads for training'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.minibatch > c.envs * c.rollout)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minibatch'],
+        message: `minibatch ${c.minibatch} is larger than a rollout of ${c.envs * c.rollout} samples (envs x rollout)`,
+      })
+  })
+
+export type RlPolicy = z.infer<typeof rlPolicySchema>

@@ -1,0 +1,231 @@
+/**
+ * PPO (proximal policy optimisation, clipped objective) on libtorch: a Gaussian policy over the target position
+ * whose mean is a 2-hidden-layer tanh MLP squashed by tanh, a state-independent log standard deviation, and a value
+ * MLP of the same shape; advantages by GAE. Sampled actions are clipped to [-1, 1] by the environment, their log
+ * probability taken before the clip. After each update the policy's mean is rolled out on the validation series and
+ * the best update by validation P&L is kept: the model is selected on validation, never on test.
+ */
+import { torch, tidy, noGrad, type Tensor } from '../../engines/torch/index.js'
+import { seededNormal } from '../../core/random.js'
+import { deriveSeed } from '../../core/seeds.js'
+import { epochPermutation } from '../../models/neural/data.js'
+import { linear } from '../../models/neural/layers.js'
+import { addChild, constantParameter, createModule, parameters, type Module } from '../../models/neural/nn.js'
+import { BarEnvironment, fitScaler, observationWidth, rollout, type RlSeries } from './environment.js'
+import { policyMean, type PolicyNetwork } from './mlp.js'
+import type { RlPolicy } from './params.js'
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
+
+interface Mlp extends Module {
+  forward(x: Tensor): Tensor
+}
+
+/** inputs -> hidden -> hidden -> 1, tanh between (and, for the policy, tanh on the output). */
+function mlp(inputs: number, hidden: number, squash: boolean): Mlp {
+  const m = createModule()
+  const l0 = addChild(m, 'l0', linear(inputs, hidden))
+  const l1 = addChild(m, 'l1', linear(hidden, hidden))
+  const l2 = addChild(m, 'l2', linear(hidden, 1))
+  const forward = (x: Tensor) => {
+    const y = l2.forward(l1.forward(l0.forward(x).tanh()).tanh())
+    return squash ? y.tanh() : y
+  }
+  return Object.assign(m, { forward })
+}
+
+/** The policy MLP's weights as plain numbers, with the observation scaler. */
+function exportNetwork(actor: Mlp, scaler: { center: Float64Array; spread: Float64Array }): PolicyNetwork {
+  const layers = ['l0', 'l1', 'l2'].map((name) => {
+    const layer = actor.children.get(name)!
+    const w = layer.params.get('weight')!
+    return {
+      inputs: w.shape[1],
+      outputs: w.shape[0],
+      weight: Array.from(w.toArray() as Float32Array),
+      bias: Array.from(layer.params.get('bias')!.toArray() as Float32Array),
+    }
+  })
+  return { layers, center: Array.from(scaler.center), spread: Array.from(scaler.spread) }
+}
+
+/** Net P&L of the network's deterministic positions over a series, from flat. */
+export function networkPnl(series: RlSeries, net: PolicyNetwork): number {
+  const scaler = { center: Float64Array.from(net.center), spread: Float64Array.from(net.spread) }
+  return rollout(series, (obs) => policyMean(net, obs), scaler).pnl.reduce((s, v) => s + v, 0)
+}
+
+export interface PpoResult {
+  /** The selected update's policy. */
+  readonly network: PolicyNetwork
+  /** Its net P&L on the validation series, and the update it came from (0: before any). */
+  readonly valPnl: number
+  readonly update: number
+  /** The policy after the last update (what training alone ends with, before selection). */
+  readonly last: PolicyNetwork
+  /** Environment steps taken. */
+  readonly steps: number
+}
+
+/** Standard deviation of the training bars' returns: the default reward scale's denominator. */
+function holdSpread(series: RlSeries): number {
+  let s = 0
+  let s2 = 0
+  for (let i = 0; i < series.n; i++) {
+    s += series.hold[i]
+    s2 += series.hold[i] ** 2
+  }
+  const mean = s / Math.max(1, series.n)
+  const sd = Math.sqrt(Math.max(0, s2 / Math.max(1, series.n) - mean * mean))
+  return sd > 0 ? sd : 1
+}
+
+/** Train one PPO policy with `seed`; the same seed, series and params give identical parameters. */
+export function trainPpo(train: RlSeries, val: RlSeries, params: RlPolicy, seed: number): PpoResult {
+  const t = torch()
+  t.setNumThreads(params.threads)
+  t.manualSeed(deriveSeed(seed, 'init'))
+  const width = observationWidth(train)
+  const actor = mlp(width, params.hidden, true)
+  const critic = mlp(width, params.hidden, false)
+  const logStd = constantParameter(actor, 'log_std', [1], params.log_std)
+  // A near-zero output layer starts the policy flat, so it trades only what training finds worth its costs.
+  for (const p of actor.children.get('l2')!.params.values()) tidy(() => noGrad(() => p.copy_(p.mul(0.01))))
+  const all = [...parameters(actor), ...parameters(critic)]
+  const opt = t.optimizerCreate('adam', all, { lr: params.lr })
+  const scaler = fitScaler(train)
+  const env = new BarEnvironment(train, {
+    envs: params.envs,
+    episode: params.episode,
+    reward: params.reward,
+    eta: params.eta,
+    scale: params.reward_scale ?? 1 / holdSpread(train),
+    seed: deriveSeed(seed, 'episodes'),
+    ...scaler,
+  })
+  const normal = seededNormal(deriveSeed(seed, 'exploration'))
+  const n = params.envs
+  const batch = n * params.rollout
+  const obs = new Float32Array(batch * width)
+  const actions = new Float32Array(batch)
+  const logProbs = new Float32Array(batch)
+  const values = new Float64Array(batch)
+  const rewards = new Float64Array(batch)
+  const dones = new Uint8Array(batch)
+  const advantages = new Float32Array(batch)
+  const returns = new Float32Array(batch)
+  const stepActions = new Float64Array(n)
+  const minibatch = Math.min(params.minibatch, batch)
+  const updates = Math.ceil(params.steps / batch)
+
+  const evaluate = () => tidy(() => noGrad(() => exportNetwork(actor, scaler)))
+  let best = evaluate()
+  let bestPnl = networkPnl(val, best)
+  let bestUpdate = 0
+  let last = best
+  try {
+    for (let u = 1; u <= updates; u++) {
+      const std = Math.exp(logStd.item())
+      const logStdNow = Math.log(std)
+      for (let s = 0; s < params.rollout; s++) {
+        obs.set(env.obs, s * n * width)
+        const [mean, value] = tidy(() =>
+          noGrad(() => {
+            const x = t.tensor(env.obs, [n, width])
+            return [actor.forward(x).toArray() as Float32Array, critic.forward(x).toArray() as Float32Array]
+          }),
+        )
+        for (let e = 0; e < n; e++) {
+          const z = normal()
+          const a = mean[e] + std * z
+          const k = s * n + e
+          actions[k] = a
+          logProbs[k] = -0.5 * z * z - logStdNow - HALF_LOG_2PI
+          values[k] = value[e]
+          stepActions[e] = a
+        }
+        env.step(stepActions)
+        rewards.set(env.rewards, s * n)
+        dones.set(env.dones, s * n)
+      }
+      const lastValues = tidy(() =>
+        noGrad(() => critic.forward(t.tensor(env.obs, [n, width])).toArray() as Float32Array),
+      )
+      generalisedAdvantages(rewards, values, dones, lastValues, n, params.gamma, params.lambda, advantages, returns)
+      tidy(() => {
+        const obsT = t.tensor(obs, [batch, width])
+        const actT = t.tensor(actions, [batch, 1])
+        const logpT = t.tensor(logProbs, [batch, 1])
+        const advT = t.tensor(advantages, [batch, 1])
+        const retT = t.tensor(returns, [batch, 1])
+        for (let epoch = 0; epoch < params.epochs; epoch++) {
+          const perm = epochPermutation(batch, deriveSeed(seed, 'minibatches', u), epoch)
+          for (let s = 0; s + minibatch <= batch; s += minibatch) {
+            tidy(() => {
+              const idx = t.tensor(perm.subarray(s, s + minibatch), [minibatch], 'int32').to('int64')
+              const x = obsT.indexSelect(0, idx)
+              const a = actT.indexSelect(0, idx)
+              const adv0 = advT.indexSelect(0, idx)
+              const adv = adv0.sub(adv0.mean()).div(adv0.var().sqrt().add(1e-8))
+              const mean = actor.forward(x)
+              const z = a.sub(mean).div(logStd.exp())
+              const logp = z.square().mul(-0.5).sub(logStd).sub(HALF_LOG_2PI)
+              const ratio = logp.sub(logpT.indexSelect(0, idx)).exp()
+              const surrogate = ratio.mul(adv).minimum(ratio.clamp(1 - params.clip, 1 + params.clip).mul(adv))
+              const policyLoss = surrogate.mean().neg()
+              const valueLoss = critic.forward(x).sub(retT.indexSelect(0, idx)).square().mean()
+              // The Gaussian's entropy is log std plus a constant.
+              const loss = policyLoss.add(valueLoss.mul(params.value_coef)).sub(logStd.sum().mul(params.entropy_coef))
+              t.optimizerZeroGrad(opt)
+              loss.backward()
+              t.clipGradNorm(all, 0.5)
+              t.optimizerStep(opt)
+            })
+          }
+        }
+      })
+      const candidate = evaluate()
+      last = candidate
+      const pnl = networkPnl(val, candidate)
+      if (!Number.isFinite(pnl)) throw new Error(`policy rl: PPO diverged at update ${u} (validation P&L ${pnl})`)
+      if (pnl > bestPnl) {
+        best = candidate
+        bestPnl = pnl
+        bestUpdate = u
+      }
+    }
+  } finally {
+    for (const p of [...all]) p.dispose()
+  }
+  return { network: best, valPnl: bestPnl, update: bestUpdate, last, steps: updates * batch }
+}
+
+/**
+ * GAE(lambda) over a rollout stored step-major ((step, env) at step * envs + env); an episode's end cuts the
+ * bootstrap. Writes the advantages and the value targets (advantage plus value).
+ */
+export function generalisedAdvantages(
+  rewards: Float64Array,
+  values: Float64Array,
+  dones: Uint8Array,
+  lastValues: ArrayLike<number>,
+  envs: number,
+  gamma: number,
+  lambda: number,
+  advantages: Float32Array,
+  returns: Float32Array,
+): void {
+  const steps = rewards.length / envs
+  for (let e = 0; e < envs; e++) {
+    let running = 0
+    for (let s = steps - 1; s >= 0; s--) {
+      const k = s * envs + e
+      const live = dones[k] ? 0 : 1
+      const next = s === steps - 1 ? lastValues[e] : values[k + envs]
+      const delta = rewards[k] + gamma * next * live - values[k]
+      running = delta + gamma * lambda * live * running
+      advantages[k] = running
+      returns[k] = running + values[k]
+    }
+  }
+}
