@@ -1,13 +1,15 @@
 /**
- * Training an `rl` policy as the run does: one PPO training per seed (seeds derived from the run's), each selected
+ * Training an `rl` policy as the run does: one training (PPO or SAC) per seed (seeds derived from the run's), each selected
  * on validation, each evaluated once on test; the policy kept is the seed with the best validation P&L, and the
  * seeds' test P&L gives a mean with a 95% Student-t interval (the spread that training luck alone makes).
  */
 import { deriveSeed } from '../../core/seeds.js'
 import { rollout, type RlSeries } from './environment.js'
 import { policyMean, type PolicyNetwork } from './mlp.js'
-import type { RlPolicy } from './params.js'
-import { networkPnl, trainPpo } from './ppo.js'
+import type { PpoPolicy, RlPolicy, SacPolicy } from './params.js'
+import { networkPnl, type TrainResult } from './networks.js'
+import { trainPpo } from './ppo.js'
+import { trainSac } from './sac.js'
 
 /** Two-sided 95% quantiles of Student's t for 1..31 degrees of freedom (the schema allows 3..32 seeds). */
 const T975 = [
@@ -52,10 +54,17 @@ export interface RlFit {
   readonly testPnl: MeanInterval
 }
 
+/** One training of the configured algorithm with one seed. */
+function train_(train: RlSeries, val: RlSeries, params: RlPolicy, seed: number): TrainResult {
+  return params.algorithm === 'ppo'
+    ? trainPpo(train, val, params as PpoPolicy, seed)
+    : trainSac(train, val, params as SacPolicy, seed)
+}
+
 export function fitRlPolicy(train: RlSeries, val: RlSeries, test: RlSeries, params: RlPolicy, rootSeed: number): RlFit {
   const seeds = Array.from({ length: params.seeds }, (_, i) => {
     const seed = deriveSeed(rootSeed, 'policy', 'rl', params.algorithm, i)
-    const r = trainPpo(train, val, params, seed)
+    const r = train_(train, val, params, seed)
     return {
       seed,
       valPnl: r.valPnl,

@@ -32,39 +32,50 @@ const inputsParam = z
   })
   .transform((names) => names as RlInput[])
 
-export const rlPolicySchema = z
+/** What every algorithm reads: the observation, the reward, seeds and budget, the network. */
+const shared = {
+  kind: z.literal('rl'),
+  inputs: inputsParam,
+  outputs: z
+    .array(z.literal('position_size'))
+    .length(1)
+    .default(['position_size'])
+    .describe('What the policy outputs: the target position, a fraction of capital in [-1, 1]'),
+  seeds: z
+    .number()
+    .int()
+    .min(3)
+    .max(32)
+    .default(3)
+    .describe('Independent trainings (seeds derived from the run seed); the report gives their spread'),
+  reward: z
+    .enum(['pnl', 'differential_sharpe'])
+    .default('pnl')
+    .describe('pnl: the net P&L of each step after costs; differential_sharpe: its differential Sharpe ratio'),
+  eta: z.number().gt(0).lt(1).default(0.01).describe('Rate of the moving moments of the differential Sharpe ratio'),
+  steps: z.number().int().min(1000).max(100_000_000).default(100_000).describe('Environment steps of training'),
+  envs: z.number().int().min(1).max(4096).default(16).describe('Episodes stepped at once'),
+  episode: z.number().int().min(8).max(100_000).default(256).describe('Steps per episode'),
+  hidden: z.number().int().min(4).max(1024).default(64).describe('Units of each of the two hidden layers'),
+  gamma: z.number().gt(0).lte(1).default(0.9).describe('Discount of future rewards'),
+  lr: z.number().gt(0).lt(1).default(3e-4).describe('Adam learning rate'),
+  minibatch: z.number().int().min(8).max(1_000_000).default(256).describe('Samples per gradient step'),
+  reward_scale: z
+    .number()
+    .gt(0)
+    .optional()
+    .describe('Multiplies the P&L reward; absent: 1 / the standard deviation of the training bars’ returns'),
+  threads: z.number().int().min(1).max(256).default(1).describe('libtorch threads for training'),
+}
+
+export const ppoPolicySchema = z
   .object({
-    kind: z.literal('rl'),
-    algorithm: z.enum(['ppo']).describe('ppo: proximal policy optimisation, a Gaussian policy over the position'),
-    inputs: inputsParam,
-    outputs: z
-      .array(z.literal('position_size'))
-      .length(1)
-      .default(['position_size'])
-      .describe('What the policy outputs: the target position, a fraction of capital in [-1, 1]'),
-    seeds: z
-      .number()
-      .int()
-      .min(3)
-      .max(32)
-      .default(3)
-      .describe('Independent trainings (seeds derived from the run seed); the report gives their spread'),
-    reward: z
-      .enum(['pnl', 'differential_sharpe'])
-      .default('pnl')
-      .describe('pnl: the net P&L of each step after costs; differential_sharpe: its differential Sharpe ratio'),
-    eta: z.number().gt(0).lt(1).default(0.01).describe('Rate of the moving moments of the differential Sharpe ratio'),
-    steps: z.number().int().min(1000).max(100_000_000).default(100_000).describe('Environment steps of training'),
-    envs: z.number().int().min(1).max(4096).default(16).describe('Episodes stepped at once'),
+    ...shared,
+    algorithm: z.literal('ppo').describe('ppo: proximal policy optimisation, a Gaussian policy over the position'),
     rollout: z.number().int().min(8).max(4096).default(128).describe('Steps per environment between updates'),
-    episode: z.number().int().min(8).max(100_000).default(256).describe('Steps per episode'),
-    hidden: z.number().int().min(4).max(1024).default(64).describe('Units of each of the two hidden layers'),
-    gamma: z.number().gt(0).lte(1).default(0.9).describe('Discount of future rewards'),
     lambda: z.number().gte(0).lte(1).default(0.9).describe('GAE lambda: the bias-variance trade of advantages'),
     clip: z.number().gt(0).lt(1).default(0.2).describe('PPO clip range of the probability ratio'),
-    lr: z.number().gt(0).lt(1).default(3e-4).describe('Adam learning rate'),
     epochs: z.number().int().min(1).max(100).default(4).describe('Passes over each rollout'),
-    minibatch: z.number().int().min(8).max(1_000_000).default(256).describe('Samples per gradient step'),
     value_coef: z.number().min(0).max(10).default(0.5).describe('Weight of the value loss'),
     entropy_coef: z.number().min(0).max(1).default(0).describe('Weight of the entropy bonus'),
     log_std: z
@@ -73,21 +84,29 @@ export const rlPolicySchema = z
       .max(2)
       .default(-0.5)
       .describe("Initial log standard deviation of the policy's Gaussian"),
-    reward_scale: z
-      .number()
-      .gt(0)
-      .optional()
-      .describe('Multiplies the P&L reward; absent: 1 / the standard deviation of the training bars’ returns'),
-    threads: z.number().int().min(1).max(256).default(1).describe('libtorch threads for training'),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    if (c.minibatch > c.envs * c.rollout)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['minibatch'],
-        message: `minibatch ${c.minibatch} is larger than a rollout of ${c.envs * c.rollout} samples (envs x rollout)`,
-      })
-  })
 
+export const sacPolicySchema = z
+  .object({
+    ...shared,
+    algorithm: z
+      .literal('sac')
+      .describe('sac: soft actor-critic, a tanh-squashed Gaussian policy, twin Q networks, tuned entropy'),
+    tau: z.number().gt(0).lte(1).default(0.01).describe('Polyak rate of the target Q networks'),
+    start_steps: z
+      .number()
+      .int()
+      .min(0)
+      .default(2048)
+      .describe('Environment steps of uniformly random positions before the policy acts'),
+    buffer: z.number().int().min(1000).default(1_000_000).describe('Transitions the replay buffer keeps'),
+    alpha: z.number().gt(0).max(10).default(0.02).describe('Initial weight of the entropy bonus (then tuned)'),
+  })
+  .strict()
+
+export const rlPolicySchema = z.discriminatedUnion('algorithm', [ppoPolicySchema, sacPolicySchema])
+
+export type PpoPolicy = z.infer<typeof ppoPolicySchema>
+export type SacPolicy = z.infer<typeof sacPolicySchema>
 export type RlPolicy = z.infer<typeof rlPolicySchema>

@@ -5,92 +5,32 @@
  * probability taken before the clip. After each update the policy's mean is rolled out on the validation series and
  * the best update by validation P&L is kept: the model is selected on validation, never on test.
  */
-import { torch, tidy, noGrad, type Tensor } from '../../engines/torch/index.js'
+import { tidy, noGrad } from '../../engines/torch/index.js'
 import { seededNormal } from '../../core/random.js'
 import { deriveSeed } from '../../core/seeds.js'
 import { epochPermutation } from '../../models/neural/data.js'
-import { linear } from '../../models/neural/layers.js'
-import { addChild, constantParameter, createModule, parameters, type Module } from '../../models/neural/nn.js'
-import { BarEnvironment, fitScaler, observationWidth, rollout, type RlSeries } from './environment.js'
-import { policyMean, type PolicyNetwork } from './mlp.js'
-import type { RlPolicy } from './params.js'
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
-
-interface Mlp extends Module {
-  forward(x: Tensor): Tensor
-}
-
-/** inputs -> hidden -> hidden -> 1, tanh between (and, for the policy, tanh on the output). */
-function mlp(inputs: number, hidden: number, squash: boolean): Mlp {
-  const m = createModule()
-  const l0 = addChild(m, 'l0', linear(inputs, hidden))
-  const l1 = addChild(m, 'l1', linear(hidden, hidden))
-  const l2 = addChild(m, 'l2', linear(hidden, 1))
-  const forward = (x: Tensor) => {
-    const y = l2.forward(l1.forward(l0.forward(x).tanh()).tanh())
-    return squash ? y.tanh() : y
-  }
-  return Object.assign(m, { forward })
-}
-
-/** The policy MLP's weights as plain numbers, with the observation scaler. */
-function exportNetwork(actor: Mlp, scaler: { center: Float64Array; spread: Float64Array }): PolicyNetwork {
-  const layers = ['l0', 'l1', 'l2'].map((name) => {
-    const layer = actor.children.get(name)!
-    const w = layer.params.get('weight')!
-    return {
-      inputs: w.shape[1],
-      outputs: w.shape[0],
-      weight: Array.from(w.toArray() as Float32Array),
-      bias: Array.from(layer.params.get('bias')!.toArray() as Float32Array),
-    }
-  })
-  return { layers, center: Array.from(scaler.center), spread: Array.from(scaler.spread) }
-}
-
-/** Net P&L of the network's deterministic positions over a series, from flat. */
-export function networkPnl(series: RlSeries, net: PolicyNetwork): number {
-  const scaler = { center: Float64Array.from(net.center), spread: Float64Array.from(net.spread) }
-  return rollout(series, (obs) => policyMean(net, obs), scaler).pnl.reduce((s, v) => s + v, 0)
-}
-
-export interface PpoResult {
-  /** The selected update's policy. */
-  readonly network: PolicyNetwork
-  /** Its net P&L on the validation series, and the update it came from (0: before any). */
-  readonly valPnl: number
-  readonly update: number
-  /** The policy after the last update (what training alone ends with, before selection). */
-  readonly last: PolicyNetwork
-  /** Environment steps taken. */
-  readonly steps: number
-}
-
-/** Standard deviation of the training bars' returns: the default reward scale's denominator. */
-function holdSpread(series: RlSeries): number {
-  let s = 0
-  let s2 = 0
-  for (let i = 0; i < series.n; i++) {
-    s += series.hold[i]
-    s2 += series.hold[i] ** 2
-  }
-  const mean = s / Math.max(1, series.n)
-  const sd = Math.sqrt(Math.max(0, s2 / Math.max(1, series.n) - mean * mean))
-  return sd > 0 ? sd : 1
-}
+import { constantParameter, parameters } from '../../models/neural/nn.js'
+import { BarEnvironment, fitScaler, observationWidth, type RlSeries } from './environment.js'
+import {
+  HALF_LOG_2PI,
+  exportPolicy,
+  holdSpread,
+  mlp,
+  seedTorch,
+  shrinkOutput,
+  ValidationSelection,
+  type TrainResult,
+} from './networks.js'
+import type { PpoPolicy } from './params.js'
 
 /** Train one PPO policy with `seed`; the same seed, series and params give identical parameters. */
-export function trainPpo(train: RlSeries, val: RlSeries, params: RlPolicy, seed: number): PpoResult {
-  const t = torch()
-  t.setNumThreads(params.threads)
-  t.manualSeed(deriveSeed(seed, 'init'))
+export function trainPpo(train: RlSeries, val: RlSeries, params: PpoPolicy, seed: number): TrainResult {
+  const t = seedTorch(params.threads, deriveSeed(seed, 'init'))
   const width = observationWidth(train)
-  const actor = mlp(width, params.hidden, true)
-  const critic = mlp(width, params.hidden, false)
+  const actor = mlp(width, params.hidden, 1)
+  const critic = mlp(width, params.hidden, 1)
   const logStd = constantParameter(actor, 'log_std', [1], params.log_std)
-  // A near-zero output layer starts the policy flat, so it trades only what training finds worth its costs.
-  for (const p of actor.children.get('l2')!.params.values()) tidy(() => noGrad(() => p.copy_(p.mul(0.01))))
+  shrinkOutput(actor, 0.01)
   const all = [...parameters(actor), ...parameters(critic)]
   const opt = t.optimizerCreate('adam', all, { lr: params.lr })
   const scaler = fitScaler(train)
@@ -118,11 +58,8 @@ export function trainPpo(train: RlSeries, val: RlSeries, params: RlPolicy, seed:
   const minibatch = Math.min(params.minibatch, batch)
   const updates = Math.ceil(params.steps / batch)
 
-  const evaluate = () => tidy(() => noGrad(() => exportNetwork(actor, scaler)))
-  let best = evaluate()
-  let bestPnl = networkPnl(val, best)
-  let bestUpdate = 0
-  let last = best
+  const policy = (x: Parameters<typeof actor.forward>[0]) => actor.forward(x).tanh()
+  const selection = new ValidationSelection(val, exportPolicy(actor, scaler), 'PPO')
   try {
     for (let u = 1; u <= updates; u++) {
       const std = Math.exp(logStd.item())
@@ -132,7 +69,7 @@ export function trainPpo(train: RlSeries, val: RlSeries, params: RlPolicy, seed:
         const [mean, value] = tidy(() =>
           noGrad(() => {
             const x = t.tensor(env.obs, [n, width])
-            return [actor.forward(x).toArray() as Float32Array, critic.forward(x).toArray() as Float32Array]
+            return [policy(x).toArray() as Float32Array, critic.forward(x).toArray() as Float32Array]
           }),
         )
         for (let e = 0; e < n; e++) {
@@ -167,7 +104,7 @@ export function trainPpo(train: RlSeries, val: RlSeries, params: RlPolicy, seed:
               const a = actT.indexSelect(0, idx)
               const adv0 = advT.indexSelect(0, idx)
               const adv = adv0.sub(adv0.mean()).div(adv0.var().sqrt().add(1e-8))
-              const mean = actor.forward(x)
+              const mean = policy(x)
               const z = a.sub(mean).div(logStd.exp())
               const logp = z.square().mul(-0.5).sub(logStd).sub(HALF_LOG_2PI)
               const ratio = logp.sub(logpT.indexSelect(0, idx)).exp()
@@ -184,20 +121,12 @@ export function trainPpo(train: RlSeries, val: RlSeries, params: RlPolicy, seed:
           }
         }
       })
-      const candidate = evaluate()
-      last = candidate
-      const pnl = networkPnl(val, candidate)
-      if (!Number.isFinite(pnl)) throw new Error(`policy rl: PPO diverged at update ${u} (validation P&L ${pnl})`)
-      if (pnl > bestPnl) {
-        best = candidate
-        bestPnl = pnl
-        bestUpdate = u
-      }
+      selection.offer(u, exportPolicy(actor, scaler))
     }
   } finally {
     for (const p of [...all]) p.dispose()
   }
-  return { network: best, valPnl: bestPnl, update: bestUpdate, last, steps: updates * batch }
+  return selection.result(updates * batch)
 }
 
 /**

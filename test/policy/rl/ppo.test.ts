@@ -3,14 +3,14 @@ import test from 'node:test'
 import { torchAvailability } from '../../../src/engines/torch/index.js'
 import { turnoverPerStep } from '../../../src/policy/rl/environment.js'
 import { fitRlPolicy, networkPositions } from '../../../src/policy/rl/fit.js'
-import { rlPolicySchema } from '../../../src/policy/rl/params.js'
+import { ppoPolicySchema, rlPolicySchema } from '../../../src/policy/rl/params.js'
 import { generalisedAdvantages, trainPpo } from '../../../src/policy/rl/ppo.js'
 import { planted, pnlOf } from './synthetic.js'
 
 const skip = torchAvailability().ok ? false : 'libtorch addon not built'
 
 /** A small budget: the suite is shared. */
-const FAST = rlPolicySchema.parse({
+const FAST = ppoPolicySchema.parse({
   kind: 'rl',
   algorithm: 'ppo',
   inputs: ['p_up'],
@@ -63,7 +63,11 @@ test('ppo: params are strict, and inputs the chain does not hand to policies are
   assert.match(JSON.stringify(bad({ inputs: ['p_upp'] }).error?.issues), /unknown input/)
   assert.match(JSON.stringify(bad({ seeds: 2 }).error?.issues), /too_small|>=3/)
   assert.equal(bad({ learning_rate: 1 }).success, false)
-  assert.equal(bad({ algorithm: 'sac' }).success, false)
+  assert.equal(bad({ algorithm: 'td3' }).success, false)
+  // A key of another algorithm is refused, not ignored.
+  assert.equal(bad({ tau: 0.1 }).success, false)
+  assert.equal(bad({ algorithm: 'sac', clip: 0.1 }).success, false)
+  assert.equal(rlPolicySchema.parse({ kind: 'rl', algorithm: 'sac', inputs: ['p'] }).algorithm, 'sac')
 })
 
 test('ppo: the same seed twice gives identical policy parameters, another seed other ones', { skip }, () => {
