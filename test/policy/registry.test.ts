@@ -9,38 +9,9 @@ import {
   policyRegistry,
   type PolicyConfig,
 } from '../../src/policy/registry.js'
-import type { Bars } from '../../src/data/bars.js'
-import type { PolicyInputs } from '../../src/policy/contract.js'
-import { seededRandom } from '../../src/core/random.js'
-import { marketOf, randomBars, randomInputs } from './fixture.js'
+import { marketOf, perturbed, randomBars, randomInputs } from './fixture.js'
 
 const single = (raw: unknown) => policyConfigSchema.parse(raw) as PolicyConfig
-
-/** Inputs and bars with every row from `from` on replaced by other random values. */
-function perturbed(ins: PolicyInputs, bars: Bars, rows: Int32Array, from: number, seed: number) {
-  const rand = seededRandom(seed)
-  const other = randomInputs(ins.n, seed + 1)
-  const copy = (a: Float64Array, b: Float64Array, width: number) => {
-    const out = Float64Array.from(a)
-    out.set(b.subarray(from * width), from * width)
-    return out
-  }
-  const next: PolicyInputs = {
-    ...ins,
-    p: copy(ins.p, other.p, 3),
-    p_up: copy(ins.p_up!, other.p_up!, 1),
-    E_r: copy(ins.E_r!, other.E_r!, 1),
-    q_lo: copy(ins.q_lo!, other.q_lo!, 1),
-    q_hi: copy(ins.q_hi!, other.q_hi!, 1),
-  }
-  // Every bar after the decision bar of row `from - 1` moves.
-  const cut = rows[from - 1] + 1
-  const scale = (a: Float64Array) => Float64Array.from(a, (v, i) => (i >= cut ? v * (0.9 + 0.2 * rand()) : v))
-  const moved: Bars = { ...bars, open: scale(bars.open), close: scale(bars.close), volume: scale(bars.volume) }
-  const high = Float64Array.from(moved.close, (c, i) => (i >= cut ? Math.max(c, moved.open[i]) * 1.001 : bars.high[i]))
-  const low = Float64Array.from(moved.close, (c, i) => (i >= cut ? Math.min(c, moved.open[i]) * 0.999 : bars.low[i]))
-  return { inputs: next, bars: { ...moved, high, low } }
-}
 
 /** Params that make each entry read everything it can (p_up, the interval) and trade often. */
 const VARIANTS: Record<string, unknown[]> = {

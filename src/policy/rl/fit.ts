@@ -55,7 +55,7 @@ export interface RlFit {
 }
 
 /** One training of the configured algorithm with one seed. */
-function train_(train: RlSeries, val: RlSeries, params: RlPolicy, seed: number): TrainResult {
+export function trainRl(train: RlSeries, val: RlSeries, params: RlPolicy, seed: number): TrainResult {
   return params.algorithm === 'ppo'
     ? trainPpo(train, val, params as PpoPolicy, seed)
     : trainSac(train, val, params as SacPolicy, seed)
@@ -64,7 +64,7 @@ function train_(train: RlSeries, val: RlSeries, params: RlPolicy, seed: number):
 export function fitRlPolicy(train: RlSeries, val: RlSeries, test: RlSeries, params: RlPolicy, rootSeed: number): RlFit {
   const seeds = Array.from({ length: params.seeds }, (_, i) => {
     const seed = deriveSeed(rootSeed, 'policy', 'rl', params.algorithm, i)
-    const r = train_(train, val, params, seed)
+    const r = trainRl(train, val, params, seed)
     return {
       seed,
       valPnl: r.valPnl,

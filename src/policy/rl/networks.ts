@@ -4,10 +4,12 @@
  * validation series is kept; test is never looked at).
  */
 import { torch, tidy, noGrad, type Tensor } from '../../engines/torch/index.js'
+import { deriveSeed } from '../../core/seeds.js'
 import { linear } from '../../models/neural/layers.js'
 import { addChild, createModule, type Module } from '../../models/neural/nn.js'
-import { rollout, type RlSeries } from './environment.js'
+import { BarEnvironment, fitScaler, rollout, type RlSeries } from './environment.js'
 import { policyMean, type PolicyNetwork } from './mlp.js'
+import type { RlPolicy } from './params.js'
 
 export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
 
@@ -123,4 +125,23 @@ export function seedTorch(threads: number, seed: number): ReturnType<typeof torc
   t.setNumThreads(threads)
   t.manualSeed(seed)
   return t
+}
+
+/** The training environment of one seed's run, and the observation scaler fitted on the training rows. */
+export function trainingEnvironment(
+  train: RlSeries,
+  params: RlPolicy,
+  seed: number,
+): { env: BarEnvironment; scaler: { center: Float64Array; spread: Float64Array } } {
+  const scaler = fitScaler(train)
+  const env = new BarEnvironment(train, {
+    envs: params.envs,
+    episode: params.episode,
+    reward: params.reward,
+    eta: params.eta,
+    scale: params.reward_scale ?? 1 / holdSpread(train),
+    seed: deriveSeed(seed, 'episodes'),
+    ...scaler,
+  })
+  return { env, scaler }
 }

@@ -10,14 +10,14 @@ import { seededNormal } from '../../core/random.js'
 import { deriveSeed } from '../../core/seeds.js'
 import { epochPermutation } from '../../models/neural/data.js'
 import { constantParameter, parameters } from '../../models/neural/nn.js'
-import { BarEnvironment, fitScaler, observationWidth, type RlSeries } from './environment.js'
+import { observationWidth, type RlSeries } from './environment.js'
 import {
   HALF_LOG_2PI,
   exportPolicy,
-  holdSpread,
   mlp,
   seedTorch,
   shrinkOutput,
+  trainingEnvironment,
   ValidationSelection,
   type TrainResult,
 } from './networks.js'
@@ -33,16 +33,7 @@ export function trainPpo(train: RlSeries, val: RlSeries, params: PpoPolicy, seed
   shrinkOutput(actor, 0.01)
   const all = [...parameters(actor), ...parameters(critic)]
   const opt = t.optimizerCreate('adam', all, { lr: params.lr })
-  const scaler = fitScaler(train)
-  const env = new BarEnvironment(train, {
-    envs: params.envs,
-    episode: params.episode,
-    reward: params.reward,
-    eta: params.eta,
-    scale: params.reward_scale ?? 1 / holdSpread(train),
-    seed: deriveSeed(seed, 'episodes'),
-    ...scaler,
-  })
+  const { env, scaler } = trainingEnvironment(train, params, seed)
   const normal = seededNormal(deriveSeed(seed, 'exploration'))
   const n = params.envs
   const batch = n * params.rollout

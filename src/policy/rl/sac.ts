@@ -9,14 +9,14 @@ import { tidy, noGrad, type Tensor } from '../../engines/torch/index.js'
 import { seededNormal, seededRandom } from '../../core/random.js'
 import { deriveSeed } from '../../core/seeds.js'
 import { parameters, stateDict } from '../../models/neural/nn.js'
-import { BarEnvironment, fitScaler, observationWidth, type RlSeries } from './environment.js'
+import { observationWidth, type RlSeries } from './environment.js'
 import {
   HALF_LOG_2PI,
   exportPolicy,
-  holdSpread,
   mlp,
   seedTorch,
   shrinkOutput,
+  trainingEnvironment,
   ValidationSelection,
   type Mlp,
   type TrainResult,
@@ -50,17 +50,9 @@ export function trainSac(train: RlSeries, val: RlSeries, params: SacPolicy, seed
   const actorOpt = t.optimizerCreate('adam', actorParams, { lr: params.lr })
   const criticOpt = t.optimizerCreate('adam', criticParams, { lr: params.lr })
   const alphaOpt = t.optimizerCreate('adam', [logAlpha], { lr: params.lr })
-  const scaler = fitScaler(train)
   const n = params.envs
-  const env = new BarEnvironment(train, {
-    envs: n,
-    episode: params.episode,
-    reward: params.reward,
-    eta: params.eta,
-    scale: params.reward_scale ?? 1 / holdSpread(train),
-    seed: deriveSeed(seed, 'episodes'),
-    ...scaler,
-  })
+  const { env, scaler } = trainingEnvironment(train, params, seed)
+
   const vectorSteps = Math.ceil(params.steps / n)
   const capacity = Math.min(params.buffer, vectorSteps * n)
   const obs = new Float32Array(capacity * width)

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
 import test from 'node:test'
 import { seededRandom } from '../../../src/core/random.js'
-import type { Bars } from '../../../src/data/bars.js'
-import type { PolicyInputs } from '../../../src/policy/contract.js'
 import {
   BarEnvironment,
   differentialSharpe,
@@ -14,7 +12,7 @@ import {
   turnoverPerStep,
   type RlInput,
 } from '../../../src/policy/rl/environment.js'
-import { marketOf, randomBars, randomInputs } from '../fixture.js'
+import { marketOf, perturbed, randomBars, randomInputs } from '../fixture.js'
 
 const TAKER = { fees: 4, slippage: 1 }
 const ALL: RlInput[] = ['p', 'p_up', 'E_r', 'q_lo', 'q_hi', 'return_1']
@@ -87,28 +85,6 @@ test('rl environment: the differential Sharpe ratio matches its definition by ha
   // No variance yet: no signal, never NaN.
   assert.equal(differentialSharpe({ a: 0, b: 0 }, 0.01, eta), 0)
 })
-
-/** Inputs and bars with every row from `from` on (and every bar after row from - 1's bar) replaced. */
-function perturbed(ins: PolicyInputs, bars: Bars, rows: Int32Array, from: number, seed: number) {
-  const other = randomInputs(ins.n, seed)
-  const rand = seededRandom(seed)
-  const copy = (a: Float64Array, b: Float64Array, w: number) => {
-    const out = Float64Array.from(a)
-    out.set(b.subarray(from * w), from * w)
-    return out
-  }
-  const next: PolicyInputs = {
-    ...ins,
-    p: copy(ins.p, other.p, 3),
-    p_up: copy(ins.p_up!, other.p_up!, 1),
-    E_r: copy(ins.E_r!, other.E_r!, 1),
-    q_lo: copy(ins.q_lo!, other.q_lo!, 1),
-    q_hi: copy(ins.q_hi!, other.q_hi!, 1),
-  }
-  const cut = rows[from - 1] + 1
-  const scale = (a: Float64Array) => Float64Array.from(a, (v, i) => (i >= cut ? v * (0.9 + 0.2 * rand()) : v))
-  return { inputs: next, bars: { ...bars, open: scale(bars.open), close: scale(bars.close) } }
-}
 
 test('rl environment: perturbing every bar and output after t changes no observation or action at or before t', () => {
   const bars = randomBars(400, 7)

@@ -5,7 +5,9 @@
 import { seededNormal, seededRandom } from '../../../src/core/random.js'
 import type { Bars } from '../../../src/data/bars.js'
 import type { MarketState, PolicyInputs } from '../../../src/policy/contract.js'
-import { rlSeries, stepPnl, type RlSeries } from '../../../src/policy/rl/environment.js'
+import { rlSeries, stepPnl, turnoverPerStep, type RlSeries } from '../../../src/policy/rl/environment.js'
+import { fitRlPolicy, networkPositions, type RlFit } from '../../../src/policy/rl/fit.js'
+import type { RlPolicy } from '../../../src/policy/rl/params.js'
 
 export const COSTS = { fees: 2, slippage: 1 }
 
@@ -63,4 +65,28 @@ export function pnlOf(series: RlSeries, positions: Float64Array): number {
     held = positions[i]
   }
   return sum
+}
+
+/** Every seed of a fit on the planted signal (edge 0.002), with the oracle's test P&L. */
+export function plantedFit(params: RlPolicy, rootSeed: number): { fit: RlFit; oracle: number; test: RlSeries } {
+  const tst = planted(1000, 0.002, 13)
+  const fit = fitRlPolicy(
+    planted(4000, 0.002, 11).series,
+    planted(1000, 0.002, 12).series,
+    tst.series,
+    params,
+    rootSeed,
+  )
+  return { fit, oracle: pnlOf(tst.series, tst.sign), test: tst.series }
+}
+
+/** Each seed's test turnover per step on pure noise: the selected policy's, and the last update's. */
+export function noiseTurnovers(params: RlPolicy, rootSeed: number): { seed: number; selected: number; last: number }[] {
+  const tst = planted(1000, 0, 23).series
+  const fit = fitRlPolicy(planted(4000, 0, 21).series, planted(1000, 0, 22).series, tst, params, rootSeed)
+  return fit.seeds.map((s) => ({
+    seed: s.seed,
+    selected: turnoverPerStep(networkPositions(tst, s.network)),
+    last: turnoverPerStep(networkPositions(tst, s.last)),
+  }))
 }
