@@ -116,6 +116,10 @@ export default async function run(): Promise<void> {
     const t0 = process.hrtime.bigint()
     const ours = trainPpo(train, val, params, SEED)
     const oursSeconds = Number(process.hrtime.bigint() - t0) / 1e9
+    process.stdout.write(
+      `ours: ${oursSeconds.toFixed(2)} s for ${ours.steps} environment steps; vectorised step ` +
+        `${Math.round(stepsPerSecond)} environment steps/s; now the Python torch peer\n`,
+    )
     const peer = runPythonPeer(join(repoRoot, 'bench', 'rl', 'peer.py'), [dir])
     const peerSeconds = peer.seconds as number
     process.stdout.write(

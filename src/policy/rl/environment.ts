@@ -35,8 +35,13 @@ export function rlNeeds(inputs: readonly RlInput[]): PolicyNeed[] {
 /** A series the environment steps over: per decision row, its features and the returns the next bar pays. */
 export interface RlSeries {
   readonly n: number
-  /** Feature columns per row (the observation is these plus the held position). */
+  /** Feature columns per row (the observation is these, plus the held position where observed). */
   readonly width: number
+  /**
+   * Whether the observation ends with the held position. With it a policy can weigh the cost of a change, but its
+   * positions depend on the path from the first row; without it each position is a function of its row alone.
+   */
+  readonly observesPosition: boolean
   /** (n, width) row-major: the named inputs at each row, as the chain gave them. */
   readonly features: Float64Array
   /** Return from the close of the row's bar to the next bar's open; 0 where the row is the last bar. */
@@ -58,6 +63,7 @@ export function rlSeries(
   market: MarketState,
   names: readonly RlInput[],
   backtest: Pick<BacktestConfig, 'fees' | 'slippage' | 'execution'>,
+  observesPosition = true,
 ): RlSeries {
   if (backtest.execution && backtest.execution.kind !== 'taker')
     throw new Error(
@@ -106,6 +112,7 @@ export function rlSeries(
   return {
     n,
     width,
+    observesPosition,
     features,
     gap,
     hold,
@@ -169,10 +176,10 @@ export interface EnvironmentOptions {
   readonly spread: Float64Array
 }
 
-/** Observation width: the features and the held position. */
-export const observationWidth = (series: RlSeries) => series.width + 1
+/** Observation width: the features and, where observed, the held position. */
+export const observationWidth = (series: RlSeries) => series.width + (series.observesPosition ? 1 : 0)
 
-/** Writes row `row`'s observation with position `held` at `out[at...]`. */
+/** Writes row `row`'s observation (with position `held` where observed) at `out[at...]`. */
 export function observe(
   series: RlSeries,
   row: number,
@@ -185,7 +192,7 @@ export function observe(
   const w = series.width
   const f = series.features
   for (let j = 0; j < w; j++) out[at + j] = (f[row * w + j] - center[j]) / spread[j]
-  out[at + w] = held
+  if (series.observesPosition) out[at + w] = held
 }
 
 /** A column scaler from the series' rows: mean and standard deviation (1 where a column is constant). */
@@ -292,7 +299,7 @@ export interface Rollout {
   readonly positions: Float64Array
   /** Net P&L of each step (the last row's is 0: no bar after it). */
   readonly pnl: Float64Array
-  /** (n, width + 1) the observation at each row. */
+  /** (n, observation width) the observation at each row. */
   readonly observations: Float64Array
 }
 

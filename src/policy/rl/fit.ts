@@ -4,7 +4,9 @@
  * seeds' test P&L gives a mean with a 95% Student-t interval (the spread that training luck alone makes).
  */
 import { deriveSeed } from '../../core/seeds.js'
-import { rollout, type RlSeries } from './environment.js'
+import type { BacktestConfig } from '../../backtest/engine.js'
+import type { MarketState, PolicyInputs } from '../contract.js'
+import { rlSeries, rollout, type RlSeries } from './environment.js'
 import { policyMean, type PolicyNetwork } from './mlp.js'
 import type { PpoPolicy, RlPolicy, SacPolicy } from './params.js'
 import { networkPnl, type TrainResult } from './networks.js'
@@ -54,8 +56,23 @@ export interface RlFit {
   readonly testPnl: MeanInterval
 }
 
+/** The series a configured policy steps over: its inputs, and the held position where it observes it. */
+export function rlPolicySeries(
+  inputs: PolicyInputs,
+  market: MarketState,
+  params: RlPolicy,
+  backtest: Pick<BacktestConfig, 'fees' | 'slippage' | 'execution'>,
+): RlSeries {
+  return rlSeries(inputs, market, params.inputs, backtest, params.observe_position)
+}
+
 /** One training of the configured algorithm with one seed. */
 export function trainRl(train: RlSeries, val: RlSeries, params: RlPolicy, seed: number): TrainResult {
+  for (const s of [train, val])
+    if (s.observesPosition !== params.observe_position)
+      throw new Error(
+        `policy rl: observe_position is ${params.observe_position}, but a series was built the other way (use rlPolicySeries)`,
+      )
   return params.algorithm === 'ppo'
     ? trainPpo(train, val, params as PpoPolicy, seed)
     : trainSac(train, val, params as SacPolicy, seed)

@@ -56,6 +56,12 @@ const shared = {
   steps: z.number().int().min(1000).max(100_000_000).default(100_000).describe('Environment steps of training'),
   envs: z.number().int().min(1).max(4096).default(16).describe('Episodes stepped at once'),
   episode: z.number().int().min(8).max(100_000).default(256).describe('Steps per episode'),
+  observe_position: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Observe the held position (a policy can weigh the cost of a change, but its positions depend on the path from the first scored row); false: each position is a function of its row alone',
+    ),
   hidden: z.number().int().min(4).max(1024).default(64).describe('Units of each of the two hidden layers'),
   gamma: z.number().gt(0).lte(1).default(0.9).describe('Discount of future rewards'),
   lr: z.number().gt(0).lt(1).default(3e-4).describe('Adam learning rate'),

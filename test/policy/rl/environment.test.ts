@@ -147,3 +147,26 @@ test('rl environment: turnover counts every change of position, a reversal twice
   assert.equal(turnoverPerStep(Float64Array.from([1, 1, -1, -1])), (1 + 0 + 2 + 0) / 4)
   assert.equal(turnoverPerStep(new Float64Array(0)), 0)
 })
+
+test('rl environment: without the held position in the observation, a rollout from a later row repeats the full one', () => {
+  const bars = randomBars(200, 14)
+  const rows = Int32Array.from({ length: 190 }, (_, i) => 10 + i)
+  const ins = randomInputs(190, 15)
+  const market = marketOf(bars, rows)
+  const full = rlSeries(ins, market, ['p', 'E_r'], TAKER, false)
+  assert.equal(full.observesPosition, false)
+  const scaler = fitScaler(full)
+  const act = (obs: Float64Array) => Math.tanh(3 * obs[0] - 2 * obs[3])
+  const all = rollout(full, act, scaler)
+  assert.equal(all.observations.length, 190 * 4)
+  const from = 57
+  const later = { ...ins, n: 190 - from, p: ins.p.slice(3 * from), E_r: ins.E_r!.slice(from) }
+  const tail = rollout(rlSeries(later, { ...market, rows: rows.slice(from) }, ['p', 'E_r'], TAKER, false), act, scaler)
+  assert.deepEqual(tail.positions, all.positions.slice(from))
+  // With the held position observed, the same policy shape depends on the path.
+  const withHeld = rlSeries(ins, market, ['p', 'E_r'], TAKER)
+  const pathAct = (obs: Float64Array) => Math.tanh(3 * obs[0] - 2 * obs[3] + 2 * obs[4])
+  const pathAll = rollout(withHeld, pathAct, scaler)
+  const pathTail = rollout(rlSeries(later, { ...market, rows: rows.slice(from) }, ['p', 'E_r'], TAKER), pathAct, scaler)
+  assert.notEqual(pathTail.positions[0], pathAll.positions[from])
+})

@@ -80,3 +80,12 @@ for (const params of FAST) {
     },
   )
 }
+
+test('rl fit: a series built without the held position is refused where the params observe it', () => {
+  const { bars } = { bars: planted(100, 0.002, 5).series }
+  const noHeld = { ...bars, observesPosition: false }
+  assert.throws(
+    () => trainRl(noHeld, bars, FAST[0], 1),
+    /observe_position is true, but a series was built the other way/,
+  )
+})
