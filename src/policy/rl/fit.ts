@@ -1,5 +1,5 @@
 /**
- * Training an `rl` policy as the run does: one training (PPO or SAC) per seed (seeds derived from the run's), each selected
+ * Training an `rl` policy as the run does: one training (PPO, SAC or TD3) per seed (seeds derived from the run's), each selected
  * on validation, each evaluated once on test; the policy kept is the seed with the best validation P&L, and the
  * seeds' test P&L gives a mean with a 95% Student-t interval (the spread that training luck alone makes).
  */
@@ -8,10 +8,11 @@ import type { BacktestConfig } from '../../backtest/engine.js'
 import type { MarketState, PolicyInputs } from '../contract.js'
 import { rlSeries, rollout, type RlSeries } from './environment.js'
 import { policyMean, type PolicyNetwork } from './mlp.js'
-import type { PpoPolicy, RlPolicy, SacPolicy } from './params.js'
+import type { RlPolicy } from './params.js'
 import { networkPnl, type TrainResult } from './networks.js'
 import { trainPpo } from './ppo.js'
 import { trainSac } from './sac.js'
+import { trainTd3 } from './td3.js'
 
 /** Two-sided 95% quantiles of Student's t for 1..31 degrees of freedom (the schema allows 3..32 seeds). */
 const T975 = [
@@ -73,9 +74,14 @@ export function trainRl(train: RlSeries, val: RlSeries, params: RlPolicy, seed: 
       throw new Error(
         `policy rl: observe_position is ${params.observe_position}, but a series was built the other way (use rlPolicySeries)`,
       )
-  return params.algorithm === 'ppo'
-    ? trainPpo(train, val, params as PpoPolicy, seed)
-    : trainSac(train, val, params as SacPolicy, seed)
+  switch (params.algorithm) {
+    case 'ppo':
+      return trainPpo(train, val, params, seed)
+    case 'sac':
+      return trainSac(train, val, params, seed)
+    case 'td3':
+      return trainTd3(train, val, params, seed)
+  }
 }
 
 export function fitRlPolicy(train: RlSeries, val: RlSeries, test: RlSeries, params: RlPolicy, rootSeed: number): RlFit {

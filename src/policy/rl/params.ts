@@ -93,26 +93,56 @@ export const ppoPolicySchema = z
   })
   .strict()
 
+/** What the off-policy algorithms (SAC, TD3) add: the replay buffer, the random start, the target networks. */
+const offPolicy = {
+  tau: z.number().gt(0).lte(1).default(0.01).describe('Polyak rate of the target networks'),
+  start_steps: z
+    .number()
+    .int()
+    .min(0)
+    .default(2048)
+    .describe('Environment steps of uniformly random positions before the policy acts'),
+  buffer: z.number().int().min(1000).default(1_000_000).describe('Transitions the replay buffer keeps'),
+}
+
 export const sacPolicySchema = z
   .object({
     ...shared,
+    ...offPolicy,
     algorithm: z
       .literal('sac')
       .describe('sac: soft actor-critic, a tanh-squashed Gaussian policy, twin Q networks, tuned entropy'),
-    tau: z.number().gt(0).lte(1).default(0.01).describe('Polyak rate of the target Q networks'),
-    start_steps: z
-      .number()
-      .int()
-      .min(0)
-      .default(2048)
-      .describe('Environment steps of uniformly random positions before the policy acts'),
-    buffer: z.number().int().min(1000).default(1_000_000).describe('Transitions the replay buffer keeps'),
     alpha: z.number().gt(0).max(10).default(0.02).describe('Initial weight of the entropy bonus (then tuned)'),
   })
   .strict()
 
-export const rlPolicySchema = z.discriminatedUnion('algorithm', [ppoPolicySchema, sacPolicySchema])
+export const td3PolicySchema = z
+  .object({
+    ...shared,
+    ...offPolicy,
+    algorithm: z
+      .literal('td3')
+      .describe('td3: twin delayed DDPG, a deterministic tanh policy, twin Q networks, smoothed target actions'),
+    exploration_noise: z
+      .number()
+      .gt(0)
+      .max(2)
+      .default(0.1)
+      .describe('Standard deviation of the Gaussian noise added to positions while collecting'),
+    policy_noise: z
+      .number()
+      .min(0)
+      .max(2)
+      .default(0.2)
+      .describe("Standard deviation of the noise on the target policy's actions (target smoothing)"),
+    noise_clip: z.number().min(0).max(2).default(0.5).describe('Bound of the target smoothing noise'),
+    policy_delay: z.number().int().min(1).max(100).default(2).describe('Critic updates per policy update'),
+  })
+  .strict()
+
+export const rlPolicySchema = z.discriminatedUnion('algorithm', [ppoPolicySchema, sacPolicySchema, td3PolicySchema])
 
 export type PpoPolicy = z.infer<typeof ppoPolicySchema>
 export type SacPolicy = z.infer<typeof sacPolicySchema>
+export type Td3Policy = z.infer<typeof td3PolicySchema>
 export type RlPolicy = z.infer<typeof rlPolicySchema>
