@@ -7,10 +7,10 @@
 import { tidy, noGrad, type Tensor, type TorchBinding } from '../../engines/torch/index.js'
 import { seededRandom } from '../../core/random.js'
 import { deriveSeed } from '../../core/seeds.js'
-import { stateDict } from '../../models/neural/nn.js'
+import { parameters, stateDict } from '../../models/neural/nn.js'
 import type { RlSeries } from './environment.js'
 import type { PolicyNetwork } from './mlp.js'
-import { trainingEnvironment, ValidationSelection, type Mlp, type TrainResult } from './networks.js'
+import { mlp, trainingEnvironment, ValidationSelection, type Mlp, type TrainResult } from './networks.js'
 import type { SacPolicy, Td3Policy } from './params.js'
 
 const EVAL_EVERY = 1024
@@ -19,6 +19,50 @@ const EVAL_EVERY = 1024
 export function polyak(to: Mlp, from: Mlp, tau: number): void {
   const src = stateDict(from)
   stateDict(to).forEach(([, p], i) => tidy(() => noGrad(() => p.copy_(p.mul(1 - tau).add(src[i][1].mul(tau))))))
+}
+
+/** Twin Q networks over (observation, position) with their Polyak-averaged targets. */
+export interface TwinCritics {
+  readonly q1: Mlp
+  readonly q2: Mlp
+  readonly q1Target: Mlp
+  readonly q2Target: Mlp
+  /** The smaller target Q at (s, a): the value the Bellman target bootstraps from. */
+  targetMin(sa: Tensor): Tensor
+  /** One Adam step on both Q networks' squared error against `target` at (s, a). */
+  fit(sa: Tensor, target: Tensor): void
+  /** Averages the targets towards the networks at rate tau. */
+  follow(tau: number): void
+  /** Every tensor they own. */
+  readonly tensors: Tensor[]
+}
+
+export function twinCritics(t: TorchBinding, inputs: number, hidden: number, lr: number): TwinCritics {
+  const q1 = mlp(inputs, hidden, 1)
+  const q2 = mlp(inputs, hidden, 1)
+  const q1Target = mlp(inputs, hidden, 1)
+  const q2Target = mlp(inputs, hidden, 1)
+  polyak(q1Target, q1, 1)
+  polyak(q2Target, q2, 1)
+  const opt = t.optimizerCreate('adam', [...parameters(q1), ...parameters(q2)], { lr })
+  return {
+    q1,
+    q2,
+    q1Target,
+    q2Target,
+    targetMin: (sa) => q1Target.forward(sa).minimum(q2Target.forward(sa)),
+    fit: (sa, target) => {
+      const loss = q1.forward(sa).sub(target).square().mean().add(q2.forward(sa).sub(target).square().mean())
+      t.optimizerZeroGrad(opt)
+      loss.backward()
+      t.optimizerStep(opt)
+    },
+    follow: (tau) => {
+      polyak(q1Target, q1, tau)
+      polyak(q2Target, q2, tau)
+    },
+    tensors: [q1, q2, q1Target, q2Target].flatMap((m) => parameters(m)),
+  }
 }
 
 /** A minibatch drawn from the buffer, as tensors: observations, next observations, actions, rewards, 1 - done. */

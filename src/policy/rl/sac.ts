@@ -9,7 +9,7 @@ import { deriveSeed } from '../../core/seeds.js'
 import { parameters } from '../../models/neural/nn.js'
 import { observationWidth, type RlSeries } from './environment.js'
 import { HALF_LOG_2PI, exportPolicy, mlp, seedTorch, shrinkOutput, type TrainResult } from './networks.js'
-import { polyak, runOffPolicy } from './off-policy.js'
+import { runOffPolicy, twinCritics } from './off-policy.js'
 import type { SacPolicy } from './params.js'
 
 const TARGET_ENTROPY = -1
@@ -20,17 +20,10 @@ export function trainSac(train: RlSeries, val: RlSeries, params: SacPolicy, seed
   const width = observationWidth(train)
   const actor = mlp(width, params.hidden, 2)
   shrinkOutput(actor, 0.01)
-  const q1 = mlp(width + 1, params.hidden, 1)
-  const q2 = mlp(width + 1, params.hidden, 1)
-  const q1Target = mlp(width + 1, params.hidden, 1)
-  const q2Target = mlp(width + 1, params.hidden, 1)
-  polyak(q1Target, q1, 1)
-  polyak(q2Target, q2, 1)
+  const critics = twinCritics(t, width + 1, params.hidden, params.lr)
   const logAlpha = t.keep(t.full([1], Math.log(params.alpha)).setRequiresGrad(true))
   const actorParams = parameters(actor)
-  const criticParams = [...parameters(q1), ...parameters(q2)]
   const actorOpt = t.optimizerCreate('adam', actorParams, { lr: params.lr })
-  const criticOpt = t.optimizerCreate('adam', criticParams, { lr: params.lr })
   const alphaOpt = t.optimizerCreate('adam', [logAlpha], { lr: params.lr })
   const normal = seededNormal(deriveSeed(seed, 'exploration'))
 
@@ -56,7 +49,7 @@ export function trainSac(train: RlSeries, val: RlSeries, params: SacPolicy, seed
     return [a, logp]
   }
 
-  const all = [...actorParams, ...criticParams, ...parameters(q1Target), ...parameters(q2Target), logAlpha]
+  const all = [...actorParams, ...critics.tensors, logAlpha]
   try {
     return runOffPolicy(t, train, val, params, seed, width, (scaler) => ({
       name: 'SAC',
@@ -74,19 +67,15 @@ export function trainSac(train: RlSeries, val: RlSeries, params: SacPolicy, seed
         const target = noGrad(() => {
           const [a2, logp2] = sample(next)
           const sa2 = t.cat([next, a2], 1)
-          const soft = q1Target.forward(sa2).minimum(q2Target.forward(sa2)).sub(logp2.mul(alpha))
+          const soft = critics.targetMin(sa2).sub(logp2.mul(alpha))
           return r.add(soft.mul(live).mul(params.gamma))
         })
-        const sa = t.cat([s, a], 1)
-        const criticLoss = q1.forward(sa).sub(target).square().mean().add(q2.forward(sa).sub(target).square().mean())
-        t.optimizerZeroGrad(criticOpt)
-        criticLoss.backward()
-        t.optimizerStep(criticOpt)
+        critics.fit(t.cat([s, a], 1), target)
         const [aNew, logp] = sample(s)
         const saNew = t.cat([s, aNew], 1)
         const actorLoss = logp
           .mul(alpha)
-          .sub(q1.forward(saNew).minimum(q2.forward(saNew)))
+          .sub(critics.q1.forward(saNew).minimum(critics.q2.forward(saNew)))
           .mean()
         t.optimizerZeroGrad(actorOpt)
         actorLoss.backward()
@@ -95,8 +84,7 @@ export function trainSac(train: RlSeries, val: RlSeries, params: SacPolicy, seed
         t.optimizerZeroGrad(alphaOpt)
         alphaLoss.backward()
         t.optimizerStep(alphaOpt)
-        polyak(q1Target, q1, params.tau)
-        polyak(q2Target, q2, params.tau)
+        critics.follow(params.tau)
       },
     }))
   } finally {

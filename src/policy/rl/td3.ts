@@ -10,7 +10,7 @@ import { deriveSeed } from '../../core/seeds.js'
 import { parameters } from '../../models/neural/nn.js'
 import { observationWidth, type RlSeries } from './environment.js'
 import { exportPolicy, mlp, seedTorch, shrinkOutput, type TrainResult } from './networks.js'
-import { polyak, runOffPolicy } from './off-policy.js'
+import { polyak, runOffPolicy, twinCritics } from './off-policy.js'
 import type { Td3Policy } from './params.js'
 
 /** Train one TD3 policy with `seed`; the same seed, series and params give identical parameters. */
@@ -21,18 +21,12 @@ export function trainTd3(train: RlSeries, val: RlSeries, params: Td3Policy, seed
   shrinkOutput(actor, 0.01)
   const actorTarget = mlp(width, params.hidden, 1)
   polyak(actorTarget, actor, 1)
-  const q1 = mlp(width + 1, params.hidden, 1)
-  const q2 = mlp(width + 1, params.hidden, 1)
-  const q1Target = mlp(width + 1, params.hidden, 1)
-  const q2Target = mlp(width + 1, params.hidden, 1)
-  polyak(q1Target, q1, 1)
-  polyak(q2Target, q2, 1)
+  const critics = twinCritics(t, width + 1, params.hidden, params.lr)
   const actorOpt = t.optimizerCreate('adam', parameters(actor), { lr: params.lr })
-  const criticOpt = t.optimizerCreate('adam', [...parameters(q1), ...parameters(q2)], { lr: params.lr })
   const normal = seededNormal(deriveSeed(seed, 'exploration'))
   const act = (x: Tensor) => actor.forward(x).tanh()
 
-  const nets = [actor, actorTarget, q1, q2, q1Target, q2Target]
+  const all = [...parameters(actor), ...parameters(actorTarget), ...critics.tensors]
   try {
     return runOffPolicy(t, train, val, params, seed, width, (scaler) => ({
       name: 'TD3',
@@ -50,15 +44,11 @@ export function trainTd3(train: RlSeries, val: RlSeries, params: Td3Policy, seed
             .clamp(-params.noise_clip, params.noise_clip)
           const a2 = actorTarget.forward(next).tanh().add(noise).clamp(-1, 1)
           const sa2 = t.cat([next, a2], 1)
-          return r.add(q1Target.forward(sa2).minimum(q2Target.forward(sa2)).mul(live).mul(params.gamma))
+          return r.add(critics.targetMin(sa2).mul(live).mul(params.gamma))
         })
-        const sa = t.cat([s, a], 1)
-        const criticLoss = q1.forward(sa).sub(target).square().mean().add(q2.forward(sa).sub(target).square().mean())
-        t.optimizerZeroGrad(criticOpt)
-        criticLoss.backward()
-        t.optimizerStep(criticOpt)
+        critics.fit(t.cat([s, a], 1), target)
         if (update % params.policy_delay !== 0) return
-        const actorLoss = q1
+        const actorLoss = critics.q1
           .forward(t.cat([s, act(s)], 1))
           .mean()
           .neg()
@@ -66,11 +56,10 @@ export function trainTd3(train: RlSeries, val: RlSeries, params: Td3Policy, seed
         actorLoss.backward()
         t.optimizerStep(actorOpt)
         polyak(actorTarget, actor, params.tau)
-        polyak(q1Target, q1, params.tau)
-        polyak(q2Target, q2, params.tau)
+        critics.follow(params.tau)
       },
     }))
   } finally {
-    for (const m of nets) for (const p of parameters(m)) p.dispose()
+    for (const p of all) p.dispose()
   }
 }

@@ -7,6 +7,9 @@ import { noiseTurnovers, planted, plantedFit, pnlOf } from './synthetic.js'
 
 const skip = torchAvailability().ok ? false : 'libtorch addon not built'
 
+/** The off-policy algorithms' small budget. */
+const OFF_POLICY = { inputs: ['p_up'], steps: 4096, envs: 16, episode: 64, lr: 3e-3, start_steps: 1024, minibatch: 128 }
+
 /** Small budgets per algorithm: the suite is shared. */
 const FAST: readonly RlPolicy[] = [
   rlPolicySchema.parse({
@@ -19,28 +22,8 @@ const FAST: readonly RlPolicy[] = [
     episode: 64,
     lr: 3e-3,
   }),
-  rlPolicySchema.parse({
-    kind: 'rl',
-    algorithm: 'sac',
-    inputs: ['p_up'],
-    steps: 4096,
-    envs: 16,
-    episode: 64,
-    lr: 3e-3,
-    start_steps: 1024,
-    minibatch: 128,
-  }),
-  rlPolicySchema.parse({
-    kind: 'rl',
-    algorithm: 'td3',
-    inputs: ['p_up'],
-    steps: 4096,
-    envs: 16,
-    episode: 64,
-    lr: 3e-3,
-    start_steps: 1024,
-    minibatch: 128,
-  }),
+  rlPolicySchema.parse({ kind: 'rl', algorithm: 'sac', ...OFF_POLICY }),
+  rlPolicySchema.parse({ kind: 'rl', algorithm: 'td3', ...OFF_POLICY }),
 ]
 
 test('rl fit: the mean interval of seeds uses the t quantile of their count', () => {
