@@ -1,5 +1,5 @@
 /**
- * Training an `rl` policy as the run does: one training (PPO, SAC or TD3) per seed (seeds derived from the run's), each selected
+ * Training an `rl` policy as the run does: one training (PPO, SAC, TD3 or DQN) per seed (seeds derived from the run's), each selected
  * on validation, each evaluated once on test; the policy kept is the seed with the best validation P&L, and the
  * seeds' test P&L gives a mean with a 95% Student-t interval (the spread that training luck alone makes).
  */
@@ -7,12 +7,13 @@ import { deriveSeed } from '../../core/seeds.js'
 import type { BacktestConfig } from '../../backtest/engine.js'
 import type { MarketState, PolicyInputs } from '../contract.js'
 import { rlSeries, rollout, type RlSeries } from './environment.js'
-import { policyMean, type PolicyNetwork } from './mlp.js'
+import { policyPosition, type PolicyNetwork } from './mlp.js'
 import type { RlPolicy } from './params.js'
 import { networkPnl, type TrainResult } from './networks.js'
 import { trainPpo } from './ppo.js'
 import { trainSac } from './sac.js'
 import { trainTd3 } from './td3.js'
+import { trainDqn } from './dqn.js'
 
 /** Two-sided 95% quantiles of Student's t for 1..31 degrees of freedom (the schema allows 3..32 seeds). */
 const T975 = [
@@ -81,6 +82,8 @@ export function trainRl(train: RlSeries, val: RlSeries, params: RlPolicy, seed: 
       return trainSac(train, val, params, seed)
     case 'td3':
       return trainTd3(train, val, params, seed)
+    case 'dqn':
+      return trainDqn(train, val, params, seed)
   }
 }
 
@@ -109,5 +112,5 @@ export function fitRlPolicy(train: RlSeries, val: RlSeries, test: RlSeries, para
 /** A trained network's positions over a series, from flat at its first row: the same in the run and in scoring. */
 export function networkPositions(series: RlSeries, net: PolicyNetwork): Float64Array {
   const scaler = { center: Float64Array.from(net.center), spread: Float64Array.from(net.spread) }
-  return rollout(series, (obs) => policyMean(net, obs), scaler).positions
+  return rollout(series, (obs) => policyPosition(net, obs), scaler).positions
 }

@@ -8,7 +8,7 @@ import { deriveSeed } from '../../core/seeds.js'
 import { linear } from '../../models/neural/layers.js'
 import { addChild, createModule, type Module } from '../../models/neural/nn.js'
 import { BarEnvironment, fitScaler, rollout, type RlSeries } from './environment.js'
-import { policyMean, type PolicyNetwork } from './mlp.js'
+import { policyPosition, type PolicyNetwork } from './mlp.js'
 import type { RlPolicy } from './params.js'
 
 export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
@@ -33,16 +33,21 @@ export function shrinkOutput(net: Mlp, factor: number): void {
 
 /**
  * The policy whose position is tanh of the MLP's first output, as plain numbers with the observation scaler (other
- * outputs, a log standard deviation, are dropped: the deterministic policy is the mean).
+ * outputs, a log standard deviation, are dropped: the deterministic policy is the mean); with `sizes`, every output
+ * is a size's value and the policy takes the largest.
  */
-export function exportPolicy(actor: Mlp, scaler: { center: Float64Array; spread: Float64Array }): PolicyNetwork {
+export function exportPolicy(
+  actor: Mlp,
+  scaler: { center: Float64Array; spread: Float64Array },
+  sizes?: readonly number[],
+): PolicyNetwork {
   return tidy(() =>
     noGrad(() => {
       const layers = ['l0', 'l1', 'l2'].map((name, i) => {
         const layer = actor.children.get(name)!
         const w = layer.params.get('weight')!
         const b = layer.params.get('bias')!
-        const rows = i === 2 ? 1 : w.shape[0]
+        const rows = i === 2 && !sizes ? 1 : w.shape[0]
         return {
           inputs: w.shape[1],
           outputs: rows,
@@ -50,7 +55,12 @@ export function exportPolicy(actor: Mlp, scaler: { center: Float64Array; spread:
           bias: Array.from(b.narrow(0, 0, rows).contiguous().toArray() as Float32Array),
         }
       })
-      return { layers, center: Array.from(scaler.center), spread: Array.from(scaler.spread) }
+      return {
+        layers,
+        ...(sizes ? { sizes: [...sizes] } : {}),
+        center: Array.from(scaler.center),
+        spread: Array.from(scaler.spread),
+      }
     }),
   )
 }
@@ -58,7 +68,7 @@ export function exportPolicy(actor: Mlp, scaler: { center: Float64Array; spread:
 /** Net P&L of the network's deterministic positions over a series, from flat. */
 export function networkPnl(series: RlSeries, net: PolicyNetwork): number {
   const scaler = { center: Float64Array.from(net.center), spread: Float64Array.from(net.spread) }
-  return rollout(series, (obs) => policyMean(net, obs), scaler).pnl.reduce((s, v) => s + v, 0)
+  return rollout(series, (obs) => policyPosition(net, obs), scaler).pnl.reduce((s, v) => s + v, 0)
 }
 
 /** Standard deviation of the training bars' returns: the default reward scale's denominator. */

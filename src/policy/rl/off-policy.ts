@@ -1,5 +1,5 @@
 /**
- * What the off-policy algorithms (SAC, TD3) share: a replay buffer on typed arrays, Polyak-averaged target networks,
+ * What the off-policy algorithms (SAC, TD3, DQN) share: a replay buffer on typed arrays, Polyak-averaged target networks,
  * and the loop that steps the environments (uniformly random positions for the first `start_steps`, then the
  * algorithm's exploration), updates once per vector step, and offers the policy to validation every EVAL_EVERY
  * environment steps.
@@ -11,7 +11,7 @@ import { parameters, stateDict } from '../../models/neural/nn.js'
 import type { RlSeries } from './environment.js'
 import type { PolicyNetwork } from './mlp.js'
 import { mlp, trainingEnvironment, ValidationSelection, type Mlp, type TrainResult } from './networks.js'
-import type { SacPolicy, Td3Policy } from './params.js'
+import type { DqnPolicy, SacPolicy, Td3Policy } from './params.js'
 
 const EVAL_EVERY = 1024
 
@@ -89,7 +89,7 @@ export function runOffPolicy(
   t: TorchBinding,
   train: RlSeries,
   val: RlSeries,
-  params: SacPolicy | Td3Policy,
+  params: SacPolicy | Td3Policy | DqnPolicy,
   seed: number,
   width: number,
   algorithm: (scaler: { center: Float64Array; spread: Float64Array }) => OffPolicyAlgorithm,

@@ -140,9 +140,38 @@ export const td3PolicySchema = z
   })
   .strict()
 
-export const rlPolicySchema = z.discriminatedUnion('algorithm', [ppoPolicySchema, sacPolicySchema, td3PolicySchema])
+export const dqnPolicySchema = z
+  .object({
+    ...shared,
+    ...offPolicy,
+    algorithm: z
+      .literal('dqn')
+      .describe('dqn: double deep Q-learning over discrete position sizes, epsilon-greedy, a Polyak target'),
+    sizes: z
+      .array(z.number().min(-1).max(1))
+      .min(2)
+      .max(64)
+      .default([-1, -0.5, 0, 0.5, 1])
+      .refine((a) => new Set(a).size === a.length, 'each size once')
+      .describe('The positions the policy chooses between, fractions of capital in [-1, 1]'),
+    epsilon: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.1)
+      .describe('Share of steps (after the random start) that take a random size'),
+  })
+  .strict()
+
+export const rlPolicySchema = z.discriminatedUnion('algorithm', [
+  ppoPolicySchema,
+  sacPolicySchema,
+  td3PolicySchema,
+  dqnPolicySchema,
+])
 
 export type PpoPolicy = z.infer<typeof ppoPolicySchema>
 export type SacPolicy = z.infer<typeof sacPolicySchema>
 export type Td3Policy = z.infer<typeof td3PolicySchema>
+export type DqnPolicy = z.infer<typeof dqnPolicySchema>
 export type RlPolicy = z.infer<typeof rlPolicySchema>

@@ -46,7 +46,9 @@ test('ppo: params are strict, and inputs the chain does not hand to policies are
   assert.match(JSON.stringify(bad({ inputs: ['p_upp'] }).error?.issues), /unknown input/)
   assert.match(JSON.stringify(bad({ seeds: 2 }).error?.issues), /too_small|>=3/)
   assert.equal(bad({ learning_rate: 1 }).success, false)
-  assert.equal(bad({ algorithm: 'dqn' }).success, false)
+  assert.equal(bad({ algorithm: 'bandit' }).success, false)
+  assert.equal(bad({ algorithm: 'dqn', sizes: [0, 0, 1] }).success, false)
+  assert.equal(bad({ algorithm: 'dqn', sizes: [-2, 1] }).success, false)
   assert.equal(bad({ algorithm: 'td3', alpha: 0.1 }).success, false)
   // A key of another algorithm is refused, not ignored.
   assert.equal(bad({ tau: 0.1 }).success, false)
