@@ -88,6 +88,9 @@ const sign = (x: number) => (x > 0 ? 1 : x < 0 ? -1 : 0)
  * slippage and the taker fee; maker_first as a resting limit (src/policy/execution/maker-first.ts). Costs are paid
  * on what each fill trades, so resizing costs the change only. Equity is cash plus units held at each close; a
  * position still open at the end is closed at the last close.
+ *
+ * With `holds: 'target'` (a policy whose positions are targets, the RL policy's) a decision sets the position held
+ * to the next decision: 0 goes flat, and nothing exits at the horizon.
  */
 export function runBacktest(
   bars: Bars,
@@ -95,6 +98,7 @@ export function runBacktest(
   rows: Int32Array,
   horizon: number,
   config: BacktestConfig,
+  holds: 'horizon' | 'target' = 'horizon',
 ): BacktestResult {
   if (targets.length !== rows.length) throw new Error(`backtest: ${targets.length} positions for ${rows.length} rows`)
   const start = rows.length ? rows[0] : 0
@@ -116,6 +120,7 @@ export function runBacktest(
   const m = Math.max(0, end - start)
   const equity = new Float64Array(m)
   const position = new Float64Array(m)
+  const heldToTarget = holds === 'target'
   let intent = 0
   let exitDue = -1
   let order: Order | null = null
@@ -232,7 +237,7 @@ export function runBacktest(
         }
       }
     }
-    if (intent !== 0 && t >= exitDue) {
+    if (!heldToTarget && intent !== 0 && t >= exitDue) {
       intent = 0
       place(t, 0, { exit: 'horizon', decisionIndex: t }, true)
     }
@@ -241,7 +246,7 @@ export function runBacktest(
     // The decision at this close.
     const s = targetAt[t]
     const opens = intent === 0 || sign(s) !== sign(intent)
-    if (decided[t] && s !== 0 && s !== intent && (opens || Math.abs(s - intent) >= band)) {
+    if (decided[t] && (s !== 0 || heldToTarget) && s !== intent && (opens || Math.abs(s - intent) >= band)) {
       if (opens) exitDue = t + horizon
       intent = s
       place(t, s, { exit: 'flip', decisionIndex: t }, false)

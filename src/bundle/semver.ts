@@ -1,5 +1,5 @@
-/** The bundle format version this code writes, and the rule for what it can read. */
-export const BUNDLE_VERSION = '3.0.0'
+/** The bundle format version this code writes, and the rule for what it can read. 3.1: a learning policy's fitted state in its chain link. */
+export const BUNDLE_VERSION = '3.1.0'
 
 export function parseSemver(v: string): [number, number, number] {
   const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v)

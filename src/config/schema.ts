@@ -15,7 +15,7 @@ import { registry, viewsOf } from '../models/registry.js'
 import { combinerRegistry } from '../ensemble/registry.js'
 import type { StackingParams } from '../ensemble/stacking.js'
 import type { BlendingParams } from '../ensemble/blending.js'
-import { policyConfigSchema } from '../policy/registry.js'
+import { policyConfigSchema, policyLearns, policyList } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, checkPolicyNeeds, parseHeads } from './heads.js'
 import { didYouMean } from '../core/suggest.js'
@@ -229,6 +229,21 @@ function checkTimeframesAgainstInterval(c: FactoryConfigObject, ctx: z.Refinemen
   }
 }
 
+/** A learning policy (rl) trains in an environment that fills as a taker, so its backtest must fill the same way. */
+function checkLearningPolicyExecution(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  const execution = c.backtest.execution?.kind ?? 'taker'
+  if (execution === 'taker') return
+  const list = policyList(c.policy)
+  list.forEach((policy, i) => {
+    if (!policyLearns(policy)) return
+    ctx.addIssue({
+      code: 'custom',
+      path: Array.isArray(c.policy) ? ['policy', i] : ['policy'],
+      message: `policy ${policy.kind} learns in an environment that fills as a taker; backtest.execution ${execution} is not supported with it`,
+    })
+  })
+}
+
 /**
  * A foundation model forecasts `horizon` bars ahead; on a return head (E_r, q05/q50/q95) it is scored against the
  * return over labels.tripleBarrier.maxHolding bars, so the two must agree (else it would be scored on another
@@ -366,6 +381,7 @@ export const factoryConfigSchema = z.preprocess(
     checkTimeframesAgainstInterval(c, ctx)
     checkHeadMembers(c, ctx)
     checkPolicyNeeds(c, ctx)
+    checkLearningPolicyExecution(c, ctx)
     checkForecastHorizons(c, ctx)
     checkMultiRes(c, ctx)
     checkSeqLen(c, ctx)

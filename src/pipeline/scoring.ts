@@ -141,7 +141,7 @@ function primaryPositions(
   const { config } = bundle
   if (bars) {
     const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
-    return decidePositions(config, p, heads, bars, rows, vol)[0]
+    return decidePositions(config, p, heads, bars, rows, vol, bundle.policyStates)[0]
   }
   const policy = policyList(config.policy)[0]
   if (policy.kind !== 'threshold')

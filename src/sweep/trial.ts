@@ -12,6 +12,7 @@ import { runBacktest, type BacktestResult } from '../backtest/engine.js'
 import { backtestMetrics } from '../backtest/metrics.js'
 import { ingestFile } from '../data/ingest.js'
 import { viewNeeds } from '../pipeline/predict.js'
+import { policyHolds, policyLearns, policyList } from '../policy/registry.js'
 import { runConfigProblems } from '../pipeline/problems.js'
 import { runWindowChain } from '../pipeline/stages/chain.js'
 import { createRunContext, type ProgressFactory } from '../pipeline/stages/context.js'
@@ -124,6 +125,11 @@ export async function evaluateSlice(
   slice: 'val' | 'test',
   progress?: ProgressFactory,
 ): Promise<SliceEvaluation> {
+  // A learning policy trains on the validation rows, so they cannot also score it.
+  if (slice === 'val' && policyList(config.policy).some(policyLearns))
+    throw new Error(
+      'a sweep scores trials on validation rows, where a learning policy (rl) trains; sweep the chain with a policy that does not learn',
+    )
   const problems = [...runConfigProblems(config), leaveOneOutProblems(config, [window]) ?? []].flat()
   if (problems.length) throw new Error(`mlf run cannot do this configuration: ${problems.join('; ')}`)
   const scored: EvalWindow = slice === 'val' ? { ...window, test: window.val } : window
@@ -135,6 +141,7 @@ export async function evaluateSlice(
     scored.test,
     config.labels.tripleBarrier.maxHolding,
     config.backtest,
+    policyHolds(policyList(config.policy)[0]),
   )
   const bt = backtestMetrics(backtest)
   const metrics = {

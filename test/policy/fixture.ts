@@ -3,6 +3,7 @@ import { seededRandom } from '../../src/core/random.js'
 import type { Bars } from '../../src/data/bars.js'
 import { atr } from '../../src/labels/volatility.js'
 import type { MarketState, PolicyInputs } from '../../src/policy/contract.js'
+import type { PolicyNetwork } from '../../src/policy/rl/mlp.js'
 
 export function randomBars(n: number, seed: number): Bars {
   const rand = seededRandom(seed)
@@ -107,4 +108,23 @@ export function perturbed(ins: PolicyInputs, bars: Bars, rows: Int32Array, from:
   const high = Float64Array.from(moved.close, (c, i) => (i >= cut ? Math.max(c, moved.open[i]) * 1.001 : bars.high[i]))
   const low = Float64Array.from(moved.close, (c, i) => (i >= cut ? Math.min(c, moved.open[i]) * 0.999 : bars.low[i]))
   return { inputs: next, bars: { ...moved, high, low } }
+}
+
+/**
+ * A policy network with random weights (2 tanh layers of `hidden`, one output), reading `inputs` feature columns
+ * with a unit scaler: what an `rl` policy's fitted state holds, without training one.
+ */
+export function randomNetwork(inputs: number, hidden: number, seed: number): PolicyNetwork {
+  const rand = seededRandom(seed)
+  const layer = (i: number, o: number) => ({
+    inputs: i,
+    outputs: o,
+    weight: Array.from({ length: i * o }, () => (rand() - 0.5) * 2),
+    bias: Array.from({ length: o }, () => (rand() - 0.5) * 0.5),
+  })
+  return {
+    layers: [layer(inputs, hidden), layer(hidden, hidden), layer(hidden, 1)],
+    center: new Array<number>(inputs).fill(0),
+    spread: new Array<number>(inputs).fill(1),
+  }
 }

@@ -41,7 +41,7 @@ function assertClientError(reply: Reply, status: number, what: string, field?: s
   assert.doesNotMatch(reply.body.error as string, /\n\s+at |\[bt\]/, `${what}: a stack trace reached the client`)
   if (typeof field === 'string') assert.equal(reply.body.field, field, `${what}: field`)
   else if (field) assert.match(String(reply.body.field), field, `${what}: field`)
-  if (status !== 404 || reply.body.bundle_version !== undefined) assert.equal(reply.body.bundle_version, '3.0.0', what)
+  if (status !== 404 || reply.body.bundle_version !== undefined) assert.equal(reply.body.bundle_version, '3.1.0', what)
 }
 
 test('bad input against every v1 route: a clear 4xx naming the field, the server keeps serving, its state unchanged', async () => {

@@ -4,7 +4,7 @@
  */
 import { runBacktest, type BacktestResult } from '../../backtest/engine.js'
 import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
-import { policyList } from '../../policy/registry.js'
+import { policyHolds, policyList } from '../../policy/registry.js'
 import type { WindowRecord } from '../../tracking/types.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
@@ -31,6 +31,7 @@ export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream
       stream.rows,
       config.labels.tripleBarrier.maxHolding,
       config.backtest,
+      policyHolds(policy),
     )
     return { policy: policy.kind, result: bt, metrics: backtestMetrics(bt), regimes: regimeBreakdown(bt, volAtRow) }
   })
@@ -45,7 +46,14 @@ export function windowRecords(ctx: RunContext, data: RunData, results: readonly 
   const { config } = ctx
   return results.map((r) => {
     const w = r.window
-    const bt = runBacktest(data.bars, r.positions[0], w.test, config.labels.tripleBarrier.maxHolding, config.backtest)
+    const bt = runBacktest(
+      data.bars,
+      r.positions[0],
+      w.test,
+      config.labels.tripleBarrier.maxHolding,
+      config.backtest,
+      policyHolds(policyList(config.policy)[0]),
+    )
     const m = backtestMetrics(bt)
     return {
       key: w.key,

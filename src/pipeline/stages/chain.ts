@@ -7,7 +7,8 @@ import type { FittedPostProcessor } from '../../inference/post-processors.js'
 import type { Model, Outputs, Task } from '../../models/contract.js'
 import { classTargets, shuffled } from '../dataset.js'
 import { classProbabilities, K } from '../predict.js'
-import { decidePositions } from '../positions.js'
+import { decidePositions, fitPolicies } from '../positions.js'
+import type { PolicyFit } from '../../policy/registry.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import { fitHeldOutCombiner, heldOutCombiner, vote, type Combination } from './combine.js'
@@ -60,6 +61,8 @@ export interface WindowResult {
   readonly targets: readonly TargetHeadResult[]
   /** Each configured policy's target positions on the test rows, the primary first. */
   readonly positions: readonly Float64Array[]
+  /** Each configured policy's fit on the validation rows (undefined for a policy that does not learn). */
+  readonly policyFits: readonly (PolicyFit | undefined)[]
 }
 
 export async function runWindowChain(ctx: RunContext, data: RunData, window: EvalWindow): Promise<WindowResult> {
@@ -125,7 +128,25 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
   const heads = await fitOtherHeads(ctx, data, window)
   const targets = await fitTargetHeads(ctx, data, window)
   const headsTest = heads.reduce<Outputs>((all, h) => ({ ...all, ...h.test }), { n: window.test.length })
-  const positions = decidePositions(config, calibrated.test.p, headsTest, data.bars, window.test, lf.vol)
+  const headsVal = heads.reduce<Outputs>((all, h) => ({ ...all, ...h.val }), { n: window.val.length })
+  const policyFits = fitPolicies(
+    config,
+    { p: calibrated.val.p, heads: headsVal, rows: window.val },
+    { p: calibrated.test.p, heads: headsTest, rows: window.test },
+    data.bars,
+    lf.vol,
+    (kind) => ctx.seed('policy', window.key, kind),
+  )
+  if (window.key === 'all' && policyFits.some((f) => f)) ctx.lap('policy fit')
+  const positions = decidePositions(
+    config,
+    calibrated.test.p,
+    headsTest,
+    data.bars,
+    window.test,
+    lf.vol,
+    policyFits.map((f) => f?.state),
+  )
   return {
     window,
     yTrue,
@@ -143,5 +164,6 @@ export async function runWindowChain(ctx: RunContext, data: RunData, window: Eva
     heads,
     targets,
     positions,
+    policyFits,
   }
 }

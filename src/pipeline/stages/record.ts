@@ -14,7 +14,8 @@ import { leafModels } from '../../models/composite.js'
 import type { GuardReport } from '../../ensemble/combiner.js'
 import { renderReport } from '../../tracking/report.js'
 import { openRunStore } from '../../tracking/store.js'
-import type { RunEnvironment, RunRecord, StageTiming } from '../../tracking/types.js'
+import type { PolicyFitRecord, RunEnvironment, RunRecord, StageTiming } from '../../tracking/types.js'
+import { meanInterval } from '../../policy/rl/fit.js'
 import { CLASS_NAMES } from '../dataset.js'
 import { predictionsCsv } from '../predict.js'
 import type { BacktestOutcome } from './backtest.js'
@@ -54,8 +55,11 @@ export interface RunSummary {
   heads: HeadRecord[]
   backtest: Record<string, number>
   regimes: NonNullable<RunRecord['backtest']>['byRegime']
-  /** With a list of policies: each one's backtest on the same predictions, the primary (backtest above) first. */
-  policies?: { policy: string; backtest: Record<string, number> }[]
+  /**
+   * With a list of policies, or one that learns: each one's backtest on the same predictions, the primary (backtest
+   * above) first, and a learning policy's seeds (their test P&L mean and interval).
+   */
+  policies?: { policy: string; backtest: Record<string, number>; fit?: PolicyFitRecord }[]
   canary: { shuffled_labels: boolean; test_auc: number }
   evaluation: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }
   bundle_checksum: string
@@ -84,7 +88,15 @@ export function runSummary(r: RunRecord): RunSummary {
     heads: r.heads ?? [],
     backtest: r.backtest!.metrics,
     regimes: r.backtest!.byRegime,
-    ...(r.policies ? { policies: r.policies.map((p) => ({ policy: p.policy, backtest: p.metrics })) } : {}),
+    ...(r.policies
+      ? {
+          policies: r.policies.map((p) => ({
+            policy: p.policy,
+            backtest: p.metrics,
+            ...(p.fit ? { fit: p.fit } : {}),
+          })),
+        }
+      : {}),
     canary: { shuffled_labels: r.canary!.shuffledLabels, test_auc: r.canary!.testAuc },
     evaluation: r.evaluation!,
     bundle_checksum: r.bundleChecksum!,
@@ -119,6 +131,17 @@ function classCounts(y: Float64Array): number[] {
   const c = new Array<number>(CLASS_NAMES.length).fill(0)
   for (const v of y) c[v]++
   return c
+}
+
+/** Policy j's seeds over the windows (seed k of every window summed), or undefined where it does not learn. */
+function policyFitRecord(results: readonly WindowResult[], j: number): PolicyFitRecord | undefined {
+  const fits = results.map((r) => r.policyFits[j])
+  if (!fits.every((f) => f)) return undefined
+  const seeds = fits[0]!.seeds.map((_, k) => ({
+    select_pnl: fits.reduce((s, f) => s + f!.seeds[k].selectPnl, 0),
+    test_pnl: fits.reduce((s, f) => s + f!.seeds[k].testPnl, 0),
+  }))
+  return { seeds, test_pnl: meanInterval(seeds.map((s) => s.test_pnl)) }
 }
 
 export interface RecordInput {
@@ -179,8 +202,13 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
       metrics: { ...primary.metrics },
       byRegime: primary.regimes,
     },
-    ...(Array.isArray(config.policy)
-      ? { policies: input.backtest.map((o) => ({ policy: o.policy, metrics: { ...o.metrics } })) }
+    ...(Array.isArray(config.policy) || results.some((r) => r.policyFits.some((f) => f))
+      ? {
+          policies: input.backtest.map((o, j) => {
+            const fit = policyFitRecord(results, j)
+            return { policy: o.policy, metrics: { ...o.metrics }, ...(fit ? { fit } : {}) }
+          }),
+        }
       : {}),
     canary: { shuffledLabels: config.control.shuffle_labels, testAuc: input.canaryAuc },
     artifacts: Object.entries((await readBundleManifest(join(input.workDir, 'bundle'))).manifest.files).map(

@@ -58,9 +58,9 @@ const shared = {
   episode: z.number().int().min(8).max(100_000).default(256).describe('Steps per episode'),
   observe_position: z
     .boolean()
-    .default(true)
+    .default(false)
     .describe(
-      'Observe the held position (a policy can weigh the cost of a change, but its positions depend on the path from the first scored row); false: each position is a function of its row alone',
+      'Observe the held position (a policy can weigh the cost of a change, but its positions depend on the path from the first scored row); false (the default): each position is a function of its row alone',
     ),
   hidden: z.number().int().min(4).max(1024).default(64).describe('Units of each of the two hidden layers'),
   gamma: z.number().gt(0).lte(1).default(0.9).describe('Discount of future rewards'),

@@ -8,14 +8,24 @@ import { noiseTurnovers, planted, plantedFit, pnlOf } from './synthetic.js'
 const skip = torchAvailability().ok ? false : 'libtorch addon not built'
 
 /** The off-policy algorithms' small budget. */
-const OFF_POLICY = { inputs: ['p_up'], steps: 4096, envs: 16, episode: 64, lr: 3e-3, start_steps: 1024, minibatch: 128 }
+const OFF_POLICY = {
+  inputs: ['p_up'],
+  observe_position: true,
+  steps: 4096,
+  envs: 16,
+  episode: 64,
+  lr: 3e-3,
+  start_steps: 1024,
+  minibatch: 128,
+}
 
-/** Small budgets per algorithm: the suite is shared. */
+/** Small budgets per algorithm: the suite is shared. The planted series observe the held position. */
 const FAST: readonly RlPolicy[] = [
   rlPolicySchema.parse({
     kind: 'rl',
     algorithm: 'ppo',
     inputs: ['p_up'],
+    observe_position: true,
     steps: 16_384,
     envs: 16,
     rollout: 64,
