@@ -81,6 +81,8 @@ export default async function run(): Promise<void> {
     kind: 'rl',
     algorithm: 'ppo',
     inputs: ['return_1'],
+    // The series and the peer observe the held position.
+    observe_position: true,
     steps: STEPS,
     threads: THREADS,
   })
