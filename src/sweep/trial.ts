@@ -8,11 +8,12 @@
  */
 import type { ResolvedConfig } from '../config/load.js'
 import { canonicalJson } from '../config/hash.js'
-import { runBacktest, type BacktestResult } from '../backtest/engine.js'
+import type { BacktestResult } from '../backtest/engine.js'
+import { primaryBacktest } from '../pipeline/stages/backtest.js'
 import { backtestMetrics } from '../backtest/metrics.js'
 import { ingestFile } from '../data/ingest.js'
 import { viewNeeds } from '../pipeline/predict.js'
-import { policyHolds, policyLearns, policyList } from '../policy/registry.js'
+import { policyLearns, policyList } from '../policy/registry.js'
 import { runConfigProblems } from '../pipeline/problems.js'
 import { runWindowChain } from '../pipeline/stages/chain.js'
 import { createRunContext, type ProgressFactory } from '../pipeline/stages/context.js'
@@ -135,14 +136,7 @@ export async function evaluateSlice(
   const scored: EvalWindow = slice === 'val' ? { ...window, test: window.val } : window
   const ctx = createRunContext(config, progress ? { progress } : {})
   const result = await runWindowChain(ctx, data, scored)
-  const backtest = runBacktest(
-    data.bars,
-    result.positions[0],
-    scored.test,
-    config.labels.tripleBarrier.maxHolding,
-    config.backtest,
-    policyHolds(policyList(config.policy)[0]),
-  )
+  const backtest = primaryBacktest(config, data.bars, result.positions[0], scored.test)
   const bt = backtestMetrics(backtest)
   const metrics = {
     ...splitMetrics(result.test, result.yTrue.test),

@@ -4,6 +4,8 @@
  */
 import { runBacktest, type BacktestResult } from '../../backtest/engine.js'
 import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
+import type { ResolvedConfig } from '../../config/load.js'
+import type { Bars } from '../../data/bars.js'
 import { policyHolds, policyList } from '../../policy/registry.js'
 import type { WindowRecord } from '../../tracking/types.js'
 import type { RunContext } from './context.js'
@@ -41,20 +43,23 @@ export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
+/** The primary policy's positions on `rows` through the engine, held as the policy holds them. */
+export function primaryBacktest(
+  config: Pick<ResolvedConfig, 'labels' | 'backtest' | 'policy'>,
+  bars: Bars,
+  positions: Float64Array,
+  rows: Int32Array,
+): BacktestResult {
+  const holds = policyHolds(policyList(config.policy)[0])
+  return runBacktest(bars, positions, rows, config.labels.tripleBarrier.maxHolding, config.backtest, holds)
+}
+
 /** Each walk-forward window on its own: its sizes, the final model's test metrics and its own backtest (primary policy). */
 export function windowRecords(ctx: RunContext, data: RunData, results: readonly WindowResult[]): WindowRecord[] {
   const { config } = ctx
   return results.map((r) => {
     const w = r.window
-    const bt = runBacktest(
-      data.bars,
-      r.positions[0],
-      w.test,
-      config.labels.tripleBarrier.maxHolding,
-      config.backtest,
-      policyHolds(policyList(config.policy)[0]),
-    )
-    const m = backtestMetrics(bt)
+    const m = backtestMetrics(primaryBacktest(config, data.bars, r.positions[0], w.test))
     return {
       key: w.key,
       // Expanding windows train from the first bar (their calendar start is -Infinity).
