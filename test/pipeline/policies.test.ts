@@ -3,7 +3,7 @@
  * predictions, bundle), maker_first execution, and policies whose inputs the run does not produce refused at load.
  */
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { cpSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { backtestConfigSchema, runBacktest } from '../../src/backtest/engine.js'
@@ -14,6 +14,7 @@ import { ingestFile } from '../../src/data/ingest.js'
 import { torchAvailability } from '../../src/engines/torch/index.js'
 import { loadBundle } from '../../src/pipeline/bundle.js'
 import { runPipeline } from '../../src/pipeline/run.js'
+import { editManifest } from '../bundle/reseal.js'
 import { tempDir } from '../helpers.js'
 import { assertBundleReproducesRun, poisonedFrom, sampleSlice, smallConfig } from './fixture.js'
 
@@ -209,5 +210,29 @@ test(
       fit.seeds.map((x) => x.select_pnl),
     )
     assert.deepEqual(link(await loadBundle(poisoned.bundleDir, poisoned.bundleChecksum)), link(bundle))
+
+    // A state edited by someone who reseals the manifest is still checked: missing, malformed, or on a policy that
+    // does not learn.
+    const edited = (edit: (links: { name: string; state?: Record<string, unknown> }[]) => void) => {
+      const dir = join(tempDir(), 'bundle')
+      cpSync(run.bundleDir, dir, { recursive: true })
+      editManifest(dir, (m) => edit(m.chain.filter((l) => l.role === 'policy')))
+      return loadBundle(dir)
+    }
+    await assert.rejects(
+      edited((links) => delete links[1].state),
+      /the manifest's policy link rl has no fitted state \(a learning policy needs its own\)/,
+    )
+    await assert.rejects(
+      edited((links) => {
+        const network = links[1].state!.network as { layers: unknown[] }
+        network.layers = network.layers.slice(1)
+      }),
+      /policy link rl: policy rl's state is invalid at network/,
+    )
+    await assert.rejects(
+      edited((links) => (links[0].state = links[1].state)),
+      /policy link threshold: policy threshold learns nothing, yet has a fitted state/,
+    )
   },
 )
