@@ -60,7 +60,7 @@ const shared = {
     .boolean()
     .default(false)
     .describe(
-      'Observe the held position (a policy can weigh the cost of a change, but its positions depend on the path from the first scored row); false (the default): each position is a function of its row alone',
+      'Observe the held position (a policy can weigh the cost of a change, but its positions depend on the path from the first scored row); false (the default): each position is a function of its row alone; mlf run refuses true for now',
     ),
   hidden: z.number().int().min(4).max(1024).default(64).describe('Units of each of the two hidden layers'),
   gamma: z.number().gt(0).lte(1).default(0.9).describe('Discount of future rewards'),
