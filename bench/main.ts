@@ -21,6 +21,7 @@ const benchmarks = new Map<string, () => Promise<Benchmark>>([
   ['msw', async () => (await import('./msw/main.js')).default],
   ['sweep', async () => (await import('./sweep/main.js')).default],
   ['serve', async () => (await import('./serve/main.js')).default],
+  ['rl', async () => (await import('./rl/main.js')).default],
 ])
 
 const name = process.argv[2]

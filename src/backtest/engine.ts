@@ -3,6 +3,7 @@ import type { Bars } from '../data/bars.js'
 import { executionConfigSchema } from '../policy/execution/registry.js'
 import { limitFill, type MakerFirstExecution } from '../policy/execution/maker-first.js'
 import { Account, type FillCause, type Trade } from './account.js'
+import { takerPrice } from './costs.js'
 
 export type { Trade } from './account.js'
 
@@ -98,6 +99,9 @@ const sign = (x: number) => (x > 0 ? 1 : x < 0 ? -1 : 0)
  * slippage and the taker fee; maker_first as a resting limit (src/policy/execution/maker-first.ts). Costs are paid
  * on what each fill trades, so resizing costs the change only. Equity is cash plus units held at each close; a
  * position still open at the end is closed at the last close.
+ *
+ * With `holds: 'target'` (a policy whose positions are targets, the RL policy's) a decision sets the position held
+ * to the next decision: 0 goes flat, and nothing exits at the horizon.
  */
 export function runBacktest(
   bars: Bars,
@@ -105,6 +109,7 @@ export function runBacktest(
   rows: Int32Array,
   horizon: number,
   config: BacktestConfig,
+  holds: 'horizon' | 'target' = 'horizon',
 ): BacktestResult {
   if (targets.length !== rows.length) throw new Error(`backtest: ${targets.length} positions for ${rows.length} rows`)
   const start = rows.length ? rows[0] : 0
@@ -126,6 +131,7 @@ export function runBacktest(
   const m = Math.max(0, end - start)
   const equity = new Float64Array(m)
   const position = new Float64Array(m)
+  const heldToTarget = holds === 'target'
   let intent = 0
   let exitDue = -1
   let order: Order | null = null
@@ -133,12 +139,12 @@ export function runBacktest(
   /** A taker fill now at `raw` towards `target` of equity (a reversal closes first, then opens on what is left). */
   const cross = (t: number, raw: number, target: number, cause: FillCause) => {
     if (account.units !== 0 && sign(target) !== sign(account.units))
-      account.fill(t, -account.units, raw, raw * (1 - sign(account.units) * slip), fee, false, cause)
+      account.fill(t, -account.units, raw, takerPrice(raw, -sign(account.units), slip), fee, false, cause)
     if (target !== 0) {
       const e = account.equity(raw)
       const dir = sign((target * e) / raw - account.units)
       if (dir === 0) return
-      const price = raw * (1 + dir * slip)
+      const price = takerPrice(raw, dir, slip)
       const units = (target * e) / price - account.units
       // A resize inside the slippage band changes nothing.
       if (sign(units) !== dir) return
@@ -242,7 +248,7 @@ export function runBacktest(
         }
       }
     }
-    if (intent !== 0 && t >= exitDue) {
+    if (!heldToTarget && intent !== 0 && t >= exitDue) {
       intent = 0
       place(t, 0, { exit: 'horizon', decisionIndex: t }, true)
     }
@@ -251,7 +257,7 @@ export function runBacktest(
     // The decision at this close.
     const s = targetAt[t]
     const opens = intent === 0 || sign(s) !== sign(intent)
-    if (decided[t] && s !== 0 && s !== intent && (opens || Math.abs(s - intent) >= band)) {
+    if (decided[t] && (s !== 0 || heldToTarget) && s !== intent && (opens || Math.abs(s - intent) >= band)) {
       if (opens) exitDue = t + horizon
       intent = s
       place(t, s, { exit: 'flip', decisionIndex: t }, false)

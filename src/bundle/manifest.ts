@@ -41,7 +41,7 @@ const signatureSchema = z
  * The chain the bundle holds, link by link with its role, in the order scoring runs it: the regime models (fitted on
  * the training window, their columns appended to the features), the members (base models, with the view they take,
  * their output head and feature slice), the combiner, the post-processors (with their fitted state) and the policy
- * (with its params). Scoring rebuilds each link through its registry.
+ * (with its params, and a learning policy's fitted state). Scoring rebuilds each link through its registry.
  */
 const chainLinkSchema = z.discriminatedUnion('role', [
   /** A regime model fitted on the training window; its columns (prefix_p0.., _duration, _state) join the features. */
@@ -73,7 +73,15 @@ const chainLinkSchema = z.discriminatedUnion('role', [
       state: z.record(z.string(), z.unknown()),
     })
     .strict(),
-  z.object({ role: z.literal('policy'), name: z.string(), params: z.record(z.string(), z.unknown()) }).strict(),
+  z
+    .object({
+      role: z.literal('policy'),
+      name: z.string(),
+      params: z.record(z.string(), z.unknown()),
+      /** A learning policy's fitted state (the rl policy's trained network). */
+      state: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict(),
 ])
 
 /** The manifest's content, everything but its own checksum. */

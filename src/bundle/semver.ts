@@ -1,4 +1,7 @@
-/** The bundle format version this code writes, and the rule for what it can read. 3.1: drift reference distributions. */
+/**
+ * The bundle format version this code writes, and the rule for what it can read. 3.1: drift reference distributions,
+ * regime models and a learning policy's fitted state in the chain.
+ */
 export const BUNDLE_VERSION = '3.1.0'
 
 export function parseSemver(v: string): [number, number, number] {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { describeParams, formatParams, type ParamInfo } from '../config/describe.js'
 import { combinerRegistry } from '../ensemble/registry.js'
 import { postProcessorRegistry } from '../inference/post-processors.js'
@@ -89,6 +89,17 @@ function entryBlock(name: string, note: string, schema: z.ZodType, discriminator
   return [`${name}${note ? `  ${note}` : ''}`, ...paramLines(params)].join('\n')
 }
 
+/** A discriminated union of objects (the rl policy, by algorithm): its key and each alternative by its key's value. */
+function alternatives(schema: z.ZodType): { key: string; options: [string, z.ZodType][] } | null {
+  if (!(schema instanceof z.ZodDiscriminatedUnion)) return null
+  const key = schema._zod.def.discriminator
+  const options = (schema.options as z.ZodObject[]).map((o): [string, z.ZodType] => [
+    String((o.shape[key] as z.ZodLiteral).value),
+    o,
+  ])
+  return { key, options }
+}
+
 /** The parameters of the combiners, post-processors and policies a config names, one section each. */
 export function otherRegistries(): string {
   const combiners = [...combinerRegistry.values()]
@@ -109,9 +120,20 @@ export function otherRegistries(): string {
           e.params,
         ),
       )
-  const policies = [...policyRegistry.values()].map((e) =>
-    entryBlock(e.kind, `(reads ${e.needs(e.params.parse({ kind: e.kind })).join(', ')})`, e.params, 'kind'),
-  )
+  const policies = [...policyRegistry.values()].flatMap((e) => {
+    // A policy whose defaults do not parse alone (rl names its inputs) reads what its params name.
+    const defaults = e.params.safeParse({ kind: e.kind })
+    const reads = defaults.success ? e.needs(defaults.data).join(', ') : 'the outputs its inputs name'
+    const note = `(reads ${reads}${e.fit ? '; learns on validation rows' : ''})`
+    const variants = alternatives(e.params)
+    if (!variants) return [entryBlock(e.kind, note, e.params, 'kind')]
+    return variants.options.map(([value, schema]) =>
+      entryBlock(`${e.kind}, ${variants.key}: ${value}`, note, schema, 'kind').replace(
+        new RegExp(`\\n    ${variants.key} .*`),
+        '',
+      ),
+    )
+  })
   const executions = [...executionSchemas].map(([kind, schema]) => entryBlock(kind, '', schema, 'kind'))
   return [
     '\ncombiners (ensemble: { method: <name>, ...params }; voting is ensemble: { kind: voting, members, weights })',

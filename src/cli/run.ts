@@ -16,7 +16,7 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(2)}%`
 }
 
-/** A list of policies backtested on the same predictions, side by side (the primary first). */
+/** A list of policies backtested on the same predictions, side by side (the primary first), and learning policies' seeds. */
 function printPolicies(policies: NonNullable<RunSummary['policies']>, write: (t: string) => void): void {
   write(`\n  policies on the same predictions (the first is the run's primary)\n`)
   write(
@@ -25,6 +25,13 @@ function printPolicies(policies: NonNullable<RunSummary['policies']>, write: (t:
   for (const { policy, backtest: b } of policies) {
     write(
       `  ${policy.padEnd(12)} ${pct(b.total_return).padStart(8)} ${b.sharpe.toFixed(2).padStart(7)} ${pct(b.max_drawdown).padStart(8)} ${String(b.trades).padStart(7)} ${pct(b.win_rate).padStart(8)} ${b.exposure.toFixed(3).padStart(8)} ${b.turnover_per_day.toFixed(2).padStart(12)} ${b.fee_share_of_gross.toFixed(2).padStart(10)}\n`,
+    )
+  }
+  for (const { policy, fit } of policies) {
+    if (!fit) continue
+    const t = fit.test_pnl
+    write(
+      `  ${policy}: ${t.n} seeds' test P&L ${pct(t.mean)} (95% interval ${pct(t.lo)} to ${pct(t.hi)}); the row above is the seed selected on validation\n`,
     )
   }
 }

@@ -18,7 +18,7 @@ import type { BlendingParams } from '../ensemble/blending.js'
 import type { RegimeMixtureParams } from '../ensemble/gates/regime-mixture.js'
 import type { BanditGateParams } from '../ensemble/gates/bandit-gate.js'
 import type { SoftmaxGateParams } from '../ensemble/gates/softmax-gate.js'
-import { policyConfigSchema } from '../policy/registry.js'
+import { policyConfigSchema, policyLearns, policyList } from '../policy/registry.js'
 import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, checkPolicyNeeds, parseHeads } from './heads.js'
 import { didYouMean } from '../core/suggest.js'
@@ -238,6 +238,21 @@ function checkTimeframesAgainstInterval(c: FactoryConfigObject, ctx: z.Refinemen
   }
 }
 
+/** A learning policy (rl) trains in an environment that fills as a taker, so its backtest must fill the same way. */
+function checkLearningPolicyExecution(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
+  const execution = c.backtest.execution?.kind ?? 'taker'
+  if (execution === 'taker') return
+  const list = policyList(c.policy)
+  list.forEach((policy, i) => {
+    if (!policyLearns(policy)) return
+    ctx.addIssue({
+      code: 'custom',
+      path: Array.isArray(c.policy) ? ['policy', i] : ['policy'],
+      message: `policy ${policy.kind} learns in an environment that fills as a taker; backtest.execution ${execution} is not supported with it`,
+    })
+  })
+}
+
 /**
  * A foundation model forecasts `horizon` bars ahead; on a return head (E_r, q05/q50/q95) it is scored against the
  * return over labels.tripleBarrier.maxHolding bars, so the two must agree (else it would be scored on another
@@ -303,6 +318,15 @@ function checkCompare(c: FactoryConfigObject, ctx: z.RefinementCtx): void {
       message:
         "compare fits each p model's calibrators on its own validation rows; inference.fit_on: oof would apply to " +
         'the chain alone, so the two are refused together (use fit_on: validation)',
+    })
+  const learning = policyList(c.policy).find((p) => policyLearns(p))
+  if (learning)
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message:
+        `compare trades each p model alone through the run's policy, but ${learning.kind} learns from the chain's ` +
+        'own validation outputs and is not refitted per model; compare with a threshold or sizing policy',
     })
 }
 
@@ -433,6 +457,7 @@ export const factoryConfigSchema = z.preprocess(
     checkTimeframesAgainstInterval(c, ctx)
     checkHeadMembers(c, ctx)
     checkPolicyNeeds(c, ctx)
+    checkLearningPolicyExecution(c, ctx)
     checkForecastHorizons(c, ctx)
     checkMultiRes(c, ctx)
     checkSeqLen(c, ctx)

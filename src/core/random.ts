@@ -27,3 +27,9 @@ export function shuffled<T extends Float64Array | Int32Array>(values: T, seed: n
   }
   return out
 }
+
+/** Deterministic standard normal draws (Box-Muller over seededRandom) from an explicit seed. */
+export function seededNormal(seed: number): () => number {
+  const rand = seededRandom(seed)
+  return () => standardNormal(rand)
+}

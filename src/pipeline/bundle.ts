@@ -10,7 +10,7 @@ import { loadEnsemble } from '../ensemble/combined.js'
 import { loadPostProcessor, type FittedPostProcessor } from '../inference/post-processors.js'
 import type { Model } from '../models/contract.js'
 import { registry } from '../models/registry.js'
-import { policyList } from '../policy/registry.js'
+import { parsePolicyState, policyLearns, policyList } from '../policy/registry.js'
 import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
@@ -30,6 +30,7 @@ export const SIGNATURE_VERSION = '1'
 
 type PostProcessorLink = Extract<ChainLink, { role: 'post_processor' }>
 type RegimeChainLink = Extract<ChainLink, { role: 'regime' }>
+type PolicyLink = Extract<ChainLink, { role: 'policy' }>
 
 /** The fitted post-processors, in order, as [{ name, state }]; the manifest's chain carries the same. */
 export const POST_PROCESSORS_FILE = 'post_processors.json'
@@ -221,6 +222,8 @@ export interface LoadedBundle {
   reference: DriftReference | null
   /** The regime models whose columns scoring appends to the features, in chain order. */
   regimes: RegimeLink[]
+  /** Each policy's fitted state, checked (undefined for a policy that does not learn), in the config's order. */
+  policyStates: readonly unknown[]
 }
 
 const modelMetaSchema = z
@@ -271,9 +274,19 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
     .map((l) => ({ name: l.name, state: l.state }))
   if (canonicalJson(postProcessors) !== canonicalJson(inChain))
     throw new Error(`bundle ${dir}: ${POST_PROCESSORS_FILE} and the post-processors of the manifest's chain differ`)
-  const links = manifest.chain.filter((l) => l.role === 'policy').map((l) => l.params)
-  if (canonicalJson(links) !== canonicalJson(policyList(config.policy)))
+  const policyLinks = manifest.chain.filter((l): l is PolicyLink => l.role === 'policy')
+  const policies = policyList(config.policy)
+  if (canonicalJson(policyLinks.map((l) => l.params)) !== canonicalJson(policies))
     throw new Error(`bundle ${dir}: the manifest's policy links and config.json's policy differ`)
+  const policyStates = policies.map((policy, j) => {
+    const { state } = policyLinks[j]
+    const where = `bundle ${dir}: the manifest's policy link ${policy.kind}`
+    if (state === undefined) {
+      if (policyLearns(policy)) throw new Error(`${where} has no fitted state (a learning policy needs its own)`)
+      return undefined
+    }
+    return parsePolicyState(policy, state, where)
+  })
   const model =
     meta.family === 'ensemble'
       ? await loadEnsemble(join(root, 'model'))
@@ -294,6 +307,7 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
     targets,
     reference,
     regimes,
+    policyStates,
   }
 }
 
@@ -525,7 +539,7 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
   const { signals: _unsized, ...chain } = scoreRows(bundle, frame, rows, bars)
   const { config } = bundle
   const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
-  const [signals, ...others] = decidePositions(config, chain.p, chain.heads, bars, rows, vol)
+  const [signals, ...others] = decidePositions(config, chain.p, chain.heads, bars, rows, vol, bundle.policyStates)
   const kinds = policyList(config.policy).map((policy) => policy.kind)
   return {
     bars,

@@ -26,7 +26,10 @@ import { onlineCombiner, type CombinedModel } from '../ensemble/combined.js'
  * A fitted chain as scoring runs it: a loaded bundle, or the chain a run has in memory when it packs one (whose drift
  * reference is scored through here too).
  */
-export type ScoringChain = Pick<LoadedBundle, 'model' | 'features' | 'postProcessors' | 'heads' | 'targets' | 'config'>
+export type ScoringChain = Pick<
+  LoadedBundle,
+  'model' | 'features' | 'postProcessors' | 'heads' | 'targets' | 'config' | 'policyStates'
+>
 
 /** What a head's post-processors read besides its outputs: the resamples' predictions, the outcome timeline. */
 function postProcessorInputs(
@@ -173,7 +176,7 @@ function primaryPositions(
   const { config } = bundle
   if (bars) {
     const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
-    return decidePositions(config, p, heads, bars, rows, vol)[0]
+    return decidePositions(config, p, heads, bars, rows, vol, bundle.policyStates)[0]
   }
   const policy = policyList(config.policy)[0]
   if (policy.kind !== 'threshold')

@@ -5,6 +5,7 @@
  * refused at load.
  */
 import type { z } from 'zod'
+import type { BacktestConfig } from '../backtest/engine.js'
 import type { Bars } from '../data/bars.js'
 
 /** Chain outputs a policy can read (src/config/heads.ts lists the heads a run trains). */
@@ -51,11 +52,51 @@ export interface MarketState {
   readonly roundTrip: number
 }
 
-export interface PolicyEntry<P = unknown> {
+/** Decision rows as a policy's fit reads them: the chain's outputs there and the market state at their closes. */
+export interface PolicyRows {
+  readonly inputs: PolicyInputs
+  readonly market: MarketState
+}
+
+/**
+ * What a policy that learns is fitted on, all from one window. It learns on `train` and selects on `select` (both
+ * validation rows, where the chain's outputs are out of sample); `test` is evaluated once after the fit.
+ */
+export interface PolicyFitData {
+  readonly train: PolicyRows
+  readonly select: PolicyRows
+  readonly test: PolicyRows
+  readonly backtest: BacktestConfig
+  /** The window's policy seed (derived from the run's). */
+  readonly seed: number
+}
+
+/** One training seed of a fitted policy: its P&L on the selection rows and on test (net, additive returns). */
+export interface PolicySeedScore {
+  readonly seed: number
+  readonly selectPnl: number
+  readonly testPnl: number
+}
+
+export interface PolicyFit<S = unknown> {
+  /** What scoring needs (JSON): the chain link's state in the bundle. */
+  readonly state: S
+  readonly seeds: readonly PolicySeedScore[]
+}
+
+export interface PolicyEntry<P = unknown, S = unknown> {
   readonly kind: string
   readonly params: z.ZodType<P, unknown>
   /** The chain outputs these params make the policy read. */
   needs(params: P): readonly PolicyNeed[]
-  /** Target positions in [-1, 1], one per decision row; never NaN. */
-  decide(inputs: PolicyInputs, market: MarketState, params: P): Float64Array
+  /**
+   * How the backtest holds a position: `horizon` (the default) opens a trade held the label horizon and reads a 0
+   * as "no new position"; `target` holds each position to the next decision, a 0 going flat.
+   */
+  readonly holds?: 'horizon' | 'target'
+  /** A policy that learns: its fit on a window's rows, and the schema its fitted state is checked against on load. */
+  readonly fit?: (data: PolicyFitData, params: P) => PolicyFit<S>
+  readonly state?: z.ZodType<S, unknown>
+  /** Target positions in [-1, 1], one per decision row; never NaN. `state` is the fit's, for a policy that learns. */
+  decide(inputs: PolicyInputs, market: MarketState, params: P, state?: S): Float64Array
 }

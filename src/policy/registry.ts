@@ -1,16 +1,25 @@
 import { z } from 'zod'
 import { didYouMean } from '../core/suggest.js'
-import type { MarketState, PolicyEntry, PolicyInputs, PolicyNeed } from './contract.js'
+import type { MarketState, PolicyEntry, PolicyFit, PolicyFitData, PolicyInputs, PolicyNeed } from './contract.js'
 import { kellyEntry } from './kelly.js'
 import { quantileEntry } from './quantile.js'
+import { rlEntry } from './rl/entry.js'
 import { thresholdEntry } from './threshold.js'
 import { volTargetEntry } from './vol-target.js'
 
-export type { MarketState, PolicyEntry, PolicyInputs, PolicyNeed } from './contract.js'
+export type {
+  MarketState,
+  PolicyEntry,
+  PolicyFit,
+  PolicyFitData,
+  PolicyInputs,
+  PolicyNeed,
+  PolicyRows,
+} from './contract.js'
 
 // Adding a policy: one file, one line here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const entries: readonly PolicyEntry<any>[] = [thresholdEntry, kellyEntry, quantileEntry, volTargetEntry]
+const entries: readonly PolicyEntry<any, any>[] = [thresholdEntry, kellyEntry, quantileEntry, volTargetEntry, rlEntry]
 
 /**
  * Policies turn the chain's outputs on decision rows into target positions (a signed fraction of capital per row).
@@ -81,22 +90,61 @@ export function policyList(section: PolicySection): readonly PolicyConfig[] {
   return Array.isArray(section) ? section : [section as PolicyConfig]
 }
 
-/** The chain outputs a configured policy reads. */
-export function policyNeeds(policy: PolicyConfig): readonly PolicyNeed[] {
+function entryOf(policy: PolicyConfig): PolicyEntry {
   const entry = policyRegistry.get(policy.kind)
   if (!entry) throw new Error(`policy.kind: no policy "${policy.kind}"`)
-  return entry.needs(policy)
+  return entry
 }
 
-/** Target positions of the decision rows under the configured policy: finite, in [-1, 1], or an error naming the row. */
-export function decide(inputs: PolicyInputs, market: MarketState, policy: PolicyConfig): Float64Array {
-  const entry = policyRegistry.get(policy.kind)
-  if (!entry) throw new Error(`policy.kind: no policy "${policy.kind}"`)
+/** The chain outputs a configured policy reads. */
+export function policyNeeds(policy: PolicyConfig): readonly PolicyNeed[] {
+  return entryOf(policy).needs(policy)
+}
+
+/** How the backtest holds the policy's positions: for the label horizon, or as targets to the next decision. */
+export function policyHolds(policy: PolicyConfig): 'horizon' | 'target' {
+  return entryOf(policy).holds ?? 'horizon'
+}
+
+/** Whether the policy learns: fitted per window on validation rows, its state carried in the bundle. */
+export function policyLearns(policy: PolicyConfig): boolean {
+  return entryOf(policy).fit !== undefined
+}
+
+/** A learning policy's fit on a window's rows (seeded by the caller). */
+export function fitPolicy(data: PolicyFitData, policy: PolicyConfig): PolicyFit {
+  const entry = entryOf(policy)
+  if (!entry.fit) throw new Error(`policy ${policy.kind} does not learn`)
+  return entry.fit(data, policy)
+}
+
+/** A learning policy's fitted state read back (from a bundle), checked against its schema; `where` names the source. */
+export function parsePolicyState(policy: PolicyConfig, state: unknown, where: string): unknown {
+  const entry = entryOf(policy)
+  if (!entry.state) throw new Error(`${where}: policy ${policy.kind} learns nothing, yet has a fitted state`)
+  const parsed = entry.state.safeParse(state)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new Error(
+      `${where}: policy ${policy.kind}'s state is invalid at ${issue.path.join('.') || '(the state)'}: ${issue.message}`,
+    )
+  }
+  return parsed.data
+}
+
+/**
+ * Target positions of the decision rows under the configured policy: finite, in [-1, 1], or an error naming the row.
+ * A policy that learns decides from its fitted `state`.
+ */
+export function decide(inputs: PolicyInputs, market: MarketState, policy: PolicyConfig, state?: unknown): Float64Array {
+  const entry = entryOf(policy)
   if (inputs.p.length !== 3 * inputs.n || market.rows.length !== inputs.n)
     throw new Error(
       `policy ${policy.kind}: ${inputs.n} rows, ${inputs.p.length / 3} probability rows and ${market.rows.length} bars`,
     )
-  const positions = entry.decide(inputs, market, policy)
+  if (entry.fit && state === undefined)
+    throw new Error(`policy ${policy.kind}: it learns, and no fitted state was given`)
+  const positions = entry.decide(inputs, market, policy, state)
   for (let i = 0; i < positions.length; i++)
     if (!(positions[i] >= -1 && positions[i] <= 1))
       throw new Error(`policy ${policy.kind} gave position ${positions[i]} for the row at bar ${market.rows[i]}`)

@@ -8,10 +8,12 @@
  */
 import type { ResolvedConfig } from '../config/load.js'
 import { canonicalJson } from '../config/hash.js'
-import { runBacktest, type BacktestResult } from '../backtest/engine.js'
+import type { BacktestResult } from '../backtest/engine.js'
+import { primaryBacktest } from '../pipeline/stages/backtest.js'
 import { backtestMetrics } from '../backtest/metrics.js'
 import { ingestFile } from '../data/ingest.js'
 import { viewNeeds } from '../pipeline/predict.js'
+import { policyLearns, policyList } from '../policy/registry.js'
 import { runConfigProblems } from '../pipeline/problems.js'
 import { runWindowChain } from '../pipeline/stages/chain.js'
 import { createRunContext, type ProgressFactory } from '../pipeline/stages/context.js'
@@ -124,18 +126,17 @@ export async function evaluateSlice(
   slice: 'val' | 'test',
   progress?: ProgressFactory,
 ): Promise<SliceEvaluation> {
+  // A learning policy trains on the validation rows, so they cannot also score it.
+  if (slice === 'val' && policyList(config.policy).some(policyLearns))
+    throw new Error(
+      'a sweep scores trials on validation rows, where a learning policy (rl) trains; sweep the chain with a policy that does not learn',
+    )
   const problems = [...runConfigProblems(config), leaveOneOutProblems(config, [window]) ?? []].flat()
   if (problems.length) throw new Error(`mlf run cannot do this configuration: ${problems.join('; ')}`)
   const scored: EvalWindow = slice === 'val' ? { ...window, test: window.val } : window
   const ctx = createRunContext(config, progress ? { progress } : {})
   const result = await runWindowChain(ctx, data, scored)
-  const backtest = runBacktest(
-    data.bars,
-    result.positions[0],
-    scored.test,
-    config.labels.tripleBarrier.maxHolding,
-    config.backtest,
-  )
+  const backtest = primaryBacktest(config, data.bars, result.positions[0], scored.test)
   const bt = backtestMetrics(backtest)
   const metrics = {
     ...splitMetrics(result.test, result.yTrue.test),

@@ -363,11 +363,23 @@ function backtestSection(run: RunRecord, charts: ChartData): string {
   body += regimeTable(b)
   if (run.policies) {
     const keys = Object.keys(run.policies[0].metrics)
+    const learns = run.policies.some((p) => p.fit)
     body +=
       "<h3>Policies on the same predictions</h3><p>The first is the run's primary policy (the metrics above).</p>" +
+      (learns
+        ? '<p>A learning policy trains several seeds: their test P&amp;L (net, additive returns on capital) is given as a mean with its 95% t interval, beside the backtests of the policies that do not learn (total_return). The backtest row of a learning policy is its selected seed.</p>'
+        : '') +
       table(
-        ['policy', ...keys],
-        run.policies.map((p) => [p.policy, ...keys.map((k) => p.metrics[k])]),
+        ['policy', ...keys, ...(learns ? ['seeds', 'seeds’ test P&L', '95% interval'] : [])],
+        run.policies.map((p) => [
+          p.policy,
+          ...keys.map((k) => p.metrics[k]),
+          ...(learns
+            ? p.fit
+              ? [p.fit.test_pnl.n, p.fit.test_pnl.mean, `${fmt(p.fit.test_pnl.lo)} to ${fmt(p.fit.test_pnl.hi)}`]
+              : ['', '', '']
+            : []),
+        ]),
       )
   }
   return section('backtest', 'Backtest', body)

@@ -254,7 +254,20 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
   testPeriod: z.object({ start: isoTime, end: isoTime, rows: nonNegative, bars: nonNegative }).optional(),
   trades: z.object({ total: nonNegative, rows: z.array(trade) }).optional(),
   ensembleWeightsByWindow: ensembleWeights.optional(),
-  policies: z.array(z.object({ policy: z.string().min(1), metrics: metricMap })).optional(),
+  policies: z
+    .array(
+      z.object({
+        policy: z.string().min(1),
+        metrics: metricMap,
+        fit: z
+          .object({
+            seeds: z.array(z.object({ select_pnl: anyNumber, test_pnl: anyNumber })),
+            test_pnl: z.object({ n: nonNegative, mean: anyNumber, lo: anyNumber, hi: anyNumber }),
+          })
+          .optional(),
+      }),
+    )
+    .optional(),
   canary: z.object({ shuffledLabels: z.boolean(), testAuc: anyNumber }).optional(),
   artifacts: z.array(
     z.object({

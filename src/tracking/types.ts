@@ -296,8 +296,11 @@ export interface RunRecord {
   trades?: { total: number; rows: TradeRecord[] }
   /** A voting or stacking combiner's member weights per window (absent without one; a gate has `gate`). */
   ensembleWeightsByWindow?: EnsembleWeightsRecord
-  /** With a list of policies: each one's backtest metrics on the same predictions, the primary first. */
-  policies?: { policy: string; metrics: Record<string, number> }[]
+  /**
+   * With a list of policies, or one that learns: each one's backtest metrics on the same predictions, the primary
+   * first, and a learning policy's seeds.
+   */
+  policies?: { policy: string; metrics: Record<string, number>; fit?: PolicyFitRecord }[]
   /** Sanity check: the same pipeline on shuffled labels should score near chance. */
   canary?: { shuffledLabels: boolean; testAuc: number }
   artifacts: ArtifactRecord[]
@@ -315,4 +318,14 @@ export interface RunRecord {
   bundleChecksum?: string
   /** How the run was evaluated: its windows (one for a chronological split). */
   evaluation?: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }
+}
+
+/**
+ * A learning policy's training seeds: each seed's net P&L (additive returns on capital, as the environment pays)
+ * on the selection rows and on test, summed over the windows, and the mean of the test P&L with its 95% Student-t
+ * interval: the spread that training luck alone makes.
+ */
+export interface PolicyFitRecord {
+  seeds: { select_pnl: number; test_pnl: number }[]
+  test_pnl: { n: number; mean: number; lo: number; hi: number }
 }

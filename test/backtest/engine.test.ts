@@ -376,3 +376,32 @@ test('withoutCosts: fees, slippage and the maker fee at zero, the rest kept; its
   )
   assert.ok(gross.equity.at(-1)! > net.equity.at(-1)!)
 })
+
+test('held to target: each decision is the position to the next one, 0 goes flat, nothing exits at the horizon', () => {
+  const b = bars([100, 100, 110, 120, 100, 100], [100, 105, 115, 110, 100, 100])
+  const rows = Int32Array.from([0, 1, 2, 3, 4, 5])
+  const costless = backtestConfigSchema.parse({ fees: 0, slippage: 0 })
+  const r = runBacktest(b, sizes(1, 1, 0, -1, -1, 0), rows, 1, costless, 'target')
+  // Long from the open of bar 1 to the open of bar 3 (the 0 at bar 2), short from the open of bar 4 to the end.
+  assert.deepEqual(
+    r.trades.map((t) => [t.side, t.entryIndex, t.exitIndex, t.exit]),
+    [
+      [1, 1, 3, 'flip'],
+      [-1, 4, 5, 'end'],
+    ],
+  )
+  assert.deepEqual([...r.position], [0, 1, 1, 0, -1, -1])
+  const equity = [1, 1.05, 1.15, 1.2, 1.2, 1.2]
+  equity.forEach((e, i) => near(r.equity[i], e))
+  // The same decisions held for the horizon (1 bar) exit at the close of bar 1 and read the 0 as "no new position".
+  const horizon = runBacktest(b, sizes(1, 1, 0, -1, -1, 0), rows, 1, costless)
+  assert.deepEqual(
+    horizon.trades.map((t) => [t.side, t.entryIndex, t.exitIndex, t.exit]),
+    [
+      [1, 1, 1, 'horizon'],
+      [1, 2, 2, 'horizon'],
+      [-1, 4, 4, 'horizon'],
+      [-1, 5, 5, 'horizon'],
+    ],
+  )
+})

@@ -75,8 +75,24 @@ test('the defaults, and a complete walk-forward section, raise no problem', () =
 test('config sections the code does not have are refused at load, naming them', () => {
   for (const [over, why] of [
     [
-      { policy: { kind: 'rl' } },
-      /policy\.kind: unknown policy "rl"; available: threshold, kelly, quantile, vol_target/,
+      { policy: { kind: 'bandit' } },
+      /policy\.kind: unknown policy "bandit"; available: threshold, kelly, quantile, vol_target, rl/,
+    ],
+    [
+      { policy: { kind: 'rl', algorithm: 'ppo', inputs: ['p'], observe_position: true } },
+      /policy\.observe_position: observe_position: true is not supported by mlf run yet: .*could not reproduce/,
+    ],
+    [{ policy: { kind: 'rl', algorithm: 'ppo', inputs: ['p'], sizes: [0, 1] } }, /policy: Unrecognized key.*sizes/],
+    [
+      { policy: { kind: 'rl', algorithm: 'ppo', inputs: ['E_r'] } },
+      /policy rl reads E_r, which this run does not produce/,
+    ],
+    [
+      {
+        policy: { kind: 'rl', algorithm: 'ppo', inputs: ['p'] },
+        backtest: { execution: { kind: 'maker_first' } },
+      },
+      /policy rl learns in an environment that fills as a taker; backtest\.execution maker_first is not supported/,
     ],
     [
       { inference: { calibrate: ['no_such'] } },

@@ -9,38 +9,9 @@ import {
   policyRegistry,
   type PolicyConfig,
 } from '../../src/policy/registry.js'
-import type { Bars } from '../../src/data/bars.js'
-import type { PolicyInputs } from '../../src/policy/contract.js'
-import { seededRandom } from '../../src/core/random.js'
-import { marketOf, randomBars, randomInputs } from './fixture.js'
+import { marketOf, perturbed, randomBars, randomInputs, randomNetwork } from './fixture.js'
 
 const single = (raw: unknown) => policyConfigSchema.parse(raw) as PolicyConfig
-
-/** Inputs and bars with every row from `from` on replaced by other random values. */
-function perturbed(ins: PolicyInputs, bars: Bars, rows: Int32Array, from: number, seed: number) {
-  const rand = seededRandom(seed)
-  const other = randomInputs(ins.n, seed + 1)
-  const copy = (a: Float64Array, b: Float64Array, width: number) => {
-    const out = Float64Array.from(a)
-    out.set(b.subarray(from * width), from * width)
-    return out
-  }
-  const next: PolicyInputs = {
-    ...ins,
-    p: copy(ins.p, other.p, 3),
-    p_up: copy(ins.p_up!, other.p_up!, 1),
-    E_r: copy(ins.E_r!, other.E_r!, 1),
-    q_lo: copy(ins.q_lo!, other.q_lo!, 1),
-    q_hi: copy(ins.q_hi!, other.q_hi!, 1),
-  }
-  // Every bar after the decision bar of row `from - 1` moves.
-  const cut = rows[from - 1] + 1
-  const scale = (a: Float64Array) => Float64Array.from(a, (v, i) => (i >= cut ? v * (0.9 + 0.2 * rand()) : v))
-  const moved: Bars = { ...bars, open: scale(bars.open), close: scale(bars.close), volume: scale(bars.volume) }
-  const high = Float64Array.from(moved.close, (c, i) => (i >= cut ? Math.max(c, moved.open[i]) * 1.001 : bars.high[i]))
-  const low = Float64Array.from(moved.close, (c, i) => (i >= cut ? Math.min(c, moved.open[i]) * 0.999 : bars.low[i]))
-  return { inputs: next, bars: { ...moved, high, low } }
-}
 
 /** Params that make each entry read everything it can (p_up, the interval) and trade often. */
 const VARIANTS: Record<string, unknown[]> = {
@@ -48,18 +19,33 @@ const VARIANTS: Record<string, unknown[]> = {
   kelly: [{}, { method: 'binary' }, { method: 'binary', source: 'p_up', short: false }],
   quantile: [{}, { straddle: 'trade' }],
   vol_target: [{ lookback: 60 }],
+  rl: [{}, { algorithm: 'dqn', inputs: ['p_up', 'q_lo', 'q_hi'] }],
+}
+
+/** What an entry cannot default: the rl policy's inputs and algorithm. */
+const REQUIRED: Record<string, object> = { rl: { algorithm: 'ppo', inputs: ['p', 'E_r', 'return_1'] } }
+
+/** A learning entry's fitted state for its params: a random network over the columns its inputs give. */
+function stateFor(params: PolicyConfig): unknown {
+  if (params.kind !== 'rl') return undefined
+  const width = (params.inputs as string[]).reduce((s, name) => s + (name === 'p' ? 3 : 1), 0)
+  const network = randomNetwork(width, 8, 5)
+  if (params.algorithm !== 'dqn') return { network, seed: 1, update: 0 }
+  const sizes = params.sizes as number[]
+  const last = randomNetwork(8, sizes.length, 6).layers[0]
+  return { network: { ...network, layers: [...network.layers.slice(0, 2), last], sizes }, seed: 1, update: 0 }
 }
 
 for (const [kind, entry] of policyRegistry) {
   test(`policy ${kind}: defaults parse, positions are finite in [-1, 1], and the same inputs give the same positions`, () => {
-    const params = single({ kind })
+    const params = single({ kind, ...REQUIRED[kind] })
     assert.equal(params.kind, kind)
     assert.deepEqual(entry.params.parse(params), params)
     assert.ok(entry.needs(params).length > 0)
     const bars = randomBars(2000, 3)
     const rows = Int32Array.from({ length: 1800 }, (_, i) => 150 + i)
     const ins = randomInputs(rows.length, 4)
-    const a = decide(ins, marketOf(bars, rows), params)
+    const a = decide(ins, marketOf(bars, rows), params, stateFor(params))
     assert.ok(a instanceof Float64Array)
     assert.equal(a.length, rows.length)
     assert.ok(a.every((x) => Number.isFinite(x) && x >= -1 && x <= 1))
@@ -67,21 +53,22 @@ for (const [kind, entry] of policyRegistry) {
       a.some((x) => x !== 0),
       'the policy takes some position on random outputs',
     )
-    assert.deepEqual(decide(ins, marketOf(bars, rows), params), a)
+    assert.deepEqual(decide(ins, marketOf(bars, rows), params, stateFor(params)), a)
   })
 
   test(`policy ${kind}: a position at row t uses nothing after t (bars and outputs after t perturbed)`, () => {
     for (const variant of VARIANTS[kind]) {
-      const params = single({ kind, ...(variant as object) })
+      const params = single({ kind, ...REQUIRED[kind], ...(variant as object) })
+      const state = stateFor(params)
       const bars = randomBars(1500, 21)
       const rows = Int32Array.from({ length: 1400 }, (_, i) => 80 + i)
       const ins = randomInputs(rows.length, 22)
-      const before = decide(ins, marketOf(bars, rows), params)
+      const before = decide(ins, marketOf(bars, rows), params, state)
       for (const [k, from] of [200, 701, 1300].entries()) {
         const moved = perturbed(ins, bars, rows, from, 100 + k)
         // The labels' volatility recomputed from the perturbed bars: the whole chain of what a policy reads.
         const market = { ...marketOf(moved.bars, rows), vol: atr(moved.bars, 14) }
-        const after = decide(moved.inputs, market, params)
+        const after = decide(moved.inputs, market, params, state)
         assert.deepEqual(
           after.subarray(0, from),
           before.subarray(0, from),
@@ -105,7 +92,7 @@ test('an unknown policy or a bad threshold is refused naming the field', () => {
   assert.ok(!unknown.success)
   assert.equal(
     unknown.error.issues[0].message,
-    'unknown policy "kelley"; did you mean "kelly"? available: threshold, kelly, quantile, vol_target',
+    'unknown policy "kelley"; did you mean "kelly"? available: threshold, kelly, quantile, vol_target, rl',
   )
   assert.deepEqual(unknown.error.issues[0].path, ['kind'])
   const r = policyConfigSchema.safeParse({ long: 1.5 })
@@ -140,6 +127,10 @@ test('each policy declares the chain outputs it reads', () => {
   assert.deepEqual(policyNeeds(single({ kind: 'kelly', method: 'binary', source: 'p_up', short: false })), ['p_up'])
   assert.deepEqual(policyNeeds(single('quantile')), ['E_r', 'q_lo/q_hi'])
   assert.deepEqual(policyNeeds(single('vol_target')), ['p'])
+  assert.deepEqual(policyNeeds(single({ kind: 'rl', algorithm: 'sac', inputs: ['return_1', 'E_r', 'q_hi'] })), [
+    'E_r',
+    'q_lo/q_hi',
+  ])
 })
 
 test('a policy that returns a position outside [-1, 1] is stopped naming the row', () => {

@@ -5,7 +5,9 @@
 import { runBacktest, withoutCosts, type BacktestResult } from '../../backtest/engine.js'
 import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
 import { buyAndHold, type BuyAndHold } from '../../backtest/benchmark.js'
-import { policyList } from '../../policy/registry.js'
+import type { ResolvedConfig } from '../../config/load.js'
+import type { Bars } from '../../data/bars.js'
+import { policyHolds, policyList } from '../../policy/registry.js'
 import type { WindowRecord } from '../../tracking/types.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
@@ -31,8 +33,16 @@ export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream
   const volAtRow = Float64Array.from(data.lf.vol, (v, i) => v / data.bars.close[i])
   const out = policyList(config.policy).map((policy, j) => {
     const horizon = config.labels.tripleBarrier.maxHolding
-    const bt = runBacktest(data.bars, stream.positions[j], stream.rows, horizon, config.backtest)
-    const gross = runBacktest(data.bars, stream.positions[j], stream.rows, horizon, withoutCosts(config.backtest))
+    const holds = policyHolds(policy)
+    const bt = runBacktest(data.bars, stream.positions[j], stream.rows, horizon, config.backtest, holds)
+    const gross = runBacktest(
+      data.bars,
+      stream.positions[j],
+      stream.rows,
+      horizon,
+      withoutCosts(config.backtest),
+      holds,
+    )
     const start = stream.rows.length ? stream.rows[0] : 0
     return {
       policy: policy.kind,
@@ -49,13 +59,23 @@ export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
+/** The primary policy's positions on `rows` through the engine, held as the policy holds them. */
+export function primaryBacktest(
+  config: Pick<ResolvedConfig, 'labels' | 'backtest' | 'policy'>,
+  bars: Bars,
+  positions: Float64Array,
+  rows: Int32Array,
+): BacktestResult {
+  const holds = policyHolds(policyList(config.policy)[0])
+  return runBacktest(bars, positions, rows, config.labels.tripleBarrier.maxHolding, config.backtest, holds)
+}
+
 /** Each walk-forward window on its own: its sizes, the final model's test metrics and its own backtest (primary policy). */
 export function windowRecords(ctx: RunContext, data: RunData, results: readonly WindowResult[]): WindowRecord[] {
   const { config } = ctx
   return results.map((r) => {
     const w = r.window
-    const bt = runBacktest(data.bars, r.positions[0], w.test, config.labels.tripleBarrier.maxHolding, config.backtest)
-    const m = backtestMetrics(bt)
+    const m = backtestMetrics(primaryBacktest(config, data.bars, r.positions[0], w.test))
     return {
       key: w.key,
       // Expanding windows train from the first bar (their calendar start is -Infinity).

@@ -8,7 +8,8 @@ import type { Model, Outputs, Task } from '../../models/contract.js'
 import { classTargets, rowOutcomes, shuffled } from '../dataset.js'
 import { onlineCombiner } from '../../ensemble/combined.js'
 import { classProbabilities, K, modelOutputs } from '../predict.js'
-import { decidePositions } from '../positions.js'
+import { decidePositions, fitPolicies } from '../positions.js'
+import type { PolicyFit } from '../../policy/registry.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import { fitHeldOutCombiner, heldOutCombiner, vote, type Combination } from './combine.js'
@@ -71,6 +72,8 @@ export interface WindowResult {
   readonly positions: readonly Float64Array[]
   /** Every base model alone on each of its heads (evaluation.compare), in base_models order per head. */
   readonly alone?: readonly AloneResult[]
+  /** Each configured policy's fit on the validation rows (undefined for a policy that does not learn). */
+  readonly policyFits: readonly (PolicyFit | undefined)[]
 }
 
 /** A gate's member weights on a window's test rows, row-major (rows, members). */
@@ -200,7 +203,25 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
   const heads = await fitOtherHeads(ctx, data, window)
   const targets = await fitTargetHeads(ctx, data, window)
   const headsTest = heads.reduce<Outputs>((all, h) => ({ ...all, ...h.test }), { n: window.test.length })
-  const positions = decidePositions(config, calibrated.test.p, headsTest, data.bars, window.test, lf.vol)
+  const headsVal = heads.reduce<Outputs>((all, h) => ({ ...all, ...h.val }), { n: window.val.length })
+  const policyFits = fitPolicies(
+    config,
+    { p: calibrated.val.p, heads: headsVal, rows: window.val },
+    { p: calibrated.test.p, heads: headsTest, rows: window.test },
+    data.bars,
+    lf.vol,
+    (kind) => ctx.seed('policy', window.key, kind),
+  )
+  if (window.key === 'all' && policyFits.some((f) => f)) ctx.lap('policy fit')
+  const positions = decidePositions(
+    config,
+    calibrated.test.p,
+    headsTest,
+    data.bars,
+    window.test,
+    lf.vol,
+    policyFits.map((f) => f?.state),
+  )
   const alone = config.evaluation.compare
     ? modelsAlone(ctx, data, window, y.val, scored, members, heads, targets, headsTest)
     : undefined
@@ -224,5 +245,6 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
     targets,
     positions,
     ...(alone ? { alone } : {}),
+    policyFits,
   }
 }

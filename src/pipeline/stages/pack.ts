@@ -43,6 +43,7 @@ export async function packStage(
     })),
     targets: last.targets.map((t) => ({ column: t.spec.column, members: t.members.map(member) })),
     config,
+    policyStates: last.policyFits.map((f) => f?.state),
   }
   const reference = driftReferenceStage(ctx, data, last.window, chain, last.regimes)
   const checksum = await writeBundle(
@@ -107,7 +108,15 @@ export function chainLinks(ctx: RunContext, last: WindowResult): ChainLink[] {
     ...last.members.map((m) => member(m.name, m.model, m.features)),
     ...(last.combination ? [{ role: 'combiner' as const, name: last.combination.name }] : []),
     ...last.postProcessors.map((p) => ({ role: 'post_processor' as const, name: p.name, state: { ...p.state } })),
-    ...policyList(policy).map((p): ChainLink => ({ role: 'policy', name: p.kind, params: { ...p } })),
+    ...policyList(policy).map((p, j): ChainLink => {
+      const fit = last.policyFits[j]
+      return {
+        role: 'policy',
+        name: p.kind,
+        params: { ...p },
+        ...(fit ? { state: { ...(fit.state as Record<string, unknown>) } } : {}),
+      }
+    }),
     // The other heads after the p chain: each member, then its post-processors.
     ...last.heads.flatMap((h): ChainLink[] => [
       ...h.members.map((m) => member(m.name, m.model, m.features, h.head)),

@@ -14,7 +14,8 @@ import { leafModels } from '../../models/composite.js'
 import type { GuardReport } from '../../ensemble/combiner.js'
 import { renderReport } from '../../tracking/report.js'
 import { openRunStore } from '../../tracking/store.js'
-import type { RunEnvironment, RunRecord, StageTiming } from '../../tracking/types.js'
+import type { PolicyFitRecord, RunEnvironment, RunRecord, StageTiming } from '../../tracking/types.js'
+import { meanInterval } from '../../policy/rl/fit.js'
 import { CLASS_NAMES } from '../dataset.js'
 import { regimeColumnNames } from '../../models/regime/spec.js'
 import { predictionsCsv } from '../predict.js'
@@ -80,8 +81,11 @@ export interface RunSummary {
   comparison: ComparisonSummary[] | null
   backtest: Record<string, number>
   regimes: NonNullable<RunRecord['backtest']>['byRegime']
-  /** With a list of policies: each one's backtest on the same predictions, the primary (backtest above) first. */
-  policies?: { policy: string; backtest: Record<string, number> }[]
+  /**
+   * With a list of policies, or one that learns: each one's backtest on the same predictions, the primary (backtest
+   * above) first, and a learning policy's seeds (their test P&L mean and interval).
+   */
+  policies?: { policy: string; backtest: Record<string, number>; fit?: PolicyFitRecord }[]
   canary: { shuffled_labels: boolean; test_auc: number }
   evaluation: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }
   bundle_checksum: string
@@ -147,7 +151,15 @@ export function runSummary(r: RunRecord): RunSummary {
     comparison: r.comparison?.map(comparisonSummary) ?? null,
     backtest: r.backtest!.metrics,
     regimes: r.backtest!.byRegime,
-    ...(r.policies ? { policies: r.policies.map((p) => ({ policy: p.policy, backtest: p.metrics })) } : {}),
+    ...(r.policies
+      ? {
+          policies: r.policies.map((p) => ({
+            policy: p.policy,
+            backtest: p.metrics,
+            ...(p.fit ? { fit: p.fit } : {}),
+          })),
+        }
+      : {}),
     canary: { shuffled_labels: r.canary!.shuffledLabels, test_auc: r.canary!.testAuc },
     evaluation: r.evaluation!,
     bundle_checksum: r.bundleChecksum!,
@@ -182,6 +194,17 @@ function classCounts(y: Float64Array): number[] {
   const c = new Array<number>(CLASS_NAMES.length).fill(0)
   for (const v of y) c[v]++
   return c
+}
+
+/** Policy j's seeds over the windows (seed k of every window summed), or undefined where it does not learn. */
+function policyFitRecord(results: readonly WindowResult[], j: number): PolicyFitRecord | undefined {
+  const fits = results.map((r) => r.policyFits[j])
+  if (!fits.every((f) => f)) return undefined
+  const seeds = fits[0]!.seeds.map((_, k) => ({
+    select_pnl: fits.reduce((s, f) => s + f!.seeds[k].selectPnl, 0),
+    test_pnl: fits.reduce((s, f) => s + f!.seeds[k].testPnl, 0),
+  }))
+  return { seeds, test_pnl: meanInterval(seeds.map((s) => s.test_pnl)) }
 }
 
 export interface RecordInput {
@@ -271,8 +294,13 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
       benchmark: benchmarkRecord(primary),
     },
     ...reportParts(ctx, input),
-    ...(Array.isArray(config.policy)
-      ? { policies: input.backtest.map((o) => ({ policy: o.policy, metrics: { ...o.metrics } })) }
+    ...(Array.isArray(config.policy) || results.some((r) => r.policyFits.some((f) => f))
+      ? {
+          policies: input.backtest.map((o, j) => {
+            const fit = policyFitRecord(results, j)
+            return { policy: o.policy, metrics: { ...o.metrics }, ...(fit ? { fit } : {}) }
+          }),
+        }
       : {}),
     canary: { shuffledLabels: config.control.shuffle_labels, testAuc: input.canaryAuc },
     artifacts: Object.entries((await readBundleManifest(join(input.workDir, 'bundle'))).manifest.files).map(
