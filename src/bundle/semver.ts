@@ -1,5 +1,5 @@
-/** The bundle format version this code writes, and the rule for what it can read. 3.1: drift reference distributions. */
-export const BUNDLE_VERSION = '3.1.0'
+/** The bundle format version this code writes, and the rule for what it can read. 3.1: drift reference distributions; 3.2: the acceptance verdict. */
+export const BUNDLE_VERSION = '3.2.0'
 
 export function parseSemver(v: string): [number, number, number] {
   const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v)

@@ -13,7 +13,13 @@ import { registry } from '../models/registry.js'
 import { policyList } from '../policy/registry.js'
 import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
-import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
+import {
+  readBundleManifest,
+  type BundleManifest,
+  type ChainLink,
+  type ManifestAcceptance,
+  type ManifestFields,
+} from '../bundle/manifest.js'
 import { parseSemver } from '../bundle/semver.js'
 import { parseReference, type DriftReference } from '../monitor/reference.js'
 import { z } from 'zod'
@@ -141,8 +147,10 @@ export function bundleManifestFields(
   }[] = [],
   targets: readonly { readonly column: string; readonly members: readonly { readonly name: string }[] }[] = [],
   gateMembers: readonly string[] = [],
+  acceptance?: ManifestAcceptance,
 ): ManifestFields {
   return {
+    ...(acceptance ? { acceptance } : {}),
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
     config_hash: config.hash,
     data_fingerprint: fingerprint,
@@ -304,14 +312,45 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
 }
 
 /**
- * A bundle's config.json resolved. Format 3.0 bundles were written before the config had a monitor section: their
- * config.json has none, so it gets the defaults, and its hash is taken as their writer took it, without the section.
+ * Config keys added after a bundle format was first written, with the format whose configs first carry them. A
+ * bundle of an older format has none of them in config.json, so they get their defaults, and its hash is taken as its
+ * writer took it, without them.
  */
+const LATER_CONFIG_KEYS: readonly { readonly path: readonly string[]; readonly since: readonly [number, number] }[] = [
+  { path: ['monitor'], since: [3, 1] },
+  { path: ['acceptance'], since: [3, 2] },
+  { path: ['control', 'canary'], since: [3, 2] },
+  { path: ['inference', 'drop_worsening'], since: [3, 2] },
+]
+
+/** `value` without the key at `path` (copies along the path only). */
+function withoutKey(value: Record<string, unknown>, path: readonly string[]): Record<string, unknown> {
+  const [key, ...rest] = path
+  if (!Object.hasOwn(value, key)) return value
+  if (rest.length === 0) {
+    const { [key]: _dropped, ...others } = value
+    return others
+  }
+  return { ...value, [key]: withoutKey(value[key] as Record<string, unknown>, rest) }
+}
+
+function hasKey(value: unknown, path: readonly string[]): boolean {
+  let at = value
+  for (const key of path) {
+    if (!at || typeof at !== 'object' || !Object.hasOwn(at, key)) return false
+    at = (at as Record<string, unknown>)[key]
+  }
+  return true
+}
+
+/** A bundle's config.json resolved, its hash as its format's writer took it (LATER_CONFIG_KEYS). */
 function bundleConfigOf(raw: Record<string, unknown>, source: string, bundleVersion: string): ResolvedConfig {
   const config = resolveConfig(raw, source)
   const [major, minor] = parseSemver(bundleVersion)
-  if (Object.hasOwn(raw, 'monitor') || major !== 3 || minor !== 0) return config
-  const { source: _source, hash: _hash, monitor: _monitor, ...written } = config
+  const absent = LATER_CONFIG_KEYS.filter((k) => major === k.since[0] && minor < k.since[1] && !hasKey(raw, k.path))
+  if (absent.length === 0) return config
+  const { source: _source, hash: _hash, ...resolved } = config
+  const written = absent.reduce((c, k) => withoutKey(c, k.path), resolved as Record<string, unknown>)
   return deepFreeze({ ...config, hash: sha256Hex(canonicalJson(written)) })
 }
 

@@ -3,7 +3,8 @@
  * predictions; metrics per policy, per window (the primary policy) and per volatility regime.
  */
 import { runBacktest, type BacktestResult } from '../../backtest/engine.js'
-import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
+import { backtestMetrics, regimeBreakdown, type BacktestMetrics } from '../../backtest/metrics.js'
+import { bootstrapBacktest, type BootstrapRecord } from '../../backtest/bootstrap.js'
 import { policyList } from '../../policy/registry.js'
 import type { WindowRecord } from '../../tracking/types.js'
 import type { RunContext } from './context.js'
@@ -17,6 +18,35 @@ export interface BacktestOutcome {
   readonly result: BacktestResult
   readonly metrics: ReturnType<typeof backtestMetrics>
   readonly regimes: ReturnType<typeof regimeBreakdown>
+  /** Block bootstrap intervals over the test days of its Sharpe ratio, total return and hit rate. */
+  readonly intervals: BootstrapRecord
+}
+
+/** The bootstrap of a policy's backtest, seeded by the run's seed and the policy. */
+export function backtestIntervals(ctx: RunContext, data: RunData, result: BacktestResult, policy: string) {
+  const b = ctx.config.acceptance.bootstrap
+  return bootstrapBacktest(result, data.bars.ts, {
+    resamples: b.resamples,
+    ...(b.block_days !== undefined ? { blockDays: b.block_days } : {}),
+    confidence: b.confidence,
+    seed: ctx.seed('bootstrap', policy),
+  })
+}
+
+/**
+ * A backtest's metrics with the bounds of its intervals (sharpe_lo, sharpe_hi, total_return_lo, ...; absent when
+ * the test period is too short for one), so that no Sharpe ratio travels without them.
+ */
+export function metricsWithIntervals(metrics: BacktestMetrics, intervals: BootstrapRecord): Record<string, number> {
+  if ('reason' in intervals) return { ...metrics }
+  const bounds = (name: string, i: { lo: number; hi: number } | null) =>
+    i ? { [`${name}_lo`]: i.lo, [`${name}_hi`]: i.hi } : {}
+  return {
+    ...metrics,
+    ...bounds('sharpe', intervals.sharpe),
+    ...bounds('total_return', intervals.totalReturn),
+    ...bounds('win_rate', intervals.hitRate),
+  }
 }
 
 /** One outcome per configured policy, the primary first. */
@@ -32,7 +62,13 @@ export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream
       config.labels.tripleBarrier.maxHolding,
       config.backtest,
     )
-    return { policy: policy.kind, result: bt, metrics: backtestMetrics(bt), regimes: regimeBreakdown(bt, volAtRow) }
+    return {
+      policy: policy.kind,
+      result: bt,
+      metrics: backtestMetrics(bt),
+      regimes: regimeBreakdown(bt, volAtRow),
+      intervals: backtestIntervals(ctx, data, bt, policy.kind),
+    }
   })
   ctx.lap('policy+backtest')
   return out
