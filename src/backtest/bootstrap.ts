@@ -7,7 +7,7 @@
 import { quantileSorted } from '../core/quantile.js'
 import { seededRandom } from '../core/random.js'
 import type { BacktestResult } from './engine.js'
-import { annualizedSharpe, dailyReturns, tradingDaysPerYear, utcDay } from './metrics.js'
+import { annualizedSharpe, dailyReturns, tradingDaysPerYear, utcDay, type BacktestMetrics } from './metrics.js'
 
 /** Fewest test days a bootstrap interval is drawn from: with fewer, no interval is claimed. */
 export const MIN_BOOTSTRAP_DAYS = 5
@@ -131,4 +131,34 @@ export function bootstrapDaily(series: DailySeries, opts: BootstrapOptions): Boo
 /** The intervals of a backtest's Sharpe ratio, total return and hit rate. */
 export function bootstrapBacktest(r: BacktestResult, barTs: Float64Array, opts: BootstrapOptions): BootstrapRecord {
   return bootstrapDaily(dailySeries(r, barTs), opts)
+}
+
+/**
+ * A backtest's metrics with the bounds of its intervals (sharpe_lo, sharpe_hi, total_return_lo, ...; absent when
+ * the test period is too short for one), so that no Sharpe ratio travels without them.
+ */
+export function metricsWithIntervals(metrics: BacktestMetrics, intervals: BootstrapRecord): Record<string, number> {
+  if ('reason' in intervals) return { ...metrics }
+  const bounds = (name: string, i: { lo: number; hi: number } | null) =>
+    i ? { [`${name}_lo`]: i.lo, [`${name}_hi`]: i.hi } : {}
+  return {
+    ...metrics,
+    ...bounds('sharpe', intervals.sharpe),
+    ...bounds('total_return', intervals.totalReturn),
+    ...bounds('win_rate', intervals.hitRate),
+  }
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+/**
+ * A Sharpe ratio never stands alone: `3.59 [-1.20, 8.10] (246 trades)` from metrics with their bounds
+ * (metricsWithIntervals), or `[no interval]` when the test period was too short for one.
+ */
+export function sharpeText(b: Readonly<Record<string, number>>): string {
+  const ci =
+    b.sharpe_lo !== undefined && b.sharpe_hi !== undefined
+      ? `[${b.sharpe_lo.toFixed(2)}, ${b.sharpe_hi.toFixed(2)}]`
+      : '[no interval]'
+  return `${b.sharpe.toFixed(2)} ${ci} (${plural(b.trades, 'trade')})`
 }

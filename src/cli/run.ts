@@ -5,7 +5,8 @@ import { loadConfig } from '../config/load.js'
 import { runPipeline, type RunSummary } from '../pipeline/run.js'
 import { grid, validationSummary } from './format.js'
 import { createProgress } from './progress.js'
-import { sharpeText, verdictLines } from './verdict.js'
+import { sharpeText } from '../backtest/bootstrap.js'
+import { verdictLines } from './verdict.js'
 
 const root = (rel: string) => resolve(fileURLToPath(new URL(`../../../${rel}`, import.meta.url)))
 

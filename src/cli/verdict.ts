@@ -2,19 +2,11 @@
  * The lines `mlf run` opens its summary with: the acceptance verdict and its test period, the sentence of a run
  * without an edge, each gate, the headline statistics with their intervals, and the canary line.
  */
+import { sharpeText } from '../backtest/bootstrap.js'
 import type { RunSummary } from '../pipeline/run.js'
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
-
-/** A Sharpe ratio never stands alone: `3.59 [-1.20, 8.10] (246 trades)`, or without an interval, says so. */
-export function sharpeText(b: Readonly<Record<string, number>>): string {
-  const ci =
-    b.sharpe_lo !== undefined && b.sharpe_hi !== undefined
-      ? `[${b.sharpe_lo.toFixed(2)}, ${b.sharpe_hi.toFixed(2)}]`
-      : '[no interval]'
-  return `${b.sharpe.toFixed(2)} ${ci} (${plural(b.trades, 'trade')})`
-}
 
 const gateValue = (gate: string, v: number | null) =>
   v === null ? 'n/a' : gate === 'trades' ? String(v) : gate === 'max_drawdown' ? pct(v) : v.toFixed(4)

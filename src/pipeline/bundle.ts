@@ -318,6 +318,8 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
  */
 const LATER_CONFIG_KEYS: readonly { readonly path: readonly string[]; readonly since: readonly [number, number] }[] = [
   { path: ['monitor'], since: [3, 1] },
+  // evaluation.compare joined the config in format 3.1 without a bump: 3.1 bundles may or may not have it.
+  { path: ['evaluation', 'compare'], since: [3, 2] },
   { path: ['acceptance'], since: [3, 2] },
   { path: ['control', 'canary'], since: [3, 2] },
   { path: ['inference', 'drop_worsening'], since: [3, 2] },

@@ -12,7 +12,7 @@ import type { RunRecord } from './types.js'
  */
 
 /** Bumped whenever the schema changes; MIGRATIONS[v] takes a database from version v to v + 1. */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 /**
  * Backtest metrics kept as columns of `runs` (prefixed bt_), so runs can be filtered and ranked in plain SQL:
@@ -112,6 +112,12 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sweep_id, window, number)
   );
   `,
+  // The acceptance verdict (PASS or FAIL; NULL for runs recorded before gates), so runs can be filtered on it.
+  `
+  ALTER TABLE runs ADD COLUMN verdict TEXT;
+  UPDATE runs SET verdict = json_extract(record_json, '$.acceptance.verdict');
+  CREATE INDEX runs_verdict ON runs (verdict);
+  `,
 ]
 
 /** A row of `list`: the indexed columns plus a small headline summary. */
@@ -126,7 +132,9 @@ export interface RunSummary {
   summary: {
     models: { name: string; kind: string; test: Record<string, number> }[]
     backtest?: Record<string, number>
-    canary?: { shuffledLabels: boolean; testAuc: number }
+    canary?: RunRecord['canary']
+    /** The acceptance verdict (absent for runs recorded before gates). */
+    verdict?: 'PASS' | 'FAIL'
   }
 }
 
@@ -180,6 +188,7 @@ function summarize(run: RunRecord): RunSummary['summary'] {
     models: run.models.map((m) => ({ name: m.name, kind: m.kind, test: m.metrics.test })),
     ...(run.backtest ? { backtest: run.backtest.metrics } : {}),
     ...(run.canary ? { canary: run.canary } : {}),
+    ...(run.acceptance ? { verdict: run.acceptance.verdict } : {}),
   }
 }
 
@@ -204,9 +213,9 @@ export function openRunStore(path: string): RunStore {
 
   const insertRun = db.prepare(
     `INSERT INTO runs (run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json,
-       record_json, evaluation, ${BACKTEST_COLUMNS.map((m) => `bt_${m}`).join(', ')})
+       record_json, evaluation, verdict, ${BACKTEST_COLUMNS.map((m) => `bt_${m}`).join(', ')})
      VALUES (@runId, @createdAt, @configHash, @dataFingerprint, @codeVersion, @seed, @dataFile, @summary, @record,
-       @evaluation, ${BACKTEST_COLUMNS.map((m) => `@bt_${m}`).join(', ')})`,
+       @evaluation, @verdict, ${BACKTEST_COLUMNS.map((m) => `@bt_${m}`).join(', ')})`,
   )
   const insertMetric = db.prepare(
     'INSERT INTO metrics (run_id, model, kind, split, name, value) VALUES (?, ?, ?, ?, ?, ?)',
@@ -237,6 +246,7 @@ export function openRunStore(path: string): RunStore {
       summary: encodeJson(summarize(run)),
       record: encodeJson(run),
       evaluation: run.evaluation?.method ?? 'chronological',
+      verdict: run.acceptance?.verdict ?? null,
       ...Object.fromEntries(
         BACKTEST_COLUMNS.map((m) => {
           const v = run.backtest?.metrics[m]

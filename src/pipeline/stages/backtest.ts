@@ -4,7 +4,7 @@
  */
 import { runBacktest, type BacktestResult } from '../../backtest/engine.js'
 import { backtestMetrics, regimeBreakdown, type BacktestMetrics } from '../../backtest/metrics.js'
-import { bootstrapBacktest, type BootstrapRecord } from '../../backtest/bootstrap.js'
+import { bootstrapBacktest, metricsWithIntervals, type BootstrapRecord } from '../../backtest/bootstrap.js'
 import { policyList } from '../../policy/registry.js'
 import type { WindowRecord } from '../../tracking/types.js'
 import type { RunContext } from './context.js'
@@ -31,22 +31,6 @@ export function backtestIntervals(ctx: RunContext, data: RunData, result: Backte
     confidence: b.confidence,
     seed: ctx.seed('bootstrap', policy),
   })
-}
-
-/**
- * A backtest's metrics with the bounds of its intervals (sharpe_lo, sharpe_hi, total_return_lo, ...; absent when
- * the test period is too short for one), so that no Sharpe ratio travels without them.
- */
-export function metricsWithIntervals(metrics: BacktestMetrics, intervals: BootstrapRecord): Record<string, number> {
-  if ('reason' in intervals) return { ...metrics }
-  const bounds = (name: string, i: { lo: number; hi: number } | null) =>
-    i ? { [`${name}_lo`]: i.lo, [`${name}_hi`]: i.hi } : {}
-  return {
-    ...metrics,
-    ...bounds('sharpe', intervals.sharpe),
-    ...bounds('total_return', intervals.totalReturn),
-    ...bounds('win_rate', intervals.hitRate),
-  }
 }
 
 /** One outcome per configured policy, the primary first. */
@@ -82,7 +66,8 @@ export function windowRecords(ctx: RunContext, data: RunData, results: readonly 
   return results.map((r) => {
     const w = r.window
     const bt = runBacktest(data.bars, r.positions[0], w.test, config.labels.tripleBarrier.maxHolding, config.backtest)
-    const m = backtestMetrics(bt)
+    const m = metricsWithIntervals(backtestMetrics(bt), backtestIntervals(ctx, data, bt, `window ${w.key}`))
+    const bounds = Object.fromEntries(Object.entries(m).filter(([k]) => k === 'sharpe_lo' || k === 'sharpe_hi'))
     return {
       key: w.key,
       // Expanding windows train from the first bar (their calendar start is -Infinity).
@@ -91,7 +76,13 @@ export function windowRecords(ctx: RunContext, data: RunData, results: readonly 
       testEnd: iso(w.testEnd ?? data.bars.ts[w.test[w.test.length - 1]]),
       samples: { train: w.train.length, val: w.val.length, test: w.test.length, purged: w.purged },
       test: splitMetrics(r.test, r.yTrue.test),
-      backtest: { total_return: m.total_return, sharpe: m.sharpe, trades: m.trades, max_drawdown: m.max_drawdown },
+      backtest: {
+        total_return: m.total_return,
+        sharpe: m.sharpe,
+        ...bounds,
+        trades: m.trades,
+        max_drawdown: m.max_drawdown,
+      },
     }
   })
 }
