@@ -476,7 +476,7 @@ function calibratorChecksSection(run: RunRecord): string {
   const checks = run.postProcessorChecks ?? []
   if (checks.length === 0) return ''
   return section(
-    'calibrator-checks',
+    'calibrators',
     'Calibrator checks',
     '<p>Each calibrator on its own fitting rows, out of sample: the rows cut into 5 contiguous folds, each predicted by ' +
       'the calibrator fitted on the others, against the probabilities it was given. One that raises the log-loss or ' +

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import { openRunStore, SCHEMA_VERSION } from '../../src/tracking/store.js'
 import { tempDir } from '../helpers.js'
-import { minimalRun, sampleRun } from './fixture.js'
+import { failingRun, minimalRun, sampleRun } from './fixture.js'
 
 function freshStorePath(): string {
   return join(tempDir('mlf-store-'), 'runs', 'store.sqlite')
@@ -221,6 +221,30 @@ test('store: backtest metrics are columns of runs; a version-1 store is migrated
       evaluation: 'chronological',
     })
     assert.equal(migrated.db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+  } finally {
+    migrated.close()
+  }
+})
+
+test('store: the verdict is a column of runs (NULL without one); a version-3 store gains it, filled from its records', () => {
+  const path = freshStorePath()
+  const store = openRunStore(path)
+  store.record(failingRun('judged'))
+  store.record(sampleRun('unjudged'))
+  const verdicts = store.db.prepare('SELECT run_id, verdict FROM runs ORDER BY run_id').all()
+  assert.deepEqual(verdicts, [
+    { run_id: 'judged', verdict: 'FAIL' },
+    { run_id: 'unjudged', verdict: null },
+  ])
+  assert.equal(store.list().find((r) => r.runId === 'judged')?.summary.verdict, 'FAIL')
+  assert.deepEqual(store.get('judged')?.acceptance, failingRun('judged').acceptance)
+  // Back to schema version 3: without the column; opening the store adds and fills it.
+  store.db.exec('DROP INDEX runs_verdict; ALTER TABLE runs DROP COLUMN verdict')
+  store.db.pragma('user_version = 3')
+  store.close()
+  const migrated = openRunStore(path)
+  try {
+    assert.deepEqual(migrated.db.prepare('SELECT run_id, verdict FROM runs ORDER BY run_id').all(), verdicts)
   } finally {
     migrated.close()
   }

@@ -3,7 +3,7 @@
  * predictions; metrics per policy, per window (the primary policy) and per volatility regime.
  */
 import { runBacktest, type BacktestResult } from '../../backtest/engine.js'
-import { backtestMetrics, regimeBreakdown, type BacktestMetrics } from '../../backtest/metrics.js'
+import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
 import { bootstrapBacktest, metricsWithIntervals, type BootstrapRecord } from '../../backtest/bootstrap.js'
 import { policyList } from '../../policy/registry.js'
 import type { WindowRecord } from '../../tracking/types.js'

@@ -179,7 +179,7 @@ export function comparisonRecords(
           test: probabilityMetrics(pick('test'), stream.y),
         },
         backtest: bt
-          ? backtestHeadline(backtestMetrics(bt), backtestIntervals(ctx, data, bt, `alone ${a.index}`))
+          ? backtestHeadline(backtestMetrics(bt), backtestIntervals(ctx, data, bt, policyList(config.policy)[0].kind))
           : null,
       }
     }
