@@ -80,13 +80,21 @@ export const acceptanceConfigSchema = z
       .describe(
         'Smallest deflated Sharpe ratio (probability that the true Sharpe ratio beats the best of `trials` unskilled ones); used with trials',
       ),
+    max_pbo: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        "Largest probability of backtest overfitting of a sweep's choice (its worst window); mlf sweep judges its choice by it (a single run has no trials to compute it from)",
+      ),
     bootstrap: bootstrapConfigSchema.prefault({}).describe('Block bootstrap over test days for the intervals'),
   })
   .strict()
 
 export type AcceptanceConfig = z.infer<typeof acceptanceConfigSchema>
 
-export type GateName = 'ece' | 'sharpe' | 'max_drawdown' | 'fee_share' | 'trades' | 'deflated_sharpe'
+export type GateName = 'ece' | 'sharpe' | 'max_drawdown' | 'fee_share' | 'trades' | 'deflated_sharpe' | 'pbo'
 
 export interface Gate {
   readonly gate: GateName
@@ -156,4 +164,24 @@ export function acceptanceGates(input: AcceptanceInputs, config: AcceptanceConfi
     }
   }
   return gates
+}
+
+/** A statistic a gate judges, or why it could not be computed. */
+export type GateInput = { readonly value: number; readonly note?: string } | { readonly reason: string }
+
+const judged = (name: GateName, input: GateInput, threshold: number, op: Gate['op']): Gate =>
+  'reason' in input ? gate(name, null, threshold, op, input.reason) : gate(name, input.value, threshold, op, input.note)
+
+/**
+ * The gates of a sweep's choice, where the trials are known: its chained test stream's deflated Sharpe ratio
+ * (against the trials' measured spread) and the worst window's probability of backtest overfitting.
+ */
+export function overfittingGates(
+  input: { readonly deflatedSharpe: GateInput; readonly pbo: GateInput },
+  config: AcceptanceConfig,
+): Gate[] {
+  return [
+    judged('deflated_sharpe', input.deflatedSharpe, config.min_deflated_sharpe, '>='),
+    judged('pbo', input.pbo, config.max_pbo, '<='),
+  ]
 }
