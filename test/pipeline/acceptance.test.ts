@@ -14,7 +14,7 @@ import { runPipeline, type RunSummary } from '../../src/pipeline/run.js'
 import { escapeHtml } from '../../src/tracking/html.js'
 import { openRunStore } from '../../src/tracking/store.js'
 import { tempDir } from '../helpers.js'
-import { assertBundleReproducesRun, sampleSlice, smallConfig } from './fixture.js'
+import { assertBundleReproducesRun, poisonedFrom, sampleSlice, smallConfig } from './fixture.js'
 
 const XGB = { n_estimators: 30, max_depth: 3, learning_rate: 0.2, early_stopping_rounds: 10 }
 /** A longer test split than the default, so that the test period has enough days for a bootstrap interval. */
@@ -142,7 +142,7 @@ test('a run with a single trade shows its Sharpe ratio only with the trade count
   assert.match(text, /\n {2}trades +1 +>= 30 +FAIL/)
 })
 
-test('a calibrator that makes its cross-fitted validation ECE worse is dropped by default, kept on request; the bundle reproduces the run either way', async () => {
+test('a calibrator that makes its cross-fitted validation ECE worse is dropped by default (never judged on test rows), kept on request; the bundle reproduces the run either way', async () => {
   const data = await sampleSlice(30_000)
   assert.equal(smallConfig().inference.drop_worsening, false, 'the fixture keeps calibrators')
   assert.equal(loadConfig(DEFAULT_PRESET).inference.drop_worsening, true, 'dropping them is the default')
@@ -164,6 +164,17 @@ test('a calibrator that makes its cross-fitted validation ECE worse is dropped b
     /temperature made its cross-fitted validation metrics worse .*: dropped from the chain/,
   )
   assert.ok((await assertBundleReproducesRun(dropped, data)) > 1000)
+  // The check never sees test rows: poisoning every test bar and label leaves it, and the choice, the same.
+  const firstTest = readFileSync(join(dropped.runDir, 'predictions', 'test.csv'), 'utf8')
+    .split('\n')[1]
+    .split(',')[0]
+  const poisoned = await runPipeline({
+    config: smallConfig({ control: { canary: false }, inference: { drop_worsening: true } }),
+    dataFile: poisonedFrom(data, firstTest),
+    outDir: tempDir(),
+  })
+  assert.notDeepEqual(poisoned.summary.labels, dropped.summary.labels, 'the poison reached the test labels')
+  assert.deepEqual(poisoned.summary.post_processor_checks, dropped.summary.post_processor_checks)
 
   const kept = await runPipeline({
     config: smallConfig({ control: { canary: false }, inference: { drop_worsening: false } }),
