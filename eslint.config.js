@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'native/**/build/', 'runs/', 'data/'] },
+  { ignores: ['dist/', 'node_modules/', 'native/**/build/', 'runs/', 'data/', 'test-output/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 # too), the pthread build where that is installed (the benchmark peers bring it); a choice made by hand is kept.
 # This script says below what it changed; the engines and the tests work with either build behind those links.
 # redis-server: the queue of distributed sweeps (mlf sweep --queue, mlf worker); its tests start their own on loopback.
-packages=(libxgboost-dev libtorch-dev libopenblas0-openmp g++ make python3 redis-server)
+# chromium: the headless browser the tests of mlf ui drive (test/ui/browser.test.ts, through puppeteer-core).
+packages=(libxgboost-dev libtorch-dev libopenblas0-openmp g++ make python3 redis-server chromium)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-pandas python3-sklearn python3-xgboost python3-torch)
   packages+=(python3-statsmodels)            # bench/msw: MarkovRegression

@@ -37,6 +37,17 @@ export const backtestConfigSchema = z
 
 export type BacktestConfig = z.infer<typeof backtestConfigSchema>
 
+/** The same backtest with every cost at zero (taker fee, slippage, maker fee): what the positions earn gross. */
+export function withoutCosts(config: BacktestConfig): BacktestConfig {
+  const execution = config.execution
+  return {
+    ...config,
+    fees: 0,
+    slippage: 0,
+    ...(execution && execution.kind === 'maker_first' ? { execution: { ...execution, maker_fee: 0 } } : {}),
+  }
+}
+
 /** How a maker_first backtest's orders ended. */
 export interface OrderCounts {
   /** Limit orders posted, filled whole as maker, crossed as taker at their timeout, cancelled there. */

@@ -12,6 +12,9 @@ import { register as couple } from './couple.js'
 import { register as sweep } from './sweep.js'
 import { register as worker } from './worker.js'
 import { register as serve } from './serve.js'
+import { register as runs } from './runs.js'
+import { register as exportRuns } from './export.js'
+import { register as ui } from './ui.js'
 import { register as drift } from './drift.js'
 
 /** Each CLI command is one file exporting a `register(program)` function; list it here. */
@@ -19,6 +22,9 @@ export type RegisterCommand = (program: Command) => void
 
 export const commands: readonly RegisterCommand[] = [
   run,
+  runs,
+  exportRuns,
+  ui,
   ingest,
   resample,
   predict,

@@ -13,6 +13,7 @@ interface ServeFlags {
   cacheSize: string
   historyBars: string
   maxBars: string
+  driftWebhook?: string
   logLevel: string
 }
 
@@ -35,6 +36,7 @@ export function register(program: Command): void {
     .option('--cache-size <n>', 'predictions kept per model in the prediction cache', '10000')
     .option('--history-bars <n>', 'live bars kept to replay into a reloaded bundle', '200000')
     .option('--max-bars <n>', 'most bars (or feature rows) per request', '10000')
+    .option('--drift-webhook <url>', "post drift events here (overrides the bundle's monitor.webhook)")
     .option('--log-level <level>', 'log level (JSON lines on stdout): fatal error warn info debug trace silent', 'info')
     .addHelpText(
       'after',
@@ -49,6 +51,7 @@ export function register(program: Command): void {
         cache_size: integerFlag(flags.cacheSize, '--cache-size'),
         history_bars: integerFlag(flags.historyBars, '--history-bars'),
         max_bars_per_request: integerFlag(flags.maxBars, '--max-bars'),
+        drift_webhook: flags.driftWebhook ?? null,
         log_level: flags.logLevel,
       })
       const server = await createServer({ bundle: flags.bundle, fallback: flags.fallback ?? null }, options)

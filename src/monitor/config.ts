@@ -8,13 +8,38 @@
  *     psi_alert: 0.25
  *     smoothing: 0.5            # pseudo-count per bin: empty bins keep PSI and KL finite
  *     exclude_groups: [calendar]
+ *     webhook:                  # optional: mlf serve posts drift events here (mlf serve --drift-webhook overrides it)
+ *       url: https://hooks.example/drift
+ *       timeout_ms: 5000
  *
  * The window must hold a whole number of bars of data.interval, and at least as many rows as bins (checked with the
  * rest of the config, where the interval is known).
  */
 import { z } from 'zod'
 import { GROUP_NAMES } from '../features/config.js'
+import { checkWebhookUrl } from './events.js'
 import { windowLengthMs, windowLengthSchema } from '../validation/config.js'
+
+/** A drift webhook: an http(s) URL and how long one post may take. */
+export const webhookConfigSchema = z.strictObject({
+  url: z
+    .string()
+    .superRefine((url, ctx) => {
+      try {
+        checkWebhookUrl(url)
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message })
+      }
+    })
+    .describe('An http or https URL; drift events are POSTed to it as {"events": [...]}'),
+  timeout_ms: z
+    .number()
+    .int()
+    .min(1)
+    .max(60_000)
+    .default(5000)
+    .describe('A post slower than this is abandoned (and counted as failed); it also bounds the wait at shutdown'),
+})
 
 export const monitorConfigSchema = z
   .strictObject({
@@ -51,6 +76,13 @@ export const monitorConfigSchema = z
         'Feature groups whose drift is reported but never warns or alerts: calendar columns are functions of the ' +
           'clock, so a window shorter than their cycle (a week for the day of week) differs from the reference by ' +
           'construction',
+      ),
+    // Optional and without a default: a config without it hashes as it did before the key existed.
+    webhook: webhookConfigSchema
+      .optional()
+      .describe(
+        'Where mlf serve posts drift events (each change of a column level, as JSON); mlf serve --drift-webhook ' +
+          'overrides it. mlf drift (batch) never posts',
       ),
   })
   .refine((c) => c.psi_warn < c.psi_alert, {

@@ -53,6 +53,9 @@ export function checkWebhookUrl(url: string): URL {
   return parsed
 }
 
+/** A webhook URL as logs and answers show it: without its query, which may hold a secret. */
+export const shownUrl = (url: URL): string => `${url.origin}${url.pathname}`
+
 export function createWebhookPoster(options: WebhookOptions, onError: (err: Error) => void): WebhookPoster {
   const url = checkWebhookUrl(options.url)
   const timeoutMs = options.timeoutMs ?? 5000
@@ -71,7 +74,7 @@ export function createWebhookPoster(options: WebhookOptions, onError: (err: Erro
       if (!res.ok) throw new Error(`the webhook answered ${res.status} ${res.statusText}`)
     } catch (err) {
       failures++
-      onError(new Error(`drift webhook ${url.origin}${url.pathname}: ${(err as Error).message}`))
+      onError(new Error(`drift webhook ${shownUrl(url)}: ${(err as Error).message}`))
     }
   }
   return {

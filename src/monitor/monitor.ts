@@ -56,6 +56,14 @@ export interface DriftStatus {
   readonly columns: readonly ColumnDrift[]
 }
 
+/** A column's level, PSI and KL: what `levels()` gives without the Wasserstein distance (which sorts the window). */
+export type ColumnLevel = Pick<ColumnDrift, 'name' | 'kind' | 'level' | 'excluded' | 'psi' | 'kl'>
+
+/** The status without the distances: cheap enough to take at every metrics scrape. */
+export interface DriftLevels extends Omit<DriftStatus, 'columns'> {
+  readonly columns: readonly ColumnLevel[]
+}
+
 export interface DriftMonitorOptions {
   /** Called with each event, in order, during the push that caused it. */
   readonly onEvent?: (event: DriftEvent) => void
@@ -76,6 +84,8 @@ export interface DriftMonitor {
    */
   push(features: ArrayLike<number>, outputs: Readonly<Record<string, number>>, ts?: number): readonly DriftEvent[]
   status(): DriftStatus
+  /** The status's state, window and each column's level, PSI and KL, in O(bins): no sort of the window. */
+  levels(): DriftLevels
   /** Wait until every webhook post under way has finished. */
   flush(): Promise<void>
   readonly webhookFailures: number
@@ -134,6 +144,16 @@ function columnWasserstein(ref: ColumnReference, values: Float64Array): number {
   return scaledWasserstein(wasserstein1(ref.quantiles, finite), ref.std)
 }
 
+/** A column's level from its PSI (ok when excluded), with its PSI and KL. */
+const columnLevel = (c: Column, config: DriftMonitorConfig, psi: number, kl: number): ColumnLevel => ({
+  name: c.ref.name,
+  kind: c.kind,
+  level: c.excluded ? 'ok' : levelOf(psi, config),
+  excluded: c.excluded,
+  psi,
+  kl,
+})
+
 /** A column's drift from its PSI and KL, its window values (any order) and its missing count. */
 function columnDrift(
   c: Column,
@@ -143,16 +163,7 @@ function columnDrift(
   values: Float64Array,
   missing: number,
 ): ColumnDrift {
-  return {
-    name: c.ref.name,
-    kind: c.kind,
-    level: c.excluded ? 'ok' : levelOf(psi, config),
-    excluded: c.excluded,
-    psi,
-    kl,
-    wasserstein: columnWasserstein(c.ref, values),
-    missing,
-  }
+  return { ...columnLevel(c, config, psi, kl), wasserstein: columnWasserstein(c.ref, values), missing }
 }
 
 /**
@@ -305,18 +316,8 @@ export function createDriftMonitor(
     return events
   }
 
-  const status = (): DriftStatus => {
-    const columns: ColumnDrift[] = []
-    if (rows > 0) {
-      if (termsRows !== rows) refreshAllTerms()
-      // The window's rows in any order: every statistic here depends on the multiset of values only.
-      const column = new Float64Array(rows)
-      for (const [j, c] of cols.entries()) {
-        for (let r = 0; r < rows; r++) column[r] = values[r * C + j]
-        const { psi, kl } = sums(c)
-        columns.push(columnDrift(c, config, psi, kl, column, counts[c.offset + c.p.length - 1]))
-      }
-    }
+  /** The status around `columns` (the columns' values as `status` or `levels` gives them). */
+  const summary = <C extends ColumnLevel>(columns: C[]) => {
     let state: DriftStatus['state'] = 'ok'
     if (rows < W) state = 'warming_up'
     else for (const c of columns) if (LEVELS.indexOf(c.level) > LEVELS.indexOf(state as DriftLevel)) state = c.level
@@ -331,11 +332,39 @@ export function createDriftMonitor(
     }
   }
 
+  const status = (): DriftStatus => {
+    const columns: ColumnDrift[] = []
+    if (rows > 0) {
+      if (termsRows !== rows) refreshAllTerms()
+      // The window's rows in any order: every statistic here depends on the multiset of values only.
+      const column = new Float64Array(rows)
+      for (const [j, c] of cols.entries()) {
+        for (let r = 0; r < rows; r++) column[r] = values[r * C + j]
+        const { psi, kl } = sums(c)
+        columns.push(columnDrift(c, config, psi, kl, column, counts[c.offset + c.p.length - 1]))
+      }
+    }
+    return summary(columns)
+  }
+
+  const levels = (): DriftLevels => {
+    const columns: ColumnLevel[] = []
+    if (rows > 0) {
+      if (termsRows !== rows) refreshAllTerms()
+      for (const c of cols) {
+        const { psi, kl } = sums(c)
+        columns.push(columnLevel(c, config, psi, kl))
+      }
+    }
+    return summary(columns)
+  }
+
   return {
     reference,
     windowRows: W,
     push,
     status,
+    levels,
     flush: () => webhook?.flush() ?? Promise.resolve(),
     get webhookFailures() {
       return webhook?.failures ?? 0

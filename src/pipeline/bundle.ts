@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { canonicalJson, deepFreeze, sha256Hex } from '../config/hash.js'
 import { resolveConfig, type ResolvedConfig } from '../config/load.js'
 import { ingestFile } from '../data/ingest.js'
@@ -20,7 +20,6 @@ import {
   type ManifestAcceptance,
   type ManifestFields,
 } from '../bundle/manifest.js'
-import { parseSemver } from '../bundle/semver.js'
 import { parseReference, type DriftReference } from '../monitor/reference.js'
 import { z } from 'zod'
 import { K, predictionsCsv, viewNeeds, viewOptions, weightColumns, type PolicyPositions } from './predict.js'
@@ -266,12 +265,7 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
   }
   // Everything below reads from the folder that was verified, not through `dir` (a link that may be re-pointed).
   const configRaw = await readArtifact(root, 'config.json', z.record(z.string(), z.unknown()), dir)
-  const config = bundleConfigOf(configRaw, join(dir, 'config.json'), manifest.bundle_version)
-  if (config.hash !== manifest.config_hash) {
-    throw new Error(
-      `bundle ${dir}: config.json hashes to ${config.hash.slice(0, 12)}…, the manifest says ${manifest.config_hash.slice(0, 12)}…`,
-    )
-  }
+  const config = bundleConfigOf(configRaw, join(dir, 'config.json'), manifest.config_hash)
   const meta = await readArtifact(root, 'model.json', modelMetaSchema, dir)
   const saved = await readArtifact(root, POST_PROCESSORS_FILE, z.array(z.unknown()), dir)
   const postProcessors = saved.map((pp, i) => loadPostProcessor(pp, `bundle ${dir}: ${POST_PROCESSORS_FILE} [${i}]`))
@@ -312,48 +306,18 @@ export async function loadBundle(dir: string, expectedChecksum?: string): Promis
 }
 
 /**
- * Config keys added after a bundle format was first written, with the format whose configs first carry them. A
- * bundle of an older format has none of them in config.json, so they get their defaults, and its hash is taken as its
- * writer took it, without them.
+ * A bundle's config.json resolved, under the hash its writer gave it. config.json is the resolved config as written,
+ * so its canonical form hashes to the manifest's config_hash whatever this code's schema has added since; resolving it
+ * again fills in the keys added after the bundle was written (their defaults keep what the bundle did), which would
+ * change a hash taken now. A config.json that does not hash to the manifest's is refused.
  */
-const LATER_CONFIG_KEYS: readonly { readonly path: readonly string[]; readonly since: readonly [number, number] }[] = [
-  { path: ['monitor'], since: [3, 1] },
-  // evaluation.compare joined the config in format 3.1 without a bump: 3.1 bundles may or may not have it.
-  { path: ['evaluation', 'compare'], since: [3, 2] },
-  { path: ['acceptance'], since: [3, 2] },
-  { path: ['control', 'canary'], since: [3, 2] },
-  { path: ['inference', 'drop_worsening'], since: [3, 2] },
-]
-
-/** `value` without the key at `path` (copies along the path only). */
-function withoutKey(value: Record<string, unknown>, path: readonly string[]): Record<string, unknown> {
-  const [key, ...rest] = path
-  if (!Object.hasOwn(value, key)) return value
-  if (rest.length === 0) {
-    const { [key]: _dropped, ...others } = value
-    return others
-  }
-  return { ...value, [key]: withoutKey(value[key] as Record<string, unknown>, rest) }
-}
-
-function hasKey(value: unknown, path: readonly string[]): boolean {
-  let at = value
-  for (const key of path) {
-    if (!at || typeof at !== 'object' || !Object.hasOwn(at, key)) return false
-    at = (at as Record<string, unknown>)[key]
-  }
-  return true
-}
-
-/** A bundle's config.json resolved, its hash as its format's writer took it (LATER_CONFIG_KEYS). */
-function bundleConfigOf(raw: Record<string, unknown>, source: string, bundleVersion: string): ResolvedConfig {
-  const config = resolveConfig(raw, source)
-  const [major, minor] = parseSemver(bundleVersion)
-  const absent = LATER_CONFIG_KEYS.filter((k) => major === k.since[0] && minor < k.since[1] && !hasKey(raw, k.path))
-  if (absent.length === 0) return config
-  const { source: _source, hash: _hash, ...resolved } = config
-  const written = absent.reduce((c, k) => withoutKey(c, k.path), resolved as Record<string, unknown>)
-  return deepFreeze({ ...config, hash: sha256Hex(canonicalJson(written)) })
+function bundleConfigOf(raw: Record<string, unknown>, source: string, manifestHash: string): ResolvedConfig {
+  const written = sha256Hex(canonicalJson(raw))
+  if (written !== manifestHash)
+    throw new Error(
+      `bundle ${dirname(source)}: config.json hashes to ${written.slice(0, 12)}…, the manifest says ${manifestHash.slice(0, 12)}…`,
+    )
+  return deepFreeze({ ...resolveConfig(raw, source), hash: written })
 }
 
 /** The drift reference, validated, and checked against the bundle's feature schema and outputs. */

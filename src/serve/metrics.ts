@@ -1,5 +1,5 @@
 /** Prometheus metrics of one server (its own registry: several servers in one process keep theirs apart). */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 export interface ServeMetrics {
   readonly registry: Registry
@@ -9,6 +9,11 @@ export interface ServeMetrics {
   readonly fallbacks: Counter<'link' | 'kind'>
   readonly bars: Counter<'status'>
   readonly reloads: Counter<'outcome'>
+  readonly driftPsi: Gauge<'model' | 'column'>
+  readonly driftState: Gauge<'model' | 'state'>
+  readonly driftRows: Gauge<'model'>
+  readonly driftAlerts: Counter<'model' | 'column' | 'level'>
+  readonly driftWebhookFailures: Counter<'model'>
 }
 
 export function createServeMetrics(): ServeMetrics {
@@ -52,6 +57,36 @@ export function createServeMetrics(): ServeMetrics {
       name: 'mlf_reloads_total',
       help: 'Bundle reloads, by outcome (swapped, refused)',
       labelNames: ['outcome'],
+      registers,
+    }),
+    driftPsi: new Gauge({
+      name: 'mlf_drift_psi',
+      help: "PSI of each feature and output of a served model's live window against its bundle's reference (once the window is full)",
+      labelNames: ['model', 'column'],
+      registers,
+    }),
+    driftState: new Gauge({
+      name: 'mlf_drift_state',
+      help: "A served model's drift state: 1 on the current one of unavailable, warming_up, ok, warn, alert",
+      labelNames: ['model', 'state'],
+      registers,
+    }),
+    driftRows: new Gauge({
+      name: 'mlf_drift_window_rows',
+      help: "Live rows in a served model's drift window",
+      labelNames: ['model'],
+      registers,
+    }),
+    driftAlerts: new Counter({
+      name: 'mlf_drift_alerts_total',
+      help: 'Drift alerts: a column raised to warn or alert, by served model, column and the level reached',
+      labelNames: ['model', 'column', 'level'],
+      registers,
+    }),
+    driftWebhookFailures: new Counter({
+      name: 'mlf_drift_webhook_failures_total',
+      help: 'Drift webhook posts that failed or timed out, by served model',
+      labelNames: ['model'],
       registers,
     }),
   }

@@ -1,5 +1,6 @@
 /** The server's options (mlf serve flags), validated and frozen. */
 import { z } from 'zod'
+import { webhookConfigSchema } from '../monitor/config.js'
 
 export const TOKEN_ENV = 'MLF_SERVE_TOKEN'
 
@@ -41,6 +42,10 @@ export const serveOptionsSchema = z
       .max(1_000_000)
       .default(10_000)
       .describe('Most bars one request may push or send as a window'),
+    drift_webhook: webhookConfigSchema.shape.url
+      .nullable()
+      .default(null)
+      .describe("Where drift events are posted; overrides the bundle's monitor.webhook.url (null: the bundle's)"),
     log_level: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')

@@ -13,9 +13,11 @@ import { assertFeatureSchema, bundleFeatures, sampleRows } from '../pipeline/sco
 import { publicAnswer, type ChainStep } from './chain.js'
 import { RequestError } from './errors.js'
 import { parseBarTime, type BarInput } from './live-bars.js'
-import { CHAIN, chainModels, iso, PRIMARY, unknownModel, warmupBars, type MlfServer } from './server.js'
+import { CHAIN, chainModels, driftOutputsAt, iso, PRIMARY, unknownModel, warmupBars, type MlfServer } from './server.js'
 import type { ServedModel } from './served-model.js'
 import { modelDescription } from './describe.js'
+import { driftDescription, updateDriftGauges } from './drift.js'
+import { driftQuerySchema, driftResponseSchema } from './drift-schema.js'
 
 const barSchema = {
   type: 'object',
@@ -188,8 +190,22 @@ export function registerV1(app: FastifyInstance, server: MlfServer): void {
     return reply.code(ready ? 200 : 503).send({ ready, bundle_version: version() })
   })
 
-  app.get('/metrics', async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.header('content-type', server.metrics.registry.contentType).send(await server.metrics.registry.metrics()),
+  app.get('/metrics', async (_request: FastifyRequest, reply: FastifyReply) => {
+    updateDriftGauges(server.metrics, server.drift())
+    return reply
+      .header('content-type', server.metrics.registry.contentType)
+      .send(await server.metrics.registry.metrics())
+  })
+
+  app.get(
+    '/v1/drift',
+    { schema: { querystring: driftQuerySchema, response: { 200: driftResponseSchema } } },
+    async (request: FastifyRequest) => {
+      const q = request.query as { model?: string }
+      const drifts = server.drift().filter((d) => q.model === undefined || d.model === q.model)
+      if (drifts.length === 0) throw new RequestError(404, unknownModel(q.model ?? '', server.state()), 'model')
+      return { bundle_version: version(), models: drifts.map(driftDescription) }
+    },
   )
 
   app.get('/v1/models', async () => {
@@ -217,11 +233,12 @@ export function registerV1(app: FastifyInstance, server: MlfServer): void {
             source: result.source,
             neutral: result.neutral,
             outputs,
-            ...(answering
+            ...(answering && result.scores
               ? {
                   bundle: answering.bundle,
                   names: frame.names,
                   features: Float64Array.from(frame.columns, (c) => c[i]),
+                  driftOutputs: driftOutputsAt(result.scores, i),
                 }
               : {}),
           })

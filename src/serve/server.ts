@@ -9,8 +9,11 @@ import type { Bar } from '../data/bars.js'
 import { baseInterval } from '../config/schema.js'
 import { userMessage } from '../core/messages.js'
 import type { LoadedBundle } from '../pipeline/bundle.js'
+import { outputColumns } from '../pipeline/predict.js'
 import { createBarHistory, type BarHistory } from './bar-history.js'
 import { answerThroughChain, type ChainAnswer, type ChainStep, type LinkFailure, type RowOutputs } from './chain.js'
+import type { ChainScores } from '../pipeline/scoring.js'
+import { lastStatus, raisesLevel, watchDrift, type DriftSink, type ServedDrift } from './drift.js'
 import { RequestError } from './errors.js'
 import { planLiveBars, type BarInput } from './live-bars.js'
 import { createServeMetrics, type ServeMetrics } from './metrics.js'
@@ -35,13 +38,17 @@ export interface ServeSources {
 export interface ServingState {
   readonly primary: ServedModel
   readonly fallback: ServedModel | null
+  /** Each served model's drift monitor (by name), created with its bundle: a reload starts fresh windows. */
+  readonly drift: ReadonlyMap<string, ServedDrift>
   readonly loadedAt: string
 }
 
 /**
  * One scored row, handed to observers after the answer is made: the seam for drift monitoring and other in-process
  * consumers. `features` are the row's values in the answering bundle's feature schema order (absent for neutral
- * answers); an observer that throws is logged and never changes the answer.
+ * answers); an observer that throws is logged and never changes the answer. `driftOutputs` are the answering bundle's
+ * outputs as its drift reference lists them (`outputColumns`: the class probabilities, the heads, multi-head targets
+ * and a gate's weights; no signal).
  */
 export interface ScoredRow {
   readonly route: 'bars' | 'predict'
@@ -52,6 +59,7 @@ export interface ScoredRow {
   readonly names?: readonly string[]
   readonly features?: Float64Array
   readonly outputs: Readonly<RowOutputs>
+  readonly driftOutputs?: Readonly<Record<string, number>>
 }
 export type ScoredRowObserver = (row: ScoredRow) => void
 
@@ -96,11 +104,18 @@ export interface MlfServer {
   /** Score feature frames through the chain from `start` (a served model's name). */
   answer(start: string, steps: (model: ServedModel) => ChainStep, n: number): ChainAnswer
   observe(row: ScoredRow): void
+  /** The served models' drift watches, in chain order. */
+  drift(): readonly ServedDrift[]
   checkToken(request: FastifyRequest): void
   closing(): boolean
 }
 
 export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms))
+
+/** Row i of a link's scores as its drift reference names the outputs. */
+export function driftOutputsAt(scores: ChainScores, i: number): Record<string, number> {
+  return Object.fromEntries(outputColumns(scores.p, scores.heads, scores.weights).map((c) => [c.name, c.values[i]]))
+}
 
 /** The models of a state in chain order. */
 export const chainModels = (s: ServingState): ServedModel[] => (s.fallback ? [s.primary, s.fallback] : [s.primary])
@@ -130,18 +145,40 @@ export async function createServer(
   const token = deps.token === undefined ? (process.env[TOKEN_ENV] ?? null) : deps.token
   const history: BarHistory = createBarHistory(options.history_bars)
   let current: ServeSources = { bundle: sources.bundle, fallback: sources.fallback ?? null }
+  const metrics = createServeMetrics()
+  // Events reach the log only once the app exists: monitors get rows from requests, after it is made.
+  const driftSink: DriftSink = {
+    onEvent(model, e) {
+      if (raisesLevel(e)) metrics.driftAlerts.inc({ model, column: e.column, level: e.level })
+      // The event's level is drift_level in the log: pino's own `level` is the line's severity.
+      const { type: _type, level: driftLevel, ...fields } = e
+      const line = { event: 'drift', model, drift_level: driftLevel, ...fields }
+      if (raisesLevel(e)) app.log.warn(line, `drift ${e.level}: ${e.column} (PSI ${e.psi.toFixed(3)})`)
+      else app.log.info(line, `drift back to ${e.level}: ${e.column}`)
+    },
+    onWebhookError(model, err) {
+      metrics.driftWebhookFailures.inc({ model })
+      app.log.error({ event: 'drift_webhook_failed', model, error: err.message }, 'drift webhook post failed')
+    },
+  }
   const build = async (src: ServeSources): Promise<ServingState> => {
     const primary = await load(src.bundle)
     const fallback = src.fallback ? await load(src.fallback) : null
     // The feature engines are built and replayed last, with no await after them: no bar can slip in between.
+    const models = [
+      serveModel(PRIMARY, src.bundle, primary, history),
+      ...(fallback && src.fallback ? [serveModel(FALLBACK, src.fallback, fallback, history)] : []),
+    ]
     return {
-      primary: serveModel(PRIMARY, src.bundle, primary, history),
-      fallback: fallback && src.fallback ? serveModel(FALLBACK, src.fallback, fallback, history) : null,
+      primary: models[0],
+      fallback: models[1] ?? null,
+      drift: new Map(models.map((m) => [m.name, watchDrift(m, options.drift_webhook, driftSink)])),
       loadedAt: new Date().toISOString(),
     }
   }
   let state = await build(current)
-  const metrics = createServeMetrics()
+  /** Monitors swapped out by a reload whose webhook posts may still be under way (shutdown waits for them). */
+  const retired = new Set<ServedDrift>()
   const cache = createPredictionCache(options.cache_size, [PRIMARY, FALLBACK, CHAIN])
   let isClosing = false
   let reloading: Promise<ServingState> | null = null
@@ -168,8 +205,31 @@ export async function createServer(
   // Bodies are JSON only: a text body would reach the schemas as a string.
   app.removeContentTypeParser('text/plain')
 
+  /** In a state, say once which served models have no drift monitor. */
+  const logUnavailableDrift = (s: ServingState): void => {
+    for (const d of s.drift.values())
+      if (d.unavailable)
+        app.log.warn({ event: 'drift_unavailable', model: d.model, reason: d.unavailable }, 'drift not measured')
+  }
+  logUnavailableDrift(state)
+
+  /**
+   * Live rows (one per bar, in time order) go to the monitor of the model that answered them; feature rows and
+   * windows sent to /v1/predict do not: they are not the live stream, and may repeat bars it already had.
+   */
+  const driftObserver: ScoredRowObserver = (row) => {
+    if (row.route !== 'bars' || row.neutral || !row.bundle || !row.features || !row.driftOutputs) return
+    state.drift.get(row.source)?.push({
+      ts: row.ts,
+      bundle: row.bundle,
+      features: row.features,
+      outputs: row.driftOutputs,
+    })
+  }
+  const observers = [driftObserver, ...(deps.observers ?? [])]
+
   const observe = (row: ScoredRow): void => {
-    for (const o of deps.observers ?? []) {
+    for (const o of observers) {
       try {
         o(row)
       } catch (err) {
@@ -256,8 +316,13 @@ export async function createServer(
         source: result.source,
         neutral: result.neutral,
         outputs,
-        ...(answering && frame
-          ? { bundle: answering.bundle, names: frame.names, features: Float64Array.from(frame.columns, (c) => c[0]) }
+        ...(answering && frame && result.scores
+          ? {
+              bundle: answering.bundle,
+              names: frame.names,
+              features: Float64Array.from(frame.columns, (c) => c[0]),
+              driftOutputs: driftOutputsAt(result.scores, 0),
+            }
           : {}),
       })
       out.push({
@@ -288,6 +353,12 @@ export async function createServer(
         state = s
         current = src
         metrics.reloads.inc({ outcome: 'swapped' })
+        for (const d of old.drift.values()) {
+          app.log.info({ event: 'drift_retired', ...lastStatus(d) }, 'drift monitor retired with its bundle')
+          retired.add(d)
+          void d.monitor?.flush().then(() => retired.delete(d))
+        }
+        logUnavailableDrift(s)
         app.log.info(
           {
             event: 'reload',
@@ -336,11 +407,17 @@ export async function createServer(
     async close() {
       isClosing = true
       await app.close()
+      // Webhook posts under way finish (each bounded by the webhook's timeout) before the server is closed.
+      const drifts = [...state.drift.values(), ...retired]
+      await Promise.all(drifts.map((d) => d.monitor?.flush()))
+      const failures = drifts.reduce((n, d) => n + (d.monitor?.webhookFailures ?? 0), 0)
+      app.log.info({ event: 'drift_flushed', webhook_failures: failures }, 'drift webhook posts finished')
     },
     reload,
     pushBars,
     answer,
     observe,
+    drift: () => chainModels(state).map((m) => state.drift.get(m.name) as ServedDrift),
     checkToken,
     closing: () => isClosing,
   }

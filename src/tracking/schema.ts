@@ -40,7 +40,12 @@ const calibrationStep = z.object({
 
 const backtest = z
   .object({
-    equity: z.object({ ts: z.array(finite), equity: z.array(anyNumber), drawdown: z.array(anyNumber) }),
+    equity: z.object({
+      ts: z.array(finite),
+      equity: z.array(anyNumber),
+      drawdown: z.array(anyNumber),
+      gross: z.array(anyNumber).optional(),
+    }),
     metrics: metricMap,
     byRegime: z.array(
       z.object({ regime: z.string(), trades: nonNegative, pnl: anyNumber, sharpe: anyNumber, winRate: anyNumber }),
@@ -53,6 +58,12 @@ const backtest = z
         code: 'custom',
         path: ['equity'],
         message: `ts, equity and drawdown must have equal lengths (got ${n}, ${b.equity.equity.length}, ${b.equity.drawdown.length})`,
+      })
+    if (b.equity.gross !== undefined && b.equity.gross.length !== n)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['equity', 'gross'],
+        message: `gross must have one value per ts (got ${b.equity.gross.length} for ${n})`,
       })
   })
 
@@ -109,6 +120,7 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
     .optional(),
   seed: z.number().int(),
   config: z.unknown(),
+  preset: z.string().min(1).optional(),
   dataFile: z.string(),
   timings: z.array(z.object({ stage: z.string(), seconds: nonNegative, peakRssMiB: nonNegative })),
   labels,

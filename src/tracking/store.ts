@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { checkRunRecord } from './schema.js'
 import type { RunRecord } from './types.js'
+import { BACKTEST_METRICS, DERIVED_COLUMNS } from './columns.js'
 
 /**
  * Embedded SQLite run store. Every run is one row in `runs` holding its full record as JSON (the source of truth for
@@ -12,25 +13,14 @@ import type { RunRecord } from './types.js'
  */
 
 /** Bumped whenever the schema changes; MIGRATIONS[v] takes a database from version v to v + 1. */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 
 /**
  * Backtest metrics kept as columns of `runs` (prefixed bt_), so runs can be filtered and ranked in plain SQL:
  *   SELECT run_id, bt_sharpe FROM runs WHERE bt_trades >= 50 ORDER BY bt_sharpe DESC
  * A metric a run does not have, or that is not finite, is NULL.
  */
-export const BACKTEST_COLUMNS = [
-  'total_return',
-  'sharpe',
-  'sortino',
-  'max_drawdown',
-  'trades',
-  'win_rate',
-  'turnover_per_day',
-  'fee_share_of_gross',
-  'gross_return',
-  'exposure',
-] as const
+export const BACKTEST_COLUMNS = BACKTEST_METRICS
 
 const addBacktestColumns = BACKTEST_COLUMNS.map(
   (m) => `
@@ -39,7 +29,27 @@ const addBacktestColumns = BACKTEST_COLUMNS.map(
     WHERE json_type(record_json, '$.backtest.metrics.${m}') IN ('integer', 'real');`,
 ).join('')
 
-const MIGRATIONS: readonly string[] = [
+/**
+ * Version 4: the config's preset name, the final model's and the built-in heads' test metrics as columns of `runs`,
+ * filled from each stored record by the same functions that fill them for a new run (src/tracking/columns.ts).
+ */
+function addDerivedColumns(db: Database.Database): void {
+  for (const c of DERIVED_COLUMNS)
+    db.exec(`ALTER TABLE runs ADD COLUMN ${c.sql} ${c.type === 'text' ? 'TEXT' : 'REAL'}`)
+  db.exec('CREATE INDEX runs_preset ON runs (preset)')
+  const update = db.prepare(
+    `UPDATE runs SET ${DERIVED_COLUMNS.map((c) => `${c.sql} = @${c.sql}`).join(', ')} WHERE id = @id`,
+  )
+  const rows = db.prepare('SELECT id, record_json FROM runs').all() as { id: number; record_json: string }[]
+  for (const r of rows) update.run({ id: r.id, ...derivedValues(decodeJson<RunRecord>(r.record_json)) })
+}
+
+function derivedValues(run: RunRecord): Record<string, string | number | null> {
+  return Object.fromEntries(DERIVED_COLUMNS.map((c) => [c.sql, c.value(run)]))
+}
+
+/** Each step takes a database from version v to v + 1: SQL, or a function for backfills that read the records. */
+const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   `
   CREATE TABLE runs (
     id               INTEGER PRIMARY KEY,
@@ -112,6 +122,7 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sweep_id, window, number)
   );
   `,
+  addDerivedColumns,
   // The acceptance verdict (PASS or FAIL; NULL for runs recorded before gates), so runs can be filtered on it.
   `
   ALTER TABLE runs ADD COLUMN verdict TEXT;
@@ -147,6 +158,8 @@ export interface RunStore {
   get(runId: string): RunRecord | undefined
   /** Newest first (by createdAt, then by insertion order). */
   list(options?: { limit?: number }): RunSummary[]
+  /** Delete runs (their metrics, artifacts and timings with them); returns how many were found. */
+  remove(runIds: readonly string[]): number
   close(): void
 }
 
@@ -177,7 +190,9 @@ function migrate(db: Database.Database, path: string): void {
     )
   for (let v = version; v < SCHEMA_VERSION; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v])
+      const step = MIGRATIONS[v]
+      if (typeof step === 'string') db.exec(step)
+      else step(db)
       db.pragma(`user_version = ${v + 1}`)
     })()
   }
@@ -192,30 +207,46 @@ function summarize(run: RunRecord): RunSummary['summary'] {
   }
 }
 
-/** Open (creating if needed) the run store at `path` (a file, or ':memory:'). */
-export function openRunStore(path: string): RunStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+/**
+ * Open (creating if needed) the run store at `path` (a file, or ':memory:'). With `readonly`, the file must exist and
+ * be at the current schema version (open it once without to upgrade it); every write then fails.
+ */
+export function openRunStore(path: string, options: { readonly?: boolean } = {}): RunStore {
+  const readonly = options.readonly === true
+  if (readonly && path !== ':memory:' && !existsSync(path)) throw new Error(`no run store at ${path}`)
+  if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   let db: Database.Database
   try {
-    db = new Database(path)
+    db = new Database(path, { readonly })
   } catch (err) {
     throw new Error(`cannot open run store ${path}: ${(err as Error).message}`)
   }
   try {
-    db.pragma('journal_mode = WAL')
-    db.pragma('foreign_keys = ON')
     db.pragma('busy_timeout = 5000')
-    migrate(db, path)
+    if (readonly) {
+      const version = db.pragma('user_version', { simple: true }) as number
+      if (version !== SCHEMA_VERSION)
+        throw new Error(
+          `run store ${path} has schema version ${version}, not ${SCHEMA_VERSION}; open it once with \`mlf runs --store ${path}\` to upgrade it`,
+        )
+    } else {
+      db.pragma('journal_mode = WAL')
+      db.pragma('foreign_keys = ON')
+      migrate(db, path)
+    }
   } catch (err) {
     db.close()
     throw err
   }
+  if (readonly) return readonlyStore(path, db)
 
   const insertRun = db.prepare(
     `INSERT INTO runs (run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json,
-       record_json, evaluation, verdict, ${BACKTEST_COLUMNS.map((m) => `bt_${m}`).join(', ')})
+       record_json, evaluation, verdict, ${BACKTEST_COLUMNS.map((m) => `bt_${m}`).join(', ')},
+       ${DERIVED_COLUMNS.map((c) => c.sql).join(', ')})
      VALUES (@runId, @createdAt, @configHash, @dataFingerprint, @codeVersion, @seed, @dataFile, @summary, @record,
-       @evaluation, @verdict, ${BACKTEST_COLUMNS.map((m) => `@bt_${m}`).join(', ')})`,
+       @evaluation, @verdict, ${BACKTEST_COLUMNS.map((m) => `@bt_${m}`).join(', ')},
+       ${DERIVED_COLUMNS.map((c) => `@${c.sql}`).join(', ')})`,
   )
   const insertMetric = db.prepare(
     'INSERT INTO metrics (run_id, model, kind, split, name, value) VALUES (?, ?, ?, ?, ?, ?)',
@@ -225,12 +256,13 @@ export function openRunStore(path: string): RunStore {
     'INSERT INTO timings (run_id, ord, stage, seconds, peak_rss_mib) VALUES (?, ?, ?, ?, ?)',
   )
   const exists = db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck()
-  const selectRecord = db.prepare('SELECT record_json FROM runs WHERE run_id = ?').pluck()
-  const selectList = db.prepare(
-    `SELECT run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json
-     FROM runs ORDER BY created_at DESC, id DESC LIMIT ?`,
-  )
 
+  const deleteRun = db.prepare('DELETE FROM runs WHERE run_id = ?')
+  const removeTx = db.transaction((ids: readonly string[]) => {
+    let n = 0
+    for (const id of ids) n += deleteRun.run(id).changes
+    return n
+  })
   const recordTx = db.transaction((run: RunRecord) => {
     if (exists.get(run.runId) !== undefined)
       throw new Error(`run ${run.runId} is already recorded in ${path}; run ids must be unique`)
@@ -253,6 +285,7 @@ export function openRunStore(path: string): RunStore {
           return [`bt_${m}`, typeof v === 'number' && Number.isFinite(v) ? v : null]
         }),
       ),
+      ...derivedValues(run),
     })
     for (const m of run.models) {
       for (const split of ['val', 'test'] as const) {
@@ -282,6 +315,40 @@ export function openRunStore(path: string): RunStore {
         throw err
       }
     },
+    ...readers(db),
+    remove(runIds) {
+      return removeTx(runIds)
+    },
+    close() {
+      db.close()
+    },
+  }
+}
+
+/** A store on a read-only connection: reads as usual, every write refused with a message rather than SQLITE_READONLY. */
+function readonlyStore(path: string, db: Database.Database): RunStore {
+  const refuse = (): never => {
+    throw new Error(`run store ${path} is open read-only`)
+  }
+  return {
+    path,
+    db,
+    record: refuse,
+    remove: refuse,
+    ...readers(db),
+    close() {
+      db.close()
+    },
+  }
+}
+
+function readers(db: Database.Database): Pick<RunStore, 'get' | 'list'> {
+  const selectRecord = db.prepare('SELECT record_json FROM runs WHERE run_id = ?').pluck()
+  const selectList = db.prepare(
+    `SELECT run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json
+     FROM runs ORDER BY created_at DESC, id DESC LIMIT ?`,
+  )
+  return {
     get(runId) {
       const text = selectRecord.get(runId) as string | undefined
       return text === undefined ? undefined : decodeJson<RunRecord>(text)
@@ -309,9 +376,6 @@ export function openRunStore(path: string): RunStore {
         dataFile: r.data_file,
         summary: decodeJson<RunSummary['summary']>(r.summary_json),
       }))
-    },
-    close() {
-      db.close()
     },
   }
 }

@@ -123,7 +123,13 @@ export interface RegimeResult {
 
 export interface BacktestResult {
   /** Equal-length series; `ts` in epoch ms, `drawdown` as a non-positive fraction or amount of equity. */
-  equity: { ts: number[]; equity: number[]; drawdown: number[] }
+  equity: {
+    ts: number[]
+    equity: number[]
+    drawdown: number[]
+    /** The same positions' equity with no fees or slippage (absent in older records). */
+    gross?: number[]
+  }
   metrics: Record<string, number>
   byRegime: RegimeResult[]
 }
@@ -244,6 +250,8 @@ export interface RunRecord {
   seed: number
   /** The resolved config object. */
   config: unknown
+  /** The config file's name without its extension, e.g. tabular_stacking (absent in older records, or without a file). */
+  preset?: string
   dataFile: string
   timings: StageTiming[]
   labels: { classes: string[]; counts: { split: Split; counts: number[] }[] }

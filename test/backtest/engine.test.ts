@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Bars } from '../../src/data/bars.js'
-import { runBacktest, backtestConfigSchema } from '../../src/backtest/engine.js'
+import { runBacktest, backtestConfigSchema, withoutCosts } from '../../src/backtest/engine.js'
 import { backtestMetrics, drawdown, regimeBreakdown } from '../../src/backtest/metrics.js'
 
 function bars(
@@ -344,4 +344,27 @@ test('execution config: unknown models and keys are refused naming them', () => 
   assert.deepEqual(cap.error.issues[0].path, ['execution', 'partial_fills', 'capital'])
   assert.equal(backtestConfigSchema.parse({}).execution, undefined)
   assert.deepEqual(backtestConfigSchema.parse({ execution: 'taker' }).execution, { kind: 'taker' })
+})
+
+test('withoutCosts: fees, slippage and the maker fee at zero, the rest kept; its equity is the costly one plus costs', () => {
+  const taker = backtestConfigSchema.parse({ fees: 10, slippage: 5, rebalance_band: 0.1 })
+  assert.deepEqual(withoutCosts(taker), { ...taker, fees: 0, slippage: 0 })
+  const maker = backtestConfigSchema.parse({ fees: 10, execution: { kind: 'maker_first', maker_fee: 3 } })
+  const free = withoutCosts(maker)
+  assert.equal(free.execution?.kind === 'maker_first' && free.execution.maker_fee, 0)
+  const b = bars([100, 100, 101, 102, 103, 104, 103, 102], [100, 101, 102, 103, 104, 103, 102, 101])
+  const rows = Int32Array.from(b.close.keys())
+  const signals = sizes(1, 0, 0, -1, 0, 0, 0, 0)
+  const net = runBacktest(b, signals, rows, 2, taker)
+  const gross = runBacktest(b, signals, rows, 2, withoutCosts(taker))
+  assert.deepEqual(
+    gross.trades.map((t) => [t.entryIndex, t.exitIndex]),
+    net.trades.map((t) => [t.entryIndex, t.exitIndex]),
+    'the same trades',
+  )
+  assert.ok(
+    gross.equity.every((e, i) => e >= net.equity[i]),
+    'costs only take away',
+  )
+  assert.ok(gross.equity.at(-1)! > net.equity.at(-1)!)
 })

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { loadConfig, resolveConfig } from '../../src/config/load.js'
 import { windowRows } from '../../src/monitor/config.js'
+import { canonicalJson } from '../../src/config/hash.js'
 import { tempFile } from '../helpers.js'
 
 test('monitor defaults are filled in, frozen and hashed', () => {
@@ -22,6 +23,25 @@ test('monitor defaults are filled in, frozen and hashed', () => {
   for (const monitor of [{ bins: 20 }, { window: '12h' }, { psi_alert: 0.3 }, { smoothing: 1 }, { exclude_groups: [] }])
     assert.notEqual(resolveConfig({ monitor }).hash, c.hash, JSON.stringify(monitor))
   assert.equal(resolveConfig({ monitor: { window: 720 } }).monitor.window, 720)
+})
+
+test('monitor.webhook is optional (absent, it is not in the hashed config), an http(s) URL and a timeout', () => {
+  const c = resolveConfig({})
+  assert.equal(c.monitor.webhook, undefined)
+  assert.ok(!canonicalJson(c.monitor).includes('webhook'))
+  const w = resolveConfig({ monitor: { webhook: { url: 'https://hooks.example/drift?key=1' } } })
+  assert.deepEqual(w.monitor.webhook, { url: 'https://hooks.example/drift?key=1', timeout_ms: 5000 })
+  assert.notEqual(w.hash, c.hash)
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [
+      { url: 'ftp://hooks.example/drift' },
+      /monitor\.webhook\.url: drift webhook: "ftp:\/\/hooks\.example\/drift" is not an http/,
+    ],
+    [{ url: 'hooks' }, /monitor\.webhook\.url: drift webhook: "hooks" is not a URL/],
+    [{ url: 'http://x', timeout_ms: 0 }, /monitor\.webhook\.timeout_ms/],
+    [{ url: 'http://x', secret: 'x' }, /monitor\.webhook.*secret/],
+  ]
+  for (const [webhook, message] of cases) assert.throws(() => resolveConfig({ monitor: { webhook } }), message)
 })
 
 test('what the monitor cannot honour is refused at load, naming the line and the key', () => {

@@ -153,6 +153,25 @@ test('the sliding counts equal a fresh computation over the same rows, bit for b
   assert.ok(m.status().columns[1].missing > 0)
 })
 
+test('levels() is the status without the distances: the same state, window and per-column level, PSI and KL', () => {
+  const m = createDriftMonitor(reference(), CONFIG)
+  const withoutDistances = (st: DriftStatus) => ({
+    ...st,
+    columns: st.columns.map(({ wasserstein: _w, missing: _m, ...c }) => c),
+  })
+  assert.deepEqual(m.levels(), withoutDistances(m.status()))
+  const s = sample(8, 2 * W)
+  // Warming up, then full and drifting (column a moved by one standard deviation halfway), so levels change.
+  pushAll(m, s, (row, i) => (row[0] += i >= W ? 1 : 0))
+  const st = m.status()
+  assert.equal(st.state, 'alert')
+  assert.deepEqual(m.levels(), withoutDistances(st))
+  const early = createDriftMonitor(reference(), CONFIG)
+  pushAll(early, sample(9, W / 2))
+  assert.equal(early.levels().state, 'warming_up')
+  assert.deepEqual(early.levels(), withoutDistances(early.status()))
+})
+
 test('an excluded group is reported but never alerts; a constant feature is finite and alerts when it moves', () => {
   const m = createDriftMonitor(reference(), CONFIG)
   const events = pushAll(m, sample(7, 2 * W), (row) => {

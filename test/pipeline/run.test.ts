@@ -48,6 +48,11 @@ test('same data, config and seed give identical bundles; the run is recorded wit
     assert.equal(runs.length, 3)
     assert.equal(store.get(a.runId)?.configHash, a.summary.config_hash)
     assert.deepEqual(store.get(a.runId)?.environment, summary.environment)
+    // The cost-free curve of the same positions: bar for bar with the net one, never below it, above it at the end.
+    const eq = store.get(a.runId)!.backtest!.equity
+    assert.equal(eq.gross?.length, eq.equity.length)
+    assert.ok(eq.gross!.every((g, i) => g >= eq.equity[i] - 1e-12))
+    assert.ok(eq.gross!.at(-1)! > eq.equity.at(-1)!)
   } finally {
     store.close()
   }

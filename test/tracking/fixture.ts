@@ -195,3 +195,82 @@ export function failingRun(runId = 'run-failing'): RunRecord {
     },
   }
 }
+
+const PRESETS = ['fast_baseline', 'tabular_stacking', 'tabular_ensemble', 'walk_forward'] as const
+
+/**
+ * The i-th of a family of runs that differ as a sweep's runs would: preset, a few config values, metrics, heads and
+ * equity, all derived from i (the same i gives the same record). createdAt is one hour apart from 2024-01-01.
+ */
+export function variedRun(i: number): RunRecord {
+  const base = sampleRun(`run-${String(i).padStart(4, '0')}`, 100 + i)
+  const rand = seededRandom(1000 + i)
+  const drift = (rand() - 0.45) * 0.004
+  let e = 1
+  let peak = 1
+  const equity = base.backtest!.equity.ts.map(() => (e *= 1 + drift + (rand() - 0.5) * 0.01))
+  const drawdown = equity.map((v) => {
+    peak = Math.max(peak, v)
+    return v / peak - 1
+  })
+  const round = (x: number, d = 4) => Number(x.toFixed(d))
+  const sharpe = round((rand() - 0.3) * 3, 3)
+  // The same positions without costs: a little above the net curve, the gap growing with each bar.
+  const gross = equity.map((v, j) => v * (1 + 0.00005 * j))
+  const walkForward = PRESETS[i % PRESETS.length] === 'walk_forward'
+  const windows = Array.from({ length: walkForward ? 4 : 1 }, (_, w) => ({
+    key: walkForward ? `2023-10-0${w + 1}` : 'all',
+    trainStart: '2023-08-01T00:00:00.000Z',
+    testStart: `2023-10-0${w + 1}T00:00:00.000Z`,
+    testEnd: `2023-10-0${w + 2}T00:00:00.000Z`,
+    samples: { train: 1000, val: 200, test: 100, purged: 5 },
+    test: { auc_dir: round(0.5 + rand() * 0.06), log_loss: 1.05 },
+    backtest: {
+      sharpe: round((rand() - 0.4) * 3, 3),
+      total_return: round((rand() - 0.45) * 0.1),
+      trades: 40 + w,
+      max_drawdown: -0.05,
+    },
+  }))
+  return {
+    ...base,
+    evaluation: { method: walkForward ? 'walk_forward' : 'chronological', windows, skipped: 0 },
+    createdAt: new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString(),
+    preset: PRESETS[i % PRESETS.length],
+    config: {
+      symbol: 'FILUSDT',
+      seed: base.seed,
+      base_models: [{ name: 'xgboost', config: { max_depth: 3 + (i % 4), learning_rate: [0.05, 0.1, 0.2][i % 3] } }],
+      policy: { kind: 'threshold', min_edge: 0.02 },
+    },
+    models: base.models.map((m) => ({
+      ...m,
+      metrics: {
+        val: m.metrics.val,
+        test: { ...m.metrics.test, auc_dir: round(0.5 + rand() * 0.08), log_loss: round(1 + rand() * 0.1) },
+      },
+    })),
+    heads: [
+      {
+        head: 'E_r',
+        model: 'xgboost_reg',
+        postProcessors: [],
+        metrics: {
+          val: { mae: 0.002 },
+          test: { mae: round(0.002 + rand() * 0.001, 6), ic: round(rand() * 0.1) },
+          test_raw: { mae: 0.003 },
+        },
+      },
+    ],
+    backtest: {
+      ...base.backtest!,
+      equity: { ts: base.backtest!.equity.ts, equity, drawdown, gross },
+      metrics: {
+        total_return: round(equity[equity.length - 1] - 1),
+        sharpe,
+        max_drawdown: round(Math.min(...drawdown)),
+        trades: 50 + Math.floor(rand() * 900),
+      },
+    },
+  }
+}

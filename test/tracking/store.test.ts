@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { openRunStore, SCHEMA_VERSION } from '../../src/tracking/store.js'
 import { tempDir } from '../helpers.js'
 import { failingRun, minimalRun, sampleRun } from './fixture.js'
+import type { RunRecord } from '../../src/tracking/types.js'
 
 function freshStorePath(): string {
   return join(tempDir('mlf-store-'), 'runs', 'store.sqlite')
@@ -226,7 +227,7 @@ test('store: backtest metrics are columns of runs; a version-1 store is migrated
   }
 })
 
-test('store: the verdict is a column of runs (NULL without one); a version-3 store gains it, filled from its records', () => {
+test('store: the verdict is a column of runs (NULL without one); a version-4 store gains it, filled from its records', () => {
   const path = freshStorePath()
   const store = openRunStore(path)
   store.record(failingRun('judged'))
@@ -238,9 +239,9 @@ test('store: the verdict is a column of runs (NULL without one); a version-3 sto
   ])
   assert.equal(store.list().find((r) => r.runId === 'judged')?.summary.verdict, 'FAIL')
   assert.deepEqual(store.get('judged')?.acceptance, failingRun('judged').acceptance)
-  // Back to schema version 3: without the column; opening the store adds and fills it.
+  // Back to schema version 4: without the column; opening the store adds and fills it.
   store.db.exec('DROP INDEX runs_verdict; ALTER TABLE runs DROP COLUMN verdict')
-  store.db.pragma('user_version = 3')
+  store.db.pragma('user_version = 4')
   store.close()
   const migrated = openRunStore(path)
   try {
@@ -248,4 +249,94 @@ test('store: the verdict is a column of runs (NULL without one); a version-3 sto
   } finally {
     migrated.close()
   }
+})
+
+test('store: preset, final-model and head test metrics are columns; a version-3 store is migrated and backfilled', () => {
+  const run: RunRecord = {
+    ...sampleRun('v3'),
+    preset: 'tabular_stacking',
+    heads: [
+      {
+        head: 'E_r',
+        model: 'xgboost_reg',
+        postProcessors: [],
+        metrics: { val: { mae: 0.1 }, test: { mae: 0.2, ic: Number.NaN }, test_raw: { mae: 0.3 } },
+      },
+      {
+        head: 'q05/q50/q95',
+        model: 'xgboost_q',
+        postProcessors: ['cqr'],
+        metrics: { val: {}, test: { coverage: 0.91, width: 0.02 }, test_raw: {} },
+      },
+    ],
+  }
+  run.models = run.models.map((m, i) =>
+    i === run.models.length - 1 ? { ...m, metrics: { ...m.metrics, test: { ...m.metrics.test, auc_dir: 0.55 } } } : m,
+  )
+  const derived = `SELECT preset, test_auc_dir, test_log_loss, e_r_mae, e_r_ic, band_coverage, band_width, p_up_auc
+    FROM runs WHERE run_id = 'v3'`
+  const expected = {
+    preset: 'tabular_stacking',
+    test_auc_dir: 0.55,
+    test_log_loss: null, // the fixture's models name it logLoss: no such metric, no value
+    e_r_mae: 0.2,
+    e_r_ic: null,
+    band_coverage: 0.91,
+    band_width: 0.02,
+    p_up_auc: null,
+  }
+  const path = freshStorePath()
+  const store = openRunStore(path)
+  store.record(run)
+  assert.deepEqual(store.db.prepare(derived).get(), expected)
+  // The same store as version 3 wrote it: without the version-4 columns (and their index), the record unchanged.
+  store.db.exec('DROP INDEX runs_preset')
+  const v4 = ['preset', 'test_accuracy', 'test_log_loss', 'test_auc_dir', 'test_brier']
+  const added = (store.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[])
+    .map((c) => c.name)
+    .filter((c) => v4.includes(c) || /^(p_up|e_r|band)_/.test(c))
+  for (const c of added) store.db.exec(`ALTER TABLE runs DROP COLUMN ${c}`)
+  store.db.pragma('user_version = 3')
+  assert.equal(
+    store.db.prepare('SELECT count(*) FROM pragma_table_info(?) WHERE name = ?').pluck().get('runs', 'preset'),
+    0,
+  )
+  store.close()
+
+  const migrated = openRunStore(path)
+  try {
+    assert.equal(migrated.db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+    assert.deepEqual(migrated.db.prepare(derived).get(), expected)
+    assert.equal(migrated.get('v3')!.preset, 'tabular_stacking')
+  } finally {
+    migrated.close()
+  }
+})
+
+test('store: remove deletes runs with their rows; a read-only store reads and refuses writes', () => {
+  const path = freshStorePath()
+  const store = openRunStore(path)
+  store.record(sampleRun('a'))
+  store.record(sampleRun('b'))
+  const ro = openRunStore(path, { readonly: true })
+  try {
+    assert.equal(ro.get('a')!.runId, 'a')
+    assert.equal(ro.list().length, 2)
+    assert.throws(() => ro.record(sampleRun('c')), /is open read-only/)
+    assert.throws(() => ro.db.exec('DELETE FROM runs'), /readonly/)
+  } finally {
+    ro.close()
+  }
+  assert.equal(store.remove(['a', 'missing']), 1)
+  assert.equal(store.get('a'), undefined)
+  for (const t of ['metrics', 'artifacts', 'timings'])
+    assert.equal(store.db.prepare(`SELECT count(*) FROM ${t} WHERE run_id = 'a'`).pluck().get(), 0, t)
+  assert.ok((store.db.prepare(`SELECT count(*) FROM metrics WHERE run_id = 'b'`).pluck().get() as number) > 0)
+  store.db.pragma('user_version = 3')
+  assert.throws(
+    () => openRunStore(path, { readonly: true }),
+    new RegExp(`has schema version 3, not ${SCHEMA_VERSION}; open it once with \`mlf runs --store .*\` to upgrade it`),
+  )
+  store.close()
+  assert.throws(() => openRunStore(join(tempDir(), 'none.sqlite'), { readonly: true }), /no run store at/)
 })

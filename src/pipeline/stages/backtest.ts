@@ -2,7 +2,7 @@
  * Backtest stage: each configured policy's positions on the test stream through the cost-aware engine, on the same
  * predictions; metrics per policy, per window (the primary policy) and per volatility regime.
  */
-import { runBacktest, type BacktestResult } from '../../backtest/engine.js'
+import { runBacktest, withoutCosts, type BacktestResult } from '../../backtest/engine.js'
 import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
 import { bootstrapBacktest, metricsWithIntervals, type BootstrapRecord } from '../../backtest/bootstrap.js'
 import { policyList } from '../../policy/registry.js'
@@ -20,6 +20,8 @@ export interface BacktestOutcome {
   readonly regimes: ReturnType<typeof regimeBreakdown>
   /** Block bootstrap intervals over the test days of its Sharpe ratio, total return and hit rate. */
   readonly intervals: BootstrapRecord
+  /** The primary policy's equity with every cost at zero, bar by bar with result.equity (absent for the others). */
+  readonly grossEquity?: Float64Array
 }
 
 /** The bootstrap of a policy's backtest, seeded by the run's seed and the policy. */
@@ -46,13 +48,17 @@ export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream
       config.labels.tripleBarrier.maxHolding,
       config.backtest,
     )
-    return {
+    const outcome = {
       policy: policy.kind,
       result: bt,
       metrics: backtestMetrics(bt),
       regimes: regimeBreakdown(bt, volAtRow),
       intervals: backtestIntervals(ctx, data, bt, policy.kind),
     }
+    if (j > 0) return outcome
+    const maxHolding = config.labels.tripleBarrier.maxHolding
+    const gross = runBacktest(data.bars, stream.positions[0], stream.rows, maxHolding, withoutCosts(config.backtest))
+    return { ...outcome, grossEquity: gross.equity }
   })
   ctx.lap('policy+backtest')
   return out

@@ -3,7 +3,7 @@
  * run folder's files. Everything is written into a temporary folder that is renamed into place once complete.
  */
 import { rename, writeFile, mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { stringify } from 'yaml'
 import { readBundleManifest } from '../../bundle/manifest.js'
 import type { ResolvedConfig } from '../../config/load.js'
@@ -309,6 +309,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
     environment: input.environment,
     seed: config.seed,
     config: { ...config, source: undefined },
+    ...(config.source ? { preset: basename(config.source).replace(/\.ya?ml$/i, '') } : {}),
     dataFile: input.dataFile,
     timings: ctx.timings,
     labels: {
@@ -330,7 +331,12 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
       ...last.regimes.flatMap((r) => regimeColumnNames(r.prefix, r.fitted.states)),
     ]),
     backtest: {
-      equity: { ts: Array.from(bt.ts), equity: Array.from(bt.equity), drawdown: Array.from(drawdown(bt.equity)) },
+      equity: {
+        ts: Array.from(bt.ts),
+        equity: Array.from(bt.equity),
+        drawdown: Array.from(drawdown(bt.equity)),
+        ...(primary.grossEquity ? { gross: Array.from(primary.grossEquity) } : {}),
+      },
       metrics: metricsWithIntervals(primary.metrics, primary.intervals),
       byRegime: primary.regimes,
     },
