@@ -289,8 +289,8 @@ test('store: preset, final-model and head test metrics are columns; a version-3 
   const store = openRunStore(path)
   store.record(run)
   assert.deepEqual(store.db.prepare(derived).get(), expected)
-  // The same store as version 3 wrote it: without the version-4 columns (and their index), the record unchanged.
-  store.db.exec('DROP INDEX runs_preset')
+  // The same store as version 3 wrote it: without the version-4 and -5 columns (and their indexes), the record unchanged.
+  store.db.exec('DROP INDEX runs_preset; DROP INDEX runs_verdict; ALTER TABLE runs DROP COLUMN verdict')
   const v4 = ['preset', 'test_accuracy', 'test_log_loss', 'test_auc_dir', 'test_brier']
   const added = (store.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[])
     .map((c) => c.name)
