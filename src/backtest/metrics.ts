@@ -22,12 +22,15 @@ export interface BacktestMetrics {
   maker_share?: number
 }
 
+/** The UTC day (days since the epoch) of a time in epoch ms. */
+export const utcDay = (ms: number): number => Math.floor(ms / DAY)
+
 /** Daily returns from the marked-to-market equity (last mark of each UTC day). */
-function dailyReturns(ts: Float64Array, equity: Float64Array): number[] {
+export function dailyReturns(ts: Float64Array, equity: Float64Array): number[] {
   const out: number[] = []
   let prev = 1
   for (let i = 0; i < equity.length; i++) {
-    const lastOfDay = i === equity.length - 1 || Math.floor(ts[i + 1] / DAY) !== Math.floor(ts[i] / DAY)
+    const lastOfDay = i === equity.length - 1 || utcDay(ts[i + 1]) !== utcDay(ts[i])
     if (lastOfDay) {
       out.push(equity[i] / prev - 1)
       prev = equity[i]
@@ -53,16 +56,36 @@ export function drawdown(equity: Float64Array): Float64Array {
   return dd
 }
 
+/** Calendar days the bars span (at least 1). */
+function spanDaysOf(ts: Float64Array): number {
+  return ts.length ? Math.max(1, (ts[ts.length - 1] - ts[0]) / DAY) : 1
+}
+
 /**
  * Annualization uses the observed share of calendar days with bars (365 for 24/7 markets, about 252 for exchange
  * hours), so a crypto and an index series are annualized by their own calendars.
  */
+export function tradingDaysPerYear(ts: Float64Array, days: number): number {
+  return Math.min(365, Math.max(1, (days / spanDaysOf(ts)) * 365))
+}
+
+/** Annualized Sharpe ratio of daily returns (sample standard deviation); 0 when they do not vary. */
+export function annualizedSharpe(daily: ArrayLike<number>, periodsPerYear: number): number {
+  const n = daily.length
+  let mean = 0
+  for (let i = 0; i < n; i++) mean += daily[i]
+  mean /= Math.max(1, n)
+  let ss = 0
+  for (let i = 0; i < n; i++) ss += (daily[i] - mean) ** 2
+  const sd = Math.sqrt(ss / Math.max(1, n - 1))
+  return sd > 0 ? (mean / sd) * Math.sqrt(periodsPerYear) : 0
+}
+
 export function backtestMetrics(r: BacktestResult): BacktestMetrics {
   const daily = dailyReturns(r.ts, r.equity)
-  const spanDays = r.ts.length ? Math.max(1, (r.ts[r.ts.length - 1] - r.ts[0]) / DAY) : 1
-  const periodsPerYear = Math.min(365, Math.max(1, (daily.length / spanDays) * 365))
+  const spanDays = spanDaysOf(r.ts)
+  const periodsPerYear = tradingDaysPerYear(r.ts, daily.length)
   const mean = daily.reduce((s, x) => s + x, 0) / Math.max(1, daily.length)
-  const sd = Math.sqrt(daily.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, daily.length - 1))
   const downside = Math.sqrt(daily.reduce((s, x) => s + Math.min(0, x) ** 2, 0) / Math.max(1, daily.length))
   const dd = drawdown(r.equity)
   const gross = r.trades.reduce((s, t) => s + t.gross, 0)
@@ -75,7 +98,7 @@ export function backtestMetrics(r: BacktestResult): BacktestMetrics {
   }
   return {
     total_return: r.equity.length ? r.equity[r.equity.length - 1] - 1 : 0,
-    sharpe: sd > 0 ? (mean / sd) * Math.sqrt(periodsPerYear) : 0,
+    sharpe: annualizedSharpe(daily, periodsPerYear),
     sortino: downside > 0 ? (mean / downside) * Math.sqrt(periodsPerYear) : 0,
     max_drawdown: lowest(dd),
     trades: r.trades.length,

@@ -84,6 +84,28 @@ const chainLinkSchema = z.discriminatedUnion('role', [
     .strict(),
 ])
 
+/**
+ * The run's acceptance verdict on its test period (format 3.2; absent in older bundles): each gate with its value
+ * (null: not computable), threshold and result (src/backtest/acceptance.ts).
+ */
+const acceptanceSchema = z
+  .object({
+    verdict: z.enum(['PASS', 'FAIL']),
+    test_period: z.object({ start: z.string(), end: z.string() }).strict(),
+    gates: z.array(
+      z
+        .object({
+          gate: z.string(),
+          value: z.number().nullable(),
+          threshold: z.number(),
+          op: z.enum(['<=', '>=']),
+          pass: z.boolean(),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+
 /** The manifest's content, everything but its own checksum. */
 const manifestContentSchema = z
   .object({
@@ -99,6 +121,7 @@ const manifestContentSchema = z
     signature: signatureSchema,
     /** Threads and other settings that can change numeric results (ARCHITECTURE principle 3). */
     runtime: z.record(z.string(), z.unknown()),
+    acceptance: acceptanceSchema.optional(),
     files: z.record(z.string(), z.object({ sha256: sha256Schema, bytes: z.number().int().nonnegative() }).strict()),
   })
   .strict()
@@ -106,6 +129,7 @@ const manifestContentSchema = z
 const manifestSchema = manifestContentSchema.extend({ checksum: sha256Schema }).strict()
 
 export type ChainLink = z.infer<typeof chainLinkSchema>
+export type ManifestAcceptance = z.infer<typeof acceptanceSchema>
 export type FeatureSchemaRef = z.infer<typeof featureSchemaRefSchema>
 export type InferenceSignature = z.infer<typeof signatureSchema>
 export type BundleManifest = z.infer<typeof manifestSchema>

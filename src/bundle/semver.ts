@@ -1,8 +1,8 @@
 /**
  * The bundle format version this code writes, and the rule for what it can read. 3.1: drift reference distributions,
- * regime models and a learning policy's fitted state in the chain.
+ * regime models and a learning policy's fitted state in the chain; 3.2: the acceptance verdict.
  */
-export const BUNDLE_VERSION = '3.1.0'
+export const BUNDLE_VERSION = '3.2.0'
 
 export function parseSemver(v: string): [number, number, number] {
   const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v)

@@ -9,6 +9,7 @@ import { RUN_VIEWS } from '../config/schema.js'
 import { registry, type ModelEntry } from '../models/registry.js'
 import { policyRegistry } from '../policy/registry.js'
 import { executionSchemas } from '../policy/execution/registry.js'
+import { acceptanceConfigSchema, bootstrapConfigSchema } from '../backtest/acceptance.js'
 
 interface ModelRow {
   readonly name: string
@@ -148,6 +149,9 @@ export function otherRegistries(): string {
     ...policies,
     '\nexecution models (backtest.execution: { kind: <name>, ...params })',
     ...executions,
+    '\nacceptance gates (acceptance: { ...params }; docs/acceptance.md)',
+    entryBlock('acceptance', '', acceptanceConfigSchema.omit({ bootstrap: true })),
+    entryBlock('acceptance.bootstrap', '', bootstrapConfigSchema),
   ].join('\n')
 }
 

@@ -5,6 +5,8 @@ import { loadConfig } from '../config/load.js'
 import { runPipeline, type RunSummary } from '../pipeline/run.js'
 import { grid, validationSummary } from './format.js'
 import { createProgress } from './progress.js'
+import { sharpeText } from '../backtest/bootstrap.js'
+import { verdictLines } from './verdict.js'
 
 const root = (rel: string) => resolve(fileURLToPath(new URL(`../../../${rel}`, import.meta.url)))
 
@@ -20,11 +22,11 @@ function pct(x: number): string {
 function printPolicies(policies: NonNullable<RunSummary['policies']>, write: (t: string) => void): void {
   write(`\n  policies on the same predictions (the first is the run's primary)\n`)
   write(
-    `  ${'policy'.padEnd(12)} ${'return'.padStart(8)} ${'Sharpe'.padStart(7)} ${'max DD'.padStart(8)} ${'trades'.padStart(7)} ${'win rate'.padStart(8)} ${'exposure'.padStart(8)} ${'turnover/day'.padStart(12)} ${'fees/gross'.padStart(10)}\n`,
+    `  ${'policy'.padEnd(12)} ${'return'.padStart(8)} ${'Sharpe [interval] (trades)'.padEnd(34)} ${'max DD'.padStart(8)} ${'win rate'.padStart(8)} ${'exposure'.padStart(8)} ${'turnover/day'.padStart(12)} ${'fees/gross'.padStart(10)}\n`,
   )
   for (const { policy, backtest: b } of policies) {
     write(
-      `  ${policy.padEnd(12)} ${pct(b.total_return).padStart(8)} ${b.sharpe.toFixed(2).padStart(7)} ${pct(b.max_drawdown).padStart(8)} ${String(b.trades).padStart(7)} ${pct(b.win_rate).padStart(8)} ${b.exposure.toFixed(3).padStart(8)} ${b.turnover_per_day.toFixed(2).padStart(12)} ${b.fee_share_of_gross.toFixed(2).padStart(10)}\n`,
+      `  ${policy.padEnd(12)} ${pct(b.total_return).padStart(8)} ${sharpeText(b).padEnd(34)} ${pct(b.max_drawdown).padStart(8)} ${pct(b.win_rate).padStart(8)} ${b.exposure.toFixed(3).padStart(8)} ${b.turnover_per_day.toFixed(2).padStart(12)} ${b.fee_share_of_gross.toFixed(2).padStart(10)}\n`,
     )
   }
   for (const { policy, fit } of policies) {
@@ -52,7 +54,7 @@ function printComparison(rows: NonNullable<RunSummary['comparison']>, write: (t:
   write(`\ncomparison (each model alone, test rows; chain: the run's own head)\n`)
   write(
     `${grid(
-      ['model', 'head', 'kind', 'test', 'Sharpe', 'trades', 'fit s', 'us/row'],
+      ['model', 'head', 'kind', 'test', 'Sharpe [interval] (trades)', 'fit s', 'us/row'],
       rows.map((c) => [
         c.model,
         c.head,
@@ -60,8 +62,7 @@ function printComparison(rows: NonNullable<RunSummary['comparison']>, write: (t:
         (HEADLINE[c.head] ?? ('auc' in c.metrics.test ? HEADLINE.p_up : HEADLINE.E_r))
           .map((k) => `${k} ${num(c.metrics.test[k], 4)}`)
           .join('  '),
-        num(c.backtest?.sharpe, 2),
-        num(c.backtest?.trades, 0),
+        c.backtest ? sharpeText(c.backtest) : '-',
         num(c.fit_seconds, 1),
         num(c.infer_us_per_row, 1),
       ]),
@@ -69,7 +70,9 @@ function printComparison(rows: NonNullable<RunSummary['comparison']>, write: (t:
   )
 }
 
-export function printSummary(s: RunSummary, write: (t: string) => void): void {
+/** The summary, opening with the verdict (then `preface`, when given: the data's validation). */
+export function printSummary(s: RunSummary, write: (t: string) => void, preface = ''): void {
+  write(`\n${verdictLines(s).join('\n')}\n${preface}`)
   write(`\nmodels (val / test)\n`)
   for (const m of s.models) {
     const v = m.metrics.val
@@ -91,6 +94,14 @@ export function printSummary(s: RunSummary, write: (t: string) => void): void {
         `  ${st.name.padEnd(28)} ${st.logLoss.toFixed(4)}  ${st.brier.toFixed(4)}   ${st.topLabel.ece.toFixed(4)}         ${st.classwise.ece.toFixed(4)}   ${st.topLabel.mce.toFixed(4)}\n`,
       )
     }
+  }
+  for (const c of s.post_processor_checks) {
+    const where = s.evaluation.method === 'walk_forward' ? ` (window ${c.window.slice(0, 10)})` : ''
+    if (c.worse)
+      write(
+        `  ${c.name}${where} made its cross-fitted validation metrics worse (log-loss ${c.before.log_loss.toFixed(4)} -> ${c.after.log_loss.toFixed(4)}, ` +
+          `ECE ${c.before.ece.toFixed(4)} -> ${c.after.ece.toFixed(4)}, ${c.rows} rows): ${c.dropped ? 'dropped from the chain (inference.drop_worsening)' : 'kept (inference.drop_worsening: false)'}\n`,
+      )
   }
   for (const h of s.heads) {
     const fmt = (m: Record<string, number>) =>
@@ -128,17 +139,14 @@ export function printSummary(s: RunSummary, write: (t: string) => void): void {
     `\nbacktest (${ev.method === 'walk_forward' ? "the windows' test rows as one stream" : 'test split'}, after fees and slippage)\n`,
   )
   write(
-    `  return ${pct(bt.total_return)}  Sharpe ${bt.sharpe.toFixed(2)}  Sortino ${bt.sortino.toFixed(2)}  max drawdown ${pct(bt.max_drawdown)}\n`,
+    `  return ${pct(bt.total_return)}  Sharpe ${sharpeText(bt)}  Sortino ${bt.sortino.toFixed(2)}  max drawdown ${pct(bt.max_drawdown)}\n`,
   )
   write(
     `  trades ${bt.trades}  win rate ${pct(bt.win_rate)}  turnover/day ${bt.turnover_per_day.toFixed(2)}  fees/gross ${bt.fee_share_of_gross.toFixed(2)}\n`,
   )
   if (bt.maker_share !== undefined) write(`  filled as maker ${pct(bt.maker_share)} of traded notional\n`)
   if (s.policies) printPolicies(s.policies, write)
-  write(
-    `\n  canary: test directional AUC ${s.canary.test_auc.toFixed(4)}${s.canary.shuffled_labels ? ' with shuffled labels (should be near 0.5)' : ''}\n`,
-  )
-  write(`  bundle checksum ${s.bundle_checksum}\n`)
+  write(`\n  bundle checksum ${s.bundle_checksum}\n`)
 }
 
 export function register(program: Command): void {
@@ -149,12 +157,23 @@ export function register(program: Command): void {
     .option('--data <file>', 'bars file (default: the config data.path, else the built-in sample)')
     .option('--out <dir>', 'runs directory', 'runs')
     .option('--shuffle-labels', 'leakage canary: shuffle train/val labels (test AUC should be near 0.5)')
+    .option(
+      '--fail-on-gates',
+      'exit with status 2 when the acceptance verdict is FAIL (default: 0 whatever the verdict)',
+    )
     .option('--json', 'print the summary as JSON (stdout holds only it; progress stays on stderr)')
     .option('--quiet', 'no progress (bar or status lines on stderr) and no stage log; the summary still prints')
     .action(
       async (
         configPath: string | undefined,
-        opts: { data?: string; out: string; json?: boolean; quiet?: boolean; shuffleLabels?: boolean },
+        opts: {
+          data?: string
+          out: string
+          json?: boolean
+          quiet?: boolean
+          shuffleLabels?: boolean
+          failOnGates?: boolean
+        },
       ) => {
         const config = loadConfig(
           configPath ?? DEFAULT_PRESET,
@@ -177,12 +196,13 @@ export function register(program: Command): void {
           // Progress is on stderr: a bar on a terminal, status lines when piped, nothing in CI or with --quiet.
           progress: (label) => createProgress(label, { enabled: !opts.quiet }),
         })
+        // Set before printing, so that --json exits with it too.
+        if (opts.failOnGates && result.summary.acceptance?.verdict === 'FAIL') process.exitCode = 2
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`)
           return
         }
-        write(`\nvalidation\n${validationSummary(result.report)}\n`)
-        printSummary(result.summary, write)
+        printSummary(result.summary, write, `\nvalidation\n${validationSummary(result.report)}\n`)
         write(`\n  run: ${result.runDir}\n`)
       },
     )

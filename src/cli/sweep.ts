@@ -12,6 +12,7 @@ import { openRunStore } from '../tracking/store.js'
 import { trialsOf } from '../tracking/sweeps.js'
 import { renderSweepReport } from '../sweep/report.js'
 import { SAMPLE_DATA } from './run.js'
+import { sharpeText } from '../backtest/bootstrap.js'
 
 const num = (x: number | null | undefined, digits = 4) =>
   x === null || x === undefined ? '-' : Number.isInteger(x) ? String(x) : x.toFixed(digits)
@@ -33,13 +34,20 @@ export function printSweep(r: SweepResult, write: (t: string) => void): void {
     const b = r.test.backtest
     write(`\ntest slices of the chosen configurations (${r.test.rows} rows, one stream, after fees and slippage)\n`)
     write(
-      `  log-loss ${num(r.test.metrics.log_loss)}  AUC(up/down) ${num(r.test.metrics.auc_dir, 3)}  return ${(100 * b.total_return).toFixed(2)}%  Sharpe ${num(b.sharpe, 2)}  trades ${b.trades}\n`,
+      `  log-loss ${num(r.test.metrics.log_loss)}  AUC(up/down) ${num(r.test.metrics.auc_dir, 3)}  return ${(100 * b.total_return).toFixed(2)}%  Sharpe ${sharpeText(b)}\n`,
     )
   }
   const d = r.deflatedSharpe
   write(
     `  deflated Sharpe ratio: ${'dsr' in d ? `${num(d.dsr, 3)} (per-bar Sharpe ${num(d.sharpe, 5)} against ${num(d.benchmark, 5)} expected of the best of ${d.trials} unskilled trials)` : `n/a (${d.reason})`}\n`,
   )
+  if (r.gates) {
+    write(`  gates (the base config's acceptance): ${r.gates.every((g) => g.pass) ? 'PASS' : 'FAIL'}\n`)
+    for (const g of r.gates)
+      write(
+        `    ${g.gate.padEnd(16)} ${(g.value === null ? 'n/a' : num(g.value, 3)).padStart(7)}  ${g.op} ${g.threshold}  ${g.pass ? 'PASS' : 'FAIL'}${g.note ? `  (${g.note})` : ''}\n`,
+      )
+  }
 }
 
 export function register(program: Command): void {

@@ -104,6 +104,12 @@ export const inferenceConfigSchema = z
     fit_on: z.enum(['validation', 'oof']).default('validation'),
     /** The folds of `fit_on: oof`. */
     oof: oofFoldsSchema.optional(),
+    drop_worsening: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Drop a calibrator whose cross-fitted log-loss or top-label ECE on its own fitting rows is worse than without it (it is reported either way)',
+      ),
   })
   .transform((c, ctx) => {
     if (c.oof && c.fit_on !== 'oof')

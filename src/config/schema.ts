@@ -23,6 +23,7 @@ import { inferenceConfigSchema } from './inference.js'
 import { checkHeadMembers, checkPolicyNeeds, parseHeads } from './heads.js'
 import { didYouMean } from '../core/suggest.js'
 import { backtestConfigSchema } from '../backtest/engine.js'
+import { acceptanceConfigSchema } from '../backtest/acceptance.js'
 import type { ViewKind } from '../features/views/types.js'
 import { isTargetHead } from './targets.js'
 import { DEFAULT_MULTI_RES_FEATURES, DEFAULT_MULTI_RES_PARTS } from '../features/views/multi-res.js'
@@ -419,10 +420,18 @@ const factoryConfigObject = z
     monitor: monitorConfigSchema.prefault({}),
     /** Threads an engine may use (recorded in bundles: results of some engines depend on it). */
     threads: z.number().int().min(1).default(1),
+    /** Acceptance gates on the test backtest and its bootstrap intervals (src/backtest/acceptance.ts). */
+    acceptance: acceptanceConfigSchema.prefault({}),
     control: z
       .object({
         /** Leakage canary: shuffle train and validation labels; the test AUC must then be near 0.5. */
         shuffle_labels: z.boolean().default(false),
+        canary: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Shuffled-label control: refit the primary p member on shuffled training and validation labels in each window and say whether the run's test AUC beats it (costs one fit per window; not trained when shuffle_labels makes the run itself the canary)",
+          ),
       })
       .strict()
       .prefault({}),

@@ -13,7 +13,13 @@ import { registry } from '../models/registry.js'
 import { parsePolicyState, policyLearns, policyList } from '../policy/registry.js'
 import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
-import { readBundleManifest, type BundleManifest, type ChainLink, type ManifestFields } from '../bundle/manifest.js'
+import {
+  readBundleManifest,
+  type BundleManifest,
+  type ChainLink,
+  type ManifestAcceptance,
+  type ManifestFields,
+} from '../bundle/manifest.js'
 import { parseReference, type DriftReference } from '../monitor/reference.js'
 import { z } from 'zod'
 import { K, predictionsCsv, viewNeeds, viewOptions, weightColumns, type PolicyPositions } from './predict.js'
@@ -141,8 +147,10 @@ export function bundleManifestFields(
   }[] = [],
   targets: readonly { readonly column: string; readonly members: readonly { readonly name: string }[] }[] = [],
   gateMembers: readonly string[] = [],
+  acceptance?: ManifestAcceptance,
 ): ManifestFields {
   return {
+    ...(acceptance ? { acceptance } : {}),
     producer: { name: 'mlfactory', version: codeVersion().split('+')[0] },
     config_hash: config.hash,
     data_fingerprint: fingerprint,

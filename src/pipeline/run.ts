@@ -17,7 +17,8 @@ import { backtestStage, windowRecords } from './stages/backtest.js'
 import { runWindowChain, type WindowResult } from './stages/chain.js'
 import { createRunContext, type ProgressFactory } from './stages/context.js'
 import { datasetStage, ingestStage } from './stages/dataset.js'
-import { calibrationReport, directionalAuc, modelResults, testStream } from './stages/evaluate.js'
+import { calibrationReport, modelResults, testStream } from './stages/evaluate.js'
+import { acceptanceStage, canaryRecord } from './stages/acceptance.js'
 import { comparisonRecords } from './stages/compare.js'
 import { packStage } from './stages/pack.js'
 import { buildRunRecord, recordStage, type RunSummary } from './stages/record.js'
@@ -85,6 +86,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
   const stream = testStream(results)
   const calibration = calibrationReport(results, stream)
   const backtest = backtestStage(ctx, data, stream)
+  const canary = canaryRecord(ctx, results, stream)
+  const acceptance = acceptanceStage(ctx, data, stream, backtest[0], canary)
   const comparison = comparisonRecords(ctx, data, results, stream, backtest)
   if (comparison) ctx.lap('comparison')
   const perWindow = windowRecords(ctx, data, results)
@@ -97,7 +100,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
   const workDir = tempPathFor(runDir)
   await mkdir(workDir, { recursive: true })
   const last = results[results.length - 1]
-  const bundleChecksum = await packStage(ctx, data, last, models, workDir)
+  const bundleChecksum = await packStage(ctx, data, last, models, workDir, acceptance)
 
   const record = await buildRunRecord(ctx, {
     runId,
@@ -114,7 +117,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult & { repor
     stream,
     backtest,
     comparison,
-    canaryAuc: directionalAuc(stream.p, stream.y),
+    canary,
+    acceptance,
     bundleChecksum,
     workDir,
   })

@@ -24,6 +24,7 @@ const FROZEN_SECTIONS: Readonly<Record<string, string>> = {
   evaluation: 'the windows are the frame of the search (each window has its own search)',
   backtest: 'costs are facts of the market, not parameters to tune',
   control: 'the leakage canary is not a parameter',
+  acceptance: 'the gates judge a configuration; loosening them is not a better one',
   threads: 'threads change speed, not results',
 }
 

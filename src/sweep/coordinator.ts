@@ -8,6 +8,8 @@
  * store; a sweep given its id resumes from the trials recorded there.
  */
 import { backtestMetrics } from '../backtest/metrics.js'
+import { overfittingGates, type Gate } from '../backtest/acceptance.js'
+import { bootstrapBacktest, metricsWithIntervals } from '../backtest/bootstrap.js'
 import type { BacktestResult } from '../backtest/engine.js'
 import { canonicalJson } from '../config/hash.js'
 import { deriveSeed } from '../core/seeds.js'
@@ -74,6 +76,11 @@ export interface SweepResult {
     readonly equity: { readonly ts: readonly number[]; readonly equity: readonly number[] }
   } | null
   readonly deflatedSharpe: DeflatedSharpeRecord
+  /**
+   * The choice judged where the trials are known (the base config's acceptance thresholds): the test stream's
+   * deflated Sharpe ratio and the worst window's PBO (absent in sweeps recorded before gates).
+   */
+  readonly gates?: readonly Gate[]
   /** The last window's choice (the one a deployment would use), as the config to give mlf run. */
   readonly chosen: { readonly window: string; readonly params: Params; readonly config: Record<string, unknown> } | null
 }
@@ -269,6 +276,23 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
 
   const chained = tests.length ? chainBacktests(tests.map((t) => t.eval.backtest)) : null
   const last = [...windows].reverse().find((w) => w.chosen)
+  const deflated: DeflatedSharpeRecord = chained
+    ? deflatedSharpeOfSweep(
+        trialsByWindow.map((ts) => ts.map((t) => t.outcome)),
+        Array.from(chained.returns),
+      )
+    : { reason: 'no window chose a configuration' }
+  const pbos = windows.map((w) => w.pbo).filter((p): p is Extract<PboRecord, { pbo: number }> => 'pbo' in p)
+  const worst = pbos.length ? Math.max(...pbos.map((p) => p.pbo)) : null
+  const bootstrap = sweep.base.acceptance.bootstrap
+  const intervals = chained
+    ? bootstrapBacktest(chained, baseData.bars.ts, {
+        resamples: bootstrap.resamples,
+        ...(bootstrap.block_days !== undefined ? { blockDays: bootstrap.block_days } : {}),
+        confidence: bootstrap.confidence,
+        seed: deriveSeed(sweep.seed, 'bootstrap'),
+      })
+    : null
   const result: SweepResult = {
     sweepId,
     createdAt,
@@ -287,16 +311,21 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       ? {
           rows: tests.reduce((s, t) => s + t.eval.rows.length, 0),
           metrics: splitMetrics(concat(tests.map((t) => t.eval.p)), concat(tests.map((t) => t.eval.y))),
-          backtest: { ...backtestMetrics(chained) },
+          backtest: metricsWithIntervals(backtestMetrics(chained), intervals!),
           equity: { ts: Array.from(chained.ts), equity: Array.from(chained.equity) },
         }
       : null,
-    deflatedSharpe: chained
-      ? deflatedSharpeOfSweep(
-          trialsByWindow.map((ts) => ts.map((t) => t.outcome)),
-          Array.from(chained.returns),
-        )
-      : { reason: 'no window chose a configuration' },
+    deflatedSharpe: deflated,
+    gates: overfittingGates(
+      {
+        deflatedSharpe: 'dsr' in deflated ? { value: deflated.dsr, note: `${deflated.trials} trials` } : deflated,
+        pbo:
+          worst === null
+            ? { reason: 'no window has a PBO' }
+            : { value: worst, note: `the worst of ${pbos.length} window${pbos.length === 1 ? '' : 's'}` },
+      },
+      sweep.base.acceptance,
+    ),
     chosen: last?.chosen
       ? { window: last.key, params: last.chosen.params, config: applyParams(sweep.baseRaw, last.chosen.params) }
       : null,

@@ -96,10 +96,24 @@ function testSection(r: SweepResult): string {
         : `n/a: ${d.reason}`,
     ],
   ]
+  const gates = r.gates
+    ? `<h3>Gates</h3><p>The choice judged by the base config's acceptance thresholds (docs/acceptance.md): ${
+        r.gates.every((g) => g.pass) ? 'PASS' : 'FAIL'
+      }.</p>${table(
+        ['gate', 'value', 'threshold', 'result', 'note'],
+        r.gates.map((g) => [
+          g.gate,
+          g.value ?? 'n/a',
+          `${g.op} ${g.threshold}`,
+          g.pass ? 'PASS' : 'FAIL',
+          g.note ?? '',
+        ]),
+      )}`
+    : ''
   return section(
     'test',
     'Out of sample',
-    `<p class="muted">The chosen configurations' test slices as one stream (equity compounding from window to window), after fees and slippage.</p>${table(['', ''], rows, 'kv')}${chart('chart-equity', 260)}`,
+    `<p class="muted">The chosen configurations' test slices as one stream (equity compounding from window to window), after fees and slippage.</p>${table(['', ''], rows, 'kv')}${gates}${chart('chart-equity', 260)}`,
   )
 }
 

@@ -135,7 +135,8 @@ export async function evaluateSlice(
   if (problems.length) throw new Error(`mlf run cannot do this configuration: ${problems.join('; ')}`)
   const scored: EvalWindow = slice === 'val' ? { ...window, test: window.val } : window
   const ctx = createRunContext(config, progress ? { progress } : {})
-  const result = await runWindowChain(ctx, data, scored)
+  // A trial is scored, not judged: it trains no shuffled-label control.
+  const result = await runWindowChain(ctx, data, scored, { canary: false })
   const backtest = primaryBacktest(config, data.bars, result.positions[0], scored.test)
   const bt = backtestMetrics(backtest)
   const metrics = {

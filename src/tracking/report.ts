@@ -1,3 +1,4 @@
+import { sharpeText } from '../backtest/bootstrap.js'
 import type { RunRecord } from './types.js'
 import { absent, chart, code, escapeHtml, fmt, renderPage, section, table, type Cell } from './html.js'
 
@@ -75,18 +76,72 @@ function modelsSection(run: RunRecord): string {
   return section('models', 'Models', table(head, rows))
 }
 
+/** One sentence: does the model beat its own shuffled-label control? */
+export function canarySentence(c: NonNullable<RunRecord['canary']>): string {
+  if (c.shuffledLabels)
+    return `This run was trained on shuffled labels: its test AUC ${c.testAuc.toFixed(4)} should be near 0.5; far from it points at leakage.`
+  if (c.controlAuc === undefined)
+    return `Test AUC ${c.testAuc.toFixed(4)}; no shuffled-label control was trained (${c.noControl ?? 'not recorded'}).`
+  return (
+    `The model's test AUC ${c.testAuc.toFixed(4)} ${c.testAuc > c.controlAuc ? 'beats' : 'does not beat'} its shuffled-label ` +
+    `control's ${c.controlAuc.toFixed(4)} (the primary member refitted on shuffled labels, ${fmt(c.controlSeconds ?? 0)} s).`
+  )
+}
+
 function canarySection(run: RunRecord): string {
   if (!run.canary) return ''
   const c = run.canary
-  const note = c.shuffledLabels
-    ? 'The pipeline was rerun on shuffled labels; a test AUC far from 0.5 points at leakage.'
-    : 'Canary run without shuffled labels.'
-  return section(
-    'canary',
-    'Canary',
-    `<p>${escapeHtml(note)}</p>${table(['shuffled labels', 'test AUC'], [[String(c.shuffledLabels), c.testAuc]])}`,
-  )
+  const rows: Cell[][] = [['test AUC (up/down)', c.testAuc]]
+  if (c.controlAuc !== undefined) rows.push(['shuffled-label control AUC', c.controlAuc])
+  return section('canary', 'Canary', `<p>${escapeHtml(canarySentence(c))}</p>${table(['', 'value'], rows, 'kv')}`)
 }
+
+const gateCell = (gate: string, v: number | null): Cell =>
+  v === null ? 'n/a' : gate === 'max_drawdown' ? `${(100 * v).toFixed(2)}%` : v
+
+/** The verdict first: the test period, the sentence of a run without an edge, the gates, the intervals, the canary. */
+function verdictSection(run: RunRecord): string {
+  const a = run.acceptance
+  if (!a) return ''
+  const failing = a.gates.filter((g) => !g.pass).map((g) => g.gate)
+  const head =
+    `<p class="verdict"><strong>${a.verdict}</strong> on the test period ${escapeHtml(a.testPeriod.start)} to ` +
+    `${escapeHtml(a.testPeriod.end)} (${a.testPeriod.days} day${a.testPeriod.days === 1 ? '' : 's'})` +
+    `${failing.length ? `: ${failing.length} of ${a.gates.length} gates fail (${escapeHtml(failing.join(', '))})` : ''}.</p>` +
+    (a.noEdge ? `<p><strong>${escapeHtml(a.noEdge)}</strong></p>` : '')
+  const gates = table(
+    ['gate', 'value', 'threshold', 'result', 'note'],
+    a.gates.map((g) => [
+      g.gate,
+      gateCell(g.gate, g.value),
+      `${g.op} ${g.gate === 'max_drawdown' ? `${(100 * g.threshold).toFixed(2)}%` : g.threshold}`,
+      g.pass ? 'PASS' : 'FAIL',
+      g.note ?? '',
+    ]),
+  )
+  const i = a.intervals
+  const stats =
+    'reason' in i
+      ? `<p>Sharpe ratio ${escapeHtml(fmt(run.backtest?.metrics.sharpe ?? 0))} from ${a.trades} trades: no interval, ${escapeHtml(i.reason)}.</p>`
+      : `<p>${Math.round(100 * i.confidence)}% intervals from a circular block bootstrap over ${i.days} test days ` +
+        `(${i.blockDays}-day blocks, ${i.resamples} resamples), from ${a.trades} trades:</p>` +
+        table(
+          ['statistic', 'value', 'low', 'high'],
+          [
+            ['Sharpe ratio', i.sharpe.value, i.sharpe.lo, i.sharpe.hi],
+            ['total return', i.totalReturn.value, i.totalReturn.lo, i.totalReturn.hi],
+            ...(i.hitRate
+              ? [['hit rate (winning trades)', i.hitRate.value, i.hitRate.lo, i.hitRate.hi] as Cell[]]
+              : []),
+          ],
+        )
+  const canary = run.canary ? `<p>${escapeHtml(canarySentence(run.canary))}</p>` : ''
+  return section('verdict', 'Verdict', head + gates + stats + canary)
+}
+
+/** A Sharpe ratio cell with its interval and trades (metrics with bounds: metricsWithIntervals). */
+const sharpeCell = (m: Record<string, number> | null | undefined): Cell =>
+  m && m.sharpe !== undefined ? sharpeText(m) : '—'
 
 function labelsSection(run: RunRecord, charts: ChartData): string {
   const { classes, counts } = run.labels
@@ -545,7 +600,7 @@ function comparisonSection(run: RunRecord): string {
           'post-processors',
           'test rows',
           'test metrics',
-          'Sharpe',
+          'Sharpe [interval] (trades)',
           'win rate',
           'max drawdown',
           'trades',
@@ -559,7 +614,7 @@ function comparisonSection(run: RunRecord): string {
           c.postProcessors.join(' + ') || '—',
           c.metrics.test.rows ?? '—',
           metricsCell(c.metrics.test),
-          bt(c, 'sharpe'),
+          sharpeCell(c.backtest),
           bt(c, 'win_rate'),
           bt(c, 'max_drawdown'),
           bt(c, 'trades'),
@@ -596,8 +651,7 @@ function windowsSection(run: RunRecord, charts: ChartData): string {
           'AUC (up/down)',
           'log-loss',
           'return',
-          'Sharpe',
-          'trades',
+          'Sharpe [interval] (trades)',
         ],
         w.map((x) => [
           x.testStart,
@@ -609,8 +663,35 @@ function windowsSection(run: RunRecord, charts: ChartData): string {
           x.test.auc_dir,
           x.test.log_loss,
           x.backtest.total_return,
-          x.backtest.sharpe,
-          x.backtest.trades,
+          sharpeCell(x.backtest),
+        ]),
+      ),
+  )
+}
+
+/** Each calibrator's cross-fitted check on its fitting rows, and whether inference.drop_worsening dropped it. */
+function calibratorChecksSection(run: RunRecord): string {
+  const checks = run.postProcessorChecks ?? []
+  if (checks.length === 0) return ''
+  return section(
+    'calibrators',
+    'Calibrator checks',
+    '<p>Each calibrator on its own fitting rows, out of sample: the rows cut into 5 contiguous folds, each predicted by ' +
+      'the calibrator fitted on the others, against the probabilities it was given. One that raises the log-loss or ' +
+      'the top-label ECE is worse, and with <code>inference.drop_worsening</code> (default) it is left out of the ' +
+      'chain and the bundle.</p>' +
+      table(
+        ['window', 'calibrator', 'rows', 'log-loss before', 'after', 'ECE before', 'after', 'worse', 'dropped'],
+        checks.map((c) => [
+          c.window,
+          c.name,
+          c.rows,
+          c.before.logLoss,
+          c.after.logLoss,
+          c.before.ece,
+          c.after.ece,
+          c.worse ? 'yes' : 'no',
+          c.dropped ? 'yes' : 'no',
         ]),
       ),
   )
@@ -795,6 +876,7 @@ export function testPeriodText(run: RunRecord): string {
 export function renderReport(run: RunRecord): string {
   const charts: ChartData = {}
   const sections = [
+    verdictSection(run),
     metadataSection(run),
     modelsSection(run),
     canarySection(run),
@@ -805,6 +887,7 @@ export function renderReport(run: RunRecord): string {
     gateSection(run, charts),
     ensembleWeightsSection(run, charts),
     calibrationSection(run, charts),
+    calibratorChecksSection(run),
     predictionSetsSection(run),
     ...headSections(run),
     importanceSection(run, charts),

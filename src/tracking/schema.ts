@@ -10,6 +10,7 @@ const anyNumber = z.custom<number>((v) => typeof v === 'number', 'expected a num
 const finite = z.number()
 const nonNegative = z.number().nonnegative()
 const metricMap = z.record(z.string(), anyNumber)
+const interval = z.object({ value: finite, lo: finite, hi: finite })
 
 const reliabilityBin = z.object({
   lo: finite,
@@ -268,7 +269,58 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
       }),
     )
     .optional(),
-  canary: z.object({ shuffledLabels: z.boolean(), testAuc: anyNumber }).optional(),
+  canary: z
+    .object({
+      shuffledLabels: z.boolean(),
+      testAuc: anyNumber,
+      controlAuc: anyNumber.optional(),
+      controlSeconds: nonNegative.optional(),
+      noControl: z.string().optional(),
+    })
+    .optional(),
+  acceptance: z
+    .object({
+      verdict: z.enum(['PASS', 'FAIL']),
+      noEdge: z.string().nullable(),
+      testPeriod: z.object({ start: z.string(), end: z.string(), days: nonNegative }),
+      gates: z.array(
+        z.object({
+          gate: z.string().min(1),
+          value: finite.nullable(),
+          threshold: finite,
+          op: z.enum(['<=', '>=']),
+          pass: z.boolean(),
+          note: z.string().optional(),
+        }),
+      ),
+      trades: nonNegative,
+      intervals: z.union([
+        z.object({
+          days: nonNegative,
+          blockDays: nonNegative,
+          resamples: nonNegative,
+          confidence: finite,
+          sharpe: interval,
+          totalReturn: interval,
+          hitRate: interval.nullable(),
+        }),
+        z.object({ reason: z.string() }),
+      ]),
+    })
+    .optional(),
+  postProcessorChecks: z
+    .array(
+      z.object({
+        window: z.string(),
+        name: z.string(),
+        rows: nonNegative,
+        before: z.object({ logLoss: anyNumber, ece: anyNumber }),
+        after: z.object({ logLoss: anyNumber, ece: anyNumber }),
+        worse: z.boolean(),
+        dropped: z.boolean(),
+      }),
+    )
+    .optional(),
   artifacts: z.array(
     z.object({
       path: z.string().min(1),

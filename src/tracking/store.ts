@@ -13,7 +13,7 @@ import { BACKTEST_METRICS, DERIVED_COLUMNS } from './columns.js'
  */
 
 /** Bumped whenever the schema changes; MIGRATIONS[v] takes a database from version v to v + 1. */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 
 /**
  * Backtest metrics kept as columns of `runs` (prefixed bt_), so runs can be filtered and ranked in plain SQL:
@@ -123,6 +123,12 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   );
   `,
   addDerivedColumns,
+  // The acceptance verdict (PASS or FAIL; NULL for runs recorded before gates), so runs can be filtered on it.
+  `
+  ALTER TABLE runs ADD COLUMN verdict TEXT;
+  UPDATE runs SET verdict = json_extract(record_json, '$.acceptance.verdict');
+  CREATE INDEX runs_verdict ON runs (verdict);
+  `,
 ]
 
 /** A row of `list`: the indexed columns plus a small headline summary. */
@@ -137,7 +143,9 @@ export interface RunSummary {
   summary: {
     models: { name: string; kind: string; test: Record<string, number> }[]
     backtest?: Record<string, number>
-    canary?: { shuffledLabels: boolean; testAuc: number }
+    canary?: RunRecord['canary']
+    /** The acceptance verdict (absent for runs recorded before gates). */
+    verdict?: 'PASS' | 'FAIL'
   }
 }
 
@@ -195,6 +203,7 @@ function summarize(run: RunRecord): RunSummary['summary'] {
     models: run.models.map((m) => ({ name: m.name, kind: m.kind, test: m.metrics.test })),
     ...(run.backtest ? { backtest: run.backtest.metrics } : {}),
     ...(run.canary ? { canary: run.canary } : {}),
+    ...(run.acceptance ? { verdict: run.acceptance.verdict } : {}),
   }
 }
 
@@ -233,10 +242,10 @@ export function openRunStore(path: string, options: { readonly?: boolean } = {})
 
   const insertRun = db.prepare(
     `INSERT INTO runs (run_id, created_at, config_hash, data_fingerprint, code_version, seed, data_file, summary_json,
-       record_json, evaluation, ${BACKTEST_COLUMNS.map((m) => `bt_${m}`).join(', ')},
+       record_json, evaluation, verdict, ${BACKTEST_COLUMNS.map((m) => `bt_${m}`).join(', ')},
        ${DERIVED_COLUMNS.map((c) => c.sql).join(', ')})
      VALUES (@runId, @createdAt, @configHash, @dataFingerprint, @codeVersion, @seed, @dataFile, @summary, @record,
-       @evaluation, ${BACKTEST_COLUMNS.map((m) => `@bt_${m}`).join(', ')},
+       @evaluation, @verdict, ${BACKTEST_COLUMNS.map((m) => `@bt_${m}`).join(', ')},
        ${DERIVED_COLUMNS.map((c) => `@${c.sql}`).join(', ')})`,
   )
   const insertMetric = db.prepare(
@@ -269,6 +278,7 @@ export function openRunStore(path: string, options: { readonly?: boolean } = {})
       summary: encodeJson(summarize(run)),
       record: encodeJson(run),
       evaluation: run.evaluation?.method ?? 'chronological',
+      verdict: run.acceptance?.verdict ?? null,
       ...Object.fromEntries(
         BACKTEST_COLUMNS.map((m) => {
           const v = run.backtest?.metrics[m]

@@ -261,6 +261,60 @@ export interface GateRecord {
   regret: { bestMember: string; total: number; perRow: number; cumulative: number[] }
 }
 
+/** A statistic on the test period and its bootstrap interval. */
+export interface IntervalRecord {
+  value: number
+  lo: number
+  hi: number
+}
+
+/** Block bootstrap intervals over test days (src/backtest/bootstrap.ts), or why there are none. */
+export type IntervalsRecord =
+  | {
+      days: number
+      blockDays: number
+      resamples: number
+      confidence: number
+      sharpe: IntervalRecord
+      totalReturn: IntervalRecord
+      hitRate: IntervalRecord | null
+    }
+  | { reason: string }
+
+/** One acceptance gate (src/backtest/acceptance.ts): the value measured (null: not computable), threshold, result. */
+export interface GateResult {
+  gate: string
+  value: number | null
+  threshold: number
+  op: '<=' | '>='
+  pass: boolean
+  note?: string
+}
+
+/** The acceptance verdict of a run: PASS only when every gate passes. */
+export interface AcceptanceRecord {
+  verdict: 'PASS' | 'FAIL'
+  /** One sentence when the model shows no edge; null when it shows one. */
+  noEdge: string | null
+  /** The test period (ISO 8601, first and last tested bar) and its UTC days. */
+  testPeriod: { start: string; end: string; days: number }
+  gates: GateResult[]
+  /** The primary policy's trades and its intervals. */
+  trades: number
+  intervals: IntervalsRecord
+}
+
+/** A calibrator's cross-fitted log-loss and top-label ECE on its fitting rows, without and with it (one window). */
+export interface PostProcessorCheck {
+  window: string
+  name: string
+  rows: number
+  before: { logLoss: number; ece: number }
+  after: { logLoss: number; ece: number }
+  worse: boolean
+  dropped: boolean
+}
+
 export interface RunRecord {
   runId: string
   /** ISO 8601 timestamp. */
@@ -301,8 +355,22 @@ export interface RunRecord {
    * first, and a learning policy's seeds.
    */
   policies?: { policy: string; metrics: Record<string, number>; fit?: PolicyFitRecord }[]
-  /** Sanity check: the same pipeline on shuffled labels should score near chance. */
-  canary?: { shuffledLabels: boolean; testAuc: number }
+  /**
+   * Sanity check: the run's test directional AUC (with shuffleLabels, the run itself is the canary and should score
+   * near chance), and the shuffled-label control's when it was trained (controlAuc, its fit time in seconds).
+   */
+  canary?: {
+    shuffledLabels: boolean
+    testAuc: number
+    controlAuc?: number
+    controlSeconds?: number
+    /** Why no control was trained, when none was. */
+    noControl?: string
+  }
+  /** Acceptance gates and the verdict (absent in records from before them). */
+  acceptance?: AcceptanceRecord
+  /** Calibrators checked on their fitting rows, per window, and whether they were dropped. */
+  postProcessorChecks?: PostProcessorCheck[]
   artifacts: ArtifactRecord[]
   /** Bars in the data file, feature columns and the feature schema's hash (absent in older records). */
   rows?: number

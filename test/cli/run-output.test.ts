@@ -89,7 +89,24 @@ evaluation: { compare: true }
     ],
   )
   for (const c of rows) assert.match(c.slice(3, 6).join(' '), /^log_loss \d\.\d{4} auc_dir \d\.\d{4} ece \d\.\d{4}$/)
-  // Trades and times of a model alone; a chain's cost is its members'.
-  for (const c of rows.slice(0, 2)) assert.match(c.slice(6).join(' '), /^-?\d+\.\d\d \d+ \d+\.\d \d+\.\d$/)
-  assert.match(rows[2].slice(6).join(' '), /^-?\d+\.\d\d \d+ - -$/)
+  // Sharpe with its interval and trades, and the times of a model alone; a chain's cost is its members'.
+  const sharpe = String.raw`-?\d+\.\d\d \[(-?\d+\.\d\d, -?\d+\.\d\d|no interval)\] \(\d+ trades?\)`
+  for (const c of rows.slice(0, 2)) assert.match(c.slice(6).join(' '), new RegExp(`^${sharpe} \\d+\\.\\d \\d+\\.\\d$`))
+  assert.match(rows[2].slice(6).join(' '), new RegExp(`^${sharpe} - -$`))
+})
+
+test('mlf run opens with the verdict; --fail-on-gates exits with status 2 on FAIL, without it the status is 0', () => {
+  const plain = mlfRun('--quiet')
+  assert.equal(plain.status, 0, plain.stderr)
+  const verdict = /^\nverdict (PASS|FAIL) on the test period \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d \(\d+ days\)/.exec(
+    plain.stdout,
+  )
+  assert.ok(verdict, plain.stdout.slice(0, 300))
+  assert.match(
+    plain.stdout,
+    /\ncanary: the model's test AUC \d\.\d{4} (beats|does not beat) its shuffled-label control's/,
+  )
+  const gated = mlfRun('--quiet', '--fail-on-gates')
+  assert.equal(gated.status, verdict[1] === 'FAIL' ? 2 : 0, gated.stderr)
+  assert.equal(gated.stdout.split('\n')[1], plain.stdout.split('\n')[1])
 })

@@ -121,7 +121,7 @@ test("the bundle's reference: features on the training and validation rows, outp
     ['p_down', 'p_flat', 'p_up'],
   )
   assert.ok(Object.hasOwn(bundle.manifest.files, REFERENCE_FILE), 'the reference is not checksummed in the manifest')
-  assert.equal(bundle.manifest.bundle_version, '3.1.0')
+  assert.equal(bundle.manifest.bundle_version, '3.2.0')
 })
 
 test('leakage: bars after the validation rows (the test period) changed, the reference is the same, byte for byte', async () => {

@@ -43,8 +43,13 @@ const run = () =>
 type Row = NonNullable<RunSummary['comparison']>[number]
 const rowOf = (s: RunSummary, model: string, head: string, kind: Row['kind'] = 'alone') =>
   s.comparison!.find((c) => c.model === model && c.head === head && c.kind === kind)!
+/** What the comparison shows of a backtest: the Sharpe ratio's interval bounds too, when the test period has one. */
 const headline = (bt: Record<string, number>) =>
-  Object.fromEntries(['total_return', 'sharpe', 'win_rate', 'max_drawdown', 'trades'].map((k) => [k, bt[k]]))
+  Object.fromEntries(
+    ['total_return', 'sharpe', 'sharpe_lo', 'sharpe_hi', 'win_rate', 'max_drawdown', 'trades']
+      .filter((k) => k in bt)
+      .map((k) => [k, bt[k]]),
+  )
 
 test('compare: one row per model and head with finite metrics, p models backtested alone, chain rows for combined heads; the bundle reproduces the run', async () => {
   const result = await run()

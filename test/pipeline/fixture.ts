@@ -30,8 +30,13 @@ export const SMALL_FEATURES = {
   interactions: { list: [] },
 } as const
 
-/** A small, fast config as written (before validation): two timeframes of features, a shallow XGBoost. */
+/**
+ * A small, fast config as written (before validation): two timeframes of features, a shallow XGBoost. Its
+ * calibrators stay in the chain as configured (inference.drop_worsening: false, unless `over` sets it), so that
+ * tests of their mechanics see them; test/pipeline/acceptance.test.ts tests dropping them.
+ */
 export function smallConfigInput(over: Record<string, unknown> = {}): Record<string, unknown> {
+  const inference = { drop_worsening: false, ...(over.inference as Record<string, unknown> | undefined) }
   return {
     seed: 7,
     threads: 1,
@@ -42,6 +47,7 @@ export function smallConfigInput(over: Record<string, unknown> = {}): Record<str
       { name: 'xgboost', config: { n_estimators: 30, max_depth: 3, learning_rate: 0.2, early_stopping_rounds: 10 } },
     ],
     ...over,
+    inference,
   }
 }
 

@@ -28,6 +28,7 @@ import { repoRoot, tempDir } from '../helpers.js'
 import { smallConfig } from '../pipeline/fixture.js'
 import { editManifest } from '../bundle/reseal.js'
 import { barJson, bundleCopy, call, startServer, trainBundle, type Running } from './fixture.js'
+import { BUNDLE_VERSION } from '../../src/bundle/semver.js'
 
 const TRAIN = 20_000
 const WINDOW = 1440
@@ -190,7 +191,7 @@ interface ModelDrift {
 }
 
 /** GET /v1/drift by model name; `version` is the primary bundle's format. */
-async function drift(url: string, version = '3.1.0'): Promise<Record<string, ModelDrift>> {
+async function drift(url: string, version = BUNDLE_VERSION): Promise<Record<string, ModelDrift>> {
   const reply = await call(url, '/v1/drift')
   assert.equal(reply.status, 200, JSON.stringify(reply.body))
   assert.equal(reply.body.bundle_version, version)

@@ -72,6 +72,10 @@ function result(over: Partial<SweepResult> = {}): SweepResult {
       equity: { ts: [0, 60_000, 120_000], equity: [1, 1.01, 1.02] },
     },
     deflatedSharpe: { dsr: 0.4, sharpe: 0.01, benchmark: 0.02, trials: 2, trialVariance: 1e-4, bars: 2600 },
+    gates: [
+      { gate: 'deflated_sharpe', value: 0.4, threshold: 0.95, op: '>=', pass: false, note: '2 trials' },
+      { gate: 'pbo', value: 0.25, threshold: 0.5, op: '<=', pass: true, note: 'the worst of 2 windows' },
+    ],
     chosen: {
       window: '2023-08-05T00:00:00.000Z',
       params: { 'base_models.0.config.max_depth': 3 },
@@ -98,6 +102,10 @@ test('sweep report: sections, every trial, text escaped, the chosen config as YA
   assert.match(html, /#1 \(chosen\)/)
   assert.match(html, /pruned at fit xgboost step 6/)
   assert.match(html, /deflated Sharpe ratio<\/td><td>0\.4000 \(per-bar Sharpe/)
+  // The choice judged by the gates where the trials are known: FAIL on the deflated Sharpe ratio, PBO passes.
+  assert.match(html, /acceptance thresholds \(docs\/acceptance.md\): FAIL\./)
+  assert.match(html, /<td>deflated_sharpe<\/td><td[^>]*>0\.4<\/td><td>&#62;= 0\.95<\/td><td>FAIL<\/td>/)
+  assert.match(html, /<td>pbo<\/td><td[^>]*>0\.25<\/td><td>&#60;= 0\.5<\/td><td>PASS<\/td>/)
   assert.match(html, /base_models:\n {2}- name: xgboost/)
 })
 

@@ -165,6 +165,37 @@ export function minimalRun(runId = 'run-minimal'): RunRecord {
   }
 }
 
+/** A FAIL verdict on a run with a shuffled-label control it does not beat (for the report and the store). */
+export function failingRun(runId = 'run-failing'): RunRecord {
+  const run = sampleRun(runId)
+  return {
+    ...run,
+    canary: { shuffledLabels: false, testAuc: 0.495, controlAuc: 0.511, controlSeconds: 1.5 },
+    acceptance: {
+      verdict: 'FAIL',
+      noEdge: "No edge: the model's test AUC 0.495 does not beat its shuffled-label control's 0.511.",
+      testPeriod: { start: '2023-11-12T00:00:00.000Z', end: '2023-11-30T23:59:00.000Z', days: 19 },
+      gates: [
+        { gate: 'ece', value: 0.04, threshold: 0.09, op: '<=', pass: true },
+        { gate: 'sharpe', value: -10.4, threshold: 2, op: '>=', pass: false },
+        { gate: 'max_drawdown', value: 0.2207, threshold: 0.12, op: '<=', pass: false },
+        { gate: 'fee_share', value: null, threshold: 0.05, op: '<=', pass: false, note: 'no gross profit' },
+        { gate: 'trades', value: 291, threshold: 30, op: '>=', pass: true },
+      ],
+      trades: 291,
+      intervals: {
+        days: 19,
+        blockDays: 3,
+        resamples: 1000,
+        confidence: 0.95,
+        sharpe: { value: -10.4, lo: -18.2, hi: -1.3 },
+        totalReturn: { value: -0.16, lo: -0.3, hi: -0.02 },
+        hitRate: { value: 0.56, lo: 0.5, hi: 0.62 },
+      },
+    },
+  }
+}
+
 const PRESETS = ['fast_baseline', 'tabular_stacking', 'tabular_ensemble', 'walk_forward'] as const
 
 /**

@@ -4,7 +4,8 @@ import { runChartScript } from './html.js'
 import { decimateIndices, MAX_EQUITY_POINTS, renderReport, TOP_FEATURES } from '../../src/tracking/report.js'
 import { fmt } from '../../src/tracking/html.js'
 import type { RunRecord } from '../../src/tracking/types.js'
-import { minimalRun, sampleRun } from './fixture.js'
+import { failingRun, minimalRun, sampleRun } from './fixture.js'
+import { escapeHtml } from '../../src/tracking/html.js'
 
 const VOID = new Set(['meta', 'br', 'hr', 'img', 'input', 'link', 'wbr', 'col', 'area', 'base', 'source'])
 
@@ -542,4 +543,31 @@ test('report: importance per model, labelled with model, role and method; SHAP b
     ],
   )
   assert.ok(html.includes('<td>2023-10-08T00:00:00.000Z</td><td>2023-10-08T23:59:00.000Z</td>'))
+})
+
+test('report: a run with a verdict opens with it, its test period, the no-edge sentence, the gates and the canary', () => {
+  const run = failingRun()
+  const html = renderReport(run)
+  parseTags(html)
+  const sections = [...withoutScriptBodies(html).matchAll(/<section id="([a-z]+)">/g)].map((m) => m[1])
+  assert.equal(sections[0], 'verdict')
+  const verdict = html.slice(
+    html.indexOf('<section id="verdict">'),
+    html.indexOf('</section>', html.indexOf('<section id="verdict">')),
+  )
+  assert.match(
+    verdict,
+    /<strong>FAIL<\/strong> on the test period 2023-11-12T00:00:00.000Z to 2023-11-30T23:59:00.000Z \(19 days\): 3 of 5 gates fail \(sharpe, max_drawdown, fee_share\)/,
+  )
+  assert.ok(verdict.includes(escapeHtml(run.acceptance!.noEdge!)))
+  assert.ok(
+    verdict.includes(escapeHtml("The model's test AUC 0.4950 does not beat its shuffled-label control's 0.5110")),
+  )
+  assert.match(
+    verdict,
+    /95% intervals from a circular block bootstrap over 19 test days \(3-day blocks, 1000 resamples\), from 291 trades/,
+  )
+  assert.match(verdict, /<td>fee_share<\/td><td[^>]*>n\/a<\/td>/)
+  // Without a verdict (older records), the report opens with the run's metadata as before.
+  assert.equal([...renderReport(sampleRun()).matchAll(/<section id="([a-z]+)">/g)][0][1], 'metadata')
 })

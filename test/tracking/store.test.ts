@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import { openRunStore, SCHEMA_VERSION } from '../../src/tracking/store.js'
 import { tempDir } from '../helpers.js'
-import { minimalRun, sampleRun } from './fixture.js'
+import { failingRun, minimalRun, sampleRun } from './fixture.js'
 import type { RunRecord } from '../../src/tracking/types.js'
 
 function freshStorePath(): string {
@@ -227,6 +227,30 @@ test('store: backtest metrics are columns of runs; a version-1 store is migrated
   }
 })
 
+test('store: the verdict is a column of runs (NULL without one); a version-4 store gains it, filled from its records', () => {
+  const path = freshStorePath()
+  const store = openRunStore(path)
+  store.record(failingRun('judged'))
+  store.record(sampleRun('unjudged'))
+  const verdicts = store.db.prepare('SELECT run_id, verdict FROM runs ORDER BY run_id').all()
+  assert.deepEqual(verdicts, [
+    { run_id: 'judged', verdict: 'FAIL' },
+    { run_id: 'unjudged', verdict: null },
+  ])
+  assert.equal(store.list().find((r) => r.runId === 'judged')?.summary.verdict, 'FAIL')
+  assert.deepEqual(store.get('judged')?.acceptance, failingRun('judged').acceptance)
+  // Back to schema version 4: without the column; opening the store adds and fills it.
+  store.db.exec('DROP INDEX runs_verdict; ALTER TABLE runs DROP COLUMN verdict')
+  store.db.pragma('user_version = 4')
+  store.close()
+  const migrated = openRunStore(path)
+  try {
+    assert.deepEqual(migrated.db.prepare('SELECT run_id, verdict FROM runs ORDER BY run_id').all(), verdicts)
+  } finally {
+    migrated.close()
+  }
+})
+
 test('store: preset, final-model and head test metrics are columns; a version-3 store is migrated and backfilled', () => {
   const run: RunRecord = {
     ...sampleRun('v3'),
@@ -265,8 +289,8 @@ test('store: preset, final-model and head test metrics are columns; a version-3 
   const store = openRunStore(path)
   store.record(run)
   assert.deepEqual(store.db.prepare(derived).get(), expected)
-  // The same store as version 3 wrote it: without the version-4 columns (and their index), the record unchanged.
-  store.db.exec('DROP INDEX runs_preset')
+  // The same store as version 3 wrote it: without the version-4 and -5 columns (and their indexes), the record unchanged.
+  store.db.exec('DROP INDEX runs_preset; DROP INDEX runs_verdict; ALTER TABLE runs DROP COLUMN verdict')
   const v4 = ['preset', 'test_accuracy', 'test_log_loss', 'test_auc_dir', 'test_brier']
   const added = (store.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[])
     .map((c) => c.name)

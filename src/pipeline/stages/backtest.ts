@@ -5,6 +5,7 @@
 import { runBacktest, withoutCosts, type BacktestResult } from '../../backtest/engine.js'
 import { backtestMetrics, regimeBreakdown } from '../../backtest/metrics.js'
 import { buyAndHold, type BuyAndHold } from '../../backtest/benchmark.js'
+import { bootstrapBacktest, metricsWithIntervals, type BootstrapRecord } from '../../backtest/bootstrap.js'
 import type { ResolvedConfig } from '../../config/load.js'
 import type { Bars } from '../../data/bars.js'
 import { policyHolds, policyList } from '../../policy/registry.js'
@@ -24,6 +25,19 @@ export interface BacktestOutcome {
   readonly costFree: Float64Array
   /** Buy-and-hold over the same bars, before and after costs. */
   readonly buyAndHold: BuyAndHold
+  /** Block bootstrap intervals over the test days of its Sharpe ratio, total return and hit rate. */
+  readonly intervals: BootstrapRecord
+}
+
+/** The bootstrap of a policy's backtest, seeded by the run's seed and the policy. */
+export function backtestIntervals(ctx: RunContext, data: RunData, result: BacktestResult, policy: string) {
+  const b = ctx.config.acceptance.bootstrap
+  return bootstrapBacktest(result, data.bars.ts, {
+    resamples: b.resamples,
+    ...(b.block_days !== undefined ? { blockDays: b.block_days } : {}),
+    confidence: b.confidence,
+    seed: ctx.seed('bootstrap', policy),
+  })
 }
 
 /** One outcome per configured policy, the primary first. */
@@ -51,6 +65,7 @@ export function backtestStage(ctx: RunContext, data: RunData, stream: TestStream
       regimes: regimeBreakdown(bt, volAtRow),
       costFree: gross.equity,
       buyAndHold: buyAndHold(data.bars, start, start + bt.equity.length, config.backtest),
+      intervals: backtestIntervals(ctx, data, bt, policy.kind),
     }
   })
   ctx.lap('policy+backtest')
@@ -75,7 +90,9 @@ export function windowRecords(ctx: RunContext, data: RunData, results: readonly 
   const { config } = ctx
   return results.map((r) => {
     const w = r.window
-    const m = backtestMetrics(primaryBacktest(config, data.bars, r.positions[0], w.test))
+    const bt = primaryBacktest(config, data.bars, r.positions[0], w.test)
+    const m = metricsWithIntervals(backtestMetrics(bt), backtestIntervals(ctx, data, bt, `window ${w.key}`))
+    const bounds = Object.fromEntries(Object.entries(m).filter(([k]) => k === 'sharpe_lo' || k === 'sharpe_hi'))
     return {
       key: w.key,
       // Expanding windows train from the first bar (their calendar start is -Infinity).
@@ -84,7 +101,13 @@ export function windowRecords(ctx: RunContext, data: RunData, results: readonly 
       testEnd: iso(w.testEnd ?? data.bars.ts[w.test[w.test.length - 1]]),
       samples: { train: w.train.length, val: w.val.length, test: w.test.length, purged: w.purged },
       test: splitMetrics(r.test, r.yTrue.test),
-      backtest: { total_return: m.total_return, sharpe: m.sharpe, trades: m.trades, max_drawdown: m.max_drawdown },
+      backtest: {
+        total_return: m.total_return,
+        sharpe: m.sharpe,
+        ...bounds,
+        trades: m.trades,
+        max_drawdown: m.max_drawdown,
+      },
     }
   })
 }

@@ -5,7 +5,7 @@
  */
 import type { FittedPostProcessor } from '../../inference/post-processors.js'
 import type { Model, Outputs, Task } from '../../models/contract.js'
-import { classTargets, rowOutcomes, shuffled } from '../dataset.js'
+import { classTargets, rowOutcomes } from '../dataset.js'
 import { onlineCombiner } from '../../ensemble/combined.js'
 import { classProbabilities, K, modelOutputs } from '../predict.js'
 import { decidePositions, fitPolicies } from '../positions.js'
@@ -17,10 +17,11 @@ import { fitBaseModels, type FittedBase, type WindowTargets } from './fit.js'
 import { calibrationRows } from './calibration-rows.js'
 import { fitOtherHeads, type HeadResult } from './heads.js'
 import { fitTargetHeads, type TargetHeadResult } from './target-heads.js'
-import { calibrationSteps, fitPostProcessors, postProcess } from './post-process.js'
+import { calibrationSteps, fitCheckedPostProcessors, postProcess, type CheckedPostProcessors } from './post-process.js'
 import type { EvalWindow } from './windows.js'
 import { fitWindowRegimes, withRegimes, type RegimeLink } from './regime.js'
 import { modelsAlone, type AloneResult } from './compare.js'
+import { fitCanary, shuffledTargets, type CanaryFit } from './canary.js'
 
 export const TASK: Task = { kind: 'multiclass', classes: K }
 
@@ -51,6 +52,10 @@ export interface WindowResult {
   readonly members: readonly FittedBase[]
   readonly combination: Combination | null
   readonly postProcessors: readonly FittedPostProcessor[]
+  /** The calibrators' checks on their fitting rows (those dropped by inference.drop_worsening are not in the chain). */
+  readonly postProcessorChecks: CheckedPostProcessors['checks']
+  /** The shuffled-label control's test probabilities, when the run trains one (src/pipeline/stages/canary.ts). */
+  readonly canary: CanaryFit | null
   /** The final model's raw and post-processed probabilities on validation and test rows. */
   readonly raw: { readonly val: Float64Array; readonly test: Float64Array }
   readonly test: Float64Array
@@ -128,7 +133,13 @@ function subRows(a: Float64Array, at: readonly number[], w: number): Float64Arra
   return out
 }
 
-export async function runWindowChain(ctx: RunContext, all: RunData, window: EvalWindow): Promise<WindowResult> {
+/** `canary: false` skips the shuffled-label control (a sweep's trials are scored, not judged). */
+export async function runWindowChain(
+  ctx: RunContext,
+  all: RunData,
+  window: EvalWindow,
+  opts: { readonly canary?: boolean } = {},
+): Promise<WindowResult> {
   const { config } = ctx
   if (window.val.length === 0)
     throw new Error(
@@ -144,11 +155,7 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
     val: classTargets(lf.labels, window.val),
     test: classTargets(lf.labels, window.test),
   }
-  const shuffle = config.control.shuffle_labels
-  const y: WindowTargets = {
-    train: shuffle ? shuffled(yTrue.train, ctx.seed('canary', window.key, 'train')) : yTrue.train,
-    val: shuffle ? shuffled(yTrue.val, ctx.seed('canary', window.key, 'val')) : yTrue.val,
-  }
+  const y: WindowTargets = config.control.shuffle_labels ? shuffledTargets(ctx, window, yTrue) : yTrue
   const scored: Scored[] = []
   const score = (name: string, kind: ModelKind, model: Model, features?: readonly string[]) => {
     const val = classProbabilities(model, lf.frame, window.val, vopts, features)
@@ -185,7 +192,7 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
   if (window.key === 'all' && combination) ctx.lap(heldOut ? `fit ${finalName}` : 'ensemble')
 
   const cal = await calibrationRows(ctx, data, window, y, raw.val, combination, TASK)
-  const postProcessors = fitPostProcessors(ctx, cal.p, cal.y)
+  const { chain: postProcessors, checks: postProcessorChecks } = fitCheckedPostProcessors(ctx, cal.p, cal.y)
   const ts = data.bars.ts
   const calibrated = {
     val: postProcess(postProcessors, raw.val, ts, window.val),
@@ -200,6 +207,7 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
     })
   }
   if (window.key === 'all') ctx.lap('calibration')
+  const canary = opts.canary === false ? null : await fitCanary(ctx, data, window, yTrue, TASK)
   const heads = await fitOtherHeads(ctx, data, window)
   const targets = await fitTargetHeads(ctx, data, window)
   const headsTest = heads.reduce<Outputs>((all, h) => ({ ...all, ...h.test }), { n: window.test.length })
@@ -236,6 +244,8 @@ export async function runWindowChain(ctx: RunContext, all: RunData, window: Eval
     members,
     combination,
     postProcessors,
+    postProcessorChecks,
+    canary,
     raw: { val: raw.val, test: raw.test },
     test: calibrated.test.p,
     ...(calibrated.test.sets ? { sets: calibrated.test.sets } : {}),

@@ -15,7 +15,8 @@ import { decide, policyList, policyNeeds } from '../../policy/registry.js'
 import { policyInputs, policyMarket } from '../positions.js'
 import type { ComparisonRecord } from '../../tracking/types.js'
 import { K } from '../predict.js'
-import type { BacktestOutcome } from './backtest.js'
+import { backtestIntervals, type BacktestOutcome } from './backtest.js'
+import { metricsWithIntervals, type BootstrapRecord } from '../../backtest/bootstrap.js'
 import type { Scored, WindowResult } from './chain.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
@@ -126,15 +127,11 @@ function probabilityMetrics(p: Float64Array, y: Float64Array): Record<string, nu
   return { rows: y.length, ...splitMetrics(p, y), ece: topLabelCalibration(p, y, K).ece }
 }
 
-/** The headline of a backtest: what the comparison table shows of it. */
-function backtestHeadline(m: BacktestOutcome['metrics']): Record<string, number> {
-  return {
-    total_return: m.total_return,
-    sharpe: m.sharpe,
-    win_rate: m.win_rate,
-    max_drawdown: m.max_drawdown,
-    trades: m.trades,
-  }
+/** The headline of a backtest: what the comparison table shows of it, the Sharpe ratio with its interval. */
+function backtestHeadline(m: BacktestOutcome['metrics'], intervals: BootstrapRecord): Record<string, number> {
+  const all = metricsWithIntervals(m, intervals)
+  const keep = ['total_return', 'sharpe', 'sharpe_lo', 'sharpe_hi', 'win_rate', 'max_drawdown', 'trades']
+  return Object.fromEntries(keep.filter((k) => k in all).map((k) => [k, all[k]]))
 }
 
 const sumOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0)
@@ -181,7 +178,9 @@ export function comparisonRecords(
           val: probabilityMetrics(pick('val'), concat(results.map((r) => r.yTrue.val))),
           test: probabilityMetrics(pick('test'), stream.y),
         },
-        backtest: bt ? backtestHeadline(backtestMetrics(bt)) : null,
+        backtest: bt
+          ? backtestHeadline(backtestMetrics(bt), backtestIntervals(ctx, data, bt, policyList(config.policy)[0].kind))
+          : null,
       }
     }
     if (a.target) {
@@ -246,7 +245,7 @@ function chainRecords(
         ),
         test: probabilityMetrics(stream.p, stream.y),
       },
-      backtest: backtestHeadline(backtest.metrics),
+      backtest: backtestHeadline(backtest.metrics, backtest.intervals),
     })
   }
   // A target has no post-processors: its chain is more than one model alone only with several members.

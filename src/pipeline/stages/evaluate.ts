@@ -167,9 +167,13 @@ export function calibrationReport(results: readonly WindowResult[], stream: Test
   const calibrators = last.postProcessors.filter((pp) => postProcessorRegistry.get(pp.name)?.role === 'calibration')
   for (const pp of calibrators)
     for (const [k, v] of Object.entries(pp.state)) if (typeof v === 'number' && k !== 'classes') params[k] = v
+  // Windows may keep different calibrators (inference.drop_worsening): then only the chain as each window ran it.
+  const same = results.every((r) => r.calibrationSteps.map((st) => st.name).join('+') === names.join('+'))
   const steps = [
     calibrationStep('raw', stream.raw, stream.y),
-    ...names.map((name, j) => calibrationStep(name, concat(results.map((r) => r.calibrationSteps[j].p)), stream.y)),
+    ...(same
+      ? names.map((name, j) => calibrationStep(name, concat(results.map((r) => r.calibrationSteps[j].p)), stream.y))
+      : [calibrationStep("each window's kept calibrators", stream.p, stream.y)]),
   ]
   const rows = results.map((r) => r.calibrationRows)
   return {

@@ -23,6 +23,37 @@ export interface WindowTargets {
   readonly val: Float64Array
 }
 
+type MemberSpec = ReturnType<typeof membersOf<RunContext['config']['base_models'][number]>>[number]
+
+/** One base model of the p head fitted on the window's training rows (`label` names its progress bar and lap). */
+export async function fitBaseModel(
+  ctx: RunContext,
+  data: RunData,
+  window: EvalWindow,
+  y: WindowTargets,
+  task: Task,
+  { index: i, spec }: MemberSpec,
+  label = `fit ${spec.name}`,
+): Promise<FittedBase> {
+  const model = createModel(spec.name, spec.config, task, `base_models.${i}.config`, spec.view)
+  const view = (rows: Int32Array) => {
+    const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
+    return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
+  }
+  const train: Dataset = { x: view(window.train), y: y.train }
+  const val: Dataset = { x: view(window.val), y: y.val }
+  const bar = ctx.progress?.(window.key === 'all' ? label : `${label} ${window.key.slice(0, 10)}`)
+  const t0 = performance.now()
+  try {
+    await model.fit(train, val, { seed: ctx.seed('fit', window.key, spec.name), threads: ctx.threads, progress: bar })
+  } finally {
+    bar?.stop?.()
+  }
+  const fitSeconds = (performance.now() - t0) / 1000
+  if (window.key === 'all') ctx.lap(label)
+  return { name: spec.name, model, ...(spec.features ? { features: spec.features } : {}), fitSeconds }
+}
+
 export async function fitBaseModels(
   ctx: RunContext,
   data: RunData,
@@ -31,25 +62,6 @@ export async function fitBaseModels(
   task: Task,
 ): Promise<FittedBase[]> {
   const fitted: FittedBase[] = []
-  for (const { index: i, spec } of membersOf(ctx.config, 'p')) {
-    const model = createModel(spec.name, spec.config, task, `base_models.${i}.config`, spec.view)
-    const view = (rows: Int32Array) => {
-      const v = buildView(model.spec.inputView, data.lf.frame, rows, data.vopts)
-      return spec.features && v.kind === 'feature_matrix' ? selectColumns(v, spec.features) : v
-    }
-    const train: Dataset = { x: view(window.train), y: y.train }
-    const val: Dataset = { x: view(window.val), y: y.val }
-    const label = window.key === 'all' ? `fit ${spec.name}` : `fit ${spec.name} ${window.key.slice(0, 10)}`
-    const bar = ctx.progress?.(label)
-    const t0 = performance.now()
-    try {
-      await model.fit(train, val, { seed: ctx.seed('fit', window.key, spec.name), threads: ctx.threads, progress: bar })
-    } finally {
-      bar?.stop?.()
-    }
-    const fitSeconds = (performance.now() - t0) / 1000
-    fitted.push({ name: spec.name, model, ...(spec.features ? { features: spec.features } : {}), fitSeconds })
-    if (window.key === 'all') ctx.lap(`fit ${spec.name}`)
-  }
+  for (const member of membersOf(ctx.config, 'p')) fitted.push(await fitBaseModel(ctx, data, window, y, task, member))
   return fitted
 }

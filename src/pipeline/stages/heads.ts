@@ -18,7 +18,6 @@ import {
 } from '../../inference/post-processors.js'
 import type { Model, Outputs } from '../../models/contract.js'
 import { createModel } from '../../models/registry.js'
-import { shuffled } from '../dataset.js'
 import type { FeatureFrame } from '../../features/frame.js'
 import { buildView, type ViewOptions } from '../predict.js'
 import type { RunContext } from './context.js'
@@ -28,6 +27,7 @@ import { uncertaintySteps } from './post-process.js'
 import { fitHeadResamples, predictResamples, type HeadResamples, type ResampleParams } from './head-resamples.js'
 import { outcomeTimeline } from '../dataset.js'
 import { memberSlice } from './regime.js'
+import { shuffledTargets } from './canary.js'
 
 export type OtherHead = Exclude<Head, 'p'>
 export const OTHER_HEADS: readonly OtherHead[] = ['p_up', 'E_r', 'quantiles']
@@ -156,11 +156,7 @@ export async function fitOtherHeads(ctx: RunContext, data: RunData, window: Eval
     const target = (rows: Int32Array) =>
       Float64Array.from(rows, (r) => (head === 'p_up' ? (label[r] === 1 ? 1 : 0) : forward![r]))
     const yTrue = { train: target(window.train), val: target(window.val), test: target(window.test) }
-    const shuffle = config.control.shuffle_labels
-    const y = {
-      train: shuffle ? shuffled(yTrue.train, ctx.seed('canary', window.key, 'train', head)) : yTrue.train,
-      val: shuffle ? shuffled(yTrue.val, ctx.seed('canary', window.key, 'val', head)) : yTrue.val,
-    }
+    const y = config.control.shuffle_labels ? shuffledTargets(ctx, window, yTrue, head) : yTrue
     const members: HeadMember[] = []
     for (const { spec, index } of specs) {
       const model = createModel(spec.name, spec.config, headTask(head), `base_models.${index}.config`, spec.view)

@@ -13,7 +13,7 @@ import { driftReferenceStage } from './reference.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
-import type { ModelResult } from '../../tracking/types.js'
+import type { AcceptanceRecord, ModelResult } from '../../tracking/types.js'
 import { policyList } from '../../policy/registry.js'
 
 export async function packStage(
@@ -22,6 +22,7 @@ export async function packStage(
   last: WindowResult,
   models: readonly ModelResult[],
   workDir: string,
+  acceptance?: AcceptanceRecord,
 ): Promise<string> {
   const { config } = ctx
   const { frame } = data.lf
@@ -60,6 +61,11 @@ export async function packStage(
       chain.heads,
       chain.targets,
       last.gate?.members ?? [],
+      acceptance && {
+        verdict: acceptance.verdict,
+        test_period: { start: acceptance.testPeriod.start, end: acceptance.testPeriod.end },
+        gates: acceptance.gates.map(({ gate, value, threshold, op, pass }) => ({ gate, value, threshold, op, pass })),
+      },
     ),
     (tmp) =>
       saveBundleArtifacts(

@@ -14,12 +14,20 @@ import { leafModels } from '../../models/composite.js'
 import type { GuardReport } from '../../ensemble/combiner.js'
 import { renderReport } from '../../tracking/report.js'
 import { openRunStore } from '../../tracking/store.js'
-import type { PolicyFitRecord, RunEnvironment, RunRecord, StageTiming } from '../../tracking/types.js'
+import type {
+  AcceptanceRecord,
+  IntervalRecord,
+  PolicyFitRecord,
+  RunEnvironment,
+  RunRecord,
+  StageTiming,
+} from '../../tracking/types.js'
 import { meanInterval } from '../../policy/rl/fit.js'
 import { CLASS_NAMES } from '../dataset.js'
 import { regimeColumnNames } from '../../models/regime/spec.js'
 import { predictionsCsv } from '../predict.js'
 import type { BacktestOutcome } from './backtest.js'
+import { metricsWithIntervals } from '../../backtest/bootstrap.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { WindowResult } from './chain.js'
@@ -86,10 +94,91 @@ export interface RunSummary {
    * above) first, and a learning policy's seeds (their test P&L mean and interval).
    */
   policies?: { policy: string; backtest: Record<string, number>; fit?: PolicyFitRecord }[]
-  canary: { shuffled_labels: boolean; test_auc: number }
+  /**
+   * The run's test directional AUC; with the shuffled-label control, its AUC, fit time and whether the model beats
+   * it.
+   */
+  canary: {
+    shuffled_labels: boolean
+    test_auc: number
+    control_auc?: number
+    control_seconds?: number
+    beats_control?: boolean
+    /** Why no control was trained, when none was. */
+    no_control?: string
+  }
+  /** The acceptance gates, the verdict and the intervals behind them (null in records from before them). */
+  acceptance: AcceptanceSummary | null
+  /** Calibrators checked on their fitting rows (cross-fitted), per window, and whether they were dropped. */
+  post_processor_checks: PostProcessorCheckSummary[]
   evaluation: { method: 'chronological' | 'walk_forward'; windows: WindowRecord[]; skipped: number }
   bundle_checksum: string
   timings: StageTiming[]
+}
+
+export type IntervalsSummary =
+  | {
+      days: number
+      block_days: number
+      resamples: number
+      confidence: number
+      sharpe: IntervalRecord
+      total_return: IntervalRecord
+      hit_rate: IntervalRecord | null
+    }
+  | { reason: string }
+
+export interface AcceptanceSummary {
+  verdict: 'PASS' | 'FAIL'
+  no_edge: string | null
+  test_period: { start: string; end: string; days: number }
+  gates: AcceptanceRecord['gates']
+  trades: number
+  intervals: IntervalsSummary
+}
+
+export interface PostProcessorCheckSummary {
+  window: string
+  name: string
+  rows: number
+  before: { log_loss: number; ece: number }
+  after: { log_loss: number; ece: number }
+  worse: boolean
+  dropped: boolean
+}
+
+function intervalsSummary(i: AcceptanceRecord['intervals']): IntervalsSummary {
+  if ('reason' in i) return { reason: i.reason }
+  return {
+    days: i.days,
+    block_days: i.blockDays,
+    resamples: i.resamples,
+    confidence: i.confidence,
+    sharpe: i.sharpe,
+    total_return: i.totalReturn,
+    hit_rate: i.hitRate,
+  }
+}
+
+function acceptanceSummary(a: AcceptanceRecord): AcceptanceSummary {
+  return {
+    verdict: a.verdict,
+    no_edge: a.noEdge,
+    test_period: a.testPeriod,
+    gates: a.gates,
+    trades: a.trades,
+    intervals: intervalsSummary(a.intervals),
+  }
+}
+
+function canarySummary(c: NonNullable<RunRecord['canary']>): RunSummary['canary'] {
+  return {
+    shuffled_labels: c.shuffledLabels,
+    test_auc: c.testAuc,
+    ...(c.controlAuc !== undefined
+      ? { control_auc: c.controlAuc, control_seconds: c.controlSeconds ?? 0, beats_control: c.testAuc > c.controlAuc }
+      : { no_control: c.noControl ?? 'not recorded' }),
+  }
 }
 
 /** A row of the comparison table in summary.json (the record's, in snake_case). */
@@ -160,7 +249,17 @@ export function runSummary(r: RunRecord): RunSummary {
           })),
         }
       : {}),
-    canary: { shuffled_labels: r.canary!.shuffledLabels, test_auc: r.canary!.testAuc },
+    canary: canarySummary(r.canary!),
+    acceptance: r.acceptance ? acceptanceSummary(r.acceptance) : null,
+    post_processor_checks: (r.postProcessorChecks ?? []).map((c) => ({
+      window: c.window,
+      name: c.name,
+      rows: c.rows,
+      before: { log_loss: c.before.logLoss, ece: c.before.ece },
+      after: { log_loss: c.after.logLoss, ece: c.after.ece },
+      worse: c.worse,
+      dropped: c.dropped,
+    })),
     evaluation: r.evaluation!,
     bundle_checksum: r.bundleChecksum!,
     timings: r.timings,
@@ -223,7 +322,8 @@ export interface RecordInput {
   /** One per configured policy, the primary first. */
   readonly backtest: readonly BacktestOutcome[]
   readonly comparison: ComparisonRecord[] | null
-  readonly canaryAuc: number
+  readonly canary: NonNullable<RunRecord['canary']>
+  readonly acceptance: AcceptanceRecord
   readonly bundleChecksum: string
   readonly workDir: string
 }
@@ -289,7 +389,7 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
         drawdown: Array.from(drawdown(bt.equity)),
         gross: Array.from(primary.costFree),
       },
-      metrics: { ...primary.metrics },
+      metrics: metricsWithIntervals(primary.metrics, primary.intervals),
       byRegime: primary.regimes,
       benchmark: benchmarkRecord(primary),
     },
@@ -298,11 +398,13 @@ export async function buildRunRecord(ctx: RunContext, input: RecordInput): Promi
       ? {
           policies: input.backtest.map((o, j) => {
             const fit = policyFitRecord(results, j)
-            return { policy: o.policy, metrics: { ...o.metrics }, ...(fit ? { fit } : {}) }
+            return { policy: o.policy, metrics: metricsWithIntervals(o.metrics, o.intervals), ...(fit ? { fit } : {}) }
           }),
         }
       : {}),
-    canary: { shuffledLabels: config.control.shuffle_labels, testAuc: input.canaryAuc },
+    canary: input.canary,
+    acceptance: input.acceptance,
+    postProcessorChecks: results.flatMap((r) => r.postProcessorChecks.map((c) => ({ window: r.window.key, ...c }))),
     artifacts: Object.entries((await readBundleManifest(join(input.workDir, 'bundle'))).manifest.files).map(
       ([path, f]) => ({ path: `bundle/${path}`, ...f }),
     ),

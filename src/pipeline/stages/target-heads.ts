@@ -12,12 +12,13 @@ import type { FeatureFrame } from '../../features/frame.js'
 import type { MultiHeadTargets } from '../../labels/targets.js'
 import type { Model } from '../../models/contract.js'
 import { createModel } from '../../models/registry.js'
-import { shuffled, type LabeledFrame } from '../dataset.js'
+import type { LabeledFrame } from '../dataset.js'
 import { buildView, type ViewOptions } from '../predict.js'
 import type { RunContext } from './context.js'
 import type { RunData } from './dataset.js'
 import type { HeadMember, MemberOutputs } from './heads.js'
 import type { EvalWindow } from './windows.js'
+import { shuffledTargets } from './canary.js'
 
 export interface TargetHeadResult {
   readonly spec: TargetSpec
@@ -114,12 +115,9 @@ export async function fitTargetHeads(ctx: RunContext, data: RunData, window: Eva
       throw new Error(
         `${spec.column}: no ${train.length === 0 ? 'training' : 'validation'} row has this target defined`,
       )
-    const shuffle = config.control.shuffle_labels
     const yVal = Float64Array.from(val, (r) => yAll[r])
-    const y = {
-      train: shuffle ? shuffled(labelled, ctx.seed('canary', window.key, 'train', spec.column)) : labelled,
-      val: shuffle ? shuffled(yVal, ctx.seed('canary', window.key, 'val', spec.column)) : yVal,
-    }
+    const given = { train: labelled, val: yVal }
+    const y = config.control.shuffle_labels ? shuffledTargets(ctx, window, given, spec.column) : given
     const members: HeadMember[] = []
     for (const { spec: m, index } of membersOf(config, spec.head)) {
       const model = createModel(m.name, m.config, { kind: spec.task }, `base_models.${index}.config`, m.view)
