@@ -11,7 +11,6 @@ import { loadPostProcessor, type FittedPostProcessor } from '../inference/post-p
 import type { Model } from '../models/contract.js'
 import { registry } from '../models/registry.js'
 import { parsePolicyState, policyLearns, policyList } from '../policy/registry.js'
-import { volatility } from '../labels/volatility.js'
 import { parseTimeframe } from '../data/timeframe.js'
 import {
   readBundleManifest,
@@ -22,8 +21,7 @@ import {
 } from '../bundle/manifest.js'
 import { parseReference, type DriftReference } from '../monitor/reference.js'
 import { z } from 'zod'
-import { K, predictionsCsv, viewNeeds, viewOptions, weightColumns, type PolicyPositions } from './predict.js'
-import { decidePositions } from './positions.js'
+import { K, predictionsCsv, viewNeeds, viewOptions, weightColumns } from './predict.js'
 import { headCsvColumns, OTHER_HEADS, type OtherHead } from './stages/heads.js'
 import { configTargets } from './stages/target-heads.js'
 import { assertFeatureSchema, bundleFeatures, sampleRows, scoreRows, type ChainScores } from './scoring.js'
@@ -502,15 +500,11 @@ async function loadResamples(
   return resamples
 }
 
-export interface Scored extends Omit<ChainScores, 'signals'> {
+export interface Scored extends ChainScores {
   bars: Bars
   /** The features the chain was given (one row per bar). */
   frame: FeatureFrame
   rows: Int32Array
-  /** The primary policy's target positions. */
-  signals: Float64Array
-  /** With a list of policies: the others' positions, in the list's order. */
-  otherPolicies: readonly PolicyPositions[]
 }
 
 /**
@@ -544,19 +538,8 @@ export async function scoreWithBundle(bundle: LoadedBundle, dataFile: string): P
         `(${needed} bars of warm-up before its first prediction)`,
     )
   }
-  const { signals: _unsized, ...chain } = scoreRows(bundle, frame, rows, bars)
-  const { config } = bundle
-  const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
-  const [signals, ...others] = decidePositions(config, chain.p, chain.heads, bars, rows, vol, bundle.policyStates)
-  const kinds = policyList(config.policy).map((policy) => policy.kind)
-  return {
-    bars,
-    frame,
-    rows,
-    ...chain,
-    signals,
-    otherPolicies: others.map((positions, j) => ({ kind: kinds[j + 1], positions })),
-  }
+  // Every policy of the list decides once, with the bars, inside the chain's scoring.
+  return { bars, frame, rows, ...scoreRows(bundle, frame, rows, bars) }
 }
 
 /** The predictions CSV of a scored file, as `mlf predict` writes it. */

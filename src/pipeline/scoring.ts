@@ -14,7 +14,16 @@ import { thresholdSignals, type ThresholdPolicy } from '../policy/threshold.js'
 import { volatility } from '../labels/volatility.js'
 import { decidePositions } from './positions.js'
 import type { BundleHead, LoadedBundle } from './bundle.js'
-import { K, modelOutputs, sampleMask, viewNeeds, viewOptions, type GateWeights, type ViewOptions } from './predict.js'
+import {
+  K,
+  modelOutputs,
+  sampleMask,
+  viewNeeds,
+  viewOptions,
+  type GateWeights,
+  type PolicyPositions,
+  type ViewOptions,
+} from './predict.js'
 import { postProcess } from './stages/post-process.js'
 import { predictMembers, strip } from './stages/heads.js'
 import { predictResamples } from './stages/head-resamples.js'
@@ -65,6 +74,8 @@ export interface ChainScores {
   weights?: GateWeights
   /** The primary policy's target positions in [-1, 1]. */
   signals: Float64Array
+  /** With the bars and a list of policies: the others' positions, in the list's order (none without the bars). */
+  otherPolicies: readonly PolicyPositions[]
 }
 
 /**
@@ -153,33 +164,37 @@ export function scoreRows(bundle: ScoringChain, frame: FeatureFrame, rows: Int32
           { n: rows.length, ...(bundle.targets.length ? { targets } : {}) },
         )
       : undefined
+  const [signals, ...others] = policyPositions(bundle, p, heads, rows, bars)
+  const kinds = policyList(bundle.config.policy).map((policy) => policy.kind)
   return {
     p,
     ...(sets ? { sets } : {}),
     ...(heads ? { heads } : {}),
     ...(weights ? { weights } : {}),
-    signals: primaryPositions(bundle, p, heads, rows, bars),
+    signals,
+    otherPolicies: others.map((positions, j) => ({ kind: kinds[j + 1], positions })),
   }
 }
 
 /**
- * The primary policy's positions. With the bars behind the rows, every policy decides as the run did; without them
- * (feature rows alone) only a policy that reads nothing but the class probabilities (threshold) can.
+ * Every policy's positions, the primary first. With the bars behind the rows, every policy of the list decides as the
+ * run did; without them (feature rows alone) only the primary, and only if it reads nothing but the class
+ * probabilities (threshold).
  */
-function primaryPositions(
+function policyPositions(
   bundle: ScoringChain,
   p: Float64Array,
   heads: Outputs | undefined,
   rows: Int32Array,
   bars?: Bars,
-): Float64Array {
+): Float64Array[] {
   const { config } = bundle
   if (bars) {
     const vol = volatility(bars, config.labels.volatility.estimator, config.labels.volatility.window)
-    return decidePositions(config, p, heads, bars, rows, vol, bundle.policyStates)[0]
+    return decidePositions(config, p, heads, bars, rows, vol, bundle.policyStates)
   }
   const policy = policyList(config.policy)[0]
   if (policy.kind !== 'threshold')
     throw new Error(`policy ${policy.kind} sizes from the bars behind each row; score bars, not feature rows alone`)
-  return Float64Array.from(thresholdSignals(p, K, policy as ThresholdPolicy))
+  return [Float64Array.from(thresholdSignals(p, K, policy as ThresholdPolicy))]
 }
